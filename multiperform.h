@@ -1,0 +1,4049 @@
+/* multiperform.h - libcurl's multi interface for HTTP/1.1, in one header.
+
+   Public domain-style single header; see the license at the end of the file.
+
+   ======================================================================
+   QUICK START
+   ======================================================================
+   In exactly one C or C++ file:
+
+       #define MULTIPERFORM_IMPLEMENTATION
+       #include "multiperform.h"
+
+   Everywhere else just #include "multiperform.h". Build with any C99 or
+   C++11 compiler; nothing else is needed for plain http:// (POSIX sockets).
+
+   Programs written for libcurl build unchanged against the names-only
+   compatibility header compat/curl/curl.h:
+
+       cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION prog.c -o prog
+
+   ======================================================================
+   A COMPLETE MULTI LOOP
+   ======================================================================
+
+       mperf_multi *m = mperf_multi_init();
+       mperf_easy *e = mperf_easy_init();
+       mperf_easy_setopt(e, MPERF_OPT_URL, "http://127.0.0.1:8080/");
+       mperf_multi_add_handle(m, e);
+       int running = 1;
+       while (running) {
+           mperf_mcode mc = mperf_multi_perform(m, &running);
+           if (mc == MPERF_M_OK && running)
+               mc = mperf_multi_poll(m, NULL, 0, 1000, NULL);
+           if (mc != MPERF_M_OK) break;
+           int left;
+           mperf_msg *msg;
+           while ((msg = mperf_multi_info_read(m, &left)) != NULL)
+               if (msg->msg == MPERF_MSG_DONE)
+                   printf("done: %s\n", mperf_easy_strerror(msg->data.result));
+       }
+       mperf_multi_remove_handle(m, e);
+       mperf_easy_cleanup(e);
+       mperf_multi_cleanup(m);
+
+   perform never blocks: it reads and writes what the sockets allow right
+   now, runs expired timers and returns. poll waits (at most the given time,
+   less when a transfer's timer is due sooner) for socket activity; wait is
+   the same except that it returns at once when there is nothing to wait on;
+   wakeup (callable from any thread) interrupts a poll. fdset and timeout
+   serve select()-based loops.
+
+   ======================================================================
+   TRANSFER LIFECYCLE
+   ======================================================================
+   easy_init -> setopt... -> multi_add_handle -> (perform/poll)* ->
+   a MPERF_MSG_DONE message from info_read -> multi_remove_handle ->
+   setopt + add again (the connection pool is kept) or easy_cleanup.
+
+   - The URL is parsed when the transfer starts, not in setopt: a bad URL
+     or scheme arrives as a completed transfer with MPERF_E_URL_MALFORMAT or
+     MPERF_E_UNSUPPORTED_PROTOCOL, as libcurl does.
+   - running counts transfers that are added and not yet completed, including
+     those queued behind a connection limit.
+   - Exactly one message per transfer; it lives inside the easy handle (no
+     allocation) and is valid until the handle is removed or cleaned up.
+   - Removing an unfinished transfer closes its connection. Cleaning up a
+     multi handle with transfers still added detaches them; they stay yours.
+
+   WHAT A CALLBACK MAY CALL. Write, header, read, progress and debug callbacks
+   run inside perform on the caller's thread. From inside them you may call
+   info_read, get_handles, easy_getinfo, easy_setopt and easy_pause. multi
+   add/remove/perform/poll/wait/timeout/fdset/setopt/cleanup return
+   MPERF_M_RECURSIVE_API_CALL; easy_perform returns MPERF_E_RECURSIVE_API_CALL
+   and easy_cleanup of a handle whose callback is running is ignored.
+
+   ======================================================================
+   MEMORY OWNERSHIP
+   ======================================================================
+   - String options are copied into the handle (as libcurl does); the
+     string lists (MPERF_OPT_HTTPHEADER) and POSTFIELDS are NOT copied and must
+     outlive the transfer.
+   - Strings returned by getinfo belong to the handle and stay valid until
+     the next transfer on it or its cleanup.
+   - Every allocation goes through one wrapper: compile-time MPERF_MALLOC /
+     MPERF_FREE, or a runtime mperf_allocator passed to mperf_multi_init_alloc
+     and mperf_easy_init_alloc. Memory owned by a multi handle (connections,
+     buffers, DNS cache) uses the multi's allocator; memory owned by an easy
+     handle uses the easy's.
+   - Once connections and handles are warm, a request allocates nothing:
+     receive buffers come from a per-multi pool and go back to it as soon as
+     they are empty, so an idle or waiting transfer holds no buffer.
+
+   ======================================================================
+   ERRORS
+   ======================================================================
+   multi calls return mperf_mcode (libcurl's CURLMcode numbers); easy calls
+   and per-transfer results are mperf_code (CURLcode numbers). A transfer's
+   failure is the result in its completion message plus a sentence in its
+   MPERF_OPT_ERRORBUFFER (MPERF_ERROR_SIZE bytes). There is no global error
+   state. A hostile or broken server gives an error result, never a guess:
+   bad framing is MPERF_E_WEIRD_SERVER_REPLY, a body cut short is
+   MPERF_E_PARTIAL_FILE, an empty reply MPERF_E_GOT_NOTHING.
+
+   ======================================================================
+   CONFIGURATION MACROS (define before including the implementation)
+   ======================================================================
+   MPERF_MALLOC(n), MPERF_FREE(p)  default malloc/free
+   MPERF_STATIC                    make every API function static
+   MPERF_API                       decoration of the API functions
+   MPERF_BUFSIZE          16384    receive buffer size (one per active
+                                   connection, pooled per multi)
+   MPERF_MAX_HEADER_LINE  102400   longest response header line (with folds)
+   MPERF_MAX_HEADER_TOTAL 307200   all header bytes of one response
+   MPERF_MAX_HEADER_COUNT 5000     header lines in one response
+   MPERF_MAX_CHUNK_EXT    4096     chunk extension bytes on one chunk line
+   MPERF_MAX_URL          65536    longest URL accepted
+   MPERF_MAX_ADDRS        8        addresses tried per host name
+   MPERF_DNS_CACHE_MS     60000    lifetime of a resolved name
+   MPERF_MAX_RETRIES      5        fresh-connection retries when a reused
+                                   connection turns out dead
+
+   ======================================================================
+   LIMITS AND WHAT IS NOT SUPPORTED
+   ======================================================================
+   HTTP/1.1 only (no HTTP/2 or 3: those requests fall back to 1.1), http://
+   only in this build. Name resolution uses getaddrinfo, which blocks on a
+   slow DNS server; IP literals and "localhost" never block, and results are
+   cached per multi handle. Proxies, cookies and content decoding are not
+   built in: setting them returns MPERF_E_NOT_BUILT_IN or
+   MPERF_E_UNKNOWN_OPTION.
+*/
+#ifndef MULTIPERFORM_H
+#define MULTIPERFORM_H
+
+/* Strict -std=c99 hides POSIX; when we are the first include, ask for it. */
+#if defined(MULTIPERFORM_IMPLEMENTATION) && defined(__linux__) && \
+    defined(__STRICT_ANSI__) && !defined(_POSIX_C_SOURCE) && \
+    !defined(_XOPEN_SOURCE) && !defined(_GNU_SOURCE) && !defined(_DEFAULT_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==================================================================== */
+/* >>public API                                                          */
+/* ==================================================================== */
+
+#define MPERF_VERSION     "0.1.0"
+#define MPERF_VERSION_NUM 0x000100
+
+#ifndef MPERF_API
+#if defined(MPERF_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define MPERF_API static __attribute__((unused))
+#elif defined(MPERF_STATIC)
+#define MPERF_API static
+#else
+#define MPERF_API extern
+#endif
+#endif
+
+typedef struct mperf_easy mperf_easy;
+typedef struct mperf_multi mperf_multi;
+typedef int64_t mperf_off_t;
+
+#ifdef _WIN32
+typedef uintptr_t mperf_socket_t; /* SOCKET */
+#define MPERF_SOCKET_BAD (~(mperf_socket_t)0)
+#else
+typedef int mperf_socket_t;
+#define MPERF_SOCKET_BAD (-1)
+#endif
+
+/* Allocation hooks for one handle (see MEMORY OWNERSHIP). */
+typedef struct mperf_allocator {
+    void *(*alloc)(size_t size, void *user);
+    void (*free)(void *ptr, void *user);
+    void *user;
+} mperf_allocator;
+
+/* Same layout as libcurl's struct curl_slist. */
+typedef struct mperf_slist {
+    char *data;
+    struct mperf_slist *next;
+} mperf_slist;
+
+typedef struct mperf_blob {
+    void *data;
+    size_t len;
+    unsigned int flags; /* MPERF_BLOB_COPY or MPERF_BLOB_NOCOPY */
+} mperf_blob;
+#define MPERF_BLOB_NOCOPY 0
+#define MPERF_BLOB_COPY 1
+
+/* Result of an easy call or of a transfer: libcurl's CURLcode numbers. */
+typedef enum mperf_code {
+    MPERF_E_OK = 0,
+    MPERF_E_UNSUPPORTED_PROTOCOL = 1,
+    MPERF_E_FAILED_INIT = 2,
+    MPERF_E_URL_MALFORMAT = 3,
+    MPERF_E_NOT_BUILT_IN = 4,
+    MPERF_E_COULDNT_RESOLVE_PROXY = 5,
+    MPERF_E_COULDNT_RESOLVE_HOST = 6,
+    MPERF_E_COULDNT_CONNECT = 7,
+    MPERF_E_WEIRD_SERVER_REPLY = 8,
+    MPERF_E_REMOTE_ACCESS_DENIED = 9,
+    MPERF_E_HTTP2 = 16,
+    MPERF_E_PARTIAL_FILE = 18,
+    MPERF_E_QUOTE_ERROR = 21,
+    MPERF_E_HTTP_RETURNED_ERROR = 22,
+    MPERF_E_WRITE_ERROR = 23,
+    MPERF_E_UPLOAD_FAILED = 25,
+    MPERF_E_READ_ERROR = 26,
+    MPERF_E_OUT_OF_MEMORY = 27,
+    MPERF_E_OPERATION_TIMEDOUT = 28,
+    MPERF_E_RANGE_ERROR = 33,
+    MPERF_E_HTTP_POST_ERROR = 34,
+    MPERF_E_SSL_CONNECT_ERROR = 35,
+    MPERF_E_BAD_DOWNLOAD_RESUME = 36,
+    MPERF_E_FILE_COULDNT_READ_FILE = 37,
+    MPERF_E_FUNCTION_NOT_FOUND = 41,
+    MPERF_E_ABORTED_BY_CALLBACK = 42,
+    MPERF_E_BAD_FUNCTION_ARGUMENT = 43,
+    MPERF_E_INTERFACE_FAILED = 45,
+    MPERF_E_TOO_MANY_REDIRECTS = 47,
+    MPERF_E_UNKNOWN_OPTION = 48,
+    MPERF_E_SETOPT_OPTION_SYNTAX = 49,
+    MPERF_E_GOT_NOTHING = 52,
+    MPERF_E_SSL_ENGINE_NOTFOUND = 53,
+    MPERF_E_SSL_ENGINE_SETFAILED = 54,
+    MPERF_E_SEND_ERROR = 55,
+    MPERF_E_RECV_ERROR = 56,
+    MPERF_E_SSL_CERTPROBLEM = 58,
+    MPERF_E_SSL_CIPHER = 59,
+    MPERF_E_PEER_FAILED_VERIFICATION = 60,
+    MPERF_E_BAD_CONTENT_ENCODING = 61,
+    MPERF_E_FILESIZE_EXCEEDED = 63,
+    MPERF_E_USE_SSL_FAILED = 64,
+    MPERF_E_SEND_FAIL_REWIND = 65,
+    MPERF_E_SSL_ENGINE_INITFAILED = 66,
+    MPERF_E_LOGIN_DENIED = 67,
+    MPERF_E_SSL_CACERT_BADFILE = 77,
+    MPERF_E_REMOTE_FILE_NOT_FOUND = 78,
+    MPERF_E_SSL_SHUTDOWN_FAILED = 80,
+    MPERF_E_AGAIN = 81,
+    MPERF_E_SSL_CRL_BADFILE = 82,
+    MPERF_E_SSL_ISSUER_ERROR = 83,
+    MPERF_E_CHUNK_FAILED = 88,
+    MPERF_E_NO_CONNECTION_AVAILABLE = 89,
+    MPERF_E_SSL_PINNEDPUBKEYNOTMATCH = 90,
+    MPERF_E_SSL_INVALIDCERTSTATUS = 91,
+    MPERF_E_HTTP2_STREAM = 92,
+    MPERF_E_RECURSIVE_API_CALL = 93,
+    MPERF_E_AUTH_ERROR = 94,
+    MPERF_E_HTTP3 = 95,
+    MPERF_E_QUIC_CONNECT_ERROR = 96,
+    MPERF_E_PROXY = 97,
+    MPERF_E_SSL_CLIENTCERT = 98,
+    MPERF_E_UNRECOVERABLE_POLL = 99,
+    MPERF_E_LAST = 100
+} mperf_code;
+
+/* Result of a multi call: libcurl's CURLMcode numbers. */
+typedef enum mperf_mcode {
+    MPERF_M_CALL_MULTI_PERFORM = -1, /* never returned */
+    MPERF_M_OK = 0,
+    MPERF_M_BAD_HANDLE = 1,
+    MPERF_M_BAD_EASY_HANDLE = 2,
+    MPERF_M_OUT_OF_MEMORY = 3,
+    MPERF_M_INTERNAL_ERROR = 4,
+    MPERF_M_BAD_SOCKET = 5,
+    MPERF_M_UNKNOWN_OPTION = 6,
+    MPERF_M_ADDED_ALREADY = 7,
+    MPERF_M_RECURSIVE_API_CALL = 8,
+    MPERF_M_WAKEUP_FAILURE = 9,
+    MPERF_M_BAD_FUNCTION_ARGUMENT = 10,
+    MPERF_M_ABORTED_BY_CALLBACK = 11,
+    MPERF_M_UNRECOVERABLE_POLL = 12,
+    MPERF_M_LAST = 13
+} mperf_mcode;
+
+typedef enum mperf_msg_type { MPERF_MSG_NONE = 0, MPERF_MSG_DONE = 1, MPERF_MSG_LAST = 2 } mperf_msg_type;
+
+/* One completion message per transfer, stored inside the easy handle. */
+typedef struct mperf_msg {
+    mperf_msg_type msg;
+    mperf_easy *easy_handle;
+    union {
+        void *whatever;
+        mperf_code result;
+    } data;
+} mperf_msg;
+
+/* An extra descriptor for mperf_multi_poll/wait. */
+typedef struct mperf_waitfd {
+    mperf_socket_t fd;
+    short events;
+    short revents;
+} mperf_waitfd;
+#define MPERF_WAIT_POLLIN 0x0001
+#define MPERF_WAIT_POLLPRI 0x0002
+#define MPERF_WAIT_POLLOUT 0x0004
+
+/* Option numbers are libcurl's (type class * 10000 + index), so the type of
+   the variadic argument follows from the number: 0..9999 long, 10000..
+   pointer, 20000.. function pointer, 30000.. mperf_off_t, 40000.. blob. */
+#define MPERF_OPTTYPE_LONG 0
+#define MPERF_OPTTYPE_OBJECTPOINT 10000
+#define MPERF_OPTTYPE_FUNCTIONPOINT 20000
+#define MPERF_OPTTYPE_OFF_T 30000
+#define MPERF_OPTTYPE_BLOB 40000
+
+typedef enum mperf_option {
+    MPERF_OPT_WRITEDATA = 10001,
+    MPERF_OPT_URL = 10002,
+    MPERF_OPT_PORT = 3,
+    MPERF_OPT_PROXY = 10004,
+    MPERF_OPT_USERPWD = 10005,
+    MPERF_OPT_RANGE = 10007,
+    MPERF_OPT_READDATA = 10009,
+    MPERF_OPT_ERRORBUFFER = 10010,
+    MPERF_OPT_WRITEFUNCTION = 20011,
+    MPERF_OPT_READFUNCTION = 20012,
+    MPERF_OPT_TIMEOUT = 13,
+    MPERF_OPT_INFILESIZE = 14,
+    MPERF_OPT_POSTFIELDS = 10015,
+    MPERF_OPT_REFERER = 10016,
+    MPERF_OPT_USERAGENT = 10018,
+    MPERF_OPT_LOW_SPEED_LIMIT = 19,
+    MPERF_OPT_LOW_SPEED_TIME = 20,
+    MPERF_OPT_RESUME_FROM = 21,
+    MPERF_OPT_HTTPHEADER = 10023,
+    MPERF_OPT_HEADERDATA = 10029,
+    MPERF_OPT_STDERR = 10037,
+    MPERF_OPT_CUSTOMREQUEST = 10036,
+    MPERF_OPT_VERBOSE = 41,
+    MPERF_OPT_HEADER = 42,
+    MPERF_OPT_NOPROGRESS = 43,
+    MPERF_OPT_NOBODY = 44,
+    MPERF_OPT_FAILONERROR = 45,
+    MPERF_OPT_UPLOAD = 46,
+    MPERF_OPT_POST = 47,
+    MPERF_OPT_FOLLOWLOCATION = 52,
+    MPERF_OPT_XFERINFODATA = 10057,
+    MPERF_OPT_PROGRESSDATA = 10057,
+    MPERF_OPT_AUTOREFERER = 58,
+    MPERF_OPT_POSTFIELDSIZE = 60,
+    MPERF_OPT_SSL_VERIFYPEER = 64,
+    MPERF_OPT_CAINFO = 10065,
+    MPERF_OPT_MAXREDIRS = 68,
+    MPERF_OPT_FILETIME = 69,
+    MPERF_OPT_MAXCONNECTS = 71,
+    MPERF_OPT_FRESH_CONNECT = 74,
+    MPERF_OPT_FORBID_REUSE = 75,
+    MPERF_OPT_CONNECTTIMEOUT = 78,
+    MPERF_OPT_HEADERFUNCTION = 20079,
+    MPERF_OPT_HTTPGET = 80,
+    MPERF_OPT_SSL_VERIFYHOST = 81,
+    MPERF_OPT_HTTP_VERSION = 84,
+    MPERF_OPT_DNS_CACHE_TIMEOUT = 92,
+    MPERF_OPT_DEBUGFUNCTION = 20094,
+    MPERF_OPT_DEBUGDATA = 10095,
+    MPERF_OPT_BUFFERSIZE = 98,
+    MPERF_OPT_NOSIGNAL = 99,
+    MPERF_OPT_ACCEPT_ENCODING = 10102,
+    MPERF_OPT_PRIVATE = 10103,
+    MPERF_OPT_UNRESTRICTED_AUTH = 105,
+    MPERF_OPT_HTTPAUTH = 107,
+    MPERF_OPT_MAXFILESIZE = 114,
+    MPERF_OPT_INFILESIZE_LARGE = 30115,
+    MPERF_OPT_RESUME_FROM_LARGE = 30116,
+    MPERF_OPT_MAXFILESIZE_LARGE = 30117,
+    MPERF_OPT_POSTFIELDSIZE_LARGE = 30120,
+    MPERF_OPT_TCP_NODELAY = 121,
+    MPERF_OPT_TIMEOUT_MS = 155,
+    MPERF_OPT_CONNECTTIMEOUT_MS = 156,
+    MPERF_OPT_HTTP_TRANSFER_DECODING = 157,
+    MPERF_OPT_HTTP_CONTENT_DECODING = 158,
+    MPERF_OPT_POSTREDIR = 161,
+    MPERF_OPT_COPYPOSTFIELDS = 10165,
+    MPERF_OPT_USERNAME = 10173,
+    MPERF_OPT_PASSWORD = 10174,
+    MPERF_OPT_TCP_KEEPALIVE = 213,
+    MPERF_OPT_TCP_KEEPIDLE = 214,
+    MPERF_OPT_TCP_KEEPINTVL = 215,
+    MPERF_OPT_XFERINFOFUNCTION = 20219,
+    MPERF_OPT_PROGRESSFUNCTION = 20056,
+    MPERF_OPT_SSL_ENABLE_ALPN = 226,
+    MPERF_OPT_EXPECT_100_TIMEOUT_MS = 227,
+    MPERF_OPT_PINNEDPUBLICKEY = 10230,
+    MPERF_OPT_PIPEWAIT = 237,
+    MPERF_OPT_STREAM_WEIGHT = 239,
+    MPERF_OPT_TCP_FASTOPEN = 244,
+    MPERF_OPT_SUPPRESS_CONNECT_HEADERS = 265,
+    MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS = 271,
+    MPERF_OPT_UPLOAD_BUFFERSIZE = 280,
+    MPERF_OPT_HTTP09_ALLOWED = 285,
+    MPERF_OPT_MAXAGE_CONN = 288,
+    MPERF_OPT_CAINFO_BLOB = 40309,
+    MPERF_OPT_MAXLIFETIME_CONN = 314,
+    MPERF_OPT_PROTOCOLS_STR = 10318,
+    MPERF_OPT_REDIR_PROTOCOLS_STR = 10319,
+    MPERF_OPT_QUICK_EXIT = 322
+} mperf_option;
+
+typedef enum mperf_moption {
+    MPERF_MOPT_SOCKETFUNCTION = 20001,
+    MPERF_MOPT_SOCKETDATA = 10002,
+    MPERF_MOPT_PIPELINING = 3,
+    MPERF_MOPT_TIMERFUNCTION = 20004,
+    MPERF_MOPT_TIMERDATA = 10005,
+    MPERF_MOPT_MAXCONNECTS = 6,
+    MPERF_MOPT_MAX_HOST_CONNECTIONS = 7,
+    MPERF_MOPT_MAX_PIPELINE_LENGTH = 8,
+    MPERF_MOPT_CONTENT_LENGTH_PENALTY_SIZE = 30009,
+    MPERF_MOPT_CHUNK_LENGTH_PENALTY_SIZE = 30010,
+    MPERF_MOPT_PIPELINING_SITE_BL = 10011,
+    MPERF_MOPT_PIPELINING_SERVER_BL = 10012,
+    MPERF_MOPT_MAX_TOTAL_CONNECTIONS = 13,
+    MPERF_MOPT_PUSHFUNCTION = 20014,
+    MPERF_MOPT_PUSHDATA = 10015,
+    MPERF_MOPT_MAX_CONCURRENT_STREAMS = 16
+} mperf_moption;
+
+/* getinfo numbers are libcurl's: the type lives in the top bits. */
+#define MPERF_INFO_STRING 0x100000
+#define MPERF_INFO_LONG 0x200000
+#define MPERF_INFO_DOUBLE 0x300000
+#define MPERF_INFO_SLIST 0x400000
+#define MPERF_INFO_PTR 0x400000
+#define MPERF_INFO_SOCKET 0x500000
+#define MPERF_INFO_OFF_T 0x600000
+#define MPERF_INFO_MASK 0x0fffff
+#define MPERF_INFO_TYPEMASK 0xf00000
+
+typedef enum mperf_info {
+    MPERF_INFO_NONE = 0,
+    MPERF_INFO_EFFECTIVE_URL = MPERF_INFO_STRING + 1,
+    MPERF_INFO_RESPONSE_CODE = MPERF_INFO_LONG + 2,
+    MPERF_INFO_TOTAL_TIME = MPERF_INFO_DOUBLE + 3,
+    MPERF_INFO_NAMELOOKUP_TIME = MPERF_INFO_DOUBLE + 4,
+    MPERF_INFO_CONNECT_TIME = MPERF_INFO_DOUBLE + 5,
+    MPERF_INFO_PRETRANSFER_TIME = MPERF_INFO_DOUBLE + 6,
+    MPERF_INFO_SIZE_UPLOAD = MPERF_INFO_DOUBLE + 7,
+    MPERF_INFO_SIZE_UPLOAD_T = MPERF_INFO_OFF_T + 7,
+    MPERF_INFO_SIZE_DOWNLOAD = MPERF_INFO_DOUBLE + 8,
+    MPERF_INFO_SIZE_DOWNLOAD_T = MPERF_INFO_OFF_T + 8,
+    MPERF_INFO_SPEED_DOWNLOAD = MPERF_INFO_DOUBLE + 9,
+    MPERF_INFO_SPEED_DOWNLOAD_T = MPERF_INFO_OFF_T + 9,
+    MPERF_INFO_SPEED_UPLOAD = MPERF_INFO_DOUBLE + 10,
+    MPERF_INFO_SPEED_UPLOAD_T = MPERF_INFO_OFF_T + 10,
+    MPERF_INFO_HEADER_SIZE = MPERF_INFO_LONG + 11,
+    MPERF_INFO_REQUEST_SIZE = MPERF_INFO_LONG + 12,
+    MPERF_INFO_SSL_VERIFYRESULT = MPERF_INFO_LONG + 13,
+    MPERF_INFO_FILETIME = MPERF_INFO_LONG + 14,
+    MPERF_INFO_FILETIME_T = MPERF_INFO_OFF_T + 14,
+    MPERF_INFO_CONTENT_LENGTH_DOWNLOAD = MPERF_INFO_DOUBLE + 15,
+    MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T = MPERF_INFO_OFF_T + 15,
+    MPERF_INFO_CONTENT_LENGTH_UPLOAD = MPERF_INFO_DOUBLE + 16,
+    MPERF_INFO_CONTENT_LENGTH_UPLOAD_T = MPERF_INFO_OFF_T + 16,
+    MPERF_INFO_STARTTRANSFER_TIME = MPERF_INFO_DOUBLE + 17,
+    MPERF_INFO_CONTENT_TYPE = MPERF_INFO_STRING + 18,
+    MPERF_INFO_REDIRECT_TIME = MPERF_INFO_DOUBLE + 19,
+    MPERF_INFO_REDIRECT_COUNT = MPERF_INFO_LONG + 20,
+    MPERF_INFO_PRIVATE = MPERF_INFO_STRING + 21,
+    MPERF_INFO_HTTP_CONNECTCODE = MPERF_INFO_LONG + 22,
+    MPERF_INFO_OS_ERRNO = MPERF_INFO_LONG + 25,
+    MPERF_INFO_NUM_CONNECTS = MPERF_INFO_LONG + 26,
+    MPERF_INFO_LASTSOCKET = MPERF_INFO_LONG + 29,
+    MPERF_INFO_REDIRECT_URL = MPERF_INFO_STRING + 31,
+    MPERF_INFO_PRIMARY_IP = MPERF_INFO_STRING + 32,
+    MPERF_INFO_APPCONNECT_TIME = MPERF_INFO_DOUBLE + 33,
+    MPERF_INFO_PRIMARY_PORT = MPERF_INFO_LONG + 40,
+    MPERF_INFO_LOCAL_IP = MPERF_INFO_STRING + 41,
+    MPERF_INFO_LOCAL_PORT = MPERF_INFO_LONG + 42,
+    MPERF_INFO_ACTIVESOCKET = MPERF_INFO_SOCKET + 44,
+    MPERF_INFO_HTTP_VERSION = MPERF_INFO_LONG + 46,
+    MPERF_INFO_SCHEME = MPERF_INFO_STRING + 49,
+    MPERF_INFO_TOTAL_TIME_T = MPERF_INFO_OFF_T + 50,
+    MPERF_INFO_NAMELOOKUP_TIME_T = MPERF_INFO_OFF_T + 51,
+    MPERF_INFO_CONNECT_TIME_T = MPERF_INFO_OFF_T + 52,
+    MPERF_INFO_PRETRANSFER_TIME_T = MPERF_INFO_OFF_T + 53,
+    MPERF_INFO_STARTTRANSFER_TIME_T = MPERF_INFO_OFF_T + 54,
+    MPERF_INFO_REDIRECT_TIME_T = MPERF_INFO_OFF_T + 55,
+    MPERF_INFO_APPCONNECT_TIME_T = MPERF_INFO_OFF_T + 56,
+    MPERF_INFO_EFFECTIVE_METHOD = MPERF_INFO_STRING + 58,
+    MPERF_INFO_REFERER = MPERF_INFO_STRING + 60
+} mperf_info;
+
+/* Kinds of text given to MPERF_OPT_DEBUGFUNCTION (libcurl's curl_infotype). */
+typedef enum mperf_infotype {
+    MPERF_INFOTYPE_TEXT = 0,
+    MPERF_INFOTYPE_HEADER_IN = 1,
+    MPERF_INFOTYPE_HEADER_OUT = 2,
+    MPERF_INFOTYPE_DATA_IN = 3,
+    MPERF_INFOTYPE_DATA_OUT = 4,
+    MPERF_INFOTYPE_SSL_DATA_IN = 5,
+    MPERF_INFOTYPE_SSL_DATA_OUT = 6,
+    MPERF_INFOTYPE_END = 7
+} mperf_infotype;
+
+/* Callback types (libcurl's signatures). */
+typedef size_t (*mperf_write_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+typedef size_t (*mperf_read_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+typedef int (*mperf_xferinfo_callback)(void *clientp, mperf_off_t dltotal, mperf_off_t dlnow,
+                                       mperf_off_t ultotal, mperf_off_t ulnow);
+typedef int (*mperf_progress_callback)(void *clientp, double dltotal, double dlnow, double ultotal,
+                                       double ulnow);
+typedef int (*mperf_debug_callback)(mperf_easy *handle, mperf_infotype type, char *data, size_t size,
+                                    void *userptr);
+
+#define MPERF_ERROR_SIZE 256
+#define MPERF_MAX_WRITE_SIZE 16384
+#define MPERF_WRITEFUNC_PAUSE 0x10000001
+#define MPERF_WRITEFUNC_ERROR 0xFFFFFFFF
+#define MPERF_READFUNC_ABORT 0x10000000
+#define MPERF_READFUNC_PAUSE 0x10000001
+#define MPERF_PROGRESSFUNC_CONTINUE 0x10000001
+#define MPERF_PAUSE_RECV 1
+#define MPERF_PAUSE_SEND 4
+#define MPERF_PAUSE_ALL 5
+#define MPERF_PAUSE_CONT 0
+
+#define MPERF_HTTP_VERSION_NONE 0L
+#define MPERF_HTTP_VERSION_1_0 1L
+#define MPERF_HTTP_VERSION_1_1 2L
+#define MPERF_HTTP_VERSION_2_0 3L
+#define MPERF_HTTP_VERSION_2TLS 4L
+#define MPERF_HTTP_VERSION_2_PRIOR_KNOWLEDGE 5L
+#define MPERF_HTTP_VERSION_3 30L
+#define MPERF_HTTP_VERSION_3ONLY 31L
+
+#define MPERF_AUTH_NONE ((unsigned long)0)
+#define MPERF_AUTH_BASIC ((unsigned long)1)
+#define MPERF_AUTH_DIGEST ((unsigned long)2)
+#define MPERF_AUTH_ANY (~(unsigned long)16)
+
+#define MPERF_REDIR_POST_301 1L
+#define MPERF_REDIR_POST_302 2L
+#define MPERF_REDIR_POST_303 4L
+#define MPERF_REDIR_POST_ALL 7L
+
+/* ---- multi handle ---- */
+MPERF_API mperf_multi *mperf_multi_init(void);
+MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator);
+MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *multi);
+MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *multi, mperf_easy *easy);
+MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *multi, mperf_easy *easy);
+MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *multi, int *running_handles);
+MPERF_API mperf_mcode mperf_multi_poll(mperf_multi *multi, mperf_waitfd *extra_fds, unsigned int extra_nfds,
+                                       int timeout_ms, int *numfds);
+MPERF_API mperf_mcode mperf_multi_wait(mperf_multi *multi, mperf_waitfd *extra_fds, unsigned int extra_nfds,
+                                       int timeout_ms, int *numfds);
+MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *multi);
+MPERF_API mperf_mcode mperf_multi_timeout(mperf_multi *multi, long *timeout_ms);
+/* The sets are fd_set pointers (void * keeps <sys/select.h> out of this part). */
+MPERF_API mperf_mcode mperf_multi_fdset(mperf_multi *multi, void *read_fd_set, void *write_fd_set,
+                                        void *exc_fd_set, int *max_fd);
+MPERF_API mperf_msg *mperf_multi_info_read(mperf_multi *multi, int *msgs_in_queue);
+MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *multi, int option, ...);
+MPERF_API const char *mperf_multi_strerror(mperf_mcode code);
+/* NULL-terminated array of the added handles; release with mperf_free. */
+MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *multi);
+
+/* ---- easy handle ---- */
+MPERF_API mperf_easy *mperf_easy_init(void);
+MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator);
+MPERF_API void mperf_easy_cleanup(mperf_easy *easy);
+MPERF_API void mperf_easy_reset(mperf_easy *easy);
+MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *easy);
+MPERF_API mperf_code mperf_easy_setopt(mperf_easy *easy, int option, ...);
+MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *easy, int info, ...);
+/* Blocking: runs the transfer on a private multi handle kept in the easy. */
+MPERF_API mperf_code mperf_easy_perform(mperf_easy *easy);
+MPERF_API mperf_code mperf_easy_pause(mperf_easy *easy, int bitmask);
+MPERF_API const char *mperf_easy_strerror(mperf_code code);
+
+/* ---- misc ---- */
+MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string);
+MPERF_API void mperf_slist_free_all(mperf_slist *list);
+MPERF_API void mperf_free(void *ptr);
+MPERF_API const char *mperf_version(void);
+/* No global state exists; these are here for programs written for libcurl. */
+MPERF_API mperf_code mperf_global_init(long flags);
+MPERF_API void mperf_global_cleanup(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MULTIPERFORM_H */
+
+/* ==================================================================== */
+/* >>implementation                                                      */
+/* ==================================================================== */
+#if defined(MULTIPERFORM_IMPLEMENTATION) && !defined(MULTIPERFORM_IMPLEMENTATION_DONE)
+#define MULTIPERFORM_IMPLEMENTATION_DONE
+
+/* -------------------------------------------------------------------- */
+/* >>configuration defaults                                              */
+/* -------------------------------------------------------------------- */
+#ifndef MPERF_MALLOC
+#define MPERF_MALLOC(n) malloc(n)
+#endif
+#ifndef MPERF_FREE
+#define MPERF_FREE(p) free(p)
+#endif
+#ifndef MPERF_BUFSIZE
+#define MPERF_BUFSIZE 16384
+#endif
+#ifndef MPERF_MAX_HEADER_LINE
+#define MPERF_MAX_HEADER_LINE (100 * 1024)
+#endif
+#ifndef MPERF_MAX_HEADER_TOTAL
+#define MPERF_MAX_HEADER_TOTAL (300 * 1024)
+#endif
+#ifndef MPERF_MAX_HEADER_COUNT
+#define MPERF_MAX_HEADER_COUNT 5000
+#endif
+#ifndef MPERF_MAX_CHUNK_EXT
+#define MPERF_MAX_CHUNK_EXT 4096
+#endif
+#ifndef MPERF_MAX_URL
+#define MPERF_MAX_URL 65536
+#endif
+#ifndef MPERF_MAX_ADDRS
+#define MPERF_MAX_ADDRS 8
+#endif
+#ifndef MPERF_DNS_CACHE_MS
+#define MPERF_DNS_CACHE_MS 60000
+#endif
+#ifndef MPERF_MAX_RETRIES
+#define MPERF_MAX_RETRIES 5
+#endif
+#ifndef MPERF_CONNECT_TIMEOUT_MS
+#define MPERF_CONNECT_TIMEOUT_MS 300000 /* libcurl's default */
+#endif
+#ifndef MPERF_MAXAGE_CONN_S
+#define MPERF_MAXAGE_CONN_S 118 /* idle connections older than this are not reused */
+#endif
+/* A chunked body whose framing bytes exceed this and 4x its data is hostile. */
+#ifndef MPERF_CHUNK_OVERHEAD_MIN
+#define MPERF_CHUNK_OVERHEAD_MIN (1024 * 1024)
+#endif
+
+#if MPERF_BUFSIZE < 1024
+#error "MPERF_BUFSIZE must be at least 1024"
+#endif
+
+/* -------------------------------------------------------------------- */
+/* >>platform                                                            */
+/* -------------------------------------------------------------------- */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+
+#ifdef _WIN32
+#error "multiperform.h: the Windows transport is not written yet"
+#else
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/select.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#define MPX_HAVE_EVENTFD 1
+#endif
+#define mpx_sock_close(fd) close(fd)
+#define mpx_sock_errno() errno
+#define MPX_WOULDBLOCK(e) ((e) == EAGAIN || (e) == EWOULDBLOCK)
+#define MPX_INPROGRESS(e) ((e) == EINPROGRESS)
+#endif
+
+#ifdef MSG_NOSIGNAL
+#define MPX_SEND_FLAGS MSG_NOSIGNAL
+#else
+#define MPX_SEND_FLAGS 0
+#endif
+
+/* glibc under strict -std=c99, when a system header came before us: the two
+   POSIX pieces it hides are declared here, with glibc's own layout. */
+#if defined(__GLIBC__) && !defined(__USE_POSIX199309)
+struct mpx_timespec {
+    time_t tv_sec;
+    long tv_nsec;
+};
+extern int clock_gettime(int clock_id, struct mpx_timespec *tp);
+#define MPX_TIMESPEC struct mpx_timespec
+#define MPX_CLOCK_MONOTONIC 1
+#else
+#define MPX_TIMESPEC struct timespec
+#define MPX_CLOCK_MONOTONIC CLOCK_MONOTONIC
+#endif
+#if defined(__GLIBC__) && !defined(__USE_XOPEN2K)
+struct addrinfo {
+    int ai_flags;
+    int ai_family;
+    int ai_socktype;
+    int ai_protocol;
+    socklen_t ai_addrlen;
+    struct sockaddr *ai_addr;
+    char *ai_canonname;
+    struct addrinfo *ai_next;
+};
+extern int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                       struct addrinfo **res);
+extern void freeaddrinfo(struct addrinfo *res);
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MPX_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MPX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MPX_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define MPX_ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define MPX_ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define MPX_ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#else
+#define MPX_LIKELY(x) (x)
+#define MPX_UNLIKELY(x) (x)
+#define MPX_PRINTF(a, b)
+static int mpx_xchg_plain(volatile int *p, int v) { int o = *p; *p = v; return o; }
+#define MPX_ATOMIC_XCHG(p, v) mpx_xchg_plain((p), (v))
+#define MPX_ATOMIC_LOAD(p) (*(volatile int *)(p))
+#define MPX_ATOMIC_STORE(p, v) (*(volatile int *)(p) = (v))
+#endif
+
+#define MPX_MAGIC_EASY 0x6d706531u  /* "mpe1" */
+#define MPX_MAGIC_MULTI 0x6d706d31u /* "mpm1" */
+#define MPX_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* -------------------------------------------------------------------- */
+/* >>utilities: allocation, buffers, strings, clock                      */
+/* -------------------------------------------------------------------- */
+static void *mpx_alloc(const mperf_allocator *a, size_t n)
+{
+    if (n == 0) n = 1;
+    return a->alloc ? a->alloc(n, a->user) : MPERF_MALLOC(n);
+}
+
+static void mpx_free(const mperf_allocator *a, void *p)
+{
+    if (!p) return;
+    if (a->free) a->free(p, a->user);
+    else MPERF_FREE(p);
+}
+
+static void *mpx_calloc(const mperf_allocator *a, size_t n)
+{
+    void *p = mpx_alloc(a, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+static char *mpx_strndup(const mperf_allocator *a, const char *s, size_t n)
+{
+    char *d = (char *)mpx_alloc(a, n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+/* A growable byte buffer. */
+typedef struct mpx_buf {
+    char *p;
+    size_t len, cap;
+} mpx_buf;
+
+static int mpx_buf_reserve(const mperf_allocator *a, mpx_buf *b, size_t extra)
+{
+    size_t need = b->len + extra, ncap;
+    char *np;
+    if (need <= b->cap) return 1;
+    ncap = b->cap ? b->cap : 256;
+    while (ncap < need) ncap *= 2;
+    np = (char *)mpx_alloc(a, ncap);
+    if (!np) return 0;
+    if (b->len) memcpy(np, b->p, b->len);
+    mpx_free(a, b->p);
+    b->p = np;
+    b->cap = ncap;
+    return 1;
+}
+
+static int mpx_buf_add(const mperf_allocator *a, mpx_buf *b, const void *d, size_t n)
+{
+    if (!mpx_buf_reserve(a, b, n)) return 0;
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+    return 1;
+}
+
+static int mpx_buf_adds(const mperf_allocator *a, mpx_buf *b, const char *s)
+{
+    return mpx_buf_add(a, b, s, strlen(s));
+}
+
+static void mpx_buf_free(const mperf_allocator *a, mpx_buf *b)
+{
+    mpx_free(a, b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Character classes for HTTP parsing. */
+#define MPX_C_TOKEN 1 /* tchar (RFC 9110 5.6.2) */
+#define MPX_C_BAD 2   /* never valid in a field value: CTLs except HTAB, and DEL */
+#define MPX_C_HEX 4
+#define MPX_C_WS 8 /* SP or HTAB */
+
+static const unsigned char mpx_cc[256] = {
+    2,2,2,2,2,2,2,2,2,8,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    8,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,5,5,5,5,5,5,5,5,5,5,0,0,0,0,0,0,
+    0,5,5,5,5,5,5,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
+    1,5,5,5,5,5,5,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,2,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+#define MPX_CC(c) (mpx_cc[(unsigned char)(c)])
+
+static int mpx_lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+/* Span equals the lowercase literal lit, ignoring ASCII case. */
+static int mpx_span_ieq(const char *s, size_t n, const char *lit)
+{
+    size_t i;
+    for (i = 0; i < n; i++, lit++)
+        if (!*lit || mpx_lower((unsigned char)s[i]) != *lit) return 0;
+    return *lit == 0;
+}
+
+static int mpx_ncaseeq(const char *a, const char *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (mpx_lower((unsigned char)a[i]) != mpx_lower((unsigned char)b[i])) return 0;
+    return 1;
+}
+
+static int mpx_has_crlf(const char *s)
+{
+    for (; *s; s++)
+        if (*s == '\r' || *s == '\n') return 1;
+    return 0;
+}
+
+static int64_t mpx_now_us(void)
+{
+    MPX_TIMESPEC ts;
+    clock_gettime(MPX_CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void mpx_strlcpy(char *d, const char *s, size_t n)
+{
+    size_t l = strlen(s);
+    if (!n) return;
+    if (l >= n) l = n - 1;
+    memcpy(d, s, l);
+    d[l] = 0;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>URL: parsed once at transfer start into views of the URL string     */
+/* -------------------------------------------------------------------- */
+typedef struct mpx_url {
+    uint8_t https;      /* scheme: 0 http, 1 https */
+    uint8_t ipv6;       /* host was a [bracketed] literal */
+    uint8_t port_given; /* the URL named a port */
+    uint8_t has_user;   /* userinfo present */
+    uint16_t port;
+    const char *user, *pass, *host, *path;
+    size_t userlen, passlen, hostlen, pathlen; /* pathlen 0 means "/" */
+    size_t len;                                /* URL length without the fragment */
+} mpx_url;
+
+static int mpx_is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int mpx_is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Parses a NUL-terminated URL. On failure returns the libcurl code and sets
+   *why to a sentence for the error buffer. */
+static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
+{
+    const char *p, *auth_end, *at = NULL, *q, *end;
+    size_t i, n = strlen(s);
+    memset(u, 0, sizeof *u);
+    if (n == 0) {
+        *why = "No URL set";
+        return MPERF_E_URL_MALFORMAT;
+    }
+    if (n > MPERF_MAX_URL) {
+        *why = "URL is too long";
+        return MPERF_E_URL_MALFORMAT;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c == 0x7f) {
+            *why = "URL contains a space or control character";
+            return MPERF_E_URL_MALFORMAT;
+        }
+    }
+    end = strchr(s, '#');
+    if (!end) end = s + n;
+    u->len = (size_t)(end - s);
+    /* scheme: only "name://" counts; without one, http is assumed as libcurl does */
+    for (i = 0; mpx_is_alpha(s[i]) || mpx_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'; i++) {}
+    if (i > 0 && mpx_is_alpha(s[0]) && s + i + 3 <= end && s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+        if (mpx_span_ieq(s, i, "http")) u->https = 0;
+        else if (mpx_span_ieq(s, i, "https")) u->https = 1;
+        else {
+            *why = "Protocol not supported or disabled";
+            return MPERF_E_UNSUPPORTED_PROTOCOL;
+        }
+        p = s + i + 3;
+    } else {
+        p = s;
+    }
+    u->port = u->https ? 443 : 80;
+    for (auth_end = p; auth_end < end && *auth_end != '/' && *auth_end != '?'; auth_end++)
+        if (*auth_end == '@') at = auth_end;
+    if (at) {
+        const char *c = (const char *)memchr(p, ':', (size_t)(at - p));
+        u->has_user = 1;
+        u->user = p;
+        u->userlen = (size_t)((c ? c : at) - p);
+        if (c) {
+            u->pass = c + 1;
+            u->passlen = (size_t)(at - c - 1);
+        }
+        p = at + 1;
+    }
+    if (p < auth_end && *p == '[') {
+        q = (const char *)memchr(p, ']', (size_t)(auth_end - p));
+        if (!q || q == p + 1) {
+            *why = "Bad IPv6 address in URL";
+            return MPERF_E_URL_MALFORMAT;
+        }
+        u->host = p + 1;
+        u->hostlen = (size_t)(q - p - 1);
+        u->ipv6 = 1;
+        for (i = 0; i < u->hostlen; i++) {
+            char c = u->host[i];
+            if (!(MPX_CC(c) & MPX_C_HEX) && c != ':' && c != '.') {
+                *why = "Bad IPv6 address in URL";
+                return MPERF_E_URL_MALFORMAT;
+            }
+        }
+        p = q + 1;
+        if (p < auth_end && *p != ':') {
+            *why = "Malformed URL after the IPv6 address";
+            return MPERF_E_URL_MALFORMAT;
+        }
+    } else {
+        u->host = p;
+        while (p < auth_end && *p != ':') {
+            char c = *p;
+            if (!mpx_is_alpha(c) && !mpx_is_digit(c) && c != '-' && c != '.' && c != '_' && c != '~' &&
+                (unsigned char)c < 0x80) {
+                *why = "Bad character in the URL's host name";
+                return MPERF_E_URL_MALFORMAT;
+            }
+            p++;
+        }
+        u->hostlen = (size_t)(p - u->host);
+    }
+    if (u->hostlen == 0) {
+        *why = "No host part in the URL";
+        return MPERF_E_URL_MALFORMAT;
+    }
+    if (u->hostlen > 255) {
+        *why = "Host name in the URL is too long";
+        return MPERF_E_URL_MALFORMAT;
+    }
+    if (p < auth_end && *p == ':') {
+        unsigned long port = 0;
+        p++;
+        if (p < auth_end) {
+            for (; p < auth_end; p++) {
+                if (!mpx_is_digit(*p) || port > 65535) {
+                    *why = "Port number in the URL is not a number between 1 and 65535";
+                    return MPERF_E_URL_MALFORMAT;
+                }
+                port = port * 10 + (unsigned long)(*p - '0');
+            }
+            if (port == 0 || port > 65535) {
+                *why = "Port number in the URL is not a number between 1 and 65535";
+                return MPERF_E_URL_MALFORMAT;
+            }
+            u->port = (uint16_t)port;
+            u->port_given = 1;
+        }
+    }
+    u->path = auth_end;
+    u->pathlen = (size_t)(end - auth_end);
+    return MPERF_E_OK;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>resolver: IP literals and localhost at once, else a cached lookup   */
+/* -------------------------------------------------------------------- */
+typedef struct mpx_addr {
+    uint8_t family; /* 4 or 6 */
+    uint8_t ip[16];
+} mpx_addr;
+
+typedef struct mpx_dns {
+    struct mpx_dns *next;
+    int64_t expires;
+    unsigned naddr;
+    mpx_addr addr[MPERF_MAX_ADDRS];
+    char host[256];
+} mpx_dns;
+
+static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
+{
+    if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (socklen_t)outlen)) mpx_strlcpy(out, "?", outlen);
+}
+
+/* Fills sockaddr storage for a connect; returns its length. */
+static socklen_t mpx_addr_to_sockaddr(const mpx_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == 6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->ip, 16);
+        return (socklen_t)sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        memcpy(&s4->sin_addr, a->ip, 4);
+        return (socklen_t)sizeof *s4;
+    }
+}
+
+/* Literal addresses and localhost, never touching the network. Returns the
+   number of addresses, 0 if the name needs a real lookup. */
+static unsigned mpx_resolve_static(const char *host, mpx_addr *out)
+{
+    size_t n = strlen(host);
+    memset(out, 0, sizeof *out * 2);
+    if (inet_pton(AF_INET, host, out[0].ip) == 1) {
+        out[0].family = 4;
+        return 1;
+    }
+    if (inet_pton(AF_INET6, host, out[0].ip) == 1) {
+        out[0].family = 6;
+        return 1;
+    }
+    if (mpx_span_ieq(host, n, "localhost") || (n > 10 && mpx_span_ieq(host + n - 10, 10, ".localhost"))) {
+        out[0].family = 4;
+        out[0].ip[0] = 127;
+        out[0].ip[3] = 1;
+        out[1].family = 6;
+        out[1].ip[15] = 1;
+        return 2;
+    }
+    return 0;
+}
+
+/* Blocking system lookup (getaddrinfo): the one place that may block. */
+static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    unsigned n = 0;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0) return 0;
+    for (ai = res; ai && n < max; ai = ai->ai_next) {
+        if (ai->ai_family == AF_INET) {
+            out[n].family = 4;
+            memcpy(out[n].ip, &((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr, 4);
+            n++;
+        } else if (ai->ai_family == AF_INET6) {
+            out[n].family = 6;
+            memcpy(out[n].ip, &((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr, 16);
+            n++;
+        }
+    }
+    freeaddrinfo(res);
+    return n;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>transport: non-blocking TCP sockets                                 */
+/* -------------------------------------------------------------------- */
+/* Opens a non-blocking socket and starts connecting. Returns the socket or
+   MPERF_SOCKET_BAD with *err set; *inprogress tells whether to wait. */
+static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int nodelay, int keepalive, int *err,
+                                      int *inprogress)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = mpx_addr_to_sockaddr(a, port, &ss);
+    int one = 1, fam = a->family == 6 ? AF_INET6 : AF_INET;
+    mperf_socket_t fd;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+    fd = socket(fam, SOCK_STREAM, 0);
+    if (fd != MPERF_SOCKET_BAD) {
+        int fl = fcntl(fd, F_GETFL, 0);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+            *err = errno;
+            close(fd);
+            return MPERF_SOCKET_BAD;
+        }
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+#endif
+    if (fd == MPERF_SOCKET_BAD) {
+        *err = mpx_sock_errno();
+        return MPERF_SOCKET_BAD;
+    }
+    if (nodelay) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+    if (keepalive) (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, (const char *)&one, sizeof one);
+#ifdef SO_NOSIGPIPE
+    (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
+#endif
+    *inprogress = 0;
+    if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+        int e = mpx_sock_errno();
+        if (MPX_INPROGRESS(e) || MPX_WOULDBLOCK(e)) {
+            *inprogress = 1;
+        } else {
+            *err = e;
+            mpx_sock_close(fd);
+            return MPERF_SOCKET_BAD;
+        }
+    }
+    return fd;
+}
+
+/* After a connect became writable: 0 if connected, else the socket error. */
+static int mpx_tcp_connect_result(mperf_socket_t fd)
+{
+    int e = 0;
+    socklen_t l = (socklen_t)sizeof e;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&e, &l) != 0) return mpx_sock_errno();
+    return e;
+}
+
+/* Returns bytes sent, 0 when the kernel would block, -1 on error (*err set). */
+static long mpx_tcp_send(mperf_socket_t fd, const char *p, size_t n, int *err)
+{
+    for (;;) {
+        long r = (long)send(fd, p, n, MPX_SEND_FLAGS);
+        if (r >= 0) return r;
+        *err = mpx_sock_errno();
+        if (*err == EINTR) continue;
+        if (MPX_WOULDBLOCK(*err)) return 0;
+        return -1;
+    }
+}
+
+/* Returns bytes read, 0 at end of stream, -1 when it would block, -2 on error. */
+static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
+{
+    for (;;) {
+        long r = (long)recv(fd, p, n, 0);
+        if (r >= 0) return r;
+        *err = mpx_sock_errno();
+        if (*err == EINTR) continue;
+        if (MPX_WOULDBLOCK(*err)) return -1;
+        return -2;
+    }
+}
+
+/* -------------------------------------------------------------------- */
+/* >>HTTP/1.1 response parser: incremental, zero-copy (RFC 9112)         */
+/* -------------------------------------------------------------------- */
+/* mpx_parse() looks at the unconsumed bytes buf[0..len) and returns how
+   many it consumed plus one event. Line events (status, field, head end,
+   trailer) point into buf; the caller keeps unconsumed bytes, appends new
+   ones behind them and calls again. Already-scanned bytes of an incomplete
+   line are never scanned twice, so feeding byte by byte stays linear. */
+enum {
+    MPX_P_STATUS, MPX_P_FIELDS, MPX_P_BODY_LEN, MPX_P_BODY_CLOSE, MPX_P_CHUNK_SIZE, MPX_P_CHUNK_EXT,
+    MPX_P_CHUNK_LF, MPX_P_CHUNK_DATA, MPX_P_CHUNK_CR, MPX_P_CHUNK_DATA_LF, MPX_P_TRAILERS, MPX_P_DONE,
+    MPX_P_ERROR
+};
+enum {
+    MPX_EV_NEED,         /* all usable bytes consumed: append more and call again */
+    MPX_EV_STATUS,       /* line: the status line */
+    MPX_EV_FIELD,        /* line, name, value (value trimmed; may hold folds if folded) */
+    MPX_EV_HEAD_END,     /* line: the empty line; interim tells a 1xx head */
+    MPX_EV_BODY,         /* data */
+    MPX_EV_TRAILER,      /* like FIELD, after the last chunk */
+    MPX_EV_TRAILERS_END, /* line: the empty line ending the trailers */
+    MPX_EV_DONE,         /* the response is complete */
+    MPX_EV_ERROR         /* parser->error and parser->why tell what */
+};
+/* sub-states inside a chunk extension */
+enum {
+    MPX_X_BWS, MPX_X_SEMI, MPX_X_NAME, MPX_X_NAME_BWS, MPX_X_EQ, MPX_X_VALUE, MPX_X_QUOTED, MPX_X_ESC,
+    MPX_X_QUOTED_END
+};
+
+typedef struct mpx_parser {
+    uint8_t state;
+    uint8_t head_request; /* the request was HEAD: no body whatever the head says */
+    uint8_t minor;        /* HTTP/1.minor of the current response, 0 or 1 */
+    uint8_t keepalive;    /* valid after the head: the connection may be reused */
+    uint8_t chunked, has_cl, conn_close, conn_keepalive, te_seen;
+    uint8_t interim; /* current head is a 1xx */
+    uint8_t folded;  /* current field had an obs-fold */
+    uint8_t ext;     /* MPX_X_ sub-state */
+    uint8_t digits;  /* hex digits of the current chunk size */
+    int status;
+    int error;       /* an mperf_code once state is MPX_P_ERROR */
+    const char *why; /* and its sentence */
+    size_t scan;     /* bytes of the current line already checked */
+    size_t colon;    /* offset just past the current field's colon, 0 before */
+    size_t head_total;
+    unsigned nfields;
+    size_t ext_len;
+    size_t max_data; /* largest BODY event */
+    uint64_t remain; /* body bytes (length framing) or chunk bytes left */
+    uint64_t content_length;
+    uint64_t overhead, data; /* chunk framing bytes and data bytes */
+} mpx_parser;
+
+typedef struct mpx_pev {
+    int type;
+    const char *line, *name, *value, *data;
+    size_t linelen, namelen, valuelen, datalen;
+} mpx_pev;
+
+static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
+{
+    memset(p, 0, sizeof *p);
+    p->head_request = (uint8_t)(head_request != 0);
+    p->max_data = max_data ? max_data : (size_t)-1;
+}
+
+static size_t mpx_parse_fail(mpx_parser *p, mpx_pev *ev, int code, const char *why)
+{
+    p->state = MPX_P_ERROR;
+    p->error = code;
+    p->why = why;
+    ev->type = MPX_EV_ERROR;
+    return 0;
+}
+
+/* Finds the end of a line from *pos. Returns 1 with *pos at the LF, 0 when
+   more bytes are needed (*pos is where to resume), -1 on a byte that is never
+   valid in a line (*pos at it): CTLs other than HTAB, DEL, a CR not before LF. */
+static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
+{
+    size_t i;
+    for (i = *pos; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (MPX_LIKELY(!(MPX_CC(c) & MPX_C_BAD))) continue;
+        if (c == '\n') {
+            *pos = i;
+            return 1;
+        }
+        if (c == '\r') {
+            if (i + 1 == len) {
+                *pos = i;
+                return 0;
+            }
+            if (buf[i + 1] == '\n') {
+                *pos = i + 1;
+                return 1;
+            }
+        }
+        *pos = i;
+        return -1;
+    }
+    *pos = len;
+    return 0;
+}
+
+static int mpx_is_ows(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Reads a Content-Length value: a comma list of identical 1*DIGIT values. */
+static int mpx_parse_content_length(const char *s, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    int have = 0;
+    uint64_t first = 0;
+    for (;;) {
+        uint64_t v = 0;
+        size_t d = 0;
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        while (i < n && mpx_is_digit(s[i])) {
+            if (v > (UINT64_C(0x7fffffffffffffff) - 9) / 10) return 0;
+            v = v * 10 + (uint64_t)(s[i] - '0');
+            i++;
+            d++;
+        }
+        if (d == 0) return 0;
+        if (have && v != first) return 0;
+        first = v;
+        have = 1;
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        if (i == n) break;
+        if (s[i] != ',') return 0;
+        i++;
+    }
+    *out = first;
+    return 1;
+}
+
+/* Interprets the framing fields of a final response. */
+static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
+{
+    const char *v = ev->value;
+    size_t n = ev->valuelen, i = 0;
+    if (ev->namelen == 14 && mpx_span_ieq(ev->name, 14, "content-length")) {
+        uint64_t cl;
+        if (p->folded || !mpx_parse_content_length(v, n, &cl))
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
+        if (p->has_cl && cl != p->content_length)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length values in the response");
+        p->has_cl = 1;
+        p->content_length = cl;
+    } else if (ev->namelen == 17 && mpx_span_ieq(ev->name, 17, "transfer-encoding")) {
+        int tokens = 0;
+        if (p->folded)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Folded Transfer-Encoding in the response");
+        while (i < n) {
+            size_t st;
+            while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
+            if (i == n) break;
+            st = i;
+            while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t') i++;
+            if (!mpx_span_ieq(v + st, i - st, "chunked"))
+                return mpx_parse_fail(p, ev, MPERF_E_BAD_CONTENT_ENCODING, "Unsupported transfer coding in the response");
+            if (p->chunked)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response applies chunked twice");
+            p->chunked = 1;
+            tokens++;
+        }
+        if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
+        p->te_seen = 1;
+    } else if (ev->namelen == 10 && mpx_span_ieq(ev->name, 10, "connection")) {
+        while (i < n) {
+            size_t st;
+            while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
+            st = i;
+            while (i < n && !mpx_is_ows(v[i]) && v[i] != ',') i++;
+            if (mpx_span_ieq(v + st, i - st, "close")) p->conn_close = 1;
+            else if (mpx_span_ieq(v + st, i - st, "keep-alive")) p->conn_keepalive = 1;
+        }
+    }
+    return 1;
+}
+
+/* The empty line that ends a head or the trailers. */
+static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_pev *ev)
+{
+    ev->line = buf;
+    ev->linelen = l;
+    p->head_total += l;
+    if (p->state == MPX_P_TRAILERS) {
+        p->state = MPX_P_DONE;
+        ev->type = MPX_EV_TRAILERS_END;
+        return l;
+    }
+    ev->type = MPX_EV_HEAD_END;
+    if (p->interim) {
+        if (p->status == 101)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Unexpected 101 Switching Protocols response");
+        /* another head follows */
+        p->state = MPX_P_STATUS;
+        p->nfields = 0;
+        return l;
+    }
+    if (p->head_request || p->status == 204 || p->status == 304) {
+        p->state = MPX_P_DONE;
+    } else if (p->chunked) {
+        p->state = MPX_P_CHUNK_SIZE;
+        p->remain = 0;
+        p->digits = 0;
+    } else if (p->has_cl) {
+        p->remain = p->content_length;
+        p->state = p->remain ? MPX_P_BODY_LEN : MPX_P_DONE;
+    } else {
+        p->state = MPX_P_BODY_CLOSE;
+    }
+    p->keepalive = (uint8_t)(p->minor >= 1 ? !p->conn_close : (p->conn_keepalive && !p->conn_close));
+    /* A body ended by close, TE next to CL, or TE in HTTP/1.0 never leaves the connection reusable. */
+    if (p->state == MPX_P_BODY_CLOSE || (p->chunked && p->has_cl) || (p->te_seen && p->minor == 0)) p->keepalive = 0;
+    return l;
+}
+
+static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    static const char prefix[] = "HTTP/";
+    size_t i = p->scan, end;
+    int r;
+    for (; i < len && i < 5; i++)
+        if (buf[i] != prefix[i])
+            return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
+                                  "Received HTTP/0.9 or a response that is not HTTP");
+    r = mpx_scan_line(buf, len, &i);
+    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in the status line");
+    if (r == 0) {
+        if (i > MPERF_MAX_HEADER_LINE)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
+        p->scan = i;
+        ev->type = MPX_EV_NEED;
+        return 0;
+    }
+    end = i;
+    if (end > 0 && buf[end - 1] == '\r') end--;
+    if (end < 12 || !mpx_is_digit(buf[5]) || buf[6] != '.' || !mpx_is_digit(buf[7]) || buf[8] != ' ' ||
+        !mpx_is_digit(buf[9]) || !mpx_is_digit(buf[10]) || !mpx_is_digit(buf[11]) || (end > 12 && buf[12] != ' '))
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed status line");
+    if (buf[5] != '1')
+        return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL, "Unsupported HTTP version in the response");
+    p->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+    if (p->status < 100) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid response status code");
+    if (i + 1 > MPERF_MAX_HEADER_LINE) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
+    p->minor = (uint8_t)(buf[7] != '0');
+    p->interim = (uint8_t)(p->status < 200);
+    p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
+    p->content_length = 0;
+    p->head_total += i + 1;
+    if (p->head_total > MPERF_MAX_HEADER_TOTAL)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
+    p->state = MPX_P_FIELDS;
+    p->scan = p->colon = 0;
+    ev->type = MPX_EV_STATUS;
+    ev->line = buf;
+    ev->linelen = i + 1;
+    return i + 1;
+}
+
+/* One field line (with its obs-folds), in the head or in the trailers. */
+static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t i = p->scan, v, vend;
+    if (i == 0 && p->colon == 0) {
+        if (len == 0) {
+            ev->type = MPX_EV_NEED;
+            return 0;
+        }
+        if (buf[0] == '\n') return mpx_parse_head_end(p, buf, 1, ev);
+        if (buf[0] == '\r') {
+            if (len < 2) {
+                ev->type = MPX_EV_NEED;
+                return 0;
+            }
+            if (buf[1] != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Bare CR in the response header");
+            return mpx_parse_head_end(p, buf, 2, ev);
+        }
+        if (buf[0] == ' ' || buf[0] == '\t')
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Header line starts with whitespace");
+        p->folded = 0;
+    }
+    if (!p->colon) {
+        for (; i < len; i++) {
+            char c = buf[i];
+            if (MPX_CC(c) & MPX_C_TOKEN) continue;
+            if (c == ':' && i > 0) {
+                p->colon = ++i;
+                break;
+            }
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed header line in the response");
+        }
+        if (!p->colon) {
+            if (i > MPERF_MAX_HEADER_LINE)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+            p->scan = i;
+            ev->type = MPX_EV_NEED;
+            return 0;
+        }
+    }
+    for (;;) {
+        int r = mpx_scan_line(buf, len, &i);
+        if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in a response header");
+        if (r > 0 && i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t')) {
+            p->folded = 1; /* obs-fold: the value goes on */
+            i++;
+            continue;
+        }
+        if (i + 1 > MPERF_MAX_HEADER_LINE)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+        if (r == 0 || i + 1 >= len) { /* need the end, or the byte after it (a fold?) */
+            p->scan = i;
+            ev->type = MPX_EV_NEED;
+            return 0;
+        }
+        break;
+    }
+    p->head_total += i + 1;
+    if (p->head_total > MPERF_MAX_HEADER_TOTAL)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
+    if (++p->nfields > MPERF_MAX_HEADER_COUNT)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Too many header lines in the response");
+    v = p->colon;
+    vend = i;
+    while (v < vend && mpx_is_ows(buf[v])) v++;
+    while (vend > v && mpx_is_ows(buf[vend - 1])) vend--;
+    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
+    ev->line = buf;
+    ev->linelen = i + 1;
+    ev->name = buf;
+    ev->namelen = p->colon - 1;
+    ev->value = buf + v;
+    ev->valuelen = vend - v;
+    p->scan = p->colon = 0;
+    if (ev->type == MPX_EV_FIELD && !p->interim && mpx_parse_framing(p, ev) == 0) return 0;
+    return i + 1;
+}
+
+static int mpx_hexval(unsigned char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* One step of the chunk-extension grammar: BWS ";" BWS name [BWS "=" BWS
+   (token / quoted-string)]. Returns 1 at the CR that ends the line, 0 to go
+   on, -1 on a byte the grammar does not allow here. */
+static int mpx_chunk_ext_step(mpx_parser *p, unsigned char c)
+{
+    int ws = c == ' ' || c == '\t', tok = (MPX_CC(c) & MPX_C_TOKEN) != 0;
+    switch (p->ext) {
+    case MPX_X_BWS: /* after the size or a value: BWS then ';' */
+        if (ws) return 0;
+        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
+        return -1;
+    case MPX_X_SEMI:
+        if (ws) return 0;
+        if (tok) { p->ext = MPX_X_NAME; return 0; }
+        return -1;
+    case MPX_X_NAME:
+        if (tok) return 0;
+        if (c == '\r') return 1;
+        if (ws) { p->ext = MPX_X_NAME_BWS; return 0; }
+        if (c == '=') { p->ext = MPX_X_EQ; return 0; }
+        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
+        return -1;
+    case MPX_X_NAME_BWS:
+        if (ws) return 0;
+        if (c == '=') { p->ext = MPX_X_EQ; return 0; }
+        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
+        return -1;
+    case MPX_X_EQ:
+        if (ws) return 0;
+        if (c == '"') { p->ext = MPX_X_QUOTED; return 0; }
+        if (tok) { p->ext = MPX_X_VALUE; return 0; }
+        return -1;
+    case MPX_X_VALUE:
+        if (tok) return 0;
+        if (c == '\r') return 1;
+        if (ws) { p->ext = MPX_X_BWS; return 0; }
+        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
+        return -1;
+    case MPX_X_QUOTED:
+        if (c == '"') { p->ext = MPX_X_QUOTED_END; return 0; }
+        if (c == '\\') { p->ext = MPX_X_ESC; return 0; }
+        return (c == '\t' || (c >= 0x20 && c != 0x7f)) ? 0 : -1;
+    case MPX_X_ESC:
+        p->ext = MPX_X_QUOTED;
+        return (c == '\t' || (c >= 0x20 && c != 0x7f)) ? 0 : -1;
+    default: /* MPX_X_QUOTED_END */
+        if (c == '\r') return 1;
+        if (ws) { p->ext = MPX_X_BWS; return 0; }
+        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
+        return -1;
+    }
+}
+
+/* Chunk framing, byte by byte so a size line is never buffered. */
+static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)buf[i];
+        switch (p->state) {
+        case MPX_P_CHUNK_SIZE:
+            if (MPX_CC(c) & MPX_C_HEX) {
+                if (p->digits >= 32 || p->remain > (UINT64_MAX >> 4))
+                    return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size too large");
+                p->remain = (p->remain << 4) | (uint64_t)mpx_hexval(c);
+                p->digits++;
+                break;
+            }
+            if (p->digits == 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size");
+            if (c == '\r') {
+                p->state = MPX_P_CHUNK_LF;
+            } else if (c == ';' || c == ' ' || c == '\t') {
+                p->state = MPX_P_CHUNK_EXT;
+                p->ext = c == ';' ? MPX_X_SEMI : MPX_X_BWS;
+                p->ext_len = 0;
+            } else {
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size line");
+            }
+            break;
+        case MPX_P_CHUNK_EXT: {
+            int r;
+            if (++p->ext_len > MPERF_MAX_CHUNK_EXT)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk extension too long");
+            r = mpx_chunk_ext_step(p, c);
+            if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk extension");
+            if (r > 0) p->state = MPX_P_CHUNK_LF;
+            break;
+        }
+        case MPX_P_CHUNK_LF:
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size line not ended by CRLF");
+            p->overhead += 1;
+            i++;
+            if (p->remain == 0) {
+                p->state = MPX_P_TRAILERS;
+                p->scan = p->colon = 0;
+                p->nfields = 0;
+                return i + mpx_parse_field(p, buf + i, len - i, ev);
+            }
+            p->state = MPX_P_CHUNK_DATA;
+            continue;
+        case MPX_P_CHUNK_DATA: {
+            size_t n = len - i;
+            if ((uint64_t)n > p->remain) n = (size_t)p->remain;
+            if (n > p->max_data) n = p->max_data;
+            p->remain -= n;
+            p->data += n;
+            if (p->remain == 0) p->state = MPX_P_CHUNK_CR;
+            ev->type = MPX_EV_BODY;
+            ev->data = buf + i;
+            ev->datalen = n;
+            return i + n;
+        }
+        case MPX_P_CHUNK_CR:
+            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
+            p->state = MPX_P_CHUNK_DATA_LF;
+            break;
+        default: /* MPX_P_CHUNK_DATA_LF */
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
+            p->state = MPX_P_CHUNK_SIZE;
+            p->digits = 0;
+            if (p->overhead > MPERF_CHUNK_OVERHEAD_MIN && p->overhead / 4 > p->data)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunked framing overhead too large");
+            break;
+        }
+        p->overhead++;
+        i++;
+    }
+    ev->type = MPX_EV_NEED;
+    return i;
+}
+
+static size_t mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t n;
+    switch (p->state) {
+    case MPX_P_STATUS:
+        return mpx_parse_status(p, buf, len, ev);
+    case MPX_P_FIELDS:
+    case MPX_P_TRAILERS:
+        return mpx_parse_field(p, buf, len, ev);
+    case MPX_P_BODY_LEN:
+        if (!len) break;
+        n = len;
+        if ((uint64_t)n > p->remain) n = (size_t)p->remain;
+        if (n > p->max_data) n = p->max_data;
+        p->remain -= n;
+        if (!p->remain) p->state = MPX_P_DONE;
+        ev->type = MPX_EV_BODY;
+        ev->data = buf;
+        ev->datalen = n;
+        return n;
+    case MPX_P_BODY_CLOSE:
+        if (!len) break;
+        n = MPX_MIN(len, p->max_data);
+        ev->type = MPX_EV_BODY;
+        ev->data = buf;
+        ev->datalen = n;
+        return n;
+    case MPX_P_DONE:
+        ev->type = MPX_EV_DONE;
+        return 0;
+    case MPX_P_ERROR:
+        ev->type = MPX_EV_ERROR;
+        return 0;
+    default:
+        return mpx_parse_chunked(p, buf, len, ev);
+    }
+    ev->type = MPX_EV_NEED;
+    return 0;
+}
+
+/* The peer closed the connection: does that end the response or break it? */
+static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
+{
+    switch (p->state) {
+    case MPX_P_BODY_CLOSE:
+    case MPX_P_DONE:
+        p->state = MPX_P_DONE;
+        ev->type = MPX_EV_DONE;
+        return;
+    case MPX_P_ERROR:
+        ev->type = MPX_EV_ERROR;
+        return;
+    case MPX_P_STATUS:
+        if (p->head_total == 0 && p->scan == 0) {
+            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, "Empty reply from server");
+            return;
+        }
+        /* fall through */
+    case MPX_P_FIELDS:
+        mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Connection closed before the end of the response header");
+        return;
+    case MPX_P_BODY_LEN:
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with bytes remaining to read");
+        return;
+    default:
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with outstanding read data remaining");
+        return;
+    }
+}
+
+/* -------------------------------------------------------------------- */
+/* >>handles: connections, hosts, transfers, the multi                   */
+/* -------------------------------------------------------------------- */
+enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD };
+
+typedef struct mpx_host mpx_host;
+typedef struct mpx_conn mpx_conn;
+
+/* One destination (scheme, host, port) and its connections. */
+struct mpx_host {
+    mpx_host *next; /* hash chain */
+    uint32_t hash;
+    unsigned nconn; /* open connections, busy or idle */
+    mpx_conn *idle; /* idle connections, most recently used first */
+    uint16_t port;
+    uint8_t https;
+    uint8_t hostlen;
+    char host[256]; /* lowercase */
+};
+
+struct mpx_conn {
+    mperf_socket_t fd;
+    int pfd; /* index in the multi's pollfd array, -1 when not in it */
+    uint8_t state;
+    unsigned long id;
+    unsigned requests; /* requests written on this connection */
+    mpx_host *host;
+    mpx_conn *next, *prev;           /* all connections; graveyard and free list use next */
+    mpx_conn *idle_next, *idle_prev; /* the host's idle list */
+    mpx_conn *lru_next, *lru_prev;   /* the multi's idle list, oldest first */
+    mperf_easy *owner;
+    int64_t idle_since;
+    char *rbuf; /* receive buffer from the pool; unconsumed bytes are [rpos, rlen) */
+    size_t rcap, rpos, rlen;
+    mpx_buf sbuf; /* request bytes the kernel did not take at once */
+    size_t spos;
+    mpx_addr addr;
+    uint16_t port;
+};
+
+enum {
+    MPX_S_NONE,       /* not added to a multi */
+    MPX_S_INIT,       /* added, not started */
+    MPX_S_PENDING,    /* waiting for a connection limit */
+    MPX_S_CONNECT,    /* find or open a connection */
+    MPX_S_CONNECTING, /* TCP connect in progress */
+    MPX_S_SEND,       /* writing the request */
+    MPX_S_RECV,       /* reading the response */
+    MPX_S_DONE        /* completed, message posted */
+};
+
+typedef struct mpx_opts {
+    char *url, *useragent, *customrequest;
+    const mperf_slist *headers;
+    mperf_write_callback write_cb, header_cb;
+    void *write_data, *header_data;
+    mperf_xferinfo_callback xferinfo_cb;
+    mperf_progress_callback progress_cb;
+    void *progress_data;
+    mperf_debug_callback debug_cb;
+    void *debug_data;
+    void *private_ptr;
+    char *errorbuffer;
+    void *stderr_stream;
+    long timeout_ms, connect_timeout_ms, buffersize, http_version, dns_cache_timeout, port, maxconnects;
+    uint8_t verbose, header, noprogress, nobody, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
+} mpx_opts;
+
+struct mperf_easy {
+    uint32_t magic;
+    mperf_allocator al;
+    mperf_multi *multi;     /* the multi it is added to */
+    mperf_multi *own_multi; /* private multi of easy_perform */
+    mperf_easy *next, *prev;             /* the multi's added handles */
+    mperf_easy *dirty_next, *dirty_prev; /* the multi's run-next list */
+    mperf_easy *pend_next, *pend_prev;   /* waiting for a connection limit */
+    mperf_easy *msg_next;                /* the message queue */
+    int heap_idx;                        /* in the timer heap, -1 if not */
+    int64_t deadline;                    /* its key in the heap */
+    uint8_t state, dirty, queued, in_callback, paused, got_bytes, retries, fresh;
+    uint8_t req_sent; /* the request head has been built for this attempt */
+    mperf_msg msg;
+    mpx_opts o;
+    /* the transfer */
+    mpx_url u;
+    mpx_conn *conn;
+    mpx_parser p;
+    mpx_addr addrs[MPERF_MAX_ADDRS];
+    unsigned naddr, addr_idx;
+    int64_t t_start, t_lookup, t_connect, t_pretransfer, t_starttransfer, t_total; /* us since t_start */
+    int64_t dl_total, dl_phase, next_progress;                                     /* absolute deadlines */
+    mperf_off_t dl_bytes, header_bytes, request_bytes, content_length;
+    long response_code, http_version_seen, os_errno, num_connects;
+    size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
+    char primary_ip[46];
+    uint16_t primary_port;
+    char *ctype; /* Content-Type of the last response */
+    size_t ctype_cap;
+    char *effective_url;
+    size_t effective_cap;
+    char method[64];
+};
+
+typedef struct mpx_ready { /* a socket the last wait found ready */
+    mpx_conn *c;
+    int revents;
+} mpx_ready;
+
+struct mperf_multi {
+    uint32_t magic;
+    mperf_allocator al;
+    int in_callback; /* > 0 while a transfer callback runs */
+    uint8_t poll_fresh;   /* pfds[].revents are from a wait that perform has not seen */
+    uint8_t kick_pending; /* a connection closed or went idle: try the pending list */
+    mperf_easy *easy_first, *easy_last;
+    unsigned num_easy, num_alive, num_msgs;
+    mperf_easy *msg_first, *msg_last;
+    mperf_easy *dirty_first, *dirty_last;
+    mperf_easy *pend_first, *pend_last;
+    mperf_easy **heap;
+    unsigned heap_len, heap_cap;
+    struct pollfd *pfds; /* connections first, then room for the wakeup and extra fds */
+    mpx_conn **pconn;
+    mpx_ready *ready;
+    unsigned npfd, pfd_cap;
+    mpx_conn *conns, *graveyard, *conn_free;
+    mpx_conn *lru_first, *lru_last;
+    unsigned num_conns, num_idle, num_conn_free;
+    unsigned long next_conn_id;
+    mpx_host **hosts;
+    unsigned host_buckets, num_hosts;
+    mpx_dns *dns;
+    unsigned num_dns;
+    void *buf_free; /* pooled receive buffers, linked through their first bytes */
+    unsigned num_buf_free;
+    mpx_buf scratch;
+    long maxconnects, max_host_conns, max_total_conns, pipelining;
+    int64_t now;
+    mperf_socket_t wake_rd, wake_wr;
+    int wake_pending;
+    int wake_ready;
+};
+
+static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
+static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
+
+/* ---- verbose and debug output ---- */
+static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
+{
+    if (!e->o.verbose) return;
+    if (e->o.debug_cb) {
+        mperf_multi *m = e->multi;
+        e->in_callback++;
+        if (m) m->in_callback++;
+        (void)e->o.debug_cb(e, type, (char *)data, len, e->o.debug_data);
+        e->in_callback--;
+        if (m) m->in_callback--;
+    } else if (type <= MPERF_INFOTYPE_HEADER_OUT) {
+        FILE *f = e->o.stderr_stream ? (FILE *)e->o.stderr_stream : stderr;
+        static const char *const prefix[3] = {"* ", "< ", "> "};
+        size_t i = 0;
+        while (i < len) { /* one prefix per line */
+            const char *nl = (const char *)memchr(data + i, '\n', len - i);
+            size_t l = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
+            fputs(prefix[type], f);
+            fwrite(data + i, 1, l, f);
+            if (!nl) fputc('\n', f);
+            i += l;
+        }
+    }
+}
+
+static void mpx_infof(mperf_easy *e, const char *fmt, ...) MPX_PRINTF(2, 3);
+static void mpx_infof(mperf_easy *e, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n;
+    if (!e->o.verbose) return;
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    mpx_debug(e, MPERF_INFOTYPE_TEXT, line, (size_t)n);
+}
+
+/* ---- receive buffer pool ---- */
+static char *mpx_rbuf_take(mperf_multi *m)
+{
+    void *b = m->buf_free;
+    if (b) {
+        memcpy(&m->buf_free, b, sizeof(void *));
+        m->num_buf_free--;
+        return (char *)b;
+    }
+    return (char *)mpx_alloc(&m->al, MPERF_BUFSIZE);
+}
+
+static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
+{
+    if (!c->rbuf) return;
+    if (c->rcap == MPERF_BUFSIZE) {
+        memcpy(c->rbuf, &m->buf_free, sizeof(void *));
+        m->buf_free = c->rbuf;
+        m->num_buf_free++;
+    } else {
+        mpx_free(&m->al, c->rbuf); /* a buffer grown for a long header line */
+    }
+    c->rbuf = NULL;
+    c->rcap = c->rpos = c->rlen = 0;
+}
+
+/* ---- pollfd array, kept in step with the connections ---- */
+static int mpx_pfd_reserve(mperf_multi *m, unsigned need)
+{
+    unsigned ncap;
+    struct pollfd *np;
+    mpx_conn **nc;
+    mpx_ready *nr;
+    if (need <= m->pfd_cap) return 1;
+    ncap = m->pfd_cap ? m->pfd_cap : 16;
+    while (ncap < need) ncap *= 2;
+    np = (struct pollfd *)mpx_alloc(&m->al, ncap * sizeof *np);
+    nc = (mpx_conn **)mpx_alloc(&m->al, ncap * sizeof *nc);
+    nr = (mpx_ready *)mpx_alloc(&m->al, ncap * sizeof *nr);
+    if (!np || !nc || !nr) {
+        mpx_free(&m->al, np);
+        mpx_free(&m->al, nc);
+        mpx_free(&m->al, nr);
+        return 0;
+    }
+    if (m->npfd) {
+        memcpy(np, m->pfds, m->npfd * sizeof *np);
+        memcpy(nc, m->pconn, m->npfd * sizeof *nc);
+    }
+    mpx_free(&m->al, m->pfds);
+    mpx_free(&m->al, m->pconn);
+    mpx_free(&m->al, m->ready);
+    m->pfds = np;
+    m->pconn = nc;
+    m->ready = nr;
+    m->pfd_cap = ncap;
+    return 1;
+}
+
+/* The socket's poll interest: POLLIN, POLLOUT or 0 (left out of the wait). */
+static void mpx_pfd_set(mperf_multi *m, mpx_conn *c, short events)
+{
+    struct pollfd *p;
+    if (c->pfd < 0) return;
+    p = &m->pfds[c->pfd];
+    p->events = events;
+    p->fd = events ? (int)c->fd : -1;
+}
+
+static int mpx_pfd_add(mperf_multi *m, mpx_conn *c, short events)
+{
+    if (!mpx_pfd_reserve(m, m->npfd + 2)) return 0;
+    c->pfd = (int)m->npfd++;
+    m->pconn[c->pfd] = c;
+    m->pfds[c->pfd].revents = 0;
+    mpx_pfd_set(m, c, events);
+    return 1;
+}
+
+static void mpx_pfd_del(mperf_multi *m, mpx_conn *c)
+{
+    unsigned last;
+    if (c->pfd < 0) return;
+    last = --m->npfd;
+    if ((unsigned)c->pfd != last) {
+        m->pfds[c->pfd] = m->pfds[last];
+        m->pconn[c->pfd] = m->pconn[last];
+        m->pconn[c->pfd]->pfd = c->pfd;
+    }
+    c->pfd = -1;
+}
+
+/* ---- timer heap of transfers, ordered by deadline ---- */
+static void mpx_heap_swap(mperf_multi *m, unsigned a, unsigned b)
+{
+    mperf_easy *t = m->heap[a];
+    m->heap[a] = m->heap[b];
+    m->heap[b] = t;
+    m->heap[a]->heap_idx = (int)a;
+    m->heap[b]->heap_idx = (int)b;
+}
+
+static void mpx_heap_fix(mperf_multi *m, unsigned i)
+{
+    while (i > 0 && m->heap[(i - 1) / 2]->deadline > m->heap[i]->deadline) {
+        mpx_heap_swap(m, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        unsigned l = 2 * i + 1, r = l + 1, s = i;
+        if (l < m->heap_len && m->heap[l]->deadline < m->heap[s]->deadline) s = l;
+        if (r < m->heap_len && m->heap[r]->deadline < m->heap[s]->deadline) s = r;
+        if (s == i) break;
+        mpx_heap_swap(m, i, s);
+        i = s;
+    }
+}
+
+static void mpx_heap_remove(mperf_multi *m, mperf_easy *e)
+{
+    unsigned i;
+    if (e->heap_idx < 0) return;
+    i = (unsigned)e->heap_idx;
+    e->heap_idx = -1;
+    if (i != --m->heap_len) {
+        m->heap[i] = m->heap[m->heap_len];
+        m->heap[i]->heap_idx = (int)i;
+        mpx_heap_fix(m, i);
+    }
+}
+
+/* Sets the transfer's timer to its earliest deadline (0: none). */
+static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
+{
+    int64_t d = e->dl_total;
+    if (e->dl_phase && (!d || e->dl_phase < d)) d = e->dl_phase;
+    if (e->next_progress && (!d || e->next_progress < d)) d = e->next_progress;
+    if (!d) {
+        mpx_heap_remove(m, e);
+        return 1;
+    }
+    e->deadline = d;
+    if (e->heap_idx >= 0) {
+        mpx_heap_fix(m, (unsigned)e->heap_idx);
+        return 1;
+    }
+    if (m->heap_len == m->heap_cap) {
+        unsigned ncap = m->heap_cap ? m->heap_cap * 2 : 16;
+        mperf_easy **nh = (mperf_easy **)mpx_alloc(&m->al, ncap * sizeof *nh);
+        if (!nh) return 0;
+        if (m->heap_len) memcpy(nh, m->heap, m->heap_len * sizeof *nh);
+        mpx_free(&m->al, m->heap);
+        m->heap = nh;
+        m->heap_cap = ncap;
+    }
+    e->heap_idx = (int)m->heap_len;
+    m->heap[m->heap_len++] = e;
+    mpx_heap_fix(m, (unsigned)e->heap_idx);
+    return 1;
+}
+
+/* ---- intrusive lists of transfers ---- */
+static void mpx_dirty_add(mperf_multi *m, mperf_easy *e)
+{
+    if (e->dirty) return;
+    e->dirty = 1;
+    e->dirty_next = NULL;
+    e->dirty_prev = m->dirty_last;
+    if (m->dirty_last) m->dirty_last->dirty_next = e;
+    else m->dirty_first = e;
+    m->dirty_last = e;
+}
+
+static void mpx_dirty_del(mperf_multi *m, mperf_easy *e)
+{
+    if (!e->dirty) return;
+    e->dirty = 0;
+    if (e->dirty_prev) e->dirty_prev->dirty_next = e->dirty_next;
+    else m->dirty_first = e->dirty_next;
+    if (e->dirty_next) e->dirty_next->dirty_prev = e->dirty_prev;
+    else m->dirty_last = e->dirty_prev;
+    e->dirty_next = e->dirty_prev = NULL;
+}
+
+static void mpx_pending_add(mperf_multi *m, mperf_easy *e)
+{
+    e->pend_next = NULL;
+    e->pend_prev = m->pend_last;
+    if (m->pend_last) m->pend_last->pend_next = e;
+    else m->pend_first = e;
+    m->pend_last = e;
+}
+
+static void mpx_pending_del(mperf_multi *m, mperf_easy *e)
+{
+    if (e->state != MPX_S_PENDING) return;
+    if (e->pend_prev) e->pend_prev->pend_next = e->pend_next;
+    else m->pend_first = e->pend_next;
+    if (e->pend_next) e->pend_next->pend_prev = e->pend_prev;
+    else m->pend_last = e->pend_prev;
+    e->pend_next = e->pend_prev = NULL;
+}
+
+static void mpx_msg_del(mperf_multi *m, mperf_easy *e)
+{
+    mperf_easy **pp = &m->msg_first, *prev = NULL;
+    if (!e->queued) return;
+    while (*pp && *pp != e) {
+        prev = *pp;
+        pp = &(*pp)->msg_next;
+    }
+    if (*pp) {
+        *pp = e->msg_next;
+        if (m->msg_last == e) m->msg_last = prev;
+        m->num_msgs--;
+    }
+    e->queued = 0;
+    e->msg_next = NULL;
+}
+
+/* ---- hosts: a small hash table keyed by scheme, name and port ---- */
+static uint32_t mpx_host_hash(int https, const char *h, size_t n, uint16_t port)
+{
+    uint32_t x = 2166136261u ^ (uint32_t)https ^ ((uint32_t)port << 8);
+    size_t i;
+    for (i = 0; i < n; i++) x = (x ^ (uint32_t)mpx_lower((unsigned char)h[i])) * 16777619u;
+    return x;
+}
+
+static mpx_host *mpx_host_get(mperf_multi *m, int https, const char *h, size_t n, uint16_t port, int create)
+{
+    uint32_t hv = mpx_host_hash(https, h, n, port);
+    mpx_host *x;
+    size_t i;
+    if (m->host_buckets) {
+        for (x = m->hosts[hv & (m->host_buckets - 1)]; x; x = x->next)
+            if (x->hash == hv && x->port == port && x->https == https && x->hostlen == n && mpx_ncaseeq(x->host, h, n))
+                return x;
+    }
+    if (!create) return NULL;
+    if (m->num_hosts >= m->host_buckets) { /* grow to keep chains short */
+        unsigned nb = m->host_buckets ? m->host_buckets * 2 : 16, b;
+        mpx_host **nt = (mpx_host **)mpx_calloc(&m->al, nb * sizeof *nt);
+        if (!nt) return NULL;
+        for (b = 0; b < m->host_buckets; b++) {
+            while (m->hosts[b]) {
+                x = m->hosts[b];
+                m->hosts[b] = x->next;
+                x->next = nt[x->hash & (nb - 1)];
+                nt[x->hash & (nb - 1)] = x;
+            }
+        }
+        mpx_free(&m->al, m->hosts);
+        m->hosts = nt;
+        m->host_buckets = nb;
+    }
+    x = (mpx_host *)mpx_calloc(&m->al, sizeof *x);
+    if (!x) return NULL;
+    x->hash = hv;
+    x->port = port;
+    x->https = (uint8_t)https;
+    x->hostlen = (uint8_t)n;
+    for (i = 0; i < n; i++) x->host[i] = (char)mpx_lower((unsigned char)h[i]);
+    x->next = m->hosts[hv & (m->host_buckets - 1)];
+    m->hosts[hv & (m->host_buckets - 1)] = x;
+    m->num_hosts++;
+    return x;
+}
+
+static void mpx_host_release(mperf_multi *m, mpx_host *x)
+{
+    mpx_host **pp;
+    if (x->nconn || x->idle) return;
+    for (pp = &m->hosts[x->hash & (m->host_buckets - 1)]; *pp; pp = &(*pp)->next) {
+        if (*pp == x) {
+            *pp = x->next;
+            m->num_hosts--;
+            mpx_free(&m->al, x);
+            return;
+        }
+    }
+}
+
+/* ---- connections ---- */
+static void mpx_idle_unlink(mperf_multi *m, mpx_conn *c)
+{
+    if (c->idle_prev) c->idle_prev->idle_next = c->idle_next;
+    else c->host->idle = c->idle_next;
+    if (c->idle_next) c->idle_next->idle_prev = c->idle_prev;
+    if (c->lru_prev) c->lru_prev->lru_next = c->lru_next;
+    else m->lru_first = c->lru_next;
+    if (c->lru_next) c->lru_next->lru_prev = c->lru_prev;
+    else m->lru_last = c->lru_prev;
+    c->idle_next = c->idle_prev = c->lru_next = c->lru_prev = NULL;
+    m->num_idle--;
+}
+
+static mpx_conn *mpx_conn_new(mperf_multi *m, mpx_host *h)
+{
+    mpx_conn *c = m->conn_free;
+    if (c) {
+        m->conn_free = c->next;
+        m->num_conn_free--;
+    } else {
+        c = (mpx_conn *)mpx_alloc(&m->al, sizeof *c);
+        if (!c) return NULL;
+        c->sbuf.p = NULL;
+        c->sbuf.cap = 0;
+    }
+    {
+        mpx_buf keep = c->sbuf; /* a recycled connection keeps its send buffer */
+        memset(c, 0, sizeof *c);
+        c->sbuf = keep;
+        c->sbuf.len = 0;
+    }
+    c->fd = MPERF_SOCKET_BAD;
+    c->pfd = -1;
+    c->state = MPX_C_CONNECTING;
+    c->id = m->next_conn_id++;
+    c->host = h;
+    h->nconn++;
+    c->next = m->conns;
+    if (m->conns) m->conns->prev = c;
+    m->conns = c;
+    m->num_conns++;
+    return c;
+}
+
+/* Closes a connection. The struct goes to the graveyard and is recycled at
+   the end of the step, so a ready list still naming it stays safe. */
+static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
+{
+    if (c->state == MPX_C_DEAD) return;
+    if (c->state == MPX_C_IDLE) mpx_idle_unlink(m, c);
+    mpx_pfd_del(m, c);
+    if (c->fd != MPERF_SOCKET_BAD) mpx_sock_close(c->fd);
+    c->fd = MPERF_SOCKET_BAD;
+    mpx_rbuf_give(m, c);
+    if (c->owner && c->owner->conn == c) c->owner->conn = NULL;
+    c->owner = NULL;
+    c->state = MPX_C_DEAD;
+    if (c->prev) c->prev->next = c->next;
+    else m->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    m->num_conns--;
+    c->host->nconn--;
+    mpx_host_release(m, c->host);
+    c->host = NULL;
+    c->next = m->graveyard;
+    m->graveyard = c;
+    m->kick_pending = 1;
+}
+
+static void mpx_graveyard_flush(mperf_multi *m)
+{
+    while (m->graveyard) {
+        mpx_conn *c = m->graveyard;
+        m->graveyard = c->next;
+        if (m->num_conn_free < 64) {
+            c->next = m->conn_free;
+            m->conn_free = c;
+            m->num_conn_free++;
+        } else {
+            mpx_buf_free(&m->al, &c->sbuf);
+            mpx_free(&m->al, c);
+        }
+    }
+}
+
+/* A finished response leaves its connection here: back to the pool if it
+   can carry another request, closed otherwise. */
+static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
+{
+    mpx_conn *c = e->conn;
+    unsigned long cap;
+    if (!c) return;
+    e->conn = NULL;
+    c->owner = NULL;
+    if (!reusable || c->rpos != c->rlen || c->spos != c->sbuf.len) {
+        mpx_infof(e, "Closing connection #%lu", c->id);
+        mpx_conn_close(m, c);
+        return;
+    }
+    mpx_infof(e, "Connection #%lu to host %s left intact", c->id, c->host->host);
+    mpx_rbuf_give(m, c);
+    c->state = MPX_C_IDLE;
+    c->idle_since = m->now;
+    c->idle_prev = NULL;
+    c->idle_next = c->host->idle;
+    if (c->idle_next) c->idle_next->idle_prev = c;
+    c->host->idle = c;
+    c->lru_next = NULL;
+    c->lru_prev = m->lru_last;
+    if (m->lru_last) m->lru_last->lru_next = c;
+    else m->lru_first = c;
+    m->lru_last = c;
+    m->num_idle++;
+    mpx_pfd_set(m, c, POLLIN); /* an idle socket that turns readable is closing */
+    m->kick_pending = 1;
+    cap = m->maxconnects > 0 ? (unsigned long)m->maxconnects : 4ul * m->num_alive;
+    while (m->num_conns > cap && m->lru_first) mpx_conn_close(m, m->lru_first);
+}
+
+/* ---- the transfer: callbacks ---- */
+static size_t mpx_call_write(mperf_multi *m, mperf_easy *e, mperf_write_callback cb, void *ud, const char *p,
+                             size_t n)
+{
+    size_t r;
+    e->in_callback++;
+    m->in_callback++;
+    r = cb((char *)p, 1, n, ud);
+    e->in_callback--;
+    m->in_callback--;
+    return r;
+}
+
+static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
+{
+    return fwrite(p, size, n, ud ? (FILE *)ud : stdout);
+}
+
+/* Delivers one header line; 0 on success, else the transfer failed. */
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n)
+{
+    mperf_write_callback cb = e->o.header_cb;
+    void *ud = e->o.header_data;
+    e->header_bytes += (mperf_off_t)n;
+    mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
+    if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+    if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
+        mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
+        return -1;
+    }
+    if (e->o.header) {
+        cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+        if (mpx_call_write(m, e, cb, e->o.write_data, line, n) != n) {
+            mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
+            return -1;
+        }
+    }
+    return e->state == MPX_S_DONE ? -1 : 0;
+}
+
+/* Delivers body bytes: 0 delivered, 1 the callback paused, -1 failed. */
+static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n)
+{
+    mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+    size_t r;
+    if (!n) return 0;
+    mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
+    r = mpx_call_write(m, e, cb, e->o.write_data, p, n);
+    if (e->state == MPX_S_DONE) return -1;
+    if (r == n) {
+        e->dl_bytes += (mperf_off_t)n;
+        return 0;
+    }
+    if (r == MPERF_WRITEFUNC_PAUSE) {
+        e->paused |= MPERF_PAUSE_RECV;
+        return 1;
+    }
+    mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
+                    (unsigned long)n, (unsigned long)r);
+    return -1;
+}
+
+/* Calls the progress callback; -1 if it aborted the transfer. */
+static int mpx_progress(mperf_multi *m, mperf_easy *e)
+{
+    int r = 0;
+    mperf_off_t total = e->content_length > 0 ? e->content_length : 0;
+    if (e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
+    e->in_callback++;
+    m->in_callback++;
+    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, total, e->dl_bytes, 0, 0);
+    else r = e->o.progress_cb(e->o.progress_data, (double)total, (double)e->dl_bytes, 0.0, 0.0);
+    e->in_callback--;
+    m->in_callback--;
+    e->next_progress = m->now + 1000000;
+    if (e->state == MPX_S_DONE) return -1;
+    if (r != 0 && r != MPERF_PROGRESSFUNC_CONTINUE) {
+        mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Callback aborted");
+        return -1;
+    }
+    return 0;
+}
+
+/* Keeps a copy of a header value (folds become spaces) in a handle buffer. */
+static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v, size_t n)
+{
+    size_t i, o = 0;
+    if (n + 1 > *cap) {
+        char *nb = (char *)mpx_alloc(&e->al, n + 1);
+        if (!nb) return 0;
+        mpx_free(&e->al, *dst);
+        *dst = nb;
+        *cap = n + 1;
+    }
+    for (i = 0; i < n; i++) {
+        char c = v[i];
+        if (c == '\r' || c == '\n') continue;
+        (*dst)[o++] = c;
+    }
+    (*dst)[o] = 0;
+    return 1;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>transfer state machine                                              */
+/* -------------------------------------------------------------------- */
+/* Every state change of a transfer happens in mpx_xfer_run(); the helpers
+   below return 1 when the transfer can go on at once and 0 when it waits
+   for its socket or timer (or has finished). */
+
+static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
+{
+    char msg[MPERF_ERROR_SIZE];
+    if (e->state == MPX_S_DONE || e->state == MPX_S_NONE) return;
+    msg[0] = 0;
+    if (code != MPERF_E_OK) {
+        if (fmt) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(msg, sizeof msg, fmt, ap);
+            va_end(ap);
+        } else {
+            mpx_strlcpy(msg, mperf_easy_strerror(code), sizeof msg);
+        }
+        if (e->o.errorbuffer) mpx_strlcpy(e->o.errorbuffer, msg, MPERF_ERROR_SIZE);
+        mpx_infof(e, "%s", msg);
+    }
+    e->t_total = m->now - e->t_start;
+    if (e->conn) mpx_conn_done(m, e, code == MPERF_E_OK && e->p.keepalive && !e->o.forbid_reuse);
+    mpx_pending_del(m, e);
+    mpx_dirty_del(m, e);
+    mpx_heap_remove(m, e);
+    e->state = MPX_S_DONE;
+    e->msg.msg = MPERF_MSG_DONE;
+    e->msg.easy_handle = e;
+    e->msg.data.result = code;
+    e->queued = 1;
+    e->msg_next = NULL;
+    if (m->msg_last) m->msg_last->msg_next = e;
+    else m->msg_first = e;
+    m->msg_last = e;
+    m->num_msgs++;
+    m->num_alive--;
+}
+
+/* Is the user header list sending (or removing) this header itself? */
+static int mpx_user_header(const mperf_slist *l, const char *name)
+{
+    size_t n = strlen(name);
+    for (; l; l = l->next)
+        if (l->data && mpx_ncaseeq(l->data, name, n) && (l->data[n] == ':' || l->data[n] == ';')) return 1;
+    return 0;
+}
+
+static int mpx_is_token(const char *s)
+{
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!(MPX_CC(*s) & MPX_C_TOKEN)) return 0;
+    return 1;
+}
+
+static mperf_code mpx_xfer_start(mperf_multi *m, mperf_easy *e, const char **why)
+{
+    mperf_code rc;
+    const char *url = e->o.url, *method;
+    size_t at, need, add;
+    char *eff;
+    e->t_start = m->now;
+    if (!url) {
+        *why = "No URL set";
+        return MPERF_E_URL_MALFORMAT;
+    }
+    rc = mpx_url_parse(url, &e->u, why);
+    if (rc != MPERF_E_OK) return rc;
+    if (e->u.https) {
+        *why = "https:// is not supported by this build";
+        return MPERF_E_UNSUPPORTED_PROTOCOL;
+    }
+    /* The transfer works on its own copy, the effective URL (no fragment, "/"
+       for an empty path), so setopt(URL) during the transfer is harmless. */
+    at = (size_t)(e->u.path - url);
+    add = (e->u.pathlen == 0 || e->u.path[0] != '/') ? 1 : 0;
+    need = at + add + e->u.pathlen + 1;
+    if (need > e->effective_cap) {
+        char *nb = (char *)mpx_alloc(&e->al, need);
+        if (!nb) {
+            *why = "Out of memory";
+            return MPERF_E_OUT_OF_MEMORY;
+        }
+        mpx_free(&e->al, e->effective_url);
+        e->effective_url = nb;
+        e->effective_cap = need;
+    }
+    eff = e->effective_url;
+    memcpy(eff, url, at);
+    if (add) eff[at] = '/';
+    memcpy(eff + at + add, e->u.path, e->u.pathlen);
+    eff[at + add + e->u.pathlen] = 0;
+    if (e->u.user) e->u.user = eff + (e->u.user - url);
+    if (e->u.pass) e->u.pass = eff + (e->u.pass - url);
+    e->u.host = eff + (e->u.host - url);
+    e->u.path = eff + at;
+    e->u.pathlen += add;
+    e->u.len = at + e->u.pathlen;
+    if (e->o.port > 0) e->u.port = (uint16_t)e->o.port;
+    if (e->o.useragent && mpx_has_crlf(e->o.useragent)) {
+        *why = "User-Agent contains CR or LF";
+        return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    }
+    method = e->o.customrequest ? e->o.customrequest : e->o.nobody ? "HEAD" : "GET";
+    if (!mpx_is_token(method) || strlen(method) >= sizeof e->method) {
+        *why = "Request method is not a valid token";
+        return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    }
+    memcpy(e->method, method, strlen(method) + 1);
+    e->dl_total = e->o.timeout_ms > 0 ? m->now + (int64_t)e->o.timeout_ms * 1000 : 0;
+    e->dl_phase = m->now + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
+    e->next_progress = (!e->o.noprogress && (e->o.xferinfo_cb || e->o.progress_cb)) ? m->now : 0;
+    if (!mpx_xfer_arm(m, e)) {
+        *why = "Out of memory";
+        return MPERF_E_OUT_OF_MEMORY;
+    }
+    return MPERF_E_OK;
+}
+
+/* Writes the request head into b. */
+static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
+{
+    const mperf_slist *l;
+    int ok = 1;
+    char port[16];
+    b->len = 0;
+    ok &= mpx_buf_adds(al, b, e->method);
+    ok &= mpx_buf_add(al, b, " ", 1);
+    if (e->u.pathlen == 0 || e->u.path[0] != '/') ok &= mpx_buf_add(al, b, "/", 1);
+    ok &= mpx_buf_add(al, b, e->u.path, e->u.pathlen);
+    ok &= mpx_buf_adds(al, b, e->o.http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+    if (!mpx_user_header(e->o.headers, "host")) {
+        ok &= mpx_buf_adds(al, b, e->u.ipv6 ? "Host: [" : "Host: ");
+        ok &= mpx_buf_add(al, b, e->u.host, e->u.hostlen);
+        if (e->u.ipv6) ok &= mpx_buf_add(al, b, "]", 1);
+        if (e->u.port != (e->u.https ? 443 : 80)) {
+            snprintf(port, sizeof port, ":%u", (unsigned)e->u.port);
+            ok &= mpx_buf_adds(al, b, port);
+        }
+        ok &= mpx_buf_add(al, b, "\r\n", 2);
+    }
+    if (e->o.useragent && !mpx_user_header(e->o.headers, "user-agent")) {
+        ok &= mpx_buf_adds(al, b, "User-Agent: ");
+        ok &= mpx_buf_adds(al, b, e->o.useragent);
+        ok &= mpx_buf_add(al, b, "\r\n", 2);
+    }
+    if (!mpx_user_header(e->o.headers, "accept")) ok &= mpx_buf_adds(al, b, "Accept: */*\r\n");
+    for (l = e->o.headers; l; l = l->next) {
+        const char *s = l->data, *sep, *rest;
+        if (!s) continue;
+        if (mpx_has_crlf(s)) {
+            *why = "A custom request header contains CR or LF";
+            return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        }
+        sep = strchr(s, ':');
+        if (sep) { /* "Name: value" is sent, "Name:" only removes */
+            for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
+            if (!*rest || sep == s) continue;
+            ok &= mpx_buf_adds(al, b, s);
+            ok &= mpx_buf_add(al, b, "\r\n", 2);
+            continue;
+        }
+        sep = strchr(s, ';');
+        if (sep && sep != s) { /* "Name;" sends the header with an empty value */
+            for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
+            if (*rest) continue;
+            ok &= mpx_buf_add(al, b, s, (size_t)(sep - s));
+            ok &= mpx_buf_add(al, b, ":\r\n", 3);
+        }
+    }
+    ok &= mpx_buf_add(al, b, "\r\n", 2);
+    if (!ok) {
+        *why = "Out of memory";
+        return MPERF_E_OUT_OF_MEMORY;
+    }
+    return MPERF_E_OK;
+}
+
+/* A reused connection that died before any response byte: go again on a
+   fresh one (what keep-alive races need). Returns 1 if it will retry. */
+static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    if (!c || c->requests < 2 || e->got_bytes || e->retries >= MPERF_MAX_RETRIES) return 0;
+    mpx_infof(e, "Connection #%lu died, retrying a fresh connect", c->id);
+    mpx_conn_close(m, c);
+    e->conn = NULL;
+    e->retries++;
+    e->fresh = 1;
+    e->req_sent = 0;
+    e->state = MPX_S_CONNECT;
+    mpx_parser_init(&e->p, mpx_span_ieq(e->method, strlen(e->method), "head"),
+                    (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
+    mpx_dirty_add(m, e);
+    return 1;
+}
+
+static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e);
+
+/* Tries the resolved addresses from addr_idx on, one connect at a time. */
+static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    char ip[46];
+    while (e->addr_idx < e->naddr) {
+        const mpx_addr *a = &e->addrs[e->addr_idx];
+        int err = 0, inprogress = 0;
+        mperf_socket_t fd;
+        mpx_addr_to_text(a, ip, sizeof ip);
+        mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
+                  (unsigned)e->u.port);
+        fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
+        if (fd == MPERF_SOCKET_BAD) {
+            e->os_errno = err;
+            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, strerror(err));
+            e->addr_idx++;
+            continue;
+        }
+        c->fd = fd;
+        c->addr = *a;
+        c->port = e->u.port;
+        if (!mpx_pfd_add(m, c, POLLOUT)) {
+            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 0;
+        }
+        if (!inprogress) return mpx_xfer_connected(m, e);
+        e->state = MPX_S_CONNECTING;
+        if (e->addr_idx + 1 < e->naddr) { /* leave time for the other addresses */
+            int64_t connect_end = e->t_start + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
+            e->dl_phase = m->now + (connect_end - m->now) / 2;
+        }
+        if (!mpx_xfer_arm(m, e)) mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    mpx_addr_to_text(&e->addrs[e->naddr ? e->naddr - 1 : 0], ip, sizeof ip);
+    mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
+                    (int)e->u.hostlen, e->u.host, (unsigned)e->u.port, (long)((m->now - e->t_start) / 1000),
+                    e->os_errno ? strerror((int)e->os_errno) : "no address");
+    return 0;
+}
+
+/* The connecting socket turned writable: connected, or on to the next address. */
+static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    int err = mpx_tcp_connect_result(c->fd);
+    if (err) {
+        char ip[46];
+        mpx_addr_to_text(&c->addr, ip, sizeof ip);
+        e->os_errno = err;
+        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, strerror(err));
+        mpx_pfd_del(m, c);
+        mpx_sock_close(c->fd);
+        c->fd = MPERF_SOCKET_BAD;
+        e->addr_idx++;
+        return mpx_xfer_try_addrs(m, e);
+    }
+    c->state = MPX_C_ACTIVE;
+    e->t_connect = m->now - e->t_start;
+    e->dl_phase = 0;
+    (void)mpx_xfer_arm(m, e);
+    mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
+    e->primary_port = c->port;
+    mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
+              (unsigned)c->port, c->id);
+    e->state = MPX_S_SEND;
+    return 1;
+}
+
+/* Resolves the host into e->addrs: literals and localhost at once, then the
+   multi's cache, then the system resolver. */
+static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
+{
+    char name[256];
+    mpx_dns *d, **pp;
+    long ttl = e->o.dns_cache_timeout;
+    memcpy(name, e->u.host, e->u.hostlen);
+    name[e->u.hostlen] = 0;
+    e->naddr = mpx_resolve_static(name, e->addrs);
+    if (e->naddr) return 1;
+    for (pp = &m->dns; (d = *pp) != NULL;) {
+        if (d->expires <= m->now) { /* drop stale entries on the way */
+            *pp = d->next;
+            mpx_free(&m->al, d);
+            m->num_dns--;
+            continue;
+        }
+        if (strlen(d->host) == e->u.hostlen && mpx_ncaseeq(d->host, name, e->u.hostlen)) {
+            e->naddr = d->naddr;
+            memcpy(e->addrs, d->addr, sizeof d->addr);
+            return 1;
+        }
+        pp = &d->next;
+    }
+    mpx_infof(e, "Resolving %s (blocking lookup)", name);
+    e->naddr = mpx_resolve_system(name, e->addrs, MPERF_MAX_ADDRS);
+    if (!e->naddr) return 0;
+    if (ttl != 0) {
+        d = (mpx_dns *)mpx_calloc(&m->al, sizeof *d);
+        if (d) {
+            memcpy(d->host, name, e->u.hostlen + 1);
+            d->naddr = e->naddr;
+            memcpy(d->addr, e->addrs, sizeof d->addr);
+            d->expires = m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62);
+            d->next = m->dns;
+            m->dns = d;
+            m->num_dns++;
+        }
+    }
+    return 1;
+}
+
+/* Finds an idle connection or opens a new one, within the limits. */
+static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
+{
+    mpx_host *h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1);
+    mpx_conn *c;
+    if (!h) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    while (!e->o.fresh_connect && !e->fresh && (c = h->idle) != NULL) {
+        mpx_idle_unlink(m, c);
+        if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
+            mpx_conn_close(m, c);
+            h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1);
+            if (!h) {
+                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return 0;
+            }
+            continue;
+        }
+        mpx_pending_del(m, e);
+        c->state = MPX_C_ACTIVE;
+        c->owner = e;
+        e->conn = c;
+        e->t_lookup = e->t_connect = m->now - e->t_start;
+        e->dl_phase = 0;
+        (void)mpx_xfer_arm(m, e);
+        mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
+        e->primary_port = c->port;
+        mpx_infof(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
+        e->state = MPX_S_SEND;
+        return 1;
+    }
+    if (m->max_host_conns > 0 && h->nconn >= (unsigned long)m->max_host_conns) {
+        if (!h->idle) goto wait;
+        mpx_conn_close(m, h->idle); /* only reachable with a fresh-connect request */
+    }
+    if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns) {
+        if (!m->lru_first) goto wait;
+        mpx_conn_close(m, m->lru_first); /* make room by closing the oldest idle connection */
+        h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1);
+        if (!h) {
+            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 0;
+        }
+    }
+    mpx_pending_del(m, e);
+    if (!e->naddr) {
+        if (!mpx_xfer_resolve(m, e)) {
+            mpx_host_release(m, h);
+            mpx_xfer_finish(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->u.hostlen,
+                            e->u.host);
+            return 0;
+        }
+        e->t_lookup = m->now - e->t_start;
+    }
+    c = mpx_conn_new(m, h);
+    if (!c) {
+        mpx_host_release(m, h);
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    c->owner = e;
+    e->conn = c;
+    e->addr_idx = 0;
+    e->num_connects++;
+    e->state = MPX_S_CONNECT;
+    return mpx_xfer_try_addrs(m, e);
+wait:
+    if (e->state != MPX_S_PENDING) {
+        mpx_infof(e, "No connection available: waiting for a connection limit");
+        e->state = MPX_S_PENDING;
+        mpx_pending_add(m, e);
+    }
+    return 0;
+}
+
+/* Sends the request (or the rest of it). */
+static int mpx_xfer_send(mperf_multi *m, mperf_easy *e, int revents)
+{
+    mpx_conn *c = e->conn;
+    const char *why = NULL;
+    long r;
+    int err = 0;
+    if (!e->req_sent) {
+        mpx_buf *b = &m->scratch;
+        mperf_code rc = mpx_build_request(e, &m->al, b, &why);
+        if (rc != MPERF_E_OK) {
+            mpx_xfer_finish(m, e, rc, "%s", why);
+            return 0;
+        }
+        e->req_sent = 1;
+        c->requests++;
+        e->request_bytes = (mperf_off_t)b->len;
+        e->t_pretransfer = m->now - e->t_start;
+        mpx_debug(e, MPERF_INFOTYPE_HEADER_OUT, b->p, b->len);
+        r = mpx_tcp_send(c->fd, b->p, b->len, &err);
+        if (r >= 0 && (size_t)r < b->len) { /* keep the rest for when the socket drains */
+            c->sbuf.len = 0;
+            c->spos = 0;
+            if (!mpx_buf_add(&m->al, &c->sbuf, b->p + r, b->len - (size_t)r)) {
+                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return 0;
+            }
+        }
+    } else {
+        if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return 0;
+        r = mpx_tcp_send(c->fd, c->sbuf.p + c->spos, c->sbuf.len - c->spos, &err);
+        if (r > 0) c->spos += (size_t)r;
+    }
+    if (r < 0) {
+        if (mpx_xfer_retry(m, e)) return 0;
+        e->os_errno = err;
+        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", strerror(err));
+        return 0;
+    }
+    if (c->spos < c->sbuf.len) {
+        mpx_pfd_set(m, c, POLLOUT);
+        return 0;
+    }
+    c->sbuf.len = c->spos = 0;
+    e->state = MPX_S_RECV;
+    mpx_pfd_set(m, c, POLLIN);
+    return 1;
+}
+
+/* Hands the parser's events for the buffered bytes to the callbacks.
+   Returns 0 when it needs more input, 1 when the transfer finished, 2 when
+   the write callback paused it. */
+static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    for (;;) {
+        mpx_pev ev;
+        size_t n = mpx_parse(&e->p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, &ev);
+        c->rpos += n;
+        switch (ev.type) {
+        case MPX_EV_NEED:
+            return 0;
+        case MPX_EV_STATUS:
+            e->response_code = e->p.status;
+            e->http_version_seen = e->p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
+            if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
+            break;
+        case MPX_EV_FIELD:
+            if (!e->p.interim && ev.namelen == 12 && mpx_span_ieq(ev.name, 12, "content-type") &&
+                !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev.value, ev.valuelen)) {
+                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return 1;
+            }
+            /* fall through */
+        case MPX_EV_TRAILER:
+        case MPX_EV_TRAILERS_END:
+            if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
+            break;
+        case MPX_EV_HEAD_END:
+            if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
+            if (!e->p.interim) e->content_length = e->p.has_cl ? (mperf_off_t)e->p.content_length : -1;
+            break;
+        case MPX_EV_BODY: {
+            int r = mpx_deliver_body(m, e, ev.data, ev.datalen);
+            if (r < 0) return 1;
+            if (r > 0) {
+                e->pause_off = (size_t)(ev.data - c->rbuf);
+                e->pause_len = ev.datalen;
+                mpx_pfd_set(m, c, 0);
+                return 2;
+            }
+            break;
+        }
+        case MPX_EV_DONE:
+            if (mpx_progress(m, e) < 0) return 1;
+            mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
+            return 1;
+        default: /* MPX_EV_ERROR */
+            mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
+            return 1;
+        }
+    }
+}
+
+/* Reads the response: parse what is buffered, read more while the kernel
+   has it, give the buffer back to the pool when it is empty. */
+static void mpx_xfer_recv(mperf_multi *m, mperf_easy *e, int revents)
+{
+    mpx_conn *c = e->conn;
+    int can_read = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+    int delivered = 0;
+    if (e->paused & MPERF_PAUSE_RECV) return;
+    if (e->pause_len) { /* what the write callback paused on goes first */
+        int r = mpx_deliver_body(m, e, c->rbuf + e->pause_off, e->pause_len);
+        if (r) {
+            if (r > 0) mpx_pfd_set(m, c, 0);
+            return;
+        }
+        e->pause_len = 0;
+        delivered = 1;
+        mpx_pfd_set(m, c, POLLIN);
+    }
+    for (;;) {
+        long n;
+        int err = 0;
+        if ((c->rbuf && c->rpos < c->rlen) || e->p.state == MPX_P_DONE) {
+            mperf_off_t before = e->dl_bytes;
+            int r = mpx_xfer_consume(m, e);
+            if (e->dl_bytes != before) delivered = 1;
+            if (r) return;
+        }
+        if (!can_read) break;
+        if (!c->rbuf) {
+            c->rbuf = mpx_rbuf_take(m);
+            if (!c->rbuf) {
+                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return;
+            }
+            c->rcap = MPERF_BUFSIZE;
+            c->rpos = c->rlen = 0;
+        } else if (c->rpos == c->rlen) {
+            c->rpos = c->rlen = 0;
+        } else if (c->rlen == c->rcap) {
+            if (c->rpos > 0) { /* keep the partial line, drop what was consumed */
+                memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+                c->rlen -= c->rpos;
+                c->rpos = 0;
+            } else { /* one header line longer than the buffer */
+                size_t ncap = c->rcap * 2;
+                char *nb;
+                if (ncap > (size_t)MPERF_MAX_HEADER_LINE + MPERF_BUFSIZE) {
+                    mpx_xfer_finish(m, e, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+                    return;
+                }
+                nb = (char *)mpx_alloc(&m->al, ncap);
+                if (!nb) {
+                    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    return;
+                }
+                size_t keep = c->rlen;
+                memcpy(nb, c->rbuf, keep);
+                mpx_rbuf_give(m, c);
+                c->rbuf = nb;
+                c->rcap = ncap;
+                c->rlen = keep;
+            }
+        }
+        n = mpx_tcp_recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, &err);
+        if (n > 0) {
+            if (!e->got_bytes) {
+                e->got_bytes = 1;
+                e->t_starttransfer = m->now - e->t_start;
+            }
+            can_read = (size_t)n == c->rcap - c->rlen; /* a full read: the kernel may hold more */
+            c->rlen += (size_t)n;
+            continue;
+        }
+        if (n == -1) break; /* would block */
+        if (n == 0) {
+            mpx_pev ev;
+            if (!e->got_bytes && mpx_xfer_retry(m, e)) return;
+            mpx_parse_eof(&e->p, &ev);
+            e->p.keepalive = 0;
+            if (ev.type == MPX_EV_DONE) {
+                if (mpx_progress(m, e) < 0) return;
+                mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
+            } else if (e->p.error == MPERF_E_PARTIAL_FILE && e->p.state == MPX_P_ERROR && e->p.remain &&
+                       !e->p.chunked) {
+                mpx_xfer_finish(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
+                                (unsigned long long)e->p.remain);
+            } else {
+                mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
+            }
+            return;
+        }
+        if (mpx_xfer_retry(m, e)) return;
+        e->os_errno = err;
+        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", strerror(err));
+        return;
+    }
+    if (c->rbuf && c->rpos == c->rlen) mpx_rbuf_give(m, c); /* an idle wait holds no buffer */
+    if (delivered && e->next_progress) (void)mpx_progress(m, e);
+}
+
+/* Total and connect timeouts, and the progress tick. 1 if the transfer ended. */
+static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
+{
+    if (e->dl_total && m->now >= e->dl_total) {
+        mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT,
+                        "Operation timed out after %ld milliseconds with %lld bytes received",
+                        (long)((m->now - e->t_start) / 1000), (long long)e->dl_bytes);
+        return 1;
+    }
+    if (e->dl_phase && m->now >= e->dl_phase) {
+        int64_t connect_end = e->t_start + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
+        if (e->state == MPX_S_CONNECTING && e->addr_idx + 1 < e->naddr && m->now < connect_end) {
+            mpx_conn *c = e->conn;
+            mpx_infof(e, "Connect attempt timed out, trying the next address");
+            mpx_pfd_del(m, c);
+            mpx_sock_close(c->fd);
+            c->fd = MPERF_SOCKET_BAD;
+            e->dl_phase = connect_end;
+            e->addr_idx++;
+            (void)mpx_xfer_try_addrs(m, e);
+            return 1;
+        }
+        if (e->state <= MPX_S_CONNECTING) {
+            mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds",
+                            (long)((m->now - e->t_start) / 1000));
+            return 1;
+        }
+        e->dl_phase = 0;
+    }
+    if (e->next_progress && m->now >= e->next_progress && e->state != MPX_S_INIT) {
+        if (mpx_progress(m, e) < 0) return 1;
+    }
+    if (!mpx_xfer_arm(m, e)) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 1;
+    }
+    return 0;
+}
+
+static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
+{
+    const char *why = NULL;
+    mperf_code rc;
+    if (e->state != MPX_S_INIT && e->state != MPX_S_DONE && e->deadline && m->now >= e->deadline &&
+        mpx_xfer_timers(m, e))
+        return;
+    for (;;) {
+        switch (e->state) {
+        case MPX_S_INIT:
+            rc = mpx_xfer_start(m, e, &why);
+            if (rc != MPERF_E_OK) {
+                mpx_xfer_finish(m, e, rc, "%s", why);
+                return;
+            }
+            mpx_parser_init(&e->p, mpx_span_ieq(e->method, strlen(e->method), "head"),
+                            (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
+            e->state = MPX_S_CONNECT;
+            break;
+        case MPX_S_PENDING:
+        case MPX_S_CONNECT:
+            if (!mpx_xfer_connect(m, e)) return;
+            break;
+        case MPX_S_CONNECTING:
+            if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
+            if (!mpx_xfer_connected(m, e)) return;
+            break;
+        case MPX_S_SEND:
+            if (!mpx_xfer_send(m, e, revents)) return;
+            revents = 0;
+            break;
+        case MPX_S_RECV:
+            mpx_xfer_recv(m, e, revents);
+            return;
+        default:
+            return;
+        }
+    }
+}
+
+/* Gives queued transfers their chance after connections closed or idled. */
+static void mpx_pending_run(mperf_multi *m)
+{
+    mperf_easy *e = m->pend_first, *next;
+    m->kick_pending = 0;
+    while (e) {
+        next = e->pend_next;
+        if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns && !m->lru_first) break;
+        mpx_xfer_run(m, e, 0);
+        e = next;
+    }
+}
+
+/* -------------------------------------------------------------------- */
+/* >>multi: perform, waiting, wakeup, messages                           */
+/* -------------------------------------------------------------------- */
+static int mpx_multi_ok(const mperf_multi *m)
+{
+    return m && m->magic == MPX_MAGIC_MULTI;
+}
+
+static int mpx_easy_ok(const mperf_easy *e)
+{
+    return e && e->magic == MPX_MAGIC_EASY;
+}
+
+static void mpx_xfer_reset(mperf_easy *e)
+{
+    e->state = MPX_S_INIT;
+    e->conn = NULL;
+    e->paused = e->got_bytes = e->retries = e->fresh = e->req_sent = 0;
+    e->naddr = e->addr_idx = 0;
+    e->t_start = e->t_lookup = e->t_connect = e->t_pretransfer = e->t_starttransfer = e->t_total = 0;
+    e->dl_total = e->dl_phase = e->next_progress = 0;
+    e->dl_bytes = e->header_bytes = e->request_bytes = 0;
+    e->content_length = -1;
+    e->response_code = e->http_version_seen = e->os_errno = e->num_connects = 0;
+    e->pause_off = e->pause_len = 0;
+    e->primary_ip[0] = 0;
+    e->primary_port = 0;
+    e->method[0] = 0;
+    if (e->ctype) e->ctype[0] = 0;
+    memset(&e->msg, 0, sizeof e->msg);
+    memset(&e->p, 0, sizeof e->p);
+}
+
+static mperf_mcode mpx_multi_add(mperf_multi *m, mperf_easy *e)
+{
+    mpx_xfer_reset(e);
+    e->multi = m;
+    e->next = NULL;
+    e->prev = m->easy_last;
+    if (m->easy_last) m->easy_last->next = e;
+    else m->easy_first = e;
+    m->easy_last = e;
+    m->num_easy++;
+    m->num_alive++;
+    if (e->o.errorbuffer) e->o.errorbuffer[0] = 0;
+    mpx_dirty_add(m, e);
+    return MPERF_M_OK;
+}
+
+static void mpx_multi_remove(mperf_multi *m, mperf_easy *e)
+{
+    if (e->state != MPX_S_DONE) { /* removed before it completed */
+        if (e->conn) mpx_conn_close(m, e->conn);
+        mpx_pending_del(m, e);
+        mpx_dirty_del(m, e);
+        mpx_heap_remove(m, e);
+        m->num_alive--;
+    }
+    mpx_msg_del(m, e);
+    if (e->prev) e->prev->next = e->next;
+    else m->easy_first = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else m->easy_last = e->prev;
+    e->next = e->prev = NULL;
+    m->num_easy--;
+    e->multi = NULL;
+    e->state = MPX_S_NONE;
+}
+
+/* Milliseconds until perform should run even without socket activity. */
+static long mpx_multi_timeout_ms(mperf_multi *m)
+{
+    int64_t d;
+    if (m->dirty_first || (m->kick_pending && m->pend_first)) return 0;
+    if (!m->heap_len) return -1;
+    d = m->heap[0]->deadline - mpx_now_us();
+    return d <= 0 ? 0 : (long)((d + 999) / 1000);
+}
+
+static int mpx_wake_open(mperf_multi *m)
+{
+    if (MPX_ATOMIC_LOAD(&m->wake_ready)) return 1;
+#ifdef MPX_HAVE_EVENTFD
+    {
+        int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (fd < 0) return 0;
+        m->wake_rd = m->wake_wr = fd;
+    }
+#else
+    {
+        int fds[2], i;
+        if (pipe(fds) != 0) return 0;
+        for (i = 0; i < 2; i++) {
+            (void)fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL, 0) | O_NONBLOCK);
+            (void)fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+        }
+        m->wake_rd = fds[0];
+        m->wake_wr = fds[1];
+    }
+#endif
+    MPX_ATOMIC_STORE(&m->wake_ready, 1);
+    return 1;
+}
+
+static void mpx_wake_drain(mperf_multi *m)
+{
+    char junk[64];
+    if (!MPX_ATOMIC_LOAD(&m->wake_ready)) return;
+    while (read(m->wake_rd, junk, sizeof junk) > 0) {}
+}
+
+static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned int nextra, int timeout_ms,
+                                  int *numfds, int wakeable)
+{
+    long internal;
+    unsigned i, n, armed = 0;
+    int r, count = 0, wake_idx = -1;
+    if (numfds) *numfds = 0;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    if (timeout_ms < 0 || (nextra && !extra)) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+    internal = mpx_multi_timeout_ms(m);
+    if (internal >= 0 && internal < timeout_ms) timeout_ms = (int)internal;
+    if (wakeable) {
+        if (!mpx_wake_open(m)) return MPERF_M_WAKEUP_FAILURE;
+        if (MPX_ATOMIC_XCHG(&m->wake_pending, 0)) { /* woken before we got here */
+            mpx_wake_drain(m);
+            return MPERF_M_OK;
+        }
+    }
+    for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd >= 0;
+    if (!armed && !nextra && !wakeable) return MPERF_M_OK; /* wait: nothing to wait on */
+    if (!mpx_pfd_reserve(m, m->npfd + nextra + 1)) return MPERF_M_OUT_OF_MEMORY;
+    n = m->npfd;
+    if (wakeable) {
+        wake_idx = (int)n;
+        m->pfds[n].fd = (int)m->wake_rd;
+        m->pfds[n].events = POLLIN;
+        m->pfds[n].revents = 0;
+        n++;
+    }
+    for (i = 0; i < nextra; i++, n++) {
+        short ev = 0;
+        if (extra[i].events & MPERF_WAIT_POLLIN) ev |= POLLIN;
+        if (extra[i].events & MPERF_WAIT_POLLPRI) ev |= POLLPRI;
+        if (extra[i].events & MPERF_WAIT_POLLOUT) ev |= POLLOUT;
+        m->pfds[n].fd = (int)extra[i].fd;
+        m->pfds[n].events = ev;
+        m->pfds[n].revents = 0;
+    }
+    r = poll(m->pfds, (nfds_t)n, timeout_ms);
+    if (r < 0) {
+        if (errno != EINTR) return MPERF_M_UNRECOVERABLE_POLL;
+        for (i = 0; i < n; i++) m->pfds[i].revents = 0;
+    }
+    for (i = 0; i < m->npfd; i++)
+        if (m->pfds[i].revents) count++;
+    for (i = 0; i < nextra; i++) {
+        short rev = m->pfds[n - nextra + i].revents, out = 0;
+        if (rev & POLLIN) out |= MPERF_WAIT_POLLIN;
+        if (rev & POLLPRI) out |= MPERF_WAIT_POLLPRI;
+        if (rev & POLLOUT) out |= MPERF_WAIT_POLLOUT;
+        extra[i].revents = out;
+        if (rev) count++;
+    }
+    if (wake_idx >= 0 && m->pfds[wake_idx].revents) {
+        (void)MPX_ATOMIC_XCHG(&m->wake_pending, 0);
+        mpx_wake_drain(m);
+    }
+    m->poll_fresh = 1;
+    if (numfds) *numfds = count;
+    return MPERF_M_OK;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>public API definitions                                              */
+/* -------------------------------------------------------------------- */
+MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_multi *m;
+    if (allocator) al = *allocator;
+    else memset(&al, 0, sizeof al);
+    m = (mperf_multi *)mpx_calloc(&al, sizeof *m);
+    if (!m) return NULL;
+    m->magic = MPX_MAGIC_MULTI;
+    m->al = al;
+    m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
+    m->now = mpx_now_us();
+    return m;
+}
+
+MPERF_API mperf_multi *mperf_multi_init(void)
+{
+    return mperf_multi_init_alloc(NULL);
+}
+
+MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
+{
+    unsigned b;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    while (m->easy_first) mpx_multi_remove(m, m->easy_first);
+    while (m->conns) mpx_conn_close(m, m->conns);
+    mpx_graveyard_flush(m);
+    while (m->conn_free) {
+        mpx_conn *c = m->conn_free;
+        m->conn_free = c->next;
+        mpx_buf_free(&m->al, &c->sbuf);
+        mpx_free(&m->al, c);
+    }
+    while (m->buf_free) {
+        void *bp = m->buf_free;
+        memcpy(&m->buf_free, bp, sizeof(void *));
+        mpx_free(&m->al, bp);
+    }
+    for (b = 0; b < m->host_buckets; b++) {
+        while (m->hosts[b]) {
+            mpx_host *h = m->hosts[b];
+            m->hosts[b] = h->next;
+            mpx_free(&m->al, h);
+        }
+    }
+    mpx_free(&m->al, m->hosts);
+    while (m->dns) {
+        mpx_dns *d = m->dns;
+        m->dns = d->next;
+        mpx_free(&m->al, d);
+    }
+    mpx_free(&m->al, m->heap);
+    mpx_free(&m->al, m->pfds);
+    mpx_free(&m->al, m->pconn);
+    mpx_free(&m->al, m->ready);
+    mpx_buf_free(&m->al, &m->scratch);
+    if (m->wake_ready) {
+        mpx_sock_close(m->wake_rd);
+        if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
+    }
+    m->magic = 0;
+    mpx_free(&m->al, m);
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *m, mperf_easy *e)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
+    if (e->multi) return MPERF_M_ADDED_ALREADY;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    if (e->own_multi && e->own_multi != m) { /* a private multi left over from easy_perform */
+        mperf_multi_cleanup(e->own_multi);
+        e->own_multi = NULL;
+    }
+    return mpx_multi_add(m, e);
+}
+
+MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *m, mperf_easy *e)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
+    if (!e->multi) return MPERF_M_OK;
+    if (e->multi != m) return MPERF_M_BAD_EASY_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    mpx_multi_remove(m, e);
+    mpx_graveyard_flush(m);
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
+{
+    unsigned i, nready = 0, guard;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    m->now = mpx_now_us();
+    /* Readiness comes from the last wait; without one, ask the kernel once. */
+    if (!m->poll_fresh && m->npfd && poll(m->pfds, (nfds_t)m->npfd, 0) < 0)
+        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
+    m->poll_fresh = 0;
+    for (i = 0; i < m->npfd; i++) {
+        if (m->pfds[i].revents) {
+            m->ready[nready].c = m->pconn[i];
+            m->ready[nready].revents = m->pfds[i].revents;
+            m->pfds[i].revents = 0;
+            nready++;
+        }
+    }
+    for (i = 0; i < nready; i++) {
+        mpx_conn *c = m->ready[i].c;
+        if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
+        else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
+    }
+    for (guard = 2 * m->num_easy + 16; m->dirty_first && guard; guard--) {
+        mperf_easy *e = m->dirty_first;
+        mpx_dirty_del(m, e);
+        mpx_xfer_run(m, e, 0);
+    }
+    for (guard = m->heap_len + 16; m->heap_len && m->heap[0]->deadline <= m->now && guard; guard--) {
+        mperf_easy *e = m->heap[0];
+        mpx_heap_remove(m, e);
+        mpx_xfer_run(m, e, 0);
+        if (e->heap_idx < 0 && e->state != MPX_S_DONE) (void)mpx_xfer_arm(m, e);
+    }
+    if (m->kick_pending) mpx_pending_run(m);
+    mpx_graveyard_flush(m);
+    if (running_handles) *running_handles = (int)m->num_alive;
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_poll(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
+                                       int timeout_ms, int *numfds)
+{
+    return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 1);
+}
+
+MPERF_API mperf_mcode mperf_multi_wait(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
+                                       int timeout_ms, int *numfds)
+{
+    return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 0);
+}
+
+MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
+#ifdef MPX_HAVE_EVENTFD
+        uint64_t one = 1;
+        if (write(m->wake_wr, &one, sizeof one) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
+#else
+        if (write(m->wake_wr, "w", 1) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
+#endif
+    }
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_timeout(mperf_multi *m, long *timeout_ms)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!timeout_ms) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    *timeout_ms = mpx_multi_timeout_ms(m);
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_fdset(mperf_multi *m, void *read_fd_set, void *write_fd_set, void *exc_fd_set,
+                                        int *max_fd)
+{
+    unsigned i;
+    int maxfd = -1;
+    (void)exc_fd_set;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    for (i = 0; i < m->npfd; i++) {
+        int fd = m->pfds[i].fd;
+        if (fd < 0 || fd >= (int)FD_SETSIZE) continue;
+        if ((m->pfds[i].events & POLLIN) && read_fd_set) FD_SET(fd, (fd_set *)read_fd_set);
+        if ((m->pfds[i].events & POLLOUT) && write_fd_set) FD_SET(fd, (fd_set *)write_fd_set);
+        if (fd > maxfd) maxfd = fd;
+    }
+    if (max_fd) *max_fd = maxfd;
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_msg *mperf_multi_info_read(mperf_multi *m, int *msgs_in_queue)
+{
+    mperf_easy *e;
+    if (msgs_in_queue) *msgs_in_queue = 0;
+    if (!mpx_multi_ok(m) || !m->msg_first) return NULL;
+    e = m->msg_first;
+    m->msg_first = e->msg_next;
+    if (!m->msg_first) m->msg_last = NULL;
+    e->msg_next = NULL;
+    e->queued = 0;
+    m->num_msgs--;
+    if (msgs_in_queue) *msgs_in_queue = (int)m->num_msgs;
+    return &e->msg;
+}
+
+MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *m, int option, ...)
+{
+    va_list ap;
+    mperf_mcode rc = MPERF_M_OK;
+    long v;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    va_start(ap, option);
+    switch (option) {
+    case MPERF_MOPT_MAXCONNECTS:
+    case MPERF_MOPT_MAX_HOST_CONNECTIONS:
+    case MPERF_MOPT_MAX_TOTAL_CONNECTIONS:
+        v = va_arg(ap, long);
+        if (v < 0) {
+            rc = MPERF_M_BAD_FUNCTION_ARGUMENT;
+            break;
+        }
+        if (option == MPERF_MOPT_MAXCONNECTS) m->maxconnects = v;
+        else if (option == MPERF_MOPT_MAX_HOST_CONNECTIONS) m->max_host_conns = v;
+        else m->max_total_conns = v;
+        m->kick_pending = 1;
+        break;
+    case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
+        m->pipelining = va_arg(ap, long);
+        break;
+    case MPERF_MOPT_MAX_PIPELINE_LENGTH:
+    case MPERF_MOPT_MAX_CONCURRENT_STREAMS:
+        (void)va_arg(ap, long);
+        break;
+    case MPERF_MOPT_CONTENT_LENGTH_PENALTY_SIZE:
+    case MPERF_MOPT_CHUNK_LENGTH_PENALTY_SIZE:
+        (void)va_arg(ap, mperf_off_t);
+        break;
+    case MPERF_MOPT_PIPELINING_SITE_BL:
+    case MPERF_MOPT_PIPELINING_SERVER_BL:
+    case MPERF_MOPT_PUSHDATA:
+        (void)va_arg(ap, void *);
+        break;
+    case MPERF_MOPT_PUSHFUNCTION: /* HTTP/2 server push never happens here */
+        (void)va_arg(ap, void *);
+        break;
+    default:
+        rc = MPERF_M_UNKNOWN_OPTION;
+        break;
+    }
+    va_end(ap);
+    return rc;
+}
+
+MPERF_API const char *mperf_multi_strerror(mperf_mcode code)
+{
+    switch (code) {
+    case MPERF_M_CALL_MULTI_PERFORM: return "Please call perform again";
+    case MPERF_M_OK: return "No error";
+    case MPERF_M_BAD_HANDLE: return "Invalid multi handle";
+    case MPERF_M_BAD_EASY_HANDLE: return "Invalid easy handle";
+    case MPERF_M_OUT_OF_MEMORY: return "Out of memory";
+    case MPERF_M_INTERNAL_ERROR: return "Internal error";
+    case MPERF_M_BAD_SOCKET: return "Invalid socket argument";
+    case MPERF_M_UNKNOWN_OPTION: return "Unknown or unsupported option";
+    case MPERF_M_ADDED_ALREADY: return "The easy handle is already added to a multi handle";
+    case MPERF_M_RECURSIVE_API_CALL: return "API function called from within a callback";
+    case MPERF_M_WAKEUP_FAILURE: return "Wakeup is unavailable or failed";
+    case MPERF_M_BAD_FUNCTION_ARGUMENT: return "A function was called with a bad parameter";
+    case MPERF_M_ABORTED_BY_CALLBACK: return "Operation was aborted by an application callback";
+    case MPERF_M_UNRECOVERABLE_POLL: return "Unrecoverable error in select/poll";
+    default: return "Unknown error";
+    }
+}
+
+MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *m)
+{
+    mperf_allocator *hdr;
+    mperf_easy **arr, *e;
+    size_t i = 0;
+    if (!mpx_multi_ok(m)) return NULL;
+    /* the allocator rides in front of the array so mperf_free can release it */
+    hdr = (mperf_allocator *)mpx_alloc(&m->al, sizeof(mperf_allocator) + sizeof(void *) +
+                                                     (m->num_easy + 1) * sizeof(mperf_easy *));
+    if (!hdr) return NULL;
+    *hdr = m->al;
+    arr = (mperf_easy **)(void *)((char *)hdr + sizeof(mperf_allocator) + sizeof(void *));
+    memcpy((char *)hdr + sizeof(mperf_allocator), &hdr, sizeof(void *));
+    for (e = m->easy_first; e; e = e->next) arr[i++] = e;
+    arr[i] = NULL;
+    return arr;
+}
+
+MPERF_API void mperf_free(void *ptr)
+{
+    void *base;
+    mperf_allocator al;
+    if (!ptr) return;
+    memcpy(&base, (char *)ptr - sizeof(void *), sizeof(void *));
+    al = *(mperf_allocator *)base;
+    mpx_free(&al, base);
+}
+
+/* ---- easy handle ---- */
+static void mpx_opts_default(mpx_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->noprogress = 1;
+    o->tcp_nodelay = 1;
+    o->dns_cache_timeout = 60;
+}
+
+static void mpx_opts_free(mperf_easy *e)
+{
+    mpx_free(&e->al, e->o.url);
+    mpx_free(&e->al, e->o.useragent);
+    mpx_free(&e->al, e->o.customrequest);
+}
+
+MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_easy *e;
+    if (allocator) al = *allocator;
+    else memset(&al, 0, sizeof al);
+    e = (mperf_easy *)mpx_calloc(&al, sizeof *e);
+    if (!e) return NULL;
+    e->magic = MPX_MAGIC_EASY;
+    e->al = al;
+    e->heap_idx = -1;
+    e->content_length = -1;
+    mpx_opts_default(&e->o);
+    return e;
+}
+
+MPERF_API mperf_easy *mperf_easy_init(void)
+{
+    return mperf_easy_init_alloc(NULL);
+}
+
+MPERF_API void mperf_easy_cleanup(mperf_easy *e)
+{
+    if (!mpx_easy_ok(e)) return;
+    if (e->in_callback || (e->multi && e->multi->in_callback)) return; /* not from a callback */
+    if (e->multi) {
+        mperf_multi *m = e->multi;
+        mpx_multi_remove(m, e);
+        mpx_graveyard_flush(m);
+    }
+    if (e->own_multi) mperf_multi_cleanup(e->own_multi);
+    mpx_opts_free(e);
+    mpx_free(&e->al, e->ctype);
+    mpx_free(&e->al, e->effective_url);
+    e->magic = 0;
+    mpx_free(&e->al, e);
+}
+
+MPERF_API void mperf_easy_reset(mperf_easy *e)
+{
+    if (!mpx_easy_ok(e)) return;
+    mpx_opts_free(e);
+    mpx_opts_default(&e->o);
+}
+
+static mperf_code mpx_set_string(mperf_easy *e, char **dst, const char *s)
+{
+    char *copy = NULL;
+    if (s) {
+        copy = mpx_strndup(&e->al, s, strlen(s));
+        if (!copy) return MPERF_E_OUT_OF_MEMORY;
+    }
+    mpx_free(&e->al, *dst);
+    *dst = copy;
+    return MPERF_E_OK;
+}
+
+MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
+{
+    mperf_easy *e;
+    if (!mpx_easy_ok(src)) return NULL;
+    e = mperf_easy_init_alloc(&src->al);
+    if (!e) return NULL;
+    e->o = src->o;
+    e->o.url = e->o.useragent = e->o.customrequest = NULL;
+    if (mpx_set_string(e, &e->o.url, src->o.url) || mpx_set_string(e, &e->o.useragent, src->o.useragent) ||
+        mpx_set_string(e, &e->o.customrequest, src->o.customrequest)) {
+        mperf_easy_cleanup(e);
+        return NULL;
+    }
+    return e;
+}
+
+static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
+{
+    mpx_opts *o = &e->o;
+    long v;
+    const char *s;
+    switch (opt) {
+    /* strings (copied) */
+    case MPERF_OPT_URL:
+        return mpx_set_string(e, &o->url, va_arg(ap, const char *));
+    case MPERF_OPT_USERAGENT:
+        return mpx_set_string(e, &o->useragent, va_arg(ap, const char *));
+    case MPERF_OPT_CUSTOMREQUEST:
+        return mpx_set_string(e, &o->customrequest, va_arg(ap, const char *));
+    case MPERF_OPT_PROXY: /* only "no proxy" is built in */
+        s = va_arg(ap, const char *);
+        return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+    case MPERF_OPT_ACCEPT_ENCODING: /* no decoders built in: advertise nothing */
+        s = va_arg(ap, const char *);
+        return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+    /* pointers (not copied) */
+    case MPERF_OPT_HTTPHEADER:
+        o->headers = va_arg(ap, const mperf_slist *);
+        return MPERF_E_OK;
+    case MPERF_OPT_WRITEDATA:
+        o->write_data = va_arg(ap, void *);
+        return MPERF_E_OK;
+    case MPERF_OPT_HEADERDATA:
+        o->header_data = va_arg(ap, void *);
+        return MPERF_E_OK;
+    case MPERF_OPT_XFERINFODATA:
+        o->progress_data = va_arg(ap, void *);
+        return MPERF_E_OK;
+    case MPERF_OPT_DEBUGDATA:
+        o->debug_data = va_arg(ap, void *);
+        return MPERF_E_OK;
+    case MPERF_OPT_PRIVATE:
+        o->private_ptr = va_arg(ap, void *);
+        return MPERF_E_OK;
+    case MPERF_OPT_ERRORBUFFER:
+        o->errorbuffer = va_arg(ap, char *);
+        return MPERF_E_OK;
+    case MPERF_OPT_STDERR:
+        o->stderr_stream = va_arg(ap, void *);
+        return MPERF_E_OK;
+    /* callbacks */
+    case MPERF_OPT_WRITEFUNCTION:
+        o->write_cb = va_arg(ap, mperf_write_callback);
+        return MPERF_E_OK;
+    case MPERF_OPT_HEADERFUNCTION:
+        o->header_cb = va_arg(ap, mperf_write_callback);
+        return MPERF_E_OK;
+    case MPERF_OPT_XFERINFOFUNCTION:
+        o->xferinfo_cb = va_arg(ap, mperf_xferinfo_callback);
+        return MPERF_E_OK;
+    case MPERF_OPT_PROGRESSFUNCTION:
+        o->progress_cb = va_arg(ap, mperf_progress_callback);
+        return MPERF_E_OK;
+    case MPERF_OPT_DEBUGFUNCTION:
+        o->debug_cb = va_arg(ap, mperf_debug_callback);
+        return MPERF_E_OK;
+    /* numbers */
+    case MPERF_OPT_VERBOSE: o->verbose = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_HEADER: o->header = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_NOPROGRESS: o->noprogress = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_NOBODY: o->nobody = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_HTTPGET:
+        if (va_arg(ap, long)) o->nobody = 0;
+        return MPERF_E_OK;
+    case MPERF_OPT_FRESH_CONNECT: o->fresh_connect = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_FORBID_REUSE: o->forbid_reuse = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_TCP_NODELAY: o->tcp_nodelay = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_TCP_KEEPALIVE: o->tcp_keepalive = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_TIMEOUT:
+    case MPERF_OPT_CONNECTTIMEOUT:
+    case MPERF_OPT_TIMEOUT_MS:
+    case MPERF_OPT_CONNECTTIMEOUT_MS:
+        v = va_arg(ap, long);
+        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_CONNECTTIMEOUT) {
+            if (v > 0x7fffffffL / 1000) v = 0x7fffffffL / 1000;
+            v *= 1000;
+        }
+        if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_TIMEOUT_MS) o->timeout_ms = v;
+        else o->connect_timeout_ms = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_PORT:
+        v = va_arg(ap, long);
+        if (v < 0 || v > 65535) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->port = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_BUFFERSIZE:
+        v = va_arg(ap, long);
+        o->buffersize = v < 1024 ? 1024 : v > 10485760L ? 10485760L : v;
+        return MPERF_E_OK;
+    case MPERF_OPT_MAXCONNECTS:
+        v = va_arg(ap, long);
+        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->maxconnects = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_DNS_CACHE_TIMEOUT:
+        o->dns_cache_timeout = va_arg(ap, long);
+        return MPERF_E_OK;
+    case MPERF_OPT_HTTP_VERSION:
+        v = va_arg(ap, long);
+        if (v < 0 || (v > MPERF_HTTP_VERSION_2_PRIOR_KNOWLEDGE && v != MPERF_HTTP_VERSION_3 &&
+                      v != MPERF_HTTP_VERSION_3ONLY))
+            return MPERF_E_UNSUPPORTED_PROTOCOL;
+        o->http_version = v; /* 2 and 3 fall back to 1.1, as libcurl does without them */
+        return MPERF_E_OK;
+    case MPERF_OPT_HTTP09_ALLOWED:
+        return va_arg(ap, long) ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    case MPERF_OPT_HTTP_TRANSFER_DECODING:
+        return va_arg(ap, long) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+    /* accepted, no effect on HTTP/1.1 without signals or multiplexing */
+    case MPERF_OPT_NOSIGNAL:
+    case MPERF_OPT_PIPEWAIT:
+    case MPERF_OPT_STREAM_WEIGHT:
+    case MPERF_OPT_SSL_ENABLE_ALPN:
+    case MPERF_OPT_TCP_FASTOPEN:
+    case MPERF_OPT_TCP_KEEPIDLE:
+    case MPERF_OPT_TCP_KEEPINTVL:
+    case MPERF_OPT_HTTP_CONTENT_DECODING:
+    case MPERF_OPT_QUICK_EXIT:
+    case MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS:
+        (void)va_arg(ap, long);
+        return MPERF_E_OK;
+    default:
+        return MPERF_E_UNKNOWN_OPTION;
+    }
+}
+
+MPERF_API mperf_code mperf_easy_setopt(mperf_easy *e, int option, ...)
+{
+    va_list ap;
+    mperf_code rc;
+    if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    va_start(ap, option);
+    rc = mpx_setopt(e, option, ap);
+    va_end(ap);
+    return rc;
+}
+
+MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
+{
+    va_list ap;
+    void *out;
+    int64_t total, t = -1; /* a time in us, if the info is a time */
+    mperf_off_t off = 0;
+    long lv = 0;
+    const char *str = NULL;
+    if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    va_start(ap, info);
+    out = va_arg(ap, void *);
+    va_end(ap);
+    if (!out) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    total = e->state == MPX_S_DONE || !e->multi || !e->t_start ? e->t_total : e->multi->now - e->t_start;
+    switch (info) {
+    case MPERF_INFO_EFFECTIVE_URL: str = e->effective_url && e->effective_url[0] ? e->effective_url : e->o.url; break;
+    case MPERF_INFO_RESPONSE_CODE: lv = e->response_code; break;
+    case MPERF_INFO_TOTAL_TIME: case MPERF_INFO_TOTAL_TIME_T: t = total; break;
+    case MPERF_INFO_NAMELOOKUP_TIME: case MPERF_INFO_NAMELOOKUP_TIME_T: t = e->t_lookup; break;
+    case MPERF_INFO_CONNECT_TIME: case MPERF_INFO_CONNECT_TIME_T: t = e->t_connect; break;
+    case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = 0; break; /* no TLS in this build */
+    case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->t_pretransfer; break;
+    case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->t_starttransfer; break;
+    case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = 0; break; /* no redirects followed */
+    case MPERF_INFO_REDIRECT_COUNT: lv = 0; break;
+    case MPERF_INFO_SIZE_UPLOAD: case MPERF_INFO_SIZE_UPLOAD_T: off = 0; break;
+    case MPERF_INFO_SPEED_UPLOAD: case MPERF_INFO_SPEED_UPLOAD_T: off = 0; break;
+    case MPERF_INFO_SIZE_DOWNLOAD: case MPERF_INFO_SIZE_DOWNLOAD_T: off = e->dl_bytes; break;
+    case MPERF_INFO_SPEED_DOWNLOAD: case MPERF_INFO_SPEED_DOWNLOAD_T:
+        off = total > 0 ? (mperf_off_t)((double)e->dl_bytes * 1e6 / (double)total) : 0;
+        break;
+    case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD: case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T: off = e->content_length; break;
+    case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T: off = -1; break;
+    case MPERF_INFO_HEADER_SIZE: lv = (long)e->header_bytes; break;
+    case MPERF_INFO_REQUEST_SIZE: lv = (long)e->request_bytes; break;
+    case MPERF_INFO_CONTENT_TYPE: str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
+    case MPERF_INFO_PRIVATE: str = (const char *)e->o.private_ptr; break;
+    case MPERF_INFO_OS_ERRNO: lv = e->os_errno; break;
+    case MPERF_INFO_NUM_CONNECTS: lv = e->num_connects; break;
+    case MPERF_INFO_LASTSOCKET: lv = e->conn ? (long)e->conn->fd : -1; break;
+    case MPERF_INFO_PRIMARY_IP: str = e->primary_ip; break;
+    case MPERF_INFO_PRIMARY_PORT: lv = e->primary_port; break;
+    case MPERF_INFO_HTTP_VERSION: lv = e->http_version_seen; break;
+    case MPERF_INFO_SCHEME: str = e->method[0] ? (e->u.https ? "HTTPS" : "HTTP") : NULL; break;
+    case MPERF_INFO_EFFECTIVE_METHOD: str = e->method[0] ? e->method : NULL; break;
+    case MPERF_INFO_ACTIVESOCKET:
+        *(mperf_socket_t *)out = e->conn ? e->conn->fd : MPERF_SOCKET_BAD;
+        return MPERF_E_OK;
+    default:
+        return MPERF_E_UNKNOWN_OPTION;
+    }
+    switch (info & MPERF_INFO_TYPEMASK) {
+    case MPERF_INFO_STRING: *(const char **)out = str; break;
+    case MPERF_INFO_LONG: *(long *)out = lv; break;
+    case MPERF_INFO_DOUBLE: *(double *)out = t >= 0 ? (double)t / 1e6 : (double)off; break;
+    default: *(mperf_off_t *)out = t >= 0 ? (mperf_off_t)t : off; break; /* MPERF_INFO_OFF_T */
+    }
+    return MPERF_E_OK;
+}
+
+MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
+{
+    mperf_multi *m;
+    mperf_mcode mc = MPERF_M_OK;
+    mperf_msg *msg;
+    mperf_code rc;
+    int running = 1, left;
+    if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    if (e->in_callback) return MPERF_E_RECURSIVE_API_CALL;
+    if (e->multi) return e->multi->in_callback ? MPERF_E_RECURSIVE_API_CALL : MPERF_E_FAILED_INIT;
+    if (!e->own_multi) {
+        e->own_multi = mperf_multi_init_alloc(&e->al);
+        if (!e->own_multi) return MPERF_E_OUT_OF_MEMORY;
+    }
+    m = e->own_multi;
+    m->maxconnects = e->o.maxconnects;
+    mpx_multi_add(m, e);
+    while (running && mc == MPERF_M_OK) {
+        mc = mperf_multi_perform(m, &running);
+        if (mc == MPERF_M_OK && running) mc = mperf_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    msg = mperf_multi_info_read(m, &left);
+    rc = msg ? msg->data.result : mc == MPERF_M_OUT_OF_MEMORY ? MPERF_E_OUT_OF_MEMORY : MPERF_E_FAILED_INIT;
+    mpx_multi_remove(m, e);
+    mpx_graveyard_flush(m);
+    return rc;
+}
+
+MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
+{
+    mperf_multi *m;
+    if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    m = e->multi;
+    if (bitmask & MPERF_PAUSE_RECV) {
+        e->paused |= MPERF_PAUSE_RECV;
+        if (m && e->conn && e->state == MPX_S_RECV) mpx_pfd_set(m, e->conn, 0);
+    } else if (e->paused & MPERF_PAUSE_RECV) {
+        e->paused &= (uint8_t)~MPERF_PAUSE_RECV;
+        if (m && e->state == MPX_S_RECV) mpx_dirty_add(m, e); /* perform delivers what was held back */
+    }
+    return MPERF_E_OK;
+}
+
+MPERF_API const char *mperf_easy_strerror(mperf_code code)
+{
+    switch (code) {
+    case MPERF_E_OK: return "No error";
+    case MPERF_E_UNSUPPORTED_PROTOCOL: return "Unsupported protocol";
+    case MPERF_E_FAILED_INIT: return "Failed initialization";
+    case MPERF_E_URL_MALFORMAT: return "URL using bad/illegal format or missing URL";
+    case MPERF_E_NOT_BUILT_IN: return "A requested feature, protocol or option was not found built-in";
+    case MPERF_E_COULDNT_RESOLVE_PROXY: return "Could not resolve proxy name";
+    case MPERF_E_COULDNT_RESOLVE_HOST: return "Could not resolve host name";
+    case MPERF_E_COULDNT_CONNECT: return "Could not connect to server";
+    case MPERF_E_WEIRD_SERVER_REPLY: return "Weird server reply";
+    case MPERF_E_REMOTE_ACCESS_DENIED: return "Access denied to remote resource";
+    case MPERF_E_HTTP2: return "Error in the HTTP2 framing layer";
+    case MPERF_E_PARTIAL_FILE: return "Transferred a partial file";
+    case MPERF_E_HTTP_RETURNED_ERROR: return "HTTP response code said error";
+    case MPERF_E_WRITE_ERROR: return "Failed writing received data to disk/application";
+    case MPERF_E_UPLOAD_FAILED: return "Upload failed";
+    case MPERF_E_READ_ERROR: return "Failed to open/read local data from file/application";
+    case MPERF_E_OUT_OF_MEMORY: return "Out of memory";
+    case MPERF_E_OPERATION_TIMEDOUT: return "Timeout was reached";
+    case MPERF_E_RANGE_ERROR: return "Requested range was not delivered by the server";
+    case MPERF_E_HTTP_POST_ERROR: return "Internal problem setting up the POST";
+    case MPERF_E_SSL_CONNECT_ERROR: return "SSL connect error";
+    case MPERF_E_BAD_DOWNLOAD_RESUME: return "Could not resume download";
+    case MPERF_E_FUNCTION_NOT_FOUND: return "A required function in the library was not found";
+    case MPERF_E_ABORTED_BY_CALLBACK: return "Operation was aborted by an application callback";
+    case MPERF_E_BAD_FUNCTION_ARGUMENT: return "A libcurl function was given a bad argument";
+    case MPERF_E_INTERFACE_FAILED: return "Failed binding local connection end";
+    case MPERF_E_TOO_MANY_REDIRECTS: return "Number of redirects hit maximum amount";
+    case MPERF_E_UNKNOWN_OPTION: return "An unknown option was passed in";
+    case MPERF_E_SETOPT_OPTION_SYNTAX: return "Malformed option provided in a setopt";
+    case MPERF_E_GOT_NOTHING: return "Server returned nothing (no headers, no data)";
+    case MPERF_E_SEND_ERROR: return "Failed sending data to the peer";
+    case MPERF_E_RECV_ERROR: return "Failure when receiving data from the peer";
+    case MPERF_E_SSL_CERTPROBLEM: return "Problem with the local SSL certificate";
+    case MPERF_E_SSL_CIPHER: return "Could not use specified SSL cipher";
+    case MPERF_E_PEER_FAILED_VERIFICATION: return "SSL peer certificate or SSH remote key was not OK";
+    case MPERF_E_BAD_CONTENT_ENCODING: return "Unrecognized or bad HTTP Content or Transfer-Encoding";
+    case MPERF_E_FILESIZE_EXCEEDED: return "Maximum file size exceeded";
+    case MPERF_E_SEND_FAIL_REWIND: return "Send failed since rewinding of the data stream failed";
+    case MPERF_E_LOGIN_DENIED: return "Login denied";
+    case MPERF_E_SSL_CACERT_BADFILE: return "Problem with the SSL CA cert (path? access rights?)";
+    case MPERF_E_AGAIN: return "Socket not ready for send/recv";
+    case MPERF_E_SSL_PINNEDPUBKEYNOTMATCH: return "SSL public key does not match pinned public key";
+    case MPERF_E_RECURSIVE_API_CALL: return "API function called from within callback";
+    case MPERF_E_AUTH_ERROR: return "An authentication function returned an error";
+    case MPERF_E_UNRECOVERABLE_POLL: return "Unrecoverable error in select/poll";
+    default: return "Unknown error";
+    }
+}
+
+MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string)
+{
+    mperf_slist *node, *last;
+    size_t n;
+    if (!string) return NULL;
+    n = strlen(string);
+    node = (mperf_slist *)MPERF_MALLOC(sizeof *node);
+    if (!node) return NULL;
+    node->data = (char *)MPERF_MALLOC(n + 1);
+    if (!node->data) {
+        MPERF_FREE(node);
+        return NULL;
+    }
+    memcpy(node->data, string, n + 1);
+    node->next = NULL;
+    if (!list) return node;
+    for (last = list; last->next; last = last->next) {}
+    last->next = node;
+    return list;
+}
+
+MPERF_API void mperf_slist_free_all(mperf_slist *list)
+{
+    while (list) {
+        mperf_slist *next = list->next;
+        MPERF_FREE(list->data);
+        MPERF_FREE(list);
+        list = next;
+    }
+}
+
+MPERF_API const char *mperf_version(void)
+{
+    return "multiperform/" MPERF_VERSION;
+}
+
+MPERF_API mperf_code mperf_global_init(long flags)
+{
+    (void)flags;
+    return MPERF_E_OK;
+}
+
+MPERF_API void mperf_global_cleanup(void)
+{
+}
+
+#endif /* MULTIPERFORM_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+LICENSE (MIT)
+Copyright (c) 2026 the multiperform authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
+the Software, and to permit persons to whom the Software is furnished to do so,
+subject to the following conditions: The above copyright notice and this
+permission notice shall be included in all copies or substantial portions of the
+Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+------------------------------------------------------------------------------
+*/

@@ -1,0 +1,687 @@
+/* faultserver: a small scriptable HTTP/1.1 server for loopback tests and the demo.
+
+   It does what nginx will not: drip bytes, reset, hang, send malformed framing.
+   Single-threaded, poll-based, POSIX only. Everything is chosen per request
+   by the URL, so one server process serves a whole test suite:
+
+     /file/NAME[?rate=B]       a file from the -d directory (rate: bytes/second)
+     /gen/N[?chunked=S][&close=1][&rate=B][&ka=0]
+                               N bytes of a known pattern, with Content-Length,
+                               or chunked in S-byte chunks, or ended by close
+     /raw?pre=..&d=..&rep=K&post=..[&drip=N][&gap=MS][&delay=MS][&end=E]
+                               sends pre, then d K times, then post, verbatim
+                               (percent-decoded); drip: at most N bytes per
+                               write, gap ms apart; end: keep (default, read the
+                               next request), close, reset (RST), hang (never
+                               close, never read)
+     /echo                     200, the body is the request head as received plus
+                               "body-length: N" for a request body
+     /stats[?reset=1]          "connections=C requests=R active=A maxactive=M"
+     /hang                     read the request, never answer
+     /reset                    read the request, answer with a TCP reset
+     /close                    read the request, close without a byte
+
+   Options: -p PORT (0: pick one), -d DIR, -q (quiet). Prints "PORT n" on
+   stdout once listening. Pattern byte i is (i * 7 + i / 251) & 0xff. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNS 8192
+#define MAX_HEAD (256 * 1024)
+
+typedef struct conn {
+    int fd;
+    int hang;              /* never read again, never close */
+    char *in;              /* request bytes */
+    size_t inlen, incap;
+    size_t body_need;      /* request body bytes still to swallow (Content-Length) */
+    int body_chunked;      /* request body is chunked: swallow until 0-size chunk */
+    size_t body_seen;
+    char *head_copy;       /* the request head, kept for /echo until the body is in */
+    size_t head_len;
+    int echo_pending;
+    /* response */
+    char *out;             /* fixed bytes to send first (headers, raw pre) */
+    size_t outlen, outpos;
+    char *rep;             /* repeated part */
+    size_t replen, reppos;
+    uint64_t repleft;
+    char *post;
+    size_t postlen, postpos;
+    uint64_t gen_left, gen_pos; /* pattern body */
+    size_t gen_chunk;           /* >0: chunked framing */
+    int gen_chunk_done;
+    FILE *file;
+    int end;                    /* 0 keep, 1 close, 2 reset, 3 hang */
+    size_t drip;
+    long gap_ms, rate;
+    double next_send;           /* monotonic seconds */
+    double rate_start;
+    uint64_t sent_body;
+    int responding;
+} conn;
+
+static conn *conns[MAX_CONNS];
+static struct pollfd pfds[MAX_CONNS + 1];
+static int nconns;
+static const char *docroot = ".";
+static int quiet;
+static unsigned long stat_conns, stat_reqs, stat_active, stat_maxactive;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned char pattern(uint64_t i)
+{
+    return (unsigned char)((i * 7 + i / 251) & 0xff);
+}
+
+static int hexv(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Finds ?name= or &name= in a query and percent-decodes the value. */
+static char *query_get(const char *q, const char *name, size_t *outlen)
+{
+    size_t n = strlen(name);
+    const char *p = q;
+    while (p && *p) {
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            const char *v = p + n + 1, *e = strchr(v, '&');
+            size_t len = e ? (size_t)(e - v) : strlen(v), i, o = 0;
+            char *d = malloc(len + 1);
+            for (i = 0; i < len; i++) {
+                if (v[i] == '%' && i + 2 < len && hexv(v[i + 1]) >= 0 && hexv(v[i + 2]) >= 0) {
+                    d[o++] = (char)(hexv(v[i + 1]) * 16 + hexv(v[i + 2]));
+                    i += 2;
+                } else if (v[i] == '+') {
+                    d[o++] = ' ';
+                } else {
+                    d[o++] = v[i];
+                }
+            }
+            d[o] = 0;
+            if (outlen) *outlen = o;
+            return d;
+        }
+        p = strchr(p, '&');
+        if (p) p++;
+    }
+    return NULL;
+}
+
+static long query_num(const char *q, const char *name, long def)
+{
+    char *v = query_get(q, name, NULL);
+    long r = def;
+    if (v) {
+        r = strtol(v, NULL, 10);
+        free(v);
+    }
+    return r;
+}
+
+static void set_out(conn *c, const char *s, size_t n)
+{
+    free(c->out);
+    c->out = malloc(n + 1);
+    memcpy(c->out, s, n);
+    c->outlen = n;
+    c->outpos = 0;
+}
+
+static void reset_response(conn *c)
+{
+    free(c->out);
+    free(c->rep);
+    free(c->post);
+    if (c->file) fclose(c->file);
+    c->out = c->rep = c->post = NULL;
+    c->file = NULL;
+    c->outlen = c->outpos = c->replen = c->reppos = c->postlen = c->postpos = 0;
+    c->repleft = c->gen_left = c->gen_pos = 0;
+    c->gen_chunk = 0;
+    c->gen_chunk_done = 0;
+    c->end = 0;
+    c->drip = 0;
+    c->gap_ms = 0;
+    c->rate = 0;
+    c->next_send = 0;
+    c->sent_body = 0;
+    c->responding = 0;
+}
+
+static void close_conn(int idx, int rst)
+{
+    conn *c = conns[idx];
+    if (rst) {
+        struct linger l = {1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    close(c->fd);
+    reset_response(c);
+    free(c->in);
+    free(c->head_copy);
+    free(c);
+    stat_active--;
+    conns[idx] = conns[nconns - 1];
+    pfds[idx + 1] = pfds[nconns];
+    nconns--;
+}
+
+static void respond_simple(conn *c, int code, const char *reason, const char *body, int ka)
+{
+    char head[512];
+    size_t bl = strlen(body);
+    int n = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nContent-Type: text/plain\r\n%s\r\n",
+                     code, reason, bl, ka ? "" : "Connection: close\r\n");
+    char *all = malloc((size_t)n + bl);
+    memcpy(all, head, (size_t)n);
+    memcpy(all + n, body, bl);
+    set_out(c, all, (size_t)n + bl);
+    free(all);
+    c->end = ka ? 0 : 1;
+    c->responding = 1;
+}
+
+/* Sets up the response for one complete request head in c->in[0..hlen). */
+static void handle_request(conn *c, size_t hlen)
+{
+    char method[16], target[MAX_HEAD];
+    const char *sp1, *sp2, *q;
+    char path[4096];
+    size_t plen;
+    stat_reqs++;
+    reset_response(c);
+    sp1 = memchr(c->in, ' ', hlen);
+    sp2 = sp1 ? memchr(sp1 + 1, ' ', hlen - (size_t)(sp1 + 1 - c->in)) : NULL;
+    if (!sp1 || !sp2 || (size_t)(sp1 - c->in) >= sizeof method) {
+        respond_simple(c, 400, "Bad Request", "bad request line\n", 0);
+        return;
+    }
+    memcpy(method, c->in, (size_t)(sp1 - c->in));
+    method[sp1 - c->in] = 0;
+    memcpy(target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    target[sp2 - sp1 - 1] = 0;
+    q = strchr(target, '?');
+    plen = q ? (size_t)(q - target) : strlen(target);
+    if (plen >= sizeof path) plen = sizeof path - 1;
+    memcpy(path, target, plen);
+    path[plen] = 0;
+    q = q ? q + 1 : "";
+    if (!quiet) fprintf(stderr, "faultserver: %s %s\n", method, path);
+
+    if (strcmp(path, "/echo") == 0) {
+        /* answered once the body is in */
+        free(c->head_copy);
+        c->head_copy = malloc(hlen);
+        memcpy(c->head_copy, c->in, hlen);
+        c->head_len = hlen;
+        c->echo_pending = 1;
+        return;
+    }
+    if (strcmp(path, "/stats") == 0) {
+        char b[256];
+        snprintf(b, sizeof b, "connections=%lu requests=%lu active=%lu maxactive=%lu\n", stat_conns, stat_reqs,
+                 stat_active, stat_maxactive);
+        respond_simple(c, 200, "OK", b, 1);
+        if (query_num(q, "reset", 0)) {
+            stat_conns = stat_active;
+            stat_reqs = 0;
+            stat_maxactive = stat_active;
+        }
+        return;
+    }
+    if (strcmp(path, "/hang") == 0) {
+        c->hang = 1;
+        return;
+    }
+    if (strcmp(path, "/reset") == 0) {
+        c->end = 2;
+        c->responding = 1;
+        return;
+    }
+    if (strcmp(path, "/close") == 0) {
+        c->end = 1;
+        c->responding = 1;
+        return;
+    }
+    c->drip = (size_t)query_num(q, "drip", 0);
+    c->gap_ms = query_num(q, "gap", 0);
+    c->rate = query_num(q, "rate", 0);
+    c->next_send = now_s() + query_num(q, "delay", 0) / 1000.0;
+    c->rate_start = c->next_send;
+    if (strncmp(path, "/gen/", 5) == 0) {
+        char head[256];
+        uint64_t n = strtoull(path + 5, NULL, 10);
+        long chunk = query_num(q, "chunked", 0);
+        int close_mode = (int)query_num(q, "close", 0), ka = (int)query_num(q, "ka", 1);
+        int hn;
+        if (chunk > 0)
+            hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n%s\r\n",
+                          ka ? "" : "Connection: close\r\n");
+        else if (close_mode)
+            hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n");
+        else
+            hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %llu\r\n%s\r\n",
+                          (unsigned long long)n, ka ? "" : "Connection: close\r\n");
+        set_out(c, head, (size_t)hn);
+        c->gen_left = n;
+        c->gen_chunk = chunk > 0 ? (size_t)chunk : 0;
+        c->end = (close_mode || !ka) ? 1 : 0;
+        if (strcmp(method, "HEAD") == 0) c->gen_left = 0, c->gen_chunk = 0;
+        c->responding = 1;
+        return;
+    }
+    if (strncmp(path, "/file/", 6) == 0 && !strstr(path, "..")) {
+        char fn[8192], head[256];
+        struct stat st;
+        int hn;
+        snprintf(fn, sizeof fn, "%s/%s", docroot, path + 6);
+        c->file = fopen(fn, "rb");
+        if (!c->file || fstat(fileno(c->file), &st) != 0) {
+            if (c->file) fclose(c->file);
+            c->file = NULL;
+            respond_simple(c, 404, "Not Found", "no such file\n", 1);
+            return;
+        }
+        hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %lld\r\n\r\n",
+                      (long long)st.st_size);
+        set_out(c, head, (size_t)hn);
+        c->gen_left = (uint64_t)st.st_size;
+        c->responding = 1;
+        return;
+    }
+    if (strcmp(path, "/raw") == 0) {
+        size_t n = 0;
+        char *v = query_get(q, "pre", &n), *e;
+        if (v) {
+            set_out(c, v, n);
+            free(v);
+        }
+        c->rep = query_get(q, "d", &c->replen);
+        c->repleft = c->rep ? (uint64_t)query_num(q, "rep", 1) : 0;
+        c->post = query_get(q, "post", &c->postlen);
+        e = query_get(q, "end", NULL);
+        if (e) {
+            c->end = strcmp(e, "close") == 0 ? 1 : strcmp(e, "reset") == 0 ? 2 : strcmp(e, "hang") == 0 ? 3 : 0;
+            free(e);
+        }
+        c->responding = 1;
+        return;
+    }
+    respond_simple(c, 404, "Not Found", "unknown path\n", 1);
+}
+
+/* Request framing: head, then a Content-Length or chunked body to swallow. */
+static int header_value(const char *head, size_t hlen, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name), i = 0;
+    while (i < hlen) {
+        const char *nl = memchr(head + i, '\n', hlen - i);
+        size_t l = nl ? (size_t)(nl - (head + i)) : hlen - i;
+        if (l > n && strncasecmp(head + i, name, n) == 0 && head[i + n] == ':') {
+            size_t s = i + n + 1, e = i + l;
+            while (s < e && (head[s] == ' ' || head[s] == '\t')) s++;
+            while (e > s && (head[e - 1] == '\r' || head[e - 1] == ' ')) e--;
+            if (e - s >= outlen) e = s + outlen - 1;
+            memcpy(out, head + s, e - s);
+            out[e - s] = 0;
+            return 1;
+        }
+        i += l + 1;
+    }
+    return 0;
+}
+
+static void finish_echo(conn *c)
+{
+    size_t bl = c->head_len + 64;
+    char *b = malloc(bl);
+    int n;
+    memcpy(b, c->head_copy, c->head_len);
+    n = snprintf(b + c->head_len, 64, "body-length: %zu\n", c->body_seen);
+    respond_simple(c, 200, "OK", "", 1);
+    {
+        char head[256];
+        int hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n",
+                          c->head_len + (size_t)n);
+        char *all = malloc((size_t)hn + c->head_len + (size_t)n);
+        memcpy(all, head, (size_t)hn);
+        memcpy(all + hn, b, c->head_len + (size_t)n);
+        set_out(c, all, (size_t)hn + c->head_len + (size_t)n);
+        free(all);
+    }
+    free(b);
+    c->echo_pending = 0;
+    c->responding = 1;
+}
+
+/* Consumes request bytes; starts a response when a request is complete. */
+static void process_input(conn *c)
+{
+    for (;;) {
+        if (c->responding || c->hang) return;
+        if (c->body_need || c->body_chunked) {
+            if (c->body_need) {
+                size_t take = c->inlen < c->body_need ? c->inlen : c->body_need;
+                c->body_need -= take;
+                c->body_seen += take;
+                memmove(c->in, c->in + take, c->inlen - take);
+                c->inlen -= take;
+                if (c->body_need) return;
+            } else {
+                /* chunked request body: size line, data, CRLF ... 0 CRLF CRLF */
+                char *nl = memchr(c->in, '\n', c->inlen);
+                size_t sz, l;
+                if (!nl) return;
+                l = (size_t)(nl - c->in) + 1;
+                sz = strtoul(c->in, NULL, 16);
+                if (sz == 0) {
+                    if (c->inlen < l + 2) return;
+                    memmove(c->in, c->in + l + 2, c->inlen - l - 2);
+                    c->inlen -= l + 2;
+                    c->body_chunked = 0;
+                } else {
+                    if (c->inlen < l + sz + 2) return;
+                    c->body_seen += sz;
+                    memmove(c->in, c->in + l + sz + 2, c->inlen - l - sz - 2);
+                    c->inlen -= l + sz + 2;
+                    continue;
+                }
+            }
+            if (c->echo_pending) finish_echo(c);
+            continue;
+        }
+        {
+            char *end = NULL;
+            size_t i, hlen;
+            char v[64];
+            for (i = 3; i < c->inlen; i++)
+                if (c->in[i] == '\n' && c->in[i - 1] == '\r' && c->in[i - 2] == '\n' && c->in[i - 3] == '\r') {
+                    end = c->in + i + 1;
+                    break;
+                }
+            if (!end) return;
+            hlen = (size_t)(end - c->in);
+            c->body_seen = 0;
+            if (header_value(c->in, hlen, "content-length", v, sizeof v)) c->body_need = strtoul(v, NULL, 10);
+            else if (header_value(c->in, hlen, "transfer-encoding", v, sizeof v) && strstr(v, "chunked"))
+                c->body_chunked = 1;
+            handle_request(c, hlen);
+            memmove(c->in, c->in + hlen, c->inlen - hlen);
+            c->inlen -= hlen;
+            if (c->echo_pending && !c->body_need && !c->body_chunked) finish_echo(c);
+        }
+    }
+}
+
+/* Fills buf with the next bytes of the response; returns how many. */
+static size_t next_bytes(conn *c, char *buf, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap) {
+        if (c->outpos < c->outlen) {
+            size_t k = c->outlen - c->outpos;
+            if (k > cap - n) k = cap - n;
+            memcpy(buf + n, c->out + c->outpos, k);
+            c->outpos += k;
+            n += k;
+        } else if (c->repleft) {
+            size_t k = c->replen - c->reppos;
+            if (k > cap - n) k = cap - n;
+            memcpy(buf + n, c->rep + c->reppos, k);
+            c->reppos += k;
+            n += k;
+            if (c->reppos == c->replen) {
+                c->reppos = 0;
+                c->repleft--;
+            }
+        } else if (c->postpos < c->postlen) {
+            size_t k = c->postlen - c->postpos;
+            if (k > cap - n) k = cap - n;
+            memcpy(buf + n, c->post + c->postpos, k);
+            c->postpos += k;
+            n += k;
+        } else if (c->gen_chunk && !c->gen_chunk_done) {
+            /* the next whole chunk becomes the fixed part */
+            size_t k = c->gen_left < c->gen_chunk ? (size_t)c->gen_left : c->gen_chunk, i;
+            char *tmp = malloc(k + 40);
+            int hl = k ? snprintf(tmp, 40, "%zx\r\n", k) : snprintf(tmp, 40, "0\r\n\r\n");
+            for (i = 0; i < k; i++) tmp[(size_t)hl + i] = (char)pattern(c->gen_pos + i);
+            if (k) memcpy(tmp + hl + k, "\r\n", 2);
+            else c->gen_chunk_done = 1;
+            c->gen_pos += k;
+            c->gen_left -= k;
+            set_out(c, tmp, (size_t)hl + k + (k ? 2 : 0));
+            free(tmp);
+        } else if (c->gen_left && c->file) {
+            size_t k = cap - n, r;
+            if (k > c->gen_left) k = (size_t)c->gen_left;
+            r = fread(buf + n, 1, k, c->file);
+            if (r == 0) {
+                c->gen_left = 0;
+                break;
+            }
+            n += r;
+            c->gen_left -= r;
+        } else if (c->gen_left && !c->gen_chunk) {
+            size_t k = cap - n, i;
+            if (k > c->gen_left) k = (size_t)c->gen_left;
+            for (i = 0; i < k; i++) buf[n + i] = (char)pattern(c->gen_pos + i);
+            c->gen_pos += k;
+            c->gen_left -= k;
+            n += k;
+        } else {
+            break;
+        }
+    }
+    return n;
+}
+
+static int response_done(conn *c)
+{
+    return c->outpos == c->outlen && !c->repleft && c->postpos == c->postlen && !c->gen_left &&
+           (!c->gen_chunk || c->gen_chunk_done);
+}
+
+/* Sends what it may now. Returns -1 if the connection was closed. */
+static int pump_output(int idx)
+{
+    conn *c = conns[idx];
+    static char buf[256 * 1024];
+    double t = now_s();
+    for (;;) {
+        size_t cap = sizeof buf, n;
+        ssize_t w;
+        if (!c->responding) return 0;
+        if (t < c->next_send) return 0;
+        if (c->drip && cap > c->drip) cap = c->drip;
+        if (c->rate) {
+            double allowed = (t - c->rate_start) * (double)c->rate - (double)c->sent_body;
+            if (allowed < 1) {
+                c->next_send = t + 0.01;
+                return 0;
+            }
+            if (cap > (size_t)allowed) cap = (size_t)allowed;
+        }
+        if (response_done(c)) {
+            if (c->end == 1) {
+                close_conn(idx, 0);
+                return -1;
+            }
+            if (c->end == 2) {
+                close_conn(idx, 1);
+                return -1;
+            }
+            if (c->end == 3) {
+                c->hang = 1;
+                c->responding = 0;
+                return 0;
+            }
+            reset_response(c);
+            process_input(c); /* a pipelined or early next request */
+            if (!c->responding) return 0;
+            continue;
+        }
+        n = next_bytes(c, buf, cap);
+        if (n == 0) continue;
+        w = send(c->fd, buf, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* put back what did not go: rewind is complex, so keep it in out */
+                char *keep = malloc(n + (c->outlen - c->outpos));
+                memcpy(keep, buf, n);
+                memcpy(keep + n, c->out + c->outpos, c->outlen - c->outpos);
+                n += c->outlen - c->outpos;
+                free(c->out);
+                c->out = keep;
+                c->outlen = n;
+                c->outpos = 0;
+                return 0;
+            }
+            close_conn(idx, 0);
+            return -1;
+        }
+        c->sent_body += (uint64_t)w;
+        if ((size_t)w < n) {
+            size_t rest = n - (size_t)w;
+            char *keep = malloc(rest + (c->outlen - c->outpos));
+            memcpy(keep, buf + w, rest);
+            memcpy(keep + rest, c->out + c->outpos, c->outlen - c->outpos);
+            rest += c->outlen - c->outpos;
+            free(c->out);
+            c->out = keep;
+            c->outlen = rest;
+            c->outpos = 0;
+            return 0;
+        }
+        if (c->drip || c->gap_ms) {
+            c->next_send = t + c->gap_ms / 1000.0;
+            if (c->gap_ms) return 0;
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0, lfd, one = 1, i;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) port = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) docroot = argv[++i];
+        else if (strcmp(argv[i], "-q") == 0) quiet = 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    sa.sin_port = htons((uint16_t)port);
+    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(lfd, 4096) != 0) {
+        perror("faultserver: bind/listen");
+        return 1;
+    }
+    getsockname(lfd, (struct sockaddr *)&sa, &sl);
+    fcntl(lfd, F_SETFL, O_NONBLOCK);
+    printf("PORT %d\n", ntohs(sa.sin_port));
+    fflush(stdout);
+    pfds[0].fd = lfd;
+    pfds[0].events = POLLIN;
+    for (;;) {
+        int timeout = 1000, r;
+        double t = now_s();
+        for (i = 0; i < nconns; i++) {
+            conn *c = conns[i];
+            short ev = 0;
+            if (!c->hang) ev |= POLLIN;
+            if (c->responding) {
+                if (c->next_send > t) {
+                    int ms = (int)((c->next_send - t) * 1000) + 1;
+                    if (ms < timeout) timeout = ms;
+                } else {
+                    ev |= POLLOUT;
+                }
+            }
+            pfds[i + 1].fd = c->fd;
+            pfds[i + 1].events = ev;
+            pfds[i + 1].revents = 0;
+        }
+        r = poll(pfds, (nfds_t)nconns + 1, timeout);
+        if (r < 0 && errno != EINTR) return 1;
+        if (pfds[0].revents & POLLIN) {
+            for (;;) {
+                int fd = accept(lfd, NULL, NULL);
+                conn *c;
+                if (fd < 0) break;
+                if (nconns >= MAX_CONNS) {
+                    close(fd);
+                    continue;
+                }
+                fcntl(fd, F_SETFL, O_NONBLOCK);
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                c = calloc(1, sizeof *c);
+                c->fd = fd;
+                conns[nconns] = c;
+                pfds[nconns + 1].fd = fd;
+                pfds[nconns + 1].events = POLLIN;
+                pfds[nconns + 1].revents = 0;
+                nconns++;
+                stat_conns++;
+                stat_active++;
+                if (stat_active > stat_maxactive) stat_maxactive = stat_active;
+            }
+        }
+        for (i = nconns - 1; i >= 0; i--) {
+            conn *c = conns[i];
+            short rev = pfds[i + 1].revents;
+            if (pfds[i + 1].fd != c->fd) continue; /* new since the poll */
+            if (rev & (POLLIN | POLLHUP | POLLERR)) {
+                char buf[65536];
+                ssize_t n = recv(c->fd, buf, sizeof buf, 0);
+                if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                    close_conn(i, 0);
+                    continue;
+                }
+                if (n > 0) {
+                    if (c->inlen + (size_t)n > c->incap) {
+                        c->incap = (c->inlen + (size_t)n) * 2;
+                        c->in = realloc(c->in, c->incap);
+                    }
+                    memcpy(c->in + c->inlen, buf, (size_t)n);
+                    c->inlen += (size_t)n;
+                    if (c->inlen > MAX_HEAD * 64) {
+                        close_conn(i, 0);
+                        continue;
+                    }
+                    process_input(c);
+                }
+            }
+            if (c->responding && pump_output(i) < 0) continue;
+        }
+    }
+}
