@@ -1270,11 +1270,15 @@ static size_t mpx_parse_fail(mpx_parser *p, mpx_pev *ev, int code, const char *w
 /* Finds the end of a line from *pos. Returns 1 with *pos at the LF, 0 when
    more bytes are needed (*pos is where to resume), -1 on a byte that is never
    valid in a line (*pos at it): CTLs other than HTAB, DEL, a CR not before LF. */
+#ifndef MPX_TEST_SCANNED /* tests count scanned bytes to prove linear parsing */
+#define MPX_TEST_SCANNED(n) (void)0
+#endif
 static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
 {
     size_t i;
     for (i = *pos; i < len; i++) {
         unsigned char c = (unsigned char)buf[i];
+        MPX_TEST_SCANNED(1);
         if (MPX_LIKELY(!(MPX_CC(c) & MPX_C_BAD))) continue;
         if (c == '\n') {
             *pos = i;
@@ -1482,6 +1486,7 @@ static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pe
     if (!p->colon) {
         for (; i < len; i++) {
             char c = buf[i];
+            MPX_TEST_SCANNED(1);
             if (MPX_CC(c) & MPX_C_TOKEN) continue;
             if (c == ':' && i > 0) {
                 p->colon = ++i;
@@ -2328,7 +2333,8 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     m->num_idle++;
     mpx_pfd_set(m, c, POLLIN); /* an idle socket that turns readable is closing */
     m->kick_pending = 1;
-    cap = m->maxconnects > 0 ? (unsigned long)m->maxconnects : 4ul * m->num_alive;
+    /* libcurl's default cache size: four per added handle */
+    cap = m->maxconnects > 0 ? (unsigned long)m->maxconnects : 4ul * m->num_easy;
     while (m->num_conns > cap && m->lru_first) mpx_conn_close(m, m->lru_first);
 }
 

@@ -13,16 +13,21 @@
                                (percent-decoded); drip: at most N bytes per
                                write, gap ms apart; end: keep (default, read the
                                next request), close, reset (RST), hang (never
-                               close, never read)
+                               close, never read), drop (keep the connection but
+                               close it when the next request arrives: the
+                               keep-alive race a client must retry)
      /echo                     200, the body is the request head as received plus
                                "body-length: N" for a request body
-     /stats[?reset=1]          "connections=C requests=R active=A maxactive=M"
+     /stats[?reset=1]          "connections=C requests=R active=A maxbusy=M busy=B":
+                               M is the most requests (other than /stats) in
+                               progress at once since the last reset, B now
      /hang                     read the request, never answer
      /reset                    read the request, answer with a TCP reset
      /close                    read the request, close without a byte
 
    Options: -p PORT (0: pick one), -d DIR, -q (quiet). Prints "PORT n" on
-   stdout once listening. Pattern byte i is (i * 7 + i / 251) & 0xff. */
+   stdout once listening. "faultserver -w N FILE" writes N pattern bytes to
+   FILE and exits (the tests' and the demo's files). Pattern byte i is (i * 7 + i / 251) & 0xff. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +71,10 @@ typedef struct conn {
     size_t gen_chunk;           /* >0: chunked framing */
     int gen_chunk_done;
     FILE *file;
-    int end;                    /* 0 keep, 1 close, 2 reset, 3 hang */
+    int end;                    /* 0 keep, 1 close, 2 reset, 3 hang, 4 drop */
+    int drop;                   /* close when the next request head is in */
+    int want_close;
+    int busy;                   /* counted in stat_busy */
     size_t drip;
     long gap_ms, rate;
     double next_send;           /* monotonic seconds */
@@ -80,7 +88,18 @@ static struct pollfd pfds[MAX_CONNS + 1];
 static int nconns;
 static const char *docroot = ".";
 static int quiet;
-static unsigned long stat_conns, stat_reqs, stat_active, stat_maxactive;
+static unsigned long stat_conns, stat_reqs, stat_active, stat_busy, stat_maxbusy;
+
+static void busy_set(conn *c, int on)
+{
+    if (on && !c->busy) {
+        stat_busy++;
+        if (stat_busy > stat_maxbusy) stat_maxbusy = stat_busy;
+    } else if (!on && c->busy) {
+        stat_busy--;
+    }
+    c->busy = on;
+}
 
 static double now_s(void)
 {
@@ -181,6 +200,7 @@ static void close_conn(int idx, int rst)
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
     close(c->fd);
+    busy_set(c, 0);
     reset_response(c);
     free(c->in);
     free(c->head_copy);
@@ -244,16 +264,13 @@ static void handle_request(conn *c, size_t hlen)
     }
     if (strcmp(path, "/stats") == 0) {
         char b[256];
-        snprintf(b, sizeof b, "connections=%lu requests=%lu active=%lu maxactive=%lu\n", stat_conns, stat_reqs,
-                 stat_active, stat_maxactive);
+        if (query_num(q, "reset", 0)) stat_maxbusy = stat_busy;
+        snprintf(b, sizeof b, "connections=%lu requests=%lu active=%lu maxbusy=%lu busy=%lu\n", stat_conns, stat_reqs,
+                 stat_active, stat_maxbusy, stat_busy);
         respond_simple(c, 200, "OK", b, 1);
-        if (query_num(q, "reset", 0)) {
-            stat_conns = stat_active;
-            stat_reqs = 0;
-            stat_maxactive = stat_active;
-        }
         return;
     }
+    busy_set(c, 1);
     if (strcmp(path, "/hang") == 0) {
         c->hang = 1;
         return;
@@ -326,7 +343,8 @@ static void handle_request(conn *c, size_t hlen)
         c->post = query_get(q, "post", &c->postlen);
         e = query_get(q, "end", NULL);
         if (e) {
-            c->end = strcmp(e, "close") == 0 ? 1 : strcmp(e, "reset") == 0 ? 2 : strcmp(e, "hang") == 0 ? 3 : 0;
+            c->end = strcmp(e, "close") == 0 ? 1 : strcmp(e, "reset") == 0 ? 2 : strcmp(e, "hang") == 0 ? 3 :
+                     strcmp(e, "drop") == 0 ? 4 : 0;
             free(e);
         }
         c->responding = 1;
@@ -425,12 +443,18 @@ static void process_input(conn *c)
                     break;
                 }
             if (!end) return;
+            if (c->drop) {
+                c->want_close = 1;
+                return;
+            }
             hlen = (size_t)(end - c->in);
             c->body_seen = 0;
             if (header_value(c->in, hlen, "content-length", v, sizeof v)) c->body_need = strtoul(v, NULL, 10);
             else if (header_value(c->in, hlen, "transfer-encoding", v, sizeof v) && strstr(v, "chunked"))
                 c->body_chunked = 1;
             handle_request(c, hlen);
+            if (header_value(c->in, hlen, "connection", v, sizeof v) && strcasecmp(v, "close") == 0 && c->end == 0)
+                c->end = 1; /* the client asked for close */
             memmove(c->in, c->in + hlen, c->inlen - hlen);
             c->inlen -= hlen;
             if (c->echo_pending && !c->body_need && !c->body_chunked) finish_echo(c);
@@ -541,8 +565,14 @@ static int pump_output(int idx)
                 c->responding = 0;
                 return 0;
             }
+            if (c->end == 4) c->drop = 1;
             reset_response(c);
+            busy_set(c, 0);
             process_input(c); /* a pipelined or early next request */
+            if (c->want_close) {
+                close_conn(idx, 0);
+                return -1;
+            }
             if (!c->responding) return 0;
             continue;
         }
@@ -590,6 +620,19 @@ int main(int argc, char **argv)
     int port = 0, lfd, one = 1, i;
     struct sockaddr_in sa;
     socklen_t sl = sizeof sa;
+    if (argc == 4 && strcmp(argv[1], "-w") == 0) {
+        static char buf[65536];
+        uint64_t n = strtoull(argv[2], NULL, 10), pos = 0;
+        FILE *f = fopen(argv[3], "wb");
+        if (!f) return 1;
+        while (pos < n) {
+            size_t k = n - pos < sizeof buf ? (size_t)(n - pos) : sizeof buf, j;
+            for (j = 0; j < k; j++) buf[j] = (char)pattern(pos + j);
+            if (fwrite(buf, 1, k, f) != k) return 1;
+            pos += k;
+        }
+        return fclose(f) != 0;
+    }
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) port = atoi(argv[++i]);
         else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) docroot = argv[++i];
@@ -617,8 +660,7 @@ int main(int argc, char **argv)
         double t = now_s();
         for (i = 0; i < nconns; i++) {
             conn *c = conns[i];
-            short ev = 0;
-            if (!c->hang) ev |= POLLIN;
+            short ev = POLLIN; /* a hanging connection is still watched for its close */
             if (c->responding) {
                 if (c->next_send > t) {
                     int ms = (int)((c->next_send - t) * 1000) + 1;
@@ -653,7 +695,6 @@ int main(int argc, char **argv)
                 nconns++;
                 stat_conns++;
                 stat_active++;
-                if (stat_active > stat_maxactive) stat_maxactive = stat_active;
             }
         }
         for (i = nconns - 1; i >= 0; i--) {
@@ -672,6 +713,7 @@ int main(int argc, char **argv)
                         c->incap = (c->inlen + (size_t)n) * 2;
                         c->in = realloc(c->in, c->incap);
                     }
+                    if (c->hang) continue; /* never answered: input is dropped */
                     memcpy(c->in + c->inlen, buf, (size_t)n);
                     c->inlen += (size_t)n;
                     if (c->inlen > MAX_HEAD * 64) {
@@ -679,6 +721,10 @@ int main(int argc, char **argv)
                         continue;
                     }
                     process_input(c);
+                    if (c->want_close) {
+                        close_conn(i, 0);
+                        continue;
+                    }
                 }
             }
             if (c->responding && pump_output(i) < 0) continue;

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# make test: installs what is missing (Debian), builds every suite, starts the
+# loopback servers (faultserver and nginx), runs the suites plain, under
+# ASan+UBSan and under valgrind, and ends with "N passed, M failed".
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=$ROOT/build/test
+rm -rf "$B"
+mkdir -p "$B"
+LOG=$B/log.txt
+: >"$LOG"
+
+passed=0
+failed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL - $1"; failed=$((failed + 1)); }
+
+# check NAME CMD...: one test line for one command
+check() {
+    local name=$1
+    shift
+    echo "== $name: $*" >>"$LOG"
+    if "$@" >>"$LOG" 2>&1; then ok "$name"; else
+        bad "$name"
+        tail -n 15 "$LOG" | sed 's/^/    /'
+    fi
+}
+
+# suite NAME CMD...: runs a test program and counts each of its tests
+suite() {
+    local name=$1 out line rc seen_fail=0 seen_end=0
+    shift
+    out=$B/$name.out
+    "$@" >"$out" 2>&1
+    rc=$?
+    while IFS= read -r line; do
+        case "$line" in
+        "ok - "*) ok "$name: ${line#ok - }" ;;
+        "FAIL - "*) bad "$name: ${line#FAIL - }"; seen_fail=1 ;;
+        "# "*) seen_end=1 ;;
+        "  "*) echo "$line" ;;
+        esac
+    done <"$out"
+    if [ $rc -ne 0 ] && [ $seen_fail -eq 0 ]; then
+        bad "$name: exit status $rc (crash, sanitizer or valgrind report)"
+        tail -n 30 "$out" | sed 's/^/    /'
+    elif [ $seen_end -eq 0 ]; then
+        bad "$name: did not finish"
+        tail -n 30 "$out" | sed 's/^/    /'
+    fi
+}
+
+# ---- dependencies -------------------------------------------------------
+need=""
+command -v gcc >/dev/null || need="$need gcc"
+command -v g++ >/dev/null || need="$need g++"
+command -v clang >/dev/null || need="$need clang"
+command -v nginx >/dev/null || need="$need nginx-light"
+command -v valgrind >/dev/null || need="$need valgrind"
+[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
+if [ -n "$need" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing:$need"
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need) >>"$LOG" 2>&1 ||
+            { echo "apt-get install failed; see $LOG"; exit 1; }
+    else
+        echo "missing packages; install them with: sudo apt-get install -y$need"
+        exit 1
+    fi
+fi
+
+CC=${CC:-gcc}
+WARN="-Wall -Wextra -Wpedantic -Wshadow"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+# ---- the header alone: warnings, C and C++, symbols ----------------------
+printf '#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl.c"
+printf '#include <stdio.h>\n#include <string.h>\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_after_libc.c"
+printf '#define MPERF_STATIC\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n#include "multiperform.h"\n' >"$B/impl_static.c"
+for cc in gcc clang; do
+    for std in c99 c11; do
+        check "warning-free: $cc -std=$std" $cc -std=$std $WARN -Werror -I. -c "$B/impl.c" -o "$B/impl_$cc$std.o"
+    done
+done
+check "warning-free: gcc -std=c99, libc headers included first" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_after_libc.c" -o "$B/impl_libc.o"
+check "warning-free: static mode, included twice" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_static.c" -o "$B/impl_static.o"
+for cxx in g++ clang++; do
+    for std in c++11 c++17; do
+        check "warning-free: $cxx -std=$std" $cxx -std=$std $WARN -Werror -x c++ -I. -c "$B/impl.c" -o "$B/impl_$cxx$std.o"
+    done
+done
+nm_check() {
+    local o=$1 extra
+    extra=$(nm -g --defined-only "$o" | awk '{print $3}' | grep -v '^mperf_' || true)
+    [ -z "$extra" ] || { echo "symbols outside the mperf_ prefix: $extra"; return 1; }
+    nm -g --defined-only "$o" | grep -q ' T mperf_multi_perform$'
+}
+check "nm: only mperf_ symbols exported (C)" nm_check "$B/impl_gccc99.o"
+check "nm: only mperf_ symbols exported (C++)" nm_check "$B/impl_g++c++17.o"
+check "nm: static mode exports nothing" test -z "$(nm -g --defined-only "$B/impl_static.o")"
+
+# ---- builds --------------------------------------------------------------
+build() { # name flags sources...
+    local name=$1 flags=$2
+    shift 2
+    check "build $name" $CC -std=c99 $WARN -D_GNU_SOURCE $flags -o "$B/$name" "$@" -lpthread
+}
+build faultserver "-O2" tests/faultserver.c
+build parser "-O2" tests/test_parser.c
+build parser-asan "-O1 -g $SAN" tests/test_parser.c
+build url-asan "-O1 -g $SAN" tests/test_url.c
+build engine-asan "-O1 -g $SAN" tests/test_engine.c tests/second_tu.c
+build engine-vg "-O1 -g" tests/test_engine.c tests/second_tu.c
+build parser-vg "-O1 -g" tests/test_parser.c
+
+# ---- unit suites ---------------------------------------------------------
+suite "parser" "$B/parser"
+suite "parser [asan]" "$B/parser-asan"
+suite "url [asan]" "$B/url-asan"
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+suite "parser [valgrind]" $VG "$B/parser-vg"
+
+# ---- servers ---------------------------------------------------------------
+. tests/servers.sh
+trap servers_stop EXIT
+if ! servers_start "$B/srv" "$B/faultserver"; then
+    bad "start the loopback servers"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+echo "servers: faultserver 127.0.0.1:$MPT_FAULT_PORT, nginx 127.0.0.1:$MPT_NGINX_PORT${MPT_NGINX6_PORT:+ and [::1]:$MPT_NGINX6_PORT}"
+
+# ---- end-to-end suites ------------------------------------------------------
+suite "engine [asan]" "$B/engine-asan"
+suite "engine [valgrind]" $VG "$B/engine-vg"
+
+# ---- libcurl programs through the compat header ------------------------------
+mkdir -p "$B/compat"
+for src in tests/compat/*.c; do
+    n=$(basename "$src" .c)
+    check "compat build: $n (cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION)" \
+        cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION "$src" -o "$B/compat/$n"
+    check "compat source is a real libcurl program: $n" cc -std=c99 -Werror=implicit-function-declaration "$src" -o "$B/compat/$n.libcurl" -lcurl
+done
+N="http://127.0.0.1:$MPT_NGINX_PORT"
+F="http://127.0.0.1:$MPT_FAULT_PORT"
+check "compat run: seed_example (the man page EXAMPLE)" timeout 60 "$B/compat/seed_example"
+stdout_body() { "$B/compat/seed_with_url" "$N/f/64k.bin" >"$B/compat/stdout.bin" && cmp "$B/compat/stdout.bin" "$B/srv/www/f/64k.bin"; }
+check "compat run: seed loop with a URL, body to stdout by default" stdout_body
+check "compat run: ten_at_a_time, 200 transfers" timeout 120 "$B/compat/ten_at_a_time" "$N/f/1k.bin" 200 1024
+check "compat run: easy_get" timeout 60 "$B/compat/easy_get" "$N/f/64k.bin" 65536
+check "compat run: fdset_loop" timeout 60 "$B/compat/fdset_loop" "$F/gen/300000?chunked=1000" 300000
+check "compat run: options" timeout 60 "$B/compat/options"
+check "compat run under valgrind: ten_at_a_time" timeout 300 $VG "$B/compat/ten_at_a_time" "$N/f/64k.bin" 50 65536
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,432 @@
+/* Response parser unit tests: every case is fed whole, byte by byte, and
+   split in two at every offset; the event log and the result must not change.
+   The hostile inputs come from ../shared/notes/http1-parsing.md. */
+static unsigned long scanned; /* bytes the line scanner looked at */
+#define MPX_TEST_SCANNED(n) (scanned += (n))
+#define MULTIPERFORM_IMPLEMENTATION
+#include "../multiperform.h"
+#include "t.h"
+
+typedef struct pcase {
+    const char *name;
+    const char *in;
+    size_t len;
+    int head;        /* the request was HEAD */
+    int eof;         /* the server closes after the input */
+    int want;        /* expected result: 0 OK, else an mperf_code, -1 still incomplete */
+    int status;      /* expected final status (0: do not check) */
+    const char *body;
+    int keepalive;   /* expected, when want is 0: 1 reusable, 0 not, -1 do not check */
+} pcase;
+
+#define S(lit) lit, sizeof(lit) - 1
+
+/* The result of one feeding: a log of events and the body. */
+typedef struct run {
+    char log[4096];
+    size_t loglen;
+    char *body;
+    size_t bodylen, bodycap;
+    int result;
+    int status;
+    int keepalive;
+    int last_was_body;
+} run;
+
+static void logf_(run *r, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    if (r->loglen >= sizeof r->log - 1) return;
+    va_start(ap, fmt);
+    n = vsnprintf(r->log + r->loglen, sizeof r->log - r->loglen, fmt, ap);
+    va_end(ap);
+    if (n > 0) r->loglen += (size_t)n;
+    if (r->loglen > sizeof r->log - 1) r->loglen = sizeof r->log - 1;
+}
+
+static void body_add(run *r, const char *p, size_t n)
+{
+    if (r->bodylen + n > r->bodycap) {
+        r->bodycap = (r->bodylen + n) * 2 + 64;
+        r->body = (char *)realloc(r->body, r->bodycap);
+    }
+    memcpy(r->body + r->bodylen, p, n);
+    r->bodylen += n;
+}
+
+/* Handles one event; returns 1 when parsing is over. */
+static int record(run *r, mpx_parser *p, const mpx_pev *ev)
+{
+    if (ev->type != MPX_EV_BODY) r->last_was_body = 0;
+    switch (ev->type) {
+    case MPX_EV_STATUS: logf_(r, "S%d;", p->status); return 0;
+    case MPX_EV_FIELD: logf_(r, "F%.*s=%.*s;", (int)ev->namelen, ev->name, (int)ev->valuelen, ev->value); return 0;
+    case MPX_EV_TRAILER: logf_(r, "T%.*s=%.*s;", (int)ev->namelen, ev->name, (int)ev->valuelen, ev->value); return 0;
+    case MPX_EV_HEAD_END: logf_(r, "H%d;", p->interim); return 0;
+    case MPX_EV_TRAILERS_END: logf_(r, "E;"); return 0;
+    case MPX_EV_BODY:
+        if (!r->last_was_body) logf_(r, "B;");
+        r->last_was_body = 1;
+        body_add(r, ev->data, ev->datalen);
+        return 0;
+    case MPX_EV_DONE:
+        logf_(r, "D;");
+        r->result = 0;
+        r->status = p->status;
+        r->keepalive = p->keepalive;
+        return 1;
+    case MPX_EV_ERROR:
+        logf_(r, "X%d;", p->error);
+        r->result = p->error;
+        return 1;
+    }
+    return 0;
+}
+
+/* Feeds the input in pieces cut at cuts[0..ncuts) (increasing offsets). */
+static void feed(const pcase *c, const size_t *cuts, size_t ncuts, run *r)
+{
+    mpx_parser p;
+    char *buf = (char *)malloc(c->len + 1);
+    size_t blen = 0, fed = 0, k;
+    int over = 0;
+    memset(r, 0, sizeof *r);
+    r->result = -1;
+    mpx_parser_init(&p, c->head, 0);
+    for (k = 0; k <= ncuts && !over; k++) {
+        size_t end = k < ncuts ? cuts[k] : c->len;
+        memcpy(buf + blen, c->in + fed, end - fed);
+        blen += end - fed;
+        fed = end;
+        for (;;) {
+            mpx_pev ev;
+            size_t n;
+            memset(&ev, 0, sizeof ev);
+            n = mpx_parse(&p, buf, blen, &ev);
+            if (ev.type == MPX_EV_NEED) {
+                memmove(buf, buf + n, blen - n);
+                blen -= n;
+                break;
+            }
+            over = record(r, &p, &ev);
+            memmove(buf, buf + n, blen - n);
+            blen -= n;
+            if (over) break;
+        }
+    }
+    if (!over && c->eof) {
+        mpx_pev ev;
+        memset(&ev, 0, sizeof ev);
+        mpx_parse_eof(&p, &ev);
+        record(r, &p, &ev);
+    }
+    free(buf);
+}
+
+static void check_case(const pcase *c)
+{
+    run whole, other;
+    size_t i, *cuts = (size_t *)malloc((c->len + 1) * sizeof(size_t));
+    feed(c, NULL, 0, &whole);
+    CHECKF(whole.result == c->want, "%s: result %d, want %d (log %s)", c->name, whole.result, c->want, whole.log);
+    if (c->want == 0) {
+        if (c->status) CHECKF(whole.status == c->status, "%s: status %d want %d", c->name, whole.status, c->status);
+        if (c->body)
+            CHECKF(whole.bodylen == strlen(c->body) && (whole.bodylen == 0 || memcmp(whole.body, c->body, whole.bodylen) == 0),
+                   "%s: body '%.*s' want '%s'", c->name, (int)whole.bodylen, whole.body ? whole.body : "", c->body);
+        if (c->keepalive >= 0)
+            CHECKF(whole.keepalive == c->keepalive, "%s: keepalive %d want %d", c->name, whole.keepalive, c->keepalive);
+    }
+    /* byte by byte */
+    for (i = 0; i < c->len; i++) cuts[i] = i + 1;
+    feed(c, cuts, c->len, &other);
+    CHECKF(other.result == whole.result && strcmp(other.log, whole.log) == 0 && other.bodylen == whole.bodylen &&
+               (!whole.bodylen || memcmp(other.body, whole.body, whole.bodylen) == 0),
+           "%s: byte by byte differs: %s vs %s", c->name, other.log, whole.log);
+    free(other.body);
+    /* every split in two */
+    for (i = 1; i < c->len; i++) {
+        cuts[0] = i;
+        feed(c, cuts, 1, &other);
+        if (other.result != whole.result || strcmp(other.log, whole.log) != 0 || other.bodylen != whole.bodylen ||
+            (whole.bodylen && memcmp(other.body, whole.body, whole.bodylen) != 0)) {
+            CHECKF(0, "%s: split at %zu differs: %s vs %s", c->name, i, other.log, whole.log);
+            free(other.body);
+            break;
+        }
+        free(other.body);
+    }
+    free(whole.body);
+    free(cuts);
+}
+
+#define OK 0
+#define WEIRD MPERF_E_WEIRD_SERVER_REPLY
+#define PARTIAL MPERF_E_PARTIAL_FILE
+#define BADENC MPERF_E_BAD_CONTENT_ENCODING
+#define UNSUP MPERF_E_UNSUPPORTED_PROTOCOL
+#define NOTHING MPERF_E_GOT_NOTHING
+
+static const pcase valid_cases[] = {
+    {"content-length", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), 0, 0, OK, 200, "hello", 1},
+    {"bare LF lines", S("HTTP/1.1 200 OK\nContent-Length: 5\n\nhello"), 0, 0, OK, 200, "hello", 1},
+    {"no reason phrase", S("HTTP/1.1 204\r\n\r\n"), 0, 0, OK, 204, "", 1},
+    {"no reason, no space", S("HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n"), 0, 0, OK, 200, "", 1},
+    {"reason with tab and obs-text", S("HTTP/1.1 200 \xe9t\tok\r\nContent-Length: 1\r\n\r\nx"), 0, 0, OK, 200, "x", 1},
+    {"chunked with extensions and trailer",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b;c=\"d;e\\\"\"\r\nhello\r\n6 ; x\r\n world\r\n0\r\nX-T: 1\r\n\r\n"),
+     0, 0, OK, 200, "hello world", 1},
+    {"chunked hex case and zeros", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n00A\r\n0123456789\r\n0000\r\n\r\n"), 0,
+     0, OK, 200, "0123456789", 1},
+    {"chunked with trailing close", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\n"), 0, 1, OK, 200,
+     "a", 1},
+    {"close-delimited", S("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nabc"), 0, 1, OK, 200, "abc", 0},
+    {"close-delimited empty", S("HTTP/1.1 200 OK\r\n\r\n"), 0, 1, OK, 200, "", 0},
+    {"HEAD ignores length", S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"), 1, 0, OK, 200, "", 1},
+    {"HEAD ignores chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), 1, 0, OK, 200, "", 1},
+    {"204 ignores length", S("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n"), 0, 0, OK, 204, "", 1},
+    {"304 ignores chunked", S("HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n"), 0, 0, OK, 304, "", 1},
+    {"1xx before the final head",
+     S("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+     0, 0, OK, 200, "ok", 1},
+    {"1xx length is not framing", S("HTTP/1.1 102 Processing\r\nContent-Length: 9\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz"), 0,
+     0, OK, 200, "z", 1},
+    {"obs-fold", S("HTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\n\tc\r\nContent-Length: 1\r\n\r\nq"), 0, 0, OK, 200, "q", 1},
+    {"length list of equal values", S("HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc"), 0, 0, OK, 200, "abc", 1},
+    {"length twice, equal", S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\ncontent-length:3\r\n\r\nabc"), 0, 0, OK, 200, "abc", 1},
+    {"HTTP/1.0 closes", S("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\na"), 0, 0, OK, 200, "a", 0},
+    {"HTTP/1.0 keep-alive", S("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\na"), 0, 0, OK, 200, "a", 1},
+    {"Connection: close", S("HTTP/1.1 200 OK\r\nConnection: foo, CLOSE\r\nContent-Length: 1\r\n\r\na"), 0, 0, OK, 200, "a", 0},
+    {"HTTP/1.2 is 1.1", S("HTTP/1.2 200 OK\r\nContent-Length: 1\r\n\r\na"), 0, 0, OK, 200, "a", 1},
+    {"chunked overrides length, no reuse",
+     S("HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"), 0, 0, OK, 200, "ab", 0},
+    {"empty value", S("HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Sp:   \r\nContent-Length: 0\r\n\r\n"), 0, 0, OK, 200, "", 1},
+    {"trailer cannot reframe", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 99\r\n\r\n"), 0, 0,
+     OK, 200, "", 1},
+    {"status 599", S("HTTP/1.1 599 Odd\r\nContent-Length: 0\r\n\r\n"), 0, 0, OK, 599, "", 1},
+    {"obs-text in a value", S("HTTP/1.1 200 OK\r\nX-Utf8: \xc3\xa9\xff\r\nContent-Length: 0\r\n\r\n"), 0, 0, OK, 200, "", 1},
+    {"largest chunk size is no overflow", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab"), 0, 1,
+     PARTIAL, 0, NULL, -1},
+};
+
+static const pcase hostile_cases[] = {
+    /* start line */
+    {"CR CR in status line", S("HTTP/1.1 200 OK\r\rContent-Length: 4\r\n\r\nEvil"), 0, 0, WEIRD, 0, NULL, -1},
+    {"lowercase version", S("http/1.1 200 OK\r\n\r\n"), 0, 0, UNSUP, 0, NULL, -1},
+    {"HTTP/1. version", S("HTTP/1. 200 OK\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"HTTP/1.10 version", S("HTTP/1.10 200 OK\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"HTTP/2 in an HTTP/1 status line", S("HTTP/2.0 200 OK\r\n\r\n"), 0, 0, UNSUP, 0, NULL, -1},
+    {"two-digit status", S("HTTP/1.1 20 OK\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"status below 100", S("HTTP/1.1 099 Low\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"four-digit status", S("HTTP/1.1 2000 OK\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"HTTP/0.9 body", S("hello world\n"), 0, 1, UNSUP, 0, NULL, -1},
+    {"NUL in reason", S("HTTP/1.1 200 O\0K\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"101 is unexpected", S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"whitespace before first field", S("HTTP/1.1 200 OK\r\n Transfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\nx"), 0, 0,
+     WEIRD, 0, NULL, -1},
+    /* fields */
+    {"space before colon", S("HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"no colon", S("HTTP/1.1 200 OK\r\nContent-Length 10\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"empty name", S("HTTP/1.1 200 OK\r\n: x\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"CR inside name", S("HTTP/1.1 200 OK\r\nContent-Length\r: 5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"bare CR smuggles a field", S("HTTP/1.1 200 OK\r\nX-Abc: \rxTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\nx"), 0, 0,
+     WEIRD, 0, NULL, -1},
+    {"head ended by CR LF CR X", S("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\rX\r\n\r\nx"), 0, 0, WEIRD, 0, NULL, -1},
+    {"NUL in value", S("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 0\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"control char in value", S("HTTP/1.1 200 OK\r\nX-A: a\x01" "b\r\nContent-Length: 0\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    /* Content-Length */
+    {"length with plus", S("HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"length in hex", S("HTTP/1.1 200 OK\r\nContent-Length: 0x5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"length with inner space", S("HTTP/1.1 200 OK\r\nContent-Length: 5 5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"empty length", S("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"negative length", S("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"length overflow", S("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"conflicting lengths", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"), 0, 0, WEIRD, 0, NULL, -1},
+    {"conflicting length list", S("HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!"), 0, 0, WEIRD, 0, NULL, -1},
+    {"length list with empty item", S("HTTP/1.1 200 OK\r\nContent-Length: 5,,5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    {"folded length", S("HTTP/1.1 200 OK\r\nContent-Length:\r\n 5\r\n\r\nhello"), 0, 0, WEIRD, 0, NULL, -1},
+    /* Transfer-Encoding */
+    {"folded transfer-encoding", S("HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"xchunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n"), 0, 0, BADENC, 0, NULL, -1},
+    {"chunked then identity", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n"), 0, 0,
+     BADENC, 0, NULL, -1},
+    {"gzip, chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"), 0, 0, BADENC, 0, NULL, -1},
+    {"chunked twice", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"chunkedchunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunkedchunked\r\n\r\n0\r\n\r\n"), 0, 0, BADENC, 0, NULL, -1},
+    {"empty transfer-encoding", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\n0\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    /* chunk lines */
+    {"chunk size with plus", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+a\r\n0123456789\r\n0\r\n\r\n"), 0, 0, WEIRD, 0,
+     NULL, -1},
+    {"chunk size 0x", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x10\r\n0123456789abcdef\r\n0\r\n\r\n"), 0, 0, WEIRD, 0,
+     NULL, -1},
+    {"chunk size leading space", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\nhello\r\n0\r\n\r\n"), 0, 0, WEIRD, 0,
+     NULL, -1},
+    {"chunk size trailing space", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\nhello\r\n0\r\n\r\n"), 0, 0, WEIRD, 0,
+     NULL, -1},
+    {"chunk size underscore", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1_0\r\nhello\r\n0\r\n\r\n"), 0, 0, WEIRD, 0, NULL,
+     -1},
+    {"chunk size overflow", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\nx\r\n0\r\n\r\n"), 0, 0, WEIRD,
+     0, NULL, -1},
+    {"CR LF in quoted extension", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"b\r\nc\"\r\nhello\r\n0\r\n\r\n"), 0, 0,
+     WEIRD, 0, NULL, -1},
+    {"LF in extension", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;a\nb\r\nhello\r\n0\r\n\r\n"), 0, 0, WEIRD, 0, NULL,
+     -1},
+    {"bare LF chunk lines", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"bad chunk terminator", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"missing size line", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    {"extension without name", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;=x\r\nhello\r\n0\r\n\r\n"), 0, 0, WEIRD, 0,
+     NULL, -1},
+    {"NUL in trailer", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\0b\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
+    /* truncation */
+    {"nothing", S(""), 0, 1, NOTHING, 0, NULL, -1},
+    {"closed in the status line", S("HTTP/1.1 20"), 0, 1, WEIRD, 0, NULL, -1},
+    {"closed in the fields", S("HTTP/1.1 200 OK\r\nContent-Len"), 0, 1, WEIRD, 0, NULL, -1},
+    {"closed in a length body", S("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), 0, 1, PARTIAL, 0, NULL, -1},
+    {"closed in a chunk", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"), 0, 1, PARTIAL, 0, NULL, -1},
+    {"closed before last chunk", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"), 0, 1, PARTIAL, 0, NULL, -1},
+    {"closed in the trailers", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n"), 0, 1, PARTIAL, 0, NULL, -1},
+};
+
+TEST(parser_valid_inputs)
+{
+    size_t i;
+    for (i = 0; i < sizeof valid_cases / sizeof valid_cases[0]; i++) check_case(&valid_cases[i]);
+}
+
+TEST(parser_hostile_inputs)
+{
+    size_t i;
+    for (i = 0; i < sizeof hostile_cases / sizeof hostile_cases[0]; i++) check_case(&hostile_cases[i]);
+}
+
+/* Feeds a generated input whole and in 1 KiB pieces; returns the result. */
+static int feed_big(const char *in, size_t len, size_t piece, size_t *consumed_body)
+{
+    pcase c;
+    run r;
+    size_t ncuts = piece ? (len + piece - 1) / piece : 0, i;
+    size_t *cuts = (size_t *)malloc((ncuts + 1) * sizeof *cuts);
+    memset(&c, 0, sizeof c);
+    c.name = "big";
+    c.in = in;
+    c.len = len;
+    c.eof = 0;
+    for (i = 0; i + 1 < ncuts; i++) cuts[i] = (i + 1) * piece;
+    feed(&c, cuts, ncuts ? ncuts - 1 : 0, &r);
+    if (consumed_body) *consumed_body = r.bodylen;
+    free(r.body);
+    free(cuts);
+    return r.result;
+}
+
+static char *repeat(const char *head, const char *unit, size_t times, const char *tail, size_t *len)
+{
+    size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail), i;
+    char *b = (char *)malloc(hl + ul * times + tl + 1);
+    memcpy(b, head, hl);
+    for (i = 0; i < times; i++) memcpy(b + hl + i * ul, unit, ul);
+    memcpy(b + hl + ul * times, tail, tl);
+    *len = hl + ul * times + tl;
+    b[*len] = 0;
+    return b;
+}
+
+TEST(parser_limits)
+{
+    size_t len;
+    char *in;
+    /* endless headers: fails once the total passes the limit */
+    in = repeat("HTTP/1.1 200 OK\r\n", "X-Pad: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n", 6000, "", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 1024, NULL), WEIRD);
+    free(in);
+    /* too many lines (short ones) */
+    in = repeat("HTTP/1.1 200 OK\r\n", "A: b\r\n", MPERF_MAX_HEADER_COUNT + 1, "\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 4096, NULL), WEIRD);
+    free(in);
+    /* the limit counts every field line: one more than the maximum fails, the maximum passes */
+    in = repeat("HTTP/1.1 200 OK\r\n", "A: b\r\n", MPERF_MAX_HEADER_COUNT, "Content-Length: 0\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 4096, NULL), WEIRD); /* 5001 lines with Content-Length */
+    free(in);
+    in = repeat("HTTP/1.1 200 OK\r\n", "A: b\r\n", MPERF_MAX_HEADER_COUNT - 1, "Content-Length: 0\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 4096, NULL), OK);
+    free(in);
+    /* one 101 KB header line */
+    in = repeat("HTTP/1.1 200 OK\r\nX-Long: ", "a", 101 * 1024, "\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 1024, NULL), WEIRD);
+    free(in);
+    /* a 50 KB line is fine */
+    in = repeat("HTTP/1.1 200 OK\r\nX-Long: ", "a", 50 * 1024, "\r\nContent-Length: 0\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 1000, NULL), OK);
+    free(in);
+    /* endless chunk extension */
+    in = repeat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5", ";a=b", 2000, "\r\nhello\r\n0\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 1024, NULL), WEIRD);
+    free(in);
+    /* endless 1xx responses hit the header total */
+    in = repeat("", "HTTP/1.1 100 Continue\r\n\r\n", 20000, "", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 4096, NULL), WEIRD);
+    free(in);
+    /* 1000 leading zeros in a chunk size */
+    in = repeat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "0", 1000, "5\r\nhello\r\n0\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 64, NULL), WEIRD);
+    free(in);
+}
+
+TEST(parser_million_one_byte_chunks)
+{
+    size_t len, body = 0;
+    char *in = repeat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n", 1000000, "0\r\n\r\n", &len);
+    int r = feed_big(in, len, 16384, &body);
+    CHECK_EQ_LONG(r, WEIRD);
+    CHECKF(body < 1000000, "the overhead guard fired after %zu body bytes", body);
+    free(in);
+    /* modest chunking is fine: 64-byte chunks */
+    in = repeat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                "40\r\n0123456789012345678901234567890123456789012345678901234567890123\r\n", 50000, "0\r\n\r\n", &len);
+    CHECK_EQ_LONG(feed_big(in, len, 16384, &body), OK);
+    CHECK_EQ_LONG(body, 64L * 50000);
+    free(in);
+}
+
+TEST(parser_linear_when_fed_byte_by_byte)
+{
+    /* a 0.5 KiB head with 13 fields, scanned once whether whole or dripped */
+    static const char head[] =
+        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 01:33:09 GMT\r\n"
+        "Content-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\nLast-Modified: Thu, 26 Nov 2026 10:00:00 GMT\r\n"
+        "Connection: keep-alive\r\nETag: \"6565a1b2-1a2b\"\r\nAccept-Ranges: bytes\r\nCache-Control: max-age=3600\r\n"
+        "X-Frame-Options: SAMEORIGIN\r\nX-Content-Type-Options: nosniff\r\nVary: Accept-Encoding\r\n"
+        "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n\r\n";
+    pcase c;
+    run r;
+    size_t i, *cuts = (size_t *)malloc(sizeof head * sizeof *cuts);
+    unsigned long whole, drip;
+    memset(&c, 0, sizeof c);
+    c.name = "linear";
+    c.in = head;
+    c.len = sizeof head - 1;
+    scanned = 0;
+    feed(&c, NULL, 0, &r);
+    whole = scanned;
+    CHECK_EQ_LONG(r.result, 0);
+    free(r.body);
+    for (i = 0; i < c.len; i++) cuts[i] = i + 1;
+    scanned = 0;
+    feed(&c, cuts, c.len, &r);
+    drip = scanned;
+    CHECK_EQ_LONG(r.result, 0);
+    free(r.body);
+    CHECKF(whole <= c.len && drip <= c.len + 64, "scanned %lu bytes whole, %lu byte by byte, for %zu", whole, drip, c.len);
+    free(cuts);
+}
+
+int main(void)
+{
+    RUN(parser_valid_inputs);
+    RUN(parser_hostile_inputs);
+    RUN(parser_limits);
+    RUN(parser_million_one_byte_chunks);
+    RUN(parser_linear_when_fed_byte_by_byte);
+    return t_done("parser");
+}
