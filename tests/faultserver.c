@@ -23,6 +23,8 @@
                                progress at once since the last reset, B now
      /hang                     read the request, never answer
      /reset                    read the request, answer with a TCP reset
+     /reset-early              as soon as the request line is in: FIN, then 50 ms
+                               later a reset (a client still sending gets EPIPE)
      /close                    read the request, close without a byte
 
    Options: -p PORT (0: pick one), -d DIR, -q (quiet). Prints "PORT n" on
@@ -71,8 +73,9 @@ typedef struct conn {
     size_t gen_chunk;           /* >0: chunked framing */
     int gen_chunk_done;
     FILE *file;
-    int end;                    /* 0 keep, 1 close, 2 reset, 3 hang, 4 drop */
+    int end;                    /* 0 keep, 1 close, 2 reset, 3 hang, 4 drop, 5 FIN then reset */
     int drop;                   /* close when the next request head is in */
+    int noread;                 /* stop reading: the client's sends back up */
     int want_close;
     int busy;                   /* counted in stat_busy */
     size_t drip;
@@ -442,6 +445,12 @@ static void process_input(conn *c)
                     end = c->in + i + 1;
                     break;
                 }
+            if (c->inlen >= 17 && memcmp(c->in, "GET /reset-early ", 17) == 0) {
+                c->end = 5; /* half-close, then reset, before the request is even complete */
+                c->noread = 1;
+                c->responding = 1;
+                return;
+            }
             if (!end) return;
             if (c->drop) {
                 c->want_close = 1;
@@ -560,6 +569,12 @@ static int pump_output(int idx)
                 close_conn(idx, 1);
                 return -1;
             }
+            if (c->end == 5) { /* FIN first (the client goes to CLOSE_WAIT), RST a little later */
+                shutdown(c->fd, SHUT_WR);
+                c->end = 2;
+                c->next_send = t + 0.05;
+                return 0;
+            }
             if (c->end == 3) {
                 c->hang = 1;
                 c->responding = 0;
@@ -660,7 +675,7 @@ int main(int argc, char **argv)
         double t = now_s();
         for (i = 0; i < nconns; i++) {
             conn *c = conns[i];
-            short ev = POLLIN; /* a hanging connection is still watched for its close */
+            short ev = c->noread ? 0 : POLLIN; /* a hanging connection is still watched for its close */
             if (c->responding) {
                 if (c->next_send > t) {
                     int ms = (int)((c->next_send - t) * 1000) + 1;

@@ -3,6 +3,7 @@
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <signal.h>
@@ -1161,6 +1162,98 @@ TEST(pause_and_resume_keeps_data)
     xfer_free(&x);
 }
 
+TEST(each_address_is_tried_in_turn)
+{
+    /* nginx listens on [::1]:port6 only: localhost tries 127.0.0.1 first, is
+       refused there, and connects on ::1 */
+    const char *p6 = getenv("MPT_NGINX6_PORT");
+    xfer x;
+    sink dbg;
+    if (!p6 || !*p6) {
+        printf("  (no IPv6 loopback: nothing to fall back to)\n");
+        return;
+    }
+    memset(&dbg, 0, sizeof dbg);
+    xfer_init(&x, fmt("http://localhost:%s/f/1k.bin", p6));
+    mperf_easy_setopt(x.e, MPERF_OPT_VERBOSE, 1L);
+    mperf_easy_setopt(x.e, MPERF_OPT_DEBUGFUNCTION, debug_collect);
+    mperf_easy_setopt(x.e, MPERF_OPT_DEBUGDATA, &dbg);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);
+    CHECK_EQ_LONG(x.body.len, 1024);
+    CHECK(strcmp(info_str(x.e, MPERF_INFO_PRIMARY_IP), "::1") == 0);
+    CHECK(dbg.p && strstr(dbg.p, "Trying 127.0.0.1") && strstr(dbg.p, "Trying [::1]"));
+    xfer_free(&x);
+    sink_free(&dbg);
+}
+
+TEST(verbose_goes_to_stderr_stream_by_default)
+{
+    xfer x;
+    FILE *f = tmpfile();
+    char buf[4096];
+    size_t n;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    mperf_easy_setopt(x.e, MPERF_OPT_VERBOSE, 1L);
+    mperf_easy_setopt(x.e, MPERF_OPT_STDERR, f);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);
+    rewind(f);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    CHECK(strstr(buf, "* Connected to 127.0.0.1") != NULL);
+    CHECK(strstr(buf, "> GET /gen/10 HTTP/1.1\r\n") != NULL);
+    CHECK(strstr(buf, "< HTTP/1.1 200 OK\r\n") != NULL);
+    CHECK(strstr(buf, "< Content-Length: 10\r\n") != NULL);
+    fclose(f);
+    xfer_free(&x);
+}
+
+static int nodelay_seen = -1;
+static size_t nodelay_write(char *p, size_t s, size_t n, void *u)
+{
+    mperf_socket_t fd = MPERF_SOCKET_BAD;
+    int v = 0;
+    socklen_t l = sizeof v;
+    (void)p;
+    mperf_easy_getinfo((mperf_easy *)u, MPERF_INFO_ACTIVESOCKET, &fd);
+    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &l) == 0) nodelay_seen = v != 0;
+    return s * n;
+}
+
+TEST(tcp_nodelay_is_on)
+{
+    xfer x;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    mperf_easy_setopt(x.e, MPERF_OPT_WRITEFUNCTION, nodelay_write);
+    mperf_easy_setopt(x.e, MPERF_OPT_WRITEDATA, x.e);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);
+    CHECK_EQ_LONG(nodelay_seen, 1);
+    xfer_free(&x);
+}
+
+TEST(no_sigpipe_when_the_peer_resets_mid_send)
+{
+    /* 8 MB of request headers to a server that resets after the first
+       bytes: the sends after the reset fail, and SIGPIPE (left at its
+       default, which kills) must never be raised */
+    xfer x;
+    mperf_slist *h = NULL;
+    char *big = (char *)malloc(1024 * 1024 + 16);
+    int i;
+    void (*old)(int) = signal(SIGPIPE, SIG_DFL);
+    memcpy(big, "X-Big: ", 7);
+    memset(big + 7, 'a', 1024 * 1024);
+    big[7 + 1024 * 1024] = 0;
+    for (i = 0; i < 8; i++) h = mperf_slist_append(h, big);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/reset-early", fault_port()));
+    mperf_easy_setopt(x.e, MPERF_OPT_HTTPHEADER, h);
+    run_one(&x);
+    CHECKF(x.result == MPERF_E_SEND_ERROR || x.result == MPERF_E_RECV_ERROR, "result %d: %s", (int)x.result, x.err);
+    signal(SIGPIPE, old);
+    xfer_free(&x);
+    mperf_slist_free_all(h);
+    free(big);
+}
+
 TEST(second_translation_unit_links)
 {
     CHECK(strcmp(second_tu_version(), mperf_version()) == 0);
@@ -1193,6 +1286,10 @@ int main(void)
     RUN(bad_urls_complete_as_messages);
     RUN(connect_refused_and_localhost);
     RUN(ipv6_literal);
+    RUN(each_address_is_tried_in_turn);
+    RUN(verbose_goes_to_stderr_stream_by_default);
+    RUN(tcp_nodelay_is_on);
+    RUN(no_sigpipe_when_the_peer_resets_mid_send);
     RUN(poll_and_wait_with_nothing_to_wait_on);
     RUN(wakeup_from_another_thread_and_coalescing);
     RUN(extra_fds_in_poll);
