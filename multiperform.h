@@ -2790,18 +2790,20 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         e->state = MPX_S_SEND;
         return 1;
     }
+    /* At a limit, an idle connection (the host's own only when a fresh one
+       was asked for) is closed to make room; without one the transfer waits. */
     if (m->max_host_conns > 0 && h->nconn >= (unsigned long)m->max_host_conns) {
         if (!h->idle) goto wait;
-        mpx_conn_close(m, h->idle); /* only reachable with a fresh-connect request */
+        mpx_conn_close(m, h->idle);
     }
     if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns) {
         if (!m->lru_first) goto wait;
-        mpx_conn_close(m, m->lru_first); /* make room by closing the oldest idle connection */
-        h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1);
-        if (!h) {
-            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-            return 0;
-        }
+        mpx_conn_close(m, m->lru_first);
+    }
+    h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1); /* a close may have freed it */
+    if (!h) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
     }
     mpx_pending_del(m, e);
     if (!e->naddr) {
@@ -2981,13 +2983,15 @@ static void mpx_xfer_recv(mperf_multi *m, mperf_easy *e, int revents)
                 memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
                 c->rlen -= c->rpos;
                 c->rpos = 0;
-            } else { /* one header line longer than the buffer */
-                size_t ncap = c->rcap * 2;
+            } else { /* one header line longer than the buffer: room for the
+                        longest allowed line and the byte after it */
+                size_t ncap = c->rcap * 2, most = (size_t)MPERF_MAX_HEADER_LINE + 2;
                 char *nb;
-                if (ncap > (size_t)MPERF_MAX_HEADER_LINE + MPERF_BUFSIZE) {
+                if (c->rcap >= most) {
                     mpx_xfer_finish(m, e, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
                     return;
                 }
+                if (ncap > most) ncap = most;
                 nb = (char *)mpx_alloc(&m->al, ncap);
                 if (!nb) {
                     mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");

@@ -284,11 +284,16 @@ TEST(hostile_sizes_over_sockets)
     CHECK_EQ_LONG(run_one(&x), MPERF_E_WEIRD_SERVER_REPLY);
     CHECK(strstr(x.err, "overhead") != NULL);
     xfer_free(&x);
-    /* one header line longer than the receive buffer, within the limit: fine */
-    xfer_init(&x, fmt("http://127.0.0.1:%d/raw?pre=%s&d=a&rep=60000&post=%s", fault_port(), pct("HTTP/1.1 200 OK\r\nX-Long: "),
-                      pct("\r\nContent-Length: 2\r\n\r\nok")));
+    /* header lines longer than the receive buffer: fine up to the limit, an error past it */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/raw?pre=%s&d=a&rep=%d&post=%s", fault_port(), pct("HTTP/1.1 200 OK\r\nX-Long: "),
+                      MPERF_MAX_HEADER_LINE - 20, pct("\r\nContent-Length: 2\r\n\r\nok")));
     CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);
     CHECK(x.body.len == 2);
+    xfer_free(&x);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/raw?pre=%s&d=a&rep=%d&post=%s", fault_port(), pct("HTTP/1.1 200 OK\r\nX-Long: "),
+                      MPERF_MAX_HEADER_LINE + 10, pct("\r\nContent-Length: 2\r\n\r\nok")));
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_WEIRD_SERVER_REPLY);
+    CHECK(strstr(x.err, "too long") != NULL);
     xfer_free(&x);
 }
 
@@ -430,6 +435,26 @@ TEST(connection_limits_queue_transfers)
     CHECK_EQ_LONG(unlimited, 8);
     CHECK_EQ_LONG(host2, 2);
     CHECK_EQ_LONG(total3, 3);
+}
+
+TEST(fresh_connect_at_the_host_limit_replaces_an_idle_connection)
+{
+    mperf_multi *m = mperf_multi_init();
+    xfer x;
+    int i;
+    mperf_multi_setopt(m, MPERF_MOPT_MAX_HOST_CONNECTIONS, 1L);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    mperf_easy_setopt(x.e, MPERF_OPT_FRESH_CONNECT, 1L);
+    for (i = 0; i < 3; i++) {
+        mperf_multi_add_handle(m, x.e);
+        CHECK(drive(m, 10000));
+        collect(m);
+        CHECK_EQ_LONG(x.result, MPERF_E_OK);
+        CHECK_EQ_LONG(info_long(x.e, MPERF_INFO_NUM_CONNECTS), 1);
+        mperf_multi_remove_handle(m, x.e);
+    }
+    mperf_multi_cleanup(m);
+    xfer_free(&x);
 }
 
 TEST(pending_transfer_times_out_while_waiting)
@@ -1274,6 +1299,7 @@ int main(void)
     RUN(parallel_keepalive_against_nginx);
     RUN(large_body_against_nginx);
     RUN(connection_limits_queue_transfers);
+    RUN(fresh_connect_at_the_host_limit_replaces_an_idle_connection);
     RUN(pending_transfer_times_out_while_waiting);
     RUN(maxconnects_caps_the_pool);
     RUN(reuse_rules);
