@@ -381,6 +381,8 @@ typedef enum mperf_option {
     MPERF_OPT_HTTP_TRANSFER_DECODING = 157,
     MPERF_OPT_HTTP_CONTENT_DECODING = 158,
     MPERF_OPT_POSTREDIR = 161,
+    MPERF_OPT_SEEKFUNCTION = 20167,
+    MPERF_OPT_SEEKDATA = 10168,
     MPERF_OPT_COPYPOSTFIELDS = 10165,
     MPERF_OPT_USERNAME = 10173,
     MPERF_OPT_PASSWORD = 10174,
@@ -512,6 +514,11 @@ typedef int (*mperf_progress_callback)(void *clientp, double dltotal, double dln
                                        double ulnow);
 typedef int (*mperf_debug_callback)(mperf_easy *handle, mperf_infotype type, char *data, size_t size,
                                     void *userptr);
+/* Rewinds a request body for a retry or a redirect; origin is SEEK_SET. */
+typedef int (*mperf_seek_callback)(void *userp, mperf_off_t offset, int origin);
+#define MPERF_SEEKFUNC_OK 0
+#define MPERF_SEEKFUNC_FAIL 1
+#define MPERF_SEEKFUNC_CANTSEEK 2
 
 #define MPERF_ERROR_SIZE 256
 #define MPERF_MAX_WRITE_SIZE 16384
@@ -884,6 +891,7 @@ typedef struct mpx_url {
     uint8_t ipv6;       /* host was a [bracketed] literal */
     uint8_t port_given; /* the URL named a port */
     uint8_t has_user;   /* userinfo present */
+    uint8_t has_scheme; /* the URL named its scheme */
     uint16_t port;
     const char *user, *pass, *host, *path;
     size_t userlen, passlen, hostlen, pathlen; /* pathlen 0 means "/" */
@@ -935,6 +943,7 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
             return MPERF_E_UNSUPPORTED_PROTOCOL;
         }
         p = s + i + 3;
+        u->has_scheme = 1;
     } else {
         p = s;
     }
@@ -1016,6 +1025,113 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
     u->path = auth_end;
     u->pathlen = (size_t)(end - auth_end);
     return MPERF_E_OK;
+}
+
+/* Percent-decodes n bytes of s into out (at most cap bytes); returns the length. */
+static size_t mpx_pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t i, o = 0;
+    for (i = 0; i < n && o < cap; i++) {
+        if (s[i] == '%' && i + 2 < n && (MPX_CC(s[i + 1]) & MPX_C_HEX) && (MPX_CC(s[i + 2]) & MPX_C_HEX)) {
+            int hi = s[i + 1] <= '9' ? s[i + 1] - '0' : (s[i + 1] | 0x20) - 'a' + 10;
+            int lo = s[i + 2] <= '9' ? s[i + 2] - '0' : (s[i + 2] | 0x20) - 'a' + 10;
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    return o;
+}
+
+/* Appends n bytes of a URL from a server: spaces and bytes >= 0x80 are
+   percent-encoded; control bytes make it unusable (0). */
+static int mpx_buf_add_url(const mperf_allocator *al, mpx_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) return 0;
+        if (c == ' ' || c >= 0x80) {
+            char enc[3];
+            enc[0] = '%';
+            enc[1] = hex[c >> 4];
+            enc[2] = hex[c & 15];
+            if (!mpx_buf_add(al, b, enc, 3)) return 0;
+        } else if (!mpx_buf_add(al, b, s + i, 1)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Removes "." and ".." segments from an absolute path in place (RFC 3986
+   5.2.4); returns the new length. */
+static size_t mpx_remove_dots(char *p, size_t n)
+{
+    size_t in = 0, out = 0;
+    while (in < n) {
+        size_t seg = in + 1, end = seg;
+        while (end < n && p[end] != '/') end++;
+        if ((end - seg == 1 && p[seg] == '.') || (end - seg == 2 && p[seg] == '.' && p[seg + 1] == '.')) {
+            if (end - seg == 2) { /* drop the previous segment */
+                while (out > 0 && p[out - 1] != '/') out--;
+                if (out > 0) out--;
+            }
+            in = end;
+            if (in == n) p[out++] = '/';
+            continue;
+        }
+        memmove(p + out, p + in, end - in);
+        out += end - in;
+        in = end;
+    }
+    if (out == 0) p[out++] = '/';
+    return out;
+}
+
+/* Resolves a redirect's Location against the URL it came from (RFC 3986
+   5.2) into *out (a handle buffer): absolute, scheme-relative, absolute-path,
+   query-only and relative references; the fragment is dropped. Returns 0 if
+   the result cannot be a URL. */
+static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mpx_url *bu, const char *loc, char **out,
+                           size_t *cap)
+{
+    mpx_buf b;
+    size_t n = strcspn(loc, "#"), lp = strcspn(loc, "?#"), i, path_at;
+    int ok = 1;
+    b.p = *out;
+    b.cap = *cap;
+    b.len = 0;
+    for (i = 0; mpx_is_alpha(loc[i]) || mpx_is_digit(loc[i]) || loc[i] == '+' || loc[i] == '-' || loc[i] == '.'; i++) {}
+    if (i > 0 && mpx_is_alpha(loc[0]) && loc[i] == ':') { /* absolute */
+        ok = mpx_buf_add_url(al, &b, loc, n);
+    } else if (loc[0] == '/' && loc[1] == '/') { /* scheme-relative */
+        ok = mpx_buf_adds(al, &b, bu->https ? "https:" : "http:") && mpx_buf_add_url(al, &b, loc, n);
+    } else {
+        size_t bpath = strcspn(bu->path, "?"); /* the base's path, without its query */
+        ok = mpx_buf_add(al, &b, base, (size_t)(bu->path - base));
+        path_at = b.len;
+        if (loc[0] == '/') {
+            ok = ok && mpx_buf_add_url(al, &b, loc, lp);
+        } else if (lp == 0) { /* "?query" or empty: the same path */
+            ok = ok && mpx_buf_add(al, &b, bu->path, n == 0 ? bu->pathlen : bpath);
+        } else {
+            while (bpath > 0 && bu->path[bpath - 1] != '/') bpath--;
+            ok = ok && mpx_buf_add(al, &b, bu->path, bpath) && mpx_buf_add_url(al, &b, loc, lp);
+        }
+        if (ok && loc[0] != '/' && lp == 0 && n == 0) {
+            /* the empty reference keeps the base's query, already copied */
+        } else if (ok) {
+            b.len = path_at + mpx_remove_dots(b.p + path_at, b.len - path_at);
+            ok = mpx_buf_add_url(al, &b, loc + lp, n - lp);
+        }
+    }
+    ok = ok && mpx_buf_add(al, &b, "", 1);
+    *out = b.p;
+    *cap = b.cap;
+    return ok;
 }
 
 /* -------------------------------------------------------------------- */
@@ -1797,11 +1913,28 @@ enum {
     MPX_S_DONE        /* completed, message posted */
 };
 
+enum { MPX_REQ_GET, MPX_REQ_HEAD, MPX_REQ_POST, MPX_REQ_PUT };
+enum { MPX_BODY_NONE, MPX_BODY_MEM, MPX_BODY_READ };
+enum {
+    MPX_B_NONE,      /* no request body, or not started */
+    MPX_B_WAIT100,   /* head sent with Expect: 100-continue */
+    MPX_B_SENDING,   /* body bytes going out */
+    MPX_B_DONE,      /* all of it sent */
+    MPX_B_ABANDONED  /* the server answered first: the rest is never sent */
+};
+#define MPX_PROTO_HTTP 1
+#define MPX_PROTO_HTTPS 2
+
 typedef struct mpx_opts {
-    char *url, *useragent, *customrequest;
+    char *url, *useragent, *customrequest, *referer, *userpwd, *username, *password, *range, *postcopy;
     const mperf_slist *headers;
+    const char *postfields;
     mperf_write_callback write_cb, header_cb;
     void *write_data, *header_data;
+    mperf_read_callback read_cb;
+    void *read_data;
+    mperf_seek_callback seek_cb;
+    void *seek_data;
     mperf_xferinfo_callback xferinfo_cb;
     mperf_progress_callback progress_cb;
     void *progress_data;
@@ -1810,8 +1943,14 @@ typedef struct mpx_opts {
     void *private_ptr;
     char *errorbuffer;
     void *stderr_stream;
+    mperf_off_t postfieldsize, infilesize, resume_from, maxfilesize;
     long timeout_ms, connect_timeout_ms, buffersize, http_version, dns_cache_timeout, port, maxconnects;
-    uint8_t verbose, header, noprogress, nobody, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
+    long maxredirs, postredir, low_speed_limit, low_speed_time, expect_100_ms;
+    unsigned long httpauth;
+    uint8_t httpreq; /* MPX_REQ_: the last of HTTPGET, POST(FIELDS), UPLOAD and NOBODY wins */
+    uint8_t protocols, redir_protocols;
+    uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
+    uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
 } mpx_opts;
 
 struct mperf_easy {
@@ -1830,22 +1969,29 @@ struct mperf_easy {
     mperf_msg msg;
     mpx_opts o;
     /* the transfer */
-    mpx_url u;
+    mpx_url u; /* views into effective_url */
     mpx_conn *conn;
     mpx_parser p;
     mpx_addr addrs[MPERF_MAX_ADDRS];
     unsigned naddr, addr_idx;
-    int64_t t_start, t_lookup, t_connect, t_pretransfer, t_starttransfer, t_total; /* us since t_start */
-    int64_t dl_total, dl_phase, next_progress;                                     /* absolute deadlines */
-    mperf_off_t dl_bytes, header_bytes, request_bytes, content_length;
-    long response_code, http_version_seen, os_errno, num_connects;
+    int64_t t_start, t_lookup, t_connect, t_pretransfer, t_starttransfer, t_total, t_redirect; /* us since t_start */
+    int64_t dl_total, dl_connect, dl_phase, dl_expect, next_progress, ls_next; /* absolute deadlines */
+    int64_t ls_since;                                                          /* too slow since */
+    mperf_off_t dl_bytes, ul_bytes, header_bytes, request_bytes, content_length, ls_mark, drained;
+    long response_code, http_version_seen, os_errno, num_connects, redirect_count;
+    int send_err; /* a send failed; the response may still be readable */
     size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
+    /* this request of the chain: method and body */
+    uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
+    uint8_t following; /* the response is a redirect being followed: its body is dropped */
+    uint8_t auth_ok;   /* credentials may go to this host */
+    const char *body_mem;
+    mperf_off_t body_len, body_sent;
+    char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
     char primary_ip[46];
     uint16_t primary_port;
-    char *ctype; /* Content-Type of the last response */
-    size_t ctype_cap;
-    char *effective_url;
-    size_t effective_cap;
+    char *ctype, *location, *redirect_url, *effective_url, *prev_url;
+    size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
     char method[64];
 };
 
@@ -2070,6 +2216,8 @@ static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
 {
     int64_t d = e->dl_total;
     if (e->dl_phase && (!d || e->dl_phase < d)) d = e->dl_phase;
+    if (e->dl_expect && (!d || e->dl_expect < d)) d = e->dl_expect;
+    if (e->ls_next && (!d || e->ls_next < d)) d = e->ls_next;
     if (e->next_progress && (!d || e->next_progress < d)) d = e->next_progress;
     if (!d) {
         mpx_heap_remove(m, e);
@@ -2339,21 +2487,36 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
 }
 
 /* ---- the transfer: callbacks ---- */
+static void mpx_cb_enter(mperf_multi *m, mperf_easy *e)
+{
+    e->in_callback++;
+    m->in_callback++;
+}
+
+static void mpx_cb_leave(mperf_multi *m, mperf_easy *e)
+{
+    e->in_callback--;
+    m->in_callback--;
+}
+
 static size_t mpx_call_write(mperf_multi *m, mperf_easy *e, mperf_write_callback cb, void *ud, const char *p,
                              size_t n)
 {
     size_t r;
-    e->in_callback++;
-    m->in_callback++;
+    mpx_cb_enter(m, e);
     r = cb((char *)p, 1, n, ud);
-    e->in_callback--;
-    m->in_callback--;
+    mpx_cb_leave(m, e);
     return r;
 }
 
 static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
 {
     return fwrite(p, size, n, ud ? (FILE *)ud : stdout);
+}
+
+static size_t mpx_default_read(char *p, size_t size, size_t n, void *ud)
+{
+    return fread(p, size, n, ud ? (FILE *)ud : stdin);
 }
 
 /* Delivers one header line; 0 on success, else the transfer failed. */
@@ -2368,7 +2531,7 @@ static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, s
         mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
         return -1;
     }
-    if (e->o.header) {
+    if (e->o.header && !e->following) {
         cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
         if (mpx_call_write(m, e, cb, e->o.write_data, line, n) != n) {
             mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
@@ -2384,6 +2547,11 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
     mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     size_t r;
     if (!n) return 0;
+    if (e->o.maxfilesize > 0 && e->dl_bytes + (mperf_off_t)n > e->o.maxfilesize) {
+        mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
+                        (long long)e->o.maxfilesize);
+        return -1;
+    }
     mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
     r = mpx_call_write(m, e, cb, e->o.write_data, p, n);
     if (e->state == MPX_S_DONE) return -1;
@@ -2404,14 +2572,15 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
 static int mpx_progress(mperf_multi *m, mperf_easy *e)
 {
     int r = 0;
-    mperf_off_t total = e->content_length > 0 ? e->content_length : 0;
+    mperf_off_t dltotal = e->content_length > 0 ? e->content_length : 0;
+    mperf_off_t ultotal = e->body_kind && e->body_len > 0 ? e->body_len : 0;
     if (e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
-    e->in_callback++;
-    m->in_callback++;
-    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, total, e->dl_bytes, 0, 0);
-    else r = e->o.progress_cb(e->o.progress_data, (double)total, (double)e->dl_bytes, 0.0, 0.0);
-    e->in_callback--;
-    m->in_callback--;
+    mpx_cb_enter(m, e);
+    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, dltotal, e->dl_bytes, ultotal, e->ul_bytes);
+    else
+        r = e->o.progress_cb(e->o.progress_data, (double)dltotal, (double)e->dl_bytes, (double)ultotal,
+                             (double)e->ul_bytes);
+    mpx_cb_leave(m, e);
     e->next_progress = m->now + 1000000;
     if (e->state == MPX_S_DONE) return -1;
     if (r != 0 && r != MPERF_PROGRESSFUNC_CONTINUE) {
@@ -2446,7 +2615,13 @@ static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v,
 /* -------------------------------------------------------------------- */
 /* Every state change of a transfer happens in mpx_xfer_run(); the helpers
    below return 1 when the transfer can go on at once and 0 when it waits
-   for its socket or timer (or has finished). */
+   for its socket or timer (or has finished). A redirect goes back to
+   MPX_S_CONNECT with the next URL through mpx_xfer_hop(). */
+
+/* A redirect body bigger than this is not drained: the connection closes. */
+#define MPX_DRAIN_MAX (64 * 1024)
+/* libcurl sends Expect: 100-continue for bodies above this or of unknown size */
+#define MPX_EXPECT_THRESHOLD (1024 * 1024)
 
 static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
 {
@@ -2466,10 +2641,17 @@ static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, cons
         mpx_infof(e, "%s", msg);
     }
     e->t_total = m->now - e->t_start;
-    if (e->conn) mpx_conn_done(m, e, code == MPERF_E_OK && e->p.keepalive && !e->o.forbid_reuse);
+    /* A connection goes back to the pool only after a complete exchange. */
+    if (e->conn)
+        mpx_conn_done(m, e, code == MPERF_E_OK && e->p.keepalive && !e->o.forbid_reuse &&
+                                (e->body_state == MPX_B_NONE || e->body_state == MPX_B_DONE));
     mpx_pending_del(m, e);
     mpx_dirty_del(m, e);
     mpx_heap_remove(m, e);
+    if (e->postcopy_old) {
+        mpx_free(&e->al, e->postcopy_old);
+        e->postcopy_old = NULL;
+    }
     e->state = MPX_S_DONE;
     e->msg.msg = MPERF_MSG_DONE;
     e->msg.easy_handle = e;
@@ -2483,13 +2665,20 @@ static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, cons
     m->num_alive--;
 }
 
-/* Is the user header list sending (or removing) this header itself? */
-static int mpx_user_header(const mperf_slist *l, const char *name)
+/* The value of a user-supplied header: NULL if the list does not name it,
+   "" when it only removes it ("Name:") or sends it empty ("Name;"). */
+static const char *mpx_user_header(const mperf_slist *l, const char *name)
 {
     size_t n = strlen(name);
-    for (; l; l = l->next)
-        if (l->data && mpx_ncaseeq(l->data, name, n) && (l->data[n] == ':' || l->data[n] == ';')) return 1;
-    return 0;
+    for (; l; l = l->next) {
+        const char *s = l->data;
+        if (s && mpx_ncaseeq(s, name, n) && (s[n] == ':' || s[n] == ';')) {
+            s += n + 1;
+            while (*s == ' ' || *s == '\t') s++;
+            return s;
+        }
+    }
+    return NULL;
 }
 
 static int mpx_is_token(const char *s)
@@ -2500,28 +2689,44 @@ static int mpx_is_token(const char *s)
     return 1;
 }
 
-static mperf_code mpx_xfer_start(mperf_multi *m, mperf_easy *e, const char **why)
+/* The socket interest that follows from the transfer's state. */
+static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
 {
-    mperf_code rc;
-    const char *url = e->o.url, *method;
-    size_t at, need, add;
-    char *eff;
-    e->t_start = m->now;
-    if (!url) {
-        *why = "No URL set";
-        return MPERF_E_URL_MALFORMAT;
+    short ev = 0;
+    if (!e->conn) return;
+    if (e->state == MPX_S_CONNECTING || e->state == MPX_S_SEND) {
+        ev = POLLOUT;
+    } else if (e->state == MPX_S_RECV) {
+        if (!(e->paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
+        if (e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
     }
-    rc = mpx_url_parse(url, &e->u, why);
+    mpx_pfd_set(m, e->conn, ev);
+}
+
+/* Points the transfer at url: its first request, or the next redirect hop.
+   It works on its own copy, the effective URL (scheme always, "/" for an
+   empty path, no fragment), so setopt(URL) during the transfer is harmless. */
+static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, const char **why)
+{
+    mpx_url u;
+    mperf_code rc = mpx_url_parse(url, &u, why);
+    const char *pre;
+    size_t at, add, need, plen;
+    char *eff;
     if (rc != MPERF_E_OK) return rc;
-    if (e->u.https) {
+    if (!((e->redirect_count ? e->o.redir_protocols : e->o.protocols) & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
+        *why = "Protocol not allowed by the protocol options";
+        return MPERF_E_UNSUPPORTED_PROTOCOL;
+    }
+    if (u.https) {
         *why = "https:// is not supported by this build";
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
-    /* The transfer works on its own copy, the effective URL (no fragment, "/"
-       for an empty path), so setopt(URL) during the transfer is harmless. */
-    at = (size_t)(e->u.path - url);
-    add = (e->u.pathlen == 0 || e->u.path[0] != '/') ? 1 : 0;
-    need = at + add + e->u.pathlen + 1;
+    pre = u.has_scheme ? "" : "http://";
+    plen = strlen(pre);
+    at = (size_t)(u.path - url);
+    add = (u.pathlen == 0 || u.path[0] != '/') ? 1 : 0;
+    need = plen + at + add + u.pathlen + 1;
     if (need > e->effective_cap) {
         char *nb = (char *)mpx_alloc(&e->al, need);
         if (!nb) {
@@ -2533,30 +2738,27 @@ static mperf_code mpx_xfer_start(mperf_multi *m, mperf_easy *e, const char **why
         e->effective_cap = need;
     }
     eff = e->effective_url;
-    memcpy(eff, url, at);
-    if (add) eff[at] = '/';
-    memcpy(eff + at + add, e->u.path, e->u.pathlen);
-    eff[at + add + e->u.pathlen] = 0;
-    if (e->u.user) e->u.user = eff + (e->u.user - url);
-    if (e->u.pass) e->u.pass = eff + (e->u.pass - url);
-    e->u.host = eff + (e->u.host - url);
-    e->u.path = eff + at;
-    e->u.pathlen += add;
-    e->u.len = at + e->u.pathlen;
+    memcpy(eff, pre, plen);
+    memcpy(eff + plen, url, at);
+    if (add) eff[plen + at] = '/';
+    memcpy(eff + plen + at + add, u.path, u.pathlen);
+    eff[need - 1] = 0;
+    (void)mpx_url_parse(eff, &e->u, why); /* views into our copy */
     if (e->o.port > 0) e->u.port = (uint16_t)e->o.port;
-    if (e->o.useragent && mpx_has_crlf(e->o.useragent)) {
-        *why = "User-Agent contains CR or LF";
-        return MPERF_E_BAD_FUNCTION_ARGUMENT;
-    }
-    method = e->o.customrequest ? e->o.customrequest : e->o.nobody ? "HEAD" : "GET";
-    if (!mpx_is_token(method) || strlen(method) >= sizeof e->method) {
-        *why = "Request method is not a valid token";
-        return MPERF_E_BAD_FUNCTION_ARGUMENT;
-    }
-    memcpy(e->method, method, strlen(method) + 1);
-    e->dl_total = e->o.timeout_ms > 0 ? m->now + (int64_t)e->o.timeout_ms * 1000 : 0;
-    e->dl_phase = m->now + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
-    e->next_progress = (!e->o.noprogress && (e->o.xferinfo_cb || e->o.progress_cb)) ? m->now : 0;
+    if (e->redirect_url) e->redirect_url[0] = 0;
+    e->naddr = e->addr_idx = 0;
+    e->req_sent = e->got_bytes = e->retries = e->fresh = e->following = 0;
+    e->body_sent = 0;
+    e->body_eof = e->body_touched = 0;
+    e->body_state = MPX_B_NONE;
+    e->send_err = 0;
+    e->drained = 0;
+    e->content_length = -1;
+    e->dl_phase = e->dl_connect =
+        m->now + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
+    mpx_parser_init(&e->p, e->req == MPX_REQ_HEAD || mpx_span_ieq(e->method, strlen(e->method), "head"),
+                    (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
+    e->state = MPX_S_CONNECT;
     if (!mpx_xfer_arm(m, e)) {
         *why = "Out of memory";
         return MPERF_E_OUT_OF_MEMORY;
@@ -2564,41 +2766,170 @@ static mperf_code mpx_xfer_start(mperf_multi *m, mperf_easy *e, const char **why
     return MPERF_E_OK;
 }
 
+/* The first request: method and body from the options, then the URL. */
+static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why)
+{
+    const mpx_opts *o = &e->o;
+    const char *method, *te, *expect;
+    e->t_start = m->now;
+    if (!o->url) {
+        *why = "No URL set";
+        return MPERF_E_URL_MALFORMAT;
+    }
+    if ((o->useragent && mpx_has_crlf(o->useragent)) || (o->referer && mpx_has_crlf(o->referer)) ||
+        (o->range && mpx_has_crlf(o->range)) || (o->userpwd && mpx_has_crlf(o->userpwd)) ||
+        (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))) {
+        *why = "An option value for a request header contains CR or LF";
+        return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    }
+    e->req = o->httpreq;
+    e->body_kind = MPX_BODY_NONE;
+    e->body_mem = NULL;
+    e->body_len = -1;
+    if (e->req == MPX_REQ_POST && o->postfields) {
+        e->body_kind = MPX_BODY_MEM;
+        e->body_mem = o->postfields;
+        e->body_len = o->postfieldsize >= 0 ? o->postfieldsize : (mperf_off_t)strlen(o->postfields);
+    } else if (e->req == MPX_REQ_POST || e->req == MPX_REQ_PUT) {
+        e->body_kind = MPX_BODY_READ;
+        e->body_len = e->req == MPX_REQ_POST && o->postfieldsize >= 0 ? o->postfieldsize : o->infilesize;
+    }
+    method = o->customrequest ? o->customrequest
+             : e->req == MPX_REQ_HEAD ? "HEAD"
+             : e->req == MPX_REQ_POST ? "POST"
+             : e->req == MPX_REQ_PUT  ? "PUT"
+                                      : "GET";
+    if (!mpx_is_token(method) || strlen(method) >= sizeof e->method) {
+        *why = "Request method is not a valid token";
+        return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    }
+    memcpy(e->method, method, strlen(method) + 1);
+    te = mpx_user_header(o->headers, "transfer-encoding");
+    e->body_chunked = (uint8_t)(e->body_kind && (e->body_len < 0 || (te && strstr(te, "chunked"))));
+    if (e->body_chunked && o->http_version == MPERF_HTTP_VERSION_1_0) {
+        *why = "A request body of unknown size cannot be sent over HTTP/1.0";
+        return MPERF_E_UPLOAD_FAILED;
+    }
+    expect = mpx_user_header(o->headers, "expect");
+    e->expect100 = (uint8_t)(e->body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
+                             (expect ? mpx_span_ieq(expect, strlen(expect), "100-continue")
+                                     : (e->body_len < 0 || e->body_len > MPX_EXPECT_THRESHOLD)));
+    e->redirect_count = 0;
+    e->auth_ok = 1;
+    e->dl_total = o->timeout_ms > 0 ? m->now + (int64_t)o->timeout_ms * 1000 : 0;
+    e->next_progress = (!o->noprogress && (o->xferinfo_cb || o->progress_cb)) ? m->now : 0;
+    e->ls_next = (o->low_speed_limit > 0 && o->low_speed_time > 0) ? m->now + 1000000 : 0;
+    return mpx_xfer_hop(m, e, o->url, why);
+}
+
+static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int mpx_buf_add_base64(const mperf_allocator *al, mpx_buf *b, const unsigned char *s, size_t n)
+{
+    size_t i;
+    char q[4];
+    for (i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) | (i + 2 < n ? s[i + 2] : 0);
+        q[0] = mpx_b64[v >> 18];
+        q[1] = mpx_b64[(v >> 12) & 63];
+        q[2] = i + 1 < n ? mpx_b64[(v >> 6) & 63] : '=';
+        q[3] = i + 2 < n ? mpx_b64[v & 63] : '=';
+        if (!mpx_buf_add(al, b, q, 4)) return 0;
+    }
+    return 1;
+}
+
+/* "Authorization: Basic ..." from USERPWD / USERNAME / PASSWORD, else from
+   the URL's userinfo (percent-decoded). The options win, as in libcurl. */
+static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
+{
+    char cred[1024];
+    size_t n = 0;
+    const mpx_opts *o = &e->o;
+    if (o->username || o->password) {
+        n = (size_t)snprintf(cred, sizeof cred, "%s:%s", o->username ? o->username : "", o->password ? o->password : "");
+    } else if (o->userpwd) {
+        n = (size_t)snprintf(cred, sizeof cred, "%s%s", o->userpwd, strchr(o->userpwd, ':') ? "" : ":");
+    } else if (e->u.has_user) {
+        n = mpx_pct_decode(e->u.user, e->u.userlen, cred, sizeof cred - 1);
+        cred[n++] = ':';
+        n += mpx_pct_decode(e->u.pass, e->u.passlen, cred + n, sizeof cred - n);
+    } else {
+        return 1;
+    }
+    if (n >= sizeof cred) n = sizeof cred - 1;
+    return mpx_buf_adds(al, b, "Authorization: Basic ") &&
+           mpx_buf_add_base64(al, b, (const unsigned char *)cred, n) && mpx_buf_add(al, b, "\r\n", 2);
+}
+
 /* Writes the request head into b. */
 static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
 {
+    const mpx_opts *o = &e->o;
     const mperf_slist *l;
+    const char *referer = o->referer ? o->referer : (o->autoreferer && e->redirect_count && e->prev_url) ? e->prev_url : NULL;
     int ok = 1;
-    char port[16];
+    char num[48];
     b->len = 0;
     ok &= mpx_buf_adds(al, b, e->method);
     ok &= mpx_buf_add(al, b, " ", 1);
-    if (e->u.pathlen == 0 || e->u.path[0] != '/') ok &= mpx_buf_add(al, b, "/", 1);
     ok &= mpx_buf_add(al, b, e->u.path, e->u.pathlen);
-    ok &= mpx_buf_adds(al, b, e->o.http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-    if (!mpx_user_header(e->o.headers, "host")) {
+    ok &= mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+    if (!mpx_user_header(o->headers, "host")) {
         ok &= mpx_buf_adds(al, b, e->u.ipv6 ? "Host: [" : "Host: ");
         ok &= mpx_buf_add(al, b, e->u.host, e->u.hostlen);
         if (e->u.ipv6) ok &= mpx_buf_add(al, b, "]", 1);
         if (e->u.port != (e->u.https ? 443 : 80)) {
-            snprintf(port, sizeof port, ":%u", (unsigned)e->u.port);
-            ok &= mpx_buf_adds(al, b, port);
+            snprintf(num, sizeof num, ":%u", (unsigned)e->u.port);
+            ok &= mpx_buf_adds(al, b, num);
         }
         ok &= mpx_buf_add(al, b, "\r\n", 2);
     }
-    if (e->o.useragent && !mpx_user_header(e->o.headers, "user-agent")) {
-        ok &= mpx_buf_adds(al, b, "User-Agent: ");
-        ok &= mpx_buf_adds(al, b, e->o.useragent);
+    if (e->auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
+        ok &= mpx_add_basic_auth(e, al, b);
+    if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
+        snprintf(num, sizeof num, "Range: bytes=%lld-\r\n", (long long)o->resume_from);
+        ok &= mpx_buf_adds(al, b, num);
+    } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
+        ok &= mpx_buf_adds(al, b, "Range: bytes=");
+        ok &= mpx_buf_adds(al, b, o->range);
         ok &= mpx_buf_add(al, b, "\r\n", 2);
     }
-    if (!mpx_user_header(e->o.headers, "accept")) ok &= mpx_buf_adds(al, b, "Accept: */*\r\n");
-    for (l = e->o.headers; l; l = l->next) {
+    if (o->useragent && !mpx_user_header(o->headers, "user-agent")) {
+        ok &= mpx_buf_adds(al, b, "User-Agent: ");
+        ok &= mpx_buf_adds(al, b, o->useragent);
+        ok &= mpx_buf_add(al, b, "\r\n", 2);
+    }
+    if (referer && !mpx_user_header(o->headers, "referer")) {
+        ok &= mpx_buf_adds(al, b, "Referer: ");
+        ok &= mpx_buf_adds(al, b, referer);
+        ok &= mpx_buf_add(al, b, "\r\n", 2);
+    }
+    if (!mpx_user_header(o->headers, "accept")) ok &= mpx_buf_adds(al, b, "Accept: */*\r\n");
+    if (e->body_kind) {
+        if (e->req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
+            ok &= mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
+        if (e->body_chunked) {
+            if (!mpx_user_header(o->headers, "transfer-encoding")) ok &= mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
+        } else if (!mpx_user_header(o->headers, "content-length")) {
+            snprintf(num, sizeof num, "Content-Length: %lld\r\n", (long long)e->body_len);
+            ok &= mpx_buf_adds(al, b, num);
+        }
+        if (e->expect100 && !mpx_user_header(o->headers, "expect")) ok &= mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
+    }
+    for (l = o->headers; l; l = l->next) {
         const char *s = l->data, *sep, *rest;
         if (!s) continue;
         if (mpx_has_crlf(s)) {
             *why = "A custom request header contains CR or LF";
             return MPERF_E_BAD_FUNCTION_ARGUMENT;
         }
+        /* credentials and cookies set by hand do not follow a redirect to another host */
+        if (!e->auth_ok && ((mpx_ncaseeq(s, "authorization", 13) && (s[13] == ':' || s[13] == ';')) ||
+                            (mpx_ncaseeq(s, "cookie", 6) && (s[6] == ':' || s[6] == ';'))))
+            continue;
+        /* a body that is not sent (a redirect turned the request into GET) takes its headers with it */
+        if (!e->body_kind && (mpx_ncaseeq(s, "content-type:", 13) || mpx_ncaseeq(s, "content-length:", 15))) continue;
         sep = strchr(s, ':');
         if (sep) { /* "Name: value" is sent, "Name:" only removes */
             for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
@@ -2623,21 +2954,41 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     return MPERF_E_OK;
 }
 
+/* Back to the start of the request body, for a retry or a redirect. */
+static int mpx_body_rewind(mperf_multi *m, mperf_easy *e)
+{
+    int r;
+    e->body_sent = 0;
+    e->body_eof = 0;
+    e->body_state = MPX_B_NONE;
+    if (e->body_kind != MPX_BODY_READ || !e->body_touched) return 1;
+    e->body_touched = 0;
+    if (e->o.seek_cb) {
+        mpx_cb_enter(m, e);
+        r = e->o.seek_cb(e->o.seek_data, 0, SEEK_SET);
+        mpx_cb_leave(m, e);
+        return r == MPERF_SEEKFUNC_OK;
+    }
+    if (!e->o.read_cb) return fseek(e->o.read_data ? (FILE *)e->o.read_data : stdin, 0, SEEK_SET) == 0;
+    return 0;
+}
+
 /* A reused connection that died before any response byte: go again on a
    fresh one (what keep-alive races need). Returns 1 if it will retry. */
 static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->conn;
     if (!c || c->requests < 2 || e->got_bytes || e->retries >= MPERF_MAX_RETRIES) return 0;
+    if (e->body_kind && !mpx_body_rewind(m, e)) return 0;
     mpx_infof(e, "Connection #%lu died, retrying a fresh connect", c->id);
     mpx_conn_close(m, c);
     e->conn = NULL;
     e->retries++;
     e->fresh = 1;
     e->req_sent = 0;
+    e->send_err = 0;
     e->state = MPX_S_CONNECT;
-    mpx_parser_init(&e->p, mpx_span_ieq(e->method, strlen(e->method), "head"),
-                    (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
+    mpx_parser_init(&e->p, e->p.head_request, e->p.max_data);
     mpx_dirty_add(m, e);
     return 1;
 }
@@ -2672,14 +3023,11 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         }
         if (!inprogress) return mpx_xfer_connected(m, e);
         e->state = MPX_S_CONNECTING;
-        if (e->addr_idx + 1 < e->naddr) { /* leave time for the other addresses */
-            int64_t connect_end = e->t_start + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
-            e->dl_phase = m->now + (connect_end - m->now) / 2;
-        }
+        /* leave time for the other addresses */
+        e->dl_phase = e->addr_idx + 1 < e->naddr ? m->now + (e->dl_connect - m->now) / 2 : e->dl_connect;
         if (!mpx_xfer_arm(m, e)) mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
-    mpx_addr_to_text(&e->addrs[e->naddr ? e->naddr - 1 : 0], ip, sizeof ip);
     mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
                     (int)e->u.hostlen, e->u.host, (unsigned)e->u.port, (long)((m->now - e->t_start) / 1000),
                     e->os_errno ? strerror((int)e->os_errno) : "no address");
@@ -2836,8 +3184,21 @@ wait:
     return 0;
 }
 
-/* Sends the request (or the rest of it). */
-static int mpx_xfer_send(mperf_multi *m, mperf_easy *e, int revents)
+/* After the head: the body goes now, or after a 100 Continue (or its timeout). */
+static void mpx_body_start(mperf_multi *m, mperf_easy *e)
+{
+    if (!e->body_kind) return;
+    if (e->expect100) {
+        e->body_state = MPX_B_WAIT100;
+        e->dl_expect = m->now + (int64_t)(e->o.expect_100_ms > 0 ? e->o.expect_100_ms : 0) * 1000;
+        (void)mpx_xfer_arm(m, e);
+    } else {
+        e->body_state = MPX_B_SENDING;
+    }
+}
+
+/* Sends the request head (or the rest of it). */
+static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
 {
     mpx_conn *c = e->conn;
     const char *why = NULL;
@@ -2852,7 +3213,7 @@ static int mpx_xfer_send(mperf_multi *m, mperf_easy *e, int revents)
         }
         e->req_sent = 1;
         c->requests++;
-        e->request_bytes = (mperf_off_t)b->len;
+        e->request_bytes += (mperf_off_t)b->len;
         e->t_pretransfer = m->now - e->t_start;
         mpx_debug(e, MPERF_INFOTYPE_HEADER_OUT, b->p, b->len);
         r = mpx_tcp_send(c->fd, b->p, b->len, &err);
@@ -2881,13 +3242,207 @@ static int mpx_xfer_send(mperf_multi *m, mperf_easy *e, int revents)
     }
     c->sbuf.len = c->spos = 0;
     e->state = MPX_S_RECV;
-    mpx_pfd_set(m, c, POLLIN);
+    mpx_body_start(m, e);
+    mpx_xfer_interest(m, e);
     return 1;
 }
 
+/* Fills the send buffer from the read callback, as a chunk when the size is
+   unknown. 1: bytes (or the end) are ready, 0: paused, -1: the transfer ended. */
+static int mpx_body_read(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    const size_t room = 16; /* a chunk's size line goes in front of its data */
+    size_t want = MPERF_BUFSIZE, r;
+    mperf_read_callback cb = e->o.read_cb ? e->o.read_cb : mpx_default_read;
+    if (!e->body_chunked && (mperf_off_t)want > e->body_len - e->body_sent) want = (size_t)(e->body_len - e->body_sent);
+    if (!e->body_chunked && want == 0) {
+        e->body_eof = 1;
+        return 1;
+    }
+    if (!mpx_buf_reserve(&m->al, &c->sbuf, room + want + 8)) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return -1;
+    }
+    c->sbuf.len = c->spos = 0;
+    e->body_touched = 1;
+    mpx_cb_enter(m, e);
+    r = cb(c->sbuf.p + room, 1, want, e->o.read_data);
+    mpx_cb_leave(m, e);
+    if (e->state == MPX_S_DONE) return -1;
+    if (r == MPERF_READFUNC_ABORT) {
+        mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Operation aborted by the read callback");
+        return -1;
+    }
+    if (r == MPERF_READFUNC_PAUSE) {
+        e->paused |= MPERF_PAUSE_SEND;
+        mpx_xfer_interest(m, e);
+        return 0;
+    }
+    if (r > want) {
+        mpx_xfer_finish(m, e, MPERF_E_READ_ERROR, "The read callback returned more than it was asked for");
+        return -1;
+    }
+    if (r == 0) {
+        if (!e->body_chunked) {
+            mpx_xfer_finish(m, e, MPERF_E_READ_ERROR, "The read callback ended the body with %lld of %lld bytes sent",
+                            (long long)e->body_sent, (long long)e->body_len);
+            return -1;
+        }
+        memcpy(c->sbuf.p, "0\r\n\r\n", 5);
+        c->sbuf.len = 5;
+        e->body_eof = 1;
+        return 1;
+    }
+    mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, c->sbuf.p + room, r);
+    e->body_sent += (mperf_off_t)r;
+    e->ul_bytes += (mperf_off_t)r;
+    c->spos = room;
+    c->sbuf.len = room + r;
+    if (e->body_chunked) {
+        char h[24];
+        int hl = snprintf(h, sizeof h, "%lx\r\n", (unsigned long)r);
+        c->spos = room - (size_t)hl;
+        memcpy(c->sbuf.p + c->spos, h, (size_t)hl);
+        memcpy(c->sbuf.p + room + r, "\r\n", 2);
+        c->sbuf.len += 2;
+    }
+    return 1;
+}
+
+/* Sends body bytes while the socket takes them. A send error is kept in
+   e->send_err: the server may have answered, so the response is read first.
+   Returns -1 when the transfer ended. */
+static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    for (;;) {
+        long r;
+        int err = 0;
+        if (c->spos < c->sbuf.len) { /* a chunk read earlier, or its rest */
+            size_t left = c->sbuf.len - c->spos;
+            r = mpx_tcp_send(c->fd, c->sbuf.p + c->spos, left, &err);
+            if (r < 0) e->send_err = err;
+            if (r <= 0) return 0;
+            c->spos += (size_t)r;
+            if ((size_t)r < left) return 0; /* the kernel is full */
+            c->sbuf.len = c->spos = 0;
+            continue;
+        }
+        if (e->body_state != MPX_B_SENDING || (e->paused & MPERF_PAUSE_SEND)) return 0;
+        if (e->body_kind == MPX_BODY_MEM ? e->body_sent == e->body_len : e->body_eof) {
+            e->body_state = MPX_B_DONE;
+            mpx_xfer_interest(m, e);
+            return 0;
+        }
+        if (e->body_kind == MPX_BODY_MEM) { /* straight from the caller's memory */
+            size_t left = (size_t)(e->body_len - e->body_sent);
+            r = mpx_tcp_send(c->fd, e->body_mem + e->body_sent, left, &err);
+            if (r < 0) e->send_err = err;
+            if (r <= 0) return 0;
+            mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, e->body_mem + e->body_sent, (size_t)r);
+            e->body_sent += r;
+            e->ul_bytes += r;
+            if ((size_t)r < left) return 0;
+            continue;
+        }
+        r = mpx_body_read(m, e);
+        if (r <= 0) return (int)r;
+    }
+}
+
+/* Follows the redirect whose response just ended: the next hop. */
+static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
+{
+    long st = e->p.status;
+    const char *why = NULL;
+    mperf_code rc;
+    mpx_url ou, nu;
+    if (e->conn)
+        mpx_conn_done(m, e, e->p.keepalive && e->p.state == MPX_P_DONE && !e->o.forbid_reuse &&
+                                (e->body_state == MPX_B_NONE || e->body_state == MPX_B_DONE));
+    if (e->o.maxredirs >= 0 && e->redirect_count >= e->o.maxredirs) {
+        mpx_xfer_finish(m, e, MPERF_E_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed", e->o.maxredirs);
+        return;
+    }
+    e->redirect_count++;
+    if ((st == 303 && e->req != MPX_REQ_HEAD && !(e->req == MPX_REQ_POST && (e->o.postredir & MPERF_REDIR_POST_303))) ||
+        ((st == 301 || st == 302) && (e->req == MPX_REQ_POST || strcmp(e->method, "POST") == 0) &&
+         !(e->o.postredir & (st == 301 ? MPERF_REDIR_POST_301 : MPERF_REDIR_POST_302)))) {
+        mpx_infof(e, "Switching to GET after a %ld response", st);
+        e->req = MPX_REQ_GET;
+        e->body_kind = MPX_BODY_NONE;
+        e->body_chunked = e->expect100 = 0;
+        memcpy(e->method, "GET", 4); /* a custom method goes too: the new request is a GET */
+    } else if (e->body_kind && !mpx_body_rewind(m, e)) {
+        mpx_xfer_finish(m, e, MPERF_E_SEND_FAIL_REWIND, "Cannot rewind the request body to follow the redirect");
+        return;
+    }
+    /* credentials and hand-set Authorization/Cookie go only to the host they were given for */
+    if (!e->o.unrestricted_auth) {
+        e->auth_ok = mpx_url_parse(e->o.url, &ou, &why) == MPERF_E_OK &&
+                     mpx_url_parse(e->redirect_url, &nu, &why) == MPERF_E_OK && ou.https == nu.https &&
+                     (e->o.port > 0 || ou.port == nu.port) && ou.hostlen == nu.hostlen &&
+                     mpx_ncaseeq(ou.host, nu.host, ou.hostlen);
+        if (!e->auth_ok) mpx_infof(e, "Not sending credentials to another host or port");
+    }
+    if (e->o.autoreferer &&
+        !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strlen(e->effective_url))) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return;
+    }
+    e->t_redirect = m->now - e->t_start;
+    mpx_infof(e, "Following the redirect to %s", e->redirect_url);
+    rc = mpx_xfer_hop(m, e, e->redirect_url, &why);
+    if (rc != MPERF_E_OK) {
+        mpx_xfer_finish(m, e, rc, "Redirect to a bad URL: %s", why);
+        return;
+    }
+    mpx_dirty_add(m, e);
+}
+
+/* The final response's head is in: redirects, error statuses, size limits.
+   Returns 1 when the transfer ended or moved on. */
+static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
+{
+    long st = e->p.status;
+    e->content_length = e->p.has_cl ? (mperf_off_t)e->p.content_length : -1;
+    if ((st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location && e->location[0]) {
+        if (!mpx_url_resolve(&e->al, e->effective_url, &e->u, e->location, &e->redirect_url, &e->redirect_cap)) {
+            if (e->o.followlocation) {
+                mpx_xfer_finish(m, e, MPERF_E_URL_MALFORMAT, "The redirect location is not a usable URL");
+                return 1;
+            }
+        } else if (e->o.followlocation) {
+            e->following = 1; /* its body is read and dropped, unless it is big */
+            if (e->p.state == MPX_P_BODY_CLOSE || (e->p.state == MPX_P_BODY_LEN && e->p.remain > MPX_DRAIN_MAX)) {
+                e->p.keepalive = 0;
+                mpx_xfer_redirect(m, e);
+                return 1;
+            }
+            return 0;
+        }
+    }
+    if (e->o.resume_from > 0 && st == 200 && e->req == MPX_REQ_GET) {
+        mpx_xfer_finish(m, e, MPERF_E_RANGE_ERROR, "HTTP server does not support byte ranges: cannot resume");
+        return 1;
+    }
+    if (e->o.failonerror && st >= 400) {
+        e->p.keepalive = 0;
+        mpx_xfer_finish(m, e, MPERF_E_HTTP_RETURNED_ERROR, "The requested URL returned error: %ld", st);
+        return 1;
+    }
+    if (e->o.maxfilesize > 0 && e->content_length > e->o.maxfilesize) {
+        e->p.keepalive = 0;
+        mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Maximum file size exceeded");
+        return 1;
+    }
+    return 0;
+}
+
 /* Hands the parser's events for the buffered bytes to the callbacks.
-   Returns 0 when it needs more input, 1 when the transfer finished, 2 when
-   the write callback paused it. */
+   Returns 0 when it needs more input, 1 when the transfer finished (or went
+   on to a redirect), 2 when the write callback paused it. */
 static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->conn;
@@ -2901,11 +3456,29 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
         case MPX_EV_STATUS:
             e->response_code = e->p.status;
             e->http_version_seen = e->p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
+            if (e->location) e->location[0] = 0;
+            if (e->ctype) e->ctype[0] = 0;
+            if (e->p.interim) {
+                if (e->p.status == 100 && e->body_state == MPX_B_WAIT100) {
+                    e->body_state = MPX_B_SENDING;
+                    e->dl_expect = 0;
+                    mpx_xfer_interest(m, e);
+                }
+            } else if (e->body_state == MPX_B_WAIT100 || e->body_state == MPX_B_SENDING) {
+                mpx_infof(e, "The server answered before the whole request body was sent");
+                e->body_state = MPX_B_ABANDONED;
+                mpx_xfer_interest(m, e);
+            }
             if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
             break;
         case MPX_EV_FIELD:
             if (!e->p.interim && ev.namelen == 12 && mpx_span_ieq(ev.name, 12, "content-type") &&
                 !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev.value, ev.valuelen)) {
+                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return 1;
+            }
+            if (!e->p.interim && ev.namelen == 8 && mpx_span_ieq(ev.name, 8, "location") &&
+                !mpx_keep_value(e, &e->location, &e->location_cap, ev.value, ev.valuelen)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 1;
             }
@@ -2916,20 +3489,34 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             break;
         case MPX_EV_HEAD_END:
             if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
-            if (!e->p.interim) e->content_length = e->p.has_cl ? (mperf_off_t)e->p.content_length : -1;
+            if (!e->p.interim && mpx_xfer_head_done(m, e)) return 1;
             break;
         case MPX_EV_BODY: {
-            int r = mpx_deliver_body(m, e, ev.data, ev.datalen);
+            int r;
+            if (e->following) { /* a redirect's body is dropped */
+                e->drained += (mperf_off_t)ev.datalen;
+                if (e->drained > MPX_DRAIN_MAX) {
+                    e->p.keepalive = 0;
+                    mpx_xfer_redirect(m, e);
+                    return 1;
+                }
+                break;
+            }
+            r = mpx_deliver_body(m, e, ev.data, ev.datalen);
             if (r < 0) return 1;
             if (r > 0) {
                 e->pause_off = (size_t)(ev.data - c->rbuf);
                 e->pause_len = ev.datalen;
-                mpx_pfd_set(m, c, 0);
+                mpx_xfer_interest(m, e);
                 return 2;
             }
             break;
         }
         case MPX_EV_DONE:
+            if (e->following) {
+                mpx_xfer_redirect(m, e);
+                return 1;
+            }
             if (mpx_progress(m, e) < 0) return 1;
             mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
             return 1;
@@ -2940,23 +3527,64 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
     }
 }
 
-/* Reads the response: parse what is buffered, read more while the kernel
-   has it, give the buffer back to the pool when it is empty. */
-static void mpx_xfer_recv(mperf_multi *m, mperf_easy *e, int revents)
+/* The connection broke (EOF or error) before the response was complete. */
+static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
+{
+    mpx_pev ev;
+    if (!e->got_bytes && mpx_xfer_retry(m, e)) return;
+    if (!e->got_bytes && e->send_err) { /* nothing to read: the send failure is the story */
+        e->os_errno = e->send_err;
+        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", strerror(e->send_err));
+        return;
+    }
+    if (!eof) {
+        e->os_errno = err;
+        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", strerror(err));
+        return;
+    }
+    mpx_parse_eof(&e->p, &ev);
+    e->p.keepalive = 0;
+    if (ev.type == MPX_EV_DONE) {
+        if (e->following) {
+            mpx_xfer_redirect(m, e);
+            return;
+        }
+        if (mpx_progress(m, e) < 0) return;
+        mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
+    } else if (e->p.error == MPERF_E_PARTIAL_FILE && e->p.remain && !e->p.chunked) {
+        mpx_xfer_finish(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
+                        (unsigned long long)e->p.remain);
+    } else {
+        mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
+    }
+}
+
+/* Reading the response (and sending the body, if one is going): parse what
+   is buffered, read more while the kernel has it, give the buffer back to
+   the pool when it is empty. */
+static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
 {
     mpx_conn *c = e->conn;
     int can_read = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
     int delivered = 0;
+    if ((revents & (POLLOUT | POLLERR | POLLHUP)) && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) {
+        if (mpx_body_pump(m, e) < 0) return;
+        if (e->send_err) { /* the peer is gone for writing: what did it say? */
+            e->body_state = MPX_B_ABANDONED;
+            mpx_xfer_interest(m, e);
+            can_read = 1;
+        }
+    }
     if (e->paused & MPERF_PAUSE_RECV) return;
     if (e->pause_len) { /* what the write callback paused on goes first */
         int r = mpx_deliver_body(m, e, c->rbuf + e->pause_off, e->pause_len);
         if (r) {
-            if (r > 0) mpx_pfd_set(m, c, 0);
+            if (r > 0) mpx_xfer_interest(m, e);
             return;
         }
         e->pause_len = 0;
         delivered = 1;
-        mpx_pfd_set(m, c, POLLIN);
+        mpx_xfer_interest(m, e);
     }
     for (;;) {
         long n;
@@ -2985,7 +3613,7 @@ static void mpx_xfer_recv(mperf_multi *m, mperf_easy *e, int revents)
                 c->rpos = 0;
             } else { /* one header line longer than the buffer: room for the
                         longest allowed line and the byte after it */
-                size_t ncap = c->rcap * 2, most = (size_t)MPERF_MAX_HEADER_LINE + 2;
+                size_t ncap = c->rcap * 2, most = (size_t)MPERF_MAX_HEADER_LINE + 2, keep = c->rlen;
                 char *nb;
                 if (c->rcap >= most) {
                     mpx_xfer_finish(m, e, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
@@ -2997,7 +3625,6 @@ static void mpx_xfer_recv(mperf_multi *m, mperf_easy *e, int revents)
                     mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return;
                 }
-                size_t keep = c->rlen;
                 memcpy(nb, c->rbuf, keep);
                 mpx_rbuf_give(m, c);
                 c->rbuf = nb;
@@ -3016,33 +3643,15 @@ static void mpx_xfer_recv(mperf_multi *m, mperf_easy *e, int revents)
             continue;
         }
         if (n == -1) break; /* would block */
-        if (n == 0) {
-            mpx_pev ev;
-            if (!e->got_bytes && mpx_xfer_retry(m, e)) return;
-            mpx_parse_eof(&e->p, &ev);
-            e->p.keepalive = 0;
-            if (ev.type == MPX_EV_DONE) {
-                if (mpx_progress(m, e) < 0) return;
-                mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
-            } else if (e->p.error == MPERF_E_PARTIAL_FILE && e->p.state == MPX_P_ERROR && e->p.remain &&
-                       !e->p.chunked) {
-                mpx_xfer_finish(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
-                                (unsigned long long)e->p.remain);
-            } else {
-                mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
-            }
-            return;
-        }
-        if (mpx_xfer_retry(m, e)) return;
-        e->os_errno = err;
-        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", strerror(err));
+        mpx_xfer_broken(m, e, n == 0, err);
         return;
     }
     if (c->rbuf && c->rpos == c->rlen) mpx_rbuf_give(m, c); /* an idle wait holds no buffer */
     if (delivered && e->next_progress) (void)mpx_progress(m, e);
 }
 
-/* Total and connect timeouts, and the progress tick. 1 if the transfer ended. */
+/* Deadlines: total, connect, the 100-continue wait, low speed, progress.
+   Returns 1 if the transfer ended or moved on. */
 static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
 {
     if (e->dl_total && m->now >= e->dl_total) {
@@ -3052,14 +3661,13 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
         return 1;
     }
     if (e->dl_phase && m->now >= e->dl_phase) {
-        int64_t connect_end = e->t_start + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
-        if (e->state == MPX_S_CONNECTING && e->addr_idx + 1 < e->naddr && m->now < connect_end) {
+        if (e->state == MPX_S_CONNECTING && e->addr_idx + 1 < e->naddr && m->now < e->dl_connect) {
             mpx_conn *c = e->conn;
             mpx_infof(e, "Connect attempt timed out, trying the next address");
             mpx_pfd_del(m, c);
             mpx_sock_close(c->fd);
             c->fd = MPERF_SOCKET_BAD;
-            e->dl_phase = connect_end;
+            e->dl_phase = e->dl_connect;
             e->addr_idx++;
             (void)mpx_xfer_try_addrs(m, e);
             return 1;
@@ -3070,6 +3678,33 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
             return 1;
         }
         e->dl_phase = 0;
+    }
+    if (e->dl_expect && m->now >= e->dl_expect) {
+        e->dl_expect = 0;
+        if (e->body_state == MPX_B_WAIT100) {
+            mpx_infof(e, "No 100 Continue in time: sending the body anyway");
+            e->body_state = MPX_B_SENDING;
+            mpx_xfer_interest(m, e);
+            mpx_dirty_add(m, e);
+        }
+    }
+    if (e->ls_next && m->now >= e->ls_next) {
+        mperf_off_t moved = e->dl_bytes + e->ul_bytes - e->ls_mark;
+        e->ls_mark = e->dl_bytes + e->ul_bytes;
+        if ((e->state != MPX_S_SEND && e->state != MPX_S_RECV) || e->paused) {
+            e->ls_since = 0; /* a paused transfer is never too slow */
+        } else if ((double)moved * 1e6 / (double)(m->now - e->ls_next + 1000000) < (double)e->o.low_speed_limit) {
+            if (!e->ls_since) e->ls_since = e->ls_next - 1000000;
+            if (m->now - e->ls_since >= (int64_t)e->o.low_speed_time * 1000000) {
+                mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT,
+                                "Operation too slow. Less than %ld bytes/sec transferred the last %ld seconds",
+                                e->o.low_speed_limit, e->o.low_speed_time);
+                return 1;
+            }
+        } else {
+            e->ls_since = 0;
+        }
+        e->ls_next = m->now + 1000000;
     }
     if (e->next_progress && m->now >= e->next_progress && e->state != MPX_S_INIT) {
         if (mpx_progress(m, e) < 0) return 1;
@@ -3091,14 +3726,11 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
     for (;;) {
         switch (e->state) {
         case MPX_S_INIT:
-            rc = mpx_xfer_start(m, e, &why);
+            rc = mpx_xfer_begin(m, e, &why);
             if (rc != MPERF_E_OK) {
                 mpx_xfer_finish(m, e, rc, "%s", why);
                 return;
             }
-            mpx_parser_init(&e->p, mpx_span_ieq(e->method, strlen(e->method), "head"),
-                            (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
-            e->state = MPX_S_CONNECT;
             break;
         case MPX_S_PENDING:
         case MPX_S_CONNECT:
@@ -3109,11 +3741,11 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
             if (!mpx_xfer_connected(m, e)) return;
             break;
         case MPX_S_SEND:
-            if (!mpx_xfer_send(m, e, revents)) return;
-            revents = 0;
+            if (!mpx_xfer_send_head(m, e, revents)) return;
+            revents = POLLOUT; /* the socket took the head: the body may follow at once */
             break;
         case MPX_S_RECV:
-            mpx_xfer_recv(m, e, revents);
+            mpx_xfer_io(m, e, revents);
             return;
         default:
             return;
@@ -3134,6 +3766,7 @@ static void mpx_pending_run(mperf_multi *m)
     }
 }
 
+
 /* -------------------------------------------------------------------- */
 /* >>multi: perform, waiting, wakeup, messages                           */
 /* -------------------------------------------------------------------- */
@@ -3147,22 +3780,33 @@ static int mpx_easy_ok(const mperf_easy *e)
     return e && e->magic == MPX_MAGIC_EASY;
 }
 
+/* Clears what one transfer leaves behind; the handle's buffers stay. */
 static void mpx_xfer_reset(mperf_easy *e)
 {
     e->state = MPX_S_INIT;
     e->conn = NULL;
     e->paused = e->got_bytes = e->retries = e->fresh = e->req_sent = 0;
     e->naddr = e->addr_idx = 0;
-    e->t_start = e->t_lookup = e->t_connect = e->t_pretransfer = e->t_starttransfer = e->t_total = 0;
-    e->dl_total = e->dl_phase = e->next_progress = 0;
-    e->dl_bytes = e->header_bytes = e->request_bytes = 0;
+    e->t_start = e->t_lookup = e->t_connect = e->t_pretransfer = e->t_starttransfer = e->t_total = e->t_redirect = 0;
+    e->dl_total = e->dl_connect = e->dl_phase = e->dl_expect = e->next_progress = e->ls_next = e->ls_since = 0;
+    e->dl_bytes = e->ul_bytes = e->header_bytes = e->request_bytes = e->ls_mark = e->drained = 0;
     e->content_length = -1;
-    e->response_code = e->http_version_seen = e->os_errno = e->num_connects = 0;
+    e->response_code = e->http_version_seen = e->os_errno = e->num_connects = e->redirect_count = 0;
+    e->send_err = 0;
     e->pause_off = e->pause_len = 0;
+    e->req = MPX_REQ_GET;
+    e->body_kind = e->body_chunked = e->body_state = e->body_eof = e->body_touched = e->expect100 = 0;
+    e->following = 0;
+    e->auth_ok = 1;
+    e->body_mem = NULL;
+    e->body_len = -1;
+    e->body_sent = 0;
     e->primary_ip[0] = 0;
     e->primary_port = 0;
     e->method[0] = 0;
     if (e->ctype) e->ctype[0] = 0;
+    if (e->location) e->location[0] = 0;
+    if (e->redirect_url) e->redirect_url[0] = 0;
     memset(&e->msg, 0, sizeof e->msg);
     memset(&e->p, 0, sizeof e->p);
 }
@@ -3616,13 +4260,28 @@ static void mpx_opts_default(mpx_opts *o)
     o->noprogress = 1;
     o->tcp_nodelay = 1;
     o->dns_cache_timeout = 60;
+    o->postfieldsize = -1;
+    o->infilesize = -1;
+    o->maxredirs = 30; /* libcurl's default since 8.3 */
+    o->expect_100_ms = 1000;
+    o->httpauth = MPERF_AUTH_BASIC;
+    o->protocols = o->redir_protocols = MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
 }
+
+/* The option strings a handle owns. */
+#define MPX_OWNED_STRINGS(o)                                                                                           \
+    { &(o)->url, &(o)->useragent, &(o)->customrequest, &(o)->referer, &(o)->userpwd, &(o)->username, &(o)->password,  \
+      &(o)->range, &(o)->postcopy }
 
 static void mpx_opts_free(mperf_easy *e)
 {
-    mpx_free(&e->al, e->o.url);
-    mpx_free(&e->al, e->o.useragent);
-    mpx_free(&e->al, e->o.customrequest);
+    char **owned[] = MPX_OWNED_STRINGS(&e->o);
+    size_t i;
+    for (i = 0; i < sizeof owned / sizeof owned[0]; i++) {
+        if (*owned[i] == e->postcopy_old) e->postcopy_old = NULL;
+        mpx_free(&e->al, *owned[i]);
+        *owned[i] = NULL;
+    }
 }
 
 MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator)
@@ -3657,15 +4316,29 @@ MPERF_API void mperf_easy_cleanup(mperf_easy *e)
     }
     if (e->own_multi) mperf_multi_cleanup(e->own_multi);
     mpx_opts_free(e);
+    mpx_free(&e->al, e->postcopy_old);
     mpx_free(&e->al, e->ctype);
+    mpx_free(&e->al, e->location);
+    mpx_free(&e->al, e->redirect_url);
     mpx_free(&e->al, e->effective_url);
+    mpx_free(&e->al, e->prev_url);
     e->magic = 0;
     mpx_free(&e->al, e);
+}
+
+/* A transfer of this handle is under way (sending from its options). */
+static int mpx_easy_busy(const mperf_easy *e)
+{
+    return e->state > MPX_S_INIT && e->state < MPX_S_DONE;
 }
 
 MPERF_API void mperf_easy_reset(mperf_easy *e)
 {
     if (!mpx_easy_ok(e)) return;
+    if (mpx_easy_busy(e) && e->body_mem == e->o.postcopy && !e->postcopy_old) { /* still being sent */
+        e->postcopy_old = e->o.postcopy;
+        e->o.postcopy = NULL;
+    }
     mpx_opts_free(e);
     mpx_opts_default(&e->o);
 }
@@ -3685,32 +4358,93 @@ static mperf_code mpx_set_string(mperf_easy *e, char **dst, const char *s)
 MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
 {
     mperf_easy *e;
+    char **from[] = MPX_OWNED_STRINGS(&src->o);
+    size_t i;
     if (!mpx_easy_ok(src)) return NULL;
     e = mperf_easy_init_alloc(&src->al);
     if (!e) return NULL;
     e->o = src->o;
-    e->o.url = e->o.useragent = e->o.customrequest = NULL;
-    if (mpx_set_string(e, &e->o.url, src->o.url) || mpx_set_string(e, &e->o.useragent, src->o.useragent) ||
-        mpx_set_string(e, &e->o.customrequest, src->o.customrequest)) {
-        mperf_easy_cleanup(e);
-        return NULL;
+    {
+        char **to[] = MPX_OWNED_STRINGS(&e->o);
+        for (i = 0; i < sizeof to / sizeof to[0]; i++) *to[i] = NULL;
+        for (i = 0; i < sizeof to / sizeof to[0]; i++) {
+            if (*from[i] && !(*to[i] = mpx_strndup(&e->al, *from[i], strlen(*from[i])))) {
+                mperf_easy_cleanup(e);
+                return NULL;
+            }
+        }
     }
+    if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
     return e;
+}
+
+/* COPYPOSTFIELDS: the handle keeps its own copy of the body. */
+static mperf_code mpx_set_postcopy(mperf_easy *e, const char *data)
+{
+    size_t n;
+    char *copy;
+    if (!data) {
+        e->o.postfields = NULL;
+        return MPERF_E_OK;
+    }
+    n = e->o.postfieldsize >= 0 ? (size_t)e->o.postfieldsize : strlen(data);
+    copy = (char *)mpx_alloc(&e->al, n + 1);
+    if (!copy) return MPERF_E_OUT_OF_MEMORY;
+    memcpy(copy, data, n);
+    copy[n] = 0;
+    if (mpx_easy_busy(e) && e->body_mem == e->o.postcopy && e->o.postcopy) { /* still being sent */
+        mpx_free(&e->al, e->postcopy_old);
+        e->postcopy_old = e->o.postcopy;
+    } else {
+        mpx_free(&e->al, e->o.postcopy);
+    }
+    e->o.postcopy = copy;
+    e->o.postfields = copy;
+    if (e->o.postfieldsize < 0) e->o.postfieldsize = (mperf_off_t)n;
+    e->o.httpreq = MPX_REQ_POST;
+    return MPERF_E_OK;
+}
+
+/* "http,https" style protocol lists (CURLOPT_PROTOCOLS_STR). */
+static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
+{
+    uint8_t set = 0;
+    if (!s) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        if (mpx_span_ieq(s, n, "all")) set |= MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
+        else if (mpx_span_ieq(s, n, "http")) set |= MPX_PROTO_HTTP;
+        else if (mpx_span_ieq(s, n, "https")) set |= MPX_PROTO_HTTPS;
+        else if (n == 0) {
+        } else if (!(n == 3 && mpx_span_ieq(s, n, "ftp")) && !(n == 4 && mpx_span_ieq(s, n, "ftps"))) {
+            return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        }
+        s += n;
+        if (*s == ',') s++;
+    }
+    *dst = set;
+    return MPERF_E_OK;
 }
 
 static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
 {
     mpx_opts *o = &e->o;
     long v;
+    mperf_off_t off;
     const char *s;
     switch (opt) {
     /* strings (copied) */
-    case MPERF_OPT_URL:
-        return mpx_set_string(e, &o->url, va_arg(ap, const char *));
-    case MPERF_OPT_USERAGENT:
-        return mpx_set_string(e, &o->useragent, va_arg(ap, const char *));
-    case MPERF_OPT_CUSTOMREQUEST:
-        return mpx_set_string(e, &o->customrequest, va_arg(ap, const char *));
+    case MPERF_OPT_URL: return mpx_set_string(e, &o->url, va_arg(ap, const char *));
+    case MPERF_OPT_USERAGENT: return mpx_set_string(e, &o->useragent, va_arg(ap, const char *));
+    case MPERF_OPT_CUSTOMREQUEST: return mpx_set_string(e, &o->customrequest, va_arg(ap, const char *));
+    case MPERF_OPT_REFERER: return mpx_set_string(e, &o->referer, va_arg(ap, const char *));
+    case MPERF_OPT_USERPWD: return mpx_set_string(e, &o->userpwd, va_arg(ap, const char *));
+    case MPERF_OPT_USERNAME: return mpx_set_string(e, &o->username, va_arg(ap, const char *));
+    case MPERF_OPT_PASSWORD: return mpx_set_string(e, &o->password, va_arg(ap, const char *));
+    case MPERF_OPT_RANGE: return mpx_set_string(e, &o->range, va_arg(ap, const char *));
+    case MPERF_OPT_COPYPOSTFIELDS: return mpx_set_postcopy(e, va_arg(ap, const char *));
+    case MPERF_OPT_PROTOCOLS_STR: return mpx_set_protocols(&o->protocols, va_arg(ap, const char *));
+    case MPERF_OPT_REDIR_PROTOCOLS_STR: return mpx_set_protocols(&o->redir_protocols, va_arg(ap, const char *));
     case MPERF_OPT_PROXY: /* only "no proxy" is built in */
         s = va_arg(ap, const char *);
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
@@ -3718,71 +4452,89 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         s = va_arg(ap, const char *);
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     /* pointers (not copied) */
-    case MPERF_OPT_HTTPHEADER:
-        o->headers = va_arg(ap, const mperf_slist *);
+    case MPERF_OPT_POSTFIELDS:
+        o->postfields = va_arg(ap, const char *);
+        o->httpreq = MPX_REQ_POST;
         return MPERF_E_OK;
-    case MPERF_OPT_WRITEDATA:
-        o->write_data = va_arg(ap, void *);
-        return MPERF_E_OK;
-    case MPERF_OPT_HEADERDATA:
-        o->header_data = va_arg(ap, void *);
-        return MPERF_E_OK;
-    case MPERF_OPT_XFERINFODATA:
-        o->progress_data = va_arg(ap, void *);
-        return MPERF_E_OK;
-    case MPERF_OPT_DEBUGDATA:
-        o->debug_data = va_arg(ap, void *);
-        return MPERF_E_OK;
-    case MPERF_OPT_PRIVATE:
-        o->private_ptr = va_arg(ap, void *);
-        return MPERF_E_OK;
-    case MPERF_OPT_ERRORBUFFER:
-        o->errorbuffer = va_arg(ap, char *);
-        return MPERF_E_OK;
-    case MPERF_OPT_STDERR:
-        o->stderr_stream = va_arg(ap, void *);
-        return MPERF_E_OK;
+    case MPERF_OPT_HTTPHEADER: o->headers = va_arg(ap, const mperf_slist *); return MPERF_E_OK;
+    case MPERF_OPT_WRITEDATA: o->write_data = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_HEADERDATA: o->header_data = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_READDATA: o->read_data = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_SEEKDATA: o->seek_data = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_XFERINFODATA: o->progress_data = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_DEBUGDATA: o->debug_data = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_PRIVATE: o->private_ptr = va_arg(ap, void *); return MPERF_E_OK;
+    case MPERF_OPT_ERRORBUFFER: o->errorbuffer = va_arg(ap, char *); return MPERF_E_OK;
+    case MPERF_OPT_STDERR: o->stderr_stream = va_arg(ap, void *); return MPERF_E_OK;
     /* callbacks */
-    case MPERF_OPT_WRITEFUNCTION:
-        o->write_cb = va_arg(ap, mperf_write_callback);
+    case MPERF_OPT_WRITEFUNCTION: o->write_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
+    case MPERF_OPT_HEADERFUNCTION: o->header_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
+    case MPERF_OPT_READFUNCTION: o->read_cb = va_arg(ap, mperf_read_callback); return MPERF_E_OK;
+    case MPERF_OPT_SEEKFUNCTION: o->seek_cb = va_arg(ap, mperf_seek_callback); return MPERF_E_OK;
+    case MPERF_OPT_XFERINFOFUNCTION: o->xferinfo_cb = va_arg(ap, mperf_xferinfo_callback); return MPERF_E_OK;
+    case MPERF_OPT_PROGRESSFUNCTION: o->progress_cb = va_arg(ap, mperf_progress_callback); return MPERF_E_OK;
+    case MPERF_OPT_DEBUGFUNCTION: o->debug_cb = va_arg(ap, mperf_debug_callback); return MPERF_E_OK;
+    /* the request method: the last of these wins, as in libcurl */
+    case MPERF_OPT_NOBODY:
+        if (va_arg(ap, long)) o->httpreq = MPX_REQ_HEAD;
+        else if (o->httpreq == MPX_REQ_HEAD) o->httpreq = MPX_REQ_GET;
         return MPERF_E_OK;
-    case MPERF_OPT_HEADERFUNCTION:
-        o->header_cb = va_arg(ap, mperf_write_callback);
+    case MPERF_OPT_HTTPGET:
+        if (va_arg(ap, long)) o->httpreq = MPX_REQ_GET;
         return MPERF_E_OK;
-    case MPERF_OPT_XFERINFOFUNCTION:
-        o->xferinfo_cb = va_arg(ap, mperf_xferinfo_callback);
-        return MPERF_E_OK;
-    case MPERF_OPT_PROGRESSFUNCTION:
-        o->progress_cb = va_arg(ap, mperf_progress_callback);
-        return MPERF_E_OK;
-    case MPERF_OPT_DEBUGFUNCTION:
-        o->debug_cb = va_arg(ap, mperf_debug_callback);
-        return MPERF_E_OK;
-    /* numbers */
+    case MPERF_OPT_POST: o->httpreq = va_arg(ap, long) ? MPX_REQ_POST : MPX_REQ_GET; return MPERF_E_OK;
+    case MPERF_OPT_UPLOAD: o->httpreq = va_arg(ap, long) ? MPX_REQ_PUT : MPX_REQ_GET; return MPERF_E_OK;
+    /* flags */
     case MPERF_OPT_VERBOSE: o->verbose = va_arg(ap, long) != 0; return MPERF_E_OK;
     case MPERF_OPT_HEADER: o->header = va_arg(ap, long) != 0; return MPERF_E_OK;
     case MPERF_OPT_NOPROGRESS: o->noprogress = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_NOBODY: o->nobody = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_HTTPGET:
-        if (va_arg(ap, long)) o->nobody = 0;
-        return MPERF_E_OK;
     case MPERF_OPT_FRESH_CONNECT: o->fresh_connect = va_arg(ap, long) != 0; return MPERF_E_OK;
     case MPERF_OPT_FORBID_REUSE: o->forbid_reuse = va_arg(ap, long) != 0; return MPERF_E_OK;
     case MPERF_OPT_TCP_NODELAY: o->tcp_nodelay = va_arg(ap, long) != 0; return MPERF_E_OK;
     case MPERF_OPT_TCP_KEEPALIVE: o->tcp_keepalive = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_FOLLOWLOCATION: o->followlocation = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_FAILONERROR: o->failonerror = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_AUTOREFERER: o->autoreferer = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_UNRESTRICTED_AUTH: o->unrestricted_auth = va_arg(ap, long) != 0; return MPERF_E_OK;
+    /* numbers */
     case MPERF_OPT_TIMEOUT:
     case MPERF_OPT_CONNECTTIMEOUT:
     case MPERF_OPT_TIMEOUT_MS:
     case MPERF_OPT_CONNECTTIMEOUT_MS:
         v = va_arg(ap, long);
         if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_CONNECTTIMEOUT) {
-            if (v > 0x7fffffffL / 1000) v = 0x7fffffffL / 1000;
-            v *= 1000;
-        }
+        if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_CONNECTTIMEOUT) v = v > 0x7fffffffL / 1000 ? 0x7fffffffL : v * 1000;
         if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_TIMEOUT_MS) o->timeout_ms = v;
         else o->connect_timeout_ms = v;
         return MPERF_E_OK;
+    case MPERF_OPT_EXPECT_100_TIMEOUT_MS:
+        v = va_arg(ap, long);
+        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->expect_100_ms = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_LOW_SPEED_LIMIT:
+    case MPERF_OPT_LOW_SPEED_TIME:
+        v = va_arg(ap, long);
+        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        if (opt == MPERF_OPT_LOW_SPEED_LIMIT) o->low_speed_limit = v;
+        else o->low_speed_time = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_MAXREDIRS:
+        v = va_arg(ap, long);
+        if (v < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->maxredirs = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_POSTREDIR:
+        v = va_arg(ap, long);
+        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->postredir = v & MPERF_REDIR_POST_ALL;
+        return MPERF_E_OK;
+    case MPERF_OPT_HTTPAUTH: {
+        unsigned long mask = va_arg(ap, unsigned long);
+        if (mask != MPERF_AUTH_NONE && !(mask & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN; /* Basic only */
+        o->httpauth = mask;
+        return MPERF_E_OK;
+    }
     case MPERF_OPT_PORT:
         v = va_arg(ap, long);
         if (v < 0 || v > 65535) return MPERF_E_BAD_FUNCTION_ARGUMENT;
@@ -3797,9 +4549,7 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->maxconnects = v;
         return MPERF_E_OK;
-    case MPERF_OPT_DNS_CACHE_TIMEOUT:
-        o->dns_cache_timeout = va_arg(ap, long);
-        return MPERF_E_OK;
+    case MPERF_OPT_DNS_CACHE_TIMEOUT: o->dns_cache_timeout = va_arg(ap, long); return MPERF_E_OK;
     case MPERF_OPT_HTTP_VERSION:
         v = va_arg(ap, long);
         if (v < 0 || (v > MPERF_HTTP_VERSION_2_PRIOR_KNOWLEDGE && v != MPERF_HTTP_VERSION_3 &&
@@ -3807,10 +4557,25 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
             return MPERF_E_UNSUPPORTED_PROTOCOL;
         o->http_version = v; /* 2 and 3 fall back to 1.1, as libcurl does without them */
         return MPERF_E_OK;
-    case MPERF_OPT_HTTP09_ALLOWED:
-        return va_arg(ap, long) ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
-    case MPERF_OPT_HTTP_TRANSFER_DECODING:
-        return va_arg(ap, long) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+    case MPERF_OPT_HTTP09_ALLOWED: return va_arg(ap, long) ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    case MPERF_OPT_HTTP_TRANSFER_DECODING: return va_arg(ap, long) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+    /* sizes: long and large forms */
+    case MPERF_OPT_POSTFIELDSIZE:
+    case MPERF_OPT_INFILESIZE:
+    case MPERF_OPT_RESUME_FROM:
+    case MPERF_OPT_MAXFILESIZE:
+    case MPERF_OPT_POSTFIELDSIZE_LARGE:
+    case MPERF_OPT_INFILESIZE_LARGE:
+    case MPERF_OPT_RESUME_FROM_LARGE:
+    case MPERF_OPT_MAXFILESIZE_LARGE:
+        off = opt >= MPERF_OPTTYPE_OFF_T ? va_arg(ap, mperf_off_t) : (mperf_off_t)va_arg(ap, long);
+        if (off < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        if (opt == MPERF_OPT_POSTFIELDSIZE || opt == MPERF_OPT_POSTFIELDSIZE_LARGE) o->postfieldsize = off;
+        else if (opt == MPERF_OPT_INFILESIZE || opt == MPERF_OPT_INFILESIZE_LARGE) o->infilesize = off;
+        else if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        else if (opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE) o->resume_from = off;
+        else o->maxfilesize = off;
+        return MPERF_E_OK;
     /* accepted, no effect on HTTP/1.1 without signals or multiplexing */
     case MPERF_OPT_NOSIGNAL:
     case MPERF_OPT_PIPEWAIT:
@@ -3822,6 +4587,7 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     case MPERF_OPT_HTTP_CONTENT_DECODING:
     case MPERF_OPT_QUICK_EXIT:
     case MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS:
+    case MPERF_OPT_UPLOAD_BUFFERSIZE:
         (void)va_arg(ap, long);
         return MPERF_E_OK;
     default:
@@ -3863,20 +4629,28 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
     case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = 0; break; /* no TLS in this build */
     case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->t_pretransfer; break;
     case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->t_starttransfer; break;
-    case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = 0; break; /* no redirects followed */
-    case MPERF_INFO_REDIRECT_COUNT: lv = 0; break;
-    case MPERF_INFO_SIZE_UPLOAD: case MPERF_INFO_SIZE_UPLOAD_T: off = 0; break;
-    case MPERF_INFO_SPEED_UPLOAD: case MPERF_INFO_SPEED_UPLOAD_T: off = 0; break;
+    case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = e->t_redirect; break;
+    case MPERF_INFO_REDIRECT_COUNT: lv = e->redirect_count; break;
+    case MPERF_INFO_REDIRECT_URL: str = e->redirect_url && e->redirect_url[0] ? e->redirect_url : NULL; break;
+    case MPERF_INFO_SIZE_UPLOAD: case MPERF_INFO_SIZE_UPLOAD_T: off = e->ul_bytes; break;
+    case MPERF_INFO_SPEED_UPLOAD: case MPERF_INFO_SPEED_UPLOAD_T:
+        off = total > 0 ? (mperf_off_t)((double)e->ul_bytes * 1e6 / (double)total) : 0;
+        break;
     case MPERF_INFO_SIZE_DOWNLOAD: case MPERF_INFO_SIZE_DOWNLOAD_T: off = e->dl_bytes; break;
     case MPERF_INFO_SPEED_DOWNLOAD: case MPERF_INFO_SPEED_DOWNLOAD_T:
         off = total > 0 ? (mperf_off_t)((double)e->dl_bytes * 1e6 / (double)total) : 0;
         break;
     case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD: case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T: off = e->content_length; break;
-    case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T: off = -1; break;
+    case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T:
+        off = e->body_kind ? e->body_len : -1;
+        break;
     case MPERF_INFO_HEADER_SIZE: lv = (long)e->header_bytes; break;
     case MPERF_INFO_REQUEST_SIZE: lv = (long)e->request_bytes; break;
     case MPERF_INFO_CONTENT_TYPE: str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
     case MPERF_INFO_PRIVATE: str = (const char *)e->o.private_ptr; break;
+    case MPERF_INFO_REFERER:
+        str = e->o.referer ? e->o.referer : (e->o.autoreferer && e->redirect_count && e->prev_url) ? e->prev_url : NULL;
+        break;
     case MPERF_INFO_OS_ERRNO: lv = e->os_errno; break;
     case MPERF_INFO_NUM_CONNECTS: lv = e->num_connects; break;
     case MPERF_INFO_LASTSOCKET: lv = e->conn ? (long)e->conn->fd : -1; break;
@@ -3930,15 +4704,13 @@ MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
 
 MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
 {
-    mperf_multi *m;
+    uint8_t was;
     if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-    m = e->multi;
-    if (bitmask & MPERF_PAUSE_RECV) {
-        e->paused |= MPERF_PAUSE_RECV;
-        if (m && e->conn && e->state == MPX_S_RECV) mpx_pfd_set(m, e->conn, 0);
-    } else if (e->paused & MPERF_PAUSE_RECV) {
-        e->paused &= (uint8_t)~MPERF_PAUSE_RECV;
-        if (m && e->state == MPX_S_RECV) mpx_dirty_add(m, e); /* perform delivers what was held back */
+    was = e->paused;
+    e->paused = (uint8_t)(bitmask & (MPERF_PAUSE_RECV | MPERF_PAUSE_SEND));
+    if (e->multi && e->state == MPX_S_RECV) {
+        mpx_xfer_interest(e->multi, e);
+        if (was & ~e->paused) mpx_dirty_add(e->multi, e); /* perform delivers what was held back */
     }
     return MPERF_E_OK;
 }
