@@ -125,9 +125,16 @@
    HTTP/1.1 only (no HTTP/2 or 3: those requests fall back to 1.1), http://
    only in this build. Name resolution uses getaddrinfo, which blocks on a
    slow DNS server; IP literals and "localhost" never block, and results are
-   cached per multi handle. Proxies, cookies and content decoding are not
-   built in: setting them returns MPERF_E_NOT_BUILT_IN or
-   MPERF_E_UNKNOWN_OPTION.
+   cached per multi handle. Proxies, cookies, content decoding and any
+   authentication but Basic are not built in: setting them returns
+   MPERF_E_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
+
+   Where libcurl has a sharp edge this does better: a 303 (or a 301/302 of a
+   POST) turns a CUSTOMREQUEST into GET too; credentials and hand-set
+   Authorization/Cookie headers never follow a redirect to another scheme,
+   host or port unless MPERF_OPT_UNRESTRICTED_AUTH; response framing that
+   libcurl would guess about (TE with other codings, folded Content-Length)
+   is an error.
 */
 #ifndef MULTIPERFORM_H
 #define MULTIPERFORM_H

@@ -16,8 +16,16 @@
                                close, never read), drop (keep the connection but
                                close it when the next request arrives: the
                                keep-alive race a client must retry)
-     /echo                     200, the body is the request head as received plus
-                               "body-length: N" for a request body
+     /echo[?expect=ignore]     200, the body is the request head as received plus
+                               "body-length: N" and "body-sum: X" (FNV-1a 64 of
+                               the request body, in hex); answers Expect:
+                               100-continue with a 100 unless expect=ignore
+     /redir?code=C&to=URL[&body=N]
+                               reads the whole request (body too), then answers
+                               C with Location: URL and an N-byte body
+     /hop/N                    302 to /hop/N-1; /hop/0 answers "hops!"
+     /gen/N also honours "Range: bytes=A-B" and "bytes=A-" with a 206 unless
+                               norange=1 is given
      /stats[?reset=1]          "connections=C requests=R active=A maxbusy=M busy=B":
                                M is the most requests (other than /stats) in
                                progress at once since the last reset, B now
@@ -58,6 +66,9 @@ typedef struct conn {
     size_t body_need;      /* request body bytes still to swallow (Content-Length) */
     int body_chunked;      /* request body is chunked: swallow until 0-size chunk */
     size_t body_seen;
+    uint64_t body_sum;          /* FNV-1a 64 of the request body */
+    char *redir;                /* the response to send once the body is in (/redir) */
+    size_t redir_len;
     char *head_copy;       /* the request head, kept for /echo until the body is in */
     size_t head_len;
     int echo_pending;
@@ -78,6 +89,7 @@ typedef struct conn {
     int noread;                 /* stop reading: the client's sends back up */
     int want_close;
     int busy;                   /* counted in stat_busy */
+    int interim;                /* the response going out is a 100 Continue */
     size_t drip;
     long gap_ms, rate;
     double next_send;           /* monotonic seconds */
@@ -109,6 +121,12 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void body_hash(conn *c, const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) c->body_sum = (c->body_sum ^ (unsigned char)p[i]) * 1099511628211ULL;
 }
 
 static unsigned char pattern(uint64_t i)
@@ -207,6 +225,7 @@ static void close_conn(int idx, int rst)
     reset_response(c);
     free(c->in);
     free(c->head_copy);
+    free(c->redir);
     free(c);
     stat_active--;
     conns[idx] = conns[nconns - 1];
@@ -228,6 +247,8 @@ static void respond_simple(conn *c, int code, const char *reason, const char *bo
     c->end = ka ? 0 : 1;
     c->responding = 1;
 }
+
+static int header_value(const char *head, size_t hlen, const char *name, char *out, size_t outlen);
 
 /* Sets up the response for one complete request head in c->in[0..hlen). */
 static void handle_request(conn *c, size_t hlen)
@@ -256,13 +277,36 @@ static void handle_request(conn *c, size_t hlen)
     q = q ? q + 1 : "";
     if (!quiet) fprintf(stderr, "faultserver: %s %s\n", method, path);
 
-    if (strcmp(path, "/echo") == 0) {
+    if (strcmp(path, "/echo") == 0 || strcmp(path, "/redir") == 0) {
         /* answered once the body is in */
+        char ex[64];
         free(c->head_copy);
         c->head_copy = malloc(hlen);
         memcpy(c->head_copy, c->in, hlen);
         c->head_len = hlen;
         c->echo_pending = 1;
+        free(c->redir);
+        c->redir = NULL;
+        if (strcmp(path, "/redir") == 0) {
+            char *to = query_get(q, "to", NULL), head[8192];
+            long code = query_num(q, "code", 302), blen = query_num(q, "body", 0), i;
+            int hn = snprintf(head, sizeof head, "HTTP/1.1 %ld Redirect\r\nLocation: %s\r\nContent-Length: %ld\r\n\r\n", code,
+                              to ? to : "/", blen);
+            c->redir = malloc((size_t)hn + (size_t)blen);
+            memcpy(c->redir, head, (size_t)hn);
+            for (i = 0; i < blen; i++) c->redir[hn + i] = 'r';
+            c->redir_len = (size_t)hn + (size_t)blen;
+            free(to);
+        }
+        if (header_value(c->in, hlen, "expect", ex, sizeof ex) && strcasecmp(ex, "100-continue") == 0) {
+            char *mode = query_get(q, "expect", NULL);
+            if (!mode || strcmp(mode, "ignore") != 0) {
+                set_out(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+                c->responding = 1;
+                c->interim = 1;
+            }
+            free(mode);
+        }
         return;
     }
     if (strcmp(path, "/stats") == 0) {
@@ -299,6 +343,28 @@ static void handle_request(conn *c, size_t hlen)
         long chunk = query_num(q, "chunked", 0);
         int close_mode = (int)query_num(q, "close", 0), ka = (int)query_num(q, "ka", 1);
         int hn;
+        char rv[128];
+        uint64_t from = 0, to = n ? n - 1 : 0;
+        int ranged = 0;
+        if (!query_num(q, "norange", 0) && header_value(c->in, hlen, "range", rv, sizeof rv) && strncmp(rv, "bytes=", 6) == 0) {
+            char *dash;
+            from = strtoull(rv + 6, &dash, 10);
+            if (*dash == '-' && dash[1]) to = strtoull(dash + 1, NULL, 10);
+            if (to >= n) to = n - 1;
+            ranged = from <= to && from < n;
+        }
+        if (ranged) {
+            hn = snprintf(head, sizeof head,
+                          "HTTP/1.1 206 Partial Content\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes %llu-%llu/%llu\r\nContent-Length: %llu\r\n\r\n",
+                          (unsigned long long)from, (unsigned long long)to, (unsigned long long)n,
+                          (unsigned long long)(to - from + 1));
+            set_out(c, head, (size_t)hn);
+            c->gen_pos = from;
+            c->gen_left = to - from + 1;
+            c->responding = 1;
+            if (strcmp(method, "HEAD") == 0) c->gen_left = 0;
+            return;
+        }
         if (chunk > 0)
             hn = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n%s\r\n",
                           ka ? "" : "Connection: close\r\n");
@@ -312,6 +378,15 @@ static void handle_request(conn *c, size_t hlen)
         c->gen_chunk = chunk > 0 ? (size_t)chunk : 0;
         c->end = (close_mode || !ka) ? 1 : 0;
         if (strcmp(method, "HEAD") == 0) c->gen_left = 0, c->gen_chunk = 0;
+        c->responding = 1;
+        return;
+    }
+    if (strncmp(path, "/hop/", 5) == 0) { /* a chain of redirects */
+        long n = atol(path + 5);
+        char b[256];
+        int hn = n > 0 ? snprintf(b, sizeof b, "HTTP/1.1 302 Found\r\nLocation: /hop/%ld\r\nContent-Length: 0\r\n\r\n", n - 1)
+                       : snprintf(b, sizeof b, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n%s", "hops!");
+        set_out(c, b, (size_t)hn);
         c->responding = 1;
         return;
     }
@@ -379,11 +454,21 @@ static int header_value(const char *head, size_t hlen, const char *name, char *o
 
 static void finish_echo(conn *c)
 {
-    size_t bl = c->head_len + 64;
-    char *b = malloc(bl);
+    size_t bl = c->head_len + 128;
+    char *b;
     int n;
+    if (c->redir) {
+        set_out(c, c->redir, c->redir_len);
+        free(c->redir);
+        c->redir = NULL;
+        c->echo_pending = 0;
+        c->responding = 1;
+        return;
+    }
+    b = malloc(bl);
     memcpy(b, c->head_copy, c->head_len);
-    n = snprintf(b + c->head_len, 64, "body-length: %zu\n", c->body_seen);
+    n = snprintf(b + c->head_len, 128, "body-length: %zu\nbody-sum: %016llx\n", c->body_seen,
+                 (unsigned long long)c->body_sum);
     respond_simple(c, 200, "OK", "", 1);
     {
         char head[256];
@@ -408,6 +493,7 @@ static void process_input(conn *c)
         if (c->body_need || c->body_chunked) {
             if (c->body_need) {
                 size_t take = c->inlen < c->body_need ? c->inlen : c->body_need;
+                body_hash(c, c->in, take);
                 c->body_need -= take;
                 c->body_seen += take;
                 memmove(c->in, c->in + take, c->inlen - take);
@@ -427,13 +513,17 @@ static void process_input(conn *c)
                     c->body_chunked = 0;
                 } else {
                     if (c->inlen < l + sz + 2) return;
+                    body_hash(c, c->in + l, sz);
                     c->body_seen += sz;
                     memmove(c->in, c->in + l + sz + 2, c->inlen - l - sz - 2);
                     c->inlen -= l + sz + 2;
                     continue;
                 }
             }
-            if (c->echo_pending) finish_echo(c);
+            continue;
+        }
+        if (c->echo_pending) { /* the whole request is in */
+            finish_echo(c);
             continue;
         }
         {
@@ -458,6 +548,7 @@ static void process_input(conn *c)
             }
             hlen = (size_t)(end - c->in);
             c->body_seen = 0;
+            c->body_sum = 14695981039346656037ULL;
             if (header_value(c->in, hlen, "content-length", v, sizeof v)) c->body_need = strtoul(v, NULL, 10);
             else if (header_value(c->in, hlen, "transfer-encoding", v, sizeof v) && strstr(v, "chunked"))
                 c->body_chunked = 1;
@@ -466,7 +557,6 @@ static void process_input(conn *c)
                 c->end = 1; /* the client asked for close */
             memmove(c->in, c->in + hlen, c->inlen - hlen);
             c->inlen -= hlen;
-            if (c->echo_pending && !c->body_need && !c->body_chunked) finish_echo(c);
         }
     }
 }
@@ -581,6 +671,16 @@ static int pump_output(int idx)
                 return 0;
             }
             if (c->end == 4) c->drop = 1;
+            if (c->interim) { /* the 100 Continue is out: now the body */
+                c->interim = 0;
+                free(c->out);
+                c->out = NULL;
+                c->outlen = c->outpos = 0;
+                c->responding = 0;
+                process_input(c);
+                if (!c->responding) return 0;
+                continue;
+            }
             reset_response(c);
             busy_set(c, 0);
             process_input(c); /* a pipelined or early next request */

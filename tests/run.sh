@@ -112,6 +112,8 @@ build parser-asan "-O1 -g $SAN" tests/test_parser.c
 build url-asan "-O1 -g $SAN" tests/test_url.c
 build engine-asan "-O1 -g $SAN" tests/test_engine.c tests/second_tu.c
 build engine-vg "-O1 -g" tests/test_engine.c tests/second_tu.c
+build http-asan "-O1 -g $SAN -I compat" tests/test_http.c
+build http-vg "-O1 -g -I compat" tests/test_http.c
 build parser-vg "-O1 -g" tests/test_parser.c
 
 # ---- unit suites ---------------------------------------------------------
@@ -134,6 +136,8 @@ echo "servers: faultserver 127.0.0.1:$MPT_FAULT_PORT, nginx 127.0.0.1:$MPT_NGINX
 # ---- end-to-end suites ------------------------------------------------------
 suite "engine [asan]" "$B/engine-asan"
 suite "engine [valgrind]" $VG "$B/engine-vg"
+suite "http [asan]" "$B/http-asan"
+suite "http [valgrind]" $VG "$B/http-vg"
 
 # ---- libcurl programs through the compat header ------------------------------
 mkdir -p "$B/compat"
@@ -152,6 +156,13 @@ check "compat run: ten_at_a_time, 200 transfers" timeout 120 "$B/compat/ten_at_a
 check "compat run: easy_get" timeout 60 "$B/compat/easy_get" "$N/f/64k.bin" 65536
 check "compat run: fdset_loop" timeout 60 "$B/compat/fdset_loop" "$F/gen/300000?chunked=1000" 300000
 check "compat run: options" timeout 60 "$B/compat/options"
+head -c 200000 /dev/urandom >"$B/compat/upload.bin"
+stdin_upload() { # $1: size argument or empty (chunked)
+    "$B/compat/upload_stdin" "$F/echo" $1 <"$B/compat/upload.bin" >"$B/compat/upload.out" &&
+        grep -q '^body-length: 200000$' "$B/compat/upload.out" && grep -q '^PUT /echo ' "$B/compat/upload.out"
+}
+check "compat run: PUT from stdin (libcurl's default read), known size" stdin_upload 200000
+check "compat run: PUT from stdin, unknown size (chunked)" stdin_upload ""
 check "compat run under valgrind: ten_at_a_time" timeout 300 $VG "$B/compat/ten_at_a_time" "$N/f/64k.bin" 50 65536
 
 echo "$passed passed, $failed failed"

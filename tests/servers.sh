@@ -2,7 +2,8 @@
 # servers the suites use and exports where they are.
 #   servers_start DIR   faultserver + nginx with their files under DIR
 #   servers_stop
-# Exports MPT_FAULT_PORT, MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6).
+# Exports MPT_FAULT_PORT and MPT_FAULT2_PORT (two faultservers, for redirects
+# across hosts), MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6).
 
 servers_pids=""
 
@@ -49,6 +50,8 @@ http {
         $listen6
         root $dir/www;
         location = /status { stub_status; }
+        location = /r301 { return 301 /f/1k.bin; }
+        location = /r302 { return 302 http://127.0.0.1:$port/f/64k.bin; }
     }
 }
 EOF
@@ -78,15 +81,18 @@ servers_start() {
     [ -f "$dir/www/f/64k.bin" ] || "$fs" -w 65536 "$dir/www/f/64k.bin" || return 1
     [ -f "$dir/www/f/large.bin" ] || "$fs" -w $((64 * 1024 * 1024)) "$dir/www/f/large.bin" || return 1
     chmod -R a+rX "$dir/www"
-    rm -f "$dir/fault.port"
-    "$fs" -q -d "$dir/www/f" > "$dir/fault.port" 2>"$dir/fault.log" &
-    servers_pids="$servers_pids $!"
-    local i
-    for i in $(seq 1 50); do
-        [ -s "$dir/fault.port" ] && break
-        sleep 0.1
+    local i n
+    for n in 1 2; do
+        rm -f "$dir/fault$n.port"
+        "$fs" -q -d "$dir/www/f" > "$dir/fault$n.port" 2>"$dir/fault$n.log" &
+        servers_pids="$servers_pids $!"
+        for i in $(seq 1 50); do
+            [ -s "$dir/fault$n.port" ] && break
+            sleep 0.1
+        done
+        [ -s "$dir/fault$n.port" ] || { echo "faultserver did not start" >&2; return 1; }
     done
-    [ -s "$dir/fault.port" ] || { echo "faultserver did not start" >&2; return 1; }
-    export MPT_FAULT_PORT=$(awk '{print $2}' "$dir/fault.port")
+    export MPT_FAULT_PORT=$(awk '{print $2}' "$dir/fault1.port")
+    export MPT_FAULT2_PORT=$(awk '{print $2}' "$dir/fault2.port")
     start_nginx "$dir"
 }

@@ -50,6 +50,7 @@ typedef mperf_read_callback curl_read_callback;
 typedef mperf_xferinfo_callback curl_xferinfo_callback;
 typedef mperf_progress_callback curl_progress_callback;
 typedef mperf_debug_callback curl_debug_callback;
+typedef mperf_seek_callback curl_seek_callback;
 #define CURLMsg mperf_msg
 #define curl_slist mperf_slist
 #define curl_waitfd mperf_waitfd
@@ -87,7 +88,8 @@ typedef mperf_debug_callback curl_debug_callback;
 #define curl_multi_info_read mperf_multi_info_read
 #define curl_multi_setopt mperf_multi_setopt
 #define curl_multi_strerror mperf_multi_strerror
-#define curl_multi_get_handles mperf_multi_get_handles
+/* libcurl's handles are void in C: the array is handed out as CURL ** */
+#define curl_multi_get_handles(m) ((CURL **)(void *)mperf_multi_get_handles(m))
 
 /* ---- constants ---- */
 #define CURL_GLOBAL_SSL (1 << 0)
@@ -102,6 +104,9 @@ typedef mperf_debug_callback curl_debug_callback;
 #define CURL_READFUNC_ABORT MPERF_READFUNC_ABORT
 #define CURL_READFUNC_PAUSE MPERF_READFUNC_PAUSE
 #define CURL_PROGRESSFUNC_CONTINUE MPERF_PROGRESSFUNC_CONTINUE
+#define CURL_SEEKFUNC_OK MPERF_SEEKFUNC_OK
+#define CURL_SEEKFUNC_FAIL MPERF_SEEKFUNC_FAIL
+#define CURL_SEEKFUNC_CANTSEEK MPERF_SEEKFUNC_CANTSEEK
 #define CURLPAUSE_RECV MPERF_PAUSE_RECV
 #define CURLPAUSE_RECV_CONT 0
 #define CURLPAUSE_SEND MPERF_PAUSE_SEND
@@ -320,6 +325,8 @@ typedef mperf_debug_callback curl_debug_callback;
 #define CURLOPT_HTTP_TRANSFER_DECODING MPERF_OPT_HTTP_TRANSFER_DECODING
 #define CURLOPT_HTTP_CONTENT_DECODING MPERF_OPT_HTTP_CONTENT_DECODING
 #define CURLOPT_POSTREDIR MPERF_OPT_POSTREDIR
+#define CURLOPT_SEEKFUNCTION MPERF_OPT_SEEKFUNCTION
+#define CURLOPT_SEEKDATA MPERF_OPT_SEEKDATA
 #define CURLOPT_COPYPOSTFIELDS MPERF_OPT_COPYPOSTFIELDS
 #define CURLOPT_USERNAME MPERF_OPT_USERNAME
 #define CURLOPT_PASSWORD MPERF_OPT_PASSWORD
@@ -377,8 +384,6 @@ typedef mperf_debug_callback curl_debug_callback;
 #define CURLOPT_SSL_SESSIONID_CACHE ((CURLoption)150)
 #define CURLOPT_OPENSOCKETFUNCTION ((CURLoption)20163)
 #define CURLOPT_OPENSOCKETDATA ((CURLoption)10164)
-#define CURLOPT_SEEKFUNCTION ((CURLoption)20167)
-#define CURLOPT_SEEKDATA ((CURLoption)10168)
 #define CURLOPT_CRLFILE ((CURLoption)10169)
 #define CURLOPT_CERTINFO ((CURLoption)172)
 #define CURLOPT_NOPROXY ((CURLoption)10177)

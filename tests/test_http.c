@@ -1,0 +1,1379 @@
+/* HTTP/1.1 client semantics, written against libcurl's API and built through
+   compat/curl/curl.h: request bodies, redirects, auth, ranges, timeouts,
+   pause and progress, what callbacks may call, request hygiene. Every test
+   checks the result code, the response code, the bytes delivered and what
+   the server received (the faultserver's /echo reflects the request). */
+#define MULTIPERFORM_IMPLEMENTATION
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include "helpers.h"
+#include "t.h"
+
+static int fault2_port(void) { return env_int("MPT_FAULT2_PORT"); }
+
+static uint64_t fnv(const void *p, size_t n)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t h = 14695981039346656037ULL;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* What /echo reported about the request it saw. */
+typedef struct seen {
+    char method[16];
+    char head[16384];
+    long body_length;
+    uint64_t body_sum;
+} seen;
+
+static int parse_echo(const sink *s, seen *out)
+{
+    const char *p;
+    memset(out, 0, sizeof *out);
+    out->body_length = -1;
+    if (!s->p) return 0;
+    sscanf(s->p, "%15s", out->method);
+    p = strstr(s->p, "\r\n\r\n");
+    if (!p) return 0;
+    snprintf(out->head, sizeof out->head, "%.*s", (int)(p + 4 - s->p), s->p);
+    p = strstr(p, "body-length: ");
+    if (!p) return 0;
+    sscanf(p, "body-length: %ld\nbody-sum: %llx", &out->body_length, (unsigned long long *)&out->body_sum);
+    return 1;
+}
+
+static int has_header(const seen *s, const char *line)
+{
+    return strstr(s->head, line) != NULL;
+}
+
+typedef struct xfer {
+    CURL *h;
+    sink body, head;
+    CURLcode result;
+    char err[CURL_ERROR_SIZE];
+    int done;
+} xfer;
+
+static void xfer_init(xfer *x, const char *url)
+{
+    memset(x, 0, sizeof *x);
+    x->h = curl_easy_init();
+    curl_easy_setopt(x->h, CURLOPT_URL, url);
+    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->body);
+    curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, sink_write);
+    curl_easy_setopt(x->h, CURLOPT_HEADERDATA, &x->head);
+    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err);
+    curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, 20000L);
+}
+
+static void xfer_free(xfer *x)
+{
+    curl_easy_cleanup(x->h);
+    sink_free(&x->body);
+    sink_free(&x->head);
+}
+
+/* One transfer through a multi handle, bounded by its own timeout. */
+static CURLcode run(xfer *x)
+{
+    CURLM *m = curl_multi_init();
+    CURLMsg *msg;
+    int running = 1, left;
+    double end = mono_ms() + 60000;
+    x->done = 0;
+    curl_multi_add_handle(m, x->h);
+    while (running && mono_ms() < end) {
+        curl_multi_perform(m, &running);
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    while ((msg = curl_multi_info_read(m, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE) {
+            x->result = msg->data.result;
+            x->done++;
+        }
+    CHECKF(x->done == 1, "the transfer ended with one message (%d)", x->done);
+    curl_multi_remove_handle(m, x->h);
+    curl_multi_cleanup(m);
+    return x->result;
+}
+
+static long code_of(CURL *h)
+{
+    long c = -1;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c);
+    return c;
+}
+
+static curl_off_t off_info(CURL *h, CURLINFO i)
+{
+    curl_off_t v = -12345;
+    curl_easy_getinfo(h, i, &v);
+    return v;
+}
+
+static const char *str_info(CURL *h, CURLINFO i)
+{
+    char *v = NULL;
+    curl_easy_getinfo(h, i, &v);
+    return v ? v : "(null)";
+}
+
+static char *echo_url(int port) { return fmt("http://127.0.0.1:%d/echo", port); }
+
+/* A read callback over a memory source, with optional pause and abort. */
+typedef struct source {
+    const char *data;
+    size_t len, pos;
+    size_t calls;
+    int pause_once_at; /* pause when pos passes this (once) */
+    int abort_at;      /* abort when pos passes this */
+    int paused;
+} source;
+
+static size_t source_read(char *buf, size_t size, size_t n, void *ud)
+{
+    source *s = (source *)ud;
+    size_t want = size * n, left = s->len - s->pos;
+    s->calls++;
+    if (s->abort_at > 0 && s->pos >= (size_t)s->abort_at) return CURL_READFUNC_ABORT;
+    if (s->pause_once_at > 0 && s->pos >= (size_t)s->pause_once_at) {
+        s->pause_once_at = 0;
+        s->paused = 1;
+        return CURL_READFUNC_PAUSE;
+    }
+    if (want > left) want = left;
+    if (want > 7000) want = 7000; /* several calls, odd sizes */
+    memcpy(buf, s->data + s->pos, want);
+    s->pos += want;
+    return want;
+}
+
+static int source_seek(void *ud, curl_off_t offset, int origin)
+{
+    source *s = (source *)ud;
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > s->len) return CURL_SEEKFUNC_FAIL;
+    s->pos = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static char *make_data(size_t n)
+{
+    char *d = (char *)malloc(n + 1);
+    size_t i;
+    for (i = 0; i < n; i++) d[i] = (char)(i * 31 + i / 7);
+    d[n] = 0;
+    return d;
+}
+
+/* ------------------------------------------------------------------ */
+/* request bodies                                                      */
+/* ------------------------------------------------------------------ */
+TEST(post_fields)
+{
+    xfer x;
+    seen s;
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "a=1&b=2");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 200);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(strcmp(s.method, "POST") == 0);
+    CHECK(has_header(&s, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+    CHECK(has_header(&s, "\r\nContent-Length: 7\r\n"));
+    CHECK(!has_header(&s, "Expect:"));
+    CHECK_EQ_LONG(s.body_length, 7);
+    CHECK(s.body_sum == fnv("a=1&b=2", 7));
+    CHECK_EQ_LONG(off_info(x.h, CURLINFO_SIZE_UPLOAD_T), 7);
+    xfer_free(&x);
+}
+
+TEST(post_binary_fields_with_size_and_copy)
+{
+    xfer x;
+    seen s;
+    char data[1000], copy_src[64];
+    size_t i;
+    for (i = 0; i < sizeof data; i++) data[i] = (char)(i % 3 ? i : 0); /* NULs inside */
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE, (long)sizeof data);
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, data);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK_EQ_LONG(s.body_length, 1000);
+    CHECK(s.body_sum == fnv(data, sizeof data));
+    xfer_free(&x);
+    /* COPYPOSTFIELDS keeps its own copy: the caller's buffer can change */
+    strcpy(copy_src, "copied=yes");
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_COPYPOSTFIELDS, copy_src);
+    strcpy(copy_src, "changed!!!");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(s.body_sum == fnv("copied=yes", 10));
+    /* the same handle again: the copy is still there */
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(s.body_sum == fnv("copied=yes", 10));
+    xfer_free(&x);
+}
+
+TEST(large_post_uses_expect_100_continue)
+{
+    xfer x;
+    seen s;
+    size_t n = 3 * 1024 * 1024;
+    char *data = make_data(n);
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 200);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, "\r\nExpect: 100-continue\r\n"));
+    CHECK_EQ_LONG(s.body_length, (long)n);
+    CHECK(s.body_sum == fnv(data, n));
+    CHECK(x.head.p && strstr(x.head.p, "HTTP/1.1 100 Continue\r\n") != NULL);
+    xfer_free(&x);
+    free(data);
+}
+
+TEST(put_from_read_callback_known_and_unknown_size)
+{
+    size_t n = 300000;
+    char *data = make_data(n);
+    int sized;
+    for (sized = 1; sized >= 0; sized--) {
+        xfer x;
+        seen s;
+        source src;
+        memset(&src, 0, sizeof src);
+        src.data = data;
+        src.len = n;
+        xfer_init(&x, echo_url(fault_port()));
+        curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+        curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+        if (sized) curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK(parse_echo(&x.body, &s));
+        CHECK(strcmp(s.method, "PUT") == 0);
+        if (sized) {
+            CHECK(has_header(&s, "\r\nContent-Length: 300000\r\n"));
+            CHECK(!has_header(&s, "Transfer-Encoding"));
+        } else {
+            CHECK(has_header(&s, "\r\nTransfer-Encoding: chunked\r\n"));
+            CHECK(has_header(&s, "\r\nExpect: 100-continue\r\n"));
+        }
+        CHECK_EQ_LONG(s.body_length, (long)n);
+        CHECK(s.body_sum == fnv(data, n));
+        CHECK_EQ_LONG(off_info(x.h, CURLINFO_SIZE_UPLOAD_T), (long)n);
+        xfer_free(&x);
+    }
+    free(data);
+}
+
+TEST(post_from_read_callback_and_default_fread)
+{
+    xfer x;
+    seen s;
+    source src;
+    FILE *f;
+    memset(&src, 0, sizeof src);
+    src.data = "posted by callback";
+    src.len = strlen(src.data);
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POST, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE, (long)src.len);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(strcmp(s.method, "POST") == 0 && s.body_length == (long)src.len);
+    CHECK(s.body_sum == fnv(src.data, src.len));
+    xfer_free(&x);
+    /* no READFUNCTION: libcurl's default reads the READDATA FILE * */
+    f = tmpfile();
+    fputs("from a FILE *", f);
+    rewind(f);
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, f);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(s.body_length == 13 && s.body_sum == fnv("from a FILE *", 13));
+    fclose(f);
+    xfer_free(&x);
+}
+
+TEST(expect_100_timeout_sends_the_body_anyway)
+{
+    xfer x;
+    seen s;
+    source src;
+    char *data = make_data(20000);
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.len = 20000;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/echo?expect=ignore", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_EXPECT_100_TIMEOUT_MS, 200L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, "Expect: 100-continue"));
+    CHECK_EQ_LONG(s.body_length, 20000);
+    CHECK(s.body_sum == fnv(data, 20000));
+    xfer_free(&x);
+    free(data);
+}
+
+TEST(server_answers_before_the_body_is_sent)
+{
+    /* 413 and close, without reading: the upload stops, no hang, the answer is the result */
+    int mode;
+    size_t n = 8 * 1024 * 1024;
+    char *data = make_data(n);
+    for (mode = 0; mode < 3; mode++) {
+        xfer x;
+        source src;
+        memset(&src, 0, sizeof src);
+        src.data = data;
+        src.len = n;
+        xfer_init(&x, raw_url("HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\nContent-Length: 9\r\n\r\ntoo large",
+                              "end=close"));
+        if (mode == 0) { /* known size, no Expect: the body is on its way */
+            curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, data);
+            curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+            curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, NULL);
+        } else { /* Expect: the server answers instead of 100 */
+            curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+            curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+            if (mode == 2) curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+        }
+        if (mode == 0) {
+            struct curl_slist *h = curl_slist_append(NULL, "Expect:");
+            curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, h);
+            run(&x);
+            curl_slist_free_all(h);
+        } else {
+            run(&x);
+        }
+        CHECKF(x.result == CURLE_OK, "mode %d: %d %s", mode, (int)x.result, x.err);
+        CHECK_EQ_LONG(code_of(x.h), 413);
+        CHECK(x.body.len == 9);
+        if (mode) CHECKF(src.calls == 0, "mode %d: the body was not read (%zu reads)", mode, src.calls);
+        xfer_free(&x);
+    }
+    free(data);
+}
+
+TEST(read_callback_abort_pause_and_short_read)
+{
+    size_t n = 100000;
+    char *data = make_data(n);
+    xfer x;
+    seen s;
+    source src;
+    CURLM *m;
+    int running = 1, rounds = 0, left;
+    CURLMsg *msg;
+    /* abort */
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.len = n;
+    src.abort_at = 30000;
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+    CHECK_EQ_LONG(run(&x), CURLE_ABORTED_BY_CALLBACK);
+    xfer_free(&x);
+    /* a read callback that ends early on a known size */
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.len = 5000;
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+    CHECK_EQ_LONG(run(&x), CURLE_READ_ERROR);
+    xfer_free(&x);
+    /* pause, then resume with curl_easy_pause */
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.len = n;
+    src.pause_once_at = 40000;
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+    m = curl_multi_init();
+    curl_multi_add_handle(m, x.h);
+    while (running && rounds++ < 10000) {
+        curl_multi_perform(m, &running);
+        if (src.paused == 1) {
+            int i;
+            for (i = 0; i < 3; i++) { /* stays paused */
+                curl_multi_poll(m, NULL, 0, 30, NULL);
+                curl_multi_perform(m, &running);
+            }
+            CHECK(src.pos <= 40000 + 7000);
+            src.paused = 2;
+            CHECK_EQ_LONG(curl_easy_pause(x.h, CURLPAUSE_CONT), CURLE_OK);
+        }
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) x.result = msg->data.result;
+    CHECK_EQ_LONG(x.result, CURLE_OK);
+    CHECK_EQ_LONG(src.paused, 2);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(s.body_length == (long)n && s.body_sum == fnv(data, n));
+    curl_multi_remove_handle(m, x.h);
+    curl_multi_cleanup(m);
+    xfer_free(&x);
+    free(data);
+}
+
+TEST(methods_custom_head_and_back_to_get)
+{
+    xfer x;
+    seen s;
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "{\"patch\":1}");
+    curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, "PATCH");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(strcmp(s.method, "PATCH") == 0 && s.body_length == 11);
+    /* HTTPGET: the same handle goes back to a plain GET */
+    curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(x.h, CURLOPT_HTTPGET, 1L);
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(strcmp(s.method, "GET") == 0 && s.body_length == 0 && !has_header(&s, "Content-Length"));
+    xfer_free(&x);
+    /* NOBODY: a HEAD request, no body read */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/4000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_NOBODY, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(x.body.len == 0 && off_info(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T) == 4000);
+    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_METHOD), "HEAD") == 0);
+    xfer_free(&x);
+}
+
+/* ------------------------------------------------------------------ */
+/* redirects                                                           */
+/* ------------------------------------------------------------------ */
+static char *redir_url(int port, int code, const char *to)
+{
+    return fmt("http://127.0.0.1:%d/redir?code=%d&to=%s", port, code, pct(to));
+}
+
+TEST(redirect_method_rules)
+{
+    static const struct {
+        int code;
+        const char *method; /* what the target sees */
+        int body;
+    } cases[] = {{301, "GET", 0}, {302, "GET", 0}, {303, "GET", 0}, {307, "POST", 1}, {308, "POST", 1}};
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xfer x;
+        seen s;
+        xfer_init(&x, redir_url(fault_port(), cases[i].code, "/echo"));
+        curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "moved=1");
+        curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK_EQ_LONG(code_of(x.h), 200);
+        CHECK(parse_echo(&x.body, &s));
+        CHECKF(strcmp(s.method, cases[i].method) == 0, "%d: %s", cases[i].code, s.method);
+        CHECKF(s.body_length == (cases[i].body ? 7 : 0), "%d: body %ld", cases[i].code, s.body_length);
+        if (!cases[i].body) CHECK(!has_header(&s, "Content-Type") && !has_header(&s, "Content-Length"));
+        else CHECK(s.body_sum == fnv("moved=1", 7));
+        CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 1);
+        CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), echo_url(fault_port())) == 0);
+        /* both responses' headers reached the header callback */
+        CHECK(x.head.p && strstr(x.head.p, "Redirect\r\n") && strstr(x.head.p, "HTTP/1.1 200 OK\r\n"));
+        xfer_free(&x);
+    }
+}
+
+TEST(redirect_post_kept_with_postredir_and_rewinds_read_body)
+{
+    xfer x;
+    seen s;
+    source src;
+    char *data = make_data(50000);
+    xfer_init(&x, redir_url(fault_port(), 302, "/echo"));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "keep=1");
+    curl_easy_setopt(x.h, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_302);
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(strcmp(s.method, "POST") == 0 && s.body_length == 6);
+    xfer_free(&x);
+    /* 307 with a read-callback body that the server read: rewound with SEEKFUNCTION */
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.len = 50000;
+    xfer_init(&x, redir_url(fault_port(), 307, "/echo"));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_SEEKFUNCTION, source_seek);
+    curl_easy_setopt(x.h, CURLOPT_SEEKDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)50000);
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(strcmp(s.method, "PUT") == 0 && s.body_length == 50000 && s.body_sum == fnv(data, 50000));
+    xfer_free(&x);
+    /* without a way to rewind: libcurl's error */
+    memset(&src, 0, sizeof src);
+    src.data = data;
+    src.len = 50000;
+    xfer_init(&x, redir_url(fault_port(), 307, "/echo"));
+    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)50000);
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_SEND_FAIL_REWIND);
+    xfer_free(&x);
+    free(data);
+}
+
+TEST(redirect_locations_resolve)
+{
+    static const struct {
+        const char *loc; /* relative to /a/b/redir */
+        const char *final_path;
+    } cases[] = {{"/echo", "/echo"},
+                 {"echo?x=1", "/echo?x=1"},
+                 {"../echo", "/echo"},
+                 {"./c/../../echo#frag", "/echo"},
+                 {"/echo with space", "/echo%20with%20space"}};
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xfer x;
+        if (!cases[i].final_path) continue;
+        xfer_init(&x, fmt("http://127.0.0.1:%d/redir?code=302&to=%s", fault_port(), pct(cases[i].loc)));
+        curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+        run(&x);
+        CHECKF(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d%s", fault_port(), cases[i].final_path)) == 0,
+               "%s -> %s", cases[i].loc, str_info(x.h, CURLINFO_EFFECTIVE_URL));
+        xfer_free(&x);
+    }
+}
+
+TEST(redirect_resolution_rules)
+{
+    /* the resolver itself, against RFC 3986 examples on a base with a deep path */
+    static const struct {
+        const char *loc, *want;
+    } cases[] = {{"g", "http://a/b/c/g"},
+                 {"./g", "http://a/b/c/g"},
+                 {"g/", "http://a/b/c/g/"},
+                 {"/g", "http://a/g"},
+                 {"//g/x", "http://g/x"},
+                 {"?y", "http://a/b/c/d;p?y"},
+                 {"g?y", "http://a/b/c/g?y"},
+                 {"#s", "http://a/b/c/d;p?q"},
+                 {"g#s", "http://a/b/c/g"},
+                 {"", "http://a/b/c/d;p?q"},
+                 {".", "http://a/b/c/"},
+                 {"..", "http://a/b/"},
+                 {"../g", "http://a/b/g"},
+                 {"../..", "http://a/"},
+                 {"../../../g", "http://a/g"},
+                 {"/./g", "http://a/g"},
+                 {"/../g", "http://a/g"},
+                 {"g.", "http://a/b/c/g."},
+                 {"..g", "http://a/b/c/..g"},
+                 {"http://other:81/z", "http://other:81/z"},
+                 {"a b\xc3\xa9", "http://a/b/c/a%20b%C3%A9"}};
+    size_t i;
+    mpx_url bu;
+    const char *why, *base = "http://a/b/c/d;p?q";
+    mperf_allocator al;
+    memset(&al, 0, sizeof al);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        size_t cap = 0;
+        CHECK(mpx_url_parse(base, &bu, &why) == MPERF_E_OK);
+        CHECK(mpx_url_resolve(&al, base, &bu, cases[i].loc, &out, &cap));
+        CHECKF(out && strcmp(out, cases[i].want) == 0, "'%s' -> '%s' want '%s'", cases[i].loc, out ? out : "",
+               cases[i].want);
+        free(out);
+    }
+    {
+        char *out = NULL;
+        size_t cap = 0;
+        CHECK(mpx_url_parse(base, &bu, &why) == MPERF_E_OK);
+        CHECK(!mpx_url_resolve(&al, base, &bu, "/a\tb", &out, &cap)); /* control bytes are refused */
+        free(out);
+    }
+}
+
+TEST(redirect_limits_and_info)
+{
+    xfer x;
+    /* /hop/N redirects to /hop/N-1; /hop/0 answers 5 bytes */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/hop/35", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_TOO_MANY_REDIRECTS); /* libcurl's default: 30 */
+    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 30);
+    CHECK(strstr(x.err, "Maximum (30) redirects") != NULL);
+    xfer_free(&x);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/hop/35", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(x.h, CURLOPT_MAXREDIRS, -1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 35);
+    CHECK(x.body.len == 5);
+    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/hop/0", fault_port())) == 0);
+    xfer_free(&x);
+    /* MAXREDIRS 0: the first redirect is too many */
+    xfer_init(&x, redir_url(fault_port(), 302, "/gen/5"));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(x.h, CURLOPT_MAXREDIRS, 0L);
+    CHECK_EQ_LONG(run(&x), CURLE_TOO_MANY_REDIRECTS);
+    xfer_free(&x);
+    /* not following: the body is delivered and REDIRECT_URL says where it pointed */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/redir?code=302&to=%s&body=10", fault_port(), pct("../x?y=1#f")));
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 302);
+    CHECK(x.body.len == 10);
+    CHECK(strcmp(str_info(x.h, CURLINFO_REDIRECT_URL), fmt("http://127.0.0.1:%d/x?y=1", fault_port())) == 0);
+    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 0);
+    xfer_free(&x);
+    /* a redirect with a big body is not drained: still followed */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/redir?code=302&to=%s&body=500000", fault_port(), pct("/gen/7")));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 7));
+    xfer_free(&x);
+    /* a 3xx without Location is just a response */
+    xfer_init(&x, raw_url("HTTP/1.1 302 Found\r\nContent-Length: 2\r\n\r\nno", NULL));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 302);
+    CHECK(x.body.len == 2);
+    xfer_free(&x);
+}
+
+TEST(redirect_schemes_and_bad_locations)
+{
+    xfer x;
+    xfer_init(&x, redir_url(fault_port(), 302, "ftp://127.0.0.1/file"));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_UNSUPPORTED_PROTOCOL);
+    xfer_free(&x);
+    xfer_init(&x, redir_url(fault_port(), 302, fmt("http://127.0.0.1:%d/gen/3", fault_port())));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(x.h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    CHECK_EQ_LONG(run(&x), CURLE_UNSUPPORTED_PROTOCOL);
+    xfer_free(&x);
+    xfer_init(&x, raw_url("HTTP/1.1 302 Found\r\nLocation: /a\tb\r\nContent-Length: 0\r\n\r\n", NULL));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_URL_MALFORMAT);
+    xfer_free(&x);
+}
+
+/* The chain across two loopback ports: which headers reach the second host. */
+TEST(redirect_to_another_host_drops_credentials)
+{
+    int unrestricted;
+    for (unrestricted = 0; unrestricted < 2; unrestricted++) {
+        xfer x;
+        seen s;
+        struct curl_slist *h = NULL;
+        h = curl_slist_append(h, "Authorization: Bearer secret-token");
+        h = curl_slist_append(h, "Cookie: session=abc");
+        h = curl_slist_append(h, "X-Trace: keep-me");
+        xfer_init(&x, redir_url(fault_port(), 302, echo_url(fault2_port())));
+        curl_easy_setopt(x.h, CURLOPT_USERPWD, "alice:wonderland");
+        curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+        if (unrestricted) curl_easy_setopt(x.h, CURLOPT_UNRESTRICTED_AUTH, 1L);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK(parse_echo(&x.body, &s));
+        CHECK(has_header(&s, "\r\nX-Trace: keep-me\r\n"));
+        printf("  second host (port %d, unrestricted %d) saw: Authorization %s, Cookie %s, X-Trace yes\n", fault2_port(),
+               unrestricted, has_header(&s, "Authorization:") ? "yes" : "no", has_header(&s, "Cookie:") ? "yes" : "no");
+        if (unrestricted) {
+            CHECK(has_header(&s, "\r\nAuthorization: Bearer secret-token\r\n"));
+            CHECK(has_header(&s, "\r\nCookie: session=abc\r\n"));
+        } else {
+            CHECK(!has_header(&s, "Authorization:"));
+            CHECK(!has_header(&s, "Cookie:"));
+        }
+        xfer_free(&x);
+        /* the same host keeps them; the built-in Basic goes when no header overrides it */
+        curl_slist_free_all(h);
+        h = curl_slist_append(NULL, "Cookie: session=abc");
+        xfer_init(&x, redir_url(fault_port(), 302, "/echo"));
+        curl_easy_setopt(x.h, CURLOPT_USERPWD, "alice:wonderland");
+        curl_easy_setopt(x.h, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK(parse_echo(&x.body, &s));
+        CHECK(has_header(&s, "\r\nAuthorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n"));
+        CHECK(has_header(&s, "\r\nCookie: session=abc\r\n"));
+        xfer_free(&x);
+        curl_slist_free_all(h);
+    }
+}
+
+TEST(autoreferer_and_referer)
+{
+    xfer x;
+    seen s;
+    const char *first = redir_url(fault_port(), 302, "/echo");
+    char firstcopy[4096];
+    snprintf(firstcopy, sizeof firstcopy, "%s", first);
+    xfer_init(&x, firstcopy);
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(x.h, CURLOPT_AUTOREFERER, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, fmt("\r\nReferer: %s\r\n", firstcopy)));
+    xfer_free(&x);
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_REFERER, "http://from.example/page");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, "\r\nReferer: http://from.example/page\r\n"));
+    CHECK(strcmp(str_info(x.h, CURLINFO_REFERER), "http://from.example/page") == 0);
+    xfer_free(&x);
+}
+
+TEST(redirects_and_ranges_against_nginx)
+{
+    xfer x;
+    size_t i;
+    int ok = 1;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/r301", nginx_port()));
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 1024));
+    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 1);
+    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port())) == 0);
+    xfer_free(&x);
+    /* a POST redirected by 302 becomes a GET of the file */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/r302", nginx_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "x=1");
+    curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 200);
+    CHECK(sink_is_pattern(&x.body, 65536));
+    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_METHOD), "GET") == 0);
+    xfer_free(&x);
+    /* nginx serves ranges of static files */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/f/64k.bin", nginx_port()));
+    curl_easy_setopt(x.h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)60000);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 206);
+    CHECK(x.body.len == 65536 - 60000);
+    for (i = 0; i < x.body.len && ok; i++) ok = (unsigned char)x.body.p[i] == pattern(60000 + i);
+    CHECK(ok);
+    xfer_free(&x);
+    /* and refuse a body on a static file: the answer is the result, the connection survives */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "not allowed");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 405);
+    xfer_free(&x);
+}
+
+/* ------------------------------------------------------------------ */
+/* auth, ranges, status and size limits                                */
+/* ------------------------------------------------------------------ */
+TEST(basic_auth_sources)
+{
+    xfer x;
+    seen s;
+    /* from the URL, percent-decoded: "us:er" and "p@ss" */
+    xfer_init(&x, fmt("http://us%%3Aer:p%%40ss@127.0.0.1:%d/echo", fault_port()));
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, "\r\nAuthorization: Basic dXM6ZXI6cEBzcw==\r\n"));
+    /* the options win over the URL */
+    curl_easy_setopt(x.h, CURLOPT_USERNAME, "bob");
+    curl_easy_setopt(x.h, CURLOPT_PASSWORD, "builder");
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, "\r\nAuthorization: Basic Ym9iOmJ1aWxkZXI=\r\n"));
+    xfer_free(&x);
+    /* HTTPAUTH: "any" means Basic here; Digest alone is not built in */
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_USERPWD, "u:p");
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_ANY), CURLE_OK);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST), CURLE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(has_header(&s, "\r\nAuthorization: Basic dTpw\r\n"));
+    xfer_free(&x);
+}
+
+TEST(ranges_and_resume)
+{
+    xfer x;
+    size_t i;
+    int ok = 1;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/5000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_RANGE, "100-199");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 206);
+    CHECK(x.body.len == 100);
+    for (i = 0; i < x.body.len && ok; i++) ok = (unsigned char)x.body.p[i] == pattern(100 + i);
+    CHECK(ok);
+    xfer_free(&x);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/5000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)1000);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 206);
+    CHECK(x.body.len == 4000);
+    for (i = 0, ok = 1; i < x.body.len && ok; i++) ok = (unsigned char)x.body.p[i] == pattern(1000 + i);
+    CHECK(ok);
+    xfer_free(&x);
+    /* a server that ignores the range cannot resume */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/5000?norange=1", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_RESUME_FROM, 1000L);
+    CHECK_EQ_LONG(run(&x), CURLE_RANGE_ERROR);
+    CHECK_EQ_LONG(x.body.len, 0);
+    xfer_free(&x);
+}
+
+TEST(failonerror_and_maxfilesize)
+{
+    xfer x;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/missing", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_FAILONERROR, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_HTTP_RETURNED_ERROR);
+    CHECK_EQ_LONG(code_of(x.h), 404);
+    CHECK(x.body.len == 0);
+    CHECK(strstr(x.err, "returned error: 404") != NULL);
+    xfer_free(&x);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/missing", fault_port()));
+    CHECK_EQ_LONG(run(&x), CURLE_OK); /* without it, a 404 is a normal response */
+    CHECK(x.body.len > 0);
+    xfer_free(&x);
+    /* a known length over the limit: nothing delivered */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_MAXFILESIZE, 5000L);
+    CHECK_EQ_LONG(run(&x), CURLE_FILESIZE_EXCEEDED);
+    CHECK_EQ_LONG(x.body.len, 0);
+    xfer_free(&x);
+    /* chunked: stops once past the limit, never delivering more than it */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/100000?chunked=1000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)20000);
+    CHECK_EQ_LONG(run(&x), CURLE_FILESIZE_EXCEEDED);
+    CHECK(x.body.len <= 20000);
+    xfer_free(&x);
+    /* within the limit: fine */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/5000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_MAXFILESIZE, 5000L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    xfer_free(&x);
+}
+
+/* ------------------------------------------------------------------ */
+/* timeouts (bounded by the transfers' own timeouts)                   */
+/* ------------------------------------------------------------------ */
+TEST(timeouts)
+{
+    xfer x;
+    /* never answers */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/hang", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, 400L);
+    CHECK_EQ_LONG(run(&x), CURLE_OPERATION_TIMEDOUT);
+    xfer_free(&x);
+    /* answers one byte at a time */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/2000?drip=1&gap=50", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_TIMEOUT, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OPERATION_TIMEDOUT);
+    CHECK(strstr(x.err, "timed out after") != NULL);
+    xfer_free(&x);
+    /* stalls mid-body */
+    xfer_init(&x, raw_url("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nonly some", "end=hang"));
+    curl_easy_setopt(x.h, CURLOPT_TIMEOUT_MS, 400L);
+    CHECK_EQ_LONG(run(&x), CURLE_OPERATION_TIMEDOUT);
+    CHECK_EQ_LONG(x.body.len, 9);
+    xfer_free(&x);
+}
+
+TEST(connect_timeout)
+{
+    /* a listener whose backlog is full drops new SYNs: the connect never completes */
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    int l = socket(AF_INET, SOCK_STREAM, 0), fill[8], i, nfill = 0;
+    xfer x;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    CHECK(bind(l, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(l, 0) == 0);
+    getsockname(l, (struct sockaddr *)&sa, &sl);
+    for (i = 0; i < 8; i++) { /* fill the backlog */
+        fill[i] = socket(AF_INET, SOCK_STREAM, 0);
+        fcntl(fill[i], F_SETFL, O_NONBLOCK);
+        connect(fill[i], (struct sockaddr *)&sa, sizeof sa);
+        nfill++;
+    }
+    usleep(50000);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/", ntohs(sa.sin_port)));
+    curl_easy_setopt(x.h, CURLOPT_CONNECTTIMEOUT_MS, 300L);
+    CHECK_EQ_LONG(run(&x), CURLE_OPERATION_TIMEDOUT);
+    CHECKF(strstr(x.err, "Connection timed out") != NULL, "%s", x.err);
+    xfer_free(&x);
+    for (i = 0; i < nfill; i++) close(fill[i]);
+    close(l);
+}
+
+TEST(low_speed_limit)
+{
+    xfer x;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/100000?rate=300", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_LIMIT, 5000L);
+    curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_TIME, 2L);
+    CHECK_EQ_LONG(run(&x), CURLE_OPERATION_TIMEDOUT);
+    CHECK(strstr(x.err, "too slow") != NULL);
+    xfer_free(&x);
+    /* fast enough: no trouble */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/300000?rate=200000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_LIMIT, 5000L);
+    curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_TIME, 1L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 300000));
+    xfer_free(&x);
+}
+
+/* ------------------------------------------------------------------ */
+/* flow control and progress                                           */
+/* ------------------------------------------------------------------ */
+/* Drives one transfer; pauses are resumed after hold_ms of waiting. */
+static CURLcode run_with_pauses(xfer *x, int hold_ms, int *numfds_while_paused, double *paused_ms)
+{
+    CURLM *m = curl_multi_init();
+    CURLMsg *msg;
+    int running = 1, left, rounds = 0;
+    curl_multi_add_handle(m, x->h);
+    while (running && rounds++ < 20000) {
+        curl_multi_perform(m, &running);
+        if (running && x->body.pause_at == 0 && !x->done) { /* the write callback paused */
+            double t0 = mono_ms();
+            int n = 0, total = 0;
+            while (mono_ms() - t0 < hold_ms) {
+                curl_multi_poll(m, NULL, 0, 100, &n);
+                total += n;
+                curl_multi_perform(m, &running);
+            }
+            if (numfds_while_paused) *numfds_while_paused = total;
+            if (paused_ms) *paused_ms = mono_ms() - t0;
+            x->done = -1; /* resumed once */
+            curl_easy_pause(x->h, CURLPAUSE_CONT);
+        }
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) x->result = msg->data.result;
+    curl_multi_remove_handle(m, x->h);
+    curl_multi_cleanup(m);
+    return x->result;
+}
+
+TEST(pause_on_the_last_bytes_still_completes)
+{
+    xfer x;
+    int fds = -1;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/50000", fault_port()));
+    x.body.pause_at = 49990; /* the final write pauses */
+    CHECK_EQ_LONG(run_with_pauses(&x, 300, &fds, NULL), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 50000));
+    CHECK_EQ_LONG(x.done, -1);
+    xfer_free(&x);
+}
+
+TEST(paused_transfer_leaves_the_wait_set_and_is_never_too_slow)
+{
+    xfer x;
+    int fds = -1;
+    double held = 0;
+    /* data keeps arriving while paused, yet poll reports nothing: no busy loop */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/400000?chunked=4000", fault_port()));
+    x.body.pause_at = 50000;
+    curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_LIMIT, 1000L);
+    curl_easy_setopt(x.h, CURLOPT_LOW_SPEED_TIME, 1L);
+    CHECK_EQ_LONG(run_with_pauses(&x, 2500, &fds, &held), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 400000));
+    CHECKF(fds == 0, "poll reported %d events while the only transfer was paused", fds);
+    CHECK(held >= 2400);
+    xfer_free(&x);
+}
+
+typedef struct prog {
+    int calls, aborted_at;
+    curl_off_t last_dlnow, last_dltotal, last_ulnow, last_ultotal;
+    int monotonic;
+} prog;
+
+static int xferinfo(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    prog *p = (prog *)ud;
+    if (dlnow < p->last_dlnow || ulnow < p->last_ulnow) p->monotonic = 0;
+    p->calls++;
+    p->last_dlnow = dlnow;
+    p->last_dltotal = dltotal;
+    p->last_ulnow = ulnow;
+    p->last_ultotal = ultotal;
+    return p->aborted_at && dlnow >= p->aborted_at ? 1 : 0;
+}
+
+static int oldprogress(void *ud, double dltotal, double dlnow, double ultotal, double ulnow)
+{
+    prog *p = (prog *)ud;
+    (void)ultotal;
+    (void)ulnow;
+    p->calls++;
+    p->last_dlnow = (curl_off_t)dlnow;
+    p->last_dltotal = (curl_off_t)dltotal;
+    return 0;
+}
+
+TEST(progress_callbacks)
+{
+    xfer x;
+    prog p;
+    memset(&p, 0, sizeof p);
+    p.monotonic = 1;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/500000?rate=2000000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &p);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(p.calls >= 2 && p.monotonic);
+    CHECK(p.last_dlnow == 500000 && p.last_dltotal == 500000);
+    xfer_free(&x);
+    /* upload numbers */
+    memset(&p, 0, sizeof p);
+    p.monotonic = 1;
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "0123456789");
+    curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &p);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(p.last_ulnow == 10 && p.last_ultotal == 10);
+    xfer_free(&x);
+    /* abort by return value */
+    memset(&p, 0, sizeof p);
+    p.aborted_at = 100000;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/2000000?rate=1000000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &p);
+    CHECK_EQ_LONG(run(&x), CURLE_ABORTED_BY_CALLBACK);
+    CHECK(x.body.len < 2000000);
+    xfer_free(&x);
+    /* the older double-based callback */
+    memset(&p, 0, sizeof p);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/20000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(x.h, CURLOPT_PROGRESSFUNCTION, oldprogress);
+    curl_easy_setopt(x.h, CURLOPT_PROGRESSDATA, &p);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(p.calls >= 1 && p.last_dlnow == 20000);
+    xfer_free(&x);
+    /* NOPROGRESS (the default) keeps it quiet */
+    memset(&p, 0, sizeof p);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/20000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_XFERINFOFUNCTION, xferinfo);
+    curl_easy_setopt(x.h, CURLOPT_XFERINFODATA, &p);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(p.calls, 0);
+    xfer_free(&x);
+}
+
+typedef struct dbg {
+    int seen[8];
+    sink text;
+} dbg;
+
+static int debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    dbg *d = (dbg *)ud;
+    (void)h;
+    if ((int)type >= 0 && (int)type < 8) d->seen[type]++;
+    if (type == CURLINFO_TEXT) sink_write(data, 1, size, &d->text);
+    return 0;
+}
+
+TEST(debug_callback_info_types_and_buffersize)
+{
+    xfer x;
+    dbg d;
+    memset(&d, 0, sizeof d);
+    xfer_init(&x, echo_url(fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, "debug=1");
+    curl_easy_setopt(x.h, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(x.h, CURLOPT_DEBUGFUNCTION, debug_cb);
+    curl_easy_setopt(x.h, CURLOPT_DEBUGDATA, &d);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(d.seen[CURLINFO_TEXT] > 0 && d.seen[CURLINFO_HEADER_OUT] > 0 && d.seen[CURLINFO_HEADER_IN] > 0);
+    CHECK(d.seen[CURLINFO_DATA_OUT] > 0 && d.seen[CURLINFO_DATA_IN] > 0);
+    xfer_free(&x);
+    sink_free(&d.text);
+    /* BUFFERSIZE bounds each write */
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/100000", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_BUFFERSIZE, 1024L);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 100000));
+    CHECKF(x.body.biggest <= 1024, "a write of %zu bytes", x.body.biggest);
+    xfer_free(&x);
+}
+
+/* ------------------------------------------------------------------ */
+/* what callbacks may call                                             */
+/* ------------------------------------------------------------------ */
+static CURLM *reent_multi;
+static int reent_bad, reent_calls;
+
+static void check_calls_from_callback(CURL *h)
+{
+    int running, left, maxfd;
+    long t;
+    fd_set fs;
+    CURL *other = curl_easy_init();
+    CURLM *tmp;
+    CURL **list;
+    reent_calls++;
+    FD_ZERO(&fs);
+    /* forbidden */
+    reent_bad += curl_multi_perform(reent_multi, &running) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_add_handle(reent_multi, other) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_remove_handle(reent_multi, h) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_setopt(reent_multi, CURLMOPT_MAXCONNECTS, 3L) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_fdset(reent_multi, &fs, &fs, &fs, &maxfd) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_wait(reent_multi, NULL, 0, 10, NULL) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_poll(reent_multi, NULL, 0, 10, NULL) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_timeout(reent_multi, &t) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_multi_cleanup(reent_multi) != CURLM_RECURSIVE_API_CALL;
+    reent_bad += curl_easy_perform(h) != CURLE_RECURSIVE_API_CALL;
+    /* allowed */
+    (void)curl_multi_info_read(reent_multi, &left);
+    list = curl_multi_get_handles(reent_multi);
+    reent_bad += !list || list[0] != h;
+    curl_free(list);
+    reent_bad += curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &t) != CURLE_OK;
+    reent_bad += curl_easy_setopt(h, CURLOPT_USERAGENT, "changed-in-callback") != CURLE_OK;
+    reent_bad += curl_easy_pause(h, CURLPAUSE_CONT) != CURLE_OK;
+    reent_bad += curl_multi_wakeup(reent_multi) != CURLM_OK;
+    /* a separate multi is not this one: usable */
+    tmp = curl_multi_init();
+    reent_bad += curl_multi_add_handle(tmp, other) != CURLM_OK;
+    curl_multi_remove_handle(tmp, other);
+    curl_multi_cleanup(tmp);
+    curl_easy_cleanup(other);
+}
+
+static size_t reent_write(char *p, size_t s, size_t n, void *ud)
+{
+    (void)p;
+    check_calls_from_callback((CURL *)ud);
+    return s * n;
+}
+
+static size_t reent_read(char *p, size_t s, size_t n, void *ud)
+{
+    static int once;
+    (void)s, (void)n;
+    check_calls_from_callback((CURL *)ud);
+    if (once++ % 2) return 0;
+    memcpy(p, "x", 1);
+    return 1;
+}
+
+static int reent_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+    (void)a, (void)b, (void)c, (void)d;
+    check_calls_from_callback((CURL *)ud);
+    return 0;
+}
+
+static int reent_debug(CURL *h, curl_infotype t, char *p, size_t n, void *ud)
+{
+    (void)t, (void)p, (void)n, (void)ud;
+    if (t == CURLINFO_HEADER_IN) check_calls_from_callback(h);
+    return 0;
+}
+
+TEST(api_calls_from_inside_callbacks)
+{
+    int kind;
+    for (kind = 0; kind < 5; kind++) {
+        CURL *h = curl_easy_init();
+        CURLM *m = curl_multi_init();
+        int running = 1, rounds = 0, left;
+        CURLMsg *msg;
+        CURLcode rc = CURLE_FAILED_INIT;
+        reent_multi = m;
+        reent_calls = 0;
+        reent_bad = 0;
+        curl_easy_setopt(h, CURLOPT_URL, echo_url(fault_port()));
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+        if (kind == 0 || kind == 1) {
+            curl_easy_setopt(h, kind == 0 ? CURLOPT_WRITEFUNCTION : CURLOPT_HEADERFUNCTION, reent_write);
+            curl_easy_setopt(h, kind == 0 ? CURLOPT_WRITEDATA : CURLOPT_HEADERDATA, h);
+        } else if (kind == 2) {
+            curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(h, CURLOPT_READFUNCTION, reent_read);
+            curl_easy_setopt(h, CURLOPT_READDATA, h);
+            curl_easy_setopt(h, CURLOPT_INFILESIZE, 1L);
+        } else if (kind == 3) {
+            curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+            curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, reent_progress);
+            curl_easy_setopt(h, CURLOPT_XFERINFODATA, h);
+        } else {
+            curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+            curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, reent_debug);
+        }
+        if (kind != 0) curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+        {
+            static sink s;
+            if (kind != 0) curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+            curl_multi_add_handle(m, h);
+            while (running && rounds++ < 2000) {
+                curl_multi_perform(m, &running);
+                if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+            }
+            sink_free(&s);
+        }
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) rc = msg->data.result;
+        CHECKF(rc == CURLE_OK, "callback kind %d: result %d", kind, (int)rc);
+        CHECKF(reent_calls > 0, "callback kind %d was called", kind);
+        CHECKF(reent_bad == 0, "callback kind %d: %d calls answered wrongly", kind, reent_bad);
+        curl_multi_remove_handle(m, h);
+        curl_easy_cleanup(h);
+        curl_multi_cleanup(m);
+    }
+}
+
+static sink lifecycle_sinks[64];
+
+TEST(handle_lifecycle_in_the_info_read_loop)
+{
+    /* remove, clean up and add new handles while draining messages; re-add a finished one */
+    CURLM *m = curl_multi_init();
+    CURLMsg *msg;
+    int running = 1, left, done = 0, added = 0, rounds = 0;
+    fstats a, b;
+    CURL *keep = NULL;
+    a = fault_stats(0);
+    for (added = 0; added < 4; added++) {
+        CURL *h = curl_easy_init();
+        curl_easy_setopt(h, CURLOPT_URL, fmt("http://127.0.0.1:%d/gen/100", fault_port()));
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &lifecycle_sinks[added]);
+        curl_multi_add_handle(m, h);
+    }
+    while ((running || done < 20) && rounds++ < 5000) {
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+            CURL *h = msg->easy_handle;
+            CHECK_EQ_LONG(msg->data.result, CURLE_OK);
+            done++;
+            curl_multi_remove_handle(m, h);
+            if (done == 10 && !keep) keep = h; /* finished handles can run again */
+            else if (h != keep) curl_easy_cleanup(h);
+            if (added < 20) {
+                CURL *n = (keep && done == 10) ? keep : curl_easy_init();
+                curl_easy_setopt(n, CURLOPT_URL, fmt("http://127.0.0.1:%d/gen/100", fault_port()));
+                curl_easy_setopt(n, CURLOPT_WRITEFUNCTION, sink_write);
+                curl_easy_setopt(n, CURLOPT_WRITEDATA, &lifecycle_sinks[added]);
+                curl_multi_add_handle(m, n);
+                added++;
+            }
+        }
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    CHECK_EQ_LONG(done, 20);
+    for (added = 0; added < 64; added++) sink_free(&lifecycle_sinks[added]);
+    if (keep) curl_easy_cleanup(keep);
+    curl_multi_cleanup(m);
+    b = fault_stats(0);
+    CHECKF(b.conns - a.conns - 1 <= 4, "20 transfers, 4 at a time, used %ld connections", b.conns - a.conns - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* request hygiene                                                     */
+/* ------------------------------------------------------------------ */
+TEST(crlf_in_any_request_input_is_rejected)
+{
+    static const struct {
+        CURLoption opt;
+        const char *value;
+    } cases[] = {{CURLOPT_USERAGENT, "a\r\nX-Evil: 1"}, {CURLOPT_REFERER, "http://r/\nX-Evil: 1"},
+                 {CURLOPT_USERPWD, "u:p\r\nX-Evil: 1"}, {CURLOPT_RANGE, "0-1\r\nX-Evil: 1"},
+                 {CURLOPT_CUSTOMREQUEST, "GET / HTTP/1.1\r\nX:"}};
+    size_t i;
+    fstats a, b;
+    a = fault_stats(0);
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xfer x;
+        xfer_init(&x, echo_url(fault_port()));
+        curl_easy_setopt(x.h, cases[i].opt, cases[i].value);
+        CHECKF(run(&x) == CURLE_BAD_FUNCTION_ARGUMENT, "case %zu: %d", i, (int)x.result);
+        xfer_free(&x);
+    }
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.reqs - a.reqs - 1, 0);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_DFL); /* the library must never raise it */
+    RUN(post_fields);
+    RUN(post_binary_fields_with_size_and_copy);
+    RUN(large_post_uses_expect_100_continue);
+    RUN(put_from_read_callback_known_and_unknown_size);
+    RUN(post_from_read_callback_and_default_fread);
+    RUN(expect_100_timeout_sends_the_body_anyway);
+    RUN(server_answers_before_the_body_is_sent);
+    RUN(read_callback_abort_pause_and_short_read);
+    RUN(methods_custom_head_and_back_to_get);
+    RUN(redirect_method_rules);
+    RUN(redirect_post_kept_with_postredir_and_rewinds_read_body);
+    RUN(redirect_locations_resolve);
+    RUN(redirect_resolution_rules);
+    RUN(redirect_limits_and_info);
+    RUN(redirect_schemes_and_bad_locations);
+    RUN(redirect_to_another_host_drops_credentials);
+    RUN(autoreferer_and_referer);
+    RUN(redirects_and_ranges_against_nginx);
+    RUN(basic_auth_sources);
+    RUN(ranges_and_resume);
+    RUN(failonerror_and_maxfilesize);
+    RUN(timeouts);
+    RUN(connect_timeout);
+    RUN(low_speed_limit);
+    RUN(pause_on_the_last_bytes_still_completes);
+    RUN(paused_transfer_leaves_the_wait_set_and_is_never_too_slow);
+    RUN(progress_callbacks);
+    RUN(debug_callback_info_types_and_buffersize);
+    RUN(api_calls_from_inside_callbacks);
+    RUN(handle_lifecycle_in_the_info_read_loop);
+    RUN(crlf_in_any_request_input_is_rejected);
+    return t_done("http");
+}
