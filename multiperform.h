@@ -11,12 +11,15 @@
        #include "multiperform.h"
 
    Everywhere else just #include "multiperform.h". Build with any C99 or
-   C++11 compiler; nothing else is needed for plain http:// (POSIX sockets).
+   C++11 compiler:
+
+       cc prog.c -lbearssl                  http:// and https:// (BearSSL 0.6)
+       cc -DMPERF_NO_TLS prog.c             http:// only, no dependency at all
 
    Programs written for libcurl build unchanged against the names-only
    compatibility header compat/curl/curl.h:
 
-       cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION prog.c -o prog
+       cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION prog.c -o prog -lbearssl
 
    ======================================================================
    A COMPLETE MULTI LOOP
@@ -104,6 +107,11 @@
    ======================================================================
    CONFIGURATION MACROS (define before including the implementation)
    ======================================================================
+   MPERF_NO_TLS                    leave TLS (and BearSSL) out
+   MPERF_TLS_MONO                  half-duplex TLS buffer: 25 KB instead of
+                                   41 KB per https connection (see README)
+   MPERF_CA_BUNDLE        Debian's /etc/ssl/certs/ca-certificates.crt
+   MPERF_TLS_SESSIONS     16       TLS sessions kept per multi
    MPERF_MALLOC(n), MPERF_FREE(p)  default malloc/free
    MPERF_STATIC                    make every API function static
    MPERF_API                       decoration of the API functions
@@ -122,8 +130,9 @@
    ======================================================================
    LIMITS AND WHAT IS NOT SUPPORTED
    ======================================================================
-   HTTP/1.1 only (no HTTP/2 or 3: those requests fall back to 1.1), http://
-   only in this build. Name resolution uses getaddrinfo, which blocks on a
+   HTTP/1.1 only (no HTTP/2 or 3: those requests fall back to 1.1); TLS 1.2
+   only (BearSSL has no TLS 1.3). Reading the CA bundle is a blocking file
+   read, once per multi handle. Name resolution uses getaddrinfo, which blocks on a
    slow DNS server; IP literals and "localhost" never block, and results are
    cached per multi handle. Proxies, cookies, content decoding and any
    authentication but Basic are not built in: setting them returns
@@ -356,6 +365,7 @@ typedef enum mperf_option {
     MPERF_OPT_PROGRESSDATA = 10057,
     MPERF_OPT_AUTOREFERER = 58,
     MPERF_OPT_POSTFIELDSIZE = 60,
+    MPERF_OPT_SSLVERSION = 32,
     MPERF_OPT_SSL_VERIFYPEER = 64,
     MPERF_OPT_CAINFO = 10065,
     MPERF_OPT_MAXREDIRS = 68,
@@ -368,9 +378,11 @@ typedef enum mperf_option {
     MPERF_OPT_HTTPGET = 80,
     MPERF_OPT_SSL_VERIFYHOST = 81,
     MPERF_OPT_HTTP_VERSION = 84,
+    MPERF_OPT_SSL_CIPHER_LIST = 10083,
     MPERF_OPT_DNS_CACHE_TIMEOUT = 92,
     MPERF_OPT_DEBUGFUNCTION = 20094,
     MPERF_OPT_DEBUGDATA = 10095,
+    MPERF_OPT_CAPATH = 10097,
     MPERF_OPT_BUFFERSIZE = 98,
     MPERF_OPT_NOSIGNAL = 99,
     MPERF_OPT_ACCEPT_ENCODING = 10102,
@@ -383,6 +395,7 @@ typedef enum mperf_option {
     MPERF_OPT_MAXFILESIZE_LARGE = 30117,
     MPERF_OPT_POSTFIELDSIZE_LARGE = 30120,
     MPERF_OPT_TCP_NODELAY = 121,
+    MPERF_OPT_SSL_SESSIONID_CACHE = 150,
     MPERF_OPT_TIMEOUT_MS = 155,
     MPERF_OPT_CONNECTTIMEOUT_MS = 156,
     MPERF_OPT_HTTP_TRANSFER_DECODING = 157,
@@ -548,6 +561,20 @@ typedef int (*mperf_seek_callback)(void *userp, mperf_off_t offset, int origin);
 #define MPERF_HTTP_VERSION_3 30L
 #define MPERF_HTTP_VERSION_3ONLY 31L
 
+#define MPERF_SSLVERSION_DEFAULT 0L
+#define MPERF_SSLVERSION_TLSv1 1L
+#define MPERF_SSLVERSION_SSLv2 2L
+#define MPERF_SSLVERSION_SSLv3 3L
+#define MPERF_SSLVERSION_TLSv1_0 4L
+#define MPERF_SSLVERSION_TLSv1_1 5L
+#define MPERF_SSLVERSION_TLSv1_2 6L
+#define MPERF_SSLVERSION_TLSv1_3 7L
+#define MPERF_SSLVERSION_MAX_DEFAULT (1L << 16)
+#define MPERF_SSLVERSION_MAX_TLSv1_0 (4L << 16)
+#define MPERF_SSLVERSION_MAX_TLSv1_1 (5L << 16)
+#define MPERF_SSLVERSION_MAX_TLSv1_2 (6L << 16)
+#define MPERF_SSLVERSION_MAX_TLSv1_3 (7L << 16)
+
 #define MPERF_AUTH_NONE ((unsigned long)0)
 #define MPERF_AUTH_BASIC ((unsigned long)1)
 #define MPERF_AUTH_DIGEST ((unsigned long)2)
@@ -660,6 +687,14 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPERF_CHUNK_OVERHEAD_MIN (1024 * 1024)
 #endif
 
+/* TLS: build without it with MPERF_NO_TLS (no BearSSL needed then). */
+#ifndef MPERF_CA_BUNDLE
+#define MPERF_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt" /* Debian's; others are tried after it */
+#endif
+#ifndef MPERF_TLS_SESSIONS
+#define MPERF_TLS_SESSIONS 16 /* TLS sessions kept per multi for resumption */
+#endif
+
 #if MPERF_BUFSIZE < 1024
 #error "MPERF_BUFSIZE must be at least 1024"
 #endif
@@ -691,10 +726,31 @@ MPERF_API void mperf_global_cleanup(void);
 #include <sys/eventfd.h>
 #define MPX_HAVE_EVENTFD 1
 #endif
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#include <sys/random.h>
+#define MPX_HAVE_GETRANDOM 1
+#endif
 #define mpx_sock_close(fd) close(fd)
 #define mpx_sock_errno() errno
 #define MPX_WOULDBLOCK(e) ((e) == EAGAIN || (e) == EWOULDBLOCK)
 #define MPX_INPROGRESS(e) ((e) == EINPROGRESS)
+#endif
+
+#ifndef MPERF_NO_TLS
+#include <bearssl.h>
+/* One buffer per TLS connection. Full duplex (the default) takes 33178 bytes
+   and never stalls; MPERF_TLS_MONO halves it (16709 bytes) but cannot read
+   while unsent data waits, so a server answering in the middle of a large
+   upload is heard only once the upload drained. Smaller buffers would make
+   BearSSL ask for small records (max_fragment_length), which many servers
+   ignore: records that do not fit fail the connection. */
+#ifdef MPERF_TLS_MONO
+#define MPX_TLS_IOBUF BR_SSL_BUFSIZE_MONO
+#define MPX_TLS_BIDI 0
+#else
+#define MPX_TLS_IOBUF BR_SSL_BUFSIZE_BIDI
+#define MPX_TLS_BIDI 1
+#endif
 #endif
 
 #ifdef MSG_NOSIGNAL
@@ -1876,6 +1932,7 @@ enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD };
 
 typedef struct mpx_host mpx_host;
 typedef struct mpx_conn mpx_conn;
+typedef struct mpx_tls mpx_tls; /* BearSSL state of an https connection */
 
 /* One destination (scheme, host, port) and its connections. */
 struct mpx_host {
@@ -1883,6 +1940,7 @@ struct mpx_host {
     uint32_t hash;
     unsigned nconn; /* open connections, busy or idle */
     mpx_conn *idle; /* idle connections, most recently used first */
+    uint64_t policy; /* TLS verification policy: never shared across policies */
     uint16_t port;
     uint8_t https;
     uint8_t hostlen;
@@ -1905,6 +1963,7 @@ struct mpx_conn {
     size_t rcap, rpos, rlen;
     mpx_buf sbuf; /* request bytes the kernel did not take at once */
     size_t spos;
+    mpx_tls *tls;
     mpx_addr addr;
     uint16_t port;
 };
@@ -1915,6 +1974,7 @@ enum {
     MPX_S_PENDING,    /* waiting for a connection limit */
     MPX_S_CONNECT,    /* find or open a connection */
     MPX_S_CONNECTING, /* TCP connect in progress */
+    MPX_S_TLS,        /* TLS handshake in progress */
     MPX_S_SEND,       /* writing the request */
     MPX_S_RECV,       /* reading the response */
     MPX_S_DONE        /* completed, message posted */
@@ -1934,6 +1994,9 @@ enum {
 
 typedef struct mpx_opts {
     char *url, *useragent, *customrequest, *referer, *userpwd, *username, *password, *range, *postcopy;
+    char *cainfo, *ciphers;
+    unsigned char *cablob, *pins; /* PEM bytes; SHA-256 hashes of pinned keys, 32 bytes each */
+    size_t cabloblen, npins;
     const mperf_slist *headers;
     const char *postfields;
     mperf_write_callback write_cb, header_cb;
@@ -1958,6 +2021,7 @@ typedef struct mpx_opts {
     uint8_t protocols, redir_protocols;
     uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
     uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
+    uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned;
 } mpx_opts;
 
 struct mperf_easy {
@@ -1981,7 +2045,7 @@ struct mperf_easy {
     mpx_parser p;
     mpx_addr addrs[MPERF_MAX_ADDRS];
     unsigned naddr, addr_idx;
-    int64_t t_start, t_lookup, t_connect, t_pretransfer, t_starttransfer, t_total, t_redirect; /* us since t_start */
+    int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
     int64_t dl_total, dl_connect, dl_phase, dl_expect, next_progress, ls_next; /* absolute deadlines */
     int64_t ls_since;                                                          /* too slow since */
     mperf_off_t dl_bytes, ul_bytes, header_bytes, request_bytes, content_length, ls_mark, drained;
@@ -1999,6 +2063,7 @@ struct mperf_easy {
     uint16_t primary_port;
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
+    uint64_t policy; /* TLS verification policy of this hop (0 for http) */
     char method[64];
 };
 
@@ -2035,6 +2100,10 @@ struct mperf_multi {
     void *buf_free; /* pooled receive buffers, linked through their first bytes */
     unsigned num_buf_free;
     mpx_buf scratch;
+    struct mpx_cas *cas;                /* trust anchors, parsed once */
+    struct mpx_tls_session *sessions;   /* for resumption */
+    unsigned num_sessions;
+    mpx_tls *tls_free;                  /* a spare TLS engine */
     long maxconnects, max_host_conns, max_total_conns, pipelining;
     int64_t now;
     mperf_socket_t wake_rd, wake_wr;
@@ -2043,6 +2112,9 @@ struct mperf_multi {
 };
 
 static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
+#ifndef MPERF_NO_TLS
+static void mpx_tls_close(mperf_multi *m, mpx_conn *c);
+#endif
 static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
 
 /* ---- verbose and debug output ---- */
@@ -2310,22 +2382,24 @@ static void mpx_msg_del(mperf_multi *m, mperf_easy *e)
 }
 
 /* ---- hosts: a small hash table keyed by scheme, name and port ---- */
-static uint32_t mpx_host_hash(int https, const char *h, size_t n, uint16_t port)
+static uint32_t mpx_host_hash(int https, const char *h, size_t n, uint16_t port, uint64_t policy)
 {
-    uint32_t x = 2166136261u ^ (uint32_t)https ^ ((uint32_t)port << 8);
+    uint32_t x = 2166136261u ^ (uint32_t)https ^ ((uint32_t)port << 8) ^ (uint32_t)policy ^ (uint32_t)(policy >> 32);
     size_t i;
     for (i = 0; i < n; i++) x = (x ^ (uint32_t)mpx_lower((unsigned char)h[i])) * 16777619u;
     return x;
 }
 
-static mpx_host *mpx_host_get(mperf_multi *m, int https, const char *h, size_t n, uint16_t port, int create)
+static mpx_host *mpx_host_get(mperf_multi *m, int https, const char *h, size_t n, uint16_t port, uint64_t policy,
+                              int create)
 {
-    uint32_t hv = mpx_host_hash(https, h, n, port);
+    uint32_t hv = mpx_host_hash(https, h, n, port, policy);
     mpx_host *x;
     size_t i;
     if (m->host_buckets) {
         for (x = m->hosts[hv & (m->host_buckets - 1)]; x; x = x->next)
-            if (x->hash == hv && x->port == port && x->https == https && x->hostlen == n && mpx_ncaseeq(x->host, h, n))
+            if (x->hash == hv && x->port == port && x->https == https && x->policy == policy && x->hostlen == n &&
+                mpx_ncaseeq(x->host, h, n))
                 return x;
     }
     if (!create) return NULL;
@@ -2348,6 +2422,7 @@ static mpx_host *mpx_host_get(mperf_multi *m, int https, const char *h, size_t n
     x = (mpx_host *)mpx_calloc(&m->al, sizeof *x);
     if (!x) return NULL;
     x->hash = hv;
+    x->policy = policy;
     x->port = port;
     x->https = (uint8_t)https;
     x->hostlen = (uint8_t)n;
@@ -2423,6 +2498,9 @@ static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
 {
     if (c->state == MPX_C_DEAD) return;
     if (c->state == MPX_C_IDLE) mpx_idle_unlink(m, c);
+#ifndef MPERF_NO_TLS
+    mpx_tls_close(m, c);
+#endif
     mpx_pfd_del(m, c);
     if (c->fd != MPERF_SOCKET_BAD) mpx_sock_close(c->fd);
     c->fd = MPERF_SOCKET_BAD;
@@ -2492,6 +2570,953 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     cap = m->maxconnects > 0 ? (unsigned long)m->maxconnects : 4ul * m->num_easy;
     while (m->num_conns > cap && m->lru_first) mpx_conn_close(m, m->lru_first);
 }
+
+/* -------------------------------------------------------------------- */
+/* >>TLS filter: BearSSL under the HTTP layer                            */
+/* -------------------------------------------------------------------- */
+/* The HTTP layer talks to a connection through mpx_conn_send/recv (further
+   down); for https they land here. The interface is small: start (engine
+   and policy), handshake, read, write, want (poll interest), pending
+   (decrypted bytes waiting), close. BearSSL types never leave this section,
+   so another TLS library can replace it. */
+#ifndef MPERF_NO_TLS
+
+/* Trust anchors from one PEM source, parsed once per multi and shared. */
+typedef struct mpx_cas {
+    struct mpx_cas *next;
+    uint64_t key; /* FNV-1a of the path or of the PEM bytes */
+    br_x509_trust_anchor *ta;
+    size_t n;
+    void **blocks; /* one allocation per anchor */
+} mpx_cas;
+
+typedef struct mpx_tls_session {
+    uint64_t key; /* host, port and verification policy */
+    int64_t used;
+    br_ssl_session_parameters params;
+} mpx_tls_session;
+
+/* The X.509 policy wrapped around BearSSL's minimal validator: it keeps the
+   end-entity certificate so IP literals, names without a chain check and
+   key pins can be checked against it. */
+typedef struct mpx_x509 {
+    const br_x509_class *vtable; /* first: BearSSL calls through it */
+    br_x509_minimal_context minimal;
+    br_x509_decoder_context decoder; /* no chain check: just the key */
+    const mperf_allocator *al;
+    mpx_buf ee; /* the end-entity certificate's DER */
+    unsigned ncert;
+    uint8_t verify_peer, verify_host, iplen, ee_failed;
+    uint8_t ip[16];
+    const char *host; /* the name to match, NUL-terminated */
+    const unsigned char *pins; /* SHA-256 SPKI hashes, 32 bytes each */
+    size_t npins;
+    int pin_failed;
+} mpx_x509;
+
+struct mpx_tls {
+    br_ssl_client_context cc;
+    mpx_x509 x;
+    char host[256];
+    const char *alpn[1]; /* the ALPN list is linked, not copied, by BearSSL */
+    uint8_t eof, done, resumed_offer;
+    int sock_err; /* errno of a failed socket call */
+    uint64_t session_key;
+    unsigned char iobuf[MPX_TLS_IOBUF];
+};
+
+/* ---- a small DER reader for the certificate fields BearSSL does not expose ---- */
+static const unsigned char *mpx_der(const unsigned char *p, const unsigned char *end, unsigned *tag,
+                                    const unsigned char **val, size_t *len)
+{
+    size_t l, n;
+    if (end - p < 2) return NULL;
+    *tag = p[0];
+    l = p[1];
+    p += 2;
+    if (l & 0x80) {
+        n = l & 0x7f;
+        if (n == 0 || n > 4 || (size_t)(end - p) < n) return NULL;
+        for (l = 0; n; n--) l = (l << 8) | *p++;
+    }
+    if ((size_t)(end - p) < l) return NULL;
+    *val = p;
+    *len = l;
+    return p + l;
+}
+
+/* The SubjectPublicKeyInfo (whole TLV), subject and SAN extension value of
+   a certificate; 0 if it does not parse. */
+static int mpx_cert_parts(const unsigned char *der, size_t n, const unsigned char **spki, size_t *spkilen,
+                          const unsigned char **subj, size_t *subjlen, const unsigned char **san, size_t *sanlen)
+{
+    const unsigned char *p, *v, *tbs, *tbsend, *start;
+    size_t l;
+    unsigned tag;
+    int i;
+    *san = NULL;
+    *sanlen = 0;
+    if (!mpx_der(der, der + n, &tag, &v, &l) || tag != 0x30) return 0;
+    if (!mpx_der(v, v + l, &tag, &tbs, &l) || tag != 0x30) return 0;
+    tbsend = tbs + l;
+    p = tbs;
+    for (i = 0; i < 6;) { /* serial, signature, issuer, validity, subject, spki, after an optional [0] version */
+        start = p;
+        p = mpx_der(p, tbsend, &tag, &v, &l);
+        if (!p) return 0;
+        if (start == tbs && tag == 0xa0) continue;
+        if (i == 4) {
+            *subj = v;
+            *subjlen = l;
+        } else if (i == 5) {
+            *spki = start;
+            *spkilen = (size_t)(p - start);
+        }
+        i++;
+    }
+    while (p < tbsend) { /* issuerUID, subjectUID, [3] extensions */
+        p = mpx_der(p, tbsend, &tag, &v, &l);
+        if (!p) return 0;
+        if (tag == 0xa3) {
+            const unsigned char *e, *eend, *x;
+            size_t el;
+            if (!mpx_der(v, v + l, &tag, &e, &el) || tag != 0x30) return 0;
+            eend = e + el;
+            while (e < eend) {
+                const unsigned char *f, *oid, *val = NULL;
+                size_t fl, oidl, vall = 0;
+                e = mpx_der(e, eend, &tag, &x, &fl);
+                if (!e || tag != 0x30) return 0;
+                f = x;
+                f = mpx_der(f, x + fl, &tag, &oid, &oidl);
+                if (!f || tag != 0x06) return 0;
+                while (f < x + fl) {
+                    f = mpx_der(f, x + fl, &tag, &val, &vall);
+                    if (!f) return 0;
+                }
+                if (tag == 0x04 && oidl == 3 && oid[0] == 0x55 && oid[1] == 0x1d && oid[2] == 0x11) {
+                    *san = val;
+                    *sanlen = vall;
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+/* Does the certificate carry this IP address in its SAN? */
+static int mpx_cert_has_ip(const unsigned char *der, size_t n, const uint8_t *ip, size_t iplen)
+{
+    const unsigned char *spki, *subj, *san, *v, *p, *end;
+    size_t spkil, subjl, sanl, l;
+    unsigned tag;
+    if (!mpx_cert_parts(der, n, &spki, &spkil, &subj, &subjl, &san, &sanl) || !san) return 0;
+    if (!mpx_der(san, san + sanl, &tag, &p, &l) || tag != 0x30) return 0;
+    end = p + l;
+    while (p < end) {
+        p = mpx_der(p, end, &tag, &v, &l);
+        if (!p) return 0;
+        if (tag == 0x87 && l == iplen && memcmp(v, ip, iplen) == 0) return 1;
+    }
+    return 0;
+}
+
+/* One certificate name (a SAN dNSName or the CN) against the host: case-
+   insensitive, a "*." first label standing for exactly one label. */
+static int mpx_name_match(const unsigned char *pat, size_t pl, const char *host)
+{
+    size_t hl = strlen(host);
+    if (hl && host[hl - 1] == '.') hl--;
+    if (pl && pat[pl - 1] == '.') pl--;
+    if (pl > 2 && pat[0] == '*' && pat[1] == '.') {
+        const char *dot = (const char *)memchr(host, '.', hl);
+        if (!dot || dot == host) return 0;
+        return (size_t)(host + hl - dot) == pl - 1 && mpx_ncaseeq(dot, (const char *)pat + 1, pl - 1);
+    }
+    return pl == hl && mpx_ncaseeq(host, (const char *)pat, hl);
+}
+
+/* Name check without chain validation (verification off, host check on). */
+static int mpx_cert_has_name(const unsigned char *der, size_t n, const char *host)
+{
+    const unsigned char *spki, *subj, *san, *v, *p, *end;
+    size_t spkil, subjl, sanl, l;
+    unsigned tag;
+    int any_dns = 0;
+    if (!mpx_cert_parts(der, n, &spki, &spkil, &subj, &subjl, &san, &sanl)) return 0;
+    if (san && mpx_der(san, san + sanl, &tag, &p, &l) && tag == 0x30) {
+        end = p + l;
+        while (p < end && (p = mpx_der(p, end, &tag, &v, &l)) != NULL) {
+            if (tag != 0x82) continue;
+            any_dns = 1;
+            if (mpx_name_match(v, l, host)) return 1;
+        }
+    }
+    if (any_dns) return 0;
+    /* no dNSName: the subject's CN (SET { SEQUENCE { OID 2.5.4.3, value } }) */
+    p = subj;
+    end = subj + subjl;
+    while (p < end) {
+        const unsigned char *set, *a, *oid, *val;
+        size_t sl, al, ol, vl;
+        p = mpx_der(p, end, &tag, &set, &sl);
+        if (!p || !mpx_der(set, set + sl, &tag, &a, &al)) return 0;
+        a = mpx_der(a, a + al, &tag, &oid, &ol);
+        if (a && ol == 3 && oid[0] == 0x55 && oid[1] == 0x04 && oid[2] == 0x03 &&
+            mpx_der(a, set + sl, &tag, &val, &vl) && mpx_name_match(val, vl, host))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- the X.509 policy class ---- */
+static void mpx_x509_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    (void)server_name;
+    x->ncert = 0;
+    x->ee.len = 0;
+    x->ee_failed = 0;
+    x->pin_failed = 0;
+    if (x->verify_peer) /* BearSSL matches DNS names itself; IP literals are checked below */
+        x->minimal.vtable->start_chain(&x->minimal.vtable, x->verify_host && !x->iplen ? x->host : NULL);
+}
+
+static void mpx_x509_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    if (x->ncert == 0) {
+        if (!mpx_buf_reserve(x->al, &x->ee, length)) x->ee_failed = 1;
+        if (!x->verify_peer) br_x509_decoder_init(&x->decoder, NULL, NULL);
+    }
+    if (x->verify_peer) x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+}
+
+static void mpx_x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    if (x->ncert == 0) {
+        if (!x->ee_failed && !mpx_buf_add(x->al, &x->ee, buf, len)) x->ee_failed = 1;
+        if (!x->verify_peer) br_x509_decoder_push(&x->decoder, buf, len);
+    }
+    if (x->verify_peer) x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+}
+
+static void mpx_x509_end_cert(const br_x509_class **ctx)
+{
+    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    if (x->verify_peer) x->minimal.vtable->end_cert(&x->minimal.vtable);
+    x->ncert++;
+}
+
+static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
+{
+    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    unsigned err;
+    if (x->verify_peer) {
+        err = x->minimal.vtable->end_chain(&x->minimal.vtable);
+    } else {
+        err = x->ncert == 0 ? BR_ERR_X509_EMPTY_CHAIN : (unsigned)br_x509_decoder_last_error(&x->decoder);
+        if (!err && !br_x509_decoder_get_pkey(&x->decoder)) err = BR_ERR_X509_UNSUPPORTED;
+    }
+    if (err) return err;
+    if (x->ee_failed) return BR_ERR_X509_LIMIT_EXCEEDED;
+    if (x->verify_host && x->iplen && !mpx_cert_has_ip((const unsigned char *)x->ee.p, x->ee.len, x->ip, x->iplen))
+        return BR_ERR_X509_BAD_SERVER_NAME;
+    if (x->verify_host && !x->iplen && !x->verify_peer &&
+        !mpx_cert_has_name((const unsigned char *)x->ee.p, x->ee.len, x->host))
+        return BR_ERR_X509_BAD_SERVER_NAME;
+    if (x->npins) {
+        const unsigned char *spki, *subj, *san;
+        size_t spkil, subjl, sanl, i;
+        unsigned char h[32];
+        br_sha256_context sc;
+        if (!mpx_cert_parts((const unsigned char *)x->ee.p, x->ee.len, &spki, &spkil, &subj, &subjl, &san, &sanl)) {
+            x->pin_failed = 1;
+            return BR_ERR_X509_NOT_TRUSTED;
+        }
+        br_sha256_init(&sc);
+        br_sha256_update(&sc, spki, spkil);
+        br_sha256_out(&sc, h);
+        for (i = 0; i < x->npins; i++)
+            if (memcmp(x->pins + 32 * i, h, 32) == 0) return 0;
+        x->pin_failed = 1;
+        return BR_ERR_X509_NOT_TRUSTED;
+    }
+    return 0;
+}
+
+static const br_x509_pkey *mpx_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    if (x->verify_peer) return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
+    if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+    return br_x509_decoder_get_pkey(&x->decoder);
+}
+
+static const br_x509_class mpx_x509_vtable = {sizeof(mpx_x509),   mpx_x509_start_chain, mpx_x509_start_cert,
+                                              mpx_x509_append,     mpx_x509_end_cert,    mpx_x509_end_chain,
+                                              mpx_x509_get_pkey};
+
+/* ---- trust anchors ---- */
+typedef struct mpx_pem_load {
+    const mperf_allocator *al;
+    mpx_cas *cas;
+    size_t cap;
+    mpx_buf dn;
+    int oom;
+    br_x509_decoder_context dc;
+} mpx_pem_load;
+
+static void mpx_dn_append(void *ctx, const void *buf, size_t len)
+{
+    mpx_pem_load *l = (mpx_pem_load *)ctx;
+    if (!mpx_buf_add(l->al, &l->dn, buf, len)) l->oom = 1;
+}
+
+static void mpx_pem_to_x509(void *ctx, const void *buf, size_t len)
+{
+    br_x509_decoder_push((br_x509_decoder_context *)ctx, buf, len);
+}
+
+/* Keeps the certificate just decoded as a trust anchor (one allocation). */
+static int mpx_cas_add(mpx_pem_load *l)
+{
+    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&l->dc);
+    br_x509_trust_anchor *ta;
+    size_t klen;
+    unsigned char *block;
+    if (!pk) return 1; /* a key type BearSSL cannot use: skip it */
+    if (l->cas->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 64;
+        br_x509_trust_anchor *nta = (br_x509_trust_anchor *)mpx_alloc(l->al, ncap * sizeof *nta);
+        void **nb = (void **)mpx_alloc(l->al, ncap * sizeof *nb);
+        if (!nta || !nb) {
+            mpx_free(l->al, nta);
+            mpx_free(l->al, nb);
+            return 0;
+        }
+        if (l->cas->n) {
+            memcpy(nta, l->cas->ta, l->cas->n * sizeof *nta);
+            memcpy(nb, l->cas->blocks, l->cas->n * sizeof *nb);
+        }
+        mpx_free(l->al, l->cas->ta);
+        mpx_free(l->al, l->cas->blocks);
+        l->cas->ta = nta;
+        l->cas->blocks = nb;
+        l->cap = ncap;
+    }
+    klen = pk->key_type == BR_KEYTYPE_RSA ? pk->key.rsa.nlen + pk->key.rsa.elen : pk->key.ec.qlen;
+    block = (unsigned char *)mpx_alloc(l->al, l->dn.len + klen);
+    if (!block) return 0;
+    ta = &l->cas->ta[l->cas->n];
+    memset(ta, 0, sizeof *ta);
+    memcpy(block, l->dn.p, l->dn.len);
+    ta->dn.data = block;
+    ta->dn.len = l->dn.len;
+    ta->flags = br_x509_decoder_isCA(&l->dc) ? BR_X509_TA_CA : 0;
+    ta->pkey.key_type = pk->key_type;
+    if (pk->key_type == BR_KEYTYPE_RSA) {
+        ta->pkey.key.rsa.n = block + l->dn.len;
+        ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+        memcpy(ta->pkey.key.rsa.n, pk->key.rsa.n, pk->key.rsa.nlen);
+        ta->pkey.key.rsa.e = ta->pkey.key.rsa.n + pk->key.rsa.nlen;
+        ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+        memcpy(ta->pkey.key.rsa.e, pk->key.rsa.e, pk->key.rsa.elen);
+    } else {
+        ta->pkey.key.ec.curve = pk->key.ec.curve;
+        ta->pkey.key.ec.q = block + l->dn.len;
+        ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+        memcpy(ta->pkey.key.ec.q, pk->key.ec.q, pk->key.ec.qlen);
+    }
+    l->cas->blocks[l->cas->n++] = block;
+    return 1;
+}
+
+static void mpx_cas_free(const mperf_allocator *al, mpx_cas *c)
+{
+    size_t i;
+    for (i = 0; i < c->n; i++) mpx_free(al, c->blocks[i]);
+    mpx_free(al, c->blocks);
+    mpx_free(al, c->ta);
+    mpx_free(al, c);
+}
+
+/* Parses every CERTIFICATE in a PEM text; 0 on a malformed file. */
+static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, size_t len, mpx_cas *cas)
+{
+    mpx_pem_load l;
+    br_pem_decoder_context pc;
+    int in_cert = 0, ok = 1, tail = 0;
+    memset(&l, 0, sizeof l);
+    l.al = al;
+    l.cas = cas;
+    br_pem_decoder_init(&pc);
+    while (ok) {
+        size_t k;
+        if (len == 0) {
+            if (tail) break;
+            pem = (const unsigned char *)"\n"; /* a file without a final newline */
+            len = 1;
+            tail = 1;
+        }
+        k = br_pem_decoder_push(&pc, pem, len);
+        pem += k;
+        len -= k;
+        switch (br_pem_decoder_event(&pc)) {
+        case BR_PEM_BEGIN_OBJ: {
+            const char *name = br_pem_decoder_name(&pc);
+            in_cert = strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0;
+            if (in_cert) {
+                l.dn.len = 0;
+                br_x509_decoder_init(&l.dc, mpx_dn_append, &l);
+                br_pem_decoder_setdest(&pc, mpx_pem_to_x509, &l.dc);
+            } else {
+                br_pem_decoder_setdest(&pc, NULL, NULL);
+            }
+            break;
+        }
+        case BR_PEM_END_OBJ:
+            if (in_cert && br_x509_decoder_last_error(&l.dc) == 0 && !l.oom && !mpx_cas_add(&l)) ok = 0;
+            in_cert = 0;
+            break;
+        case BR_PEM_ERROR:
+            ok = 0;
+            break;
+        default:
+            break;
+        }
+        if (l.oom) ok = 0;
+    }
+    mpx_buf_free(al, &l.dn);
+    return ok;
+}
+
+static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The anchors for this transfer: CAINFO_BLOB, CAINFO or the system bundle,
+   loaded on first use and kept by the multi. */
+static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, const char **why)
+{
+    static const char *const bundles[] = {MPERF_CA_BUNDLE, "/etc/ssl/certs/ca-certificates.crt",
+                                          "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
+    const char *path = e->o.cainfo;
+    uint64_t key;
+    mpx_cas *c;
+    unsigned char *data = NULL;
+    size_t len = 0, i;
+    if (e->o.cablob) key = mpx_fnv(e->o.cablob, e->o.cabloblen, 0x6d7065726662ULL);
+    else {
+        if (!path) {
+            for (i = 0; i < sizeof bundles / sizeof bundles[0] && !path; i++) {
+                FILE *f = fopen(bundles[i], "rb");
+                if (f) {
+                    fclose(f);
+                    path = bundles[i];
+                }
+            }
+            if (!path) {
+                *why = "No CA bundle found: set CAINFO or CAINFO_BLOB (looked for " MPERF_CA_BUNDLE ")";
+                return NULL;
+            }
+        }
+        key = mpx_fnv(path, strlen(path), 14695981039346656037ULL);
+    }
+    for (c = m->cas; c; c = c->next)
+        if (c->key == key) return c;
+    if (e->o.cablob) {
+        data = (unsigned char *)e->o.cablob;
+        len = e->o.cabloblen;
+    } else { /* one blocking read of a local file, once per multi */
+        FILE *f = fopen(path, "rb");
+        long sz;
+        if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || sz > 64L * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0 ||
+            !(data = (unsigned char *)mpx_alloc(&m->al, (size_t)sz + 1)) || fread(data, 1, (size_t)sz, f) != (size_t)sz) {
+            if (f) fclose(f);
+            mpx_free(&m->al, data);
+            *why = "Cannot read the CA bundle (CAINFO)";
+            return NULL;
+        }
+        fclose(f);
+        len = (size_t)sz;
+    }
+    c = (mpx_cas *)mpx_calloc(&m->al, sizeof *c);
+    if (c && !mpx_cas_parse(&m->al, data, len, c)) {
+        mpx_cas_free(&m->al, c);
+        c = NULL;
+        *why = "The CA bundle is not valid PEM";
+    } else if (c && c->n == 0) {
+        mpx_cas_free(&m->al, c);
+        c = NULL;
+        *why = "The CA bundle holds no usable certificate";
+    } else if (!c) {
+        *why = "Out of memory";
+    }
+    if (!e->o.cablob) mpx_free(&m->al, data);
+    if (!c) return NULL;
+    c->key = key;
+    c->next = m->cas;
+    m->cas = c;
+    return c;
+}
+
+/* The verification policy as a number: connections and sessions made under
+   one policy are never used under another. */
+static uint64_t mpx_tls_policy(const mperf_easy *e)
+{
+    uint64_t h = 14695981039346656037ULL;
+    unsigned char flags[2];
+    flags[0] = e->o.ssl_verifypeer;
+    flags[1] = e->o.ssl_verifyhost;
+    h = mpx_fnv(flags, 2, h);
+    if (e->o.ssl_verifypeer) {
+        if (e->o.cablob) h = mpx_fnv(e->o.cablob, e->o.cabloblen, h);
+        else if (e->o.cainfo) h = mpx_fnv(e->o.cainfo, strlen(e->o.cainfo), h);
+    }
+    if (e->o.npins) h = mpx_fnv(e->o.pins, 32 * e->o.npins, h);
+    if (e->o.ciphers) h = mpx_fnv(e->o.ciphers, strlen(e->o.ciphers), h);
+    return h | 1; /* never 0, which plain http uses */
+}
+
+/* Fresh entropy from the OS for every connection. */
+static int mpx_os_random(void *buf, size_t n)
+{
+#ifdef MPX_HAVE_GETRANDOM
+    if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
+#endif
+    {
+        FILE *f = fopen("/dev/urandom", "rb");
+        size_t got = f ? fread(buf, 1, n, f) : 0;
+        if (f) fclose(f);
+        return got == n;
+    }
+}
+
+/* The default suites: TLS 1.2, ECDHE only (forward secrecy), AEAD only. */
+static const uint16_t mpx_suites[] = {
+    BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384};
+static const char *const mpx_suite_names[] = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+                                              "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+                                              "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"};
+
+/* Picks suites from an OpenSSL-style list ("A:B,C"); returns how many. */
+static size_t mpx_tls_suites_from(const char *list, uint16_t *out)
+{
+    size_t n = 0, i;
+    while (list && *list) {
+        size_t l = strcspn(list, ":, ");
+        for (i = 0; i < sizeof mpx_suites / sizeof mpx_suites[0]; i++) {
+            size_t j, dup = 0;
+            if (strlen(mpx_suite_names[i]) != l || !mpx_ncaseeq(list, mpx_suite_names[i], l)) continue;
+            for (j = 0; j < n; j++) dup |= out[j] == mpx_suites[i];
+            if (!dup) out[n++] = mpx_suites[i];
+        }
+        list += l;
+        while (*list == ':' || *list == ',' || *list == ' ') list++;
+    }
+    return n;
+}
+
+/* Sets up the engine for this connection: suites, X.509 policy, SNI,
+   entropy, a cached session. */
+static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, const char **why)
+{
+    mpx_tls *t;
+    br_ssl_engine_context *eng;
+    mpx_cas *cas = NULL;
+    unsigned char seed[32];
+    uint16_t suites[sizeof mpx_suites / sizeof mpx_suites[0]];
+    size_t nsuites = sizeof mpx_suites / sizeof mpx_suites[0], i;
+    int resume = 0;
+    if (e->o.ssl_verifypeer) {
+        cas = mpx_cas_get(m, e, why);
+        if (!cas) return MPERF_E_SSL_CACERT_BADFILE;
+    }
+    if (e->o.ciphers) {
+        nsuites = mpx_tls_suites_from(e->o.ciphers, suites);
+        if (!nsuites) {
+            *why = "None of the requested cipher suites is built in";
+            return MPERF_E_SSL_CIPHER;
+        }
+    } else {
+        memcpy(suites, mpx_suites, sizeof mpx_suites);
+    }
+    t = m->tls_free;
+    if (t) m->tls_free = NULL;
+    else t = (mpx_tls *)mpx_alloc(&m->al, sizeof *t);
+    if (!t) {
+        *why = "Out of memory";
+        return MPERF_E_OUT_OF_MEMORY;
+    }
+    memset(t, 0, offsetof(mpx_tls, iobuf));
+    c->tls = t;
+    eng = &t->cc.eng;
+    br_ssl_client_zero(&t->cc);
+    br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_suites(eng, suites, nsuites);
+    br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+    br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
+    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+    br_ssl_engine_set_default_aes_gcm(eng);
+    br_ssl_engine_set_default_chapol(eng);
+    br_ssl_engine_set_default_ec(eng);
+    br_ssl_engine_set_default_rsavrfy(eng);
+    br_ssl_engine_set_default_ecdsa(eng);
+    br_ssl_client_set_default_rsapub(&t->cc);
+    /* the policy wrapper around BearSSL's minimal X.509 validator */
+    t->x.vtable = &mpx_x509_vtable;
+    t->x.al = &m->al;
+    t->x.verify_peer = e->o.ssl_verifypeer;
+    t->x.verify_host = e->o.ssl_verifyhost != 0;
+    t->x.pins = e->o.pins;
+    t->x.npins = e->o.npins;
+    memcpy(t->host, e->u.host, e->u.hostlen);
+    t->host[e->u.hostlen] = 0;
+    t->x.host = t->host;
+    if (e->u.ipv6 && inet_pton(AF_INET6, t->host, t->x.ip) == 1) t->x.iplen = 16;
+    else if (!e->u.ipv6 && inet_pton(AF_INET, t->host, t->x.ip) == 1) t->x.iplen = 4;
+    br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha1_ID, &br_sha1_vtable);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha224_ID, &br_sha224_vtable);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha256_ID, &br_sha256_vtable);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha384_ID, &br_sha384_vtable);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha512_ID, &br_sha512_vtable);
+    br_x509_minimal_set_rsa(&t->x.minimal, br_rsa_pkcs1_vrfy_get_default());
+    br_x509_minimal_set_ecdsa(&t->x.minimal, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+    br_ssl_engine_set_x509(eng, &t->x.vtable);
+    br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, MPX_TLS_BIDI);
+    t->alpn[0] = "http/1.1";
+    br_ssl_engine_set_protocol_names(eng, t->alpn, 1);
+    if (mpx_os_random(seed, sizeof seed)) br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
+    /* resume a session made with this host, port and policy */
+    t->session_key = mpx_fnv(t->host, e->u.hostlen, mpx_tls_policy(e) ^ e->u.port);
+    for (i = 0; e->o.ssl_sessionid_cache && i < m->num_sessions; i++) {
+        if (m->sessions[i].key == t->session_key) {
+            br_ssl_engine_set_session_parameters(eng, &m->sessions[i].params);
+            resume = 1;
+            break;
+        }
+    }
+    /* SNI is a DNS name: an IP literal is never sent (RFC 6066) */
+    if (!br_ssl_client_reset(&t->cc, t->x.iplen ? NULL : t->host, resume)) {
+        *why = "TLS setup failed";
+        return MPERF_E_SSL_CONNECT_ERROR;
+    }
+    t->resumed_offer = (uint8_t)resume;
+    return MPERF_E_OK;
+}
+
+/* Moves records between the engine and the socket, never blocking.
+   Returns 1 if anything moved. */
+static int mpx_tls_pump(mpx_conn *c)
+{
+    mpx_tls *t = c->tls;
+    br_ssl_engine_context *eng = &t->cc.eng;
+    int moved = 0;
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(eng);
+        int err = 0, progress = 0;
+        size_t len;
+        unsigned char *buf;
+        long r;
+        if ((st & BR_SSL_CLOSED) || t->sock_err) return moved;
+        if (st & BR_SSL_SENDREC) {
+            buf = br_ssl_engine_sendrec_buf(eng, &len);
+            r = mpx_tcp_send(c->fd, (const char *)buf, len, &err);
+            if (r < 0) {
+                t->sock_err = err;
+                return moved;
+            }
+            if (r > 0) {
+                br_ssl_engine_sendrec_ack(eng, (size_t)r);
+                progress = 1;
+            }
+        }
+        st = br_ssl_engine_current_state(eng);
+        if ((st & BR_SSL_RECVREC) && !t->eof) {
+            buf = br_ssl_engine_recvrec_buf(eng, &len);
+            r = mpx_tcp_recv(c->fd, (char *)buf, len, &err);
+            if (r > 0) {
+                br_ssl_engine_recvrec_ack(eng, (size_t)r);
+                progress = 1;
+            } else if (r == 0) {
+                t->eof = 1;
+            } else if (r == -2) {
+                t->sock_err = err;
+                return moved;
+            }
+        }
+        if (!progress) return moved;
+        moved = 1;
+    }
+}
+
+/* Poll interest the engine adds: POLLOUT while records wait to go out. */
+static short mpx_tls_want(const mpx_conn *c, short http)
+{
+    unsigned st = br_ssl_engine_current_state(&c->tls->cc.eng);
+    short ev = http;
+    if (st & BR_SSL_SENDREC) ev |= POLLOUT;
+    if ((http & POLLIN) && (st & BR_SSL_RECVAPP)) ev &= (short)~POLLIN; /* already readable: no wait */
+    return ev;
+}
+
+/* Decrypted bytes wait inside the engine (what SSL_pending says elsewhere). */
+static int mpx_tls_pending(const mpx_conn *c)
+{
+    return (br_ssl_engine_current_state(&c->tls->cc.eng) & BR_SSL_RECVAPP) != 0;
+}
+
+/* The handshake: 1 done, 0 waiting, -1 failed. */
+static int mpx_tls_handshake(mpx_conn *c)
+{
+    unsigned st;
+    mpx_tls_pump(c);
+    st = br_ssl_engine_current_state(&c->tls->cc.eng);
+    if (st & BR_SSL_CLOSED) return -1;
+    if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
+        c->tls->done = 1;
+        return 1;
+    }
+    if (c->tls->sock_err || c->tls->eof) return -1;
+    return 0;
+}
+
+/* Like mpx_tcp_recv: bytes, 0 at the end, -1 would block, -2 error. A TCP
+   close without close_notify is an end too, marked in tls->eof. */
+static long mpx_tls_recv(mpx_conn *c, char *p, size_t n, int *err)
+{
+    mpx_tls *t = c->tls;
+    br_ssl_engine_context *eng = &t->cc.eng;
+    size_t got = 0;
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(eng);
+        if (st & BR_SSL_RECVAPP) {
+            size_t len;
+            unsigned char *buf = br_ssl_engine_recvapp_buf(eng, &len);
+            if (len > n - got) len = n - got;
+            memcpy(p + got, buf, len);
+            br_ssl_engine_recvapp_ack(eng, len);
+            got += len;
+            if (got == n) return (long)got;
+            continue;
+        }
+        if (got) return (long)got;
+        if (st & BR_SSL_CLOSED) {
+            if (br_ssl_engine_last_error(eng) == BR_ERR_OK) return 0; /* close_notify */
+            *err = 0;
+            return -2;
+        }
+        if (t->sock_err) {
+            *err = t->sock_err;
+            return -2;
+        }
+        if (t->eof) return 0;
+        if (!mpx_tls_pump(c) && !(br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP)) {
+            if (t->eof || t->sock_err || (br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) continue;
+            return -1;
+        }
+    }
+}
+
+/* Like mpx_tcp_send: bytes taken (into the engine, flushed as far as the
+   socket allows), or -1 on error. */
+static long mpx_tls_send(mpx_conn *c, const char *p, size_t n, int *err)
+{
+    mpx_tls *t = c->tls;
+    br_ssl_engine_context *eng = &t->cc.eng;
+    size_t put = 0;
+    while (put < n) {
+        unsigned st = br_ssl_engine_current_state(eng);
+        if (st & BR_SSL_CLOSED) break;
+        if (st & BR_SSL_SENDAPP) {
+            size_t len;
+            unsigned char *buf = br_ssl_engine_sendapp_buf(eng, &len);
+            if (len > n - put) len = n - put;
+            memcpy(buf, p + put, len);
+            br_ssl_engine_sendapp_ack(eng, len);
+            put += len;
+            continue;
+        }
+        br_ssl_engine_flush(eng, 0);
+        if (!mpx_tls_pump(c)) break;
+    }
+    br_ssl_engine_flush(eng, 0);
+    mpx_tls_pump(c);
+    if (t->sock_err || (br_ssl_engine_current_state(eng) & BR_SSL_CLOSED)) {
+        *err = t->sock_err ? t->sock_err : EPIPE;
+        return put ? (long)put : -1;
+    }
+    return (long)put;
+}
+
+/* Says goodbye (close_notify, one try, no waiting) and frees the engine. */
+static void mpx_tls_close(mperf_multi *m, mpx_conn *c)
+{
+    mpx_tls *t = c->tls;
+    if (!t) return;
+    if (t->done && !t->sock_err && !t->eof && c->fd != MPERF_SOCKET_BAD &&
+        !(br_ssl_engine_current_state(&t->cc.eng) & BR_SSL_CLOSED)) {
+        br_ssl_engine_close(&t->cc.eng);
+        mpx_tls_pump(c);
+    }
+    mpx_buf_free(&m->al, &t->x.ee);
+    c->tls = NULL;
+    if (!m->tls_free) m->tls_free = t; /* one spare engine for the next connection */
+    else mpx_free(&m->al, t);
+}
+
+/* After the handshake: keep the session for the next connection. */
+static void mpx_tls_keep_session(mperf_multi *m, const mpx_conn *c)
+{
+    mpx_tls_session *s = NULL;
+    unsigned i;
+    if (!m->sessions) {
+        m->sessions = (mpx_tls_session *)mpx_calloc(&m->al, MPERF_TLS_SESSIONS * sizeof *m->sessions);
+        if (!m->sessions) return;
+    }
+    for (i = 0; i < m->num_sessions && !s; i++)
+        if (m->sessions[i].key == c->tls->session_key) s = &m->sessions[i];
+    if (!s && m->num_sessions < MPERF_TLS_SESSIONS) s = &m->sessions[m->num_sessions++];
+    if (!s) { /* replace the least recently used */
+        s = &m->sessions[0];
+        for (i = 1; i < m->num_sessions; i++)
+            if (m->sessions[i].used < s->used) s = &m->sessions[i];
+    }
+    s->key = c->tls->session_key;
+    s->used = m->now;
+    br_ssl_engine_get_session_parameters(&c->tls->cc.eng, &s->params);
+}
+
+static const char *mpx_tls_alert_name(int a)
+{
+    switch (a) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 109: return "missing_extension";
+    case 112: return "unrecognized_name";
+    case 120: return "no_application_protocol";
+    default: return "alert";
+    }
+}
+
+/* A readable sentence and libcurl's code for why the TLS layer failed. */
+static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
+{
+    const mpx_tls *t = c->tls;
+    int err = br_ssl_engine_last_error(&t->cc.eng);
+    const char *s;
+    if (t->x.pin_failed) {
+        snprintf(msg, n, "The server's public key does not match the pinned key");
+        return MPERF_E_SSL_PINNEDPUBKEYNOTMATCH;
+    }
+    if (err >= BR_ERR_SEND_FATAL_ALERT) {
+        snprintf(msg, n, "TLS handshake failed: we sent the alert %s (%d)", mpx_tls_alert_name(err - BR_ERR_SEND_FATAL_ALERT),
+                 err - BR_ERR_SEND_FATAL_ALERT);
+        return MPERF_E_SSL_CONNECT_ERROR;
+    }
+    if (err >= BR_ERR_RECV_FATAL_ALERT) {
+        int a = err - BR_ERR_RECV_FATAL_ALERT;
+        snprintf(msg, n, "TLS handshake failed: the server sent the alert %s (%d)%s", mpx_tls_alert_name(a), a,
+                 a == 70 ? ": it does not speak TLS 1.2 (a TLS 1.3-only server?)"
+                 : a == 40 ? ": no common cipher suite or parameters" : "");
+        return MPERF_E_SSL_CONNECT_ERROR;
+    }
+    switch (err) {
+    case BR_ERR_X509_NOT_TRUSTED: s = "The certificate chain does not lead to a trusted CA (unknown CA or missing intermediate)"; break;
+    case BR_ERR_X509_EXPIRED: s = "The server certificate has expired or is not yet valid"; break;
+    case BR_ERR_X509_BAD_SERVER_NAME: s = t->x.iplen ? "The server certificate does not list this IP address"
+                                                     : "The server certificate does not match the host name"; break;
+    case BR_ERR_X509_TIME_UNKNOWN: s = "The current time is unknown: certificate dates cannot be checked"; break;
+    case BR_ERR_X509_NOT_CA: s = "A certificate in the chain is not allowed to act as a CA"; break;
+    case BR_ERR_X509_BAD_SIGNATURE: s = "A certificate signature in the chain is invalid"; break;
+    case BR_ERR_X509_WEAK_PUBLIC_KEY: s = "The server's key is too weak"; break;
+    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: s = "The server certificate's key usage forbids TLS"; break;
+    case BR_ERR_X509_CRITICAL_EXTENSION: s = "The server certificate has an unknown critical extension"; break;
+    case BR_ERR_X509_DN_MISMATCH: s = "The certificate chain is out of order (issuer and subject do not match)"; break;
+    case BR_ERR_X509_EMPTY_CHAIN: s = "The server sent no certificate"; break;
+    case BR_ERR_X509_LIMIT_EXCEEDED: s = "The server certificate chain is too large"; break;
+    default: s = NULL; break;
+    }
+    if (s) {
+        snprintf(msg, n, "%s", s);
+        return MPERF_E_PEER_FAILED_VERIFICATION;
+    }
+    if (err >= BR_ERR_X509_OK) {
+        snprintf(msg, n, "The server certificate could not be verified (BearSSL X.509 error %d)", err);
+        return MPERF_E_PEER_FAILED_VERIFICATION;
+    }
+    switch (err) {
+    case BR_ERR_OK:
+        if (t->sock_err) {
+            snprintf(msg, n, "TLS connection failed: %s", strerror(t->sock_err));
+            return MPERF_E_SSL_CONNECT_ERROR;
+        }
+        snprintf(msg, n, "The connection closed during the TLS handshake");
+        return MPERF_E_SSL_CONNECT_ERROR;
+    case BR_ERR_UNSUPPORTED_VERSION:
+    case BR_ERR_BAD_VERSION: s = "The server does not speak TLS 1.2"; break;
+    case BR_ERR_BAD_CIPHER_SUITE: s = "The server chose a cipher suite we did not offer"; break;
+    case BR_ERR_TOO_LARGE: s = "A TLS record is larger than the input buffer"; break;
+    case BR_ERR_BAD_MAC: s = "A TLS record failed its integrity check"; break;
+    case BR_ERR_NO_RANDOM: s = "No entropy source for TLS"; break;
+    case BR_ERR_BAD_SIGNATURE: s = "The server's handshake signature is invalid"; break;
+    case BR_ERR_WRONG_KEY_USAGE: s = "The server key cannot be used for the chosen cipher suite"; break;
+    case BR_ERR_IO: s = "TLS I/O error"; break;
+    default: s = NULL; break;
+    }
+    if (s) snprintf(msg, n, "%s", s);
+    else snprintf(msg, n, "TLS error (BearSSL error %d)", err);
+    return MPERF_E_SSL_CONNECT_ERROR;
+}
+
+#endif /* MPERF_NO_TLS */
+
+/* ---- the connection's byte stream: TCP, or TLS over TCP ---- */
+static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
+{
+#ifndef MPERF_NO_TLS
+    if (c->tls) return mpx_tls_send(c, p, n, err);
+#endif
+    return mpx_tcp_send(c->fd, p, n, err);
+}
+
+static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
+{
+#ifndef MPERF_NO_TLS
+    if (c->tls) return mpx_tls_recv(c, p, n, err);
+#endif
+    return mpx_tcp_recv(c->fd, p, n, err);
+}
+
 
 /* ---- the transfer: callbacks ---- */
 static void mpx_cb_enter(mperf_multi *m, mperf_easy *e)
@@ -2707,6 +3732,18 @@ static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
         if (!(e->paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
         if (e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
     }
+#ifndef MPERF_NO_TLS
+    if (e->conn->tls && e->state >= MPX_S_TLS) {
+        if (e->state == MPX_S_TLS) {
+            unsigned st = br_ssl_engine_current_state(&e->conn->tls->cc.eng);
+            ev = (short)(((st & BR_SSL_SENDREC) ? POLLOUT : 0) | ((st & BR_SSL_RECVREC) ? POLLIN : 0));
+        } else {
+            short want = mpx_tls_want(e->conn, ev);
+            if ((ev & POLLIN) && !(want & POLLIN)) mpx_dirty_add(m, e); /* decrypted bytes wait: no sleeping */
+            ev = want;
+        }
+    }
+#endif
     mpx_pfd_set(m, e->conn, ev);
 }
 
@@ -2725,10 +3762,12 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
         *why = "Protocol not allowed by the protocol options";
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
+#ifdef MPERF_NO_TLS
     if (u.https) {
-        *why = "https:// is not supported by this build";
+        *why = "https:// is not built in (MPERF_NO_TLS)";
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
+#endif
     pre = u.has_scheme ? "" : "http://";
     plen = strlen(pre);
     at = (size_t)(u.path - url);
@@ -2752,6 +3791,9 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     eff[need - 1] = 0;
     (void)mpx_url_parse(eff, &e->u, why); /* views into our copy */
     if (e->o.port > 0) e->u.port = (uint16_t)e->o.port;
+#ifndef MPERF_NO_TLS
+    e->policy = e->u.https ? mpx_tls_policy(e) : 0;
+#endif
     if (e->redirect_url) e->redirect_url[0] = 0;
     e->naddr = e->addr_idx = 0;
     e->req_sent = e->got_bytes = e->retries = e->fresh = e->following = 0;
@@ -3059,15 +4101,64 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e)
     }
     c->state = MPX_C_ACTIVE;
     e->t_connect = m->now - e->t_start;
-    e->dl_phase = 0;
-    (void)mpx_xfer_arm(m, e);
     mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
     e->primary_port = c->port;
     mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
               (unsigned)c->port, c->id);
+#ifndef MPERF_NO_TLS
+    if (e->u.https) { /* the handshake counts against the connect timeout */
+        const char *why = NULL;
+        mperf_code rc = mpx_tls_start(m, c, e, &why);
+        if (rc != MPERF_E_OK) {
+            mpx_xfer_finish(m, e, rc, "%s", why);
+            return 0;
+        }
+        e->dl_phase = e->dl_connect;
+        e->state = MPX_S_TLS;
+        return 1;
+    }
+#endif
+    e->t_appconnect = 0;
+    e->dl_phase = 0;
+    (void)mpx_xfer_arm(m, e);
     e->state = MPX_S_SEND;
     return 1;
 }
+
+#ifndef MPERF_NO_TLS
+/* Drives the TLS handshake; 1 when done. */
+static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    const char *alpn;
+    char msg[MPERF_ERROR_SIZE];
+    br_ssl_session_parameters sp;
+    int r = mpx_tls_handshake(c);
+    if (r < 0) {
+        mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
+        mpx_xfer_finish(m, e, rc, "%s", msg);
+        return 0;
+    }
+    if (r == 0) {
+        mpx_xfer_interest(m, e);
+        return 0;
+    }
+    alpn = br_ssl_engine_get_selected_protocol(&c->tls->cc.eng);
+    if (alpn && strcmp(alpn, "http/1.1") != 0) {
+        mpx_xfer_finish(m, e, MPERF_E_SSL_CONNECT_ERROR, "The server chose the unknown protocol %s", alpn);
+        return 0;
+    }
+    br_ssl_engine_get_session_parameters(&c->tls->cc.eng, &sp);
+    mpx_infof(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", (unsigned)sp.cipher_suite,
+              alpn ? alpn : "none", c->tls->resumed_offer && br_ssl_engine_get_ecdhe_curve(&c->tls->cc.eng) == 0 ? "resumed" : "new");
+    if (e->o.ssl_sessionid_cache) mpx_tls_keep_session(m, c);
+    e->t_appconnect = m->now - e->t_start;
+    e->dl_phase = 0;
+    (void)mpx_xfer_arm(m, e);
+    e->state = MPX_S_SEND;
+    return 1;
+}
+#endif
 
 /* Resolves the host into e->addrs: literals and localhost at once, then the
    multi's cache, then the system resolver. */
@@ -3115,7 +4206,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 /* Finds an idle connection or opens a new one, within the limits. */
 static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
 {
-    mpx_host *h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1);
+    mpx_host *h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, e->policy, 1);
     mpx_conn *c;
     if (!h) {
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
@@ -3125,7 +4216,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         mpx_idle_unlink(m, c);
         if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
             mpx_conn_close(m, c);
-            h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1);
+            h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, e->policy, 1);
             if (!h) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 0;
@@ -3155,7 +4246,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         if (!m->lru_first) goto wait;
         mpx_conn_close(m, m->lru_first);
     }
-    h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, 1); /* a close may have freed it */
+    h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, e->policy, 1); /* a close may have freed it */
     if (!h) {
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
@@ -3223,7 +4314,7 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
         e->request_bytes += (mperf_off_t)b->len;
         e->t_pretransfer = m->now - e->t_start;
         mpx_debug(e, MPERF_INFOTYPE_HEADER_OUT, b->p, b->len);
-        r = mpx_tcp_send(c->fd, b->p, b->len, &err);
+        r = mpx_conn_send(c, b->p, b->len, &err);
         if (r >= 0 && (size_t)r < b->len) { /* keep the rest for when the socket drains */
             c->sbuf.len = 0;
             c->spos = 0;
@@ -3234,7 +4325,7 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
         }
     } else {
         if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return 0;
-        r = mpx_tcp_send(c->fd, c->sbuf.p + c->spos, c->sbuf.len - c->spos, &err);
+        r = mpx_conn_send(c, c->sbuf.p + c->spos, c->sbuf.len - c->spos, &err);
         if (r > 0) c->spos += (size_t)r;
     }
     if (r < 0) {
@@ -3328,7 +4419,7 @@ static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
         int err = 0;
         if (c->spos < c->sbuf.len) { /* a chunk read earlier, or its rest */
             size_t left = c->sbuf.len - c->spos;
-            r = mpx_tcp_send(c->fd, c->sbuf.p + c->spos, left, &err);
+            r = mpx_conn_send(c, c->sbuf.p + c->spos, left, &err);
             if (r < 0) e->send_err = err;
             if (r <= 0) return 0;
             c->spos += (size_t)r;
@@ -3344,7 +4435,7 @@ static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
         }
         if (e->body_kind == MPX_BODY_MEM) { /* straight from the caller's memory */
             size_t left = (size_t)(e->body_len - e->body_sent);
-            r = mpx_tcp_send(c->fd, e->body_mem + e->body_sent, left, &err);
+            r = mpx_conn_send(c, e->body_mem + e->body_sent, left, &err);
             if (r < 0) e->send_err = err;
             if (r <= 0) return 0;
             mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, e->body_mem + e->body_sent, (size_t)r);
@@ -3549,6 +4640,14 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
         mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", strerror(err));
         return;
     }
+#ifndef MPERF_NO_TLS
+    if (e->conn && e->conn->tls && e->p.state == MPX_P_BODY_CLOSE &&
+        !(br_ssl_engine_current_state(&e->conn->tls->cc.eng) & BR_SSL_CLOSED)) {
+        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR,
+                        "TLS connection closed without close_notify: the body, delimited by the close, may be truncated");
+        return;
+    }
+#endif
     mpx_parse_eof(&e->p, &ev);
     e->p.keepalive = 0;
     if (ev.type == MPX_EV_DONE) {
@@ -3574,6 +4673,12 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
     mpx_conn *c = e->conn;
     int can_read = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
     int delivered = 0;
+#ifndef MPERF_NO_TLS
+    if (c->tls) {
+        if (revents & POLLOUT) mpx_tls_pump(c); /* records left in the engine go out */
+        if (mpx_tls_pending(c)) can_read = 1;
+    }
+#endif
     if ((revents & (POLLOUT | POLLERR | POLLHUP)) && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) {
         if (mpx_body_pump(m, e) < 0) return;
         if (e->send_err) { /* the peer is gone for writing: what did it say? */
@@ -3639,7 +4744,7 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
                 c->rlen = keep;
             }
         }
-        n = mpx_tcp_recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, &err);
+        n = mpx_conn_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen, &err);
         if (n > 0) {
             if (!e->got_bytes) {
                 e->got_bytes = 1;
@@ -3654,6 +4759,9 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
         return;
     }
     if (c->rbuf && c->rpos == c->rlen) mpx_rbuf_give(m, c); /* an idle wait holds no buffer */
+#ifndef MPERF_NO_TLS
+    if (c->tls) mpx_xfer_interest(m, e); /* records to flush, or decrypted bytes waiting */
+#endif
     if (delivered && e->next_progress) (void)mpx_progress(m, e);
 }
 
@@ -3679,7 +4787,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
             (void)mpx_xfer_try_addrs(m, e);
             return 1;
         }
-        if (e->state <= MPX_S_CONNECTING) {
+        if (e->state <= MPX_S_TLS) {
             mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds",
                             (long)((m->now - e->t_start) / 1000));
             return 1;
@@ -3747,6 +4855,11 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
             if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
             if (!mpx_xfer_connected(m, e)) return;
             break;
+#ifndef MPERF_NO_TLS
+        case MPX_S_TLS:
+            if (!mpx_xfer_handshake(m, e)) return;
+            break;
+#endif
         case MPX_S_SEND:
             if (!mpx_xfer_send_head(m, e, revents)) return;
             revents = POLLOUT; /* the socket took the head: the body may follow at once */
@@ -3794,7 +4907,8 @@ static void mpx_xfer_reset(mperf_easy *e)
     e->conn = NULL;
     e->paused = e->got_bytes = e->retries = e->fresh = e->req_sent = 0;
     e->naddr = e->addr_idx = 0;
-    e->t_start = e->t_lookup = e->t_connect = e->t_pretransfer = e->t_starttransfer = e->t_total = e->t_redirect = 0;
+    e->t_start = e->t_lookup = e->t_connect = e->t_appconnect = e->t_pretransfer = e->t_starttransfer = e->t_total = 0;
+    e->t_redirect = 0;
     e->dl_total = e->dl_connect = e->dl_phase = e->dl_expect = e->next_progress = e->ls_next = e->ls_since = 0;
     e->dl_bytes = e->ul_bytes = e->header_bytes = e->request_bytes = e->ls_mark = e->drained = 0;
     e->content_length = -1;
@@ -4019,6 +5133,15 @@ MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
     mpx_free(&m->al, m->pconn);
     mpx_free(&m->al, m->ready);
     mpx_buf_free(&m->al, &m->scratch);
+#ifndef MPERF_NO_TLS
+    while (m->cas) {
+        mpx_cas *c = m->cas;
+        m->cas = c->next;
+        mpx_cas_free(&m->al, c);
+    }
+    mpx_free(&m->al, m->sessions);
+    mpx_free(&m->al, m->tls_free);
+#endif
     if (m->wake_ready) {
         mpx_sock_close(m->wake_rd);
         if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
@@ -4273,17 +5396,23 @@ static void mpx_opts_default(mpx_opts *o)
     o->expect_100_ms = 1000;
     o->httpauth = MPERF_AUTH_BASIC;
     o->protocols = o->redir_protocols = MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
+    o->ssl_verifypeer = 1;
+    o->ssl_verifyhost = 2;
+    o->ssl_sessionid_cache = 1;
 }
 
 /* The option strings a handle owns. */
 #define MPX_OWNED_STRINGS(o)                                                                                           \
     { &(o)->url, &(o)->useragent, &(o)->customrequest, &(o)->referer, &(o)->userpwd, &(o)->username, &(o)->password,  \
-      &(o)->range, &(o)->postcopy }
+      &(o)->range, &(o)->postcopy, &(o)->cainfo, &(o)->ciphers }
 
 static void mpx_opts_free(mperf_easy *e)
 {
     char **owned[] = MPX_OWNED_STRINGS(&e->o);
     size_t i;
+    if (e->o.cablob_owned) mpx_free(&e->al, e->o.cablob);
+    mpx_free(&e->al, e->o.pins);
+    e->o.cablob = e->o.pins = NULL;
     for (i = 0; i < sizeof owned / sizeof owned[0]; i++) {
         if (*owned[i] == e->postcopy_old) e->postcopy_old = NULL;
         mpx_free(&e->al, *owned[i]);
@@ -4382,6 +5511,15 @@ MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
         }
     }
     if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
+    e->o.cablob = e->o.pins = NULL;
+    if ((src->o.cablob && src->o.cablob_owned &&
+         !(e->o.cablob = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.cablob, src->o.cabloblen))) ||
+        (src->o.npins && !(e->o.pins = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.pins, 32 * src->o.npins)))) {
+        e->o.cablob_owned = 0;
+        mperf_easy_cleanup(e);
+        return NULL;
+    }
+    if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
     return e;
 }
 
@@ -4409,6 +5547,47 @@ static mperf_code mpx_set_postcopy(mperf_easy *e, const char *data)
     e->o.postfields = copy;
     if (e->o.postfieldsize < 0) e->o.postfieldsize = (mperf_off_t)n;
     e->o.httpreq = MPX_REQ_POST;
+    return MPERF_E_OK;
+}
+
+/* PINNEDPUBLICKEY: "sha256//<base64>" hashes separated by ';'. */
+static mperf_code mpx_set_pins(mperf_easy *e, const char *s)
+{
+    size_t n = 0, cap;
+    unsigned char *pins;
+    mpx_free(&e->al, e->o.pins);
+    e->o.pins = NULL;
+    e->o.npins = 0;
+    if (!s) return MPERF_E_OK;
+    cap = strlen(s) / 7 + 1;
+    pins = (unsigned char *)mpx_alloc(&e->al, cap * 32);
+    if (!pins) return MPERF_E_OUT_OF_MEMORY;
+    while (*s) {
+        size_t l = strcspn(s, ";"), i, got = 0;
+        unsigned acc = 0, bits = 0;
+        if (l < 8 || memcmp(s, "sha256//", 8) != 0) break;
+        for (i = 8; i < l && s[i] != '='; i++) {
+            const char *pos = strchr(mpx_b64, s[i]);
+            if (!pos || !s[i]) break;
+            acc = (acc << 6) | (unsigned)(pos - mpx_b64);
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                if (got < 32) pins[32 * n + got] = (unsigned char)(acc >> bits);
+                got++;
+            }
+        }
+        if (got != 32) break;
+        n++;
+        s += l;
+        if (*s == ';') s++;
+    }
+    if (*s || !n) { /* only the sha256// form is built in */
+        mpx_free(&e->al, pins);
+        return MPERF_E_NOT_BUILT_IN;
+    }
+    e->o.pins = pins;
+    e->o.npins = n;
     return MPERF_E_OK;
 }
 
@@ -4452,6 +5631,30 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     case MPERF_OPT_COPYPOSTFIELDS: return mpx_set_postcopy(e, va_arg(ap, const char *));
     case MPERF_OPT_PROTOCOLS_STR: return mpx_set_protocols(&o->protocols, va_arg(ap, const char *));
     case MPERF_OPT_REDIR_PROTOCOLS_STR: return mpx_set_protocols(&o->redir_protocols, va_arg(ap, const char *));
+    case MPERF_OPT_CAINFO: return mpx_set_string(e, &o->cainfo, va_arg(ap, const char *));
+    case MPERF_OPT_SSL_CIPHER_LIST: return mpx_set_string(e, &o->ciphers, va_arg(ap, const char *));
+    case MPERF_OPT_PINNEDPUBLICKEY: return mpx_set_pins(e, va_arg(ap, const char *));
+    case MPERF_OPT_CAPATH: /* a directory of hashed certificates is not built in; CAINFO is */
+        s = va_arg(ap, const char *);
+        return s ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    case MPERF_OPT_CAINFO_BLOB: {
+        const mperf_blob *b = va_arg(ap, const mperf_blob *);
+        if (o->cablob_owned) mpx_free(&e->al, o->cablob);
+        o->cablob = NULL;
+        o->cabloblen = 0;
+        o->cablob_owned = 0;
+        if (!b) return MPERF_E_OK;
+        if (b->flags & MPERF_BLOB_COPY) {
+            o->cablob = (unsigned char *)mpx_alloc(&e->al, b->len ? b->len : 1);
+            if (!o->cablob) return MPERF_E_OUT_OF_MEMORY;
+            memcpy(o->cablob, b->data, b->len);
+            o->cablob_owned = 1;
+        } else {
+            o->cablob = (unsigned char *)b->data;
+        }
+        o->cabloblen = b->len;
+        return MPERF_E_OK;
+    }
     case MPERF_OPT_PROXY: /* only "no proxy" is built in */
         s = va_arg(ap, const char *);
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
@@ -4565,6 +5768,23 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         o->http_version = v; /* 2 and 3 fall back to 1.1, as libcurl does without them */
         return MPERF_E_OK;
     case MPERF_OPT_HTTP09_ALLOWED: return va_arg(ap, long) ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    case MPERF_OPT_SSL_VERIFYPEER: o->ssl_verifypeer = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_SSL_VERIFYHOST: /* 1 means 2 since libcurl 7.66 */
+        v = va_arg(ap, long);
+        if (v < 0 || v > 2) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->ssl_verifyhost = v ? 2 : 0;
+        return MPERF_E_OK;
+    case MPERF_OPT_SSL_SESSIONID_CACHE: o->ssl_sessionid_cache = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_SSLVERSION: { /* TLS 1.2 is what is built in: accept ranges that include it */
+        long lo, hi;
+        v = va_arg(ap, long);
+        lo = v & 0xffff;
+        hi = v >> 16;
+        if (lo == MPERF_SSLVERSION_SSLv2 || lo == MPERF_SSLVERSION_SSLv3 || lo > MPERF_SSLVERSION_TLSv1_3 ||
+            lo == MPERF_SSLVERSION_TLSv1_3 || (hi && hi != 1 && hi < MPERF_SSLVERSION_TLSv1_2))
+            return MPERF_E_NOT_BUILT_IN;
+        return MPERF_E_OK;
+    }
     case MPERF_OPT_HTTP_TRANSFER_DECODING: return va_arg(ap, long) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     /* sizes: long and large forms */
     case MPERF_OPT_POSTFIELDSIZE:
@@ -4633,7 +5853,8 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
     case MPERF_INFO_TOTAL_TIME: case MPERF_INFO_TOTAL_TIME_T: t = total; break;
     case MPERF_INFO_NAMELOOKUP_TIME: case MPERF_INFO_NAMELOOKUP_TIME_T: t = e->t_lookup; break;
     case MPERF_INFO_CONNECT_TIME: case MPERF_INFO_CONNECT_TIME_T: t = e->t_connect; break;
-    case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = 0; break; /* no TLS in this build */
+    case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = e->t_appconnect; break;
+    case MPERF_INFO_SSL_VERIFYRESULT: lv = 0; break; /* a failed verification fails the transfer */
     case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->t_pretransfer; break;
     case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->t_starttransfer; break;
     case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = e->t_redirect; break;

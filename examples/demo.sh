@@ -19,7 +19,7 @@ fi
 rm -rf "$B"
 mkdir -p "$B/www" "$B/out"
 "$CC" -std=c99 -O2 -D_GNU_SOURCE -o "$B/faultserver" tests/faultserver.c
-"$CC" -std=c99 -O2 -o "$B/download" examples/download.c
+"$CC" -std=c99 -O2 -DMPERF_NO_TLS -o "$B/download" examples/download.c
 sizes="1 3 8 12 20 32"
 for mb in $sizes; do "$B/faultserver" -w $((mb * 1024 * 1024)) "$B/www/file-${mb}MB.bin"; done
 

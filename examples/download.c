@@ -6,7 +6,8 @@
    (default 4), prints a progress line per transfer and a summary. Exit
    status 0 when every download succeeded.
 
-   Build: cc -O2 -o download examples/download.c   (no other dependency) */
+   Build: cc -O2 -o download examples/download.c -lbearssl      (http and https)
+      or: cc -O2 -DMPERF_NO_TLS -o download examples/download.c   (http only, no dependency) */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 

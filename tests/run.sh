@@ -58,6 +58,8 @@ command -v g++ >/dev/null || need="$need g++"
 command -v clang >/dev/null || need="$need clang"
 command -v nginx >/dev/null || need="$need nginx-light"
 command -v valgrind >/dev/null || need="$need valgrind"
+command -v openssl >/dev/null || need="$need openssl"
+[ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 if [ -n "$need" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -78,6 +80,8 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 printf '#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl.c"
 printf '#include <stdio.h>\n#include <string.h>\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_after_libc.c"
 printf '#define MPERF_STATIC\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n#include "multiperform.h"\n' >"$B/impl_static.c"
+printf '#define MPERF_NO_TLS\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_notls.c"
+printf '#define MPERF_TLS_MONO\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_mono.c"
 for cc in gcc clang; do
     for std in c99 c11; do
         check "warning-free: $cc -std=$std" $cc -std=$std $WARN -Werror -I. -c "$B/impl.c" -o "$B/impl_$cc$std.o"
@@ -85,6 +89,9 @@ for cc in gcc clang; do
 done
 check "warning-free: gcc -std=c99, libc headers included first" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_after_libc.c" -o "$B/impl_libc.o"
 check "warning-free: static mode, included twice" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_static.c" -o "$B/impl_static.o"
+check "warning-free: without TLS (MPERF_NO_TLS), gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -I. -c $B/impl_notls.c -o $B/impl_notls.o && clang -std=c99 $WARN -Werror -I. -c $B/impl_notls.c -o $B/impl_notls2.o"
+check "warning-free: half-duplex TLS buffer (MPERF_TLS_MONO)" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_mono.c" -o "$B/impl_mono.o"
+check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls.o | grep -q ' br_'"
 for cxx in g++ clang++; do
     for std in c++11 c++17; do
         check "warning-free: $cxx -std=$std" $cxx -std=$std $WARN -Werror -x c++ -I. -c "$B/impl.c" -o "$B/impl_$cxx$std.o"
@@ -99,14 +106,16 @@ nm_check() {
 check "nm: only mperf_ symbols exported (C)" nm_check "$B/impl_gccc99.o"
 check "nm: only mperf_ symbols exported (C++)" nm_check "$B/impl_g++c++17.o"
 check "nm: static mode exports nothing" test -z "$(nm -g --defined-only "$B/impl_static.o")"
+check "nm: only mperf_ symbols exported (no TLS)" nm_check "$B/impl_notls.o"
 
 # ---- builds --------------------------------------------------------------
 build() { # name flags sources...
     local name=$1 flags=$2
     shift 2
-    check "build $name" $CC -std=c99 $WARN -D_GNU_SOURCE $flags -o "$B/$name" "$@" -lpthread
+    check "build $name" $CC -std=c99 $WARN -D_GNU_SOURCE $flags -o "$B/$name" "$@" -lbearssl -lpthread
 }
 build faultserver "-O2" tests/faultserver.c
+build tlsfault "-O2" tests/tlsfault.c
 build parser "-O2" tests/test_parser.c
 build parser-asan "-O1 -g $SAN" tests/test_parser.c
 build url-asan "-O1 -g $SAN" tests/test_url.c
@@ -114,6 +123,9 @@ build engine-asan "-O1 -g $SAN" tests/test_engine.c tests/second_tu.c
 build engine-vg "-O1 -g" tests/test_engine.c tests/second_tu.c
 build http-asan "-O1 -g $SAN -I compat" tests/test_http.c
 build http-vg "-O1 -g -I compat" tests/test_http.c
+build tls-asan "-O1 -g $SAN -I compat" tests/test_tls.c
+build tls-vg "-O1 -g -I compat" tests/test_tls.c
+build engine-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_engine.c tests/second_tu.c
 build parser-vg "-O1 -g" tests/test_parser.c
 
 # ---- unit suites ---------------------------------------------------------
@@ -126,7 +138,7 @@ suite "parser [valgrind]" $VG "$B/parser-vg"
 # ---- servers ---------------------------------------------------------------
 . tests/servers.sh
 trap servers_stop EXIT
-if ! servers_start "$B/srv" "$B/faultserver"; then
+if ! servers_start "$B/srv" "$B/faultserver" "$B/tlsfault"; then
     bad "start the loopback servers"
     echo "$passed passed, $failed failed"
     exit 1
@@ -138,13 +150,16 @@ suite "engine [asan]" "$B/engine-asan"
 suite "engine [valgrind]" $VG "$B/engine-vg"
 suite "http [asan]" "$B/http-asan"
 suite "http [valgrind]" $VG "$B/http-vg"
+suite "tls [asan]" "$B/tls-asan"
+MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"
+suite "engine, built without TLS [asan]" "$B/engine-notls"
 
 # ---- libcurl programs through the compat header ------------------------------
 mkdir -p "$B/compat"
 for src in tests/compat/*.c; do
     n=$(basename "$src" .c)
-    check "compat build: $n (cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION)" \
-        cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION "$src" -o "$B/compat/$n"
+    check "compat build: $n (cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION ... -lbearssl)" \
+        cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION "$src" -o "$B/compat/$n" -lbearssl
     check "compat source is a real libcurl program: $n" cc -std=c99 -Werror=implicit-function-declaration "$src" -o "$B/compat/$n.libcurl" -lcurl
 done
 N="http://127.0.0.1:$MPT_NGINX_PORT"
@@ -163,6 +178,10 @@ stdin_upload() { # $1: size argument or empty (chunked)
 }
 check "compat run: PUT from stdin (libcurl's default read), known size" stdin_upload 200000
 check "compat run: PUT from stdin, unknown size (chunked)" stdin_upload ""
+T="https://localhost:$MPT_TLS_PORT"
+check "compat run over HTTPS: easy_get" env CAINFO="$MPT_PKI/ca.pem" timeout 60 "$B/compat/easy_get" "$T/f/64k.bin" 65536
+check "compat run over HTTPS: ten_at_a_time, 100 transfers" env CAINFO="$MPT_PKI/ca.pem" timeout 120 "$B/compat/ten_at_a_time" "$T/f/1k.bin" 100 1024
+check "compat run over HTTPS without the CA: refused" sh -c "! timeout 60 $B/compat/easy_get $T/f/1k.bin 1024"
 check "compat run under valgrind: ten_at_a_time" timeout 300 $VG "$B/compat/ten_at_a_time" "$N/f/64k.bin" 50 65536
 
 echo "$passed passed, $failed failed"

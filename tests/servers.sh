@@ -3,7 +3,12 @@
 #   servers_start DIR   faultserver + nginx with their files under DIR
 #   servers_stop
 # Exports MPT_FAULT_PORT and MPT_FAULT2_PORT (two faultservers, for redirects
-# across hosts), MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6).
+# across hosts), MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6), and
+# for TLS (with a PKI from tests/pki.sh in MPT_PKI): MPT_TLS_PORT (nginx, leaf
+# + intermediate, session cache, log in MPT_TLS_LOG), MPT_TLS_NOINT_PORT
+# (missing intermediate), MPT_TLS_WRONG_PORT (unknown CA), MPT_TLS_EXPIRED_PORT,
+# MPT_TLS_NOIP_PORT (no IP entry), MPT_TLS13_PORT (openssl s_server, TLS 1.3
+# only) and MPT_TLSFAULT_PORT (tests/tlsfault.c).
 
 servers_pids=""
 
@@ -16,7 +21,7 @@ servers_stop() {
 
 # nginx on a free port: tries a few random ones (nginx cannot pick its own).
 start_nginx() {
-    local dir=$1 try port port6 conf listen6
+    local dir=$1 try port port6 conf listen6 pki=$dir/pki
     mkdir -p "$dir/nginx/tmp"
     for try in 1 2 3 4 5 6 7 8 9 10; do
         port=$((20000 + RANDOM % 30000))
@@ -53,8 +58,45 @@ http {
         location = /r301 { return 301 /f/1k.bin; }
         location = /r302 { return 302 http://127.0.0.1:$port/f/64k.bin; }
     }
+    log_format tls '\$ssl_session_reused \$connection \$request_uri';
+    ssl_protocols TLSv1.2 TLSv1.3;
+    server {
+        listen 127.0.0.1:$((port + 10)) ssl reuseport;
+        listen [::1]:$((port + 10)) ssl;
+        ssl_certificate $pki/chain.pem;
+        ssl_certificate_key $pki/leaf.key;
+        ssl_session_cache shared:TLS:1m;
+        ssl_session_tickets off;
+        access_log $dir/nginx/tls.log tls;
+        root $dir/www;
+    }
+    server {
+        listen 127.0.0.1:$((port + 11)) ssl;
+        ssl_certificate $pki/leaf.pem;
+        ssl_certificate_key $pki/leaf.key;
+        root $dir/www;
+    }
+    server {
+        listen 127.0.0.1:$((port + 12)) ssl;
+        ssl_certificate $pki/wrong.pem;
+        ssl_certificate_key $pki/wrong.key;
+        root $dir/www;
+    }
+    server {
+        listen 127.0.0.1:$((port + 13)) ssl;
+        ssl_certificate $pki/expired.pem;
+        ssl_certificate_key $pki/expired.key;
+        root $dir/www;
+    }
+    server {
+        listen 127.0.0.1:$((port + 14)) ssl;
+        ssl_certificate $pki/noip.pem;
+        ssl_certificate_key $pki/noip.key;
+        root $dir/www;
+    }
 }
 EOF
+        [ -n "$listen6" ] || sed -i '/listen \[::1\]:.* ssl;/d' "$conf"
         nginx -c "$conf" -e "$dir/nginx/error.log" 2>>"$dir/nginx/start.log" &
         local pid=$!
         local i
@@ -63,6 +105,8 @@ EOF
             if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
                 servers_pids="$servers_pids $pid"
                 export MPT_NGINX_PORT=$port MPT_NGINX6_PORT=$port6 MPT_NGINX_PID=$pid
+                export MPT_TLS_PORT=$((port + 10)) MPT_TLS_NOINT_PORT=$((port + 11)) MPT_TLS_WRONG_PORT=$((port + 12))
+                export MPT_TLS_EXPIRED_PORT=$((port + 13)) MPT_TLS_NOIP_PORT=$((port + 14)) MPT_TLS_LOG=$dir/nginx/tls.log
                 return 0
             fi
             sleep 0.1
@@ -74,8 +118,47 @@ EOF
     return 1
 }
 
+# A server that prints "PORT n": started, waited for, its port echoed.
+start_port_printer() { # name cmd...
+    local name=$1 i
+    shift
+    rm -f "$srvdir/$name.port"
+    "$@" >"$srvdir/$name.port" 2>"$srvdir/$name.log" &
+    servers_pids="$servers_pids $!"
+    for i in $(seq 1 50); do
+        [ -s "$srvdir/$name.port" ] && break
+        sleep 0.1
+    done
+    awk '{print $2}' "$srvdir/$name.port"
+}
+
+# openssl s_server speaking TLS 1.3 only, on a free port.
+start_tls13() {
+    local try port pid i
+    for try in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 30000))
+        openssl s_server -accept 127.0.0.1:$port -tls1_3 -cert "$MPT_PKI/leaf.pem" -key "$MPT_PKI/leaf.key" \
+            -cert_chain "$MPT_PKI/int.pem" -www -quiet >"$srvdir/tls13.log" 2>&1 &
+        pid=$!
+        for i in $(seq 1 30); do
+            if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+                servers_pids="$servers_pids $pid"
+                export MPT_TLS13_PORT=$port
+                return 0
+            fi
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.1
+        done
+        kill $pid 2>/dev/null
+    done
+    return 1
+}
+
 servers_start() {
-    local dir=$1 fs=$2
+    local dir=$1 fs=$2 tf=${3:-}
+    srvdir=$dir
+    export MPT_PKI=$dir/pki
+    bash "$(dirname "${BASH_SOURCE[0]}")/pki.sh" "$MPT_PKI" || { echo "could not make the test PKI" >&2; return 1; }
     mkdir -p "$dir/www/f"
     [ -f "$dir/www/f/1k.bin" ] || "$fs" -w 1024 "$dir/www/f/1k.bin" || return 1
     [ -f "$dir/www/f/64k.bin" ] || "$fs" -w 65536 "$dir/www/f/64k.bin" || return 1
@@ -94,5 +177,10 @@ servers_start() {
     done
     export MPT_FAULT_PORT=$(awk '{print $2}' "$dir/fault1.port")
     export MPT_FAULT2_PORT=$(awk '{print $2}' "$dir/fault2.port")
+    if [ -n "$tf" ]; then
+        MPT_TLSFAULT_PORT=$(start_port_printer tlsfault "$tf" "$MPT_PKI/chain.pem" "$MPT_PKI/leaf.key")
+        export MPT_TLSFAULT_PORT
+    fi
+    start_tls13 || echo "could not start openssl s_server" >&2
     start_nginx "$dir"
 }

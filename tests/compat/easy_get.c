@@ -37,6 +37,8 @@ int main(int argc, char **argv)
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "compat-test/1.0");
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  if(getenv("CAINFO")) /* a private CA for https tests */
+    curl_easy_setopt(curl, CURLOPT_CAINFO, getenv("CAINFO"));
   res = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
   curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);

@@ -27,6 +27,8 @@ static void add_transfer(CURLM *cm, struct job *j)
   curl_easy_setopt(eh, CURLOPT_WRITEDATA, j);
   curl_easy_setopt(eh, CURLOPT_URL, j->url);
   curl_easy_setopt(eh, CURLOPT_PRIVATE, j);
+  if(getenv("CAINFO")) /* a private CA for https tests */
+    curl_easy_setopt(eh, CURLOPT_CAINFO, getenv("CAINFO"));
   curl_multi_add_handle(cm, eh);
 }
 
