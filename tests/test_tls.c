@@ -466,6 +466,22 @@ TEST(close_notify_rules)
     xfer_free(&x);
 }
 
+TEST(pooled_connections_close_with_close_notify)
+{
+    CURLM *m = curl_multi_init();
+    xfer x;
+    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/keep"));
+    CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
+    CHECK(x.body.len == 4);
+    xfer_free(&x);
+    curl_multi_cleanup(m); /* closes the pooled connection */
+    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/last-close"));
+    CHECKF(run(&x) == CURLE_OK, "%s", x.err);
+    CHECKF(x.body.len == 5 && memcmp(x.body.p, "clean", 5) == 0, "the server saw: %.*s", (int)x.body.len,
+           x.body.p ? x.body.p : "");
+    xfer_free(&x);
+}
+
 TEST(upload_and_redirect_over_https)
 {
     xfer x;
@@ -534,6 +550,7 @@ int main(void)
     RUN(large_https_body);
     RUN(pause_with_decrypted_bytes_waiting);
     RUN(close_notify_rules);
+    RUN(pooled_connections_close_with_close_notify);
     RUN(upload_and_redirect_over_https);
     RUN(tls_options);
     return t_done("tls");

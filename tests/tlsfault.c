@@ -6,7 +6,10 @@
 
    Paths: /cl            Content-Length body, then close without close_notify
           /close-clean   body ended by close, with close_notify
-          /close-unclean body ended by close, without close_notify */
+          /close-unclean body ended by close, without close_notify
+          /keep          Content-Length body, then waits for the client to end
+                         the connection and notes whether it sent close_notify
+          /last-close    "clean" or "unclean": how the last /keep connection ended */
 #define _POSIX_C_SOURCE 200809L
 #include <bearssl.h>
 #include <errno.h>
@@ -134,6 +137,7 @@ int main(int argc, char **argv)
     getsockname(l, (struct sockaddr *)&sa, &sl);
     printf("PORT %d\n", ntohs(sa.sin_port));
     fflush(stdout);
+    const char *last_close = "none";
     for (;;) {
         br_ssl_server_context sc;
         br_sslio_context io;
@@ -161,6 +165,20 @@ int main(int argc, char **argv)
             clean = 0;
         } else if (strncmp(req, "GET /close-clean ", 17) == 0) {
             resp = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello, all of it";
+        } else if (strncmp(req, "GET /keep ", 10) == 0) {
+            char b[64];
+            br_sslio_write_all(&io, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nkept", 42);
+            br_sslio_flush(&io);
+            while (br_sslio_read(&io, b, sizeof b) > 0) {} /* until the client ends it */
+            last_close = (br_ssl_engine_current_state(&sc.eng) == BR_SSL_CLOSED &&
+                          br_ssl_engine_last_error(&sc.eng) == BR_ERR_OK) ? "clean" : "unclean";
+            close(fd);
+            continue;
+        } else if (strncmp(req, "GET /last-close ", 16) == 0) {
+            static char r[128];
+            snprintf(r, sizeof r, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(last_close),
+                     last_close);
+            resp = r;
         } else if (strncmp(req, "GET /close-unclean ", 19) == 0) {
             resp = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello, maybe cut";
             clean = 0;
