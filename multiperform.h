@@ -117,6 +117,9 @@
    MPERF_API                       decoration of the API functions
    MPERF_BUFSIZE          16384    receive buffer size (one per active
                                    connection, pooled per multi)
+   MPERF_BIGBUF           262144   receive buffer a connection switches to
+                                   while a long body streams in (fewer
+                                   system calls); 0 turns it off
    MPERF_MAX_HEADER_LINE  102400   longest response header line (with folds)
    MPERF_MAX_HEADER_TOTAL 307200   all header bytes of one response
    MPERF_MAX_HEADER_COUNT 5000     header lines in one response
@@ -652,6 +655,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_BUFSIZE
 #define MPERF_BUFSIZE 16384
 #endif
+#ifndef MPERF_BIGBUF
+#define MPERF_BIGBUF (256 * 1024) /* receive buffer for long bodies (0: never) */
+#endif
 #ifndef MPERF_MAX_HEADER_LINE
 #define MPERF_MAX_HEADER_LINE (100 * 1024)
 #endif
@@ -889,10 +895,11 @@ static void mpx_buf_free(const mperf_allocator *a, mpx_buf *b)
 #define MPX_C_BAD 2   /* never valid in a field value: CTLs except HTAB, and DEL */
 #define MPX_C_HEX 4
 #define MPX_C_WS 8 /* SP or HTAB */
+#define MPX_C_TRIM 16 /* SP, HTAB, CR, LF: trimmed around values */
 
 static const unsigned char mpx_cc[256] = {
-    2,2,2,2,2,2,2,2,2,8,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
-    8,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,5,5,5,5,5,5,5,5,5,5,0,0,0,0,0,0,
+    2,2,2,2,2,2,2,2,2,24,18,2,2,18,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,
+    24,1,0,1,1,1,1,1,0,0,1,1,0,1,1,0,5,5,5,5,5,5,5,5,5,5,0,0,0,0,0,0,
     0,5,5,5,5,5,5,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,1,1,
     1,5,5,5,5,5,5,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,1,0,1,2,
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
@@ -906,14 +913,17 @@ static int mpx_lower(int c)
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
-/* Span equals the lowercase literal lit, ignoring ASCII case. */
-static int mpx_span_ieq(const char *s, size_t n, const char *lit)
+/* n bytes of s equal the lowercase lit, ignoring ASCII case. */
+static int mpx_ieq_n(const char *s, const char *lit, size_t n)
 {
     size_t i;
-    for (i = 0; i < n; i++, lit++)
-        if (!*lit || mpx_lower((unsigned char)s[i]) != *lit) return 0;
-    return *lit == 0;
+    for (i = 0; i < n; i++)
+        if (mpx_lower((unsigned char)s[i]) != lit[i]) return 0;
+    return 1;
 }
+
+/* A span equals a lowercase string literal (its length known at compile time). */
+#define MPX_IEQ(s, n, lit) ((n) == sizeof(lit) - 1 && mpx_ieq_n((s), (lit), sizeof(lit) - 1))
 
 static int mpx_ncaseeq(const char *a, const char *b, size_t n)
 {
@@ -999,8 +1009,8 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
     /* scheme: only "name://" counts; without one, http is assumed as libcurl does */
     for (i = 0; mpx_is_alpha(s[i]) || mpx_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'; i++) {}
     if (i > 0 && mpx_is_alpha(s[0]) && s + i + 3 <= end && s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
-        if (mpx_span_ieq(s, i, "http")) u->https = 0;
-        else if (mpx_span_ieq(s, i, "https")) u->https = 1;
+        if (MPX_IEQ(s, i, "http")) u->https = 0;
+        else if (MPX_IEQ(s, i, "https")) u->https = 1;
         else {
             *why = "Protocol not supported or disabled";
             return MPERF_E_UNSUPPORTED_PROTOCOL;
@@ -1251,7 +1261,7 @@ static unsigned mpx_resolve_static(const char *host, mpx_addr *out)
         out[0].family = 6;
         return 1;
     }
-    if (mpx_span_ieq(host, n, "localhost") || (n > 10 && mpx_span_ieq(host + n - 10, 10, ".localhost"))) {
+    if (MPX_IEQ(host, n, "localhost") || (n > 10 && MPX_IEQ(host + n - 10, 10, ".localhost"))) {
         out[0].family = 4;
         out[0].ip[0] = 127;
         out[0].ip[3] = 1;
@@ -1452,13 +1462,82 @@ static size_t mpx_parse_fail(mpx_parser *p, mpx_pev *ev, int code, const char *w
 #ifndef MPX_TEST_SCANNED /* tests count scanned bytes to prove linear parsing */
 #define MPX_TEST_SCANNED(n) (void)0
 #endif
+/* 8 bytes at a time: a word with no byte below 0x20 and no DEL needs no
+   closer look (bytes >= 0x80 are obs-text, fine). The first flagged byte is
+   exact; flags above it may be false (borrows), and are never looked at. */
+#define MPX_ONES UINT64_C(0x0101010101010101)
+#define MPX_HIGHS UINT64_C(0x8080808080808080)
+static uint64_t mpx_word_flags(uint64_t x)
+{
+    uint64_t del = x ^ (MPX_ONES * 0x7f);
+    return ((x - MPX_ONES * 0x20) & ~x & MPX_HIGHS) | ((del - MPX_ONES) & ~del & MPX_HIGHS);
+}
+
+static unsigned mpx_first_flag(uint64_t m) /* index of the lowest flagged byte */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    unsigned i = 0;
+    while (!(m & 0x80)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+
+static int mpx_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* memchr(p, ':', n) for the short distances of header names. */
+static const char *mpx_find_colon(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (mpx_little_endian()) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w, x, m;
+            memcpy(&w, p + i, 8);
+            x = w ^ (MPX_ONES * ':');
+            m = (x - MPX_ONES) & ~x & MPX_HIGHS;
+            if (m) return p + i + mpx_first_flag(m);
+        }
+    }
+    for (; i < n; i++)
+        if (p[i] == ':') return p + i;
+    return NULL;
+}
+
 static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
 {
-    size_t i;
-    for (i = *pos; i < len; i++) {
-        unsigned char c = (unsigned char)buf[i];
+    size_t i = *pos;
+    int le = mpx_little_endian();
+    for (;;) {
+        unsigned char c;
+        while (le && i + 8 <= len) {
+            uint64_t w, m;
+            memcpy(&w, buf + i, 8);
+            m = mpx_word_flags(w);
+            if (!m) {
+                MPX_TEST_SCANNED(8);
+                i += 8;
+                continue;
+            }
+            i += mpx_first_flag(m);
+            break;
+        }
+        if (i >= len) break;
+        c = (unsigned char)buf[i];
         MPX_TEST_SCANNED(1);
-        if (MPX_LIKELY(!(MPX_CC(c) & MPX_C_BAD))) continue;
+        if (MPX_LIKELY(!(MPX_CC(c) & MPX_C_BAD))) {
+            i++;
+            continue;
+        }
         if (c == '\n') {
             *pos = i;
             return 1;
@@ -1482,7 +1561,7 @@ static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
 
 static int mpx_is_ows(char c)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+    return (MPX_CC(c) & MPX_C_TRIM) != 0;
 }
 
 /* Reads a Content-Length value: a comma list of identical 1*DIGIT values. */
@@ -1519,7 +1598,7 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
 {
     const char *v = ev->value;
     size_t n = ev->valuelen, i = 0;
-    if (ev->namelen == 14 && mpx_span_ieq(ev->name, 14, "content-length")) {
+    if (ev->namelen == 14 && MPX_IEQ(ev->name, 14, "content-length")) {
         uint64_t cl;
         if (p->folded || !mpx_parse_content_length(v, n, &cl))
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
@@ -1527,7 +1606,7 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length values in the response");
         p->has_cl = 1;
         p->content_length = cl;
-    } else if (ev->namelen == 17 && mpx_span_ieq(ev->name, 17, "transfer-encoding")) {
+    } else if (ev->namelen == 17 && MPX_IEQ(ev->name, 17, "transfer-encoding")) {
         int tokens = 0;
         if (p->folded)
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Folded Transfer-Encoding in the response");
@@ -1537,7 +1616,7 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
             if (i == n) break;
             st = i;
             while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t') i++;
-            if (!mpx_span_ieq(v + st, i - st, "chunked"))
+            if (!MPX_IEQ(v + st, i - st, "chunked"))
                 return mpx_parse_fail(p, ev, MPERF_E_BAD_CONTENT_ENCODING, "Unsupported transfer coding in the response");
             if (p->chunked)
                 return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response applies chunked twice");
@@ -1546,14 +1625,14 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
         }
         if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
         p->te_seen = 1;
-    } else if (ev->namelen == 10 && mpx_span_ieq(ev->name, 10, "connection")) {
+    } else if (ev->namelen == 10 && MPX_IEQ(ev->name, 10, "connection")) {
         while (i < n) {
             size_t st;
             while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
             st = i;
             while (i < n && !mpx_is_ows(v[i]) && v[i] != ',') i++;
-            if (mpx_span_ieq(v + st, i - st, "close")) p->conn_close = 1;
-            else if (mpx_span_ieq(v + st, i - st, "keep-alive")) p->conn_keepalive = 1;
+            if (MPX_IEQ(v + st, i - st, "close")) p->conn_close = 1;
+            else if (MPX_IEQ(v + st, i - st, "keep-alive")) p->conn_keepalive = 1;
         }
     }
     return 1;
@@ -1640,10 +1719,67 @@ static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_p
     return i + 1;
 }
 
+/* The usual field line, all in the buffer: "Name: value\r\n" with no fold,
+   tab or bare LF. Returns its length, or 0 for the general path below (which
+   also reports any error). Same result, fewer steps. */
+static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    const char *colon;
+    size_t name, k, v, e;
+    unsigned char all = MPX_C_TOKEN;
+    if (len < 4 || !(MPX_CC(buf[0]) & MPX_C_TOKEN) || !mpx_little_endian()) return 0;
+    colon = mpx_find_colon(buf, len);
+    if (!colon) return 0;
+    name = (size_t)(colon - buf);
+    for (k = 0; k + 4 <= name; k += 4)
+        all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
+    for (; k < name; k++) all &= MPX_CC(buf[k]);
+    if (!(all & MPX_C_TOKEN)) return 0;
+    v = name + 1;
+    while (v < len && buf[v] == ' ') v++;
+    e = v;
+    for (;;) { /* to the first byte below 0x20 or DEL */
+        uint64_t w, m;
+        if (e + 8 > len) return 0;
+        memcpy(&w, buf + e, 8);
+        m = mpx_word_flags(w);
+        if (m) {
+            e += mpx_first_flag(m);
+            break;
+        }
+        e += 8;
+    }
+    if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
+    MPX_TEST_SCANNED(e + 2);
+    if (e + 2 > MPERF_MAX_HEADER_LINE || p->head_total + e + 2 > MPERF_MAX_HEADER_TOTAL ||
+        p->nfields + 1 > MPERF_MAX_HEADER_COUNT)
+        return 0; /* the general path reports it */
+    p->head_total += e + 2;
+    p->nfields++;
+    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
+    ev->line = buf;
+    ev->linelen = e + 2;
+    ev->name = buf;
+    ev->namelen = name;
+    while (e > v && buf[e - 1] == ' ') e--;
+    ev->value = buf + v;
+    ev->valuelen = e - v;
+    p->folded = 0;
+    if (ev->type == MPX_EV_FIELD && !p->interim && (name == 10 || name == 14 || name == 17) &&
+        mpx_parse_framing(p, ev) == 0)
+        return (size_t)-1;
+    return ev->linelen;
+}
+
 /* One field line (with its obs-folds), in the head or in the trailers. */
 static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t i = p->scan, v, vend;
+    if (i == 0 && p->colon == 0) {
+        size_t n = mpx_parse_field_fast(p, buf, len, ev);
+        if (n == (size_t)-1) return 0; /* a framing error, already reported */
+        if (n) return n;
+    }
     if (i == 0 && p->colon == 0) {
         if (len == 0) {
             ev->type = MPX_EV_NEED;
@@ -1662,24 +1798,24 @@ static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pe
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Header line starts with whitespace");
         p->folded = 0;
     }
-    if (!p->colon) {
-        for (; i < len; i++) {
-            char c = buf[i];
-            MPX_TEST_SCANNED(1);
-            if (MPX_CC(c) & MPX_C_TOKEN) continue;
-            if (c == ':' && i > 0) {
-                p->colon = ++i;
-                break;
-            }
+    if (!p->colon) { /* the name: token characters up to the colon */
+        const char *colon = mpx_find_colon(buf + i, len - i);
+        size_t end = colon ? (size_t)(colon - buf) : len, k = i;
+        unsigned char all = MPX_C_TOKEN;
+        for (; k + 4 <= end; k += 4) /* no early exit: no mispredicted branch */
+            all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
+        for (; k < end; k++) all &= MPX_CC(buf[k]);
+        MPX_TEST_SCANNED(end - i);
+        if (!(all & MPX_C_TOKEN) || (colon && end == 0))
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed header line in the response");
-        }
-        if (!p->colon) {
-            if (i > MPERF_MAX_HEADER_LINE)
+        if (!colon) {
+            if (len > MPERF_MAX_HEADER_LINE)
                 return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
-            p->scan = i;
+            p->scan = len;
             ev->type = MPX_EV_NEED;
             return 0;
         }
+        p->colon = i = end + 1;
     }
     for (;;) {
         int r = mpx_scan_line(buf, len, &i);
@@ -1964,6 +2100,8 @@ struct mpx_conn {
     mpx_buf sbuf; /* request bytes the kernel did not take at once */
     size_t spos;
     mpx_tls *tls;
+    uint8_t full_reads; /* reads in a row that filled the buffer */
+    uint8_t big;        /* a long body streams in: read into a big buffer */
     mpx_addr addr;
     uint16_t port;
 };
@@ -2099,6 +2237,8 @@ struct mperf_multi {
     unsigned num_dns;
     void *buf_free; /* pooled receive buffers, linked through their first bytes */
     unsigned num_buf_free;
+    void *big_free; /* spare big buffers, the same way */
+    unsigned num_big_free;
     mpx_buf scratch;
     struct mpx_cas *cas;                /* trust anchors, parsed once */
     struct mpx_tls_session *sessions;   /* for resumption */
@@ -2160,15 +2300,24 @@ static void mpx_infof(mperf_easy *e, const char *fmt, ...)
 }
 
 /* ---- receive buffer pool ---- */
-static char *mpx_rbuf_take(mperf_multi *m)
+/* A receive buffer for c: the usual size, or big while a long body streams. */
+static int mpx_rbuf_take(mperf_multi *m, mpx_conn *c)
 {
-    void *b = m->buf_free;
+    int big = MPERF_BIGBUF > MPERF_BUFSIZE && c->big;
+    void **list = big ? &m->big_free : &m->buf_free, *b = *list;
+    size_t size = big ? (size_t)MPERF_BIGBUF : MPERF_BUFSIZE;
     if (b) {
-        memcpy(&m->buf_free, b, sizeof(void *));
-        m->num_buf_free--;
-        return (char *)b;
+        memcpy(list, b, sizeof(void *));
+        if (big) m->num_big_free--;
+        else m->num_buf_free--;
+    } else {
+        b = mpx_alloc(&m->al, size);
+        if (!b) return 0;
     }
-    return (char *)mpx_alloc(&m->al, MPERF_BUFSIZE);
+    c->rbuf = (char *)b;
+    c->rcap = size;
+    c->rpos = c->rlen = 0;
+    return 1;
 }
 
 static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
@@ -2178,8 +2327,12 @@ static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
         memcpy(c->rbuf, &m->buf_free, sizeof(void *));
         m->buf_free = c->rbuf;
         m->num_buf_free++;
+    } else if (c->rcap == (size_t)MPERF_BIGBUF && m->num_big_free < 4) {
+        memcpy(c->rbuf, &m->big_free, sizeof(void *));
+        m->big_free = c->rbuf;
+        m->num_big_free++;
     } else {
-        mpx_free(&m->al, c->rbuf); /* a buffer grown for a long header line */
+        mpx_free(&m->al, c->rbuf); /* grown for a long header line, or a spare too many */
     }
     c->rbuf = NULL;
     c->rcap = c->rpos = c->rlen = 0;
@@ -2551,6 +2704,7 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
         return;
     }
     mpx_infof(e, "Connection #%lu to host %s left intact", c->id, c->host->host);
+    c->big = c->full_reads = 0;
     mpx_rbuf_give(m, c);
     c->state = MPX_C_IDLE;
     c->idle_since = m->now;
@@ -3805,7 +3959,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     e->content_length = -1;
     e->dl_phase = e->dl_connect =
         m->now + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
-    mpx_parser_init(&e->p, e->req == MPX_REQ_HEAD || mpx_span_ieq(e->method, strlen(e->method), "head"),
+    mpx_parser_init(&e->p, e->req == MPX_REQ_HEAD || MPX_IEQ(e->method, strlen(e->method), "head"),
                     (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
     e->state = MPX_S_CONNECT;
     if (!mpx_xfer_arm(m, e)) {
@@ -3861,7 +4015,7 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
     }
     expect = mpx_user_header(o->headers, "expect");
     e->expect100 = (uint8_t)(e->body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
-                             (expect ? mpx_span_ieq(expect, strlen(expect), "100-continue")
+                             (expect ? MPX_IEQ(expect, strlen(expect), "100-continue")
                                      : (e->body_len < 0 || e->body_len > MPX_EXPECT_THRESHOLD)));
     e->redirect_count = 0;
     e->auth_ok = 1;
@@ -4570,12 +4724,12 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
             break;
         case MPX_EV_FIELD:
-            if (!e->p.interim && ev.namelen == 12 && mpx_span_ieq(ev.name, 12, "content-type") &&
+            if (!e->p.interim && ev.namelen == 12 && MPX_IEQ(ev.name, 12, "content-type") &&
                 !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev.value, ev.valuelen)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 1;
             }
-            if (!e->p.interim && ev.namelen == 8 && mpx_span_ieq(ev.name, 8, "location") &&
+            if (!e->p.interim && ev.namelen == 8 && MPX_IEQ(ev.name, 8, "location") &&
                 !mpx_keep_value(e, &e->location, &e->location_cap, ev.value, ev.valuelen)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 1;
@@ -4708,14 +4862,12 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             if (r) return;
         }
         if (!can_read) break;
+        if (c->rbuf && c->rpos == c->rlen && c->big && c->rcap == MPERF_BUFSIZE) mpx_rbuf_give(m, c); /* go big */
         if (!c->rbuf) {
-            c->rbuf = mpx_rbuf_take(m);
-            if (!c->rbuf) {
+            if (!mpx_rbuf_take(m, c)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return;
             }
-            c->rcap = MPERF_BUFSIZE;
-            c->rpos = c->rlen = 0;
         } else if (c->rpos == c->rlen) {
             c->rpos = c->rlen = 0;
         } else if (c->rlen == c->rcap) {
@@ -4752,6 +4904,11 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             }
             can_read = (size_t)n == c->rcap - c->rlen; /* a full read: the kernel may hold more */
             c->rlen += (size_t)n;
+            /* reads that keep filling the buffer in the middle of a body: a long one streams in */
+            c->full_reads = can_read ? (uint8_t)(c->full_reads < 255 ? c->full_reads + 1 : 255) : 0;
+            if (c->full_reads >= 2 && e->p.state >= MPX_P_BODY_LEN && e->p.state <= MPX_P_CHUNK_DATA_LF &&
+                (e->p.state != MPX_P_BODY_LEN || e->p.remain > (uint64_t)MPERF_BUFSIZE * 4))
+                c->big = 1;
             continue;
         }
         if (n == -1) break; /* would block */
@@ -5113,6 +5270,11 @@ MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
     while (m->buf_free) {
         void *bp = m->buf_free;
         memcpy(&m->buf_free, bp, sizeof(void *));
+        mpx_free(&m->al, bp);
+    }
+    while (m->big_free) {
+        void *bp = m->big_free;
+        memcpy(&m->big_free, bp, sizeof(void *));
         mpx_free(&m->al, bp);
     }
     for (b = 0; b < m->host_buckets; b++) {
@@ -5598,11 +5760,11 @@ static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
     if (!s) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     while (*s) {
         size_t n = strcspn(s, ",");
-        if (mpx_span_ieq(s, n, "all")) set |= MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
-        else if (mpx_span_ieq(s, n, "http")) set |= MPX_PROTO_HTTP;
-        else if (mpx_span_ieq(s, n, "https")) set |= MPX_PROTO_HTTPS;
+        if (MPX_IEQ(s, n, "all")) set |= MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
+        else if (MPX_IEQ(s, n, "http")) set |= MPX_PROTO_HTTP;
+        else if (MPX_IEQ(s, n, "https")) set |= MPX_PROTO_HTTPS;
         else if (n == 0) {
-        } else if (!(n == 3 && mpx_span_ieq(s, n, "ftp")) && !(n == 4 && mpx_span_ieq(s, n, "ftps"))) {
+        } else if (!(n == 3 && MPX_IEQ(s, n, "ftp")) && !(n == 4 && MPX_IEQ(s, n, "ftps"))) {
             return MPERF_E_BAD_FUNCTION_ARGUMENT;
         }
         s += n;

@@ -34,6 +34,8 @@ start_nginx() {
         conf="$dir/nginx/nginx.conf"
         cat > "$conf" <<EOF
 worker_processes 1;
+worker_cpu_affinity 01;
+worker_rlimit_nofile 65536;
 daemon off;
 pid $dir/nginx/nginx.pid;
 error_log $dir/nginx/error.log warn;

@@ -1,0 +1,208 @@
+/* bench.c - one benchmark source written against libcurl's API, built twice:
+   against libcurl and against multiperform through compat/curl/curl.h.
+
+     bench keepalive URL TOTAL PARALLEL BYTES   TOTAL GETs, PARALLEL at a time, reusing
+                                               handles and connections
+     bench concurrent URL COUNT BYTES          COUNT transfers added at once
+     bench large URL BYTES                     one transfer
+
+   Every response is checked (status 200 and byte count) so a fast wrong
+   answer cannot pass. Prints one "result" line of key=value pairs; CPU comes
+   from getrusage, allocations from bench/mallocount.c when it is preloaded. */
+#define _GNU_SOURCE
+#include <curl/curl.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static unsigned long (*mallocs)(void);
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static long maxrss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static long rss_now_kb(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+        fclose(f);
+    }
+    return rss * 4;
+}
+
+typedef struct job {
+    CURL *h;
+    curl_off_t got;
+} job;
+
+static size_t count_cb(char *p, size_t s, size_t n, void *ud)
+{
+    (void)p;
+    ((job *)ud)->got += (curl_off_t)(s * n);
+    return s * n;
+}
+
+static CURL *make(const char *url, job *j)
+{
+    CURL *h = curl_easy_init();
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_cb);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, j);
+    j->h = h;
+    j->got = 0;
+    return h;
+}
+
+/* Checks one finished transfer; returns 1 if it is right. */
+static int check(CURLMsg *msg, curl_off_t bytes)
+{
+    job *j = NULL;
+    long code = 0;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+    if (msg->data.result != CURLE_OK || code != 200 || j->got != bytes) {
+        fprintf(stderr, "bad response: %s, status %ld, %lld bytes\n", curl_easy_strerror(msg->data.result), code,
+                (long long)j->got);
+        return 0;
+    }
+    return 1;
+}
+
+static int keepalive(const char *url, long total, int parallel, curl_off_t bytes)
+{
+    CURLM *m = curl_multi_init();
+    job *jobs = calloc((size_t)parallel, sizeof *jobs);
+    long started = 0, done = 0, ok = 0, warm = parallel * 20L;
+    double t0 = 0, c0 = 0, t1, c1;
+    unsigned long a0 = 0, a1;
+    int i, running, left;
+    CURLMsg *msg;
+    for (i = 0; i < parallel && started < total; i++, started++) curl_multi_add_handle(m, make(url, &jobs[i]));
+    while (done < total) {
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+            job *j = NULL;
+            CURL *h = msg->easy_handle;
+            if (msg->msg != CURLMSG_DONE) continue;
+            ok += check(msg, bytes);
+            done++;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&j);
+            curl_multi_remove_handle(m, h);
+            if (done == warm) { /* the measured phase starts warm */
+                t0 = now_s();
+                c0 = cpu_us();
+                a0 = mallocs ? mallocs() : 0;
+            }
+            if (started < total) {
+                j->got = 0;
+                curl_multi_add_handle(m, h);
+                started++;
+            }
+        }
+        if (done < total) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    t1 = now_s();
+    c1 = cpu_us();
+    a1 = mallocs ? mallocs() : 0;
+    printf("result mode=keepalive requests=%ld ok=%ld measured=%ld seconds=%.6f cpu_us=%.0f mallocs=%ld\n", total, ok,
+           total - warm, t1 - t0, c1 - c0, mallocs ? (long)(a1 - a0) : -1L);
+    for (i = 0; i < parallel; i++) curl_easy_cleanup(jobs[i].h);
+    curl_multi_cleanup(m);
+    free(jobs);
+    return ok == total ? 0 : 1;
+}
+
+static int concurrent(const char *url, int count, curl_off_t bytes)
+{
+    CURLM *m = curl_multi_init();
+    job *jobs = calloc((size_t)count, sizeof *jobs);
+    long ok = 0, done = 0, rss0;
+    double t0, c0, t1, c1;
+    int i, running, left;
+    CURLMsg *msg;
+    rss0 = rss_now_kb();
+    t0 = now_s();
+    c0 = cpu_us();
+    for (i = 0; i < count; i++) curl_multi_add_handle(m, make(url, &jobs[i]));
+    while (done < count) {
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            ok += check(msg, bytes);
+            done++;
+        }
+        if (done < count) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    t1 = now_s();
+    c1 = cpu_us();
+    printf("result mode=concurrent requests=%d ok=%ld seconds=%.6f cpu_us=%.0f rss_kb_before=%ld rss_kb_peak=%ld\n", count,
+           ok, t1 - t0, c1 - c0, rss0, maxrss_kb());
+    for (i = 0; i < count; i++) {
+        curl_multi_remove_handle(m, jobs[i].h);
+        curl_easy_cleanup(jobs[i].h);
+    }
+    curl_multi_cleanup(m);
+    free(jobs);
+    return ok == count ? 0 : 1;
+}
+
+static int large(const char *url, curl_off_t bytes)
+{
+    CURLM *m = curl_multi_init();
+    job j;
+    long ok = 0;
+    double t0, c0, t1, c1;
+    int running = 1, left;
+    CURLMsg *msg;
+    make(url, &j);
+    t0 = now_s();
+    c0 = cpu_us();
+    curl_multi_add_handle(m, j.h);
+    while (running) {
+        curl_multi_perform(m, &running);
+        if (running) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    t1 = now_s();
+    c1 = cpu_us();
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) ok += check(msg, bytes);
+    printf("result mode=large requests=1 ok=%ld seconds=%.6f cpu_us=%.0f bytes=%lld\n", ok, t1 - t0, c1 - c0,
+           (long long)j.got);
+    curl_multi_remove_handle(m, j.h);
+    curl_easy_cleanup(j.h);
+    curl_multi_cleanup(m);
+    return ok == 1 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    mallocs = (unsigned long (*)(void))dlsym(RTLD_DEFAULT, "bench_mallocs");
+    curl_global_init(CURL_GLOBAL_ALL);
+    if (argc == 6 && strcmp(argv[1], "keepalive") == 0) return keepalive(argv[2], atol(argv[3]), atoi(argv[4]), atoll(argv[5]));
+    if (argc == 5 && strcmp(argv[1], "concurrent") == 0) return concurrent(argv[2], atoi(argv[3]), atoll(argv[4]));
+    if (argc == 4 && strcmp(argv[1], "large") == 0) return large(argv[2], atoll(argv[3]));
+    fprintf(stderr, "usage: bench keepalive URL TOTAL PARALLEL BYTES | concurrent URL COUNT BYTES | large URL BYTES\n");
+    return 2;
+}
