@@ -1,5 +1,5 @@
 # multiperform: the README's two commands, and housekeeping.
-.PHONY: all demo test clean
+.PHONY: all demo test bench clean
 
 all: demo
 
@@ -11,3 +11,7 @@ test:
 
 clean:
 	rm -rf build
+
+# Speed, memory and size against libcurl, in one run (not part of make test).
+bench:
+	@bash bench/run.sh

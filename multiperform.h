@@ -110,6 +110,18 @@
    MPERF_NO_TLS                    leave TLS (and BearSSL) out
    MPERF_TLS_MONO                  half-duplex TLS buffer: 25 KB instead of
                                    41 KB per https connection (see README)
+   MPERF_TLS_SMALL                 reduced TLS profile: 128-bit suites, one
+                                   portable implementation of each primitive,
+                                   SHA-256/384/512 certificate signatures only
+   Leaving features out (their options then return MPERF_E_NOT_BUILT_IN):
+   MPERF_NO_REDIRECTS              no FOLLOWLOCATION (3xx arrive as they are,
+                                   no REDIRECT_URL)
+   MPERF_NO_UPLOADS                GET/HEAD/custom methods without a body
+   MPERF_NO_VERBOSE                no VERBOSE or DEBUGFUNCTION output
+   MPERF_NO_AUTH                   no Basic auth (credentials in a URL fail)
+   MPERF_NO_PROGRESS               no progress callbacks
+   MPERF_NO_RANGES                 no RANGE or RESUME_FROM
+   MPERF_MINIMAL                   all of the above and MPERF_NO_TLS
    MPERF_CA_BUNDLE        Debian's /etc/ssl/certs/ca-certificates.crt
    MPERF_TLS_SESSIONS     16       TLS sessions kept per multi
    MPERF_MALLOC(n), MPERF_FREE(p)  default malloc/free
@@ -646,6 +658,67 @@ MPERF_API void mperf_global_cleanup(void);
 /* -------------------------------------------------------------------- */
 /* >>configuration defaults                                              */
 /* -------------------------------------------------------------------- */
+/* Feature switches: each MPERF_NO_x leaves a feature out; its options then
+   return MPERF_E_NOT_BUILT_IN. MPERF_MINIMAL is all of them. */
+#ifdef MPERF_MINIMAL
+#ifndef MPERF_NO_TLS
+#define MPERF_NO_TLS
+#endif
+#ifndef MPERF_NO_REDIRECTS
+#define MPERF_NO_REDIRECTS
+#endif
+#ifndef MPERF_NO_UPLOADS
+#define MPERF_NO_UPLOADS
+#endif
+#ifndef MPERF_NO_VERBOSE
+#define MPERF_NO_VERBOSE
+#endif
+#ifndef MPERF_NO_AUTH
+#define MPERF_NO_AUTH
+#endif
+#ifndef MPERF_NO_PROGRESS
+#define MPERF_NO_PROGRESS
+#endif
+#ifndef MPERF_NO_RANGES
+#define MPERF_NO_RANGES
+#endif
+#endif
+#ifdef MPERF_NO_REDIRECTS
+#define MPX_REDIRECTS 0
+#else
+#define MPX_REDIRECTS 1
+#endif
+#ifdef MPERF_NO_UPLOADS
+#define MPX_UPLOADS 0
+#else
+#define MPX_UPLOADS 1
+#endif
+#ifdef MPERF_NO_VERBOSE
+#define MPX_VERBOSE 0
+#else
+#define MPX_VERBOSE 1
+#endif
+#ifdef MPERF_NO_AUTH
+#define MPX_AUTH 0
+#else
+#define MPX_AUTH 1
+#endif
+#ifdef MPERF_NO_PROGRESS
+#define MPX_PROGRESS 0
+#else
+#define MPX_PROGRESS 1
+#endif
+#ifdef MPERF_NO_RANGES
+#define MPX_RANGES 0
+#else
+#define MPX_RANGES 1
+#endif
+#ifdef MPERF_NO_TLS
+#define MPX_TLS 0
+#else
+#define MPX_TLS 1
+#endif
+
 #ifndef MPERF_MALLOC
 #define MPERF_MALLOC(n) malloc(n)
 #endif
@@ -2260,7 +2333,7 @@ static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, cons
 /* ---- verbose and debug output ---- */
 static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
 {
-    if (!e->o.verbose) return;
+    if (!MPX_VERBOSE || !e->o.verbose) return;
     if (e->o.debug_cb) {
         mperf_multi *m = e->multi;
         e->in_callback++;
@@ -2283,6 +2356,7 @@ static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size
     }
 }
 
+#if MPX_VERBOSE
 static void mpx_infof(mperf_easy *e, const char *fmt, ...) MPX_PRINTF(2, 3);
 static void mpx_infof(mperf_easy *e, const char *fmt, ...)
 {
@@ -2298,6 +2372,9 @@ static void mpx_infof(mperf_easy *e, const char *fmt, ...)
     line[n++] = '\n';
     mpx_debug(e, MPERF_INFOTYPE_TEXT, line, (size_t)n);
 }
+#else
+#define mpx_infof(...) ((void)0) /* MPERF_NO_VERBOSE: no text at all */
+#endif
 
 /* ---- receive buffer pool ---- */
 /* A receive buffer for c: the usual size, or big while a long body streams. */
@@ -3252,11 +3329,16 @@ static int mpx_os_random(void *buf, size_t n)
     }
 }
 
-/* The default suites: TLS 1.2, ECDHE only (forward secrecy), AEAD only. */
+/* The default suites: TLS 1.2, ECDHE only (forward secrecy), AEAD only.
+   MPERF_TLS_SMALL keeps the 128-bit ones and one portable implementation
+   of each primitive: a smaller program, somewhat slower bulk crypto. */
 static const uint16_t mpx_suites[] = {
     BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384};
+#ifndef MPERF_TLS_SMALL
+    BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+#endif
+};
 static const char *const mpx_suite_names[] = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
                                               "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
                                               "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"};
@@ -3316,6 +3398,22 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_client_zero(&t->cc);
     br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
     br_ssl_engine_set_suites(eng, suites, nsuites);
+    /* no RSA key exchange: every suite is ECDHE */
+#ifdef MPERF_TLS_SMALL
+    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
+    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
+    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+    br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
+    br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
+    br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+    br_ssl_engine_set_ec(eng, &br_ec_all_m31);
+    br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
+    br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
+#else
     br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
     br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
     br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
@@ -3328,7 +3426,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_engine_set_default_ec(eng);
     br_ssl_engine_set_default_rsavrfy(eng);
     br_ssl_engine_set_default_ecdsa(eng);
-    br_ssl_client_set_default_rsapub(&t->cc);
+#endif
     /* the policy wrapper around BearSSL's minimal X.509 validator */
     t->x.vtable = &mpx_x509_vtable;
     t->x.al = &m->al;
@@ -3342,6 +3440,13 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     if (e->u.ipv6 && inet_pton(AF_INET6, t->host, t->x.ip) == 1) t->x.iplen = 16;
     else if (!e->u.ipv6 && inet_pton(AF_INET, t->host, t->x.ip) == 1) t->x.iplen = 4;
     br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
+#ifdef MPERF_TLS_SMALL /* certificates signed with SHA-1 or SHA-224 are not accepted */
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha256_ID, &br_sha256_vtable);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha384_ID, &br_sha384_vtable);
+    br_x509_minimal_set_hash(&t->x.minimal, br_sha512_ID, &br_sha512_vtable);
+    br_x509_minimal_set_rsa(&t->x.minimal, &br_rsa_i31_pkcs1_vrfy);
+    br_x509_minimal_set_ecdsa(&t->x.minimal, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
+#else
     br_x509_minimal_set_hash(&t->x.minimal, br_sha1_ID, &br_sha1_vtable);
     br_x509_minimal_set_hash(&t->x.minimal, br_sha224_ID, &br_sha224_vtable);
     br_x509_minimal_set_hash(&t->x.minimal, br_sha256_ID, &br_sha256_vtable);
@@ -3349,6 +3454,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_x509_minimal_set_hash(&t->x.minimal, br_sha512_ID, &br_sha512_vtable);
     br_x509_minimal_set_rsa(&t->x.minimal, br_rsa_pkcs1_vrfy_get_default());
     br_x509_minimal_set_ecdsa(&t->x.minimal, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+#endif
     br_ssl_engine_set_x509(eng, &t->x.vtable);
     br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, MPX_TLS_BIDI);
     t->alpn[0] = "http/1.1";
@@ -3760,7 +3866,7 @@ static int mpx_progress(mperf_multi *m, mperf_easy *e)
     int r = 0;
     mperf_off_t dltotal = e->content_length > 0 ? e->content_length : 0;
     mperf_off_t ultotal = e->body_kind && e->body_len > 0 ? e->body_len : 0;
-    if (e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
+    if (!MPX_PROGRESS || e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
     mpx_cb_enter(m, e);
     if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, dltotal, e->dl_bytes, ultotal, e->ul_bytes);
     else
@@ -3884,7 +3990,7 @@ static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
         ev = POLLOUT;
     } else if (e->state == MPX_S_RECV) {
         if (!(e->paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
-        if (e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
+        if (MPX_UPLOADS && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
     }
 #ifndef MPERF_NO_TLS
     if (e->conn->tls && e->state >= MPX_S_TLS) {
@@ -3989,7 +4095,8 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
     e->body_kind = MPX_BODY_NONE;
     e->body_mem = NULL;
     e->body_len = -1;
-    if (e->req == MPX_REQ_POST && o->postfields) {
+    if (!MPX_UPLOADS) {
+    } else if (e->req == MPX_REQ_POST && o->postfields) {
         e->body_kind = MPX_BODY_MEM;
         e->body_mem = o->postfields;
         e->body_len = o->postfieldsize >= 0 ? o->postfieldsize : (mperf_off_t)strlen(o->postfields);
@@ -4007,20 +4114,20 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
     memcpy(e->method, method, strlen(method) + 1);
-    te = mpx_user_header(o->headers, "transfer-encoding");
-    e->body_chunked = (uint8_t)(e->body_kind && (e->body_len < 0 || (te && strstr(te, "chunked"))));
+    te = MPX_UPLOADS ? mpx_user_header(o->headers, "transfer-encoding") : NULL;
+    e->body_chunked = (uint8_t)(MPX_UPLOADS && e->body_kind && (e->body_len < 0 || (te && strstr(te, "chunked"))));
     if (e->body_chunked && o->http_version == MPERF_HTTP_VERSION_1_0) {
         *why = "A request body of unknown size cannot be sent over HTTP/1.0";
         return MPERF_E_UPLOAD_FAILED;
     }
-    expect = mpx_user_header(o->headers, "expect");
-    e->expect100 = (uint8_t)(e->body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
+    expect = MPX_UPLOADS ? mpx_user_header(o->headers, "expect") : NULL;
+    e->expect100 = (uint8_t)(MPX_UPLOADS && e->body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
                              (expect ? MPX_IEQ(expect, strlen(expect), "100-continue")
                                      : (e->body_len < 0 || e->body_len > MPX_EXPECT_THRESHOLD)));
     e->redirect_count = 0;
     e->auth_ok = 1;
     e->dl_total = o->timeout_ms > 0 ? m->now + (int64_t)o->timeout_ms * 1000 : 0;
-    e->next_progress = (!o->noprogress && (o->xferinfo_cb || o->progress_cb)) ? m->now : 0;
+    e->next_progress = (MPX_PROGRESS && !o->noprogress && (o->xferinfo_cb || o->progress_cb)) ? m->now : 0;
     e->ls_next = (o->low_speed_limit > 0 && o->low_speed_time > 0) ? m->now + 1000000 : 0;
     return mpx_xfer_hop(m, e, o->url, why);
 }
@@ -4070,7 +4177,9 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
 {
     const mpx_opts *o = &e->o;
     const mperf_slist *l;
-    const char *referer = o->referer ? o->referer : (o->autoreferer && e->redirect_count && e->prev_url) ? e->prev_url : NULL;
+    const char *referer = o->referer                                                        ? o->referer
+                           : (MPX_REDIRECTS && o->autoreferer && e->redirect_count && e->prev_url) ? e->prev_url
+                                                                                                    : NULL;
     int ok = 1;
     char num[48];
     b->len = 0;
@@ -4088,9 +4197,14 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         }
         ok &= mpx_buf_add(al, b, "\r\n", 2);
     }
-    if (e->auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
+    if (!MPX_AUTH && e->u.has_user) {
+        *why = "Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)";
+        return MPERF_E_NOT_BUILT_IN;
+    }
+    if (MPX_AUTH && e->auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
         ok &= mpx_add_basic_auth(e, al, b);
-    if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
+    if (!MPX_RANGES) {
+    } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
         snprintf(num, sizeof num, "Range: bytes=%lld-\r\n", (long long)o->resume_from);
         ok &= mpx_buf_adds(al, b, num);
     } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
@@ -4109,7 +4223,7 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         ok &= mpx_buf_add(al, b, "\r\n", 2);
     }
     if (!mpx_user_header(o->headers, "accept")) ok &= mpx_buf_adds(al, b, "Accept: */*\r\n");
-    if (e->body_kind) {
+    if (MPX_UPLOADS && e->body_kind) {
         if (e->req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
             ok &= mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
         if (e->body_chunked) {
@@ -4182,7 +4296,7 @@ static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->conn;
     if (!c || c->requests < 2 || e->got_bytes || e->retries >= MPERF_MAX_RETRIES) return 0;
-    if (e->body_kind && !mpx_body_rewind(m, e)) return 0;
+    if (MPX_UPLOADS && e->body_kind && !mpx_body_rewind(m, e)) return 0;
     mpx_infof(e, "Connection #%lu died, retrying a fresh connect", c->id);
     mpx_conn_close(m, c);
     e->conn = NULL;
@@ -4196,7 +4310,7 @@ static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
     return 1;
 }
 
-static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e);
+static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents);
 
 /* Tries the resolved addresses from addr_idx on, one connect at a time. */
 static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
@@ -4224,7 +4338,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
             mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 0;
         }
-        if (!inprogress) return mpx_xfer_connected(m, e);
+        if (!inprogress) return mpx_xfer_connected(m, e, POLLOUT);
         e->state = MPX_S_CONNECTING;
         /* leave time for the other addresses */
         e->dl_phase = e->addr_idx + 1 < e->naddr ? m->now + (e->dl_connect - m->now) / 2 : e->dl_connect;
@@ -4237,11 +4351,13 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
     return 0;
 }
 
-/* The connecting socket turned writable: connected, or on to the next address. */
-static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e)
+/* The connecting socket turned writable: connected, or on to the next
+   address. Writable without an error flag is a connection: no system call
+   to ask. */
+static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
 {
     mpx_conn *c = e->conn;
-    int err = mpx_tcp_connect_result(c->fd);
+    int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
     if (err) {
         char ip[46];
         mpx_addr_to_text(&c->addr, ip, sizeof ip);
@@ -4439,7 +4555,7 @@ wait:
 /* After the head: the body goes now, or after a 100 Continue (or its timeout). */
 static void mpx_body_start(mperf_multi *m, mperf_easy *e)
 {
-    if (!e->body_kind) return;
+    if (!MPX_UPLOADS || !e->body_kind) return;
     if (e->expect100) {
         e->body_state = MPX_B_WAIT100;
         e->dl_expect = m->now + (int64_t)(e->o.expect_100_ms > 0 ? e->o.expect_100_ms : 0) * 1000;
@@ -4626,7 +4742,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
         e->body_kind = MPX_BODY_NONE;
         e->body_chunked = e->expect100 = 0;
         memcpy(e->method, "GET", 4); /* a custom method goes too: the new request is a GET */
-    } else if (e->body_kind && !mpx_body_rewind(m, e)) {
+    } else if (MPX_UPLOADS && e->body_kind && !mpx_body_rewind(m, e)) {
         mpx_xfer_finish(m, e, MPERF_E_SEND_FAIL_REWIND, "Cannot rewind the request body to follow the redirect");
         return;
     }
@@ -4659,7 +4775,8 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
 {
     long st = e->p.status;
     e->content_length = e->p.has_cl ? (mperf_off_t)e->p.content_length : -1;
-    if ((st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location && e->location[0]) {
+    if (MPX_REDIRECTS && (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location &&
+        e->location[0]) {
         if (!mpx_url_resolve(&e->al, e->effective_url, &e->u, e->location, &e->redirect_url, &e->redirect_cap)) {
             if (e->o.followlocation) {
                 mpx_xfer_finish(m, e, MPERF_E_URL_MALFORMAT, "The redirect location is not a usable URL");
@@ -4675,7 +4792,7 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
             return 0;
         }
     }
-    if (e->o.resume_from > 0 && st == 200 && e->req == MPX_REQ_GET) {
+    if (MPX_RANGES && e->o.resume_from > 0 && st == 200 && e->req == MPX_REQ_GET) {
         mpx_xfer_finish(m, e, MPERF_E_RANGE_ERROR, "HTTP server does not support byte ranges: cannot resume");
         return 1;
     }
@@ -4710,7 +4827,8 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             e->http_version_seen = e->p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
             if (e->location) e->location[0] = 0;
             if (e->ctype) e->ctype[0] = 0;
-            if (e->p.interim) {
+            if (!MPX_UPLOADS) {
+            } else if (e->p.interim) {
                 if (e->p.status == 100 && e->body_state == MPX_B_WAIT100) {
                     e->body_state = MPX_B_SENDING;
                     e->dl_expect = 0;
@@ -4729,7 +4847,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 1;
             }
-            if (!e->p.interim && ev.namelen == 8 && MPX_IEQ(ev.name, 8, "location") &&
+            if (MPX_REDIRECTS && !e->p.interim && ev.namelen == 8 && MPX_IEQ(ev.name, 8, "location") &&
                 !mpx_keep_value(e, &e->location, &e->location_cap, ev.value, ev.valuelen)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 1;
@@ -4745,7 +4863,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             break;
         case MPX_EV_BODY: {
             int r;
-            if (e->following) { /* a redirect's body is dropped */
+            if (MPX_REDIRECTS && e->following) { /* a redirect's body is dropped */
                 e->drained += (mperf_off_t)ev.datalen;
                 if (e->drained > MPX_DRAIN_MAX) {
                     e->p.keepalive = 0;
@@ -4765,7 +4883,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             break;
         }
         case MPX_EV_DONE:
-            if (e->following) {
+            if (MPX_REDIRECTS && e->following) {
                 mpx_xfer_redirect(m, e);
                 return 1;
             }
@@ -4805,7 +4923,7 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
     mpx_parse_eof(&e->p, &ev);
     e->p.keepalive = 0;
     if (ev.type == MPX_EV_DONE) {
-        if (e->following) {
+        if (MPX_REDIRECTS && e->following) {
             mpx_xfer_redirect(m, e);
             return;
         }
@@ -4833,7 +4951,8 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
         if (mpx_tls_pending(c)) can_read = 1;
     }
 #endif
-    if ((revents & (POLLOUT | POLLERR | POLLHUP)) && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) {
+    if (MPX_UPLOADS && (revents & (POLLOUT | POLLERR | POLLHUP)) && e->body_state == MPX_B_SENDING &&
+        !(e->paused & MPERF_PAUSE_SEND)) {
         if (mpx_body_pump(m, e) < 0) return;
         if (e->send_err) { /* the peer is gone for writing: what did it say? */
             e->body_state = MPX_B_ABANDONED;
@@ -4902,7 +5021,9 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
                 e->got_bytes = 1;
                 e->t_starttransfer = m->now - e->t_start;
             }
-            can_read = (size_t)n == c->rcap - c->rlen; /* a full read: the kernel may hold more */
+            /* A full read: the kernel may hold more. While a long body streams,
+               read until the kernel is empty: the sender's window stays open. */
+            can_read = c->big || (size_t)n == c->rcap - c->rlen;
             c->rlen += (size_t)n;
             /* reads that keep filling the buffer in the middle of a body: a long one streams in */
             c->full_reads = can_read ? (uint8_t)(c->full_reads < 255 ? c->full_reads + 1 : 255) : 0;
@@ -4951,7 +5072,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
         }
         e->dl_phase = 0;
     }
-    if (e->dl_expect && m->now >= e->dl_expect) {
+    if (MPX_UPLOADS && e->dl_expect && m->now >= e->dl_expect) {
         e->dl_expect = 0;
         if (e->body_state == MPX_B_WAIT100) {
             mpx_infof(e, "No 100 Continue in time: sending the body anyway");
@@ -5010,7 +5131,7 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
             break;
         case MPX_S_CONNECTING:
             if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
-            if (!mpx_xfer_connected(m, e)) return;
+            if (!mpx_xfer_connected(m, e, revents)) return;
             break;
 #ifndef MPERF_NO_TLS
         case MPX_S_TLS:
@@ -5496,25 +5617,36 @@ MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *m, int option, ...)
     return rc;
 }
 
+/* Error texts, packed: each is led by its code + 2 as one byte (no NUL). */
+static const char *mpx_errtext(const char *t, size_t n, int code)
+{
+    const char *end = t + n - 1;
+    while (t < end) {
+        if ((unsigned char)*t == code + 2) return t + 1;
+        t += strlen(t) + 1;
+    }
+    return "Unknown error";
+}
+
+static const char mpx_multi_errtext[] =
+    "\001" "Call perform again\0"
+    "\002" "No error\0"
+    "\003" "Not a valid multi handle\0"
+    "\004" "Not a valid easy handle\0"
+    "\005" "Out of memory\0"
+    "\006" "Internal error\0"
+    "\007" "Bad socket\0"
+    "\010" "Unknown or unsupported option\0"
+    "\011" "The easy handle is already in a multi handle\0"
+    "\012" "Call not allowed from inside a callback\0"
+    "\013" "Wakeup failed or is unavailable\0"
+    "\014" "Bad argument to a function\0"
+    "\015" "Stopped by a callback\0"
+    "\016" "poll() failed\0";
+
 MPERF_API const char *mperf_multi_strerror(mperf_mcode code)
 {
-    switch (code) {
-    case MPERF_M_CALL_MULTI_PERFORM: return "Please call perform again";
-    case MPERF_M_OK: return "No error";
-    case MPERF_M_BAD_HANDLE: return "Invalid multi handle";
-    case MPERF_M_BAD_EASY_HANDLE: return "Invalid easy handle";
-    case MPERF_M_OUT_OF_MEMORY: return "Out of memory";
-    case MPERF_M_INTERNAL_ERROR: return "Internal error";
-    case MPERF_M_BAD_SOCKET: return "Invalid socket argument";
-    case MPERF_M_UNKNOWN_OPTION: return "Unknown or unsupported option";
-    case MPERF_M_ADDED_ALREADY: return "The easy handle is already added to a multi handle";
-    case MPERF_M_RECURSIVE_API_CALL: return "API function called from within a callback";
-    case MPERF_M_WAKEUP_FAILURE: return "Wakeup is unavailable or failed";
-    case MPERF_M_BAD_FUNCTION_ARGUMENT: return "A function was called with a bad parameter";
-    case MPERF_M_ABORTED_BY_CALLBACK: return "Operation was aborted by an application callback";
-    case MPERF_M_UNRECOVERABLE_POLL: return "Unrecoverable error in select/poll";
-    default: return "Unknown error";
-    }
+    return mpx_errtext(mpx_multi_errtext, sizeof mpx_multi_errtext, (int)code);
 }
 
 MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *m)
@@ -5685,6 +5817,7 @@ MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
     return e;
 }
 
+#if MPX_UPLOADS
 /* COPYPOSTFIELDS: the handle keeps its own copy of the body. */
 static mperf_code mpx_set_postcopy(mperf_easy *e, const char *data)
 {
@@ -5712,6 +5845,9 @@ static mperf_code mpx_set_postcopy(mperf_easy *e, const char *data)
     return MPERF_E_OK;
 }
 
+#endif
+
+#if MPX_TLS
 /* PINNEDPUBLICKEY: "sha256//<base64>" hashes separated by ';'. */
 static mperf_code mpx_set_pins(mperf_easy *e, const char *s)
 {
@@ -5753,6 +5889,8 @@ static mperf_code mpx_set_pins(mperf_easy *e, const char *s)
     return MPERF_E_OK;
 }
 
+#endif
+
 /* "http,https" style protocol lists (CURLOPT_PROTOCOLS_STR). */
 static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
 {
@@ -5774,33 +5912,103 @@ static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
     return MPERF_E_OK;
 }
 
+/* The plain options, by table: where each is stored and how. */
+enum {
+    MPX_K_STR,   /* string, copied */
+    MPX_K_PTR,   /* pointer, kept as given */
+    MPX_K_BOOL,  /* long, stored as 0 or 1 */
+    MPX_K_LONG,  /* long >= 0 */
+    MPX_K_ANY,   /* any long */
+    MPX_K_IGNORE /* long, accepted without effect on HTTP/1.1 without signals or multiplexing */
+};
+typedef struct mpx_optdef {
+    int opt;
+    uint16_t off;
+    uint8_t kind;
+} mpx_optdef;
+#define MPX_O(opt, field, kind) {MPERF_OPT_##opt, (uint16_t)offsetof(mpx_opts, field), kind}
+#define MPX_OI(opt) {MPERF_OPT_##opt, 0, MPX_K_IGNORE}
+static const mpx_optdef mpx_optdefs[] = {
+    MPX_O(URL, url, MPX_K_STR), MPX_O(USERAGENT, useragent, MPX_K_STR),
+    MPX_O(CUSTOMREQUEST, customrequest, MPX_K_STR), MPX_O(REFERER, referer, MPX_K_STR),
+    MPX_O(USERPWD, userpwd, MPX_K_STR), MPX_O(USERNAME, username, MPX_K_STR), MPX_O(PASSWORD, password, MPX_K_STR),
+    MPX_O(RANGE, range, MPX_K_STR), MPX_O(CAINFO, cainfo, MPX_K_STR), MPX_O(SSL_CIPHER_LIST, ciphers, MPX_K_STR),
+    MPX_O(HTTPHEADER, headers, MPX_K_PTR), MPX_O(WRITEDATA, write_data, MPX_K_PTR),
+    MPX_O(HEADERDATA, header_data, MPX_K_PTR), MPX_O(READDATA, read_data, MPX_K_PTR),
+    MPX_O(SEEKDATA, seek_data, MPX_K_PTR), MPX_O(XFERINFODATA, progress_data, MPX_K_PTR),
+    MPX_O(DEBUGDATA, debug_data, MPX_K_PTR), MPX_O(PRIVATE, private_ptr, MPX_K_PTR),
+    MPX_O(ERRORBUFFER, errorbuffer, MPX_K_PTR), MPX_O(STDERR, stderr_stream, MPX_K_PTR),
+    MPX_O(VERBOSE, verbose, MPX_K_BOOL), MPX_O(HEADER, header, MPX_K_BOOL), MPX_O(NOPROGRESS, noprogress, MPX_K_BOOL),
+    MPX_O(FRESH_CONNECT, fresh_connect, MPX_K_BOOL), MPX_O(FORBID_REUSE, forbid_reuse, MPX_K_BOOL),
+    MPX_O(TCP_NODELAY, tcp_nodelay, MPX_K_BOOL), MPX_O(TCP_KEEPALIVE, tcp_keepalive, MPX_K_BOOL),
+    MPX_O(FOLLOWLOCATION, followlocation, MPX_K_BOOL), MPX_O(FAILONERROR, failonerror, MPX_K_BOOL),
+    MPX_O(AUTOREFERER, autoreferer, MPX_K_BOOL), MPX_O(UNRESTRICTED_AUTH, unrestricted_auth, MPX_K_BOOL),
+    MPX_O(SSL_VERIFYPEER, ssl_verifypeer, MPX_K_BOOL), MPX_O(SSL_SESSIONID_CACHE, ssl_sessionid_cache, MPX_K_BOOL),
+    MPX_O(TIMEOUT_MS, timeout_ms, MPX_K_LONG), MPX_O(CONNECTTIMEOUT_MS, connect_timeout_ms, MPX_K_LONG),
+    MPX_O(EXPECT_100_TIMEOUT_MS, expect_100_ms, MPX_K_LONG), MPX_O(LOW_SPEED_LIMIT, low_speed_limit, MPX_K_LONG),
+    MPX_O(LOW_SPEED_TIME, low_speed_time, MPX_K_LONG), MPX_O(MAXCONNECTS, maxconnects, MPX_K_LONG),
+    MPX_O(DNS_CACHE_TIMEOUT, dns_cache_timeout, MPX_K_ANY),
+    MPX_OI(NOSIGNAL), MPX_OI(PIPEWAIT), MPX_OI(STREAM_WEIGHT), MPX_OI(SSL_ENABLE_ALPN), MPX_OI(TCP_FASTOPEN),
+    MPX_OI(TCP_KEEPIDLE), MPX_OI(TCP_KEEPINTVL), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
+    MPX_OI(HAPPY_EYEBALLS_TIMEOUT_MS), MPX_OI(UPLOAD_BUFFERSIZE)};
+
+/* Options of the features a MPERF_NO_x switch left out: setting one (to
+   anything but 0 or NULL) is MPERF_E_NOT_BUILT_IN. */
+static int mpx_opt_left_out(int opt)
+{
+    (void)opt;
+    return (!MPX_REDIRECTS && opt == MPERF_OPT_FOLLOWLOCATION) ||
+           (!MPX_UPLOADS && (opt == MPERF_OPT_POST || opt == MPERF_OPT_UPLOAD || opt == MPERF_OPT_POSTFIELDS ||
+                             opt == MPERF_OPT_COPYPOSTFIELDS || opt == MPERF_OPT_READFUNCTION)) ||
+           (!MPX_VERBOSE && (opt == MPERF_OPT_VERBOSE || opt == MPERF_OPT_DEBUGFUNCTION)) ||
+           (!MPX_AUTH && (opt == MPERF_OPT_USERPWD || opt == MPERF_OPT_USERNAME || opt == MPERF_OPT_PASSWORD ||
+                          opt == MPERF_OPT_HTTPAUTH)) ||
+           (!MPX_PROGRESS && (opt == MPERF_OPT_XFERINFOFUNCTION || opt == MPERF_OPT_PROGRESSFUNCTION)) ||
+           (!MPX_RANGES && (opt == MPERF_OPT_RANGE || opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE)) ||
+           (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB));
+}
+
 static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
 {
     mpx_opts *o = &e->o;
-    long v;
-    mperf_off_t off;
-    const char *s;
+    long v = 0;
+    mperf_off_t off = 0;
+    const char *s = NULL; /* any pointer argument */
+    size_t i;
+    /* the argument, fetched once by the option's type (callbacks below) */
+    if (opt < MPERF_OPTTYPE_OBJECTPOINT) off = v = va_arg(ap, long);
+    else if (opt < MPERF_OPTTYPE_FUNCTIONPOINT || opt >= MPERF_OPTTYPE_BLOB) s = va_arg(ap, const char *);
+    else if (opt >= MPERF_OPTTYPE_OFF_T) off = va_arg(ap, mperf_off_t);
+    if (mpx_opt_left_out(opt)) {
+        int set = v || s || off;
+        if (opt >= MPERF_OPTTYPE_FUNCTIONPOINT && opt < MPERF_OPTTYPE_OFF_T) set = va_arg(ap, mperf_write_callback) != NULL;
+        return set ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    }
+    for (i = 0; i < sizeof mpx_optdefs / sizeof mpx_optdefs[0]; i++) {
+        const mpx_optdef *d = &mpx_optdefs[i];
+        char *field = (char *)o + d->off;
+        if (d->opt != opt) continue;
+        if (d->kind == MPX_K_STR) return mpx_set_string(e, (char **)(void *)field, s);
+        if (d->kind == MPX_K_PTR) memcpy(field, &s, sizeof s);
+        else if (d->kind == MPX_K_BOOL) *(uint8_t *)field = (uint8_t)(v != 0);
+        else if (d->kind == MPX_K_LONG && v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        else if (d->kind != MPX_K_IGNORE) memcpy(field, &v, sizeof v);
+        return MPERF_E_OK;
+    }
     switch (opt) {
-    /* strings (copied) */
-    case MPERF_OPT_URL: return mpx_set_string(e, &o->url, va_arg(ap, const char *));
-    case MPERF_OPT_USERAGENT: return mpx_set_string(e, &o->useragent, va_arg(ap, const char *));
-    case MPERF_OPT_CUSTOMREQUEST: return mpx_set_string(e, &o->customrequest, va_arg(ap, const char *));
-    case MPERF_OPT_REFERER: return mpx_set_string(e, &o->referer, va_arg(ap, const char *));
-    case MPERF_OPT_USERPWD: return mpx_set_string(e, &o->userpwd, va_arg(ap, const char *));
-    case MPERF_OPT_USERNAME: return mpx_set_string(e, &o->username, va_arg(ap, const char *));
-    case MPERF_OPT_PASSWORD: return mpx_set_string(e, &o->password, va_arg(ap, const char *));
-    case MPERF_OPT_RANGE: return mpx_set_string(e, &o->range, va_arg(ap, const char *));
-    case MPERF_OPT_COPYPOSTFIELDS: return mpx_set_postcopy(e, va_arg(ap, const char *));
-    case MPERF_OPT_PROTOCOLS_STR: return mpx_set_protocols(&o->protocols, va_arg(ap, const char *));
-    case MPERF_OPT_REDIR_PROTOCOLS_STR: return mpx_set_protocols(&o->redir_protocols, va_arg(ap, const char *));
-    case MPERF_OPT_CAINFO: return mpx_set_string(e, &o->cainfo, va_arg(ap, const char *));
-    case MPERF_OPT_SSL_CIPHER_LIST: return mpx_set_string(e, &o->ciphers, va_arg(ap, const char *));
-    case MPERF_OPT_PINNEDPUBLICKEY: return mpx_set_pins(e, va_arg(ap, const char *));
-    case MPERF_OPT_CAPATH: /* a directory of hashed certificates is not built in; CAINFO is */
-        s = va_arg(ap, const char *);
-        return s ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+#if MPX_UPLOADS
+    case MPERF_OPT_COPYPOSTFIELDS: return mpx_set_postcopy(e, s);
+    case MPERF_OPT_POSTFIELDS:
+        o->postfields = s;
+        o->httpreq = MPX_REQ_POST;
+        return MPERF_E_OK;
+#endif
+    case MPERF_OPT_PROTOCOLS_STR: return mpx_set_protocols(&o->protocols, s);
+    case MPERF_OPT_REDIR_PROTOCOLS_STR: return mpx_set_protocols(&o->redir_protocols, s);
+#if MPX_TLS
+    case MPERF_OPT_PINNEDPUBLICKEY: return mpx_set_pins(e, s);
     case MPERF_OPT_CAINFO_BLOB: {
-        const mperf_blob *b = va_arg(ap, const mperf_blob *);
+        const mperf_blob *b = (const mperf_blob *)(const void *)s;
         if (o->cablob_owned) mpx_free(&e->al, o->cablob);
         o->cablob = NULL;
         o->cabloblen = 0;
@@ -5817,27 +6025,12 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         o->cabloblen = b->len;
         return MPERF_E_OK;
     }
-    case MPERF_OPT_PROXY: /* only "no proxy" is built in */
-        s = va_arg(ap, const char *);
-        return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+#endif
+    case MPERF_OPT_CAPATH: /* a directory of hashed certificates is not built in; CAINFO is */
+        return s ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    case MPERF_OPT_PROXY:           /* only "no proxy" is built in */
     case MPERF_OPT_ACCEPT_ENCODING: /* no decoders built in: advertise nothing */
-        s = va_arg(ap, const char *);
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
-    /* pointers (not copied) */
-    case MPERF_OPT_POSTFIELDS:
-        o->postfields = va_arg(ap, const char *);
-        o->httpreq = MPX_REQ_POST;
-        return MPERF_E_OK;
-    case MPERF_OPT_HTTPHEADER: o->headers = va_arg(ap, const mperf_slist *); return MPERF_E_OK;
-    case MPERF_OPT_WRITEDATA: o->write_data = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_HEADERDATA: o->header_data = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_READDATA: o->read_data = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_SEEKDATA: o->seek_data = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_XFERINFODATA: o->progress_data = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_DEBUGDATA: o->debug_data = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_PRIVATE: o->private_ptr = va_arg(ap, void *); return MPERF_E_OK;
-    case MPERF_OPT_ERRORBUFFER: o->errorbuffer = va_arg(ap, char *); return MPERF_E_OK;
-    case MPERF_OPT_STDERR: o->stderr_stream = va_arg(ap, void *); return MPERF_E_OK;
     /* callbacks */
     case MPERF_OPT_WRITEFUNCTION: o->write_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
     case MPERF_OPT_HEADERFUNCTION: o->header_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
@@ -5848,136 +6041,80 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     case MPERF_OPT_DEBUGFUNCTION: o->debug_cb = va_arg(ap, mperf_debug_callback); return MPERF_E_OK;
     /* the request method: the last of these wins, as in libcurl */
     case MPERF_OPT_NOBODY:
-        if (va_arg(ap, long)) o->httpreq = MPX_REQ_HEAD;
+        if (v) o->httpreq = MPX_REQ_HEAD;
         else if (o->httpreq == MPX_REQ_HEAD) o->httpreq = MPX_REQ_GET;
         return MPERF_E_OK;
     case MPERF_OPT_HTTPGET:
-        if (va_arg(ap, long)) o->httpreq = MPX_REQ_GET;
+        if (v) o->httpreq = MPX_REQ_GET;
         return MPERF_E_OK;
-    case MPERF_OPT_POST: o->httpreq = va_arg(ap, long) ? MPX_REQ_POST : MPX_REQ_GET; return MPERF_E_OK;
-    case MPERF_OPT_UPLOAD: o->httpreq = va_arg(ap, long) ? MPX_REQ_PUT : MPX_REQ_GET; return MPERF_E_OK;
-    /* flags */
-    case MPERF_OPT_VERBOSE: o->verbose = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_HEADER: o->header = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_NOPROGRESS: o->noprogress = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_FRESH_CONNECT: o->fresh_connect = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_FORBID_REUSE: o->forbid_reuse = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_TCP_NODELAY: o->tcp_nodelay = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_TCP_KEEPALIVE: o->tcp_keepalive = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_FOLLOWLOCATION: o->followlocation = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_FAILONERROR: o->failonerror = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_AUTOREFERER: o->autoreferer = va_arg(ap, long) != 0; return MPERF_E_OK;
-    case MPERF_OPT_UNRESTRICTED_AUTH: o->unrestricted_auth = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_POST: o->httpreq = v ? MPX_REQ_POST : MPX_REQ_GET; return MPERF_E_OK;
+    case MPERF_OPT_UPLOAD: o->httpreq = v ? MPX_REQ_PUT : MPX_REQ_GET; return MPERF_E_OK;
     /* numbers */
     case MPERF_OPT_TIMEOUT:
     case MPERF_OPT_CONNECTTIMEOUT:
-    case MPERF_OPT_TIMEOUT_MS:
-    case MPERF_OPT_CONNECTTIMEOUT_MS:
-        v = va_arg(ap, long);
         if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_CONNECTTIMEOUT) v = v > 0x7fffffffL / 1000 ? 0x7fffffffL : v * 1000;
-        if (opt == MPERF_OPT_TIMEOUT || opt == MPERF_OPT_TIMEOUT_MS) o->timeout_ms = v;
+        v = v > 0x7fffffffL / 1000 ? 0x7fffffffL : v * 1000;
+        if (opt == MPERF_OPT_TIMEOUT) o->timeout_ms = v;
         else o->connect_timeout_ms = v;
         return MPERF_E_OK;
-    case MPERF_OPT_EXPECT_100_TIMEOUT_MS:
-        v = va_arg(ap, long);
-        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        o->expect_100_ms = v;
-        return MPERF_E_OK;
-    case MPERF_OPT_LOW_SPEED_LIMIT:
-    case MPERF_OPT_LOW_SPEED_TIME:
-        v = va_arg(ap, long);
-        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        if (opt == MPERF_OPT_LOW_SPEED_LIMIT) o->low_speed_limit = v;
-        else o->low_speed_time = v;
-        return MPERF_E_OK;
     case MPERF_OPT_MAXREDIRS:
-        v = va_arg(ap, long);
         if (v < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->maxredirs = v;
         return MPERF_E_OK;
     case MPERF_OPT_POSTREDIR:
-        v = va_arg(ap, long);
         if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->postredir = v & MPERF_REDIR_POST_ALL;
         return MPERF_E_OK;
-    case MPERF_OPT_HTTPAUTH: {
-        unsigned long mask = va_arg(ap, unsigned long);
-        if (mask != MPERF_AUTH_NONE && !(mask & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN; /* Basic only */
-        o->httpauth = mask;
+    case MPERF_OPT_HTTPAUTH: /* Basic only */
+        if ((unsigned long)v != MPERF_AUTH_NONE && !((unsigned long)v & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN;
+        o->httpauth = (unsigned long)v;
         return MPERF_E_OK;
-    }
     case MPERF_OPT_PORT:
-        v = va_arg(ap, long);
         if (v < 0 || v > 65535) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->port = v;
         return MPERF_E_OK;
     case MPERF_OPT_BUFFERSIZE:
-        v = va_arg(ap, long);
         o->buffersize = v < 1024 ? 1024 : v > 10485760L ? 10485760L : v;
         return MPERF_E_OK;
-    case MPERF_OPT_MAXCONNECTS:
-        v = va_arg(ap, long);
-        if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        o->maxconnects = v;
-        return MPERF_E_OK;
-    case MPERF_OPT_DNS_CACHE_TIMEOUT: o->dns_cache_timeout = va_arg(ap, long); return MPERF_E_OK;
     case MPERF_OPT_HTTP_VERSION:
-        v = va_arg(ap, long);
         if (v < 0 || (v > MPERF_HTTP_VERSION_2_PRIOR_KNOWLEDGE && v != MPERF_HTTP_VERSION_3 &&
                       v != MPERF_HTTP_VERSION_3ONLY))
             return MPERF_E_UNSUPPORTED_PROTOCOL;
         o->http_version = v; /* 2 and 3 fall back to 1.1, as libcurl does without them */
         return MPERF_E_OK;
-    case MPERF_OPT_HTTP09_ALLOWED: return va_arg(ap, long) ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
-    case MPERF_OPT_SSL_VERIFYPEER: o->ssl_verifypeer = va_arg(ap, long) != 0; return MPERF_E_OK;
+    case MPERF_OPT_HTTP09_ALLOWED: return v ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+    case MPERF_OPT_HTTP_TRANSFER_DECODING: return v ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     case MPERF_OPT_SSL_VERIFYHOST: /* 1 means 2 since libcurl 7.66 */
-        v = va_arg(ap, long);
         if (v < 0 || v > 2) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->ssl_verifyhost = v ? 2 : 0;
         return MPERF_E_OK;
-    case MPERF_OPT_SSL_SESSIONID_CACHE: o->ssl_sessionid_cache = va_arg(ap, long) != 0; return MPERF_E_OK;
     case MPERF_OPT_SSLVERSION: { /* TLS 1.2 is what is built in: accept ranges that include it */
-        long lo, hi;
-        v = va_arg(ap, long);
-        lo = v & 0xffff;
-        hi = v >> 16;
+        long lo = v & 0xffff, hi = v >> 16;
         if (lo == MPERF_SSLVERSION_SSLv2 || lo == MPERF_SSLVERSION_SSLv3 || lo > MPERF_SSLVERSION_TLSv1_3 ||
             lo == MPERF_SSLVERSION_TLSv1_3 || (hi && hi != 1 && hi < MPERF_SSLVERSION_TLSv1_2))
             return MPERF_E_NOT_BUILT_IN;
         return MPERF_E_OK;
     }
-    case MPERF_OPT_HTTP_TRANSFER_DECODING: return va_arg(ap, long) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     /* sizes: long and large forms */
     case MPERF_OPT_POSTFIELDSIZE:
-    case MPERF_OPT_INFILESIZE:
-    case MPERF_OPT_RESUME_FROM:
-    case MPERF_OPT_MAXFILESIZE:
     case MPERF_OPT_POSTFIELDSIZE_LARGE:
-    case MPERF_OPT_INFILESIZE_LARGE:
-    case MPERF_OPT_RESUME_FROM_LARGE:
-    case MPERF_OPT_MAXFILESIZE_LARGE:
-        off = opt >= MPERF_OPTTYPE_OFF_T ? va_arg(ap, mperf_off_t) : (mperf_off_t)va_arg(ap, long);
         if (off < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        if (opt == MPERF_OPT_POSTFIELDSIZE || opt == MPERF_OPT_POSTFIELDSIZE_LARGE) o->postfieldsize = off;
-        else if (opt == MPERF_OPT_INFILESIZE || opt == MPERF_OPT_INFILESIZE_LARGE) o->infilesize = off;
-        else if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        else if (opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE) o->resume_from = off;
-        else o->maxfilesize = off;
+        o->postfieldsize = off;
         return MPERF_E_OK;
-    /* accepted, no effect on HTTP/1.1 without signals or multiplexing */
-    case MPERF_OPT_NOSIGNAL:
-    case MPERF_OPT_PIPEWAIT:
-    case MPERF_OPT_STREAM_WEIGHT:
-    case MPERF_OPT_SSL_ENABLE_ALPN:
-    case MPERF_OPT_TCP_FASTOPEN:
-    case MPERF_OPT_TCP_KEEPIDLE:
-    case MPERF_OPT_TCP_KEEPINTVL:
-    case MPERF_OPT_HTTP_CONTENT_DECODING:
-    case MPERF_OPT_QUICK_EXIT:
-    case MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS:
-    case MPERF_OPT_UPLOAD_BUFFERSIZE:
-        (void)va_arg(ap, long);
+    case MPERF_OPT_INFILESIZE:
+    case MPERF_OPT_INFILESIZE_LARGE:
+        if (off < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->infilesize = off;
+        return MPERF_E_OK;
+    case MPERF_OPT_RESUME_FROM:
+    case MPERF_OPT_RESUME_FROM_LARGE:
+        if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->resume_from = off;
+        return MPERF_E_OK;
+    case MPERF_OPT_MAXFILESIZE:
+    case MPERF_OPT_MAXFILESIZE_LARGE:
+        if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->maxfilesize = off;
         return MPERF_E_OK;
     default:
         return MPERF_E_UNKNOWN_OPTION;
@@ -6105,56 +6242,56 @@ MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
     return MPERF_E_OK;
 }
 
+static const char mpx_easy_errtext[] =
+    "\002" "No error\0"
+    "\003" "Protocol not supported\0"
+    "\004" "Initialization failed\0"
+    "\005" "Malformed or missing URL\0"
+    "\006" "Feature or option not built in\0"
+    "\007" "Proxy name not resolved\0"
+    "\010" "Host name not resolved\0"
+    "\011" "Could not connect to the server\0"
+    "\012" "Malformed reply from the server\0"
+    "\013" "Access denied by the server\0"
+    "\022" "HTTP/2 framing error\0"
+    "\024" "The body ended early\0"
+    "\030" "The server answered with an error status\0"
+    "\031" "The write callback did not take the data\0"
+    "\033" "Upload failed\0"
+    "\034" "The read callback failed\0"
+    "\035" "Out of memory\0"
+    "\036" "Timed out\0"
+    "\043" "The server did not send the range asked for\0"
+    "\044" "Could not set up the POST\0"
+    "\045" "TLS handshake failed\0"
+    "\046" "Cannot resume the download\0"
+    "\053" "A needed function is missing\0"
+    "\054" "Stopped by a callback\0"
+    "\055" "Bad argument to a function\0"
+    "\057" "Could not bind the local end\0"
+    "\061" "Too many redirects\0"
+    "\062" "Unknown option\0"
+    "\063" "Malformed option value\0"
+    "\066" "Empty reply from the server\0"
+    "\071" "Sending failed\0"
+    "\072" "Receiving failed\0"
+    "\074" "Problem with the local certificate\0"
+    "\075" "No usable cipher suite\0"
+    "\076" "Server certificate not verified\0"
+    "\077" "Unsupported or bad transfer coding\0"
+    "\101" "Maximum file size exceeded\0"
+    "\103" "Cannot rewind the request body\0"
+    "\105" "Login denied\0"
+    "\117" "Could not load the CA certificates\0"
+    "\123" "Socket not ready\0"
+    "\134" "Server key does not match the pinned key\0"
+    "\137" "Call not allowed from inside a callback\0"
+    "\140" "Authentication failed\0"
+    "\145" "poll() failed\0";
+
 MPERF_API const char *mperf_easy_strerror(mperf_code code)
 {
-    switch (code) {
-    case MPERF_E_OK: return "No error";
-    case MPERF_E_UNSUPPORTED_PROTOCOL: return "Unsupported protocol";
-    case MPERF_E_FAILED_INIT: return "Failed initialization";
-    case MPERF_E_URL_MALFORMAT: return "URL using bad/illegal format or missing URL";
-    case MPERF_E_NOT_BUILT_IN: return "A requested feature, protocol or option was not found built-in";
-    case MPERF_E_COULDNT_RESOLVE_PROXY: return "Could not resolve proxy name";
-    case MPERF_E_COULDNT_RESOLVE_HOST: return "Could not resolve host name";
-    case MPERF_E_COULDNT_CONNECT: return "Could not connect to server";
-    case MPERF_E_WEIRD_SERVER_REPLY: return "Weird server reply";
-    case MPERF_E_REMOTE_ACCESS_DENIED: return "Access denied to remote resource";
-    case MPERF_E_HTTP2: return "Error in the HTTP2 framing layer";
-    case MPERF_E_PARTIAL_FILE: return "Transferred a partial file";
-    case MPERF_E_HTTP_RETURNED_ERROR: return "HTTP response code said error";
-    case MPERF_E_WRITE_ERROR: return "Failed writing received data to disk/application";
-    case MPERF_E_UPLOAD_FAILED: return "Upload failed";
-    case MPERF_E_READ_ERROR: return "Failed to open/read local data from file/application";
-    case MPERF_E_OUT_OF_MEMORY: return "Out of memory";
-    case MPERF_E_OPERATION_TIMEDOUT: return "Timeout was reached";
-    case MPERF_E_RANGE_ERROR: return "Requested range was not delivered by the server";
-    case MPERF_E_HTTP_POST_ERROR: return "Internal problem setting up the POST";
-    case MPERF_E_SSL_CONNECT_ERROR: return "SSL connect error";
-    case MPERF_E_BAD_DOWNLOAD_RESUME: return "Could not resume download";
-    case MPERF_E_FUNCTION_NOT_FOUND: return "A required function in the library was not found";
-    case MPERF_E_ABORTED_BY_CALLBACK: return "Operation was aborted by an application callback";
-    case MPERF_E_BAD_FUNCTION_ARGUMENT: return "A libcurl function was given a bad argument";
-    case MPERF_E_INTERFACE_FAILED: return "Failed binding local connection end";
-    case MPERF_E_TOO_MANY_REDIRECTS: return "Number of redirects hit maximum amount";
-    case MPERF_E_UNKNOWN_OPTION: return "An unknown option was passed in";
-    case MPERF_E_SETOPT_OPTION_SYNTAX: return "Malformed option provided in a setopt";
-    case MPERF_E_GOT_NOTHING: return "Server returned nothing (no headers, no data)";
-    case MPERF_E_SEND_ERROR: return "Failed sending data to the peer";
-    case MPERF_E_RECV_ERROR: return "Failure when receiving data from the peer";
-    case MPERF_E_SSL_CERTPROBLEM: return "Problem with the local SSL certificate";
-    case MPERF_E_SSL_CIPHER: return "Could not use specified SSL cipher";
-    case MPERF_E_PEER_FAILED_VERIFICATION: return "SSL peer certificate or SSH remote key was not OK";
-    case MPERF_E_BAD_CONTENT_ENCODING: return "Unrecognized or bad HTTP Content or Transfer-Encoding";
-    case MPERF_E_FILESIZE_EXCEEDED: return "Maximum file size exceeded";
-    case MPERF_E_SEND_FAIL_REWIND: return "Send failed since rewinding of the data stream failed";
-    case MPERF_E_LOGIN_DENIED: return "Login denied";
-    case MPERF_E_SSL_CACERT_BADFILE: return "Problem with the SSL CA cert (path? access rights?)";
-    case MPERF_E_AGAIN: return "Socket not ready for send/recv";
-    case MPERF_E_SSL_PINNEDPUBKEYNOTMATCH: return "SSL public key does not match pinned public key";
-    case MPERF_E_RECURSIVE_API_CALL: return "API function called from within callback";
-    case MPERF_E_AUTH_ERROR: return "An authentication function returned an error";
-    case MPERF_E_UNRECOVERABLE_POLL: return "Unrecoverable error in select/poll";
-    default: return "Unknown error";
-    }
+    return mpx_errtext(mpx_easy_errtext, sizeof mpx_easy_errtext, (int)code);
 }
 
 MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string)

@@ -61,16 +61,9 @@ command -v valgrind >/dev/null || need="$need valgrind"
 command -v openssl >/dev/null || need="$need openssl"
 [ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
-if [ -n "$need" ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "installing:$need"
-        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need) >>"$LOG" 2>&1 ||
-            { echo "apt-get install failed; see $LOG"; exit 1; }
-    else
-        echo "missing packages; install them with: sudo apt-get install -y$need"
-        exit 1
-    fi
-fi
+. tests/packages.sh
+# shellcheck disable=SC2086
+install_missing "$LOG" $need
 
 CC=${CC:-gcc}
 WARN="-Wall -Wextra -Wpedantic -Wshadow"
@@ -92,6 +85,12 @@ check "warning-free: static mode, included twice" gcc -std=c99 $WARN -Werror -I.
 check "warning-free: without TLS (MPERF_NO_TLS), gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -I. -c $B/impl_notls.c -o $B/impl_notls.o && clang -std=c99 $WARN -Werror -I. -c $B/impl_notls.c -o $B/impl_notls2.o"
 check "warning-free: half-duplex TLS buffer (MPERF_TLS_MONO)" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_mono.c" -o "$B/impl_mono.o"
 check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls.o | grep -q ' br_'"
+# every feature switch, alone and all together, and the reduced TLS profile
+for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES \
+    MPERF_MINIMAL MPERF_TLS_SMALL; do
+    check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.2.o"
+done
+check "the smallest build (MPERF_MINIMAL) needs no BearSSL symbol" sh -c "! nm -u $B/impl_MPERF_MINIMAL.o | grep -q ' br_'"
 for cxx in g++ clang++; do
     for std in c++11 c++17; do
         check "warning-free: $cxx -std=$std" $cxx -std=$std $WARN -Werror -x c++ -I. -c "$B/impl.c" -o "$B/impl_$cxx$std.o"
@@ -127,6 +126,11 @@ build tls-asan "-O1 -g $SAN -I compat" tests/test_tls.c
 build tls-vg "-O1 -g -I compat" tests/test_tls.c
 build engine-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_engine.c tests/second_tu.c
 build parser-vg "-O1 -g" tests/test_parser.c
+build minimal "-O1 -g $SAN -DMPERF_MINIMAL" tests/test_minimal.c
+build minimal-full "-O1 -g $SAN" tests/test_minimal.c
+build minimal-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_minimal.c
+build minimal-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES" tests/test_minimal.c
+build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
 
 # ---- unit suites ---------------------------------------------------------
 suite "parser" "$B/parser"
@@ -153,6 +157,11 @@ suite "http [valgrind]" $VG "$B/http-vg"
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"
 suite "engine, built without TLS [asan]" "$B/engine-notls"
+suite "smallest build, MPERF_MINIMAL [asan]" "$B/minimal"
+suite "feature checks, every feature in [asan]" "$B/minimal-full"
+suite "feature checks, MPERF_NO_REDIRECTS [asan]" "$B/minimal-noredirects"
+suite "feature checks, no auth, uploads, progress or ranges [asan]" "$B/minimal-noauth"
+suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 
 # ---- libcurl programs through the compat header ------------------------------
 mkdir -p "$B/compat"

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# make bench: the same benchmark source (bench/bench.c, libcurl's API) built
+# against libcurl and against multiperform through compat/curl/curl.h, plus
+# a no-library poll loop (bench/floor.c) as the floor, all run here in one go
+# against one local nginx (1 worker on CPU 0, clients on CPU 1). Prints a table
+# with each figure for both libraries and the ratio, and writes it to
+# build/bench/report.md. Every response is checked (status and byte count);
+# a wrong answer fails the run.
+#   BENCH_ROUNDS=5   keep-alive runs per program; the concurrent and large
+#                    workloads run three times as often (medians are reported)
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=$ROOT/build/bench
+rm -rf "$B"
+mkdir -p "$B/www"
+LOG=$B/log.txt
+: >"$LOG"
+ROUNDS=${BENCH_ROUNDS:-5}
+KA_TOTAL=${BENCH_KA_TOTAL:-100000}
+CONC=${BENCH_CONCURRENT:-4000}
+LARGE=$((256 * 1024 * 1024))
+
+# ---- dependencies -------------------------------------------------------
+need=""
+command -v gcc >/dev/null || need="$need gcc"
+command -v nginx >/dev/null || need="$need nginx-light"
+command -v strace >/dev/null || need="$need strace"
+command -v taskset >/dev/null || need="$need util-linux"
+[ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
+[ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
+. tests/packages.sh
+# shellcheck disable=SC2086
+install_missing "$LOG" $need
+
+fail() { echo "bench: $*" >&2; exit 1; }
+
+# ---- builds ---------------------------------------------------------------
+CC=${CC:-gcc}
+echo "building (log: $LOG)"
+$CC -O2 -o "$B/bench-curl" bench/bench.c -lcurl -ldl >>"$LOG" 2>&1 || fail "could not build bench.c against libcurl"
+$CC -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/bench-mp" bench/bench.c -lbearssl -ldl >>"$LOG" 2>&1 ||
+    fail "could not build bench.c against multiperform"
+$CC -O2 -o "$B/bench-floor" bench/floor.c >>"$LOG" 2>&1 || fail "could not build floor.c"
+$CC -O2 -shared -fPIC -o "$B/mallocount.so" bench/mallocount.c >>"$LOG" 2>&1 || fail "could not build mallocount.c"
+$CC -O2 -o "$B/parser" bench/parser.c >>"$LOG" 2>&1 || fail "could not build parser.c"
+
+# ---- nginx: one worker pinned to CPU 0 ------------------------------------
+head -c 1024 /dev/urandom >"$B/www/1k.bin"
+head -c $LARGE /dev/zero >"$B/www/large.bin"
+chmod -R a+rX "$B/www"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" -gt $((CONC + 100)) ] || fail "need $((CONC + 100)) file descriptors (ulimit -n is $(ulimit -n))"
+NCPU=$(nproc)
+SRVCPU="" CLIPIN=""
+if [ "$NCPU" -ge 2 ]; then SRVCPU="worker_cpu_affinity 01;"; CLIPIN="taskset -c 1"; fi
+mkdir -p "$B/nginx/tmp"
+nginx_pid=""
+cleanup() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; wait 2>/dev/null; }
+trap cleanup EXIT
+for try in 1 2 3 4 5 6 7 8; do
+    PORT=$((20000 + RANDOM % 30000))
+    cat >"$B/nginx/nginx.conf" <<EOF
+worker_processes 1;
+$SRVCPU
+worker_rlimit_nofile 65536;
+daemon off;
+pid $B/nginx/nginx.pid;
+error_log $B/nginx/error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    client_body_temp_path $B/nginx/tmp/body;
+    proxy_temp_path $B/nginx/tmp/proxy;
+    fastcgi_temp_path $B/nginx/tmp/fastcgi;
+    uwsgi_temp_path $B/nginx/tmp/uwsgi;
+    scgi_temp_path $B/nginx/tmp/scgi;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=16;
+    default_type application/octet-stream;
+    server {
+        listen 127.0.0.1:$PORT backlog=8192;
+        root $B/www;
+    }
+}
+EOF
+    nginx -c "$B/nginx/nginx.conf" -e "$B/nginx/error.log" 2>>"$LOG" &
+    nginx_pid=$!
+    for i in $(seq 1 50); do
+        kill -0 "$nginx_pid" 2>/dev/null || break
+        (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break 2
+        sleep 0.1
+    done
+    kill "$nginx_pid" 2>/dev/null
+    wait "$nginx_pid" 2>/dev/null
+    nginx_pid=""
+done
+[ -n "$nginx_pid" ] || fail "could not start nginx; see $B/nginx/error.log"
+URL1=http://127.0.0.1:$PORT/1k.bin
+URLL=http://127.0.0.1:$PORT/large.bin
+
+# ---- runs -----------------------------------------------------------------
+RES=$B/results.txt
+: >"$RES"
+# run TAG WORKLOAD ARGS...: one run of one program, its result line kept
+run() {
+    local tag=$1 prog=$2
+    shift 2
+    local out
+    out=$($CLIPIN "$B/bench-$prog" "$@" 2>>"$LOG") || fail "$prog $* failed (a wrong or missing response?); see $LOG"
+    case "$out" in *"result "*) ;; *) fail "$prog $*: no result line" ;; esac
+    echo "$tag $prog $(echo "$out" | grep '^result ')" >>"$RES"
+}
+kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; } # kv KEY < line
+# median TAG PROG EXPR: the median over the rounds of an awk expression of the result fields
+median() {
+    grep "^$1 $2 " "$RES" | awk -v e="$3" '{
+        for (i = 3; i <= NF; i++) { split($i, kvp, "="); f[kvp[1]] = kvp[2] }
+        if (e == "rps") v = f["measured"] / f["seconds"];
+        else if (e == "ka_cpu") v = f["cpu_us"] / f["measured"];
+        else if (e == "mallocs") v = f["mallocs"] / f["measured"];
+        else if (e == "conc_cpu") v = f["cpu_us"] / f["requests"];
+        else if (e == "conc_rss") v = (f["rss_kb_peak"] - f["rss_kb_before"]) / f["requests"];
+        else if (e == "mbps") v = f["bytes"] / f["seconds"] / 1e6;
+        print v }' | sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print "nan"}'
+}
+
+echo "warming up"
+for p in mp curl floor; do run warm $p keepalive "$URL1" 20000 16 1024; done
+# each workload in its own block, the three programs taking turns; the
+# short ones (concurrent, large) run three times as often
+for r in $(seq 1 "$ROUNDS"); do
+    echo "keep-alive, round $r of $ROUNDS"
+    for p in mp curl floor; do run ka $p keepalive "$URL1" "$KA_TOTAL" 16 1024; done
+done
+echo "concurrent transfers, $((ROUNDS * 3)) rounds"
+for r in $(seq 1 $((ROUNDS * 3))); do
+    for p in mp curl floor; do run conc $p concurrent "$URL1" "$CONC" 1024; done
+done
+echo "large body, $((ROUNDS * 3)) rounds"
+for r in $(seq 1 $((ROUNDS * 3))); do
+    for p in mp curl floor; do run large $p large "$URLL" $LARGE; done
+done
+
+echo "counting allocations and system calls"
+for p in mp curl; do
+    out=$(LD_PRELOAD=$B/mallocount.so $CLIPIN "$B/bench-$p" keepalive "$URL1" 20000 16 1024 2>>"$LOG") ||
+        fail "$p under the allocation counter failed"
+    echo "alloc $p $out" >>"$RES"
+done
+# syscalls per request: strace -f -c over a whole run, divided by its requests
+for p in mp curl floor; do
+    strace -f -c -o "$B/strace-$p.txt" $CLIPIN "$B/bench-$p" keepalive "$URL1" 20000 16 1024 >>"$LOG" 2>&1 ||
+        fail "$p under strace failed"
+done
+sc() { awk '$NF == "total" {print $4 / 20000}' "$B/strace-$1.txt"; }
+sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
+
+# ---- code size --------------------------------------------------------------
+# text of a minimal GET program (bench/minimal_get.c): -Os, gc-sections,
+# stripped, libc linked dynamically, minus the same of an empty main.
+SZ="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections -s"
+text() { size "$1" | awk 'NR == 2 {print $1}'; }
+$CC $SZ -o "$B/empty" bench/empty_main.c || fail "size build: empty main"
+EMPTY=$(text "$B/empty")
+# size_of NAME FLAGS... : code size of minimal_get.c built with FLAGS
+size_of() {
+    local name=$1
+    shift
+    $CC $SZ "$@" -o "$B/min-$name" bench/minimal_get.c $SIZELIBS >>"$LOG" 2>&1 || { echo "nan"; return; }
+    echo $(($(text "$B/min-$name") - EMPTY))
+}
+SIZELIBS=""
+S_SMALL=$(size_of smallest -DMPERF_MINIMAL)
+S_NOTLS=$(size_of notls -DMPERF_NO_TLS)
+SIZELIBS="-Wl,-Bstatic -lbearssl -Wl,-Bdynamic"
+S_TLS=$(size_of tls -DMPERF_TLS_SMALL)
+S_TLSFULL=$(size_of tlsfull)
+SIZELIBS=""
+CURLSO=$(for d in /usr/lib/*/libcurl.so.4 /usr/lib/libcurl.so.4; do [ -e "$d" ] && text "$(readlink -f "$d")" && break; done)
+# what each switch saves from the default build without TLS
+SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES"
+: >"$B/switches.txt"
+for s in $SWITCHES; do
+    v=$(size_of "$s" -DMPERF_NO_TLS -D$s)
+    echo "$s $((S_NOTLS - v))" >>"$B/switches.txt"
+done
+
+# ---- parser -----------------------------------------------------------------
+POUT=$($CLIPIN "$B/parser" 2>>"$LOG") || fail "parser benchmark failed (a head did not parse)"
+
+# ---- report -----------------------------------------------------------------
+r() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else print "-"}'; }
+f0() { awk -v a="$1" 'BEGIN {printf "%.0f", a}'; }
+f1() { awk -v a="$1" 'BEGIN {printf "%.1f", a}'; }
+f2() { awk -v a="$1" 'BEGIN {printf "%.2f", a}'; }
+ok_ge() { awk -v a="$1" -v b="$2" 'BEGIN {print (a >= b) ? "yes" : "**no**"}'; }
+ok_le() { awk -v a="$1" -v b="$2" 'BEGIN {print (a <= b) ? "yes" : "**no**"}'; }
+KA_MP=$(median ka mp rps) KA_CU=$(median ka curl rps) KA_FL=$(median ka floor rps)
+KC_MP=$(median ka mp ka_cpu) KC_CU=$(median ka curl ka_cpu) KC_FL=$(median ka floor ka_cpu)
+AL_MP=$(median alloc mp mallocs) AL_CU=$(median alloc curl mallocs)
+SC_MP=$(sc mp) SC_CU=$(sc curl) SC_FL=$(sc floor)
+SG_MP=$(sigc mp) SG_CU=$(sigc curl)
+CC_MP=$(median conc mp conc_cpu) CC_CU=$(median conc curl conc_cpu) CC_FL=$(median conc floor conc_cpu)
+CR_MP=$(median conc mp conc_rss) CR_CU=$(median conc curl conc_rss) CR_FL=$(median conc floor conc_rss)
+LG_MP=$(median large mp mbps) LG_CU=$(median large curl mbps) LG_FL=$(median large floor mbps)
+P_WHOLE=$(echo "$POUT" | kv whole_ns) P_BYTE=$(echo "$POUT" | kv bytewise_ns_per_byte)
+P_LONG=$(echo "$POUT" | kv long_bytewise_ns_per_byte)
+P_MEMCHR=$(echo "$POUT" | kv memchr_lines_ns)
+CURLV=$(curl-config --version 2>/dev/null || echo "libcurl $(dpkg-query -W -f '${Version}' libcurl4-openssl-dev 2>/dev/null)")
+REPORT=$B/report.md
+{
+    echo "multiperform bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $NCPU CPUs, $(uname -sr)"
+    echo "against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs and $((ROUNDS * 3)) concurrent and large runs"
+    echo
+    echo "| workload | libcurl | multiperform | floor (no library) | multiperform / libcurl | target | met |"
+    echo "|---|---:|---:|---:|---:|---|---|"
+    echo "| 1 KiB GETs, keep-alive, 16 at a time: requests/s | $(f0 $KA_CU) | $(f0 $KA_MP) | $(f0 $KA_FL) | $(r $KA_MP $KA_CU) | >= 1.05x | $(ok_ge "$(awk -v a=$KA_MP -v b=$KA_CU 'BEGIN{print a/b}')" 1.05) |"
+    echo "| same: client CPU per request (us) | $(f1 $KC_CU) | $(f1 $KC_MP) | $(f1 $KC_FL) | $(r $KC_MP $KC_CU) | <= 0.8x | $(ok_le "$(awk -v a=$KC_MP -v b=$KC_CU 'BEGIN{print a/b}')" 0.8) |"
+    echo "| same: system calls per request (strace -f -c) | $(f2 $SC_CU) ($(f2 ${SG_CU:-0}) rt_sigaction) | $(f2 $SC_MP) ($(f2 ${SG_MP:-0}) rt_sigaction) | $(f2 $SC_FL) | $(r $SC_MP $SC_CU) | <= 2.5 | $(ok_le $SC_MP 2.5) |"
+    echo "| same: heap allocations per request, warm | $(f2 $AL_CU) | $(f2 $AL_MP) | 0 | - | 0 | $(ok_le $AL_MP 0) |"
+    echo "| $CONC concurrent 1 KiB transfers: CPU per request (us) | $(f1 $CC_CU) | $(f1 $CC_MP) | $(f1 $CC_FL) | $(r $CC_MP $CC_CU) | <= 0.5x | $(ok_le "$(awk -v a=$CC_MP -v b=$CC_CU 'BEGIN{print a/b}')" 0.5) |"
+    echo "| same: peak RSS per concurrent transfer (KiB) | $(f2 $CR_CU) | $(f2 $CR_MP) | $(f2 $CR_FL) | $(r $CR_MP $CR_CU) | <= 4 KiB | $(ok_le $CR_MP 4) |"
+    echo "| 256 MiB body, one transfer: MB/s | $(f0 $LG_CU) | $(f0 $LG_MP) | $(f0 $LG_FL) | $(r $LG_MP $LG_CU) | >= 1.6x | $(ok_ge "$(awk -v a=$LG_MP -v b=$LG_CU 'BEGIN{print a/b}')" 1.6) |"
+    echo "| minimal GET program, smallest build (MPERF_MINIMAL), bytes of text | | $S_SMALL | | | <= 24 KiB (24576) | $(ok_le $S_SMALL 24576) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS) | | $S_NOTLS | | | <= 40 KiB (40960) | $(ok_le $S_NOTLS 40960) |"
+    echo "| same, HTTPS, BearSSL static, reduced suites (MPERF_TLS_SMALL) | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
+    echo "| same, HTTPS, BearSSL static, default suites | | $S_TLSFULL | | | | |"
+    echo "| response head, 430 B, 13 fields, whole: ns | | $(f0 $P_WHOLE) | | | <= 150 ns | $(ok_le $P_WHOLE 150) |"
+    echo "| same head, calibration: only finding its line ends with glibc memchr, no checks: ns | | $(f0 $P_MEMCHR) | | | | |"
+    echo "| same, fed one byte per call: ns per byte (430 B head / 3.3 KB head) | | $(f1 $P_BYTE) / $(f1 $P_LONG) | | | linear | $(awk -v a=$P_BYTE -v b=$P_LONG 'BEGIN{print (b <= a * 2) ? "yes" : "**no**"}') |"
+    echo
+    echo "Code size is the text of bench/minimal_get.c built with $SZ, minus an empty main."
+    echo "For reference, Debian's shared libcurl (every protocol, linked dynamically) has ${CURLSO:-?} bytes of text."
+    echo
+    echo "What each switch saves from the default build without TLS ($S_NOTLS bytes):"
+    echo
+    echo "| switch | bytes saved |"
+    echo "|---|---:|"
+    while read -r s v; do echo "| $s | $v |"; done <"$B/switches.txt"
+} >"$REPORT"
+echo
+cat "$REPORT"
+echo
+echo "report written to build/bench/report.md"

@@ -1,0 +1,194 @@
+/* The smallest build (MPERF_MINIMAL: no TLS, redirects, uploads, verbose
+   text, auth, progress or ranges) against the faultserver and nginx: what
+   is left works, and what was left out says MPERF_E_NOT_BUILT_IN instead of
+   being silently ignored. tests/run.sh also builds this file with single
+   switches (MPT_SWITCH names the one under test). */
+#define MULTIPERFORM_IMPLEMENTATION
+#include "../multiperform.h"
+#include "helpers.h"
+#include "t.h"
+
+static sink body, head;
+static char err[MPERF_ERROR_SIZE];
+
+static mperf_easy *make(const char *url)
+{
+    mperf_easy *e = mperf_easy_init();
+    sink_free(&body);
+    sink_free(&head);
+    err[0] = 0;
+    mperf_easy_setopt(e, MPERF_OPT_URL, url);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, sink_write);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, &body);
+    mperf_easy_setopt(e, MPERF_OPT_HEADERFUNCTION, sink_write);
+    mperf_easy_setopt(e, MPERF_OPT_HEADERDATA, &head);
+    mperf_easy_setopt(e, MPERF_OPT_ERRORBUFFER, err);
+    mperf_easy_setopt(e, MPERF_OPT_TIMEOUT_MS, 20000L);
+    return e;
+}
+
+static long code_of(mperf_easy *e)
+{
+    long c = 0;
+    mperf_easy_getinfo(e, MPERF_INFO_RESPONSE_CODE, &c);
+    return c;
+}
+
+TEST(get_and_chunked_still_work)
+{
+    mperf_easy *e = make(fmt("http://127.0.0.1:%d/gen/100000", fault_port()));
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK(sink_is_pattern(&body, 100000));
+    sink_free(&body);
+    mperf_easy_setopt(e, MPERF_OPT_URL, fmt("http://127.0.0.1:%d/gen/100000?chunked=777", fault_port()));
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK(sink_is_pattern(&body, 100000));
+    mperf_easy_cleanup(e);
+}
+
+TEST(multi_loop_against_nginx)
+{
+    mperf_multi *m = mperf_multi_init();
+    mperf_easy *h[8];
+    sink b[8];
+    int i, running = 1, done = 0, left;
+    double end = mono_ms() + 30000;
+    memset(b, 0, sizeof b);
+    for (i = 0; i < 8; i++) {
+        h[i] = mperf_easy_init();
+        mperf_easy_setopt(h[i], MPERF_OPT_URL, fmt("http://127.0.0.1:%d/f/64k.bin", nginx_port()));
+        mperf_easy_setopt(h[i], MPERF_OPT_WRITEFUNCTION, sink_write);
+        mperf_easy_setopt(h[i], MPERF_OPT_WRITEDATA, &b[i]);
+        mperf_multi_add_handle(m, h[i]);
+    }
+    while (running && mono_ms() < end) {
+        mperf_msg *msg;
+        CHECK_EQ_LONG(mperf_multi_perform(m, &running), MPERF_M_OK);
+        while ((msg = mperf_multi_info_read(m, &left)) != NULL)
+            if (msg->msg == MPERF_MSG_DONE && msg->data.result == MPERF_E_OK) done++;
+        if (running) mperf_multi_poll(m, NULL, 0, 200, NULL);
+    }
+    CHECK_EQ_LONG(done, 8);
+    for (i = 0; i < 8; i++) {
+        CHECK(sink_is_pattern(&b[i], 65536));
+        mperf_multi_remove_handle(m, h[i]);
+        mperf_easy_cleanup(h[i]);
+        sink_free(&b[i]);
+    }
+    mperf_multi_cleanup(m);
+}
+
+TEST(bad_framing_still_caught)
+{
+    mperf_easy *e = make(raw_url("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "end=close"));
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_WEIRD_SERVER_REPLY);
+    CHECK(err[0] != 0);
+    mperf_easy_cleanup(e);
+}
+
+static int progress(void *ud, mperf_off_t a, mperf_off_t b, mperf_off_t c, mperf_off_t d)
+{
+    (void)ud, (void)a, (void)b, (void)c, (void)d;
+    return 0;
+}
+
+/* Each left-out feature: setting it is refused, setting it off is fine. */
+TEST(left_out_options_say_not_built_in)
+{
+    mperf_easy *e = mperf_easy_init();
+    mperf_blob blob = {(void *)"x", 1, 0};
+#ifdef MPERF_NO_REDIRECTS
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_FOLLOWLOCATION, 1L), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_FOLLOWLOCATION, 0L), MPERF_E_OK);
+#endif
+#ifdef MPERF_NO_UPLOADS
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_POST, 1L), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_UPLOAD, 1L), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_POSTFIELDS, "a=b"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COPYPOSTFIELDS, "a=b"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_READFUNCTION, (mperf_read_callback)fread), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_POST, 0L), MPERF_E_OK);
+#endif
+#ifdef MPERF_NO_VERBOSE
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_VERBOSE, 1L), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_VERBOSE, 0L), MPERF_E_OK);
+#endif
+#ifdef MPERF_NO_AUTH
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_USERPWD, "a:b"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_BASIC), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_USERPWD, (char *)NULL), MPERF_E_OK);
+#endif
+#ifdef MPERF_NO_PROGRESS
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, (mperf_xferinfo_callback)NULL), MPERF_E_OK);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_OK);
+#endif
+#ifdef MPERF_NO_RANGES
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RANGE, "0-9"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESUME_FROM_LARGE, (mperf_off_t)10), MPERF_E_NOT_BUILT_IN);
+#endif
+#ifdef MPERF_NO_TLS
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CAINFO_BLOB, &blob), MPERF_E_NOT_BUILT_IN);
+#else
+    (void)blob;
+#endif
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROGRESS, 1L), MPERF_E_OK);
+    mperf_easy_cleanup(e);
+}
+
+TEST(redirects_without_the_feature_deliver_the_3xx)
+{
+    mperf_easy *e = make(fmt("http://127.0.0.1:%d/r301", nginx_port()));
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK_EQ_LONG(code_of(e), 301);
+#ifdef MPERF_NO_REDIRECTS
+    CHECK(mperf_easy_setopt(e, MPERF_OPT_FOLLOWLOCATION, 1L) == MPERF_E_NOT_BUILT_IN);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_FOLLOWLOCATION, 1L), MPERF_E_OK);
+    sink_free(&body);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK_EQ_LONG(code_of(e), 200);
+    CHECK_EQ_LONG(body.len, 1024);
+#endif
+    mperf_easy_cleanup(e);
+}
+
+TEST(credentials_in_the_url)
+{
+    mperf_easy *e = make(fmt("http://user:pw@127.0.0.1:%d/echo", fault_port()));
+#ifdef MPERF_NO_AUTH
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
+    CHECK(strstr(err, "MPERF_NO_AUTH") != NULL);
+#else
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK(body.p && strstr(body.p, "Authorization: Basic dXNlcjpwdw==") != NULL);
+#endif
+    mperf_easy_cleanup(e);
+}
+
+TEST(https_says_not_built_in_without_tls)
+{
+    mperf_easy *e = make("https://127.0.0.1:1/");
+#ifdef MPERF_NO_TLS
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_UNSUPPORTED_PROTOCOL);
+    CHECK(strstr(err, "MPERF_NO_TLS") != NULL);
+#else
+    CHECK(mperf_easy_perform(e) != MPERF_E_OK);
+#endif
+    mperf_easy_cleanup(e);
+}
+
+int main(void)
+{
+    RUN(get_and_chunked_still_work);
+    RUN(multi_loop_against_nginx);
+    RUN(bad_framing_still_caught);
+    RUN(left_out_options_say_not_built_in);
+    RUN(redirects_without_the_feature_deliver_the_3xx);
+    RUN(credentials_in_the_url);
+    RUN(https_says_not_built_in_without_tls);
+    sink_free(&body);
+    sink_free(&head);
+    return t_done("minimal");
+}
