@@ -153,6 +153,11 @@
    authentication but Basic are not built in: setting them returns
    MPERF_E_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
 
+   Platforms: POSIX (Linux with glibc or musl, the BSDs, macOS) and Windows
+   Vista or later (winsock2 and WSAPoll; link ws2_32; MPERF_NO_TLS is
+   required there for now). A Windows multi handle holds one WSAStartup
+   reference, given back by its cleanup.
+
    Where libcurl has a sharp edge this does better: a 303 (or a 301/302 of a
    POST) turns a CUSTOMREQUEST into GET too; credentials and hand-set
    Authorization/Cookie headers never follow a redirect to another scheme,
@@ -789,7 +794,25 @@ MPERF_API void mperf_global_cleanup(void);
 #include <time.h>
 
 #ifdef _WIN32
-#error "multiperform.h: the Windows transport is not written yet"
+/* Windows (Vista and later: WSAPoll, inet_pton): winsock2; link ws2_32. */
+#ifndef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windows.h>
+#ifndef MPERF_NO_TLS
+#error "multiperform.h: HTTPS on Windows is not built yet; define MPERF_NO_TLS"
+#endif
+#define mpx_sock_close(fd) closesocket(fd)
+#define mpx_sock_errno() WSAGetLastError()
+#define MPX_WOULDBLOCK(e) ((e) == WSAEWOULDBLOCK)
+#define MPX_INPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
+#define MPX_EINTR WSAEINTR
+#define mpx_poll(p, n, t) WSAPoll((p), (ULONG)(n), (t))
 #else
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -813,6 +836,8 @@ MPERF_API void mperf_global_cleanup(void);
 #define mpx_sock_errno() errno
 #define MPX_WOULDBLOCK(e) ((e) == EAGAIN || (e) == EWOULDBLOCK)
 #define MPX_INPROGRESS(e) ((e) == EINPROGRESS)
+#define MPX_EINTR EINTR
+#define mpx_poll(p, n, t) poll((p), (nfds_t)(n), (t))
 #endif
 
 #ifndef MPERF_NO_TLS
@@ -1015,9 +1040,38 @@ static int mpx_has_crlf(const char *s)
 
 static int64_t mpx_now_us(void)
 {
+#ifdef _WIN32
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (int64_t)(c.QuadPart / f.QuadPart * 1000000 + c.QuadPart % f.QuadPart * 1000000 / f.QuadPart);
+#else
     MPX_TIMESPEC ts;
     clock_gettime(MPX_CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+#endif
+}
+
+/* The text of a socket error (Winsock's codes are not errno values). */
+static const char *mpx_sock_strerror(int e)
+{
+#ifdef _WIN32
+    switch (e) {
+    case WSAECONNREFUSED: return "Connection refused";
+    case WSAECONNRESET: return "Connection reset by peer";
+    case WSAECONNABORTED: return "Connection aborted";
+    case WSAETIMEDOUT: return "Connection timed out";
+    case WSAEHOSTUNREACH: return "No route to host";
+    case WSAENETUNREACH: return "Network is unreachable";
+    case WSAENETDOWN: return "Network is down";
+    case WSAEADDRNOTAVAIL: return "Address not available";
+    case WSAEMFILE: return "Too many open sockets";
+    case WSAENOBUFS: return "No buffer space available";
+    default: return "Socket error";
+    }
+#else
+    return strerror(e);
+#endif
 }
 
 static void mpx_strlcpy(char *d, const char *s, size_t n)
@@ -1239,14 +1293,16 @@ static size_t mpx_remove_dots(char *p, size_t n)
 
 /* Resolves a redirect's Location against the URL it came from (RFC 3986
    5.2) into *out (a handle buffer): absolute, scheme-relative, absolute-path,
-   query-only and relative references; the fragment is dropped. Returns 0 if
-   the result cannot be a URL. */
+   query-only and relative references; the fragment is dropped. Returns 1,
+   0 if the reference holds control bytes, -1 when out of memory. */
 static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mpx_url *bu, const char *loc, char **out,
                            size_t *cap)
 {
     mpx_buf b;
     size_t n = strcspn(loc, "#"), lp = strcspn(loc, "?#"), i, path_at;
     int ok = 1;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)loc[i] < 0x20 || loc[i] == 0x7f) return 0; /* control bytes: not a URL */
     b.p = *out;
     b.cap = *cap;
     b.len = 0;
@@ -1256,16 +1312,22 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
     } else if (loc[0] == '/' && loc[1] == '/') { /* scheme-relative */
         ok = mpx_buf_adds(al, &b, bu->https ? "https:" : "http:") && mpx_buf_add_url(al, &b, loc, n);
     } else {
-        size_t bpath = strcspn(bu->path, "?"); /* the base's path, without its query */
-        ok = mpx_buf_add(al, &b, base, (size_t)(bu->path - base));
+        /* the base's path ("/" when it has none), and that without its query */
+        const char *bp = bu->pathlen ? bu->path : "/", *q;
+        size_t bplen = bu->pathlen ? bu->pathlen : 1, bpath;
+        q = (const char *)memchr(bp, '?', bplen);
+        bpath = q ? (size_t)(q - bp) : bplen;
+        /* the base's bytes are encoded like the reference's (bytes >= 0x80 as
+           %XX), so that the result is the same however it was reached */
+        ok = mpx_buf_add_url(al, &b, base, (size_t)(bu->path - base));
         path_at = b.len;
         if (loc[0] == '/') {
             ok = ok && mpx_buf_add_url(al, &b, loc, lp);
         } else if (lp == 0) { /* "?query" or empty: the same path */
-            ok = ok && mpx_buf_add(al, &b, bu->path, n == 0 ? bu->pathlen : bpath);
+            ok = ok && mpx_buf_add_url(al, &b, bp, n == 0 ? bplen : bpath);
         } else {
-            while (bpath > 0 && bu->path[bpath - 1] != '/') bpath--;
-            ok = ok && mpx_buf_add(al, &b, bu->path, bpath) && mpx_buf_add_url(al, &b, loc, lp);
+            while (bpath > 0 && bp[bpath - 1] != '/') bpath--;
+            ok = ok && mpx_buf_add_url(al, &b, bp, bpath) && mpx_buf_add_url(al, &b, loc, lp);
         }
         if (ok && loc[0] != '/' && lp == 0 && n == 0) {
             /* the empty reference keeps the base's query, already copied */
@@ -1277,7 +1339,7 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
     ok = ok && mpx_buf_add(al, &b, "", 1);
     *out = b.p;
     *cap = b.cap;
-    return ok;
+    return ok ? 1 : -1; /* past the check above, only memory can fail */
 }
 
 /* -------------------------------------------------------------------- */
@@ -1381,7 +1443,17 @@ static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int node
     socklen_t sl = mpx_addr_to_sockaddr(a, port, &ss);
     int one = 1, fam = a->family == 6 ? AF_INET6 : AF_INET;
     mperf_socket_t fd;
-#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+#if defined(_WIN32)
+    fd = socket(fam, SOCK_STREAM, 0);
+    if (fd != MPERF_SOCKET_BAD) {
+        u_long nb = 1;
+        if (ioctlsocket(fd, FIONBIO, &nb) != 0) {
+            *err = mpx_sock_errno();
+            closesocket(fd);
+            return MPERF_SOCKET_BAD;
+        }
+    }
+#elif defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 #else
     fd = socket(fam, SOCK_STREAM, 0);
@@ -1431,10 +1503,10 @@ static int mpx_tcp_connect_result(mperf_socket_t fd)
 static long mpx_tcp_send(mperf_socket_t fd, const char *p, size_t n, int *err)
 {
     for (;;) {
-        long r = (long)send(fd, p, n, MPX_SEND_FLAGS);
+        long r = (long)send(fd, p, n > 0x40000000 ? 0x40000000 : n, MPX_SEND_FLAGS);
         if (r >= 0) return r;
         *err = mpx_sock_errno();
-        if (*err == EINTR) continue;
+        if (*err == MPX_EINTR) continue;
         if (MPX_WOULDBLOCK(*err)) return 0;
         return -1;
     }
@@ -1444,10 +1516,10 @@ static long mpx_tcp_send(mperf_socket_t fd, const char *p, size_t n, int *err)
 static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
 {
     for (;;) {
-        long r = (long)recv(fd, p, n, 0);
+        long r = (long)recv(fd, p, n > 0x40000000 ? 0x40000000 : n, 0);
         if (r >= 0) return r;
         *err = mpx_sock_errno();
-        if (*err == EINTR) continue;
+        if (*err == MPX_EINTR) continue;
         if (MPX_WOULDBLOCK(*err)) return -1;
         return -2;
     }
@@ -2455,7 +2527,7 @@ static void mpx_pfd_set(mperf_multi *m, mpx_conn *c, short events)
     if (c->pfd < 0) return;
     p = &m->pfds[c->pfd];
     p->events = events;
-    p->fd = events ? (int)c->fd : -1;
+    p->fd = events ? c->fd : MPERF_SOCKET_BAD; /* left out of the wait */
 }
 
 static int mpx_pfd_add(mperf_multi *m, mpx_conn *c, short events)
@@ -3173,7 +3245,8 @@ static void mpx_cas_free(const mperf_allocator *al, mpx_cas *c)
     mpx_free(al, c);
 }
 
-/* Parses every CERTIFICATE in a PEM text; 0 on a malformed file. */
+/* Parses every CERTIFICATE in a PEM text: 1, 0 on a malformed file, -1
+   when out of memory. */
 static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, size_t len, mpx_cas *cas)
 {
     mpx_pem_load l;
@@ -3208,7 +3281,7 @@ static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, si
             break;
         }
         case BR_PEM_END_OBJ:
-            if (in_cert && br_x509_decoder_last_error(&l.dc) == 0 && !l.oom && !mpx_cas_add(&l)) ok = 0;
+            if (in_cert && br_x509_decoder_last_error(&l.dc) == 0 && !l.oom && !mpx_cas_add(&l)) l.oom = 1;
             in_cert = 0;
             break;
         case BR_PEM_ERROR:
@@ -3220,7 +3293,7 @@ static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, si
         if (l.oom) ok = 0;
     }
     mpx_buf_free(al, &l.dn);
-    return ok;
+    return l.oom ? -1 : ok;
 }
 
 static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
@@ -3233,8 +3306,9 @@ static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
 
 /* The anchors for this transfer: CAINFO_BLOB, CAINFO or the system bundle,
    loaded on first use and kept by the multi. */
-static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, const char **why)
+static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc, const char **why)
 {
+    int r = 0;
     static const char *const bundles[] = {MPERF_CA_BUNDLE, "/etc/ssl/certs/ca-certificates.crt",
                                           "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
     const char *path = e->o.cainfo;
@@ -3269,26 +3343,33 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, const char **wh
         long sz;
         if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || sz > 64L * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0 ||
             !(data = (unsigned char *)mpx_alloc(&m->al, (size_t)sz + 1)) || fread(data, 1, (size_t)sz, f) != (size_t)sz) {
+            if (f && !data) {
+                *rc = MPERF_E_OUT_OF_MEMORY;
+                *why = "Out of memory";
+            } else {
+                *why = "Cannot read the CA bundle (CAINFO)";
+            }
             if (f) fclose(f);
             mpx_free(&m->al, data);
-            *why = "Cannot read the CA bundle (CAINFO)";
             return NULL;
         }
         fclose(f);
         len = (size_t)sz;
     }
     c = (mpx_cas *)mpx_calloc(&m->al, sizeof *c);
-    if (c && !mpx_cas_parse(&m->al, data, len, c)) {
+    if (c && (r = mpx_cas_parse(&m->al, data, len, c)) <= 0) {
         mpx_cas_free(&m->al, c);
         c = NULL;
-        *why = "The CA bundle is not valid PEM";
+        *why = r < 0 ? "Out of memory" : "The CA bundle is not valid PEM";
     } else if (c && c->n == 0) {
         mpx_cas_free(&m->al, c);
         c = NULL;
         *why = "The CA bundle holds no usable certificate";
     } else if (!c) {
+        r = -1;
         *why = "Out of memory";
     }
+    if (r < 0) *rc = MPERF_E_OUT_OF_MEMORY;
     if (!e->o.cablob) mpx_free(&m->al, data);
     if (!c) return NULL;
     c->key = key;
@@ -3373,8 +3454,9 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     size_t nsuites = sizeof mpx_suites / sizeof mpx_suites[0], i;
     int resume = 0;
     if (e->o.ssl_verifypeer) {
-        cas = mpx_cas_get(m, e, why);
-        if (!cas) return MPERF_E_SSL_CACERT_BADFILE;
+        mperf_code rc = MPERF_E_SSL_CACERT_BADFILE;
+        cas = mpx_cas_get(m, e, &rc, why);
+        if (!cas) return rc;
     }
     if (e->o.ciphers) {
         nsuites = mpx_tls_suites_from(e->o.ciphers, suites);
@@ -3698,6 +3780,10 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
         snprintf(msg, n, "The server's public key does not match the pinned key");
         return MPERF_E_SSL_PINNEDPUBKEYNOTMATCH;
     }
+    if (t->x.ee_failed && err == BR_ERR_X509_LIMIT_EXCEEDED) {
+        snprintf(msg, n, "Out of memory keeping the server certificate");
+        return MPERF_E_OUT_OF_MEMORY;
+    }
     if (err >= BR_ERR_SEND_FATAL_ALERT) {
         snprintf(msg, n, "TLS handshake failed: we sent the alert %s (%d)", mpx_tls_alert_name(err - BR_ERR_SEND_FATAL_ALERT),
                  err - BR_ERR_SEND_FATAL_ALERT);
@@ -3737,7 +3823,7 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
     switch (err) {
     case BR_ERR_OK:
         if (t->sock_err) {
-            snprintf(msg, n, "TLS connection failed: %s", strerror(t->sock_err));
+            snprintf(msg, n, "TLS connection failed: %s", mpx_sock_strerror(t->sock_err));
             return MPERF_E_SSL_CONNECT_ERROR;
         }
         snprintf(msg, n, "The connection closed during the TLS handshake");
@@ -4327,7 +4413,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
         if (fd == MPERF_SOCKET_BAD) {
             e->os_errno = err;
-            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, strerror(err));
+            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
             e->addr_idx++;
             continue;
         }
@@ -4347,7 +4433,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
     }
     mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
                     (int)e->u.hostlen, e->u.host, (unsigned)e->u.port, (long)((m->now - e->t_start) / 1000),
-                    e->os_errno ? strerror((int)e->os_errno) : "no address");
+                    e->os_errno ? mpx_sock_strerror((int)e->os_errno) : "no address");
     return 0;
 }
 
@@ -4362,7 +4448,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
         char ip[46];
         mpx_addr_to_text(&c->addr, ip, sizeof ip);
         e->os_errno = err;
-        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, strerror(err));
+        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
         mpx_sock_close(c->fd);
         c->fd = MPERF_SOCKET_BAD;
@@ -4601,7 +4687,7 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
     if (r < 0) {
         if (mpx_xfer_retry(m, e)) return 0;
         e->os_errno = err;
-        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", strerror(err));
+        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(err));
         return 0;
     }
     if (c->spos < c->sbuf.len) {
@@ -4777,7 +4863,12 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     e->content_length = e->p.has_cl ? (mperf_off_t)e->p.content_length : -1;
     if (MPX_REDIRECTS && (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location &&
         e->location[0]) {
-        if (!mpx_url_resolve(&e->al, e->effective_url, &e->u, e->location, &e->redirect_url, &e->redirect_cap)) {
+        int r = mpx_url_resolve(&e->al, e->effective_url, &e->u, e->location, &e->redirect_url, &e->redirect_cap);
+        if (r < 0) {
+            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 1;
+        }
+        if (r == 0) {
             if (e->o.followlocation) {
                 mpx_xfer_finish(m, e, MPERF_E_URL_MALFORMAT, "The redirect location is not a usable URL");
                 return 1;
@@ -4904,12 +4995,12 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
     if (!e->got_bytes && mpx_xfer_retry(m, e)) return;
     if (!e->got_bytes && e->send_err) { /* nothing to read: the send failure is the story */
         e->os_errno = e->send_err;
-        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", strerror(e->send_err));
+        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(e->send_err));
         return;
     }
     if (!eof) {
         e->os_errno = err;
-        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", strerror(err));
+        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", mpx_sock_strerror(err));
         return;
     }
 #ifndef MPERF_NO_TLS
@@ -5259,7 +5350,24 @@ static long mpx_multi_timeout_ms(mperf_multi *m)
 static int mpx_wake_open(mperf_multi *m)
 {
     if (MPX_ATOMIC_LOAD(&m->wake_ready)) return 1;
-#ifdef MPX_HAVE_EVENTFD
+#if defined(_WIN32)
+    { /* a loopback UDP socket connected to itself */
+        SOCKET s = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in a;
+        int l = (int)sizeof a;
+        u_long nb = 1;
+        if (s == INVALID_SOCKET) return 0;
+        memset(&a, 0, sizeof a);
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (bind(s, (struct sockaddr *)&a, (int)sizeof a) != 0 || getsockname(s, (struct sockaddr *)&a, &l) != 0 ||
+            connect(s, (struct sockaddr *)&a, (int)sizeof a) != 0 || ioctlsocket(s, FIONBIO, &nb) != 0) {
+            closesocket(s);
+            return 0;
+        }
+        m->wake_rd = m->wake_wr = s;
+    }
+#elif defined(MPX_HAVE_EVENTFD)
     {
         int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         if (fd < 0) return 0;
@@ -5285,7 +5393,11 @@ static void mpx_wake_drain(mperf_multi *m)
 {
     char junk[64];
     if (!MPX_ATOMIC_LOAD(&m->wake_ready)) return;
+#ifdef _WIN32
+    while (recv(m->wake_rd, junk, (int)sizeof junk, 0) > 0) {}
+#else
     while (read(m->wake_rd, junk, sizeof junk) > 0) {}
+#endif
 }
 
 static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned int nextra, int timeout_ms,
@@ -5307,13 +5419,13 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
             return MPERF_M_OK;
         }
     }
-    for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd >= 0;
+    for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd != MPERF_SOCKET_BAD;
     if (!armed && !nextra && !wakeable) return MPERF_M_OK; /* wait: nothing to wait on */
     if (!mpx_pfd_reserve(m, m->npfd + nextra + 1)) return MPERF_M_OUT_OF_MEMORY;
     n = m->npfd;
     if (wakeable) {
         wake_idx = (int)n;
-        m->pfds[n].fd = (int)m->wake_rd;
+        m->pfds[n].fd = m->wake_rd;
         m->pfds[n].events = POLLIN;
         m->pfds[n].revents = 0;
         n++;
@@ -5323,13 +5435,13 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
         if (extra[i].events & MPERF_WAIT_POLLIN) ev |= POLLIN;
         if (extra[i].events & MPERF_WAIT_POLLPRI) ev |= POLLPRI;
         if (extra[i].events & MPERF_WAIT_POLLOUT) ev |= POLLOUT;
-        m->pfds[n].fd = (int)extra[i].fd;
+        m->pfds[n].fd = extra[i].fd;
         m->pfds[n].events = ev;
         m->pfds[n].revents = 0;
     }
-    r = poll(m->pfds, (nfds_t)n, timeout_ms);
+    r = mpx_poll(m->pfds, n, timeout_ms);
     if (r < 0) {
-        if (errno != EINTR) return MPERF_M_UNRECOVERABLE_POLL;
+        if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
         for (i = 0; i < n; i++) m->pfds[i].revents = 0;
     }
     for (i = 0; i < m->npfd; i++)
@@ -5362,6 +5474,15 @@ MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator)
     else memset(&al, 0, sizeof al);
     m = (mperf_multi *)mpx_calloc(&al, sizeof *m);
     if (!m) return NULL;
+#ifdef _WIN32
+    { /* Winsock counts its users: one per multi handle, undone by cleanup */
+        WSADATA wsa;
+        if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+            mpx_free(&al, m);
+            return NULL;
+        }
+    }
+#endif
     m->magic = MPX_MAGIC_MULTI;
     m->al = al;
     m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
@@ -5431,6 +5552,9 @@ MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
     }
     m->magic = 0;
     mpx_free(&m->al, m);
+#ifdef _WIN32
+    WSACleanup();
+#endif
     return MPERF_M_OK;
 }
 
@@ -5466,7 +5590,7 @@ MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     m->now = mpx_now_us();
     /* Readiness comes from the last wait; without one, ask the kernel once. */
-    if (!m->poll_fresh && m->npfd && poll(m->pfds, (nfds_t)m->npfd, 0) < 0)
+    if (!m->poll_fresh && m->npfd && mpx_poll(m->pfds, m->npfd, 0) < 0)
         for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
     m->poll_fresh = 0;
     for (i = 0; i < m->npfd; i++) {
@@ -5515,7 +5639,9 @@ MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)
 {
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
-#ifdef MPX_HAVE_EVENTFD
+#if defined(_WIN32)
+        if (send(m->wake_wr, "w", 1, 0) < 0 && WSAGetLastError() != WSAEWOULDBLOCK) return MPERF_M_WAKEUP_FAILURE;
+#elif defined(MPX_HAVE_EVENTFD)
         uint64_t one = 1;
         if (write(m->wake_wr, &one, sizeof one) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
 #else
@@ -5543,11 +5669,14 @@ MPERF_API mperf_mcode mperf_multi_fdset(mperf_multi *m, void *read_fd_set, void 
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     for (i = 0; i < m->npfd; i++) {
-        int fd = m->pfds[i].fd;
-        if (fd < 0 || fd >= (int)FD_SETSIZE) continue;
+        mperf_socket_t fd = m->pfds[i].fd;
+        if (fd == MPERF_SOCKET_BAD) continue;
+#ifndef _WIN32 /* Windows sets hold socket handles, not numbers below a limit */
+        if (fd >= (int)FD_SETSIZE) continue;
+#endif
         if ((m->pfds[i].events & POLLIN) && read_fd_set) FD_SET(fd, (fd_set *)read_fd_set);
         if ((m->pfds[i].events & POLLOUT) && write_fd_set) FD_SET(fd, (fd_set *)write_fd_set);
-        if (fd > maxfd) maxfd = fd;
+        if ((int)fd > maxfd) maxfd = (int)fd;
     }
     if (max_fd) *max_fd = maxfd;
     return MPERF_M_OK;
@@ -5788,13 +5917,13 @@ static mperf_code mpx_set_string(mperf_easy *e, char **dst, const char *s)
 MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
 {
     mperf_easy *e;
-    char **from[] = MPX_OWNED_STRINGS(&src->o);
     size_t i;
-    if (!mpx_easy_ok(src)) return NULL;
+    if (!mpx_easy_ok(src)) return NULL; /* before any use of src, even &src->o */
     e = mperf_easy_init_alloc(&src->al);
     if (!e) return NULL;
     e->o = src->o;
     {
+        char **from[] = MPX_OWNED_STRINGS(&src->o);
         char **to[] = MPX_OWNED_STRINGS(&e->o);
         for (i = 0; i < sizeof to / sizeof to[0]; i++) *to[i] = NULL;
         for (i = 0; i < sizeof to / sizeof to[0]; i++) {
