@@ -1,5 +1,5 @@
 # multiperform: the README's two commands, and housekeeping.
-.PHONY: all demo test bench clean
+.PHONY: all demo test bench fuzz clean
 
 all: demo
 
@@ -15,3 +15,7 @@ clean:
 # Speed, memory and size against libcurl, in one run (not part of make test).
 bench:
 	@bash bench/run.sh
+
+# Fuzz every target for FUZZ_SECONDS each (not part of make test).
+fuzz:
+	@bash tests/fuzz/run.sh

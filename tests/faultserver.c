@@ -15,7 +15,8 @@
                                next request), close, reset (RST), hang (never
                                close, never read), drop (keep the connection but
                                close it when the next request arrives: the
-                               keep-alive race a client must retry)
+                               keep-alive race a client must retry), dropreset
+                               (the same with a reset instead of a close)
      /echo[?expect=ignore]     200, the body is the request head as received plus
                                "body-length: N" and "body-sum: X" (FNV-1a 64 of
                                the request body, in hex); answers Expect:
@@ -35,8 +36,13 @@
                                later a reset (a client still sending gets EPIPE)
      /close                    read the request, close without a byte
 
-   Options: -p PORT (0: pick one), -d DIR, -q (quiet). Prints "PORT n" on
-   stdout once listening. "faultserver -w N FILE" writes N pattern bytes to
+   Two more listening ports serve what no request can ask for: connections
+   to NOREAD are accepted and never read or answered (with a small receive
+   window, so a sender backs up soon), and connections to RESET are reset as
+   soon as they are accepted.
+
+   Options: -p PORT (0: pick one), -d DIR, -q (quiet). Prints
+   "PORT n NOREAD m RESET r" on stdout once listening. "faultserver -w N FILE" writes N pattern bytes to
    FILE and exits (the tests' and the demo's files). Pattern byte i is (i * 7 + i / 251) & 0xff. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -99,7 +105,8 @@ typedef struct conn {
 } conn;
 
 static conn *conns[MAX_CONNS];
-static struct pollfd pfds[MAX_CONNS + 1];
+#define NLISTEN 3 /* the HTTP port, NOREAD, RESET: pfds[0..2]; connections follow */
+static struct pollfd pfds[MAX_CONNS + NLISTEN];
 static int nconns;
 static const char *docroot = ".";
 static int quiet;
@@ -229,7 +236,7 @@ static void close_conn(int idx, int rst)
     free(c);
     stat_active--;
     conns[idx] = conns[nconns - 1];
-    pfds[idx + 1] = pfds[nconns];
+    pfds[idx + NLISTEN] = pfds[nconns - 1 + NLISTEN];
     nconns--;
 }
 
@@ -422,7 +429,7 @@ static void handle_request(conn *c, size_t hlen)
         e = query_get(q, "end", NULL);
         if (e) {
             c->end = strcmp(e, "close") == 0 ? 1 : strcmp(e, "reset") == 0 ? 2 : strcmp(e, "hang") == 0 ? 3 :
-                     strcmp(e, "drop") == 0 ? 4 : 0;
+                     strcmp(e, "drop") == 0 ? 4 : strcmp(e, "dropreset") == 0 ? 6 : 0;
             free(e);
         }
         c->responding = 1;
@@ -535,7 +542,8 @@ static void process_input(conn *c)
                     end = c->in + i + 1;
                     break;
                 }
-            if (c->inlen >= 17 && memcmp(c->in, "GET /reset-early ", 17) == 0) {
+            const char *sp = memchr(c->in, ' ', c->inlen < 16 ? c->inlen : 16); /* any method */
+            if (sp && (size_t)(c->in + c->inlen - sp) >= 14 && memcmp(sp, " /reset-early ", 14) == 0) {
                 c->end = 5; /* half-close, then reset, before the request is even complete */
                 c->noread = 1;
                 c->responding = 1;
@@ -543,7 +551,7 @@ static void process_input(conn *c)
             }
             if (!end) return;
             if (c->drop) {
-                c->want_close = 1;
+                c->want_close = c->drop;
                 return;
             }
             hlen = (size_t)(end - c->in);
@@ -671,6 +679,7 @@ static int pump_output(int idx)
                 return 0;
             }
             if (c->end == 4) c->drop = 1;
+            if (c->end == 6) c->drop = 2; /* reset */
             if (c->interim) { /* the 100 Continue is out: now the body */
                 c->interim = 0;
                 free(c->out);
@@ -730,11 +739,54 @@ static int pump_output(int idx)
     }
 }
 
-int main(int argc, char **argv)
+/* A listening socket on 127.0.0.1:port (0: any); rcvbuf > 0 sets a small
+   receive buffer that accepted connections inherit. Returns it, or -1. */
+static int listen_on(int port, int rcvbuf, int *bound)
 {
-    int port = 0, lfd, one = 1, i;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in sa;
     socklen_t sl = sizeof sa;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    sa.sin_port = htons((uint16_t)port);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 4096) != 0) {
+        perror("faultserver: bind/listen");
+        return -1;
+    }
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    *bound = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void add_conn(int fd, int noread)
+{
+    int one = 1;
+    conn *c;
+    if (nconns >= MAX_CONNS) {
+        close(fd);
+        return;
+    }
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c = calloc(1, sizeof *c);
+    c->fd = fd;
+    c->noread = c->hang = noread;
+    conns[nconns] = c;
+    pfds[nconns + NLISTEN].fd = fd;
+    pfds[nconns + NLISTEN].events = noread ? 0 : POLLIN;
+    pfds[nconns + NLISTEN].revents = 0;
+    nconns++;
+    stat_conns++;
+    stat_active++;
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0, lfd, nfd, rfd, bound, nport, rport, i;
     if (argc == 4 && strcmp(argv[1], "-w") == 0) {
         static char buf[65536];
         uint64_t n = strtoull(argv[2], NULL, 10), pos = 0;
@@ -754,22 +806,16 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "-q") == 0) quiet = 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    lfd = socket(AF_INET, SOCK_STREAM, 0);
-    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(0x7f000001);
-    sa.sin_port = htons((uint16_t)port);
-    if (bind(lfd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(lfd, 4096) != 0) {
-        perror("faultserver: bind/listen");
-        return 1;
-    }
-    getsockname(lfd, (struct sockaddr *)&sa, &sl);
-    fcntl(lfd, F_SETFL, O_NONBLOCK);
-    printf("PORT %d\n", ntohs(sa.sin_port));
+    lfd = listen_on(port, 0, &bound);
+    nfd = listen_on(0, 4096, &nport);
+    rfd = listen_on(0, 0, &rport);
+    if (lfd < 0 || nfd < 0 || rfd < 0) return 1;
+    printf("PORT %d NOREAD %d RESET %d\n", bound, nport, rport);
     fflush(stdout);
     pfds[0].fd = lfd;
-    pfds[0].events = POLLIN;
+    pfds[1].fd = nfd;
+    pfds[2].fd = rfd;
+    for (i = 0; i < NLISTEN; i++) pfds[i].events = POLLIN;
     for (;;) {
         int timeout = 1000, r;
         double t = now_s();
@@ -784,38 +830,33 @@ int main(int argc, char **argv)
                     ev |= POLLOUT;
                 }
             }
-            pfds[i + 1].fd = c->fd;
-            pfds[i + 1].events = ev;
-            pfds[i + 1].revents = 0;
+            pfds[i + NLISTEN].fd = c->fd;
+            pfds[i + NLISTEN].events = ev;
+            pfds[i + NLISTEN].revents = 0;
         }
-        r = poll(pfds, (nfds_t)nconns + 1, timeout);
+        r = poll(pfds, (nfds_t)nconns + NLISTEN, timeout);
         if (r < 0 && errno != EINTR) return 1;
         if (pfds[0].revents & POLLIN) {
-            for (;;) {
-                int fd = accept(lfd, NULL, NULL);
-                conn *c;
-                if (fd < 0) break;
-                if (nconns >= MAX_CONNS) {
-                    close(fd);
-                    continue;
-                }
-                fcntl(fd, F_SETFL, O_NONBLOCK);
-                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                c = calloc(1, sizeof *c);
-                c->fd = fd;
-                conns[nconns] = c;
-                pfds[nconns + 1].fd = fd;
-                pfds[nconns + 1].events = POLLIN;
-                pfds[nconns + 1].revents = 0;
-                nconns++;
+            int fd;
+            while ((fd = accept(lfd, NULL, NULL)) >= 0) add_conn(fd, 0);
+        }
+        if (pfds[1].revents & POLLIN) { /* NOREAD: kept, never read, never answered */
+            int fd;
+            while ((fd = accept(nfd, NULL, NULL)) >= 0) add_conn(fd, 1);
+        }
+        if (pfds[2].revents & POLLIN) { /* RESET: a reset right away */
+            int fd;
+            while ((fd = accept(rfd, NULL, NULL)) >= 0) {
+                struct linger l = {1, 0};
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                close(fd);
                 stat_conns++;
-                stat_active++;
             }
         }
         for (i = nconns - 1; i >= 0; i--) {
             conn *c = conns[i];
-            short rev = pfds[i + 1].revents;
-            if (pfds[i + 1].fd != c->fd) continue; /* new since the poll */
+            short rev = pfds[i + NLISTEN].revents;
+            if (pfds[i + NLISTEN].fd != c->fd) continue; /* new since the poll */
             if (rev & (POLLIN | POLLHUP | POLLERR)) {
                 char buf[65536];
                 ssize_t n = recv(c->fd, buf, sizeof buf, 0);
@@ -837,7 +878,7 @@ int main(int argc, char **argv)
                     }
                     process_input(c);
                     if (c->want_close) {
-                        close_conn(i, 0);
+                        close_conn(i, c->want_close == 2);
                         continue;
                     }
                 }

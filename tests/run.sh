@@ -60,6 +60,10 @@ command -v nginx >/dev/null || need="$need nginx-light"
 command -v valgrind >/dev/null || need="$need valgrind"
 command -v openssl >/dev/null || need="$need openssl"
 [ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need="$need libclang-rt-dev"
+command -v x86_64-w64-mingw32-gcc >/dev/null || need="$need gcc-mingw-w64-x86-64"
+command -v wine >/dev/null || need="$need wine wine64"
+command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 . tests/packages.sh
 # shellcheck disable=SC2086
@@ -90,6 +94,9 @@ for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPE
     MPERF_MINIMAL MPERF_TLS_SMALL; do
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.2.o"
 done
+printf '#define MPERF_NO_TLS\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_win.c"
+check "warning-free: Windows (mingw-w64, winsock2 and WSAPoll)" x86_64-w64-mingw32-gcc -std=c99 $WARN -Werror -I. -c "$B/impl_win.c" -o "$B/impl_win.o"
+check "warning-free: musl (musl-gcc -static), every feature and MPERF_MINIMAL" sh -c "musl-gcc -std=c99 $WARN -Werror -DMPERF_NO_TLS -I. -c $B/impl.c -o $B/impl_musl.o && musl-gcc -std=c99 $WARN -Werror -DMPERF_MINIMAL -I. -c $B/impl.c -o $B/impl_musl_min.o"
 check "the smallest build (MPERF_MINIMAL) needs no BearSSL symbol" sh -c "! nm -u $B/impl_MPERF_MINIMAL.o | grep -q ' br_'"
 for cxx in g++ clang++; do
     for std in c++11 c++17; do
@@ -131,6 +138,23 @@ build minimal-full "-O1 -g $SAN" tests/test_minimal.c
 build minimal-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_minimal.c
 build minimal-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES" tests/test_minimal.c
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
+build portable-asan "-O1 -g $SAN" tests/test_portable.c
+check "build portable-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/portable-musl" tests/test_portable.c
+check "build portable.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/portable.exe" tests/test_portable.c -lws2_32
+check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/portable-musl | grep -q INTERP"
+build misuse-asan "-O1 -g $SAN" tests/test_misuse.c
+build misuse-vg "-O1 -g" tests/test_misuse.c
+build hostile-asan "-O1 -g $SAN" tests/test_hostile.c
+build hostile-vg "-O1 -g" tests/test_hostile.c
+build allocfail-asan "-O1 -g $SAN" tests/test_allocfail.c
+build allocfail-vg "-O1 -g" tests/test_allocfail.c
+FUZZ_TARGETS="response chunked url headers pem"
+for t in $FUZZ_TARGETS; do
+    build "fuzz-$t" "-O1 -g $SAN" "tests/fuzz/fuzz_$t.c"
+    build "fuzz-$t-vg" "-O1 -g" "tests/fuzz/fuzz_$t.c"
+    check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
+        -fsanitize=fuzzer,address,undefined -o "$B/libfuzzer-$t" "tests/fuzz/fuzz_$t.c" -lbearssl
+done
 
 # ---- unit suites ---------------------------------------------------------
 suite "parser" "$B/parser"
@@ -138,6 +162,12 @@ suite "parser [asan]" "$B/parser-asan"
 suite "url [asan]" "$B/url-asan"
 VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
 suite "parser [valgrind]" $VG "$B/parser-vg"
+
+# ---- fuzz corpus replay (with the parser's whole / byte-by-byte / every-split check)
+for t in $FUZZ_TARGETS; do
+    check "fuzz corpus replay [asan]: $t ($(ls tests/fuzz/corpus/$t | wc -l) inputs)" "$B/fuzz-$t" "tests/fuzz/corpus/$t"
+    check "fuzz corpus replay [valgrind]: $t" $VG "$B/fuzz-$t-vg" "tests/fuzz/corpus/$t"
+done
 
 # ---- servers ---------------------------------------------------------------
 . tests/servers.sh
@@ -162,6 +192,20 @@ suite "feature checks, every feature in [asan]" "$B/minimal-full"
 suite "feature checks, MPERF_NO_REDIRECTS [asan]" "$B/minimal-noredirects"
 suite "feature checks, no auth, uploads, progress or ranges [asan]" "$B/minimal-noauth"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
+suite "portable API test [asan]" "$B/portable-asan"
+suite "portable API test [musl, static]" "$B/portable-musl"
+export WINEPREFIX="$B/wine" WINEDEBUG=-all
+if timeout 120 wine cmd /c exit >/dev/null 2>&1; then
+    suite "portable API test [Windows build, under wine]" timeout 300 wine "$B/portable.exe"
+else
+    echo "(wine cannot run Windows programs on this machine: the Windows build was compiled, not run)"
+fi
+suite "API misuse [asan]" "$B/misuse-asan"
+suite "API misuse [valgrind]" $VG "$B/misuse-vg"
+suite "hostile servers [asan]" "$B/hostile-asan"
+suite "hostile servers [valgrind]" $VG "$B/hostile-vg"
+suite "allocation failure sweep [asan]" "$B/allocfail-asan"
+suite "allocation failure sweep [valgrind]" $VG "$B/allocfail-vg"
 
 # ---- libcurl programs through the compat header ------------------------------
 mkdir -p "$B/compat"

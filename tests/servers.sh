@@ -3,7 +3,8 @@
 #   servers_start DIR   faultserver + nginx with their files under DIR
 #   servers_stop
 # Exports MPT_FAULT_PORT and MPT_FAULT2_PORT (two faultservers, for redirects
-# across hosts), MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6), and
+# across hosts), MPT_NOREAD_PORT and MPT_RESETNOW_PORT (the first one's ports
+# that never read, and that reset every connection at once), MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6), and
 # for TLS (with a PKI from tests/pki.sh in MPT_PKI): MPT_TLS_PORT (nginx, leaf
 # + intermediate, session cache, log in MPT_TLS_LOG), MPT_TLS_NOINT_PORT
 # (missing intermediate), MPT_TLS_WRONG_PORT (unknown CA), MPT_TLS_EXPIRED_PORT,
@@ -179,6 +180,8 @@ servers_start() {
     done
     export MPT_FAULT_PORT=$(awk '{print $2}' "$dir/fault1.port")
     export MPT_FAULT2_PORT=$(awk '{print $2}' "$dir/fault2.port")
+    export MPT_NOREAD_PORT=$(awk '{print $4}' "$dir/fault1.port")
+    export MPT_RESETNOW_PORT=$(awk '{print $6}' "$dir/fault1.port")
     if [ -n "$tf" ]; then
         MPT_TLSFAULT_PORT=$(start_port_printer tlsfault "$tf" "$MPT_PKI/chain.pem" "$MPT_PKI/leaf.key")
         export MPT_TLSFAULT_PORT

@@ -1,0 +1,243 @@
+/* Allocation failure: each scenario runs once through a counting allocator
+   to learn how many allocations it makes, then once more for every one of
+   them with exactly that allocation failing. Every run must end (bounded),
+   with success or an error result, never a wrong body, and with every
+   allocation given back (counted here; ASan's LeakSanitizer and valgrind
+   watch too). Runs against nginx and the faultserver from tests/run.sh. */
+#define MULTIPERFORM_IMPLEMENTATION
+#include "../multiperform.h"
+#include "helpers.h"
+#include "t.h"
+
+typedef struct counter {
+    long count;   /* allocations asked for */
+    long fail_at; /* the one that fails (1-based), 0 for none */
+    long live;    /* allocations not yet freed */
+    long failed;  /* failures handed out */
+} counter;
+
+static void *c_alloc(size_t n, void *user)
+{
+    counter *c = (counter *)user;
+    void *p;
+    c->count++;
+    if (c->count == c->fail_at) {
+        c->failed++;
+        return NULL;
+    }
+    p = malloc(n);
+    if (p) c->live++;
+    return p;
+}
+
+static void c_free(void *p, void *user)
+{
+    counter *c = (counter *)user;
+    if (!p) return;
+    c->live--;
+    free(p);
+}
+
+/* One transfer of a scenario and what it must produce when it succeeds. */
+typedef struct job {
+    mperf_easy *e;
+    sink body;
+    size_t want; /* body bytes on success */
+    int done, ok;
+} job;
+
+typedef struct scenario {
+    const char *name;
+    int njobs, rounds; /* transfers at once; rounds re-add the same handles (keep-alive) */
+    int (*setup)(job *j, int i); /* 0 when an option could not be set (no memory) */
+} scenario;
+
+static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300];
+static const char *post_body;
+static size_t post_len;
+
+static int setup_get(job *j, int i)
+{
+    (void)i;
+    j->want = 65536;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_64k) == MPERF_E_OK;
+}
+
+static int setup_redirect(job *j, int i)
+{
+    (void)i;
+    j->want = 65536;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_redirect) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_FOLLOWLOCATION, 1L) == MPERF_E_OK;
+}
+
+static int setup_upload(job *j, int i)
+{
+    (void)i;
+    j->want = 0; /* the echo's length varies with the request head: checked by content */
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_echo) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_POSTFIELDSIZE_LARGE, (mperf_off_t)post_len) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_COPYPOSTFIELDS, post_body) == MPERF_E_OK;
+}
+
+static int setup_tls(job *j, int i)
+{
+    (void)i;
+    j->want = 65536;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_tls) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_CAINFO, ca_path) == MPERF_E_OK;
+}
+
+/* A successful job must have exactly the right body. */
+static int body_right(const job *j)
+{
+    if (j->want) return sink_is_pattern(&j->body, j->want);
+    return j->body.p && strstr(j->body.p, "body-length: 100000") != NULL;
+}
+
+/* Runs a scenario with allocation fail_at failing (0: none). Returns the
+   allocations it made; *all_ok tells whether every transfer succeeded. */
+static long run_scenario(const scenario *s, long fail_at, int *all_ok, int *sane)
+{
+    counter c;
+    mperf_allocator al;
+    mperf_multi *m;
+    job jobs[8];
+    int i, r, running = 1, left;
+    double end;
+    memset(&c, 0, sizeof c);
+    memset(jobs, 0, sizeof jobs);
+    c.fail_at = fail_at;
+    al.alloc = c_alloc;
+    al.free = c_free;
+    al.user = &c;
+    *all_ok = 1;
+    *sane = 1;
+    m = mperf_multi_init_alloc(&al);
+    for (i = 0; i < s->njobs; i++) {
+        jobs[i].e = mperf_easy_init_alloc(&al);
+        if (!jobs[i].e) continue;
+        mperf_easy_setopt(jobs[i].e, MPERF_OPT_WRITEFUNCTION, sink_write);
+        mperf_easy_setopt(jobs[i].e, MPERF_OPT_WRITEDATA, &jobs[i].body);
+        mperf_easy_setopt(jobs[i].e, MPERF_OPT_PRIVATE, &jobs[i]);
+        mperf_easy_setopt(jobs[i].e, MPERF_OPT_TIMEOUT_MS, 20000L);
+        if (!s->setup(&jobs[i], i)) { /* out of memory in setopt: this transfer is off */
+            mperf_easy_cleanup(jobs[i].e);
+            jobs[i].e = NULL;
+        }
+    }
+    for (r = 0; r < s->rounds && m; r++) {
+        int added = 0;
+        for (i = 0; i < s->njobs; i++) {
+            jobs[i].done = jobs[i].ok = 0;
+            sink_free(&jobs[i].body);
+            if (jobs[i].e && mperf_multi_add_handle(m, jobs[i].e) == MPERF_M_OK) added++;
+        }
+        end = mono_ms() + 30000;
+        running = 1;
+        while (running && mono_ms() < end) {
+            mperf_msg *msg;
+            if (mperf_multi_perform(m, &running) != MPERF_M_OK) break;
+            while ((msg = mperf_multi_info_read(m, &left)) != NULL) {
+                job *j = NULL;
+                if (msg->msg != MPERF_MSG_DONE) continue;
+                mperf_easy_getinfo(msg->easy_handle, MPERF_INFO_PRIVATE, (char **)&j);
+                j->done++;
+                j->ok = msg->data.result == MPERF_E_OK;
+                if (j->ok && !body_right(j)) { /* a wrong body reported as success */
+                    printf("  %s, allocation %ld failing: success with a wrong body\n", s->name, fail_at);
+                    *sane = 0;
+                }
+                if (!j->ok && msg->data.result != MPERF_E_OUT_OF_MEMORY) { /* only memory may fail */
+                    printf("  %s, allocation %ld failing: result %d (%s)\n", s->name, fail_at, (int)msg->data.result,
+                           mperf_easy_strerror(msg->data.result));
+                    *sane = 0;
+                }
+            }
+            if (running && mperf_multi_poll(m, NULL, 0, 200, NULL) != MPERF_M_OK) break;
+        }
+        if (running) { /* did not finish in time */
+            printf("  %s, allocation %ld failing: still running after 30 s\n", s->name, fail_at);
+            *sane = 0;
+        }
+        for (i = 0; i < s->njobs; i++) {
+            if (!jobs[i].e) continue;
+            if (jobs[i].done > 1) *sane = 0; /* one message per transfer */
+            if (!jobs[i].ok) *all_ok = 0;
+            mperf_multi_remove_handle(m, jobs[i].e);
+        }
+        if (added < s->njobs) *all_ok = 0;
+    }
+    if (!m) *all_ok = 0;
+    for (i = 0; i < s->njobs; i++) {
+        if (jobs[i].e) mperf_easy_cleanup(jobs[i].e);
+        else *all_ok = 0;
+        sink_free(&jobs[i].body);
+    }
+    mperf_multi_cleanup(m);
+    if (c.live != 0) {
+        printf("  %s, allocation %ld failing: %ld allocations not freed\n", s->name, fail_at, c.live);
+        *sane = 0;
+    }
+    return c.count;
+}
+
+static void sweep(const scenario *s)
+{
+    int all_ok, sane;
+    long n = run_scenario(s, 0, &all_ok, &sane), k, failures = 0, successes = 0;
+    CHECKF(all_ok && sane, "%s does not succeed without failures", s->name);
+    CHECKF(n > 0, "%s made no allocation", s->name);
+    for (k = 1; k <= n; k++) {
+        (void)run_scenario(s, k, &all_ok, &sane);
+        CHECKF(sane, "%s, allocation %ld of %ld failing: a hang, a leak, a wrong body or a wrong error", s->name, k, n);
+        if (all_ok) successes++;
+        else failures++;
+    }
+    /* most failures must show; an allocation whose failure is absorbed (a
+       cache that is only an optimisation) may still let the transfers succeed */
+    CHECKF(failures > 0, "%s: no failed allocation was ever reported", s->name);
+    printf("  %s: %ld allocations, each failed in turn: %ld runs ended in an error, %ld still succeeded\n", s->name, n,
+           failures, successes);
+}
+
+static const scenario s_get = {"single GET", 1, 1, setup_get};
+static const scenario s_parallel = {"parallel keep-alive GETs (8 at once, twice)", 8, 2, setup_get};
+static const scenario s_redirect = {"redirect", 1, 1, setup_redirect};
+static const scenario s_upload = {"upload (POST, copied body)", 1, 1, setup_upload};
+static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls};
+
+TEST(single_get) { sweep(&s_get); }
+TEST(parallel_keepalive_gets) { sweep(&s_parallel); }
+TEST(redirect) { sweep(&s_redirect); }
+TEST(upload) { sweep(&s_upload); }
+TEST(tls_handshake)
+{
+#ifdef MPERF_NO_TLS
+    printf("  (built without TLS)\n");
+#else
+    sweep(&s_tls);
+#endif
+}
+
+int main(void)
+{
+    static char body[100000];
+    size_t i;
+    const char *pki = getenv("MPT_PKI");
+    for (i = 0; i < sizeof body; i++) body[i] = (char)('a' + i % 26);
+    post_body = body;
+    post_len = sizeof body;
+    snprintf(url_64k, sizeof url_64k, "http://127.0.0.1:%d/f/64k.bin", nginx_port());
+    snprintf(url_redirect, sizeof url_redirect, "http://127.0.0.1:%d/redir?code=302&to=%s", fault_port(),
+             pct(url_64k));
+    snprintf(url_echo, sizeof url_echo, "http://127.0.0.1:%d/echo", fault_port());
+    snprintf(url_tls, sizeof url_tls, "https://localhost:%d/f/64k.bin", env_int("MPT_TLS_PORT"));
+    snprintf(ca_path, sizeof ca_path, "%s/ca.pem", pki ? pki : ".");
+    RUN(single_get);
+    RUN(parallel_keepalive_gets);
+    RUN(redirect);
+    RUN(upload);
+    RUN(tls_handshake);
+    return t_done("allocfail");
+}
