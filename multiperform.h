@@ -1287,7 +1287,7 @@ static size_t mpx_remove_dots(char *p, size_t n)
         out += end - in;
         in = end;
     }
-    if (out == 0) p[out++] = '/';
+    if (out == 0 && n > 0) p[out++] = '/'; /* an empty path is the caller's to fill: no byte here */
     return out;
 }
 
@@ -1333,7 +1333,8 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
             /* the empty reference keeps the base's query, already copied */
         } else if (ok) {
             b.len = path_at + mpx_remove_dots(b.p + path_at, b.len - path_at);
-            ok = mpx_buf_add_url(al, &b, loc + lp, n - lp);
+            if (b.len == path_at) ok = mpx_buf_add(al, &b, "/", 1); /* the path is at least "/" */
+            ok = ok && mpx_buf_add_url(al, &b, loc + lp, n - lp);
         }
     }
     ok = ok && mpx_buf_add(al, &b, "", 1);
@@ -2902,10 +2903,68 @@ typedef struct mpx_tls_session {
 /* The X.509 policy wrapped around BearSSL's minimal validator: it keeps the
    end-entity certificate so IP literals, names without a chain check and
    key pins can be checked against it. */
+/* BearSSL's certificate decoder (0.6) reads past its state when it is fed
+   bytes after the end of the certificate (a NULL read, found by fuzzing the
+   CA loader): it is only ever given the bytes of the one DER element, and
+   anything after it marks the certificate as bad. */
+typedef struct mpx_der_feed {
+    br_x509_decoder_context dc;
+    size_t seen, total; /* bytes given; the element's size once its header is in (0 before) */
+    unsigned char hdr[6];
+    unsigned hl;
+    int over; /* bytes beyond the element, or a length it cannot have */
+} mpx_der_feed;
+
+static void mpx_der_init(mpx_der_feed *f, void (*dn)(void *, const void *, size_t), void *dn_ctx)
+{
+    br_x509_decoder_init(&f->dc, dn, dn_ctx);
+    f->seen = f->total = 0;
+    f->hl = 0;
+    f->over = 0;
+}
+
+static void mpx_der_push(mpx_der_feed *f, const unsigned char *p, size_t n)
+{
+    while (n && !f->total && !f->over) { /* the header, a byte at a time */
+        f->hdr[f->hl++] = *p;
+        br_x509_decoder_push(&f->dc, p, 1);
+        p++;
+        n--;
+        f->seen++;
+        if (f->hl >= 2) {
+            unsigned b = f->hdr[1], k = b & 0x7f, i;
+            if (!(b & 0x80)) {
+                f->total = 2 + (size_t)b;
+            } else if (k == 0 || k > 3) {
+                f->over = 1; /* indefinite, or over 16 MB: not a certificate */
+            } else if (f->hl == 2 + k) {
+                size_t len = 0;
+                for (i = 0; i < k; i++) len = len << 8 | f->hdr[2 + i];
+                f->total = 2 + k + len;
+            }
+        }
+    }
+    if (f->total && !f->over) {
+        size_t room = f->total - f->seen;
+        if (n > room) {
+            f->over = 1;
+            n = room;
+        }
+        br_x509_decoder_push(&f->dc, p, n);
+        f->seen += n;
+    }
+}
+
+static int mpx_der_error(mpx_der_feed *f)
+{
+    if (f->over) return BR_ERR_X509_EXTRA_ELEMENT;
+    return br_x509_decoder_last_error(&f->dc);
+}
+
 typedef struct mpx_x509 {
     const br_x509_class *vtable; /* first: BearSSL calls through it */
     br_x509_minimal_context minimal;
-    br_x509_decoder_context decoder; /* no chain check: just the key */
+    mpx_der_feed decoder; /* no chain check: just the key */
     const mperf_allocator *al;
     mpx_buf ee; /* the end-entity certificate's DER */
     unsigned ncert;
@@ -3090,7 +3149,7 @@ static void mpx_x509_start_cert(const br_x509_class **ctx, uint32_t length)
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
     if (x->ncert == 0) {
         if (!mpx_buf_reserve(x->al, &x->ee, length)) x->ee_failed = 1;
-        if (!x->verify_peer) br_x509_decoder_init(&x->decoder, NULL, NULL);
+        if (!x->verify_peer) mpx_der_init(&x->decoder, NULL, NULL);
     }
     if (x->verify_peer) x->minimal.vtable->start_cert(&x->minimal.vtable, length);
 }
@@ -3100,7 +3159,7 @@ static void mpx_x509_append(const br_x509_class **ctx, const unsigned char *buf,
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
     if (x->ncert == 0) {
         if (!x->ee_failed && !mpx_buf_add(x->al, &x->ee, buf, len)) x->ee_failed = 1;
-        if (!x->verify_peer) br_x509_decoder_push(&x->decoder, buf, len);
+        if (!x->verify_peer) mpx_der_push(&x->decoder, buf, len);
     }
     if (x->verify_peer) x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
@@ -3119,8 +3178,8 @@ static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
     if (x->verify_peer) {
         err = x->minimal.vtable->end_chain(&x->minimal.vtable);
     } else {
-        err = x->ncert == 0 ? BR_ERR_X509_EMPTY_CHAIN : (unsigned)br_x509_decoder_last_error(&x->decoder);
-        if (!err && !br_x509_decoder_get_pkey(&x->decoder)) err = BR_ERR_X509_UNSUPPORTED;
+        err = x->ncert == 0 ? BR_ERR_X509_EMPTY_CHAIN : (unsigned)mpx_der_error(&x->decoder);
+        if (!err && !br_x509_decoder_get_pkey(&x->decoder.dc)) err = BR_ERR_X509_UNSUPPORTED;
     }
     if (err) return err;
     if (x->ee_failed) return BR_ERR_X509_LIMIT_EXCEEDED;
@@ -3154,7 +3213,7 @@ static const br_x509_pkey *mpx_x509_get_pkey(const br_x509_class *const *ctx, un
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
     if (x->verify_peer) return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
     if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-    return br_x509_decoder_get_pkey(&x->decoder);
+    return br_x509_decoder_get_pkey(&x->decoder.dc);
 }
 
 static const br_x509_class mpx_x509_vtable = {sizeof(mpx_x509),   mpx_x509_start_chain, mpx_x509_start_cert,
@@ -3168,7 +3227,7 @@ typedef struct mpx_pem_load {
     size_t cap;
     mpx_buf dn;
     int oom;
-    br_x509_decoder_context dc;
+    mpx_der_feed dc;
 } mpx_pem_load;
 
 static void mpx_dn_append(void *ctx, const void *buf, size_t len)
@@ -3179,13 +3238,13 @@ static void mpx_dn_append(void *ctx, const void *buf, size_t len)
 
 static void mpx_pem_to_x509(void *ctx, const void *buf, size_t len)
 {
-    br_x509_decoder_push((br_x509_decoder_context *)ctx, buf, len);
+    mpx_der_push((mpx_der_feed *)ctx, (const unsigned char *)buf, len);
 }
 
 /* Keeps the certificate just decoded as a trust anchor (one allocation). */
 static int mpx_cas_add(mpx_pem_load *l)
 {
-    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&l->dc);
+    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&l->dc.dc);
     br_x509_trust_anchor *ta;
     size_t klen;
     unsigned char *block;
@@ -3217,7 +3276,7 @@ static int mpx_cas_add(mpx_pem_load *l)
     memcpy(block, l->dn.p, l->dn.len);
     ta->dn.data = block;
     ta->dn.len = l->dn.len;
-    ta->flags = br_x509_decoder_isCA(&l->dc) ? BR_X509_TA_CA : 0;
+    ta->flags = br_x509_decoder_isCA(&l->dc.dc) ? BR_X509_TA_CA : 0;
     ta->pkey.key_type = pk->key_type;
     if (pk->key_type == BR_KEYTYPE_RSA) {
         ta->pkey.key.rsa.n = block + l->dn.len;
@@ -3273,7 +3332,7 @@ static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, si
             in_cert = strcmp(name, "CERTIFICATE") == 0 || strcmp(name, "X509 CERTIFICATE") == 0;
             if (in_cert) {
                 l.dn.len = 0;
-                br_x509_decoder_init(&l.dc, mpx_dn_append, &l);
+                mpx_der_init(&l.dc, mpx_dn_append, &l);
                 br_pem_decoder_setdest(&pc, mpx_pem_to_x509, &l.dc);
             } else {
                 br_pem_decoder_setdest(&pc, NULL, NULL);
@@ -3281,7 +3340,7 @@ static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, si
             break;
         }
         case BR_PEM_END_OBJ:
-            if (in_cert && br_x509_decoder_last_error(&l.dc) == 0 && !l.oom && !mpx_cas_add(&l)) l.oom = 1;
+            if (in_cert && mpx_der_error(&l.dc) == 0 && !l.oom && !mpx_cas_add(&l)) l.oom = 1;
             in_cert = 0;
             break;
         case BR_PEM_ERROR:
@@ -3810,6 +3869,7 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
     case BR_ERR_X509_DN_MISMATCH: s = "The certificate chain is out of order (issuer and subject do not match)"; break;
     case BR_ERR_X509_EMPTY_CHAIN: s = "The server sent no certificate"; break;
     case BR_ERR_X509_LIMIT_EXCEEDED: s = "The server certificate chain is too large"; break;
+    case BR_ERR_X509_EXTRA_ELEMENT: s = "A server certificate is malformed (bytes after its end)"; break;
     default: s = NULL; break;
     }
     if (s) {

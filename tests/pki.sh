@@ -58,4 +58,15 @@ CNF
 ec expired localhost
 q openssl ca -batch -config ca.cnf -in expired.csr -out expired.pem -notext -startdate 20200101000000Z -enddate 20200201000000Z
 printf 'sha256//%s\n' "$(openssl x509 -in leaf.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)" >leaf.pin
+# a hostile chain: the leaf's DER with bytes after its end (a whole second
+# certificate, which made BearSSL's decoder read through NULL), then the intermediate
+openssl x509 -in leaf.pem -outform DER -out leaf.der
+openssl x509 -in int.pem -outform DER -out int.der
+cat int.der >>leaf.der
+{
+    echo '-----BEGIN CERTIFICATE-----'
+    base64 -w 64 leaf.der
+    echo '-----END CERTIFICATE-----'
+    cat int.pem
+} >trailing.pem
 touch done

@@ -9,7 +9,8 @@
 # + intermediate, session cache, log in MPT_TLS_LOG), MPT_TLS_NOINT_PORT
 # (missing intermediate), MPT_TLS_WRONG_PORT (unknown CA), MPT_TLS_EXPIRED_PORT,
 # MPT_TLS_NOIP_PORT (no IP entry), MPT_TLS13_PORT (openssl s_server, TLS 1.3
-# only) and MPT_TLSFAULT_PORT (tests/tlsfault.c).
+# only), MPT_TLSFAULT_PORT (tests/tlsfault.c) and MPT_TLSTRAIL_PORT (the same,
+# sending a leaf certificate with bytes after its end).
 
 servers_pids=""
 
@@ -185,6 +186,8 @@ servers_start() {
     if [ -n "$tf" ]; then
         MPT_TLSFAULT_PORT=$(start_port_printer tlsfault "$tf" "$MPT_PKI/chain.pem" "$MPT_PKI/leaf.key")
         export MPT_TLSFAULT_PORT
+        MPT_TLSTRAIL_PORT=$(start_port_printer tlstrail "$tf" "$MPT_PKI/trailing.pem" "$MPT_PKI/leaf.key")
+        export MPT_TLSTRAIL_PORT
     fi
     start_tls13 || echo "could not start openssl s_server" >&2
     start_nginx "$dir"

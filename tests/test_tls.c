@@ -123,6 +123,27 @@ TEST(verification_failures)
     }
 }
 
+/* A hostile server whose certificate has bytes after its end (BearSSL's
+   decoder crashed on such input when fed all of it): refused, verified or not. */
+TEST(certificate_with_bytes_after_its_end)
+{
+    int insecure;
+    for (insecure = 0; insecure < 2; insecure++) {
+        xfer x;
+        xfer_init(&x, tls_url("localhost", "MPT_TLSTRAIL_PORT", "/cl"));
+        if (insecure) {
+            curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
+            curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+        run(&x);
+        CHECKF(x.result == CURLE_PEER_FAILED_VERIFICATION && strstr(x.err, "malformed"), "%s: %d '%s'",
+               insecure ? "insecure" : "verified", (int)x.result, x.err);
+        CHECK_EQ_LONG(x.body.len, 0);
+        printf("  %-9s -> %d: %s\n", insecure ? "insecure" : "verified", (int)x.result, x.err);
+        xfer_free(&x);
+    }
+}
+
 TEST(names_and_ip_literals_that_match)
 {
     static const char *const hosts[] = {"127.0.0.1", "app.localhost", "LOCALHOST"};
@@ -541,6 +562,7 @@ int main(void)
     signal(SIGPIPE, SIG_DFL);
     RUN(good_chain_with_intermediate);
     RUN(verification_failures);
+    RUN(certificate_with_bytes_after_its_end);
     RUN(names_and_ip_literals_that_match);
     RUN(pinned_public_key);
     RUN(insecure_mode_accepts_what_verification_refuses);
