@@ -208,9 +208,41 @@ static const pcase valid_cases[] = {
     {"obs-text in a value", S("HTTP/1.1 200 OK\r\nX-Utf8: \xc3\xa9\xff\r\nContent-Length: 0\r\n\r\n"), 0, 0, OK, 200, "", 1},
     {"largest chunk size is no overflow", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab"), 0, 1,
      PARTIAL, 0, NULL, -1},
+    {"long lines (the 64-byte scan)",
+     S("HTTP/1.1 200 OK\r\nX-Pad-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nX-Pad-B:    spaced value with trailing   \r\nX-Tab: one\ttwo\r\nX-Obs: \xe9""\xff""\x80"" text\r\nX-Empty:\r\nX-Empty-Sp:    \r\nX-Long-Line: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nX-Long-Line2: ccccccccccccccccccccccccccccccccccccccccccccccccc\r\nX-Longer: dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\r\nCONTENT-length: 5\r\nconnection: KEEP-ALIVE\r\n\r\nhello"),
+     0, 0, OK, 200, "hello", 1},
+    {"HTTP/1.0 keep-alive after a long line",
+     S("HTTP/1.0 200 OK\r\nServer: ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok"),
+     0, 0, OK, 200, "ok", 1},
+    {"trailers after a long head",
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Pad: pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer-One: ttttttttttttttttttttttttttttttttttttttttttttttttttttttt\r\nX-T2: v\r\n\r\n"),
+     0, 0, OK, 200, "hello", 1},
+    {"trailers never reuse the head's scan", /* a stale scan would see the extension's colon */
+     S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: v\r\n\r\n1;e=\":\"\r\nZ\r\n0\r\nAbcdef:\r\nX-Pad: "
+       "pppppppppppppppppppppppppppppppppppppppp\r\n\r\n"),
+     0, 0, OK, 200, "Z", 1},
+    {"fold in a long line",
+     S("HTTP/1.1 200 OK\r\nX-F: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n more\r\nContent-Length: 1\r\nX-Pad: qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\r\n\r\nz"),
+     0, 0, OK, 200, "z", 1},
 };
 
 static const pcase hostile_cases[] = {
+    {"CTL deep in a long value",
+     S("HTTP/1.1 200 OK\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\x01""bbbbbbbbbbbbbbbbbbbb\r\nContent-Length: 0\r\n\r\n"),
+     0, 0, WEIRD, 0, NULL, -1},
+    {"bare CR in a long line",
+     S("HTTP/1.1 200 OK\r\nX-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\rbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nContent-Length: 0\r\n\r\n"),
+     0, 0, WEIRD, 0, NULL, -1},
+    {"space in a name of a long line",
+     S("HTTP/1.1 200 OK\r\nX-Bad Name: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\r\nContent-Length: 0\r\n\r\n"),
+     0, 0, WEIRD, 0, NULL, -1},
+    {"bad length after a long line",
+     S("HTTP/1.1 200 OK\r\nX-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nContent-Length: 5x\r\nX-Pad2: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n\r\nhello"),
+     0, 0, WEIRD, 0, NULL, -1},
+    {"DEL in a long name",
+     S("HTTP/1.1 200 OK\r\nX-Pad\x7f"": aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nContent-Length: 0\r\n\r\n"),
+     0, 0, WEIRD, 0, NULL, -1},
+
     /* start line */
     {"CR CR in status line", S("HTTP/1.1 200 OK\r\rContent-Length: 4\r\n\r\nEvil"), 0, 0, WEIRD, 0, NULL, -1},
     {"lowercase version", S("http/1.1 200 OK\r\n\r\n"), 0, 0, UNSUP, 0, NULL, -1},
@@ -287,6 +319,23 @@ static const pcase hostile_cases[] = {
     {"closed before last chunk", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"), 0, 1, PARTIAL, 0, NULL, -1},
     {"closed in the trailers", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: 1\r\n"), 0, 1, PARTIAL, 0, NULL, -1},
 };
+
+/* Lines long enough for the 64-byte scan (SSE2 where built in): the values,
+   trimmed, exactly as written; CR at the window's last bytes and past it. */
+TEST(long_lines_parse_to_the_right_values)
+{
+    static const char in[] = "HTTP/1.1 200 OK\r\nX-Pad-A: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\nX-Pad-B:    spaced value with trailing   \r\nX-Tab: one\ttwo\r\nX-Obs: \xe9""\xff""\x80"" text\r\nX-Empty:\r\nX-Empty-Sp:    \r\nX-Long-Line: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\nX-Long-Line2: ccccccccccccccccccccccccccccccccccccccccccccccccc\r\nX-Longer: dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\r\nCONTENT-length: 5\r\nconnection: KEEP-ALIVE\r\n\r\nhello";
+    static const char want[] = "S200;FX-Pad-A=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa;FX-Pad-B=spaced value with trailing;FX-Tab=one\ttwo;FX-Obs=\xe9""\xff""\x80"" text;FX-Empty=;FX-Empty-Sp=;FX-Long-Line=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb;FX-Long-Line2=ccccccccccccccccccccccccccccccccccccccccccccccccc;FX-Longer=dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd;FCONTENT-length=5;Fconnection=KEEP-ALIVE;H0;B;D;";
+    pcase c;
+    run r;
+    memset(&c, 0, sizeof c);
+    c.name = "long lines";
+    c.in = in;
+    c.len = sizeof in - 1;
+    feed(&c, NULL, 0, &r);
+    CHECKF(r.result == 0 && strcmp(r.log, want) == 0, "log %s", r.log);
+    free(r.body);
+}
 
 TEST(parser_valid_inputs)
 {
@@ -423,6 +472,7 @@ TEST(parser_linear_when_fed_byte_by_byte)
 
 int main(void)
 {
+    RUN(long_lines_parse_to_the_right_values);
     RUN(parser_valid_inputs);
     RUN(parser_hostile_inputs);
     RUN(parser_limits);
