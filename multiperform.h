@@ -1920,6 +1920,32 @@ static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_p
     return i + 1;
 }
 
+/* A field line found by a fast path below: the name is buf[0..name), the
+   value buf[v..vend), the line linelen bytes. Returns linelen; 0 when a
+   limit is reached (the general path reports it); (size_t)-1 on a framing
+   error, already reported. */
+static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t linelen, size_t name, size_t v, size_t vend,
+                              mpx_pev *ev)
+{
+    if (linelen > MPERF_MAX_HEADER_LINE || p->head_total + linelen > MPERF_MAX_HEADER_TOTAL ||
+        p->nfields + 1 > MPERF_MAX_HEADER_COUNT)
+        return 0;
+    p->head_total += linelen;
+    p->nfields++;
+    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
+    ev->line = buf;
+    ev->linelen = linelen;
+    ev->name = buf;
+    ev->namelen = name;
+    ev->value = buf + v;
+    ev->valuelen = vend - v;
+    p->folded = 0;
+    if (ev->type == MPX_EV_FIELD && !p->interim && (name == 10 || name == 14 || name == 17) &&
+        mpx_parse_framing(p, ev) == 0)
+        return (size_t)-1;
+    return linelen;
+}
+
 /* The usual field line, all in the buffer: "Name: value\r\n" with no fold,
    tab or bare LF. Returns its length, or 0 for the general path below (which
    also reports any error). Same result, fewer steps. */
@@ -1952,24 +1978,9 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
     }
     if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
     MPX_TEST_SCANNED(e + 2);
-    if (e + 2 > MPERF_MAX_HEADER_LINE || p->head_total + e + 2 > MPERF_MAX_HEADER_TOTAL ||
-        p->nfields + 1 > MPERF_MAX_HEADER_COUNT)
-        return 0; /* the general path reports it */
-    p->head_total += e + 2;
-    p->nfields++;
-    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
-    ev->line = buf;
-    ev->linelen = e + 2;
-    ev->name = buf;
-    ev->namelen = name;
+    k = e + 2; /* the line */
     while (e > v && buf[e - 1] == ' ') e--;
-    ev->value = buf + v;
-    ev->valuelen = e - v;
-    p->folded = 0;
-    if (ev->type == MPX_EV_FIELD && !p->interim && (name == 10 || name == 14 || name == 17) &&
-        mpx_parse_framing(p, ev) == 0)
-        return (size_t)-1;
-    return ev->linelen;
+    return mpx_field_found(p, buf, k, name, v, e, ev);
 }
 
 #if MPX_SSE2
@@ -2024,22 +2035,7 @@ __attribute__((noinline)) static size_t mpx_parse_field_sse2(mpx_parser *p, cons
     v = val ? (size_t)__builtin_ctzll(val) : e - 1;
     vend = val ? 64 - (size_t)__builtin_clzll(val) : e - 1;
     MPX_TEST_SCANNED(e + 1);
-    if (e + 1 > MPERF_MAX_HEADER_LINE || p->head_total + e + 1 > MPERF_MAX_HEADER_TOTAL ||
-        p->nfields + 1 > MPERF_MAX_HEADER_COUNT)
-        return 0; /* the general path reports it */
-    p->head_total += e + 1;
-    p->nfields++;
-    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
-    ev->line = buf;
-    ev->linelen = e + 1;
-    ev->name = buf;
-    ev->namelen = c;
-    ev->value = buf + v;
-    ev->valuelen = vend - v;
-    p->folded = 0;
-    if (ev->type == MPX_EV_FIELD && !p->interim && (c == 10 || c == 14 || c == 17) && mpx_parse_framing(p, ev) == 0)
-        return (size_t)-1;
-    return e + 1;
+    return mpx_field_found(p, buf, e + 1, c, v, vend, ev);
 }
 #endif
 
