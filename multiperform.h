@@ -1763,9 +1763,10 @@ static int mpx_parse_content_length(const char *s, size_t n, uint64_t *out)
 #ifdef __OPTIMIZE_SIZE__ /* -Os: the byte loop is smaller */
 #define mpx_name_is(s, n, lit) mpx_ieq_n((s), (lit), (n))
 #else
-/* A header name (token bytes only, 8 or more of them) equals a literal of
-   lowercase letters and '-', ignoring case: OR-ing 0x20 into 8 bytes at a
-   time maps only 'A'-'Z' onto 'a'-'z', and only CR (never in a token) onto '-'. */
+/* A header name or value token (8 or more bytes, no CR: names are token
+   bytes, and value tokens end at blanks, CR and LF included) equals a literal
+   of lowercase letters and '-', ignoring case: OR-ing 0x20 into 8 bytes at a
+   time maps only 'A'-'Z' onto 'a'-'z', and only CR onto '-'. */
 static int mpx_name_is(const char *s, size_t n, const char *lit)
 {
     const uint64_t lower = MPX_ONES * 0x20;
@@ -1818,19 +1819,13 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
         if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
         p->te_seen = 1;
     } else if (ev->namelen == 10 && mpx_name_is(ev->name, 10, "connection")) {
-#ifndef __OPTIMIZE_SIZE__
-        if (n == 10 && !p->folded && mpx_name_is(v, 10, "keep-alive")) { /* the usual value */
-            p->conn_keepalive = 1;
-            return 1;
-        }
-#endif
         while (i < n) {
             size_t st;
             while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
             st = i;
             while (i < n && !mpx_is_ows(v[i]) && v[i] != ',') i++;
             if (MPX_IEQ(v + st, i - st, "close")) p->conn_close = 1;
-            else if (MPX_IEQ(v + st, i - st, "keep-alive")) p->conn_keepalive = 1;
+            else if (i - st == 10 && mpx_name_is(v + st, 10, "keep-alive")) p->conn_keepalive = 1;
         }
     }
     return 1;
@@ -1989,7 +1984,7 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
    blocks gives bit masks of line ends, colons, control bytes and blanks,
    and the line is read from the masks with no byte loop except the name's
    token check. Returns like mpx_parse_field_fast. */
-__attribute__((noinline)) static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t off = p->head_total - p->mk_at, e, c, v, vend, k;
     uint64_t col, ctl = 0, ows, below, val;
