@@ -153,6 +153,20 @@ static size_t source_read(char *buf, size_t size, size_t n, void *ud)
     return want;
 }
 
+/* An upload (PUT) from a memory source over data[0..len): READFUNCTION is
+   source_read; size < 0 leaves the size unknown (chunked). */
+static void upload_init(xfer *x, source *src, const char *url, const char *data, size_t len, curl_off_t size)
+{
+    memset(src, 0, sizeof *src);
+    src->data = data;
+    src->len = len;
+    xfer_init(x, url);
+    curl_easy_setopt(x->h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(x->h, CURLOPT_READFUNCTION, source_read);
+    curl_easy_setopt(x->h, CURLOPT_READDATA, src);
+    if (size >= 0) curl_easy_setopt(x->h, CURLOPT_INFILESIZE_LARGE, size);
+}
+
 static int source_seek(void *ud, curl_off_t offset, int origin)
 {
     source *s = (source *)ud;
@@ -252,14 +266,7 @@ TEST(put_from_read_callback_known_and_unknown_size)
         xfer x;
         seen s;
         source src;
-        memset(&src, 0, sizeof src);
-        src.data = data;
-        src.len = n;
-        xfer_init(&x, echo_url(fault_port()));
-        curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-        curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
-        if (sized) curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+        upload_init(&x, &src, echo_url(fault_port()), data, n, sized ? (curl_off_t)n : -1);
         CHECK_EQ_LONG(run(&x), CURLE_OK);
         CHECK(parse_echo(&x.body, &s));
         CHECK(strcmp(s.method, "PUT") == 0);
@@ -317,13 +324,7 @@ TEST(expect_100_timeout_sends_the_body_anyway)
     seen s;
     source src;
     char *data = make_data(20000);
-    memset(&src, 0, sizeof src);
-    src.data = data;
-    src.len = 20000;
-    xfer_init(&x, fmt("http://127.0.0.1:%d/echo?expect=ignore", fault_port()));
-    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    upload_init(&x, &src, fmt("http://127.0.0.1:%d/echo?expect=ignore", fault_port()), data, 20000, -1);
     curl_easy_setopt(x.h, CURLOPT_EXPECT_100_TIMEOUT_MS, 200L);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK(parse_echo(&x.body, &s));
@@ -386,38 +387,17 @@ TEST(read_callback_abort_pause_and_short_read)
     int running = 1, rounds = 0, left;
     CURLMsg *msg;
     /* abort */
-    memset(&src, 0, sizeof src);
-    src.data = data;
-    src.len = n;
+    upload_init(&x, &src, echo_url(fault_port()), data, n, (curl_off_t)n);
     src.abort_at = 30000;
-    xfer_init(&x, echo_url(fault_port()));
-    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
-    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
     CHECK_EQ_LONG(run(&x), CURLE_ABORTED_BY_CALLBACK);
     xfer_free(&x);
     /* a read callback that ends early on a known size */
-    memset(&src, 0, sizeof src);
-    src.data = data;
-    src.len = 5000;
-    xfer_init(&x, echo_url(fault_port()));
-    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
-    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+    upload_init(&x, &src, echo_url(fault_port()), data, 5000, (curl_off_t)n);
     CHECK_EQ_LONG(run(&x), CURLE_READ_ERROR);
     xfer_free(&x);
     /* pause, then resume with curl_easy_pause */
-    memset(&src, 0, sizeof src);
-    src.data = data;
-    src.len = n;
+    upload_init(&x, &src, echo_url(fault_port()), data, n, (curl_off_t)n);
     src.pause_once_at = 40000;
-    xfer_init(&x, echo_url(fault_port()));
-    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
-    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
     m = curl_multi_init();
     curl_multi_add_handle(m, x.h);
     while (running && rounds++ < 10000) {
@@ -524,30 +504,16 @@ TEST(redirect_post_kept_with_postredir_and_rewinds_read_body)
     CHECK(strcmp(s.method, "POST") == 0 && s.body_length == 6);
     xfer_free(&x);
     /* 307 with a read-callback body that the server read: rewound with SEEKFUNCTION */
-    memset(&src, 0, sizeof src);
-    src.data = data;
-    src.len = 50000;
-    xfer_init(&x, redir_url(fault_port(), 307, "/echo"));
-    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
+    upload_init(&x, &src, redir_url(fault_port(), 307, "/echo"), data, 50000, (curl_off_t)50000);
     curl_easy_setopt(x.h, CURLOPT_SEEKFUNCTION, source_seek);
     curl_easy_setopt(x.h, CURLOPT_SEEKDATA, &src);
-    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)50000);
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK(parse_echo(&x.body, &s));
     CHECK(strcmp(s.method, "PUT") == 0 && s.body_length == 50000 && s.body_sum == fnv(data, 50000));
     xfer_free(&x);
     /* without a way to rewind: libcurl's error */
-    memset(&src, 0, sizeof src);
-    src.data = data;
-    src.len = 50000;
-    xfer_init(&x, redir_url(fault_port(), 307, "/echo"));
-    curl_easy_setopt(x.h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(x.h, CURLOPT_READFUNCTION, source_read);
-    curl_easy_setopt(x.h, CURLOPT_READDATA, &src);
-    curl_easy_setopt(x.h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)50000);
+    upload_init(&x, &src, redir_url(fault_port(), 307, "/echo"), data, 50000, (curl_off_t)50000);
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
     CHECK_EQ_LONG(run(&x), CURLE_SEND_FAIL_REWIND);
     xfer_free(&x);
