@@ -17,22 +17,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "measure.h"
 
 static unsigned long (*mallocs)(void);
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-}
 
 static long maxrss_kb(void)
 {

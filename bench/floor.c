@@ -15,25 +15,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "measure.h"
 #include <unistd.h>
 
 static struct sockaddr_in addr;
 static char req[512];
 static size_t reqlen;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
-}
 
 static long rss_now_kb(void)
 {
