@@ -112,6 +112,7 @@
                                    41 KB per https connection (see README)
    MPERF_TLS_SMALL                 reduced TLS profile: 128-bit suites, one
                                    portable implementation of each primitive,
+                                   ECDHE on P-256/384/521 (no X25519),
                                    SHA-256/384/512 certificate signatures only
    Leaving features out (their options then return MPERF_E_NOT_BUILT_IN):
    MPERF_NO_REDIRECTS              no FOLLOWLOCATION (3xx arrive as they are,
@@ -3592,7 +3593,9 @@ static int mpx_os_random(void *buf, size_t n)
 
 /* The default suites: TLS 1.2, ECDHE only (forward secrecy), AEAD only.
    MPERF_TLS_SMALL keeps the 128-bit ones and one portable implementation
-   of each primitive: a smaller program, somewhat slower bulk crypto. */
+   of each primitive: a smaller program, somewhat slower bulk crypto, and
+   key exchange on the NIST curves (P-256 first) through BearSSL's generic
+   prime-curve code, without X25519 and its fast P-256 code. */
 static const uint16_t mpx_suites[] = {
     BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
     BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
@@ -3672,7 +3675,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
     br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
     br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
-    br_ssl_engine_set_ec(eng, &br_ec_all_m31);
+    br_ssl_engine_set_ec(eng, &br_ec_prime_i31);
     br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
     br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
 #else
@@ -3707,7 +3710,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_x509_minimal_set_hash(&t->x.minimal, br_sha384_ID, &br_sha384_vtable);
     br_x509_minimal_set_hash(&t->x.minimal, br_sha512_ID, &br_sha512_vtable);
     br_x509_minimal_set_rsa(&t->x.minimal, &br_rsa_i31_pkcs1_vrfy);
-    br_x509_minimal_set_ecdsa(&t->x.minimal, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
+    br_x509_minimal_set_ecdsa(&t->x.minimal, &br_ec_prime_i31, &br_ecdsa_i31_vrfy_asn1);
 #else
     br_x509_minimal_set_hash(&t->x.minimal, br_sha1_ID, &br_sha1_vtable);
     br_x509_minimal_set_hash(&t->x.minimal, br_sha224_ID, &br_sha224_vtable);

@@ -28,6 +28,8 @@ command -v nginx >/dev/null || need="$need nginx-light"
 command -v strace >/dev/null || need="$need strace"
 command -v taskset >/dev/null || need="$need util-linux"
 [ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
+command -v curl >/dev/null || need="$need curl"
+command -v xz >/dev/null || need="$need xz-utils"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 . tests/packages.sh
 # shellcheck disable=SC2086
@@ -162,7 +164,8 @@ sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
 # ---- code size --------------------------------------------------------------
 # text of a minimal GET program (bench/minimal_get.c): -Os, gc-sections,
 # stripped, libc linked dynamically, minus the same of an empty main.
-SZ="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections -s"
+SZFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
+SZ="$SZFLAGS -Wl,--gc-sections -s"
 text() { size "$1" | awk 'NR == 2 {print $1}'; }
 $CC $SZ -o "$B/empty" bench/empty_main.c || fail "size build: empty main"
 EMPTY=$(text "$B/empty")
@@ -173,16 +176,62 @@ size_of() {
     $CC $SZ "$@" -o "$B/min-$name" bench/minimal_get.c $SIZELIBS >>"$LOG" 2>&1 || { echo "nan"; return; }
     echo $(($(text "$B/min-$name") - EMPTY))
 }
+# BearSSL compiled from Debian's source package with the same flags, as a
+# static or firmware build compiles it (Debian's libbearssl.a is built -O2
+# with unwind tables); kept in build/bearssl-VERSION between runs.
+bearssl_from_source() {
+    local ver up dir tgz sum want
+    ver=$(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) || return 1
+    up=${ver#*:}
+    up=${up%-*}
+    dir=$ROOT/build/bearssl-$ver
+    BEARSSL_SRC_A=$dir/libbearssl-size.a
+    [ -f "$BEARSSL_SRC_A" ] && return 0
+    rm -rf "$dir" && mkdir -p "$dir/obj" || return 1
+    tgz=$dir/bearssl_$up.orig.tar.xz
+    curl -fsS --max-time 120 -o "$tgz" "$DEBIAN_POOL/b/bearssl/bearssl_$up.orig.tar.xz" >>"$LOG" 2>&1 || return 1
+    # Debian 12's 0.6+dfsg.1; another version is checked against its .dsc
+    want=102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
+    if [ "$up" != "0.6+dfsg.1" ]; then
+        want=$(curl -fsS --max-time 60 "$DEBIAN_POOL/b/bearssl/bearssl_$ver.dsc" |
+            awk -v f="bearssl_$up.orig.tar.xz" '/^Checksums-Sha256:/ {on = 1; next} /^[^ ]/ {on = 0} on && $3 == f {print $1}')
+    fi
+    sum=$(sha256sum "$tgz" | awk '{print $1}')
+    [ -n "$want" ] && [ "$sum" = "$want" ] || { echo "bearssl source: checksum $sum, expected ${want:-?}" >>"$LOG"; return 1; }
+    tar -xJf "$tgz" -C "$dir" >>"$LOG" 2>&1 || return 1
+    local src
+    src=$(echo "$dir"/bearssl-*)
+    (cd "$src" && find src -name '*.c' | sort | xargs -P "$(nproc)" -I{} sh -c \
+        'o=$1/obj/$(echo "$2" | tr / _).o; '"$CC $SZFLAGS"' -I inc -I src -c "$2" -o "$o"' _ "$dir" {}) >>"$LOG" 2>&1 || return 1
+    ar rcs "$BEARSSL_SRC_A" "$dir"/obj/*.o >>"$LOG" 2>&1
+}
+DEBIAN_POOL=${DEBIAN_POOL:-http://deb.debian.org/debian/pool/main}
+SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES"
+# shellcheck disable=SC2086
+HTTPSW=$(printf -- '-D%s ' $SWITCHES)
 SIZELIBS=""
 S_SMALL=$(size_of smallest -DMPERF_MINIMAL)
 S_NOTLS=$(size_of notls -DMPERF_NO_TLS)
+# HTTPS sizes, first with Debian's prebuilt libbearssl.a
 SIZELIBS="-Wl,-Bstatic -lbearssl -Wl,-Bdynamic"
-S_TLS=$(size_of tls -DMPERF_TLS_SMALL)
-S_TLSFULL=$(size_of tlsfull)
+# shellcheck disable=SC2086
+D_TLS=$(size_of tls-deb -DMPERF_TLS_SMALL $HTTPSW)
+D_TLSALL=$(size_of tlsall-deb -DMPERF_TLS_SMALL)
+D_TLSFULL=$(size_of tlsfull-deb)
+S_TLS=nan S_TLSALL=nan S_TLSFULL=nan
+echo "building BearSSL from Debian's source with the size flags"
+if bearssl_from_source; then
+    SIZELIBS=$BEARSSL_SRC_A
+    # shellcheck disable=SC2086
+    S_TLS=$(size_of tls -DMPERF_TLS_SMALL $HTTPSW)
+    S_TLSALL=$(size_of tlsall -DMPERF_TLS_SMALL)
+    S_TLSFULL=$(size_of tlsfull)
+else
+    echo "bench: could not fetch or build BearSSL's source (see $LOG); HTTPS sizes with it are left out" >&2
+fi
 SIZELIBS=""
 CURLSO=$(for d in /usr/lib/*/libcurl.so.4 /usr/lib/libcurl.so.4; do [ -e "$d" ] && text "$(readlink -f "$d")" && break; done)
 # what each switch saves from the default build without TLS
-SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES"
 : >"$B/switches.txt"
 for s in $SWITCHES; do
     v=$(size_of "$s" -DMPERF_NO_TLS -D$s)
@@ -228,13 +277,16 @@ REPORT=$B/report.md
     echo "| 256 MiB body, one transfer: MB/s | $(f0 $LG_CU) | $(f0 $LG_MP) | $(f0 $LG_FL) | $(r $LG_MP $LG_CU) | >= 1.6x | $(ok_ge "$(awk -v a=$LG_MP -v b=$LG_CU 'BEGIN{print a/b}')" 1.6) |"
     echo "| minimal GET program, smallest build (MPERF_MINIMAL), bytes of text | | $S_SMALL | | | <= 24 KiB (24576) | $(ok_le $S_SMALL 24576) |"
     echo "| same, default build without TLS (MPERF_NO_TLS) | | $S_NOTLS | | | <= 40 KiB (40960) | $(ok_le $S_NOTLS 40960) |"
-    echo "| same, HTTPS, BearSSL static, reduced suites (MPERF_TLS_SMALL) | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
-    echo "| same, HTTPS, BearSSL static, default suites | | $S_TLSFULL | | | | |"
+    echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and the six MPERF_NO_ switches, no MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
+    echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
+    echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
     echo "| response head, 430 B, 13 fields, whole: ns | | $(f0 $P_WHOLE) | | | <= 150 ns | $(ok_le $P_WHOLE 150) |"
     echo "| same head, calibration: only finding its line ends with glibc memchr, no checks: ns | | $(f0 $P_MEMCHR) | | | | |"
     echo "| same, fed one byte per call: ns per byte (430 B head / 3.3 KB head) | | $(f1 $P_BYTE) / $(f1 $P_LONG) | | | linear | $(awk -v a=$P_BYTE -v b=$P_LONG 'BEGIN{print (b <= a * 2) ? "yes" : "**no**"}') |"
     echo
     echo "Code size is the text of bench/minimal_get.c built with $SZ, minus an empty main."
+    echo "The HTTPS builds link BearSSL $(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) compiled from Debian's source package with the same flags ($SZFLAGS)."
+    echo "Linked with Debian's prebuilt libbearssl.a (-O2, unwind tables) instead they are $D_TLS, $D_TLSALL and $D_TLSFULL bytes."
     echo "For reference, Debian's shared libcurl (every protocol, linked dynamically) has ${CURLSO:-?} bytes of text."
     echo
     echo "What each switch saves from the default build without TLS ($S_NOTLS bytes):"
