@@ -29,6 +29,8 @@ command -v strace >/dev/null || need="$need strace"
 command -v taskset >/dev/null || need="$need util-linux"
 [ -f /usr/include/bearssl.h ] || need="$need libbearssl-dev"
 command -v curl >/dev/null || need="$need curl"
+# picohttpparser, a public parser to time beside ours, comes inside h2o's library
+dpkg-query -W -f '${Status}' libh2o-evloop0.13 2>/dev/null | grep -q "ok installed" || need="$need libh2o-evloop0.13"
 command -v xz >/dev/null || need="$need xz-utils"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 . tests/packages.sh
@@ -45,7 +47,8 @@ $CC -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/bench-mp" bench/bench.c 
     fail "could not build bench.c against multiperform"
 $CC -O2 -o "$B/bench-floor" bench/floor.c >>"$LOG" 2>&1 || fail "could not build floor.c"
 $CC -O2 -shared -fPIC -o "$B/mallocount.so" bench/mallocount.c >>"$LOG" 2>&1 || fail "could not build mallocount.c"
-$CC -O2 -o "$B/parser" bench/parser.c >>"$LOG" 2>&1 || fail "could not build parser.c"
+$CC -O2 -DBENCH_PICO -o "$B/parser" bench/parser.c -l:libh2o-evloop.so.0.13 >>"$LOG" 2>&1 ||
+    $CC -O2 -o "$B/parser" bench/parser.c >>"$LOG" 2>&1 || fail "could not build parser.c"
 
 # ---- nginx: one worker pinned to CPU 0 ------------------------------------
 head -c 1024 /dev/urandom >"$B/www/1k.bin"
@@ -259,6 +262,7 @@ LG_MP=$(median large mp mbps) LG_CU=$(median large curl mbps) LG_FL=$(median lar
 P_WHOLE=$(echo "$POUT" | kv whole_ns) P_BYTE=$(echo "$POUT" | kv bytewise_ns_per_byte)
 P_LONG=$(echo "$POUT" | kv long_bytewise_ns_per_byte)
 P_MEMCHR=$(echo "$POUT" | kv memchr_lines_ns)
+P_PICO=$(echo "$POUT" | kv pico_ns)
 CURLV=$(curl-config --version 2>/dev/null || echo "libcurl $(dpkg-query -W -f '${Version}' libcurl4-openssl-dev 2>/dev/null)")
 REPORT=$B/report.md
 {
@@ -281,6 +285,7 @@ REPORT=$B/report.md
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
     echo "| response head, 430 B, 13 fields, whole: ns | | $(f0 $P_WHOLE) | | | <= 150 ns | $(ok_le $P_WHOLE 150) |"
+    echo "| same head, picohttpparser (phr_parse_response from Debian's libh2o-evloop0.13), same run: ns | | $(awk -v a="$P_PICO" 'BEGIN {if (a > 0) printf "%.0f (multiperform / picohttpparser %.2fx)", a, '"${P_WHOLE:-0}"' / a; else print "not built"}') | | | | |"
     echo "| same head, calibration: only finding its line ends with glibc memchr, no checks: ns | | $(f0 $P_MEMCHR) | | | | |"
     echo "| same, fed one byte per call: ns per byte (430 B head / 3.3 KB head) | | $(f1 $P_BYTE) / $(f1 $P_LONG) | | | linear | $(awk -v a=$P_BYTE -v b=$P_LONG 'BEGIN{print (b <= a * 2) ? "yes" : "**no**"}') |"
     echo
