@@ -897,14 +897,21 @@ extern int getaddrinfo(const char *node, const char *service, const struct addri
 extern void freeaddrinfo(struct addrinfo *res);
 #endif
 
-/* SSE2 for the header-field scan where every x86-64 has it; size-optimised
-   builds (-Os) and MPERF_NO_SIMD keep the smaller word-at-a-time scan. */
+/* SSE2 for the header-field scan where every x86-64 has it; MPERF_NO_SIMD
+   keeps the word-at-a-time scan. */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__) && \
     !defined(MPERF_NO_SIMD)
 #define MPX_SSE2 1
 #include <emmintrin.h>
 #else
 #define MPX_SSE2 0
+#endif
+/* -Os builds have no separate fast path for the usual header line: the
+   general path parses it too, in less code. */
+#ifdef __OPTIMIZE_SIZE__
+#define MPX_FAST_FIELDS 0
+#else
+#define MPX_FAST_FIELDS 1
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -1916,6 +1923,7 @@ static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_p
     return i + 1;
 }
 
+#if MPX_FAST_FIELDS
 /* A field line found by a fast path below: the name is buf[0..name), the
    value buf[v..vend), the line linelen bytes. Returns linelen; 0 when a
    limit is reached (the general path reports it); (size_t)-1 on a framing
@@ -2034,11 +2042,13 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
     return mpx_field_found(p, buf, e + 1, c, v, vend, ev);
 }
 #endif
+#endif /* MPX_FAST_FIELDS */
 
 /* One field line (with its obs-folds), in the head or in the trailers. */
 static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t i = p->scan, v, vend;
+#if MPX_FAST_FIELDS
     if (i == 0 && p->colon == 0) {
 #if MPX_SSE2
         size_t n = mpx_parse_field_sse2(p, buf, len, ev);
@@ -2048,6 +2058,7 @@ static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pe
         if (n == (size_t)-1) return 0; /* a framing error, already reported */
         if (n) return n;
     }
+#endif
     if (i == 0 && p->colon == 0) {
         if (len == 0) {
             ev->type = MPX_EV_NEED;

@@ -124,6 +124,11 @@ build faultserver "-O2" tests/faultserver.c
 build tlsfault "-O2" tests/tlsfault.c
 build parser "-O2" tests/test_parser.c
 build parser-asan "-O1 -g $SAN" tests/test_parser.c
+# the other field paths: none in -Os builds, the word scan without SIMD
+build parser-os-asan "-Os -g $SAN" tests/test_parser.c
+build parser-nosimd-asan "-O1 -g $SAN -DMPERF_NO_SIMD" tests/test_parser.c
+build fuzz-response-os "-Os -g $SAN" tests/fuzz/fuzz_response.c
+build fuzz-response-nosimd "-O1 -g $SAN -DMPERF_NO_SIMD" tests/fuzz/fuzz_response.c
 build url-asan "-O1 -g $SAN" tests/test_url.c
 build engine-asan "-O1 -g $SAN" tests/test_engine.c tests/second_tu.c
 build engine-vg "-O1 -g" tests/test_engine.c tests/second_tu.c
@@ -159,6 +164,8 @@ done
 # ---- unit suites ---------------------------------------------------------
 suite "parser" "$B/parser"
 suite "parser [asan]" "$B/parser-asan"
+suite "parser, -Os: no separate fast path [asan]" "$B/parser-os-asan"
+suite "parser, MPERF_NO_SIMD: word-at-a-time scan [asan]" "$B/parser-nosimd-asan"
 suite "url [asan]" "$B/url-asan"
 VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
 suite "parser [valgrind]" $VG "$B/parser-vg"
@@ -168,6 +175,8 @@ for t in $FUZZ_TARGETS; do
     check "fuzz corpus replay [asan]: $t ($(ls tests/fuzz/corpus/$t | wc -l) inputs)" "$B/fuzz-$t" "tests/fuzz/corpus/$t"
     check "fuzz corpus replay [valgrind]: $t" $VG "$B/fuzz-$t-vg" "tests/fuzz/corpus/$t"
 done
+check "fuzz corpus replay, -Os [asan]: response" "$B/fuzz-response-os" tests/fuzz/corpus/response
+check "fuzz corpus replay, MPERF_NO_SIMD [asan]: response" "$B/fuzz-response-nosimd" tests/fuzz/corpus/response
 
 # ---- servers ---------------------------------------------------------------
 . tests/servers.sh
