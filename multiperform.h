@@ -916,6 +916,7 @@ extern void freeaddrinfo(struct addrinfo *res);
 
 #if defined(__GNUC__) || defined(__clang__)
 #define MPX_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MPX_NOINLINE __attribute__((noinline))
 #define MPX_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MPX_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define MPX_ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
@@ -923,6 +924,7 @@ extern void freeaddrinfo(struct addrinfo *res);
 #define MPX_ATOMIC_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #else
 #define MPX_LIKELY(x) (x)
+#define MPX_NOINLINE
 #define MPX_UNLIKELY(x) (x)
 #define MPX_PRINTF(a, b)
 static int mpx_xchg_plain(volatile int *p, int v) { int o = *p; *p = v; return o; }
@@ -1600,11 +1602,11 @@ typedef struct mpx_parser {
     uint64_t content_length;
     uint64_t overhead, data; /* chunk framing bytes and data bytes */
 #if MPX_SSE2
-    /* the SSE2 field scan's bit masks (control bytes, colons, spaces) of the
-       mk_n bytes from head offset mk_at: one 64-byte pass serves the lines
+    /* the SSE2 field scan's bit masks (control bytes, colons) of the mk_n
+       bytes from head offset mk_at: one 64-byte pass serves the lines
        inside it. Offsets count consumed head bytes (head_total), so the masks
        stay right when the caller moves the unconsumed bytes. */
-    uint64_t mk_ctl, mk_col, mk_sp;
+    uint64_t mk_ctl, mk_col;
     size_t mk_at, mk_n;
 #endif
 } mpx_parser;
@@ -1880,7 +1882,9 @@ static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_p
     return l;
 }
 
-static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+/* The status line and chunk framing stay out of line (MPX_NOINLINE) so the
+   dispatch in mpx_parse saves no registers on its way to a field line. */
+MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     static const char prefix[] = "HTTP/";
     size_t i = p->scan, end;
@@ -1988,37 +1992,56 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
 }
 
 #if MPX_SSE2
+/* The name buf[0..n) is letters, digits and '-' only (the usual header
+   name), checked 16 bytes at a time; 0 when it is not, or when 16 bytes from
+   a block's start are not all in the buffer. */
+static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
+{
+    const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
+    const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
+    size_t k;
+    for (k = 0; k < n; k += 16) {
+        __m128i x, ok;
+        unsigned need = n - k >= 16 ? 0xffffu : (1u << (n - k)) - 1;
+        if (k + 16 > len) return 0;
+        x = _mm_loadu_si128((const __m128i *)(const void *)(buf + k));
+        /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
+        ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
+        ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
+        ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
+        if (((unsigned)_mm_movemask_epi8(ok) & need) != need) return 0;
+    }
+    return 1;
+}
+
 /* The same field line with SSE2 (every x86-64 has it), when 64 bytes and
    the byte after the line are in the buffer: one pass over four 16-byte
-   blocks gives bit masks of line ends, colons, control bytes and blanks,
-   and the line is read from the masks with no byte loop except the name's
-   token check. Returns like mpx_parse_field_fast. */
+   blocks gives bit masks of control bytes (the CR among them) and colons,
+   and the line is read from the masks; the name is checked 16 bytes at a
+   time. Returns like mpx_parse_field_fast. */
 static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t off = p->head_total - p->mk_at, e, c, v, vend, k;
-    uint64_t col, ctl = 0, ows, below, val;
+    uint64_t col, ctl = 0, below;
     unsigned char all = MPX_C_TOKEN;
     if (off < p->mk_n) ctl = p->mk_ctl >> off;
     if (ctl) { /* the line's end is inside the last pass */
         col = p->mk_col >> off;
-        ows = p->mk_sp >> off;
     } else {
-        const __m128i co = _mm_set1_epi8(':'), sp = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f);
+        const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f);
         const __m128i c1f = _mm_set1_epi8(0x1f);
         int b;
         if (len < 64) return mpx_parse_field_fast(p, buf, len, ev);
-        col = ows = 0;
+        col = 0;
         for (b = 0; b < 4; b++) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 * b));
             /* control bytes: 0x00-0x1f (max(x, 0x1f) == 0x1f) and DEL */
             __m128i cc = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del));
             ctl |= (uint64_t)(unsigned)_mm_movemask_epi8(cc) << (16 * b);
             col |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co)) << (16 * b);
-            ows |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, sp)) << (16 * b);
         }
         p->mk_ctl = ctl;
         p->mk_col = col;
-        p->mk_sp = ows;
         p->mk_at = p->head_total;
         p->mk_n = 64;
         if (!ctl) return 0;
@@ -2030,14 +2053,15 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
     if (!(col & below)) return 0;
     c = (size_t)__builtin_ctzll(col);
     if (c == 0 || buf[e + 1] == ' ' || buf[e + 1] == '\t') return 0;
-    for (k = 0; k + 4 <= c; k += 4)
-        all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
-    for (; k < c; k++) all &= MPX_CC(buf[k]);
-    if (!(all & MPX_C_TOKEN)) return 0;
+    if (!mpx_name_alnum_sse2(buf, c, len)) { /* a rarer token byte, or too near the end: byte by byte */
+        for (k = 0; k + 4 <= c; k += 4)
+            all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
+        for (; k < c; k++) all &= MPX_CC(buf[k]);
+        if (!(all & MPX_C_TOKEN)) return 0;
+    }
     /* the value: from the first to the last byte that is not a space, between colon and CR */
-    val = ~ows & (below >> 1) & ~((UINT64_C(2) << c) - 1);
-    v = val ? (size_t)__builtin_ctzll(val) : e - 1;
-    vend = val ? 64 - (size_t)__builtin_clzll(val) : e - 1;
+    for (v = c + 1; buf[v] == ' '; v++) {} /* stops at the CR */
+    for (vend = e - 1; vend > v && buf[vend - 1] == ' '; vend--) {}
     MPX_TEST_SCANNED(e + 1);
     return mpx_field_found(p, buf, e + 1, c, v, vend, ev);
 }
@@ -2193,7 +2217,7 @@ static int mpx_chunk_ext_step(mpx_parser *p, unsigned char c)
 }
 
 /* Chunk framing, byte by byte so a size line is never buffered. */
-static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t i = 0;
     while (i < len) {

@@ -87,6 +87,7 @@ done
 check "warning-free: gcc -std=c99, libc headers included first" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_after_libc.c" -o "$B/impl_libc.o"
 check "warning-free: static mode, included twice" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_static.c" -o "$B/impl_static.o"
 check "warning-free: without TLS (MPERF_NO_TLS), gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -I. -c $B/impl_notls.c -o $B/impl_notls.o && clang -std=c99 $WARN -Werror -I. -c $B/impl_notls.c -o $B/impl_notls2.o"
+check "warning-free: -Os (no separate fast field path) and -O2 -DMPERF_NO_SIMD, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -Os -I. -c $B/impl.c -o $B/impl_os.o && clang -std=c99 $WARN -Werror -Os -I. -c $B/impl.c -o $B/impl_os2.o && gcc -std=c99 $WARN -Werror -O2 -DMPERF_NO_SIMD -I. -c $B/impl.c -o $B/impl_nosimd.o && clang -std=c99 $WARN -Werror -O2 -DMPERF_NO_SIMD -I. -c $B/impl.c -o $B/impl_nosimd2.o"
 check "warning-free: half-duplex TLS buffer (MPERF_TLS_MONO)" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_mono.c" -o "$B/impl_mono.o"
 check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls.o | grep -q ' br_'"
 # every feature switch, alone and all together, and the reduced TLS profile

@@ -337,6 +337,85 @@ TEST(long_lines_parse_to_the_right_values)
     free(r.body);
 }
 
+/* Every byte value at the start, middle and end of header names of many
+   lengths (the fast paths check names in 16-byte blocks, with a byte-by-byte
+   fallback): accepted exactly when it is a token byte, and the same events
+   whole (fast path) as byte by byte (general path). */
+TEST(every_byte_in_a_header_name)
+{
+    static const size_t lens[] = {1, 2, 5, 15, 16, 17, 20, 31, 32, 33, 40};
+    static const char rest[] = ": v\r\nX-Pad: pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\r\n"
+                               "Content-Length: 0\r\n\r\n";
+    size_t li, pos, b, i, bad = 0;
+    char in[256], name[64];
+    size_t cuts[256];
+    for (li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        size_t n = lens[li];
+        for (pos = 0; pos < n; pos += (n > 2 ? (n - 1) / 2 : 1)) {
+            for (b = 0; b < 256; b++) {
+                pcase c;
+                run whole, bytewise;
+                int token = (MPX_CC((unsigned char)b) & MPX_C_TOKEN) != 0;
+                if (b == ':' || (b == '\n' && pos == 0)) continue; /* ends the name; a bare-LF empty line ends the head */
+                for (i = 0; i < n; i++) name[i] = (char)('a' + (i % 26));
+                name[pos] = (char)b;
+                memset(&c, 0, sizeof c);
+                c.name = "name byte";
+                memcpy(in, "HTTP/1.1 200 OK\r\n", 17);
+                memcpy(in + 17, name, n); /* the name may hold a NUL */
+                memcpy(in + 17 + n, rest, sizeof rest - 1);
+                c.len = 17 + n + sizeof rest - 1;
+                c.in = in;
+                feed(&c, NULL, 0, &whole);
+                for (i = 0; i < c.len; i++) cuts[i] = i + 1;
+                feed(&c, cuts, c.len, &bytewise);
+                if (whole.result != (token ? 0 : WEIRD) || bytewise.result != whole.result ||
+                    strcmp(whole.log, bytewise.log) != 0) {
+                    if (bad++ < 5)
+                        CHECKF(0, "name of %zu bytes, byte 0x%02zx at %zu: result %d (byte by byte %d), logs %s / %s", n, b,
+                               pos, whole.result, bytewise.result, whole.log, bytewise.log);
+                }
+                free(whole.body);
+                free(bytewise.body);
+            }
+            if (n == 1) break;
+        }
+    }
+    CHECKF(bad == 0, "%zu cases differ", bad);
+}
+
+/* Heads whose last field line ends the buffer, which is allocated to the
+   byte: no fast path may load bytes past it (ASan sees any such load), over
+   many alignments of that line against the 64-byte scan. */
+TEST(last_line_at_the_very_end_of_the_buffer)
+{
+    size_t pad, n, i, bad = 0;
+    for (pad = 30; pad <= 80; pad++) {
+        for (n = 1; n <= 20; n++) {
+            size_t len = 17 + 7 + pad + 2 + n + 5 + 2, pos = 0, fields = 0;
+            char *in = (char *)malloc(len);
+            mpx_parser p;
+            int result = -1;
+            memcpy(in, "HTTP/1.1 200 OK\r\nX-Pad: ", 24);
+            memset(in + 24, 'p', pad);
+            memcpy(in + 24 + pad, "\r\n", 2);
+            memset(in + 26 + pad, 'n', n);
+            memcpy(in + 26 + pad + n, ": v\r\n\r\n", 7);
+            mpx_parser_init(&p, 1, 0); /* HEAD: no body after the head */
+            for (i = 0; i < 64 && result < 0; i++) {
+                mpx_pev ev;
+                pos += mpx_parse(&p, in + pos, len - pos, &ev);
+                if (ev.type == MPX_EV_FIELD) fields++;
+                else if (ev.type == MPX_EV_DONE || ev.type == MPX_EV_HEAD_END) result = 0;
+                else if (ev.type == MPX_EV_ERROR || ev.type == MPX_EV_NEED) result = 1;
+            }
+            if (result != 0 || fields != 2 || pos != len) bad++;
+            free(in);
+        }
+    }
+    CHECKF(bad == 0, "%zu heads did not parse", bad);
+}
+
 TEST(parser_valid_inputs)
 {
     size_t i;
@@ -473,6 +552,8 @@ TEST(parser_linear_when_fed_byte_by_byte)
 int main(void)
 {
     RUN(long_lines_parse_to_the_right_values);
+    RUN(every_byte_in_a_header_name);
+    RUN(last_line_at_the_very_end_of_the_buffer);
     RUN(parser_valid_inputs);
     RUN(parser_hostile_inputs);
     RUN(parser_limits);
