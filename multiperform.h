@@ -1999,19 +1999,30 @@ static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
 {
     const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
     const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
+    uint64_t good = 0, want = (UINT64_C(1) << n) - 1; /* n < 64 */
     size_t k;
     for (k = 0; k < n; k += 16) {
         __m128i x, ok;
-        unsigned need = n - k >= 16 ? 0xffffu : (1u << (n - k)) - 1;
         if (k + 16 > len) return 0;
         x = _mm_loadu_si128((const __m128i *)(const void *)(buf + k));
         /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
         ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
         ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
         ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
-        if (((unsigned)_mm_movemask_epi8(ok) & need) != need) return 0;
+        good |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << k;
     }
-    return 1;
+    return (good & want) == want;
+}
+
+/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
+   among the 16 bytes at p. */
+static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
+{
+    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
+    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
+    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
 }
 
 /* The same field line with SSE2 (every x86-64 has it), when 64 bytes and
@@ -2028,18 +2039,14 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
     if (ctl) { /* the line's end is inside the last pass */
         col = p->mk_col >> off;
     } else {
-        const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f);
-        const __m128i c1f = _mm_set1_epi8(0x1f);
-        int b;
+        unsigned t0, t1, t2, t3, c0, c1, c2, c3;
         if (len < 64) return mpx_parse_field_fast(p, buf, len, ev);
-        col = 0;
-        for (b = 0; b < 4; b++) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(buf + 16 * b));
-            /* control bytes: 0x00-0x1f (max(x, 0x1f) == 0x1f) and DEL */
-            __m128i cc = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del));
-            ctl |= (uint64_t)(unsigned)_mm_movemask_epi8(cc) << (16 * b);
-            col |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co)) << (16 * b);
-        }
+        mpx_masks16(buf, &t0, &c0);
+        mpx_masks16(buf + 16, &t1, &c1);
+        mpx_masks16(buf + 32, &t2, &c2);
+        mpx_masks16(buf + 48, &t3, &c3);
+        ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
+        col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
         p->mk_ctl = ctl;
         p->mk_col = col;
         p->mk_at = p->head_total;
