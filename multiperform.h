@@ -6286,17 +6286,28 @@ typedef struct mpx_optdef {
 static const mpx_optdef mpx_optdefs[] = {
     MPX_O(URL, url, MPX_K_STR), MPX_O(USERAGENT, useragent, MPX_K_STR),
     MPX_O(CUSTOMREQUEST, customrequest, MPX_K_STR), MPX_O(REFERER, referer, MPX_K_STR),
+#if MPX_AUTH
     MPX_O(USERPWD, userpwd, MPX_K_STR), MPX_O(USERNAME, username, MPX_K_STR), MPX_O(PASSWORD, password, MPX_K_STR),
-    MPX_O(RANGE, range, MPX_K_STR), MPX_O(CAINFO, cainfo, MPX_K_STR), MPX_O(SSL_CIPHER_LIST, ciphers, MPX_K_STR),
+#endif
+#if MPX_RANGES
+    MPX_O(RANGE, range, MPX_K_STR),
+#endif
+    MPX_O(CAINFO, cainfo, MPX_K_STR), MPX_O(SSL_CIPHER_LIST, ciphers, MPX_K_STR),
     MPX_O(HTTPHEADER, headers, MPX_K_PTR), MPX_O(WRITEDATA, write_data, MPX_K_PTR),
     MPX_O(HEADERDATA, header_data, MPX_K_PTR), MPX_O(READDATA, read_data, MPX_K_PTR),
     MPX_O(SEEKDATA, seek_data, MPX_K_PTR), MPX_O(XFERINFODATA, progress_data, MPX_K_PTR),
     MPX_O(DEBUGDATA, debug_data, MPX_K_PTR), MPX_O(PRIVATE, private_ptr, MPX_K_PTR),
     MPX_O(ERRORBUFFER, errorbuffer, MPX_K_PTR), MPX_O(STDERR, stderr_stream, MPX_K_PTR),
-    MPX_O(VERBOSE, verbose, MPX_K_BOOL), MPX_O(HEADER, header, MPX_K_BOOL), MPX_O(NOPROGRESS, noprogress, MPX_K_BOOL),
+#if MPX_VERBOSE
+    MPX_O(VERBOSE, verbose, MPX_K_BOOL),
+#endif
+    MPX_O(HEADER, header, MPX_K_BOOL), MPX_O(NOPROGRESS, noprogress, MPX_K_BOOL),
     MPX_O(FRESH_CONNECT, fresh_connect, MPX_K_BOOL), MPX_O(FORBID_REUSE, forbid_reuse, MPX_K_BOOL),
     MPX_O(TCP_NODELAY, tcp_nodelay, MPX_K_BOOL), MPX_O(TCP_KEEPALIVE, tcp_keepalive, MPX_K_BOOL),
-    MPX_O(FOLLOWLOCATION, followlocation, MPX_K_BOOL), MPX_O(FAILONERROR, failonerror, MPX_K_BOOL),
+#if MPX_REDIRECTS
+    MPX_O(FOLLOWLOCATION, followlocation, MPX_K_BOOL),
+#endif
+    MPX_O(FAILONERROR, failonerror, MPX_K_BOOL),
     MPX_O(AUTOREFERER, autoreferer, MPX_K_BOOL), MPX_O(UNRESTRICTED_AUTH, unrestricted_auth, MPX_K_BOOL),
     MPX_O(SSL_VERIFYPEER, ssl_verifypeer, MPX_K_BOOL), MPX_O(SSL_SESSIONID_CACHE, ssl_sessionid_cache, MPX_K_BOOL),
     MPX_O(TIMEOUT_MS, timeout_ms, MPX_K_LONG), MPX_O(CONNECTTIMEOUT_MS, connect_timeout_ms, MPX_K_LONG),
@@ -6389,11 +6400,17 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     /* callbacks */
     case MPERF_OPT_WRITEFUNCTION: o->write_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
     case MPERF_OPT_HEADERFUNCTION: o->header_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
+#if MPX_UPLOADS
     case MPERF_OPT_READFUNCTION: o->read_cb = va_arg(ap, mperf_read_callback); return MPERF_E_OK;
+#endif
     case MPERF_OPT_SEEKFUNCTION: o->seek_cb = va_arg(ap, mperf_seek_callback); return MPERF_E_OK;
+#if MPX_PROGRESS
     case MPERF_OPT_XFERINFOFUNCTION: o->xferinfo_cb = va_arg(ap, mperf_xferinfo_callback); return MPERF_E_OK;
     case MPERF_OPT_PROGRESSFUNCTION: o->progress_cb = va_arg(ap, mperf_progress_callback); return MPERF_E_OK;
+#endif
+#if MPX_VERBOSE
     case MPERF_OPT_DEBUGFUNCTION: o->debug_cb = va_arg(ap, mperf_debug_callback); return MPERF_E_OK;
+#endif
     /* the request method: the last of these wins, as in libcurl */
     case MPERF_OPT_NOBODY:
         if (v) o->httpreq = MPX_REQ_HEAD;
@@ -6402,8 +6419,10 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     case MPERF_OPT_HTTPGET:
         if (v) o->httpreq = MPX_REQ_GET;
         return MPERF_E_OK;
+#if MPX_UPLOADS
     case MPERF_OPT_POST: o->httpreq = v ? MPX_REQ_POST : MPX_REQ_GET; return MPERF_E_OK;
     case MPERF_OPT_UPLOAD: o->httpreq = v ? MPX_REQ_PUT : MPX_REQ_GET; return MPERF_E_OK;
+#endif
     /* numbers */
     case MPERF_OPT_TIMEOUT:
     case MPERF_OPT_CONNECTTIMEOUT:
@@ -6420,10 +6439,12 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         if (v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->postredir = v & MPERF_REDIR_POST_ALL;
         return MPERF_E_OK;
+#if MPX_AUTH
     case MPERF_OPT_HTTPAUTH: /* Basic only */
         if ((unsigned long)v != MPERF_AUTH_NONE && !((unsigned long)v & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN;
         o->httpauth = (unsigned long)v;
         return MPERF_E_OK;
+#endif
     case MPERF_OPT_PORT:
         if (v < 0 || v > 65535) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->port = v;
@@ -6461,11 +6482,13 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         if (off < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->infilesize = off;
         return MPERF_E_OK;
+#if MPX_RANGES
     case MPERF_OPT_RESUME_FROM:
     case MPERF_OPT_RESUME_FROM_LARGE:
         if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         o->resume_from = off;
         return MPERF_E_OK;
+#endif
     case MPERF_OPT_MAXFILESIZE:
     case MPERF_OPT_MAXFILESIZE_LARGE:
         if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;

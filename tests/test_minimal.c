@@ -92,6 +92,18 @@ static int progress(void *ud, mperf_off_t a, mperf_off_t b, mperf_off_t c, mperf
     return 0;
 }
 
+static int old_progress(void *ud, double a, double b, double c, double d)
+{
+    (void)ud, (void)a, (void)b, (void)c, (void)d;
+    return 0;
+}
+
+static int debug(mperf_easy *h, mperf_infotype t, char *d, size_t n, void *ud)
+{
+    (void)h, (void)t, (void)d, (void)n, (void)ud;
+    return 0;
+}
+
 /* Each left-out feature: setting it is refused, setting it off is fine. */
 TEST(left_out_options_say_not_built_in)
 {
@@ -108,25 +120,43 @@ TEST(left_out_options_say_not_built_in)
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COPYPOSTFIELDS, "a=b"), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_READFUNCTION, (mperf_read_callback)fread), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_POST, 0L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_UPLOAD, 0L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_READFUNCTION, (mperf_read_callback)NULL), MPERF_E_OK);
 #endif
 #ifdef MPERF_NO_VERBOSE
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_VERBOSE, 1L), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_VERBOSE, 0L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_DEBUGFUNCTION, debug), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_DEBUGFUNCTION, (mperf_debug_callback)NULL), MPERF_E_OK);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_DEBUGFUNCTION, debug), MPERF_E_OK);
 #endif
 #ifdef MPERF_NO_AUTH
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_USERPWD, "a:b"), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_BASIC), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_USERPWD, (char *)NULL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_USERNAME, "a"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PASSWORD, "b"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, (unsigned long)MPERF_AUTH_NONE), MPERF_E_OK);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_BASIC), MPERF_E_OK);
 #endif
 #ifdef MPERF_NO_PROGRESS
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, (mperf_xferinfo_callback)NULL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROGRESSFUNCTION, old_progress), MPERF_E_NOT_BUILT_IN);
 #else
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROGRESSFUNCTION, old_progress), MPERF_E_OK);
 #endif
 #ifdef MPERF_NO_RANGES
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RANGE, "0-9"), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESUME_FROM_LARGE, (mperf_off_t)10), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESUME_FROM, 10L), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESUME_FROM, 0L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RANGE, (char *)NULL), MPERF_E_OK);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESUME_FROM, 0L), MPERF_E_OK);
 #endif
 #ifdef MPERF_NO_TLS
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CAINFO_BLOB, &blob), MPERF_E_NOT_BUILT_IN);
