@@ -1029,6 +1029,18 @@ static const unsigned char mpx_cc[256] = {
     0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
 #define MPX_CC(c) (mpx_cc[(unsigned char)(c)])
 
+/* s[0..n) is all token bytes (true for n == 0). Four lookups a step with no
+   early exit: no mispredicted branch in the common, valid case. */
+static int mpx_all_token(const char *s, size_t n)
+{
+    unsigned char all = MPX_C_TOKEN;
+    size_t k;
+    for (k = 0; k + 4 <= n; k += 4)
+        all &= (unsigned char)(MPX_CC(s[k]) & MPX_CC(s[k + 1]) & MPX_CC(s[k + 2]) & MPX_CC(s[k + 3]));
+    for (; k < n; k++) all &= MPX_CC(s[k]);
+    return (all & MPX_C_TOKEN) != 0;
+}
+
 static int mpx_lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
@@ -1961,15 +1973,11 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
 {
     const char *colon;
     size_t name, k, v, e;
-    unsigned char all = MPX_C_TOKEN;
     if (len < 4 || !(MPX_CC(buf[0]) & MPX_C_TOKEN) || !mpx_little_endian()) return 0;
     colon = mpx_find_colon(buf, len);
     if (!colon) return 0;
     name = (size_t)(colon - buf);
-    for (k = 0; k + 4 <= name; k += 4)
-        all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
-    for (; k < name; k++) all &= MPX_CC(buf[k]);
-    if (!(all & MPX_C_TOKEN)) return 0;
+    if (!mpx_all_token(buf, name)) return 0;
     v = name + 1;
     while (v < len && buf[v] == ' ') v++;
     e = v;
@@ -2032,9 +2040,8 @@ static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
    time. Returns like mpx_parse_field_fast. */
 static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
-    size_t off = p->head_total - p->mk_at, e, c, v, vend, k;
+    size_t off = p->head_total - p->mk_at, e, c, v, vend;
     uint64_t col, ctl = 0, below;
-    unsigned char all = MPX_C_TOKEN;
     if (off < p->mk_n) ctl = p->mk_ctl >> off;
     if (ctl) { /* the line's end is inside the last pass */
         col = p->mk_col >> off;
@@ -2060,12 +2067,8 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
     if (!(col & below)) return 0;
     c = (size_t)__builtin_ctzll(col);
     if (c == 0 || buf[e + 1] == ' ' || buf[e + 1] == '\t') return 0;
-    if (!mpx_name_alnum_sse2(buf, c, len)) { /* a rarer token byte, or too near the end: byte by byte */
-        for (k = 0; k + 4 <= c; k += 4)
-            all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
-        for (; k < c; k++) all &= MPX_CC(buf[k]);
-        if (!(all & MPX_C_TOKEN)) return 0;
-    }
+    /* a rarer token byte, or a name too near the end: byte by byte */
+    if (!mpx_name_alnum_sse2(buf, c, len) && !mpx_all_token(buf, c)) return 0;
     /* the value: from the first to the last byte that is not a space, between colon and CR */
     for (v = c + 1; buf[v] == ' '; v++) {} /* stops at the CR */
     for (vend = e - 1; vend > v && buf[vend - 1] == ' '; vend--) {}
@@ -2110,13 +2113,9 @@ static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pe
     }
     if (!p->colon) { /* the name: token characters up to the colon */
         const char *colon = mpx_find_colon(buf + i, len - i);
-        size_t end = colon ? (size_t)(colon - buf) : len, k = i;
-        unsigned char all = MPX_C_TOKEN;
-        for (; k + 4 <= end; k += 4) /* no early exit: no mispredicted branch */
-            all &= (unsigned char)(MPX_CC(buf[k]) & MPX_CC(buf[k + 1]) & MPX_CC(buf[k + 2]) & MPX_CC(buf[k + 3]));
-        for (; k < end; k++) all &= MPX_CC(buf[k]);
+        size_t end = colon ? (size_t)(colon - buf) : len;
         MPX_TEST_SCANNED(end - i);
-        if (!(all & MPX_C_TOKEN) || (colon && end == 0))
+        if (!mpx_all_token(buf + i, end - i) || (colon && end == 0))
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed header line in the response");
         if (!colon) {
             if (len > MPERF_MAX_HEADER_LINE)
@@ -3064,9 +3063,6 @@ typedef struct mpx_tls_session {
     br_ssl_session_parameters params;
 } mpx_tls_session;
 
-/* The X.509 policy wrapped around BearSSL's minimal validator: it keeps the
-   end-entity certificate so IP literals, names without a chain check and
-   key pins can be checked against it. */
 /* BearSSL's certificate decoder (0.6) reads past its state when it is fed
    bytes after the end of the certificate (a NULL read, found by fuzzing the
    CA loader): it is only ever given the bytes of the one DER element, and
@@ -3074,8 +3070,7 @@ typedef struct mpx_tls_session {
 typedef struct mpx_der_feed {
     br_x509_decoder_context dc;
     size_t seen, total; /* bytes given; the element's size once its header is in (0 before) */
-    unsigned char hdr[6];
-    unsigned hl;
+    unsigned char hdr[6]; /* its first bytes, while total is 0 (seen of them) */
     int over; /* bytes beyond the element, or a length it cannot have */
 } mpx_der_feed;
 
@@ -3083,25 +3078,23 @@ static void mpx_der_init(mpx_der_feed *f, void (*dn)(void *, const void *, size_
 {
     br_x509_decoder_init(&f->dc, dn, dn_ctx);
     f->seen = f->total = 0;
-    f->hl = 0;
     f->over = 0;
 }
 
 static void mpx_der_push(mpx_der_feed *f, const unsigned char *p, size_t n)
 {
     while (n && !f->total && !f->over) { /* the header, a byte at a time */
-        f->hdr[f->hl++] = *p;
+        f->hdr[f->seen++] = *p;
         br_x509_decoder_push(&f->dc, p, 1);
         p++;
         n--;
-        f->seen++;
-        if (f->hl >= 2) {
+        if (f->seen >= 2) {
             unsigned b = f->hdr[1], k = b & 0x7f, i;
             if (!(b & 0x80)) {
                 f->total = 2 + (size_t)b;
             } else if (k == 0 || k > 3) {
                 f->over = 1; /* indefinite, or over 16 MB: not a certificate */
-            } else if (f->hl == 2 + k) {
+            } else if (f->seen == 2 + k) {
                 size_t len = 0;
                 for (i = 0; i < k; i++) len = len << 8 | f->hdr[2 + i];
                 f->total = 2 + k + len;
@@ -3125,6 +3118,9 @@ static int mpx_der_error(mpx_der_feed *f)
     return br_x509_decoder_last_error(&f->dc);
 }
 
+/* The X.509 policy wrapped around BearSSL's minimal validator: it keeps the
+   end-entity certificate so IP literals, names without a chain check and
+   key pins can be checked against it. */
 typedef struct mpx_x509 {
     const br_x509_class *vtable; /* first: BearSSL calls through it */
     br_x509_minimal_context minimal;
@@ -4287,10 +4283,7 @@ static const char *mpx_user_header(const mperf_slist *l, const char *name)
 
 static int mpx_is_token(const char *s)
 {
-    if (!*s) return 0;
-    for (; *s; s++)
-        if (!(MPX_CC(*s) & MPX_C_TOKEN)) return 0;
-    return 1;
+    return *s && mpx_all_token(s, strlen(s));
 }
 
 /* The socket interest that follows from the transfer's state. */
