@@ -30,15 +30,17 @@ struct phr_header {
 int phr_parse_response(const char *buf, size_t len, int *minor_version, int *status, const char **msg,
                        size_t *msg_len, struct phr_header *headers, size_t *num_headers, size_t last_len);
 
-/* The whole head through picohttpparser; returns the fields seen (0 if it
-   did not parse to its end), as parse() does. */
-static unsigned parse_pico(const char *h, size_t len)
+/* The whole head through picohttpparser (step unused); returns the fields
+   seen (0 if it did not parse to its end), as parse() does. */
+static unsigned parse_pico(const char *h, size_t len, size_t step)
 {
     struct phr_header f[32];
     size_t nf = 32, msglen;
     int minor, status;
     const char *msg;
-    int r = phr_parse_response(h, len, &minor, &status, &msg, &msglen, f, &nf, 0);
+    int r;
+    (void)step;
+    r = phr_parse_response(h, len, &minor, &status, &msg, &msglen, f, &nf, 0);
     return r == (int)len && status == 200 ? (unsigned)nf : 0;
 }
 #endif
@@ -76,10 +78,12 @@ static unsigned parse(const char *h, size_t len, size_t step)
 }
 
 /* Calibration: only finding the line ends with glibc's memchr, no
-   checking at all; a floor for any parser that visits every line. */
-static unsigned lines(const char *h, size_t len)
+   checking at all; a floor for any parser that visits every line. Returns
+   the lines (step unused). */
+static unsigned lines(const char *h, size_t len, size_t step)
 {
     const char *p = h, *end = h + len;
+    (void)step;
     unsigned n = 0;
     while ((p = (const char *)memchr(p, '\n', (size_t)(end - p))) != NULL) {
         p++;
@@ -88,24 +92,19 @@ static unsigned lines(const char *h, size_t len)
     return n;
 }
 
-/* Best of seven timings of `iters` parses, in ns per parse (step -1:
-   picohttpparser). */
-static double best(const char *h, size_t len, long step, long iters, unsigned expect, int *bad)
+typedef unsigned (*parse_fn)(const char *h, size_t len, size_t step);
+
+/* Best of seven timings of `iters` calls of fn, in ns per call; each call
+   must return expect. */
+static double best(parse_fn fn, const char *h, size_t len, size_t step, long iters, unsigned expect, int *bad)
 {
     double b = 1e30;
     int trial;
     for (trial = 0; trial < 7; trial++) {
         double t0 = now_ns(), t;
         long i;
-        for (i = 0; i < iters; i++) {
-#ifdef BENCH_PICO
-            if (step < 0) {
-                if (parse_pico(h, len) != expect) *bad = 1;
-                continue;
-            }
-#endif
-            if (parse(h, len, (size_t)step) != expect) *bad = 1;
-        }
+        for (i = 0; i < iters; i++)
+            if (fn(h, len, step) != expect) *bad = 1;
         t = (now_ns() - t0) / (double)iters;
         if (t < b) b = t;
     }
@@ -130,36 +129,20 @@ int main(int argc, char **argv)
     memcpy(big + biglen, "\r\n", 2);
     biglen += 2;
     for (i = 0; i < (size_t)iters / 10; i++) bad |= parse(head, hl, 0) != 13; /* warm up */
-    whole = best(head, hl, 0, iters, 13, &bad);
 #ifdef BENCH_PICO
-    for (i = 0; i < (size_t)iters / 10; i++) bad |= parse_pico(head, hl) != 13;
-    pico = best(head, hl, -1, iters, 13, &bad);
+    for (i = 0; i < (size_t)iters / 10; i++) bad |= parse_pico(head, hl, 0) != 13;
 #endif
-    drip = best(head, hl, 1, iters / 50, 13, &bad);
-    dripbig = best(big, biglen, 1, iters / 400, 13 * 8, &bad);
     /* a shared machine has slow spells: every figure gets three turns,
        taken in rotation, and keeps its best */
-    for (i = 0; i < 2; i++) {
-        whole = MPX_MIN(whole, best(head, hl, 0, iters, 13, &bad));
+    whole = drip = dripbig = memchr_ns = 1e30;
+    for (i = 0; i < 3; i++) {
+        whole = MPX_MIN(whole, best(parse, head, hl, 0, iters, 13, &bad));
 #ifdef BENCH_PICO
-        pico = MPX_MIN(pico, best(head, hl, -1, iters, 13, &bad));
+        pico = MPX_MIN(i ? pico : 1e30, best(parse_pico, head, hl, 0, iters, 13, &bad));
 #endif
-        drip = MPX_MIN(drip, best(head, hl, 1, iters / 50, 13, &bad));
-        dripbig = MPX_MIN(dripbig, best(big, biglen, 1, iters / 400, 13 * 8, &bad));
-    }
-    {
-        double b = 1e30;
-        int trial;
-        unsigned sink = 0;
-        for (trial = 0; trial < 7; trial++) {
-            double t0 = now_ns(), t;
-            long k;
-            for (k = 0; k < iters; k++) sink += lines(head, hl);
-            t = (now_ns() - t0) / (double)iters;
-            if (t < b) b = t;
-        }
-        memchr_ns = b;
-        if (sink != 15u * (unsigned)iters * 7u) bad = 1;
+        drip = MPX_MIN(drip, best(parse, head, hl, 1, iters / 50, 13, &bad));
+        dripbig = MPX_MIN(dripbig, best(parse, big, biglen, 1, iters / 400, 13 * 8, &bad));
+        memchr_ns = MPX_MIN(memchr_ns, best(lines, head, hl, 0, iters, 15, &bad));
     }
     printf("result mode=parser bytes=%zu fields=13 whole_ns=%.1f bytewise_ns=%.1f bytewise_ns_per_byte=%.2f "
            "long_bytes=%zu long_bytewise_ns_per_byte=%.2f memchr_lines_ns=%.1f pico_ns=%.1f ok=%d\n",
