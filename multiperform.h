@@ -122,6 +122,8 @@
    MPERF_NO_AUTH                   no Basic auth (credentials in a URL fail)
    MPERF_NO_PROGRESS               no progress callbacks
    MPERF_NO_RANGES                 no RANGE or RESUME_FROM
+   MPERF_NO_ERROR_TEXT             no sentence about a failure: ERRORBUFFER
+                                   gets mperf_easy_strerror(result)
    MPERF_MINIMAL                   all of the above and MPERF_NO_TLS
    MPERF_NO_SIMD                   header fields scanned a word (8 bytes) at a
                                    time even where SSE2 is there (it is used on
@@ -691,6 +693,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_RANGES
 #define MPERF_NO_RANGES
 #endif
+#ifndef MPERF_NO_ERROR_TEXT
+#define MPERF_NO_ERROR_TEXT
+#endif
 #endif
 #ifdef MPERF_NO_REDIRECTS
 #define MPX_REDIRECTS 0
@@ -726,6 +731,17 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_TLS 0
 #else
 #define MPX_TLS 1
+#endif
+/* MPERF_NO_ERROR_TEXT: the sentence about a failure is never built; the
+   error buffer gets the result code's text (mperf_easy_strerror). The two
+   sinks of sentences drop theirs (the parenthesised names in their
+   definitions keep these macros off them), MPX_TXT drops the rest. */
+#ifdef MPERF_NO_ERROR_TEXT
+#define mpx_xfer_finish(m, e, code, ...) (mpx_xfer_finish)(m, e, code, NULL)
+#define mpx_parse_fail(p, ev, code, why) (mpx_parse_fail)(p, ev, code, NULL)
+#define MPX_TXT(s) NULL
+#else
+#define MPX_TXT(s) s
 #endif
 
 #ifndef MPERF_MALLOC
@@ -1087,6 +1103,7 @@ static int64_t mpx_now_us(void)
 #endif
 }
 
+#if MPX_VERBOSE || MPX_TLS || !defined(MPERF_NO_ERROR_TEXT)
 /* The text of a socket error (Winsock's codes are not errno values). */
 static const char *mpx_sock_strerror(int e)
 {
@@ -1108,6 +1125,7 @@ static const char *mpx_sock_strerror(int e)
     return strerror(e);
 #endif
 }
+#endif
 
 static void mpx_strlcpy(char *d, const char *s, size_t n)
 {
@@ -1151,17 +1169,17 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
     size_t i, n = strlen(s);
     memset(u, 0, sizeof *u);
     if (n == 0) {
-        *why = "No URL set";
+        *why = MPX_TXT("No URL set");
         return MPERF_E_URL_MALFORMAT;
     }
     if (n > MPERF_MAX_URL) {
-        *why = "URL is too long";
+        *why = MPX_TXT("URL is too long");
         return MPERF_E_URL_MALFORMAT;
     }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c <= 0x20 || c == 0x7f) {
-            *why = "URL contains a space or control character";
+            *why = MPX_TXT("URL contains a space or control character");
             return MPERF_E_URL_MALFORMAT;
         }
     }
@@ -1174,7 +1192,7 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
         if (MPX_IEQ(s, i, "http")) u->https = 0;
         else if (MPX_IEQ(s, i, "https")) u->https = 1;
         else {
-            *why = "Protocol not supported or disabled";
+            *why = MPX_TXT("Protocol not supported or disabled");
             return MPERF_E_UNSUPPORTED_PROTOCOL;
         }
         p = s + i + 3;
@@ -1199,7 +1217,7 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
     if (p < auth_end && *p == '[') {
         q = (const char *)memchr(p, ']', (size_t)(auth_end - p));
         if (!q || q == p + 1) {
-            *why = "Bad IPv6 address in URL";
+            *why = MPX_TXT("Bad IPv6 address in URL");
             return MPERF_E_URL_MALFORMAT;
         }
         u->host = p + 1;
@@ -1208,13 +1226,13 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
         for (i = 0; i < u->hostlen; i++) {
             char c = u->host[i];
             if (!(MPX_CC(c) & MPX_C_HEX) && c != ':' && c != '.') {
-                *why = "Bad IPv6 address in URL";
+                *why = MPX_TXT("Bad IPv6 address in URL");
                 return MPERF_E_URL_MALFORMAT;
             }
         }
         p = q + 1;
         if (p < auth_end && *p != ':') {
-            *why = "Malformed URL after the IPv6 address";
+            *why = MPX_TXT("Malformed URL after the IPv6 address");
             return MPERF_E_URL_MALFORMAT;
         }
     } else {
@@ -1223,7 +1241,7 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
             char c = *p;
             if (!mpx_is_alpha(c) && !mpx_is_digit(c) && c != '-' && c != '.' && c != '_' && c != '~' &&
                 (unsigned char)c < 0x80) {
-                *why = "Bad character in the URL's host name";
+                *why = MPX_TXT("Bad character in the URL's host name");
                 return MPERF_E_URL_MALFORMAT;
             }
             p++;
@@ -1231,11 +1249,11 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
         u->hostlen = (size_t)(p - u->host);
     }
     if (u->hostlen == 0) {
-        *why = "No host part in the URL";
+        *why = MPX_TXT("No host part in the URL");
         return MPERF_E_URL_MALFORMAT;
     }
     if (u->hostlen > 255) {
-        *why = "Host name in the URL is too long";
+        *why = MPX_TXT("Host name in the URL is too long");
         return MPERF_E_URL_MALFORMAT;
     }
     if (p < auth_end && *p == ':') {
@@ -1244,13 +1262,13 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
         if (p < auth_end) {
             for (; p < auth_end; p++) {
                 if (!mpx_is_digit(*p) || port > 65535) {
-                    *why = "Port number in the URL is not a number between 1 and 65535";
+                    *why = MPX_TXT("Port number in the URL is not a number between 1 and 65535");
                     return MPERF_E_URL_MALFORMAT;
                 }
                 port = port * 10 + (unsigned long)(*p - '0');
             }
             if (port == 0 || port > 65535) {
-                *why = "Port number in the URL is not a number between 1 and 65535";
+                *why = MPX_TXT("Port number in the URL is not a number between 1 and 65535");
                 return MPERF_E_URL_MALFORMAT;
             }
             u->port = (uint16_t)port;
@@ -1636,7 +1654,7 @@ static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
     p->max_data = max_data ? max_data : (size_t)-1;
 }
 
-static size_t mpx_parse_fail(mpx_parser *p, mpx_pev *ev, int code, const char *why)
+static size_t(mpx_parse_fail)(mpx_parser *p, mpx_pev *ev, int code, const char *why)
 {
     p->state = MPX_P_ERROR;
     p->error = code;
@@ -2564,7 +2582,7 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
 #ifndef MPERF_NO_TLS
 static void mpx_tls_close(mperf_multi *m, mpx_conn *c);
 #endif
-static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
+static void(mpx_xfer_finish)(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
 
 /* ---- verbose and debug output ---- */
 static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
@@ -3546,7 +3564,7 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
                 }
             }
             if (!path) {
-                *why = "No CA bundle found: set CAINFO or CAINFO_BLOB (looked for " MPERF_CA_BUNDLE ")";
+                *why = MPX_TXT("No CA bundle found: set CAINFO or CAINFO_BLOB (looked for " MPERF_CA_BUNDLE ")");
                 return NULL;
             }
         }
@@ -3564,9 +3582,9 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
             !(data = (unsigned char *)mpx_alloc(&m->al, (size_t)sz + 1)) || fread(data, 1, (size_t)sz, f) != (size_t)sz) {
             if (f && !data) {
                 *rc = MPERF_E_OUT_OF_MEMORY;
-                *why = "Out of memory";
+                *why = MPX_TXT("Out of memory");
             } else {
-                *why = "Cannot read the CA bundle (CAINFO)";
+                *why = MPX_TXT("Cannot read the CA bundle (CAINFO)");
             }
             if (f) fclose(f);
             mpx_free(&m->al, data);
@@ -3583,10 +3601,10 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
     } else if (c && c->n == 0) {
         mpx_cas_free(&m->al, c);
         c = NULL;
-        *why = "The CA bundle holds no usable certificate";
+        *why = MPX_TXT("The CA bundle holds no usable certificate");
     } else if (!c) {
         r = -1;
-        *why = "Out of memory";
+        *why = MPX_TXT("Out of memory");
     }
     if (r < 0) *rc = MPERF_E_OUT_OF_MEMORY;
     if (!e->o.cablob) mpx_free(&m->al, data);
@@ -3682,7 +3700,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     if (e->o.ciphers) {
         nsuites = mpx_tls_suites_from(e->o.ciphers, suites);
         if (!nsuites) {
-            *why = "None of the requested cipher suites is built in";
+            *why = MPX_TXT("None of the requested cipher suites is built in");
             return MPERF_E_SSL_CIPHER;
         }
     } else {
@@ -3692,7 +3710,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     if (t) m->tls_free = NULL;
     else t = (mpx_tls *)mpx_alloc(&m->al, sizeof *t);
     if (!t) {
-        *why = "Out of memory";
+        *why = MPX_TXT("Out of memory");
         return MPERF_E_OUT_OF_MEMORY;
     }
     memset(t, 0, offsetof(mpx_tls, iobuf));
@@ -3774,7 +3792,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     }
     /* SNI is a DNS name: an IP literal is never sent (RFC 6066) */
     if (!br_ssl_client_reset(&t->cc, t->x.iplen ? NULL : t->host, resume)) {
-        *why = "TLS setup failed";
+        *why = MPX_TXT("TLS setup failed");
         return MPERF_E_SSL_CONNECT_ERROR;
     }
     t->resumed_offer = (uint8_t)resume;
@@ -4223,7 +4241,7 @@ static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v,
 /* libcurl sends Expect: 100-continue for bodies above this or of unknown size */
 #define MPX_EXPECT_THRESHOLD (1024 * 1024)
 
-static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
+static void(mpx_xfer_finish)(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
 {
     char msg[MPERF_ERROR_SIZE];
     if (e->state == MPX_S_DONE || e->state == MPX_S_NONE) return;
@@ -4324,12 +4342,12 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     char *eff;
     if (rc != MPERF_E_OK) return rc;
     if (!((e->redirect_count ? e->o.redir_protocols : e->o.protocols) & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
-        *why = "Protocol not allowed by the protocol options";
+        *why = MPX_TXT("Protocol not allowed by the protocol options");
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
 #ifdef MPERF_NO_TLS
     if (u.https) {
-        *why = "https:// is not built in (MPERF_NO_TLS)";
+        *why = MPX_TXT("https:// is not built in (MPERF_NO_TLS)");
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
 #endif
@@ -4341,7 +4359,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     if (need > e->effective_cap) {
         char *nb = (char *)mpx_alloc(&e->al, need);
         if (!nb) {
-            *why = "Out of memory";
+            *why = MPX_TXT("Out of memory");
             return MPERF_E_OUT_OF_MEMORY;
         }
         mpx_free(&e->al, e->effective_url);
@@ -4374,7 +4392,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
                     (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
     e->state = MPX_S_CONNECT;
     if (!mpx_xfer_arm(m, e)) {
-        *why = "Out of memory";
+        *why = MPX_TXT("Out of memory");
         return MPERF_E_OUT_OF_MEMORY;
     }
     return MPERF_E_OK;
@@ -4387,13 +4405,13 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
     const char *method, *te, *expect;
     e->t_start = m->now;
     if (!o->url) {
-        *why = "No URL set";
+        *why = MPX_TXT("No URL set");
         return MPERF_E_URL_MALFORMAT;
     }
     if ((o->useragent && mpx_has_crlf(o->useragent)) || (o->referer && mpx_has_crlf(o->referer)) ||
         (o->range && mpx_has_crlf(o->range)) || (o->userpwd && mpx_has_crlf(o->userpwd)) ||
         (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))) {
-        *why = "An option value for a request header contains CR or LF";
+        *why = MPX_TXT("An option value for a request header contains CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
     e->req = o->httpreq;
@@ -4415,14 +4433,14 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
              : e->req == MPX_REQ_PUT  ? "PUT"
                                       : "GET";
     if (!mpx_is_token(method) || strlen(method) >= sizeof e->method) {
-        *why = "Request method is not a valid token";
+        *why = MPX_TXT("Request method is not a valid token");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
     memcpy(e->method, method, strlen(method) + 1);
     te = MPX_UPLOADS ? mpx_user_header(o->headers, "transfer-encoding") : NULL;
     e->body_chunked = (uint8_t)(MPX_UPLOADS && e->body_kind && (e->body_len < 0 || (te && strstr(te, "chunked"))));
     if (e->body_chunked && o->http_version == MPERF_HTTP_VERSION_1_0) {
-        *why = "A request body of unknown size cannot be sent over HTTP/1.0";
+        *why = MPX_TXT("A request body of unknown size cannot be sent over HTTP/1.0");
         return MPERF_E_UPLOAD_FAILED;
     }
     expect = MPX_UPLOADS ? mpx_user_header(o->headers, "expect") : NULL;
@@ -4503,7 +4521,7 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         ok &= mpx_buf_add(al, b, "\r\n", 2);
     }
     if (!MPX_AUTH && e->u.has_user) {
-        *why = "Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)";
+        *why = MPX_TXT("Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)");
         return MPERF_E_NOT_BUILT_IN;
     }
     if (MPX_AUTH && e->auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
@@ -4543,7 +4561,7 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         const char *s = l->data, *sep, *rest;
         if (!s) continue;
         if (mpx_has_crlf(s)) {
-            *why = "A custom request header contains CR or LF";
+            *why = MPX_TXT("A custom request header contains CR or LF");
             return MPERF_E_BAD_FUNCTION_ARGUMENT;
         }
         /* credentials and cookies set by hand do not follow a redirect to another host */
@@ -4570,7 +4588,7 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     }
     ok &= mpx_buf_add(al, b, "\r\n", 2);
     if (!ok) {
-        *why = "Out of memory";
+        *why = MPX_TXT("Out of memory");
         return MPERF_E_OUT_OF_MEMORY;
     }
     return MPERF_E_OK;

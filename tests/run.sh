@@ -143,6 +143,7 @@ build minimal "-O1 -g $SAN -DMPERF_MINIMAL" tests/test_minimal.c
 build minimal-full "-O1 -g $SAN" tests/test_minimal.c
 build minimal-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_minimal.c
 build minimal-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES" tests/test_minimal.c
+build minimal-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_minimal.c
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
 build portable-asan "-O1 -g $SAN" tests/test_portable.c
 check "build portable-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/portable-musl" tests/test_portable.c
@@ -201,6 +202,7 @@ suite "smallest build, MPERF_MINIMAL [asan]" "$B/minimal"
 suite "feature checks, every feature in [asan]" "$B/minimal-full"
 suite "feature checks, MPERF_NO_REDIRECTS [asan]" "$B/minimal-noredirects"
 suite "feature checks, no auth, uploads, progress or ranges [asan]" "$B/minimal-noauth"
+suite "feature checks, MPERF_NO_ERROR_TEXT [asan]" "$B/minimal-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 suite "portable API test [asan]" "$B/portable-asan"
 suite "portable API test [musl, static]" "$B/portable-musl"

@@ -1,5 +1,5 @@
 /* The smallest build (MPERF_MINIMAL: no TLS, redirects, uploads, verbose
-   text, auth, progress or ranges) against the faultserver and nginx: what
+   text, auth, progress, ranges or error sentences) against the faultserver and nginx: what
    is left works, and what was left out says MPERF_E_NOT_BUILT_IN instead of
    being silently ignored. tests/run.sh also builds this file with single
    switches (MPT_SWITCH names the one under test). */
@@ -26,6 +26,14 @@ static mperf_easy *make(const char *url)
     mperf_easy_setopt(e, MPERF_OPT_TIMEOUT_MS, 20000L);
     return e;
 }
+
+/* The error buffer after a failure: a sentence naming the cause, or under
+   MPERF_NO_ERROR_TEXT (part of MPERF_MINIMAL) exactly the code's text. */
+#ifdef MPERF_NO_ERROR_TEXT
+#define CHECK_SAYS(code, words) CHECK(strcmp(err, mperf_easy_strerror(code)) == 0 && strstr(err, words) == NULL)
+#else
+#define CHECK_SAYS(code, words) CHECK(strstr(err, words) != NULL && strcmp(err, mperf_easy_strerror(code)) != 0)
+#endif
 
 static long code_of(mperf_easy *e)
 {
@@ -82,7 +90,15 @@ TEST(bad_framing_still_caught)
 {
     mperf_easy *e = make(raw_url("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello", "end=close"));
     CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_WEIRD_SERVER_REPLY);
-    CHECK(err[0] != 0);
+    CHECK_SAYS(MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length");
+    mperf_easy_cleanup(e);
+}
+
+TEST(bad_url_says_why)
+{
+    mperf_easy *e = make("http://127.0.0.1:99999/");
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_URL_MALFORMAT);
+    CHECK_SAYS(MPERF_E_URL_MALFORMAT, "Port number");
     mperf_easy_cleanup(e);
 }
 
@@ -189,7 +205,7 @@ TEST(credentials_in_the_url)
     mperf_easy *e = make(fmt("http://user:pw@127.0.0.1:%d/echo", fault_port()));
 #ifdef MPERF_NO_AUTH
     CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
-    CHECK(strstr(err, "MPERF_NO_AUTH") != NULL);
+    CHECK_SAYS(MPERF_E_NOT_BUILT_IN, "MPERF_NO_AUTH");
 #else
     CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
     CHECK(body.p && strstr(body.p, "Authorization: Basic dXNlcjpwdw==") != NULL);
@@ -202,7 +218,7 @@ TEST(https_says_not_built_in_without_tls)
     mperf_easy *e = make("https://127.0.0.1:1/");
 #ifdef MPERF_NO_TLS
     CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_UNSUPPORTED_PROTOCOL);
-    CHECK(strstr(err, "MPERF_NO_TLS") != NULL);
+    CHECK_SAYS(MPERF_E_UNSUPPORTED_PROTOCOL, "MPERF_NO_TLS");
 #else
     CHECK(mperf_easy_perform(e) != MPERF_E_OK);
 #endif
@@ -214,6 +230,7 @@ int main(void)
     RUN(get_and_chunked_still_work);
     RUN(multi_loop_against_nginx);
     RUN(bad_framing_still_caught);
+    RUN(bad_url_says_why);
     RUN(left_out_options_say_not_built_in);
     RUN(redirects_without_the_feature_deliver_the_3xx);
     RUN(credentials_in_the_url);
