@@ -734,10 +734,10 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 /* MPERF_NO_ERROR_TEXT: the sentence about a failure is never built; the
    error buffer gets the result code's text (mperf_easy_strerror). The two
-   sinks of sentences drop theirs (the parenthesised names in their
-   definitions keep these macros off them), MPX_TXT drops the rest. */
+   sinks of sentences drop theirs (the parenthesised name of mpx_parse_fail
+   in its definition keeps the macro off it), MPX_TXT drops the rest. */
 #ifdef MPERF_NO_ERROR_TEXT
-#define mpx_xfer_finish(m, e, code, ...) (mpx_xfer_finish)(m, e, code, NULL)
+#define mpx_xfer_finish(m, e, code, ...) mpx_xfer_end(m, e, code, NULL)
 #define mpx_parse_fail(p, ev, code, why) (mpx_parse_fail)(p, ev, code, NULL)
 #define MPX_TXT(s) NULL
 #else
@@ -1018,6 +1018,16 @@ static int mpx_buf_add(const mperf_allocator *a, mpx_buf *b, const void *d, size
 static int mpx_buf_adds(const mperf_allocator *a, mpx_buf *b, const char *s)
 {
     return mpx_buf_add(a, b, s, strlen(s));
+}
+
+/* Appends v in decimal. */
+static int mpx_buf_add_num(const mperf_allocator *a, mpx_buf *b, uint64_t v)
+{
+    char t[20];
+    size_t i = sizeof t;
+    do t[--i] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return mpx_buf_add(a, b, t + i, sizeof t - i);
 }
 
 static void mpx_buf_free(const mperf_allocator *a, mpx_buf *b)
@@ -1654,7 +1664,7 @@ static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
     p->max_data = max_data ? max_data : (size_t)-1;
 }
 
-static size_t(mpx_parse_fail)(mpx_parser *p, mpx_pev *ev, int code, const char *why)
+MPX_NOINLINE static size_t(mpx_parse_fail)(mpx_parser *p, mpx_pev *ev, int code, const char *why)
 {
     p->state = MPX_P_ERROR;
     p->error = code;
@@ -2192,52 +2202,27 @@ static int mpx_hexval(unsigned char c)
    on, -1 on a byte the grammar does not allow here. */
 static int mpx_chunk_ext_step(mpx_parser *p, unsigned char c)
 {
-    int ws = c == ' ' || c == '\t', tok = (MPX_CC(c) & MPX_C_TOKEN) != 0;
-    switch (p->ext) {
-    case MPX_X_BWS: /* after the size or a value: BWS then ';' */
-        if (ws) return 0;
-        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
-        return -1;
-    case MPX_X_SEMI:
-        if (ws) return 0;
-        if (tok) { p->ext = MPX_X_NAME; return 0; }
-        return -1;
-    case MPX_X_NAME:
-        if (tok) return 0;
-        if (c == '\r') return 1;
-        if (ws) { p->ext = MPX_X_NAME_BWS; return 0; }
-        if (c == '=') { p->ext = MPX_X_EQ; return 0; }
-        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
-        return -1;
-    case MPX_X_NAME_BWS:
-        if (ws) return 0;
-        if (c == '=') { p->ext = MPX_X_EQ; return 0; }
-        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
-        return -1;
-    case MPX_X_EQ:
-        if (ws) return 0;
-        if (c == '"') { p->ext = MPX_X_QUOTED; return 0; }
-        if (tok) { p->ext = MPX_X_VALUE; return 0; }
-        return -1;
-    case MPX_X_VALUE:
-        if (tok) return 0;
-        if (c == '\r') return 1;
-        if (ws) { p->ext = MPX_X_BWS; return 0; }
-        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
-        return -1;
-    case MPX_X_QUOTED:
-        if (c == '"') { p->ext = MPX_X_QUOTED_END; return 0; }
-        if (c == '\\') { p->ext = MPX_X_ESC; return 0; }
-        return (c == '\t' || (c >= 0x20 && c != 0x7f)) ? 0 : -1;
-    case MPX_X_ESC:
-        p->ext = MPX_X_QUOTED;
-        return (c == '\t' || (c >= 0x20 && c != 0x7f)) ? 0 : -1;
-    default: /* MPX_X_QUOTED_END */
-        if (c == '\r') return 1;
-        if (ws) { p->ext = MPX_X_BWS; return 0; }
-        if (c == ';') { p->ext = MPX_X_SEMI; return 0; }
-        return -1;
-    }
+    /* the next MPX_X_ state by state and byte class: E is a bad byte, D the
+       CR that ends the line (after a name, a value or a quoted value) */
+    enum { E = 0xff, D = 0xfe, B = MPX_X_BWS, S = MPX_X_SEMI, N = MPX_X_NAME, NB = MPX_X_NAME_BWS, Q = MPX_X_EQ,
+           V = MPX_X_VALUE, QS = MPX_X_QUOTED, ES = MPX_X_ESC, QE = MPX_X_QUOTED_END };
+    static const unsigned char next[9][9] = {
+        /*             blank ;  =  "   \  CR tchar other-text CTL */
+        /* BWS */        {B, S, E, E, E, E, E, E, E},
+        /* SEMI */       {S, E, E, E, E, E, N, E, E},
+        /* NAME */       {NB, S, Q, E, E, D, N, E, E},
+        /* NAME_BWS */   {NB, S, Q, E, E, E, E, E, E},
+        /* EQ */         {Q, E, E, QS, E, E, V, E, E},
+        /* VALUE */      {B, S, E, E, E, D, V, E, E},
+        /* QUOTED */     {QS, QS, QS, QE, ES, E, QS, QS, E},
+        /* ESC */        {QS, QS, QS, QS, QS, E, QS, QS, E},
+        /* QUOTED_END */ {B, S, E, E, E, D, E, E, E}};
+    int k = (MPX_CC(c) & MPX_C_TOKEN) ? 6 : c == ' ' || c == '\t' ? 0 : c == ';' ? 1 : c == '=' ? 2 : c == '"' ? 3
+          : c == '\\' ? 4 : c == '\r' ? 5 : (c >= 0x20 && c != 0x7f) ? 7 : 8;
+    unsigned char to = next[p->ext][k];
+    if (to >= D) return to == D ? 1 : -1;
+    p->ext = to;
+    return 0;
 }
 
 /* Chunk framing, byte by byte so a size line is never buffered. */
@@ -2524,7 +2509,8 @@ struct mperf_easy {
     const char *body_mem;
     mperf_off_t body_len, body_sent;
     char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
-    char primary_ip[46];
+    mpx_addr primary; /* the last connection's address */
+    char primary_ip[46]; /* its text, made by getinfo */
     uint16_t primary_port;
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
@@ -2582,7 +2568,10 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
 #ifndef MPERF_NO_TLS
 static void mpx_tls_close(mperf_multi *m, mpx_conn *c);
 #endif
-static void(mpx_xfer_finish)(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
+static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
+#ifndef MPERF_NO_ERROR_TEXT
+static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
+#endif
 
 /* ---- verbose and debug output ---- */
 static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
@@ -4241,20 +4230,13 @@ static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v,
 /* libcurl sends Expect: 100-continue for bodies above this or of unknown size */
 #define MPX_EXPECT_THRESHOLD (1024 * 1024)
 
-static void(mpx_xfer_finish)(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
+/* Ends a transfer with its result and, on failure, msg for the error buffer
+   (NULL: the code's text). mpx_xfer_finish() formats msg first. */
+static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg)
 {
-    char msg[MPERF_ERROR_SIZE];
     if (e->state == MPX_S_DONE || e->state == MPX_S_NONE) return;
-    msg[0] = 0;
     if (code != MPERF_E_OK) {
-        if (fmt) {
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(msg, sizeof msg, fmt, ap);
-            va_end(ap);
-        } else {
-            mpx_strlcpy(msg, mperf_easy_strerror(code), sizeof msg);
-        }
+        if (!msg) msg = mperf_easy_strerror(code);
         if (e->o.errorbuffer) mpx_strlcpy(e->o.errorbuffer, msg, MPERF_ERROR_SIZE);
         mpx_infof(e, "%s", msg);
     }
@@ -4282,6 +4264,22 @@ static void(mpx_xfer_finish)(mperf_multi *m, mperf_easy *e, mperf_code code, con
     m->num_msgs++;
     m->num_alive--;
 }
+
+#ifndef MPERF_NO_ERROR_TEXT
+static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
+{
+    char msg[MPERF_ERROR_SIZE];
+    va_list ap;
+    if (!fmt) {
+        mpx_xfer_end(m, e, code, NULL);
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    mpx_xfer_end(m, e, code, msg);
+}
+#endif
 
 /* The value of a user-supplied header: NULL if the list does not name it,
    "" when it only removes it ("Name:") or sends it empty ("Name;"). */
@@ -4504,7 +4502,6 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
                            : (MPX_REDIRECTS && o->autoreferer && e->redirect_count && e->prev_url) ? e->prev_url
                                                                                                     : NULL;
     int ok = 1;
-    char num[48];
     b->len = 0;
     ok &= mpx_buf_adds(al, b, e->method);
     ok &= mpx_buf_add(al, b, " ", 1);
@@ -4515,8 +4512,8 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         ok &= mpx_buf_add(al, b, e->u.host, e->u.hostlen);
         if (e->u.ipv6) ok &= mpx_buf_add(al, b, "]", 1);
         if (e->u.port != (e->u.https ? 443 : 80)) {
-            snprintf(num, sizeof num, ":%u", (unsigned)e->u.port);
-            ok &= mpx_buf_adds(al, b, num);
+            ok &= mpx_buf_add(al, b, ":", 1);
+            ok &= mpx_buf_add_num(al, b, e->u.port);
         }
         ok &= mpx_buf_add(al, b, "\r\n", 2);
     }
@@ -4528,6 +4525,7 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         ok &= mpx_add_basic_auth(e, al, b);
     if (!MPX_RANGES) {
     } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
+        char num[48];
         snprintf(num, sizeof num, "Range: bytes=%lld-\r\n", (long long)o->resume_from);
         ok &= mpx_buf_adds(al, b, num);
     } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
@@ -4552,6 +4550,7 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         if (e->body_chunked) {
             if (!mpx_user_header(o->headers, "transfer-encoding")) ok &= mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
         } else if (!mpx_user_header(o->headers, "content-length")) {
+            char num[48];
             snprintf(num, sizeof num, "Content-Length: %lld\r\n", (long long)e->body_len);
             ok &= mpx_buf_adds(al, b, num);
         }
@@ -4644,7 +4643,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         const mpx_addr *a = &e->addrs[e->addr_idx];
         int err = 0, inprogress = 0;
         mperf_socket_t fd;
-        mpx_addr_to_text(a, ip, sizeof ip);
+        if (MPX_VERBOSE && e->o.verbose) mpx_addr_to_text(a, ip, sizeof ip);
         mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
                   (unsigned)e->u.port);
         fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
@@ -4683,7 +4682,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
     int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
     if (err) {
         char ip[46];
-        mpx_addr_to_text(&c->addr, ip, sizeof ip);
+        if (MPX_VERBOSE && e->o.verbose) mpx_addr_to_text(&c->addr, ip, sizeof ip);
         e->os_errno = err;
         mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
@@ -4694,8 +4693,9 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
     }
     c->state = MPX_C_ACTIVE;
     e->t_connect = m->now - e->t_start;
-    mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
+    e->primary = c->addr;
     e->primary_port = c->port;
+    if (MPX_VERBOSE && e->o.verbose) mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
     mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
               (unsigned)c->port, c->id);
 #ifndef MPERF_NO_TLS
@@ -4823,7 +4823,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         e->t_lookup = e->t_connect = m->now - e->t_start;
         e->dl_phase = 0;
         (void)mpx_xfer_arm(m, e);
-        mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
+        e->primary = c->addr;
         e->primary_port = c->port;
         mpx_infof(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
         e->state = MPX_S_SEND;
@@ -5216,7 +5216,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 return 1;
             }
             if (mpx_progress(m, e) < 0) return 1;
-            mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
+            mpx_xfer_end(m, e, MPERF_E_OK, NULL);
             return 1;
         default: /* MPX_EV_ERROR */
             mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
@@ -5256,7 +5256,7 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
             return;
         }
         if (mpx_progress(m, e) < 0) return;
-        mpx_xfer_finish(m, e, MPERF_E_OK, NULL);
+        mpx_xfer_end(m, e, MPERF_E_OK, NULL);
     } else if (e->p.error == MPERF_E_PARTIAL_FILE && e->p.remain && !e->p.chunked) {
         mpx_xfer_finish(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
                         (unsigned long long)e->p.remain);
@@ -5528,7 +5528,7 @@ static void mpx_xfer_reset(mperf_easy *e)
     e->body_mem = NULL;
     e->body_len = -1;
     e->body_sent = 0;
-    e->primary_ip[0] = 0;
+    e->primary.family = 0;
     e->primary_port = 0;
     e->method[0] = 0;
     if (e->ctype) e->ctype[0] = 0;
@@ -6061,22 +6061,26 @@ static void mpx_opts_default(mpx_opts *o)
     o->ssl_sessionid_cache = 1;
 }
 
-/* The option strings a handle owns. */
-#define MPX_OWNED_STRINGS(o)                                                                                           \
-    { &(o)->url, &(o)->useragent, &(o)->customrequest, &(o)->referer, &(o)->userpwd, &(o)->username, &(o)->password,  \
-      &(o)->range, &(o)->postcopy, &(o)->cainfo, &(o)->ciphers }
+/* The option strings a handle owns: where they are in mpx_opts. */
+static const unsigned short mpx_owned[] = {
+    offsetof(mpx_opts, url),      offsetof(mpx_opts, useragent), offsetof(mpx_opts, customrequest),
+    offsetof(mpx_opts, referer),  offsetof(mpx_opts, userpwd),   offsetof(mpx_opts, username),
+    offsetof(mpx_opts, password), offsetof(mpx_opts, range),     offsetof(mpx_opts, postcopy),
+    offsetof(mpx_opts, cainfo),   offsetof(mpx_opts, ciphers)};
+#define MPX_NOWNED (sizeof mpx_owned / sizeof mpx_owned[0])
+#define MPX_OWNED(o, i) ((char **)(void *)((char *)(o) + mpx_owned[i]))
 
 static void mpx_opts_free(mperf_easy *e)
 {
-    char **owned[] = MPX_OWNED_STRINGS(&e->o);
     size_t i;
     if (e->o.cablob_owned) mpx_free(&e->al, e->o.cablob);
     mpx_free(&e->al, e->o.pins);
     e->o.cablob = e->o.pins = NULL;
-    for (i = 0; i < sizeof owned / sizeof owned[0]; i++) {
-        if (*owned[i] == e->postcopy_old) e->postcopy_old = NULL;
-        mpx_free(&e->al, *owned[i]);
-        *owned[i] = NULL;
+    for (i = 0; i < MPX_NOWNED; i++) {
+        char **owned = MPX_OWNED(&e->o, i);
+        if (*owned == e->postcopy_old) e->postcopy_old = NULL;
+        mpx_free(&e->al, *owned);
+        *owned = NULL;
     }
 }
 
@@ -6159,15 +6163,12 @@ MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
     e = mperf_easy_init_alloc(&src->al);
     if (!e) return NULL;
     e->o = src->o;
-    {
-        char **from[] = MPX_OWNED_STRINGS(&src->o);
-        char **to[] = MPX_OWNED_STRINGS(&e->o);
-        for (i = 0; i < sizeof to / sizeof to[0]; i++) *to[i] = NULL;
-        for (i = 0; i < sizeof to / sizeof to[0]; i++) {
-            if (*from[i] && !(*to[i] = mpx_strndup(&e->al, *from[i], strlen(*from[i])))) {
-                mperf_easy_cleanup(e);
-                return NULL;
-            }
+    for (i = 0; i < MPX_NOWNED; i++) *MPX_OWNED(&e->o, i) = NULL;
+    for (i = 0; i < MPX_NOWNED; i++) {
+        const char *from = *MPX_OWNED(&src->o, i);
+        if (from && !(*MPX_OWNED(&e->o, i) = mpx_strndup(&e->al, from, strlen(from)))) {
+            mperf_easy_cleanup(e);
+            return NULL;
         }
     }
     if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
@@ -6570,7 +6571,11 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
     case MPERF_INFO_OS_ERRNO: lv = e->os_errno; break;
     case MPERF_INFO_NUM_CONNECTS: lv = e->num_connects; break;
     case MPERF_INFO_LASTSOCKET: lv = e->conn ? (long)e->conn->fd : -1; break;
-    case MPERF_INFO_PRIMARY_IP: str = e->primary_ip; break;
+    case MPERF_INFO_PRIMARY_IP: /* the text is made when asked for */
+        e->primary_ip[0] = 0;
+        if (e->primary.family) mpx_addr_to_text(&e->primary, e->primary_ip, sizeof e->primary_ip);
+        str = e->primary_ip;
+        break;
     case MPERF_INFO_PRIMARY_PORT: lv = e->primary_port; break;
     case MPERF_INFO_HTTP_VERSION: lv = e->http_version_seen; break;
     case MPERF_INFO_SCHEME: str = e->method[0] ? (e->u.https ? "HTTPS" : "HTTP") : NULL; break;
