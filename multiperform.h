@@ -124,7 +124,8 @@
    MPERF_NO_RANGES                 no RANGE or RESUME_FROM
    MPERF_NO_ERROR_TEXT             no sentence about a failure: ERRORBUFFER
                                    gets mperf_easy_strerror(result)
-   MPERF_MINIMAL                   all of the above and MPERF_NO_TLS
+   MPERF_MINIMAL                   all of the above and MPERF_NO_TLS, and
+                                   MPERF_BIGBUF 0 unless it is set
    MPERF_NO_SIMD                   header fields scanned a word (8 bytes) at a
                                    time even where SSE2 is there (it is used on
                                    x86-64 with gcc/clang unless built with -Os)
@@ -696,6 +697,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_ERROR_TEXT
 #define MPERF_NO_ERROR_TEXT
 #endif
+#ifndef MPERF_BIGBUF
+#define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
+#endif
 #endif
 #ifdef MPERF_NO_REDIRECTS
 #define MPX_REDIRECTS 0
@@ -833,6 +837,7 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_INPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
 #define MPX_EINTR WSAEINTR
 #define mpx_poll(p, n, t) WSAPoll((p), (ULONG)(n), (t))
+#define mpx_sleep_ms(t) Sleep((DWORD)(t))
 #else
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -858,6 +863,7 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_INPROGRESS(e) ((e) == EINPROGRESS)
 #define MPX_EINTR EINTR
 #define mpx_poll(p, n, t) poll((p), (nfds_t)(n), (t))
+#define mpx_sleep_ms(t) (void)poll(NULL, 0, (t))
 #endif
 
 #ifndef MPERF_NO_TLS
@@ -989,6 +995,7 @@ static char *mpx_strndup(const mperf_allocator *a, const char *s, size_t n)
 typedef struct mpx_buf {
     char *p;
     size_t len, cap;
+    int failed; /* an append ran out of memory (for a series checked once) */
 } mpx_buf;
 
 static int mpx_buf_reserve(const mperf_allocator *a, mpx_buf *b, size_t extra)
@@ -999,7 +1006,7 @@ static int mpx_buf_reserve(const mperf_allocator *a, mpx_buf *b, size_t extra)
     ncap = b->cap ? b->cap : 256;
     while (ncap < need) ncap *= 2;
     np = (char *)mpx_alloc(a, ncap);
-    if (!np) return 0;
+    if (!np) return !(b->failed = 1);
     if (b->len) memcpy(np, b->p, b->len);
     mpx_free(a, b->p);
     b->p = np;
@@ -1415,7 +1422,7 @@ typedef struct mpx_addr {
 } mpx_addr;
 
 typedef struct mpx_dns {
-    struct mpx_dns *next;
+    struct mpx_dns *next; /* first: mpx_free_chain */
     int64_t expires;
     unsigned naddr;
     mpx_addr addr[MPERF_MAX_ADDRS];
@@ -2384,7 +2391,7 @@ typedef struct mpx_tls mpx_tls; /* BearSSL state of an https connection */
 
 /* One destination (scheme, host, port) and its connections. */
 struct mpx_host {
-    mpx_host *next; /* hash chain */
+    mpx_host *next; /* hash chain (first: mpx_free_chain) */
     uint32_t hash;
     unsigned nconn; /* open connections, busy or idle */
     mpx_conn *idle; /* idle connections, most recently used first */
@@ -2485,15 +2492,18 @@ struct mperf_easy {
     mperf_easy *msg_next;                /* the message queue */
     int heap_idx;                        /* in the timer heap, -1 if not */
     int64_t deadline;                    /* its key in the heap */
-    uint8_t state, dirty, queued, in_callback, paused, got_bytes, retries, fresh;
-    uint8_t req_sent; /* the request head has been built for this attempt */
+    uint8_t state, dirty, queued, in_callback;
     mperf_msg msg;
     mpx_opts o;
     /* the transfer */
     mpx_url u; /* views into effective_url */
-    mpx_conn *conn;
-    mpx_parser p;
     mpx_addr addrs[MPERF_MAX_ADDRS];
+    char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
+    /* from conn to primary_port: zero when a transfer starts (mpx_xfer_reset) */
+    mpx_conn *conn;
+    uint8_t paused, got_bytes, retries, fresh;
+    uint8_t req_sent; /* the request head has been built for this attempt */
+    mpx_parser p;
     unsigned naddr, addr_idx;
     int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
     int64_t dl_total, dl_connect, dl_phase, dl_expect, next_progress, ls_next; /* absolute deadlines */
@@ -2508,7 +2518,6 @@ struct mperf_easy {
     uint8_t auth_ok;   /* credentials may go to this host */
     const char *body_mem;
     mperf_off_t body_len, body_sent;
-    char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
     mpx_addr primary; /* the last connection's address */
     char primary_ip[46]; /* its text, made by getinfo */
     uint16_t primary_port;
@@ -2537,7 +2546,7 @@ struct mperf_multi {
     mperf_easy **heap;
     unsigned heap_len, heap_cap;
     struct pollfd *pfds; /* connections first, then room for the wakeup and extra fds */
-    mpx_conn **pconn;
+    mpx_conn **pconn;    /* the block of all three (mpx_pfd_reserve) */
     mpx_ready *ready;
     unsigned npfd, pfd_cap;
     mpx_conn *conns, *graveyard, *conn_free;
@@ -2647,7 +2656,7 @@ static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
         memcpy(c->rbuf, &m->buf_free, sizeof(void *));
         m->buf_free = c->rbuf;
         m->num_buf_free++;
-    } else if (c->rcap == (size_t)MPERF_BIGBUF && m->num_big_free < 4) {
+    } else if (MPERF_BIGBUF > MPERF_BUFSIZE && c->rcap == (size_t)MPERF_BIGBUF && m->num_big_free < 4) {
         memcpy(c->rbuf, &m->big_free, sizeof(void *));
         m->big_free = c->rbuf;
         m->num_big_free++;
@@ -2662,31 +2671,21 @@ static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
 static int mpx_pfd_reserve(mperf_multi *m, unsigned need)
 {
     unsigned ncap;
-    struct pollfd *np;
     mpx_conn **nc;
-    mpx_ready *nr;
     if (need <= m->pfd_cap) return 1;
     ncap = m->pfd_cap ? m->pfd_cap : 16;
     while (ncap < need) ncap *= 2;
-    np = (struct pollfd *)mpx_alloc(&m->al, ncap * sizeof *np);
-    nc = (mpx_conn **)mpx_alloc(&m->al, ncap * sizeof *nc);
-    nr = (mpx_ready *)mpx_alloc(&m->al, ncap * sizeof *nr);
-    if (!np || !nc || !nr) {
-        mpx_free(&m->al, np);
-        mpx_free(&m->al, nc);
-        mpx_free(&m->al, nr);
-        return 0;
-    }
+    /* one block: the connections, the ready list, the pollfds (pointer sizes first) */
+    nc = (mpx_conn **)mpx_alloc(&m->al, ncap * (sizeof *m->pconn + sizeof *m->ready + sizeof *m->pfds));
+    if (!nc) return 0;
     if (m->npfd) {
-        memcpy(np, m->pfds, m->npfd * sizeof *np);
         memcpy(nc, m->pconn, m->npfd * sizeof *nc);
+        memcpy((char *)nc + ncap * (sizeof *m->pconn + sizeof *m->ready), m->pfds, m->npfd * sizeof *m->pfds);
     }
-    mpx_free(&m->al, m->pfds);
     mpx_free(&m->al, m->pconn);
-    mpx_free(&m->al, m->ready);
-    m->pfds = np;
     m->pconn = nc;
-    m->ready = nr;
+    m->ready = (mpx_ready *)(void *)(nc + ncap);
+    m->pfds = (struct pollfd *)(void *)(m->ready + ncap);
     m->pfd_cap = ncap;
     return 1;
 }
@@ -2766,16 +2765,17 @@ static void mpx_heap_remove(mperf_multi *m, mperf_easy *e)
 /* Sets the transfer's timer to its earliest deadline (0: none). */
 static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
 {
-    int64_t d = e->dl_total;
-    if (e->dl_phase && (!d || e->dl_phase < d)) d = e->dl_phase;
-    if (e->dl_expect && (!d || e->dl_expect < d)) d = e->dl_expect;
-    if (e->ls_next && (!d || e->ls_next < d)) d = e->ls_next;
-    if (e->next_progress && (!d || e->next_progress < d)) d = e->next_progress;
-    if (!d) {
+    /* the soonest deadline that is set: less one, an unset 0 is the largest */
+    uint64_t d = (uint64_t)e->dl_total - 1, t;
+    if ((t = (uint64_t)e->dl_phase - 1) < d) d = t;
+    if ((t = (uint64_t)e->dl_expect - 1) < d) d = t;
+    if ((t = (uint64_t)e->ls_next - 1) < d) d = t;
+    if ((t = (uint64_t)e->next_progress - 1) < d) d = t;
+    if (++d == 0) {
         mpx_heap_remove(m, e);
         return 1;
     }
-    e->deadline = d;
+    e->deadline = (int64_t)d;
     if (e->heap_idx >= 0) {
         mpx_heap_fix(m, (unsigned)e->heap_idx);
         return 1;
@@ -2863,19 +2863,23 @@ static uint32_t mpx_host_hash(int https, const char *h, size_t n, uint16_t port,
     return x;
 }
 
-static mpx_host *mpx_host_get(mperf_multi *m, int https, const char *h, size_t n, uint16_t port, uint64_t policy,
-                              int create)
+/* The entry for e's scheme, host, port and TLS policy, made when missing
+   (NULL: out of memory). */
+static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
 {
+    int https = e->u.https;
+    const char *h = e->u.host;
+    size_t n = e->u.hostlen, i;
+    uint16_t port = e->u.port;
+    uint64_t policy = e->policy;
     uint32_t hv = mpx_host_hash(https, h, n, port, policy);
     mpx_host *x;
-    size_t i;
     if (m->host_buckets) {
         for (x = m->hosts[hv & (m->host_buckets - 1)]; x; x = x->next)
             if (x->hash == hv && x->port == port && x->https == https && x->policy == policy && x->hostlen == n &&
                 mpx_ncaseeq(x->host, h, n))
                 return x;
     }
-    if (!create) return NULL;
     if (m->num_hosts >= m->host_buckets) { /* grow to keep chains short */
         unsigned nb = m->host_buckets ? m->host_buckets * 2 : 16, b;
         mpx_host **nt = (mpx_host **)mpx_calloc(&m->al, nb * sizeof *nt);
@@ -4493,7 +4497,16 @@ static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mp
            mpx_buf_add_base64(al, b, (const unsigned char *)cred, n) && mpx_buf_add(al, b, "\r\n", 2);
 }
 
-/* Writes the request head into b. */
+/* A header line: name (with ": ") and value. */
+static void mpx_buf_field(const mperf_allocator *al, mpx_buf *b, const char *name, const char *value)
+{
+    mpx_buf_adds(al, b, name);
+    mpx_buf_adds(al, b, value);
+    mpx_buf_add(al, b, "\r\n", 2);
+}
+
+/* Writes the request head into b. The appends are checked once, at the end
+   (b->failed). */
 static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
 {
     const mpx_opts *o = &e->o;
@@ -4501,60 +4514,54 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     const char *referer = o->referer                                                        ? o->referer
                            : (MPX_REDIRECTS && o->autoreferer && e->redirect_count && e->prev_url) ? e->prev_url
                                                                                                     : NULL;
-    int ok = 1;
     b->len = 0;
-    ok &= mpx_buf_adds(al, b, e->method);
-    ok &= mpx_buf_add(al, b, " ", 1);
-    ok &= mpx_buf_add(al, b, e->u.path, e->u.pathlen);
-    ok &= mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+    b->failed = 0;
+    mpx_buf_adds(al, b, e->method);
+    mpx_buf_add(al, b, " ", 1);
+    mpx_buf_add(al, b, e->u.path, e->u.pathlen);
+    mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
     if (!mpx_user_header(o->headers, "host")) {
-        ok &= mpx_buf_adds(al, b, e->u.ipv6 ? "Host: [" : "Host: ");
-        ok &= mpx_buf_add(al, b, e->u.host, e->u.hostlen);
-        if (e->u.ipv6) ok &= mpx_buf_add(al, b, "]", 1);
+        mpx_buf_adds(al, b, e->u.ipv6 ? "Host: [" : "Host: ");
+        mpx_buf_add(al, b, e->u.host, e->u.hostlen);
+        if (e->u.ipv6) mpx_buf_add(al, b, "]", 1);
         if (e->u.port != (e->u.https ? 443 : 80)) {
-            ok &= mpx_buf_add(al, b, ":", 1);
-            ok &= mpx_buf_add_num(al, b, e->u.port);
+            mpx_buf_add(al, b, ":", 1);
+            mpx_buf_add_num(al, b, e->u.port);
         }
-        ok &= mpx_buf_add(al, b, "\r\n", 2);
+        mpx_buf_add(al, b, "\r\n", 2);
     }
     if (!MPX_AUTH && e->u.has_user) {
         *why = MPX_TXT("Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)");
         return MPERF_E_NOT_BUILT_IN;
     }
     if (MPX_AUTH && e->auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
-        ok &= mpx_add_basic_auth(e, al, b);
+        mpx_add_basic_auth(e, al, b);
     if (!MPX_RANGES) {
     } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
         char num[48];
         snprintf(num, sizeof num, "Range: bytes=%lld-\r\n", (long long)o->resume_from);
-        ok &= mpx_buf_adds(al, b, num);
+        mpx_buf_adds(al, b, num);
     } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
-        ok &= mpx_buf_adds(al, b, "Range: bytes=");
-        ok &= mpx_buf_adds(al, b, o->range);
-        ok &= mpx_buf_add(al, b, "\r\n", 2);
+        mpx_buf_field(al, b, "Range: bytes=", o->range);
     }
     if (o->useragent && !mpx_user_header(o->headers, "user-agent")) {
-        ok &= mpx_buf_adds(al, b, "User-Agent: ");
-        ok &= mpx_buf_adds(al, b, o->useragent);
-        ok &= mpx_buf_add(al, b, "\r\n", 2);
+        mpx_buf_field(al, b, "User-Agent: ", o->useragent);
     }
     if (referer && !mpx_user_header(o->headers, "referer")) {
-        ok &= mpx_buf_adds(al, b, "Referer: ");
-        ok &= mpx_buf_adds(al, b, referer);
-        ok &= mpx_buf_add(al, b, "\r\n", 2);
+        mpx_buf_field(al, b, "Referer: ", referer);
     }
-    if (!mpx_user_header(o->headers, "accept")) ok &= mpx_buf_adds(al, b, "Accept: */*\r\n");
+    if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
     if (MPX_UPLOADS && e->body_kind) {
         if (e->req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
-            ok &= mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
+            mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
         if (e->body_chunked) {
-            if (!mpx_user_header(o->headers, "transfer-encoding")) ok &= mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
+            if (!mpx_user_header(o->headers, "transfer-encoding")) mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
         } else if (!mpx_user_header(o->headers, "content-length")) {
             char num[48];
             snprintf(num, sizeof num, "Content-Length: %lld\r\n", (long long)e->body_len);
-            ok &= mpx_buf_adds(al, b, num);
+            mpx_buf_adds(al, b, num);
         }
-        if (e->expect100 && !mpx_user_header(o->headers, "expect")) ok &= mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
+        if (e->expect100 && !mpx_user_header(o->headers, "expect")) mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
     }
     for (l = o->headers; l; l = l->next) {
         const char *s = l->data, *sep, *rest;
@@ -4573,20 +4580,20 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         if (sep) { /* "Name: value" is sent, "Name:" only removes */
             for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
             if (!*rest || sep == s) continue;
-            ok &= mpx_buf_adds(al, b, s);
-            ok &= mpx_buf_add(al, b, "\r\n", 2);
+            mpx_buf_adds(al, b, s);
+            mpx_buf_add(al, b, "\r\n", 2);
             continue;
         }
         sep = strchr(s, ';');
         if (sep && sep != s) { /* "Name;" sends the header with an empty value */
             for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
             if (*rest) continue;
-            ok &= mpx_buf_add(al, b, s, (size_t)(sep - s));
-            ok &= mpx_buf_add(al, b, ":\r\n", 3);
+            mpx_buf_add(al, b, s, (size_t)(sep - s));
+            mpx_buf_add(al, b, ":\r\n", 3);
         }
     }
-    ok &= mpx_buf_add(al, b, "\r\n", 2);
-    if (!ok) {
+    mpx_buf_add(al, b, "\r\n", 2);
+    if (b->failed) {
         *why = MPX_TXT("Out of memory");
         return MPERF_E_OUT_OF_MEMORY;
     }
@@ -4771,7 +4778,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
             m->num_dns--;
             continue;
         }
-        if (strlen(d->host) == e->u.hostlen && mpx_ncaseeq(d->host, name, e->u.hostlen)) {
+        if (mpx_ncaseeq(d->host, name, e->u.hostlen + 1)) { /* the terminators too: same length */
             e->naddr = d->naddr;
             memcpy(e->addrs, d->addr, sizeof d->addr);
             return 1;
@@ -4799,7 +4806,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 /* Finds an idle connection or opens a new one, within the limits. */
 static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
 {
-    mpx_host *h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, e->policy, 1);
+    mpx_host *h = mpx_host_get(m, e);
     mpx_conn *c;
     if (!h) {
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
@@ -4809,7 +4816,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         mpx_idle_unlink(m, c);
         if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
             mpx_conn_close(m, c);
-            h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, e->policy, 1);
+            h = mpx_host_get(m, e);
             if (!h) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 0;
@@ -4839,7 +4846,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         if (!m->lru_first) goto wait;
         mpx_conn_close(m, m->lru_first);
     }
-    h = mpx_host_get(m, e->u.https, e->u.host, e->u.hostlen, e->u.port, e->policy, 1); /* a close may have freed it */
+    h = mpx_host_get(m, e); /* a close may have freed it */
     if (!h) {
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
@@ -5309,7 +5316,7 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             if (r) return;
         }
         if (!can_read) break;
-        if (c->rbuf && c->rpos == c->rlen && c->big && c->rcap == MPERF_BUFSIZE) mpx_rbuf_give(m, c); /* go big */
+        if (MPERF_BIGBUF > MPERF_BUFSIZE && c->rbuf && c->rpos == c->rlen && c->big && c->rcap == MPERF_BUFSIZE) mpx_rbuf_give(m, c); /* go big */
         if (!c->rbuf) {
             if (!mpx_rbuf_take(m, c)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
@@ -5509,33 +5516,17 @@ static int mpx_easy_ok(const mperf_easy *e)
 /* Clears what one transfer leaves behind; the handle's buffers stay. */
 static void mpx_xfer_reset(mperf_easy *e)
 {
+    size_t from = offsetof(mperf_easy, conn), to = offsetof(mperf_easy, primary_port) + sizeof e->primary_port;
     e->state = MPX_S_INIT;
-    e->conn = NULL;
-    e->paused = e->got_bytes = e->retries = e->fresh = e->req_sent = 0;
-    e->naddr = e->addr_idx = 0;
-    e->t_start = e->t_lookup = e->t_connect = e->t_appconnect = e->t_pretransfer = e->t_starttransfer = e->t_total = 0;
-    e->t_redirect = 0;
-    e->dl_total = e->dl_connect = e->dl_phase = e->dl_expect = e->next_progress = e->ls_next = e->ls_since = 0;
-    e->dl_bytes = e->ul_bytes = e->header_bytes = e->request_bytes = e->ls_mark = e->drained = 0;
-    e->content_length = -1;
-    e->response_code = e->http_version_seen = e->os_errno = e->num_connects = e->redirect_count = 0;
-    e->send_err = 0;
-    e->pause_off = e->pause_len = 0;
+    memset((char *)e + from, 0, to - from); /* pointers, counters, times, the parser: all zero */
+    e->content_length = e->body_len = -1;
     e->req = MPX_REQ_GET;
-    e->body_kind = e->body_chunked = e->body_state = e->body_eof = e->body_touched = e->expect100 = 0;
-    e->following = 0;
     e->auth_ok = 1;
-    e->body_mem = NULL;
-    e->body_len = -1;
-    e->body_sent = 0;
-    e->primary.family = 0;
-    e->primary_port = 0;
     e->method[0] = 0;
     if (e->ctype) e->ctype[0] = 0;
     if (e->location) e->location[0] = 0;
     if (e->redirect_url) e->redirect_url[0] = 0;
     memset(&e->msg, 0, sizeof e->msg);
-    memset(&e->p, 0, sizeof e->p);
 }
 
 static mperf_mcode mpx_multi_add(mperf_multi *m, mperf_easy *e)
@@ -5732,6 +5723,18 @@ MPERF_API mperf_multi *mperf_multi_init(void)
     return mperf_multi_init_alloc(NULL);
 }
 
+/* Frees a list linked through the first bytes of each block (the spare
+   buffers; hosts and cached names, whose next pointer comes first). */
+static void mpx_free_chain(const mperf_allocator *al, void *p)
+{
+    while (p) {
+        void *next;
+        memcpy(&next, p, sizeof next);
+        mpx_free(al, p);
+        p = next;
+    }
+}
+
 MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
 {
     unsigned b;
@@ -5746,33 +5749,13 @@ MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
         mpx_buf_free(&m->al, &c->sbuf);
         mpx_free(&m->al, c);
     }
-    while (m->buf_free) {
-        void *bp = m->buf_free;
-        memcpy(&m->buf_free, bp, sizeof(void *));
-        mpx_free(&m->al, bp);
-    }
-    while (m->big_free) {
-        void *bp = m->big_free;
-        memcpy(&m->big_free, bp, sizeof(void *));
-        mpx_free(&m->al, bp);
-    }
-    for (b = 0; b < m->host_buckets; b++) {
-        while (m->hosts[b]) {
-            mpx_host *h = m->hosts[b];
-            m->hosts[b] = h->next;
-            mpx_free(&m->al, h);
-        }
-    }
+    mpx_free_chain(&m->al, m->buf_free);
+    mpx_free_chain(&m->al, m->big_free);
+    for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
     mpx_free(&m->al, m->hosts);
-    while (m->dns) {
-        mpx_dns *d = m->dns;
-        m->dns = d->next;
-        mpx_free(&m->al, d);
-    }
+    mpx_free_chain(&m->al, m->dns);
     mpx_free(&m->al, m->heap);
-    mpx_free(&m->al, m->pfds);
-    mpx_free(&m->al, m->pconn);
-    mpx_free(&m->al, m->ready);
+    mpx_free(&m->al, m->pconn); /* with ready and pfds */
     mpx_buf_free(&m->al, &m->scratch);
 #ifndef MPERF_NO_TLS
     while (m->cas) {
@@ -6261,17 +6244,16 @@ static mperf_code mpx_set_pins(mperf_easy *e, const char *s)
 /* "http,https" style protocol lists (CURLOPT_PROTOCOLS_STR). */
 static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
 {
+    /* the names libcurl knows that are ours, and two it knows that are not */
+    static const char names[][6] = {"all", "http", "https", "ftp", "ftps"};
+    static const uint8_t bits[] = {MPX_PROTO_HTTP | MPX_PROTO_HTTPS, MPX_PROTO_HTTP, MPX_PROTO_HTTPS, 0, 0};
     uint8_t set = 0;
     if (!s) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     while (*s) {
-        size_t n = strcspn(s, ",");
-        if (MPX_IEQ(s, n, "all")) set |= MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
-        else if (MPX_IEQ(s, n, "http")) set |= MPX_PROTO_HTTP;
-        else if (MPX_IEQ(s, n, "https")) set |= MPX_PROTO_HTTPS;
-        else if (n == 0) {
-        } else if (!(n == 3 && MPX_IEQ(s, n, "ftp")) && !(n == 4 && MPX_IEQ(s, n, "ftps"))) {
-            return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        }
+        size_t n = strcspn(s, ","), k;
+        for (k = 0; n && k < 5 && !(strlen(names[k]) == n && mpx_ieq_n(s, names[k], n)); k++) {}
+        if (k == 5) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        if (n) set |= bits[k];
         s += n;
         if (*s == ',') s++;
     }
@@ -6286,6 +6268,9 @@ enum {
     MPX_K_BOOL,  /* long, stored as 0 or 1 */
     MPX_K_LONG,  /* long >= 0 */
     MPX_K_ANY,   /* any long */
+    MPX_K_SIZE,  /* size (long or mperf_off_t) >= -1 */
+    MPX_K_SIZE0, /* size (long or mperf_off_t) >= 0 */
+    MPX_K_FN,    /* callback */
     MPX_K_IGNORE /* long, accepted without effect on HTTP/1.1 without signals or multiplexing */
 };
 typedef struct mpx_optdef {
@@ -6326,6 +6311,23 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_O(EXPECT_100_TIMEOUT_MS, expect_100_ms, MPX_K_LONG), MPX_O(LOW_SPEED_LIMIT, low_speed_limit, MPX_K_LONG),
     MPX_O(LOW_SPEED_TIME, low_speed_time, MPX_K_LONG), MPX_O(MAXCONNECTS, maxconnects, MPX_K_LONG),
     MPX_O(DNS_CACHE_TIMEOUT, dns_cache_timeout, MPX_K_ANY),
+    MPX_O(POSTFIELDSIZE, postfieldsize, MPX_K_SIZE), MPX_O(POSTFIELDSIZE_LARGE, postfieldsize, MPX_K_SIZE),
+    MPX_O(INFILESIZE, infilesize, MPX_K_SIZE), MPX_O(INFILESIZE_LARGE, infilesize, MPX_K_SIZE),
+    MPX_O(MAXFILESIZE, maxfilesize, MPX_K_SIZE0), MPX_O(MAXFILESIZE_LARGE, maxfilesize, MPX_K_SIZE0),
+#if MPX_RANGES
+    MPX_O(RESUME_FROM, resume_from, MPX_K_SIZE0), MPX_O(RESUME_FROM_LARGE, resume_from, MPX_K_SIZE0),
+#endif
+    MPX_O(WRITEFUNCTION, write_cb, MPX_K_FN), MPX_O(HEADERFUNCTION, header_cb, MPX_K_FN),
+    MPX_O(SEEKFUNCTION, seek_cb, MPX_K_FN),
+#if MPX_UPLOADS
+    MPX_O(READFUNCTION, read_cb, MPX_K_FN),
+#endif
+#if MPX_PROGRESS
+    MPX_O(XFERINFOFUNCTION, xferinfo_cb, MPX_K_FN), MPX_O(PROGRESSFUNCTION, progress_cb, MPX_K_FN),
+#endif
+#if MPX_VERBOSE
+    MPX_O(DEBUGFUNCTION, debug_cb, MPX_K_FN),
+#endif
     MPX_OI(NOSIGNAL), MPX_OI(PIPEWAIT), MPX_OI(STREAM_WEIGHT), MPX_OI(SSL_ENABLE_ALPN), MPX_OI(TCP_FASTOPEN),
     MPX_OI(TCP_KEEPIDLE), MPX_OI(TCP_KEEPINTVL), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
     MPX_OI(HAPPY_EYEBALLS_TIMEOUT_MS), MPX_OI(UPLOAD_BUFFERSIZE)};
@@ -6367,7 +6369,13 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
         char *field = (char *)o + d->off;
         if (d->opt != opt) continue;
         if (d->kind == MPX_K_STR) return mpx_set_string(e, (char **)(void *)field, s);
-        if (d->kind == MPX_K_PTR) memcpy(field, &s, sizeof s);
+        if (d->kind == MPX_K_FN) { /* every callback type has one representation */
+            mperf_write_callback f = va_arg(ap, mperf_write_callback);
+            memcpy(field, &f, sizeof f);
+        } else if (d->kind >= MPX_K_SIZE && d->kind <= MPX_K_SIZE0) {
+            if (off < (d->kind == MPX_K_SIZE ? -1 : 0)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+            memcpy(field, &off, sizeof off);
+        } else if (d->kind == MPX_K_PTR) memcpy(field, &s, sizeof s);
         else if (d->kind == MPX_K_BOOL) *(uint8_t *)field = (uint8_t)(v != 0);
         else if (d->kind == MPX_K_LONG && v < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         else if (d->kind != MPX_K_IGNORE) memcpy(field, &v, sizeof v);
@@ -6409,20 +6417,6 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     case MPERF_OPT_PROXY:           /* only "no proxy" is built in */
     case MPERF_OPT_ACCEPT_ENCODING: /* no decoders built in: advertise nothing */
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
-    /* callbacks */
-    case MPERF_OPT_WRITEFUNCTION: o->write_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
-    case MPERF_OPT_HEADERFUNCTION: o->header_cb = va_arg(ap, mperf_write_callback); return MPERF_E_OK;
-#if MPX_UPLOADS
-    case MPERF_OPT_READFUNCTION: o->read_cb = va_arg(ap, mperf_read_callback); return MPERF_E_OK;
-#endif
-    case MPERF_OPT_SEEKFUNCTION: o->seek_cb = va_arg(ap, mperf_seek_callback); return MPERF_E_OK;
-#if MPX_PROGRESS
-    case MPERF_OPT_XFERINFOFUNCTION: o->xferinfo_cb = va_arg(ap, mperf_xferinfo_callback); return MPERF_E_OK;
-    case MPERF_OPT_PROGRESSFUNCTION: o->progress_cb = va_arg(ap, mperf_progress_callback); return MPERF_E_OK;
-#endif
-#if MPX_VERBOSE
-    case MPERF_OPT_DEBUGFUNCTION: o->debug_cb = va_arg(ap, mperf_debug_callback); return MPERF_E_OK;
-#endif
     /* the request method: the last of these wins, as in libcurl */
     case MPERF_OPT_NOBODY:
         if (v) o->httpreq = MPX_REQ_HEAD;
@@ -6483,29 +6477,6 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
             return MPERF_E_NOT_BUILT_IN;
         return MPERF_E_OK;
     }
-    /* sizes: long and large forms */
-    case MPERF_OPT_POSTFIELDSIZE:
-    case MPERF_OPT_POSTFIELDSIZE_LARGE:
-        if (off < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        o->postfieldsize = off;
-        return MPERF_E_OK;
-    case MPERF_OPT_INFILESIZE:
-    case MPERF_OPT_INFILESIZE_LARGE:
-        if (off < -1) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        o->infilesize = off;
-        return MPERF_E_OK;
-#if MPX_RANGES
-    case MPERF_OPT_RESUME_FROM:
-    case MPERF_OPT_RESUME_FROM_LARGE:
-        if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        o->resume_from = off;
-        return MPERF_E_OK;
-#endif
-    case MPERF_OPT_MAXFILESIZE:
-    case MPERF_OPT_MAXFILESIZE_LARGE:
-        if (off < 0) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-        o->maxfilesize = off;
-        return MPERF_E_OK;
     default:
         return MPERF_E_UNKNOWN_OPTION;
     }
@@ -6595,6 +6566,18 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
     return MPERF_E_OK;
 }
 
+/* easy_perform's wait: its private multi has no extra fds and nobody to
+   wake it, so this is a plain poll of the connections (at most 1 s). */
+static void mpx_easy_wait(mperf_multi *m)
+{
+    long t = mpx_multi_timeout_ms(m);
+    unsigned i, armed = 0;
+    if (t < 0 || t > 1000) t = 1000;
+    for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd != MPERF_SOCKET_BAD;
+    if (!armed) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
+    else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
+}
+
 MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
 {
     mperf_multi *m;
@@ -6614,7 +6597,7 @@ MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
     mpx_multi_add(m, e);
     while (running && mc == MPERF_M_OK) {
         mc = mperf_multi_perform(m, &running);
-        if (mc == MPERF_M_OK && running) mc = mperf_multi_poll(m, NULL, 0, 1000, NULL);
+        if (mc == MPERF_M_OK && running) mpx_easy_wait(m);
     }
     msg = mperf_multi_info_read(m, &left);
     rc = msg ? msg->data.result : mc == MPERF_M_OUT_OF_MEMORY ? MPERF_E_OUT_OF_MEMORY : MPERF_E_FAILED_INIT;
