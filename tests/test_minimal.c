@@ -54,6 +54,15 @@ TEST(get_and_chunked_still_work)
     mperf_easy_cleanup(e);
 }
 
+/* A long body: MPERF_MINIMAL has no big receive buffer, the usual one streams it. */
+TEST(long_body_streams)
+{
+    mperf_easy *e = make(fmt("http://127.0.0.1:%d/gen/3000000", fault_port()));
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK(sink_is_pattern(&body, 3000000));
+    mperf_easy_cleanup(e);
+}
+
 TEST(multi_loop_against_nginx)
 {
     mperf_multi *m = mperf_multi_init();
@@ -228,6 +237,7 @@ TEST(https_says_not_built_in_without_tls)
 int main(void)
 {
     RUN(get_and_chunked_still_work);
+    RUN(long_body_streams);
     RUN(multi_loop_against_nginx);
     RUN(bad_framing_still_caught);
     RUN(bad_url_says_why);

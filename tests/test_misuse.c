@@ -112,6 +112,46 @@ TEST(options_and_infos_of_the_wrong_kind)
     mperf_multi_cleanup(m);
 }
 
+/* Options the table sets by kind (sizes, callbacks), the protocol lists, and
+   the address text asked for before any connection. */
+static size_t no_write(char *p, size_t size, size_t n, void *ud)
+{
+    (void)p, (void)ud;
+    return size * n;
+}
+
+TEST(option_values_by_kind)
+{
+    mperf_easy *e = mperf_easy_init();
+    char *s = NULL;
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_POSTFIELDSIZE, -2L), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_POSTFIELDSIZE, -1L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_INFILESIZE_LARGE, (mperf_off_t)-2), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_INFILESIZE_LARGE, (mperf_off_t)5000000000LL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_MAXFILESIZE, -1L), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_MAXFILESIZE_LARGE, (mperf_off_t)-1), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_MAXFILESIZE_LARGE, (mperf_off_t)0), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, no_write), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, (mperf_write_callback)NULL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROTOCOLS_STR, "gopher"), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROTOCOLS_STR, "http,htt"), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROTOCOLS_STR, (char *)NULL), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROTOCOLS_STR, "HTTPS,,FTP,ftps,All"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_REDIR_PROTOCOLS_STR, ",https,"), MPERF_E_OK);
+    /* no address before a connection */
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_PRIMARY_IP, &s), MPERF_E_OK);
+    CHECK(s && s[0] == 0);
+    /* a list without http refuses an http URL before connecting (port 9 is never asked) */
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_URL, "http://127.0.0.1:9/"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROTOCOLS_STR, "ftp,https"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_UNSUPPORTED_PROTOCOL);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROTOCOLS_STR, ""), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_UNSUPPORTED_PROTOCOL);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_PRIMARY_IP, &s), MPERF_E_OK);
+    CHECK(s && s[0] == 0);
+    mperf_easy_cleanup(e);
+}
+
 /* ---- from inside callbacks ---- */
 static mperf_multi *cb_multi;
 static mperf_easy *cb_other;
@@ -175,6 +215,7 @@ int main(void)
     RUN(handles_of_the_wrong_kind_and_stale_ones);
     RUN(adding_twice_and_to_two_multis);
     RUN(options_and_infos_of_the_wrong_kind);
+    RUN(option_values_by_kind);
     RUN(removing_and_cleaning_up_from_inside_callbacks);
     return t_done("misuse");
 }
