@@ -1006,7 +1006,10 @@ static int mpx_buf_reserve(const mperf_allocator *a, mpx_buf *b, size_t extra)
     ncap = b->cap ? b->cap : 256;
     while (ncap < need) ncap *= 2;
     np = (char *)mpx_alloc(a, ncap);
-    if (!np) return !(b->failed = 1);
+    if (!np) {
+        b->failed = 1;
+        return 0;
+    }
     if (b->len) memcpy(np, b->p, b->len);
     mpx_free(a, b->p);
     b->p = np;
