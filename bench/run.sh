@@ -34,6 +34,7 @@ dpkg-query -W -f '${Status}' libh2o-evloop0.13 2>/dev/null | grep -q "ok install
 command -v xz >/dev/null || need="$need xz-utils"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 . tests/packages.sh
+. tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
 
@@ -65,33 +66,19 @@ cleanup() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; wait 2>/dev/nu
 trap cleanup EXIT
 for try in 1 2 3 4 5 6 7 8; do
     PORT=$((20000 + RANDOM % 30000))
-    cat >"$B/nginx/nginx.conf" <<EOF
-worker_processes 1;
-$SRVCPU
-worker_rlimit_nofile 65536;
-daemon off;
-pid $B/nginx/nginx.pid;
-error_log $B/nginx/error.log warn;
-events { worker_connections 16384; }
-http {
-    access_log off;
-    client_body_temp_path $B/nginx/tmp/body;
-    proxy_temp_path $B/nginx/tmp/proxy;
-    fastcgi_temp_path $B/nginx/tmp/fastcgi;
-    uwsgi_temp_path $B/nginx/tmp/uwsgi;
-    scgi_temp_path $B/nginx/tmp/scgi;
+    {
+        nginx_conf_top "$B" "$SRVCPU"
+        cat <<EOF
     keepalive_requests 10000000;
     keepalive_timeout 300s;
-    sendfile on;
-    tcp_nopush on;
     open_file_cache max=16;
-    default_type application/octet-stream;
     server {
         listen 127.0.0.1:$PORT backlog=8192;
         root $B/www;
     }
 }
 EOF
+    } >"$B/nginx/nginx.conf"
     nginx -c "$B/nginx/nginx.conf" -e "$B/nginx/error.log" 2>>"$LOG" &
     nginx_pid=$!
     for i in $(seq 1 50); do

@@ -21,6 +21,32 @@ servers_stop() {
     servers_pids=""
 }
 
+# The top of an nginx config with its files under DIR/nginx, up to the open
+# http block: one worker (pinned when AFFINITY is "worker_cpu_affinity 01;"),
+# no access log. bench/run.sh uses it too.
+nginx_conf_top() {
+    local dir=$1 affinity=$2
+    cat <<EOF
+worker_processes 1;
+$affinity
+worker_rlimit_nofile 65536;
+daemon off;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log warn;
+events { worker_connections 16384; }
+http {
+    access_log off;
+    client_body_temp_path $dir/nginx/tmp/body;
+    proxy_temp_path $dir/nginx/tmp/proxy;
+    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+    scgi_temp_path $dir/nginx/tmp/scgi;
+    sendfile on;
+    tcp_nopush on;
+    default_type application/octet-stream;
+EOF
+}
+
 # nginx on a free port: tries a few random ones (nginx cannot pick its own).
 start_nginx() {
     local dir=$1 try port port6 conf listen6 pki=$dir/pki
@@ -34,26 +60,11 @@ start_nginx() {
             listen6="listen [::1]:$port6;"
         fi
         conf="$dir/nginx/nginx.conf"
-        cat > "$conf" <<EOF
-worker_processes 1;
-worker_cpu_affinity 01;
-worker_rlimit_nofile 65536;
-daemon off;
-pid $dir/nginx/nginx.pid;
-error_log $dir/nginx/error.log warn;
-events { worker_connections 16384; }
-http {
-    access_log off;
-    client_body_temp_path $dir/nginx/tmp/body;
-    proxy_temp_path $dir/nginx/tmp/proxy;
-    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-    scgi_temp_path $dir/nginx/tmp/scgi;
+        {
+            nginx_conf_top "$dir" "worker_cpu_affinity 01;"
+            cat <<EOF
     keepalive_requests 1000000;
     keepalive_timeout 120s;
-    sendfile on;
-    tcp_nopush on;
-    default_type application/octet-stream;
     server {
         listen 127.0.0.1:$port reuseport backlog=8192;
         $listen6
@@ -100,6 +111,7 @@ http {
     }
 }
 EOF
+        } > "$conf"
         [ -n "$listen6" ] || sed -i '/listen \[::1\]:.* ssl;/d' "$conf"
         nginx -c "$conf" -e "$dir/nginx/error.log" 2>>"$dir/nginx/start.log" &
         local pid=$!
