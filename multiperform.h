@@ -6571,7 +6571,7 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
 
 /* easy_perform's wait: its private multi has no extra fds and nobody to
    wake it, so this is a plain poll of the connections (at most 1 s). */
-static void mpx_easy_wait(mperf_multi *m)
+static mperf_mcode mpx_easy_wait(mperf_multi *m)
 {
     long t = mpx_multi_timeout_ms(m);
     unsigned i, armed = 0;
@@ -6579,6 +6579,8 @@ static void mpx_easy_wait(mperf_multi *m)
     for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd != MPERF_SOCKET_BAD;
     if (!armed) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
     else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
+    else if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
+    return MPERF_M_OK;
 }
 
 MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
@@ -6600,7 +6602,7 @@ MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
     mpx_multi_add(m, e);
     while (running && mc == MPERF_M_OK) {
         mc = mperf_multi_perform(m, &running);
-        if (mc == MPERF_M_OK && running) mpx_easy_wait(m);
+        if (mc == MPERF_M_OK && running) mc = mpx_easy_wait(m);
     }
     msg = mperf_multi_info_read(m, &left);
     rc = msg ? msg->data.result : mc == MPERF_M_OUT_OF_MEMORY ? MPERF_E_OUT_OF_MEMORY : MPERF_E_FAILED_INIT;
