@@ -806,6 +806,7 @@ MPERF_API void mperf_global_cleanup(void);
 #if MPERF_BUFSIZE < 1024
 #error "MPERF_BUFSIZE must be at least 1024"
 #endif
+#define MPX_BIG (MPERF_BIGBUF > MPERF_BUFSIZE) /* connections switch to big buffers */
 
 /* -------------------------------------------------------------------- */
 /* >>platform                                                            */
@@ -2586,9 +2587,12 @@ static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, cons
 #endif
 
 /* ---- verbose and debug output ---- */
+/* e's debug output is wanted (and the arguments of mpx_infof worth making) */
+#define MPX_TALKS(e) (MPX_VERBOSE && (e)->o.verbose)
+
 static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
 {
-    if (!MPX_VERBOSE || !e->o.verbose) return;
+    if (!MPX_TALKS(e)) return;
     if (e->o.debug_cb) {
         mperf_multi *m = e->multi;
         e->in_callback++;
@@ -2635,7 +2639,7 @@ static void mpx_infof(mperf_easy *e, const char *fmt, ...)
 /* A receive buffer for c: the usual size, or big while a long body streams. */
 static int mpx_rbuf_take(mperf_multi *m, mpx_conn *c)
 {
-    int big = MPERF_BIGBUF > MPERF_BUFSIZE && c->big;
+    int big = MPX_BIG && c->big;
     void **list = big ? &m->big_free : &m->buf_free, *b = *list;
     size_t size = big ? (size_t)MPERF_BIGBUF : MPERF_BUFSIZE;
     if (b) {
@@ -2659,7 +2663,7 @@ static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
         memcpy(c->rbuf, &m->buf_free, sizeof(void *));
         m->buf_free = c->rbuf;
         m->num_buf_free++;
-    } else if (MPERF_BIGBUF > MPERF_BUFSIZE && c->rcap == (size_t)MPERF_BIGBUF && m->num_big_free < 4) {
+    } else if (MPX_BIG && c->rcap == (size_t)MPERF_BIGBUF && m->num_big_free < 4) {
         memcpy(c->rbuf, &m->big_free, sizeof(void *));
         m->big_free = c->rbuf;
         m->num_big_free++;
@@ -4238,7 +4242,8 @@ static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v,
 #define MPX_EXPECT_THRESHOLD (1024 * 1024)
 
 /* Ends a transfer with its result and, on failure, msg for the error buffer
-   (NULL: the code's text). mpx_xfer_finish() formats msg first. */
+   (NULL: the code's text). mpx_xfer_finish() formats msg first (fmt is
+   never NULL). */
 static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg)
 {
     if (e->state == MPX_S_DONE || e->state == MPX_S_NONE) return;
@@ -4277,10 +4282,6 @@ static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, cons
 {
     char msg[MPERF_ERROR_SIZE];
     va_list ap;
-    if (!fmt) {
-        mpx_xfer_end(m, e, code, NULL);
-        return;
-    }
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
@@ -4653,7 +4654,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         const mpx_addr *a = &e->addrs[e->addr_idx];
         int err = 0, inprogress = 0;
         mperf_socket_t fd;
-        if (MPX_VERBOSE && e->o.verbose) mpx_addr_to_text(a, ip, sizeof ip);
+        if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
         mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
                   (unsigned)e->u.port);
         fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
@@ -4692,7 +4693,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
     int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
     if (err) {
         char ip[46];
-        if (MPX_VERBOSE && e->o.verbose) mpx_addr_to_text(&c->addr, ip, sizeof ip);
+        if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
         e->os_errno = err;
         mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
@@ -4705,7 +4706,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
     e->t_connect = m->now - e->t_start;
     e->primary = c->addr;
     e->primary_port = c->port;
-    if (MPX_VERBOSE && e->o.verbose) mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
+    if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
     mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
               (unsigned)c->port, c->id);
 #ifndef MPERF_NO_TLS
@@ -5319,7 +5320,8 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             if (r) return;
         }
         if (!can_read) break;
-        if (MPERF_BIGBUF > MPERF_BUFSIZE && c->rbuf && c->rpos == c->rlen && c->big && c->rcap == MPERF_BUFSIZE) mpx_rbuf_give(m, c); /* go big */
+        if (MPX_BIG && c->rbuf && c->rpos == c->rlen && c->big && c->rcap == MPERF_BUFSIZE)
+            mpx_rbuf_give(m, c); /* go big */
         if (!c->rbuf) {
             if (!mpx_rbuf_take(m, c)) {
                 mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
@@ -5631,11 +5633,20 @@ static void mpx_wake_drain(mperf_multi *m)
 #endif
 }
 
+/* A connection's socket is in the pollfd array (a wait has something to wait on). */
+static int mpx_any_armed(const mperf_multi *m)
+{
+    unsigned i;
+    for (i = 0; i < m->npfd; i++)
+        if (m->pfds[i].fd != MPERF_SOCKET_BAD) return 1;
+    return 0;
+}
+
 static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned int nextra, int timeout_ms,
                                   int *numfds, int wakeable)
 {
     long internal;
-    unsigned i, n, armed = 0;
+    unsigned i, n;
     int r, count = 0, wake_idx = -1;
     if (numfds) *numfds = 0;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
@@ -5650,8 +5661,7 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
             return MPERF_M_OK;
         }
     }
-    for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd != MPERF_SOCKET_BAD;
-    if (!armed && !nextra && !wakeable) return MPERF_M_OK; /* wait: nothing to wait on */
+    if (!nextra && !wakeable && !mpx_any_armed(m)) return MPERF_M_OK; /* wait: nothing to wait on */
     if (!mpx_pfd_reserve(m, m->npfd + nextra + 1)) return MPERF_M_OUT_OF_MEMORY;
     n = m->npfd;
     if (wakeable) {
@@ -6254,8 +6264,8 @@ static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
     if (!s) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     while (*s) {
         size_t n = strcspn(s, ","), k;
-        for (k = 0; n && k < 5 && !(strlen(names[k]) == n && mpx_ieq_n(s, names[k], n)); k++) {}
-        if (k == 5) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        for (k = 0; n && k < sizeof bits && !(strlen(names[k]) == n && mpx_ieq_n(s, names[k], n)); k++) {}
+        if (k == sizeof bits) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         if (n) set |= bits[k];
         s += n;
         if (*s == ',') s++;
@@ -6574,10 +6584,8 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
 static mperf_mcode mpx_easy_wait(mperf_multi *m)
 {
     long t = mpx_multi_timeout_ms(m);
-    unsigned i, armed = 0;
     if (t < 0 || t > 1000) t = 1000;
-    for (i = 0; i < m->npfd && !armed; i++) armed = m->pfds[i].fd != MPERF_SOCKET_BAD;
-    if (!armed) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
+    if (!mpx_any_armed(m)) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
     else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
     else if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
     return MPERF_M_OK;
