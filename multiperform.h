@@ -4542,9 +4542,9 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         mpx_add_basic_auth(e, al, b);
     if (!MPX_RANGES) {
     } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
-        char num[48];
-        snprintf(num, sizeof num, "Range: bytes=%lld-\r\n", (long long)o->resume_from);
-        mpx_buf_adds(al, b, num);
+        mpx_buf_adds(al, b, "Range: bytes=");
+        mpx_buf_add_num(al, b, (uint64_t)o->resume_from);
+        mpx_buf_add(al, b, "-\r\n", 3);
     } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
         mpx_buf_field(al, b, "Range: bytes=", o->range);
     }
@@ -4561,9 +4561,9 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         if (e->body_chunked) {
             if (!mpx_user_header(o->headers, "transfer-encoding")) mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
         } else if (!mpx_user_header(o->headers, "content-length")) {
-            char num[48];
-            snprintf(num, sizeof num, "Content-Length: %lld\r\n", (long long)e->body_len);
-            mpx_buf_adds(al, b, num);
+            mpx_buf_adds(al, b, "Content-Length: ");
+            mpx_buf_add_num(al, b, (uint64_t)e->body_len);
+            mpx_buf_add(al, b, "\r\n", 2);
         }
         if (e->expect100 && !mpx_user_header(o->headers, "expect")) mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
     }
