@@ -1933,8 +1933,8 @@ static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_p
     return l;
 }
 
-/* The status line and chunk framing stay out of line (MPX_NOINLINE) so the
-   dispatch in mpx_parse saves no registers on its way to a field line. */
+/* The status line, the general field path and chunk framing stay out of line
+   (MPX_NOINLINE) so mpx_parse saves no registers on its way to a field line. */
 MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     static const char prefix[] = "HTTP/";
@@ -1979,16 +1979,29 @@ MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size
 }
 
 #if MPX_FAST_FIELDS
+static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev);
+
+/* A framing field (Content-Length, Transfer-Encoding, Connection) found by
+   a fast path: returns linelen, or 0 on an error (reported). Out of line, so
+   the fast paths reach it by a tail call and save no registers. */
+MPX_NOINLINE static size_t mpx_field_framing(mpx_parser *p, mpx_pev *ev, size_t linelen)
+{
+    return mpx_parse_framing(p, ev) ? linelen : 0;
+}
+
+/* The limits hold for one more field line of linelen bytes. */
+static int mpx_field_fits(const mpx_parser *p, size_t linelen)
+{
+    return linelen <= MPERF_MAX_HEADER_LINE && p->head_total + linelen <= MPERF_MAX_HEADER_TOTAL &&
+           p->nfields < MPERF_MAX_HEADER_COUNT;
+}
+
 /* A field line found by a fast path below: the name is buf[0..name), the
-   value buf[v..vend), the line linelen bytes. Returns linelen; 0 when a
-   limit is reached (the general path reports it); (size_t)-1 on a framing
-   error, already reported. */
+   value buf[v..vend), the line linelen bytes, within the limits (checked
+   with mpx_field_fits). Returns linelen, or 0 on a framing error (reported). */
 static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t linelen, size_t name, size_t v, size_t vend,
                               mpx_pev *ev)
 {
-    if (linelen > MPERF_MAX_HEADER_LINE || p->head_total + linelen > MPERF_MAX_HEADER_TOTAL ||
-        p->nfields + 1 > MPERF_MAX_HEADER_COUNT)
-        return 0;
     p->head_total += linelen;
     p->nfields++;
     ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
@@ -1999,9 +2012,9 @@ static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t line
     ev->value = buf + v;
     ev->valuelen = vend - v;
     p->folded = 0;
-    if (ev->type == MPX_EV_FIELD && !p->interim && (name == 10 || name == 14 || name == 17) &&
-        mpx_parse_framing(p, ev) == 0)
-        return (size_t)-1;
+    if (name < 32 && ((UINT32_C(1) << name) & (UINT32_C(1) << 10 | UINT32_C(1) << 14 | UINT32_C(1) << 17)) &&
+        ev->type == MPX_EV_FIELD && !p->interim)
+        return mpx_field_framing(p, ev, linelen);
     return linelen;
 }
 
@@ -2034,6 +2047,7 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
     if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
     MPX_TEST_SCANNED(e + 2);
     k = e + 2; /* the line */
+    if (!mpx_field_fits(p, k)) return 0;
     while (e > v && buf[e - 1] == ' ') e--;
     return mpx_field_found(p, buf, k, name, v, e, ev);
 }
@@ -2076,7 +2090,9 @@ static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
    the byte after the line are in the buffer: one pass over four 16-byte
    blocks gives bit masks of control bytes (the CR among them) and colons,
    and the line is read from the masks; the name is checked 16 bytes at a
-   time. Returns like mpx_parse_field_fast. */
+   time. Called by mpx_parse, it returns what mpx_parse returns: any line it
+   does not take goes to mpx_parse_field by a tail call, as does the framing
+   check (mpx_field_framing), so mpx_parse saves no registers on this path. */
 static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t off = p->head_total - p->mk_at, e, c, v, vend;
@@ -2086,7 +2102,7 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
         col = p->mk_col >> off;
     } else {
         unsigned t0, t1, t2, t3, c0, c1, c2, c3;
-        if (len < 64) return mpx_parse_field_fast(p, buf, len, ev);
+        if (len < 64) return mpx_parse_field(p, buf, len, ev);
         mpx_masks16(buf, &t0, &c0);
         mpx_masks16(buf + 16, &t1, &c1);
         mpx_masks16(buf + 32, &t2, &c2);
@@ -2097,20 +2113,21 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
         p->mk_col = col;
         p->mk_at = p->head_total;
         p->mk_n = 64;
-        if (!ctl) return 0;
+        if (!ctl) return mpx_parse_field(p, buf, len, ev);
     }
     /* the first control byte is the CR of a CRLF (a tab or anything else: the general path) */
     e = (size_t)__builtin_ctzll(ctl) + 1; /* the LF */
-    if (e < 3 || e > 63 || e + 1 >= len || buf[e - 1] != '\r' || buf[e] != '\n') return 0;
+    if (e < 3 || e > 63 || e + 1 >= len || buf[e - 1] != '\r' || buf[e] != '\n') return mpx_parse_field(p, buf, len, ev);
     below = (UINT64_C(1) << e) - 1;
-    if (!(col & below)) return 0;
+    if (!(col & below)) return mpx_parse_field(p, buf, len, ev);
     c = (size_t)__builtin_ctzll(col);
-    if (c == 0 || buf[e + 1] == ' ' || buf[e + 1] == '\t') return 0;
+    if (c == 0 || buf[e + 1] == ' ' || buf[e + 1] == '\t') return mpx_parse_field(p, buf, len, ev);
     /* a rarer token byte, or a name too near the end: byte by byte */
-    if (!mpx_name_alnum_sse2(buf, c, len) && !mpx_all_token(buf, c)) return 0;
+    if (!mpx_name_alnum_sse2(buf, c, len)) return mpx_parse_field(p, buf, len, ev);
     /* the value: from the first to the last byte that is not a space, between colon and CR */
     for (v = c + 1; buf[v] == ' '; v++) {} /* stops at the CR */
     for (vend = e - 1; vend > v && buf[vend - 1] == ' '; vend--) {}
+    if (!mpx_field_fits(p, e + 1)) return mpx_parse_field(p, buf, len, ev);
     MPX_TEST_SCANNED(e + 1);
     return mpx_field_found(p, buf, e + 1, c, v, vend, ev);
 }
@@ -2118,18 +2135,13 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
 #endif /* MPX_FAST_FIELDS */
 
 /* One field line (with its obs-folds), in the head or in the trailers. */
-static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t i = p->scan, v, vend;
 #if MPX_FAST_FIELDS
     if (i == 0 && p->colon == 0) {
-#if MPX_SSE2
-        size_t n = mpx_parse_field_sse2(p, buf, len, ev);
-#else
         size_t n = mpx_parse_field_fast(p, buf, len, ev);
-#endif
-        if (n == (size_t)-1) return 0; /* a framing error, already reported */
-        if (n) return n;
+        if (n || p->state == MPX_P_ERROR) return n; /* a line, or a framing error */
     }
 #endif
     if (i == 0 && p->colon == 0) {
@@ -2322,6 +2334,9 @@ static size_t mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
         return mpx_parse_status(p, buf, len, ev);
     case MPX_P_FIELDS:
     case MPX_P_TRAILERS:
+#if MPX_SSE2
+        if (p->scan == 0 && p->colon == 0) return mpx_parse_field_sse2(p, buf, len, ev);
+#endif
         return mpx_parse_field(p, buf, len, ev);
     case MPX_P_BODY_LEN:
         if (!len) break;
