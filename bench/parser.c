@@ -2,9 +2,11 @@
    notes parsed whole, and fed one byte per call; then a head 8 times longer
    fed byte by byte, to show the cost per byte stays flat (linear parsing).
    Prints ns per head and ns per byte.
-   Built with -DBENCH_PICO (bench/run.sh does when Debian's libh2o-evloop0.13
-   is there, which carries picohttpparser), the same head is also parsed by
-   phr_parse_response in the same run: a public parser on the same machine. */
+   Built with -DBENCH_PICO, the same head is also parsed by
+   phr_parse_response in the same run: a public parser on the same machine.
+   bench/run.sh links it twice: to Debian's libh2o-evloop0.13, which carries
+   picohttpparser, and to picohttpparser compiled with -msse4.2 from the h2o
+   source that library comes from. */
 #define _GNU_SOURCE
 #define MPERF_NO_TLS
 #define MULTIPERFORM_IMPLEMENTATION
