@@ -1880,6 +1880,10 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
         if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
         p->te_seen = 1;
     } else if (ev->namelen == 10 && mpx_name_is(ev->name, 10, "connection")) {
+        if (n == 10 && mpx_name_is(v, 10, "keep-alive")) { /* the usual value: no list to walk */
+            p->conn_keepalive = 1;
+            return 1;
+        }
         while (i < n) {
             size_t st;
             while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
@@ -1940,6 +1944,7 @@ MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size
     static const char prefix[] = "HTTP/";
     size_t i = p->scan, end;
     int r;
+    if (i == 0 && len >= 5 && memcmp(buf, prefix, 5) == 0) i = 5; /* the usual case: all there at once */
     for (; i < len && i < 5; i++)
         if (buf[i] != prefix[i])
             return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
