@@ -2058,26 +2058,33 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
 }
 
 #if MPX_SSE2
-/* The name buf[0..n) is letters, digits and '-' only (the usual header
-   name), checked 16 bytes at a time; 0 when it is not, or when 16 bytes from
-   a block's start are not all in the buffer. */
-static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
+/* Bit mask of the bytes other than letters, digits and '-' among the 16 at p. */
+static unsigned mpx_odd16(const char *p)
 {
     const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
     const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
-    uint64_t good = 0, want = (UINT64_C(1) << n) - 1; /* n < 64 */
-    size_t k;
-    for (k = 0; k < n; k += 16) {
-        __m128i x, ok;
-        if (k + 16 > len) return 0;
-        x = _mm_loadu_si128((const __m128i *)(const void *)(buf + k));
-        /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
-        ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
-        ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
-        ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
-        good |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << k;
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), ok;
+    /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
+    ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
+    ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
+    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
+    return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+}
+
+/* The name buf[0..n) is letters, digits and '-' only (the usual header
+   name), checked in up to three 16-byte blocks with no loop; 0 when it is
+   not, when it is longer than 48 bytes, or when its blocks are not all in
+   the buffer. */
+static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
+{
+    uint64_t odd;
+    if (n > 48 || n + 15 >= len) return 0; /* the blocks must lie in the buffer */
+    odd = mpx_odd16(buf);
+    if (n > 16) {
+        odd |= (uint64_t)mpx_odd16(buf + 16) << 16;
+        if (n > 32) odd |= (uint64_t)mpx_odd16(buf + 32) << 32;
     }
-    return (good & want) == want;
+    return (odd & ((UINT64_C(1) << n) - 1)) == 0;
 }
 
 /* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
@@ -2334,13 +2341,18 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
 static size_t mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t n;
+#if MPX_SSE2
+    /* the usual call, a field line of a head: straight to the SSE2 path */
+    if (MPX_LIKELY(p->state == MPX_P_FIELDS) && p->scan == 0 && p->colon == 0)
+        return mpx_parse_field_sse2(p, buf, len, ev);
+#endif
     switch (p->state) {
     case MPX_P_STATUS:
         return mpx_parse_status(p, buf, len, ev);
     case MPX_P_FIELDS:
     case MPX_P_TRAILERS:
 #if MPX_SSE2
-        if (p->scan == 0 && p->colon == 0) return mpx_parse_field_sse2(p, buf, len, ev);
+        if (p->scan == 0 && p->colon == 0) return mpx_parse_field_sse2(p, buf, len, ev); /* a trailer line */
 #endif
         return mpx_parse_field(p, buf, len, ev);
     case MPX_P_BODY_LEN:

@@ -351,7 +351,7 @@ TEST(long_lines_parse_to_the_right_values)
    whole (fast path) as byte by byte (general path). */
 TEST(every_byte_in_a_header_name)
 {
-    static const size_t lens[] = {1, 2, 5, 15, 16, 17, 20, 31, 32, 33, 40};
+    static const size_t lens[] = {1, 2, 5, 15, 16, 17, 20, 31, 32, 33, 40, 47, 48, 49, 52};
     static const char rest[] = ": v\r\nX-Pad: pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp\r\n"
                                "Content-Length: 0\r\n\r\n";
     size_t li, pos, b, i, bad = 0;
