@@ -929,8 +929,8 @@ extern void freeaddrinfo(struct addrinfo *res);
 #else
 #define MPX_SSE2 0
 #endif
-/* -Os builds have no separate fast path for the usual header line: the
-   general path parses it too, in less code. */
+/* -Os builds have no separate fast paths for the usual header line, status
+   line and Connection value: the general path parses them too, in less code. */
 #ifdef __OPTIMIZE_SIZE__
 #define MPX_FAST_FIELDS 0
 #else
@@ -1880,10 +1880,12 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
         if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
         p->te_seen = 1;
     } else if (ev->namelen == 10 && mpx_name_is(ev->name, 10, "connection")) {
+#if MPX_FAST_FIELDS
         if (n == 10 && mpx_name_is(v, 10, "keep-alive")) { /* the usual value: no list to walk */
             p->conn_keepalive = 1;
             return 1;
         }
+#endif
         while (i < n) {
             size_t st;
             while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
@@ -1944,7 +1946,9 @@ MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size
     static const char prefix[] = "HTTP/";
     size_t i = p->scan, end;
     int r;
+#if MPX_FAST_FIELDS
     if (i == 0 && len >= 5 && memcmp(buf, prefix, 5) == 0) i = 5; /* the usual case: all there at once */
+#endif
     for (; i < len && i < 5; i++)
         if (buf[i] != prefix[i])
             return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
