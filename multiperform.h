@@ -2105,10 +2105,11 @@ static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
 /* The same field line with SSE2 (every x86-64 has it), when 64 bytes and
    the byte after the line are in the buffer: one pass over four 16-byte
    blocks gives bit masks of control bytes (the CR among them) and colons,
-   and the line is read from the masks; the name is checked 16 bytes at a
-   time. Called by mpx_parse, it returns what mpx_parse returns: any line it
-   does not take goes to mpx_parse_field by a tail call, as does the framing
-   check (mpx_field_framing), so mpx_parse saves no registers on this path. */
+   and the line is read from the masks; the name is checked in 16-byte
+   blocks. Called by mpx_parse, it returns what mpx_parse returns: any line
+   it does not take goes to mpx_parse_field by a tail call, as does the
+   framing check (mpx_field_framing), so neither costs the usual line any
+   saved registers. */
 static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t off = p->head_total - p->mk_at, e, c, v, vend;
