@@ -3121,7 +3121,10 @@ typedef struct mpx_tls_session {
 /* BearSSL's certificate decoder (0.6) reads past its state when it is fed
    bytes after the end of the certificate (a NULL read, found by fuzzing the
    CA loader): it is only ever given the bytes of the one DER element, and
-   anything after it marks the certificate as bad. */
+   anything after it marks the certificate as bad. Nor is it fed again once
+   it has failed: it would resume after the failed check, with the bad value
+   (a month of "\x0c\xc3" read the month table out of bounds, also found by
+   fuzzing; the certificate of a server we do not verify goes through here). */
 typedef struct mpx_der_feed {
     br_x509_decoder_context dc;
     size_t seen, total; /* bytes given; the element's size once its header is in (0 before) */
@@ -3138,7 +3141,7 @@ static void mpx_der_init(mpx_der_feed *f, void (*dn)(void *, const void *, size_
 
 static void mpx_der_push(mpx_der_feed *f, const unsigned char *p, size_t n)
 {
-    while (n && !f->total && !f->over) { /* the header, a byte at a time */
+    while (n && !f->total && !f->over && !f->dc.err) { /* the header, a byte at a time */
         f->hdr[f->seen++] = *p;
         br_x509_decoder_push(&f->dc, p, 1);
         p++;
@@ -3156,7 +3159,7 @@ static void mpx_der_push(mpx_der_feed *f, const unsigned char *p, size_t n)
             }
         }
     }
-    if (f->total && !f->over) {
+    if (f->total && !f->over && !f->dc.err) {
         size_t room = f->total - f->seen;
         if (n > room) {
             f->over = 1;
@@ -4087,6 +4090,7 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
     case BR_ERR_X509_EMPTY_CHAIN: s = "The server sent no certificate"; break;
     case BR_ERR_X509_LIMIT_EXCEEDED: s = "The server certificate chain is too large"; break;
     case BR_ERR_X509_EXTRA_ELEMENT: s = "A server certificate is malformed (bytes after its end)"; break;
+    case BR_ERR_X509_BAD_TIME: s = "A server certificate is malformed (a date that is not a date)"; break;
     default: s = NULL; break;
     }
     if (s) {

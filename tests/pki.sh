@@ -5,6 +5,7 @@
 #   wrong       EC, by wrongca (an unrelated root): localhost, 127.0.0.1
 #   expired     EC, by ca, valid in January 2020 only
 #   leaf.pin    the leaf's "sha256//..." public key pin
+#   trailing.pem, badtime.pem   hostile chains (below)
 set -eu
 d=$1
 mkdir -p "$d"
@@ -69,4 +70,14 @@ cat int.der >>leaf.der
     echo '-----END CERTIFICATE-----'
     cat int.pem
 } >trailing.pem
+# another: the leaf with its notAfter month "\x0c\xc3" instead of digits
+# (BearSSL's decoder, fed again after failing on it, read out of bounds)
+openssl x509 -in leaf.pem -outform DER -out badtime.der
+perl -0777 -pi -e 's/(\x17\x0d\d{12}Z\x17\x0d\d\d)\d\d/$1\x0c\xc3/s or die' badtime.der
+{
+    echo '-----BEGIN CERTIFICATE-----'
+    base64 -w 64 badtime.der
+    echo '-----END CERTIFICATE-----'
+    cat int.pem
+} >badtime.pem
 touch done

@@ -9,8 +9,9 @@
 # + intermediate, session cache, log in MPT_TLS_LOG), MPT_TLS_NOINT_PORT
 # (missing intermediate), MPT_TLS_WRONG_PORT (unknown CA), MPT_TLS_EXPIRED_PORT,
 # MPT_TLS_NOIP_PORT (no IP entry), MPT_TLS13_PORT (openssl s_server, TLS 1.3
-# only), MPT_TLSFAULT_PORT (tests/tlsfault.c) and MPT_TLSTRAIL_PORT (the same,
-# sending a leaf certificate with bytes after its end).
+# only), MPT_TLSFAULT_PORT (tests/tlsfault.c), MPT_TLSTRAIL_PORT (the same,
+# sending a leaf certificate with bytes after its end) and MPT_TLSBADTIME_PORT
+# (the same, sending a leaf with a malformed date in records of 512 bytes).
 
 servers_pids=""
 
@@ -134,10 +135,12 @@ EOF
     return 1
 }
 
-# A server that prints "PORT n": started, waited for, its port echoed.
-start_port_printer() { # name cmd...
-    local name=$1 i
-    shift
+# start_port_printer VAR NAME CMD...: starts CMD, which prints "PORT n" once
+# listening, and exports VAR=n. Not to be called in $(...): the server's pid
+# must reach servers_pids in this shell, or servers_stop leaves it running.
+start_port_printer() {
+    local var=$1 name=$2 i
+    shift 2
     rm -f "$srvdir/$name.port"
     "$@" >"$srvdir/$name.port" 2>"$srvdir/$name.log" &
     servers_pids="$servers_pids $!"
@@ -145,7 +148,7 @@ start_port_printer() { # name cmd...
         [ -s "$srvdir/$name.port" ] && break
         sleep 0.1
     done
-    awk '{print $2}' "$srvdir/$name.port"
+    export "$var=$(awk '{print $2}' "$srvdir/$name.port")"
 }
 
 # openssl s_server speaking TLS 1.3 only, on a free port.
@@ -196,10 +199,9 @@ servers_start() {
     export MPT_NOREAD_PORT=$(awk '{print $4}' "$dir/fault1.port")
     export MPT_RESETNOW_PORT=$(awk '{print $6}' "$dir/fault1.port")
     if [ -n "$tf" ]; then
-        MPT_TLSFAULT_PORT=$(start_port_printer tlsfault "$tf" "$MPT_PKI/chain.pem" "$MPT_PKI/leaf.key")
-        export MPT_TLSFAULT_PORT
-        MPT_TLSTRAIL_PORT=$(start_port_printer tlstrail "$tf" "$MPT_PKI/trailing.pem" "$MPT_PKI/leaf.key")
-        export MPT_TLSTRAIL_PORT
+        start_port_printer MPT_TLSFAULT_PORT tlsfault "$tf" "$MPT_PKI/chain.pem" "$MPT_PKI/leaf.key"
+        start_port_printer MPT_TLSTRAIL_PORT tlstrail "$tf" "$MPT_PKI/trailing.pem" "$MPT_PKI/leaf.key"
+        start_port_printer MPT_TLSBADTIME_PORT tlsbadtime "$tf" "$MPT_PKI/badtime.pem" "$MPT_PKI/leaf.key" small-records
     fi
     start_tls13 || echo "could not start openssl s_server" >&2
     start_nginx "$dir"

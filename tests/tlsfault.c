@@ -2,7 +2,10 @@
    nginx and openssl s_server will not do: end a response with a bare TCP
    close instead of close_notify.
 
-     tlsfault CHAIN.pem KEY.pem      (prints "PORT n" once listening)
+     tlsfault CHAIN.pem KEY.pem [small-records]   (prints "PORT n" once listening)
+
+   small-records: records of at most 512 bytes, so a certificate reaches the
+   client in pieces.
 
    Paths: /cl            Content-Length body, then close without close_notify
           /close-clean   body ended by close, with close_notify
@@ -123,7 +126,10 @@ int main(int argc, char **argv)
     struct sockaddr_in sa;
     socklen_t sl = sizeof sa;
     static unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
-    if (argc != 3) return 2;
+    /* BearSSL's smallest output buffer: 512 bytes of payload and its record overhead */
+    static unsigned char ibuf[BR_SSL_BUFSIZE_INPUT], obuf[600];
+    int small = argc == 4 && strcmp(argv[3], "small-records") == 0;
+    if (argc != 3 && !small) return 2;
     signal(SIGPIPE, SIG_IGN);
     pem_each(argv[1], add_cert);
     pem_each(argv[2], add_key);
@@ -150,7 +156,10 @@ int main(int argc, char **argv)
             br_ssl_server_init_full_rsa(&sc, chain, chain_len, br_skey_decoder_get_rsa(&skey));
         else
             br_ssl_server_init_full_ec(&sc, chain, chain_len, BR_KEYTYPE_EC, br_skey_decoder_get_ec(&skey));
-        br_ssl_engine_set_buffer(&sc.eng, iobuf, sizeof iobuf, 1);
+        if (small)
+            br_ssl_engine_set_buffers_bidi(&sc.eng, ibuf, sizeof ibuf, obuf, sizeof obuf);
+        else
+            br_ssl_engine_set_buffer(&sc.eng, iobuf, sizeof iobuf, 1);
         br_ssl_server_reset(&sc);
         br_sslio_init(&io, &sc.eng, sock_read, &fd, sock_write, &fd);
         while (got < sizeof req - 1) { /* the request head */
