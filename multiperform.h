@@ -144,6 +144,8 @@
    MPERF_MAX_HEADER_COUNT 5000     header lines in one response
    MPERF_MAX_CHUNK_EXT    4096     chunk extension bytes on one chunk line
    MPERF_MAX_URL          65536    longest URL accepted
+   MPERF_MAX_CERT         102400   largest server certificate (https): it
+                                   is kept while the chain is checked
    MPERF_MAX_ADDRS        8        addresses tried per host name
    MPERF_DNS_CACHE_MS     60000    lifetime of a resolved name
    MPERF_MAX_RETRIES      5        fresh-connection retries when a reused
@@ -771,6 +773,9 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 #ifndef MPERF_MAX_CHUNK_EXT
 #define MPERF_MAX_CHUNK_EXT 4096
+#endif
+#ifndef MPERF_MAX_CERT
+#define MPERF_MAX_CERT (100 * 1024)
 #endif
 #ifndef MPERF_MAX_URL
 #define MPERF_MAX_URL 65536
@@ -3186,7 +3191,7 @@ typedef struct mpx_x509 {
     const mperf_allocator *al;
     mpx_buf ee; /* the end-entity certificate's DER */
     unsigned ncert;
-    uint8_t verify_peer, verify_host, iplen, ee_failed;
+    uint8_t verify_peer, verify_host, iplen, ee_failed, ee_big;
     uint8_t ip[16];
     const char *host; /* the name to match, NUL-terminated */
     const unsigned char *pins; /* SHA-256 SPKI hashes, 32 bytes each */
@@ -3356,7 +3361,7 @@ static void mpx_x509_start_chain(const br_x509_class **ctx, const char *server_n
     (void)server_name;
     x->ncert = 0;
     x->ee.len = 0;
-    x->ee_failed = 0;
+    x->ee_failed = x->ee_big = 0;
     x->pin_failed = 0;
     if (x->verify_peer) /* BearSSL matches DNS names itself; IP literals are checked below */
         x->minimal.vtable->start_chain(&x->minimal.vtable, x->verify_host && !x->iplen ? x->host : NULL);
@@ -3366,7 +3371,8 @@ static void mpx_x509_start_cert(const br_x509_class **ctx, uint32_t length)
 {
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
     if (x->ncert == 0) {
-        if (!mpx_buf_reserve(x->al, &x->ee, length)) x->ee_failed = 1;
+        if (length > MPERF_MAX_CERT) x->ee_big = 1; /* a hostile size: never kept, never allocated */
+        else if (!mpx_buf_reserve(x->al, &x->ee, length)) x->ee_failed = 1;
         if (!x->verify_peer) mpx_der_init(&x->decoder, NULL, NULL);
     }
     if (x->verify_peer) x->minimal.vtable->start_cert(&x->minimal.vtable, length);
@@ -3376,7 +3382,7 @@ static void mpx_x509_append(const br_x509_class **ctx, const unsigned char *buf,
 {
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
     if (x->ncert == 0) {
-        if (!x->ee_failed && !mpx_buf_add(x->al, &x->ee, buf, len)) x->ee_failed = 1;
+        if (!x->ee_failed && !x->ee_big && !mpx_buf_add(x->al, &x->ee, buf, len)) x->ee_failed = 1;
         if (!x->verify_peer) mpx_der_push(&x->decoder, buf, len);
     }
     if (x->verify_peer) x->minimal.vtable->append(&x->minimal.vtable, buf, len);
@@ -3393,6 +3399,7 @@ static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
 {
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
     unsigned err;
+    if (x->ee_big) return BR_ERR_X509_LIMIT_EXCEEDED;
     if (x->verify_peer) {
         err = x->minimal.vtable->end_chain(&x->minimal.vtable);
     } else {

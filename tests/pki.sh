@@ -5,7 +5,7 @@
 #   wrong       EC, by wrongca (an unrelated root): localhost, 127.0.0.1
 #   expired     EC, by ca, valid in January 2020 only
 #   leaf.pin    the leaf's "sha256//..." public key pin
-#   trailing.pem, badtime.pem   hostile chains (below)
+#   trailing.pem, badtime.pem, bigchain.pem   hostile chains (below)
 set -eu
 d=$1
 mkdir -p "$d"
@@ -80,4 +80,12 @@ perl -0777 -pi -e 's/(\x17\x0d\d{12}Z\x17\x0d\d\d)\d\d/$1\x0c\xc3/s or die' badt
     echo '-----END CERTIFICATE-----'
     cat int.pem
 } >badtime.pem
+# and a leaf of over 100 KiB (3,000 names), larger than MPERF_MAX_CERT
+{
+    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'
+    printf 'subjectAltName=@alt\n[alt]\nDNS.1=localhost\nIP.1=127.0.0.1\n'
+    seq 2 3000 | awk '{print "DNS." $1 "=name-" $1 ".of-a-hostile-server.localhost"}'
+} >big.ext
+q openssl x509 -req -in leaf.csr -CA int.pem -CAkey int.key -CAcreateserial -days 825 -extfile big.ext -out big.pem
+cat big.pem int.pem >bigchain.pem
 touch done

@@ -10,8 +10,9 @@
 # (missing intermediate), MPT_TLS_WRONG_PORT (unknown CA), MPT_TLS_EXPIRED_PORT,
 # MPT_TLS_NOIP_PORT (no IP entry), MPT_TLS13_PORT (openssl s_server, TLS 1.3
 # only), MPT_TLSFAULT_PORT (tests/tlsfault.c), MPT_TLSTRAIL_PORT (the same,
-# sending a leaf certificate with bytes after its end) and MPT_TLSBADTIME_PORT
-# (the same, sending a leaf with a malformed date in records of 512 bytes).
+# sending a leaf certificate with bytes after its end), MPT_TLSBADTIME_PORT
+# (the same, sending a leaf with a malformed date in records of 512 bytes)
+# and MPT_TLSBIG_PORT (the same, sending a leaf of over 100 KiB).
 
 servers_pids=""
 
@@ -202,6 +203,7 @@ servers_start() {
         start_port_printer MPT_TLSFAULT_PORT tlsfault "$tf" "$MPT_PKI/chain.pem" "$MPT_PKI/leaf.key"
         start_port_printer MPT_TLSTRAIL_PORT tlstrail "$tf" "$MPT_PKI/trailing.pem" "$MPT_PKI/leaf.key"
         start_port_printer MPT_TLSBADTIME_PORT tlsbadtime "$tf" "$MPT_PKI/badtime.pem" "$MPT_PKI/leaf.key" small-records
+        start_port_printer MPT_TLSBIG_PORT tlsbig "$tf" "$MPT_PKI/bigchain.pem" "$MPT_PKI/leaf.key"
     fi
     start_tls13 || echo "could not start openssl s_server" >&2
     start_nginx "$dir"

@@ -162,6 +162,14 @@ TEST(certificate_with_a_malformed_date_in_pieces)
     refused_certificate("MPT_TLSBADTIME_PORT", "not a date");
 }
 
+/* A hostile server whose leaf is over 100 KiB (MPERF_MAX_CERT): refused
+   without keeping it (the engine keeps the leaf for name, IP and pin checks,
+   and a certificate may claim up to 16 MB). */
+TEST(certificate_larger_than_the_limit)
+{
+    refused_certificate("MPT_TLSBIG_PORT", "too large");
+}
+
 TEST(names_and_ip_literals_that_match)
 {
     static const char *const hosts[] = {"127.0.0.1", "app.localhost", "LOCALHOST"};
@@ -582,6 +590,7 @@ int main(void)
     RUN(verification_failures);
     RUN(certificate_with_bytes_after_its_end);
     RUN(certificate_with_a_malformed_date_in_pieces);
+    RUN(certificate_larger_than_the_limit);
     RUN(names_and_ip_literals_that_match);
     RUN(pinned_public_key);
     RUN(insecure_mode_accepts_what_verification_refuses);
