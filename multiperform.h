@@ -2360,10 +2360,7 @@ static size_t mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
     case MPX_P_STATUS:
         return mpx_parse_status(p, buf, len, ev);
     case MPX_P_FIELDS:
-    case MPX_P_TRAILERS:
-#if MPX_SSE2
-        if (p->scan == 0 && p->colon == 0) return mpx_parse_field_sse2(p, buf, len, ev); /* a trailer line */
-#endif
+    case MPX_P_TRAILERS: /* trailers are rare: the general path (with its own fast path) */
         return mpx_parse_field(p, buf, len, ev);
     case MPX_P_BODY_LEN:
         if (!len) break;
