@@ -152,19 +152,10 @@ sc() { awk '$NF == "total" {print $4 / 20000}' "$B/strace-$1.txt"; }
 sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
 
 # ---- code size --------------------------------------------------------------
-# text of a minimal GET program (bench/minimal_get.c): -Os, gc-sections,
-# stripped, libc linked dynamically, minus the same of an empty main.
-SZFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
-SZ="$SZFLAGS -Wl,--gc-sections -s"
-text() { size "$1" | awk 'NR == 2 {print $1}'; }
-$CC $SZ -o "$B/empty" bench/empty_main.c || fail "size build: empty main"
-EMPTY=$(text "$B/empty")
-# size_of NAME FLAGS... : code size of minimal_get.c built with FLAGS
+. tests/size.sh # SZFLAGS, SZ, text, minimal_text
+# size_of NAME FLAGS... : code size of minimal_get.c built with FLAGS ("nan" if it does not build)
 size_of() {
-    local name=$1
-    shift
-    $CC $SZ "$@" -o "$B/min-$name" bench/minimal_get.c $SIZELIBS >>"$LOG" 2>&1 || { echo "nan"; return; }
-    echo $(($(text "$B/min-$name") - EMPTY))
+    minimal_text "$B" "$@" 2>>"$LOG" || echo "nan"
 }
 # debian_orig SRCPKG VERSION SHA256 DIR: fetches Debian's upstream tarball
 # (SRCPKG_UPSTREAM.orig.tar.xz) of source version VERSION into DIR and

@@ -59,27 +59,24 @@ CNF
 ec expired localhost
 q openssl ca -batch -config ca.cnf -in expired.csr -out expired.pem -notext -startdate 20200101000000Z -enddate 20200201000000Z
 printf 'sha256//%s\n' "$(openssl x509 -in leaf.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)" >leaf.pin
+# pem_chain DER: a chain of the certificate DER (whatever its bytes) and the intermediate
+pem_chain() {
+    echo '-----BEGIN CERTIFICATE-----'
+    base64 -w 64 "$1"
+    echo '-----END CERTIFICATE-----'
+    cat int.pem
+}
 # a hostile chain: the leaf's DER with bytes after its end (a whole second
-# certificate, which made BearSSL's decoder read through NULL), then the intermediate
+# certificate, which made BearSSL's decoder read through NULL)
 openssl x509 -in leaf.pem -outform DER -out leaf.der
 openssl x509 -in int.pem -outform DER -out int.der
 cat int.der >>leaf.der
-{
-    echo '-----BEGIN CERTIFICATE-----'
-    base64 -w 64 leaf.der
-    echo '-----END CERTIFICATE-----'
-    cat int.pem
-} >trailing.pem
+pem_chain leaf.der >trailing.pem
 # another: the leaf with its notAfter month "\x0c\xc3" instead of digits
 # (BearSSL's decoder, fed again after failing on it, read out of bounds)
 openssl x509 -in leaf.pem -outform DER -out badtime.der
 perl -0777 -pi -e 's/(\x17\x0d\d{12}Z\x17\x0d\d\d)\d\d/$1\x0c\xc3/s or die' badtime.der
-{
-    echo '-----BEGIN CERTIFICATE-----'
-    base64 -w 64 badtime.der
-    echo '-----END CERTIFICATE-----'
-    cat int.pem
-} >badtime.pem
+pem_chain badtime.der >badtime.pem
 # and a leaf of over 100 KiB (3,000 names), larger than MPERF_MAX_CERT
 {
     printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n'

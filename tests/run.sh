@@ -117,25 +117,23 @@ check "nm: only mperf_ symbols exported (no TLS)" nm_check "$B/impl_notls.o"
 
 # ---- code size -------------------------------------------------------------
 # The code-size targets that make bench reports, checked here as well so a
-# change that breaks one fails make test: the text of bench/minimal_get.c
-# (-Os, sections, stripped) minus an empty main. Sizes depend on the compiler,
-# so this runs with gcc 12 (Debian 12's, which the targets are measured with).
-SZ="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -Wl,--gc-sections -s"
+# change that breaks one fails make test (the measure: tests/size.sh). Sizes
+# depend on the compiler, so this runs with gcc 12 (Debian 12's, which the
+# targets are measured with).
+. tests/size.sh
 # size_within LIMIT FLAGS...: minimal_get.c built with FLAGS has at most LIMIT bytes of text
 size_within() {
     local limit=$1 n
     shift
-    # shellcheck disable=SC2086
-    gcc $SZ -o "$B/size-empty" bench/empty_main.c && gcc $SZ "$@" -o "$B/size-min" bench/minimal_get.c || return 1
-    n=$(($(size "$B/size-min" | awk 'NR == 2 {print $1}') - $(size "$B/size-empty" | awk 'NR == 2 {print $1}')))
+    n=$(minimal_text "$B" size "$@") || return 1
     echo "minimal_get.c $*: $n bytes of text (at most $limit)"
     [ "$n" -le "$limit" ]
 }
-if [ "$(gcc -dumpversion)" = 12 ]; then
+if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
     check "code size: default build without TLS within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS
 else
-    echo "note: the code-size checks run with gcc 12 only (this is gcc $(gcc -dumpversion)); skipped"
+    echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
 
 # ---- builds --------------------------------------------------------------
