@@ -1809,6 +1809,39 @@ static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
     return 0;
 }
 
+#if MPX_SSE2 && MPX_FAST_FIELDS
+/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
+   among the 16 bytes at p. */
+static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
+{
+    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
+    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
+    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
+}
+
+/* The end of a short line (the status line), 16 bytes at a time: 1 with
+   *pos at the LF when the first control byte of the first 64 is a CR before
+   an LF, 0 (and *pos unchanged) for mpx_scan_line to look byte by byte. */
+static int mpx_line_end_sse2(const char *buf, size_t len, size_t *pos)
+{
+    size_t at;
+    for (at = 0; at + 16 <= len && at < 64; at += 16) {
+        unsigned ctl, col;
+        mpx_masks16(buf + at, &ctl, &col);
+        if (ctl) {
+            size_t cr = at + (size_t)(unsigned)__builtin_ctz(ctl);
+            if (buf[cr] != '\r' || cr + 1 >= len || buf[cr + 1] != '\n') return 0;
+            MPX_TEST_SCANNED(cr + 2 - *pos);
+            *pos = cr + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+#endif
+
 static int mpx_is_ows(char c)
 {
     return (MPX_CC(c) & MPX_C_TRIM) != 0;
@@ -1975,7 +2008,11 @@ MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size
         if (buf[i] != prefix[i])
             return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
                                   "Received HTTP/0.9 or a response that is not HTTP");
-    r = mpx_scan_line(buf, len, &i);
+    r = 0;
+#if MPX_SSE2 && MPX_FAST_FIELDS
+    if (i == 5) r = mpx_line_end_sse2(buf, len, &i);
+#endif
+    if (!r) r = mpx_scan_line(buf, len, &i);
     if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in the status line");
     if (r == 0) {
         if (i > MPERF_MAX_HEADER_LINE)
@@ -2111,17 +2148,6 @@ static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
         if (n > 32) odd |= (uint64_t)mpx_odd16(buf + 32) << 32;
     }
     return (odd & ((UINT64_C(1) << n) - 1)) == 0;
-}
-
-/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
-   among the 16 bytes at p. */
-static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
-{
-    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
-    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
-    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
 }
 
 /* The same field line with SSE2 (every x86-64 has it), when 64 bytes and
