@@ -941,6 +941,9 @@ extern void freeaddrinfo(struct addrinfo *res);
 #else
 #define MPX_FAST_FIELDS 1
 #endif
+/* parser events taken per call by the engine (mpx_parse): 16 hold a
+   usual head whole; each is 64 bytes of stack */
+#define MPX_EVENTS (MPX_FAST_FIELDS ? 16 : 1)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define MPX_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -1608,11 +1611,12 @@ static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
 /* -------------------------------------------------------------------- */
 /* >>HTTP/1.1 response parser: incremental, zero-copy (RFC 9112)         */
 /* -------------------------------------------------------------------- */
-/* mpx_parse() looks at the unconsumed bytes buf[0..len) and returns how
-   many it consumed plus one event. Line events (status, field, head end,
-   trailer) point into buf; the caller keeps unconsumed bytes, appends new
-   ones behind them and calls again. Already-scanned bytes of an incomplete
-   line are never scanned twice, so feeding byte by byte stays linear. */
+/* mpx_parse() looks at the unconsumed bytes buf[0..len) and gives events
+   (one or more) and how many bytes they consumed. Line events (status,
+   field, head end, trailer) point into buf; the caller keeps unconsumed
+   bytes, appends new ones behind them and calls again. Already-scanned
+   bytes of an incomplete line are never scanned twice, so feeding byte by
+   byte stays linear. */
 enum {
     MPX_P_STATUS, MPX_P_FIELDS, MPX_P_BODY_LEN, MPX_P_BODY_CLOSE, MPX_P_CHUNK_SIZE, MPX_P_CHUNK_EXT,
     MPX_P_CHUNK_LF, MPX_P_CHUNK_DATA, MPX_P_CHUNK_CR, MPX_P_CHUNK_DATA_LF, MPX_P_TRAILERS, MPX_P_DONE,
@@ -1669,7 +1673,7 @@ typedef struct mpx_parser { /* mpx_parser_init sets every member */
 
 typedef struct mpx_pev {
     int type;
-    const char *line, *name, *value, *data;
+    const char *line, *value, *data; /* a field's name starts its line */
     size_t linelen, namelen, valuelen, datalen;
 } mpx_pev;
 
@@ -1907,7 +1911,7 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
 {
     const char *v = ev->value;
     size_t n = ev->valuelen, i = 0;
-    if (ev->namelen == 14 && mpx_name_is(ev->name, 14, "content-length")) {
+    if (ev->namelen == 14 && mpx_name_is(ev->line, 14, "content-length")) {
         uint64_t cl;
         if (p->folded || !mpx_parse_content_length(v, n, &cl))
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
@@ -1915,7 +1919,7 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length values in the response");
         p->has_cl = 1;
         p->content_length = cl;
-    } else if (ev->namelen == 17 && mpx_name_is(ev->name, 17, "transfer-encoding")) {
+    } else if (ev->namelen == 17 && mpx_name_is(ev->line, 17, "transfer-encoding")) {
         int tokens = 0;
         if (p->folded)
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Folded Transfer-Encoding in the response");
@@ -1934,7 +1938,7 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
         }
         if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
         p->te_seen = 1;
-    } else if (ev->namelen == 10 && mpx_name_is(ev->name, 10, "connection")) {
+    } else if (ev->namelen == 10 && mpx_name_is(ev->line, 10, "connection")) {
 #if MPX_FAST_FIELDS
         if (n == 10 && mpx_name_is(v, 10, "keep-alive")) { /* the usual value: no list to walk */
             p->conn_keepalive = 1;
@@ -1994,8 +1998,9 @@ static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_p
     return l;
 }
 
-/* The status line, the general field path and chunk framing stay out of line
-   (MPX_NOINLINE) so mpx_parse saves no registers on its way to a field line. */
+/* The status line, the general field path and chunk framing stay out of
+   line (MPX_NOINLINE): mpx_parse, which holds the SSE2 field loop, keeps
+   few registers to save around them. */
 MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     static const char prefix[] = "HTTP/";
@@ -2075,7 +2080,6 @@ static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t line
     ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
     ev->line = buf;
     ev->linelen = linelen;
-    ev->name = buf;
     ev->namelen = name;
     ev->value = buf + v;
     ev->valuelen = vend - v;
@@ -2122,7 +2126,7 @@ static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, m
 
 #if MPX_SSE2
 /* Bit mask of the bytes other than letters, digits and '-' among the 16 at p. */
-static unsigned mpx_odd16(const char *p)
+static inline __attribute__((always_inline)) unsigned mpx_odd16(const char *p)
 {
     const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
     const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
@@ -2138,7 +2142,7 @@ static unsigned mpx_odd16(const char *p)
    name), checked in up to three 16-byte blocks with no loop; 0 when it is
    not, when it is longer than 48 bytes, or when its blocks are not all in
    the buffer. */
-static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
+static inline __attribute__((always_inline)) int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
 {
     uint64_t odd;
     if (n > 48 || n + 15 >= len) return 0; /* the blocks must lie in the buffer */
@@ -2150,51 +2154,79 @@ static int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
     return (odd & ((UINT64_C(1) << n) - 1)) == 0;
 }
 
-/* The same field line with SSE2 (every x86-64 has it), when 64 bytes and
-   the byte after the line are in the buffer: one pass over four 16-byte
-   blocks gives bit masks of control bytes (the CR among them) and colons,
-   and the line is read from the masks; the name is checked in 16-byte
-   blocks. Called by mpx_parse, it returns what mpx_parse returns: any line
-   it does not take goes to mpx_parse_field by a tail call, as does the
-   framing check (mpx_field_framing), so neither costs the usual line any
-   saved registers. */
-static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+/* Field lines of a head with SSE2 (every x86-64 has it), as many as fit
+   in ev[*k..max): one pass over four 16-byte blocks gives bit masks of the
+   control bytes (the CR among them) and of the colons of 64 bytes; the lines
+   inside them are read from the masks, and a line that runs past them starts
+   the next pass. It takes the usual line only: "Name: value\r\n" with a name
+   of letters, digits and '-' of at most 48 bytes, at most one space before
+   the value and none after it, no fold, and the byte after it in the buffer.
+   At any other line it stops, for mpx_parse_field (which also reports any
+   error). Returns the bytes it consumed and adds its events to *k; the last
+   is an error if a framing field was bad. */
+static size_t mpx_fields_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned *kp, unsigned max)
 {
-    size_t off = p->head_total - p->mk_at, e, c, v, vend;
-    uint64_t col, ctl = 0, below;
-    if (off < p->mk_n) ctl = p->mk_ctl >> off;
-    if (ctl) { /* the line's end is inside the last pass */
+    const char *b = buf, *end = buf + len, *wend = buf; /* wend: the end of the masks' 64 bytes */
+    const uint64_t framing = p->interim ? 0 : UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17;
+    size_t off = p->head_total - p->mk_at, room = MPERF_MAX_HEADER_TOTAL - p->head_total;
+    uint64_t ctl = 0, col = 0;
+    unsigned k = *kp, k0 = k;
+    if ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields < max - k) max = k + ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields);
+    if (off < p->mk_n) { /* the masks of the last pass reach here */
+        ctl = p->mk_ctl >> off;
         col = p->mk_col >> off;
-    } else {
-        unsigned t0, t1, t2, t3, c0, c1, c2, c3;
-        if (len < 64) return mpx_parse_field(p, buf, len, ev);
-        mpx_masks16(buf, &t0, &c0);
-        mpx_masks16(buf + 16, &t1, &c1);
-        mpx_masks16(buf + 32, &t2, &c2);
-        mpx_masks16(buf + 48, &t3, &c3);
-        ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
-        col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
-        p->mk_ctl = ctl;
-        p->mk_col = col;
-        p->mk_at = p->head_total;
-        p->mk_n = 64;
-        if (!ctl) return mpx_parse_field(p, buf, len, ev);
+        wend = buf + (p->mk_n - off);
     }
-    /* the first control byte is the CR of a CRLF (a tab or anything else: the general path) */
-    e = (size_t)__builtin_ctzll(ctl) + 1; /* the LF */
-    if (e < 3 || e > 63 || e + 1 >= len || buf[e - 1] != '\r' || buf[e] != '\n') return mpx_parse_field(p, buf, len, ev);
-    below = (UINT64_C(1) << e) - 1;
-    if (!(col & below)) return mpx_parse_field(p, buf, len, ev);
-    c = (size_t)__builtin_ctzll(col);
-    if (c == 0 || buf[e + 1] == ' ' || buf[e + 1] == '\t') return mpx_parse_field(p, buf, len, ev);
-    /* a rarer token byte, or a name too near the end: byte by byte */
-    if (!mpx_name_alnum_sse2(buf, c, len)) return mpx_parse_field(p, buf, len, ev);
-    /* the value: from the first to the last byte that is not a space, between colon and CR */
-    for (v = c + 1; buf[v] == ' '; v++) {} /* stops at the CR */
-    for (vend = e - 1; vend > v && buf[vend - 1] == ' '; vend--) {}
-    if (!mpx_field_fits(p, e + 1)) return mpx_parse_field(p, buf, len, ev);
-    MPX_TEST_SCANNED(e + 1);
-    return mpx_field_found(p, buf, e + 1, c, v, vend, ev);
+    p->folded = 0;
+    for (; k < max; k++) {
+        size_t left = (size_t)(end - b), e, c, v;
+        mpx_pev *f = &ev[k];
+        if (!ctl) { /* the line does not end inside the last pass: a new pass at the line */
+            unsigned t0, t1, t2, t3, c0, c1, c2, c3;
+            if (left < 64) break;
+            mpx_masks16(b, &t0, &c0);
+            mpx_masks16(b + 16, &t1, &c1);
+            mpx_masks16(b + 32, &t2, &c2);
+            mpx_masks16(b + 48, &t3, &c3);
+            ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
+            col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
+            wend = b + 64;
+            if (!ctl) break;
+        }
+        e = (size_t)(unsigned)__builtin_ctzll(ctl) + 1; /* the LF, if the first control byte is the CR of a CRLF */
+        if (e < 3 || e + 1 >= left || b[e - 1] != '\r' || b[e] != '\n') break;
+        c = (size_t)(unsigned)__builtin_ctzll(col | UINT64_C(1) << 63); /* the first colon */
+        if (c == 0 || c >= e - 1 || (MPX_CC(b[e + 1]) & MPX_C_WS) || !mpx_name_alnum_sse2(b, c, left)) break;
+        if (e + 1 > room) break;
+#if MPERF_MAX_HEADER_LINE < 65
+        if (e + 1 > MPERF_MAX_HEADER_LINE) break;
+#endif
+        v = c + 1 + (b[c + 1] == ' ');
+        if (b[v] == ' ' || b[e - 2] == ' ') break; /* more spaces around the value */
+        MPX_TEST_SCANNED(e + 1);
+        f->type = MPX_EV_FIELD;
+        f->line = b;
+        f->linelen = e + 1;
+        f->namelen = c;
+        f->value = b + v;
+        f->valuelen = e - 1 - v;
+        if (((framing >> c) & 1) && !mpx_parse_framing(p, f)) { /* f is now the error; the line stays */
+            k++;
+            break;
+        }
+        room -= e + 1;
+        b += e + 1;
+        ctl = ctl >> (e - 1) >> 2;
+        col = col >> (e - 1) >> 2;
+    }
+    p->head_total = MPERF_MAX_HEADER_TOTAL - room;
+    p->nfields += k - k0;
+    p->mk_ctl = ctl;
+    p->mk_col = col;
+    p->mk_at = p->head_total;
+    p->mk_n = ctl ? (size_t)(wend - b) : 0;
+    *kp = k;
+    return (size_t)(b - buf);
 }
 #endif
 #endif /* MPX_FAST_FIELDS */
@@ -2203,12 +2235,6 @@ static size_t mpx_parse_field_sse2(mpx_parser *p, const char *buf, size_t len, m
 MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t i = p->scan, v, vend;
-#if MPX_FAST_FIELDS
-    if (i == 0 && p->colon == 0) {
-        size_t n = mpx_parse_field_fast(p, buf, len, ev);
-        if (n || p->state == MPX_P_ERROR) return n; /* a line, or a framing error */
-    }
-#endif
     if (i == 0 && p->colon == 0) {
         if (len == 0) {
             ev->type = MPX_EV_NEED;
@@ -2226,6 +2252,12 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
         if (buf[0] == ' ' || buf[0] == '\t')
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Header line starts with whitespace");
         p->folded = 0;
+#if MPX_FAST_FIELDS
+        {
+            size_t n = mpx_parse_field_fast(p, buf, len, ev);
+            if (n || p->state == MPX_P_ERROR) return n; /* a line, or a framing error */
+        }
+#endif
     }
     if (!p->colon) { /* the name: token characters up to the colon */
         const char *colon = mpx_find_colon(buf + i, len - i);
@@ -2271,7 +2303,6 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
     ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
     ev->line = buf;
     ev->linelen = i + 1;
-    ev->name = buf;
     ev->namelen = p->colon - 1;
     ev->value = buf + v;
     ev->valuelen = vend - v;
@@ -2391,14 +2422,9 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
     return i;
 }
 
-static size_t mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+static size_t mpx_parse_one(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t n;
-#if MPX_SSE2
-    /* the usual call, a field line of a head: straight to the SSE2 path */
-    if (MPX_LIKELY(p->state == MPX_P_FIELDS) && p->scan == 0 && p->colon == 0)
-        return mpx_parse_field_sse2(p, buf, len, ev);
-#endif
     switch (p->state) {
     case MPX_P_STATUS:
         return mpx_parse_status(p, buf, len, ev);
@@ -2434,6 +2460,33 @@ static size_t mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
     }
     ev->type = MPX_EV_NEED;
     return 0;
+}
+
+/* Parses the unconsumed bytes buf[0..len): fills ev[0..max) and returns
+   how many events it gave, *used the bytes they consumed. It goes on after
+   STATUS and FIELD events and stops after any other, so a whole usual head
+   can take one call (the engine takes MPX_EVENTS a call). */
+static unsigned mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned max, size_t *used)
+{
+    size_t pos = 0;
+    unsigned k = 0;
+    for (;;) {
+        int t;
+#if MPX_SSE2 && MPX_FAST_FIELDS
+        /* field lines, with 64 bytes for a pass or masks still to use (not so
+           when bytes trickle in: then the general path is quicker) */
+        if (p->state == MPX_P_FIELDS && (p->scan | p->colon) == 0 &&
+            (len - pos >= 64 || p->head_total - p->mk_at < p->mk_n)) {
+            pos += mpx_fields_sse2(p, buf + pos, len - pos, ev, &k, max);
+            if (k == max || p->state == MPX_P_ERROR) break;
+        }
+#endif
+        pos += mpx_parse_one(p, buf + pos, len - pos, &ev[k]);
+        t = ev[k++].type;
+        if ((t != MPX_EV_STATUS && t != MPX_EV_FIELD) || k == max) break;
+    }
+    *used = pos;
+    return k;
 }
 
 /* The peer closed the connection: does that end the response or break it? */
@@ -5243,83 +5296,89 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->conn;
     for (;;) {
-        mpx_pev ev;
-        size_t n = mpx_parse(&e->p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, &ev);
-        c->rpos += n;
-        switch (ev.type) {
-        case MPX_EV_NEED:
-            return 0;
-        case MPX_EV_STATUS:
-            e->response_code = e->p.status;
-            e->http_version_seen = e->p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
-            if (e->location) e->location[0] = 0;
-            if (e->ctype) e->ctype[0] = 0;
-            if (!MPX_UPLOADS) {
-            } else if (e->p.interim) {
-                if (e->p.status == 100 && e->body_state == MPX_B_WAIT100) {
-                    e->body_state = MPX_B_SENDING;
-                    e->dl_expect = 0;
+        mpx_pev evs[MPX_EVENTS];
+        size_t used;
+        unsigned n = mpx_parse(&e->p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, evs,
+                                    MPX_EVENTS, &used),
+                 k;
+        c->rpos += used;
+        for (k = 0; k < n; k++) {
+            const mpx_pev *ev = &evs[k];
+            switch (ev->type) {
+            case MPX_EV_NEED:
+                return 0;
+            case MPX_EV_STATUS:
+                e->response_code = e->p.status;
+                e->http_version_seen = e->p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
+                if (e->location) e->location[0] = 0;
+                if (e->ctype) e->ctype[0] = 0;
+                if (!MPX_UPLOADS) {
+                } else if (e->p.interim) {
+                    if (e->p.status == 100 && e->body_state == MPX_B_WAIT100) {
+                        e->body_state = MPX_B_SENDING;
+                        e->dl_expect = 0;
+                        mpx_xfer_interest(m, e);
+                    }
+                } else if (e->body_state == MPX_B_WAIT100 || e->body_state == MPX_B_SENDING) {
+                    mpx_infof(e, "The server answered before the whole request body was sent");
+                    e->body_state = MPX_B_ABANDONED;
                     mpx_xfer_interest(m, e);
                 }
-            } else if (e->body_state == MPX_B_WAIT100 || e->body_state == MPX_B_SENDING) {
-                mpx_infof(e, "The server answered before the whole request body was sent");
-                e->body_state = MPX_B_ABANDONED;
-                mpx_xfer_interest(m, e);
-            }
-            if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
-            break;
-        case MPX_EV_FIELD:
-            if (!e->p.interim && ev.namelen == 12 && MPX_IEQ(ev.name, 12, "content-type") &&
-                !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev.value, ev.valuelen)) {
-                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-                return 1;
-            }
-            if (MPX_REDIRECTS && !e->p.interim && ev.namelen == 8 && MPX_IEQ(ev.name, 8, "location") &&
-                !mpx_keep_value(e, &e->location, &e->location_cap, ev.value, ev.valuelen)) {
-                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-                return 1;
-            }
-            /* fall through */
-        case MPX_EV_TRAILER:
-        case MPX_EV_TRAILERS_END:
-            if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
-            break;
-        case MPX_EV_HEAD_END:
-            if (mpx_deliver_header(m, e, ev.line, ev.linelen)) return 1;
-            if (!e->p.interim && mpx_xfer_head_done(m, e)) return 1;
-            break;
-        case MPX_EV_BODY: {
-            int r;
-            if (MPX_REDIRECTS && e->following) { /* a redirect's body is dropped */
-                e->drained += (mperf_off_t)ev.datalen;
-                if (e->drained > MPX_DRAIN_MAX) {
-                    e->p.keepalive = 0;
-                    mpx_xfer_redirect(m, e);
+                if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
+                break;
+            case MPX_EV_FIELD:
+                if (!e->p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
+                    !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev->value, ev->valuelen)) {
+                    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
+                }
+                if (MPX_REDIRECTS && !e->p.interim && ev->namelen == 8 && MPX_IEQ(ev->line, 8, "location") &&
+                    !mpx_keep_value(e, &e->location, &e->location_cap, ev->value, ev->valuelen)) {
+                    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    return 1;
+                }
+                /* fall through */
+            case MPX_EV_TRAILER:
+            case MPX_EV_TRAILERS_END:
+                if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
+                break;
+            case MPX_EV_HEAD_END:
+                if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
+                if (!e->p.interim && mpx_xfer_head_done(m, e)) return 1;
+                break;
+            case MPX_EV_BODY: {
+                int r;
+                if (MPX_REDIRECTS && e->following) { /* a redirect's body is dropped */
+                    e->drained += (mperf_off_t)ev->datalen;
+                    if (e->drained > MPX_DRAIN_MAX) {
+                        e->p.keepalive = 0;
+                        mpx_xfer_redirect(m, e);
+                        return 1;
+                    }
+                    break;
+                }
+                r = mpx_deliver_body(m, e, ev->data, ev->datalen);
+                if (r < 0) return 1;
+                if (r > 0) {
+                    e->pause_off = (size_t)(ev->data - c->rbuf);
+                    e->pause_len = ev->datalen;
+                    mpx_xfer_interest(m, e);
+                    return 2;
                 }
                 break;
             }
-            r = mpx_deliver_body(m, e, ev.data, ev.datalen);
-            if (r < 0) return 1;
-            if (r > 0) {
-                e->pause_off = (size_t)(ev.data - c->rbuf);
-                e->pause_len = ev.datalen;
-                mpx_xfer_interest(m, e);
-                return 2;
-            }
-            break;
-        }
-        case MPX_EV_DONE:
-            if (MPX_REDIRECTS && e->following) {
-                mpx_xfer_redirect(m, e);
+            case MPX_EV_DONE:
+                if (MPX_REDIRECTS && e->following) {
+                    mpx_xfer_redirect(m, e);
+                    return 1;
+                }
+                if (mpx_progress(m, e) < 0) return 1;
+                mpx_xfer_end(m, e, MPERF_E_OK, NULL);
+                return 1;
+            default: /* MPX_EV_ERROR */
+                mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
                 return 1;
             }
-            if (mpx_progress(m, e) < 0) return 1;
-            mpx_xfer_end(m, e, MPERF_E_OK, NULL);
-            return 1;
-        default: /* MPX_EV_ERROR */
-            mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
-            return 1;
         }
     }
 }
