@@ -2054,6 +2054,11 @@ MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size
 #if MPX_FAST_FIELDS
 static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev);
 
+/* Bit n set for the name lengths of the framing fields (Connection,
+   Content-Length, Transfer-Encoding): only those names go to
+   mpx_parse_framing from the fast paths. */
+#define MPX_FRAMING_LENS (UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17)
+
 /* A framing field (Content-Length, Transfer-Encoding, Connection) found by
    a fast path: returns linelen, or 0 on an error (reported). Out of line, so
    the fast paths reach it by a tail call and save no registers. */
@@ -2084,8 +2089,7 @@ static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t line
     ev->value = buf + v;
     ev->valuelen = vend - v;
     p->folded = 0;
-    if (name < 32 && ((UINT32_C(1) << name) & (UINT32_C(1) << 10 | UINT32_C(1) << 14 | UINT32_C(1) << 17)) &&
-        ev->type == MPX_EV_FIELD && !p->interim)
+    if (name < 64 && ((MPX_FRAMING_LENS >> name) & 1) && ev->type == MPX_EV_FIELD && !p->interim)
         return mpx_field_framing(p, ev, linelen);
     return linelen;
 }
@@ -2167,7 +2171,7 @@ static inline __attribute__((always_inline)) int mpx_name_alnum_sse2(const char 
 static size_t mpx_fields_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned *kp, unsigned max)
 {
     const char *b = buf, *end = buf + len, *wend = buf; /* wend: the end of the masks' 64 bytes */
-    const uint64_t framing = p->interim ? 0 : UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17;
+    const uint64_t framing = p->interim ? 0 : MPX_FRAMING_LENS;
     size_t off = p->head_total - p->mk_at, room = MPERF_MAX_HEADER_TOTAL - p->head_total;
     uint64_t ctl = 0, col = 0;
     unsigned k = *kp, k0 = k;
