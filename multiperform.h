@@ -664,13 +664,12 @@ MPERF_API void mperf_global_cleanup(void);
 #endif /* MULTIPERFORM_H */
 
 /* ==================================================================== */
-/* >>implementation                                                      */
 /* ==================================================================== */
 #if defined(MULTIPERFORM_IMPLEMENTATION) && !defined(MULTIPERFORM_IMPLEMENTATION_DONE)
 #define MULTIPERFORM_IMPLEMENTATION_DONE
 
 /* -------------------------------------------------------------------- */
-/* >>configuration defaults                                              */
+/* >>configuration: feature switches, limits and their defaults         */
 /* -------------------------------------------------------------------- */
 /* Feature switches: each MPERF_NO_x leaves a feature out; its options then
    return MPERF_E_NOT_BUILT_IN. MPERF_MINIMAL is all of them. */
@@ -814,7 +813,7 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_BIG (MPERF_BIGBUF > MPERF_BUFSIZE) /* connections switch to big buffers */
 
 /* -------------------------------------------------------------------- */
-/* >>platform                                                            */
+/* >>platform: system headers, sockets, compiler helpers                */
 /* -------------------------------------------------------------------- */
 #include <stdarg.h>
 #include <stdio.h>
@@ -870,23 +869,6 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_EINTR EINTR
 #define mpx_poll(p, n, t) poll((p), (nfds_t)(n), (t))
 #define mpx_sleep_ms(t) (void)poll(NULL, 0, (t))
-#endif
-
-#ifndef MPERF_NO_TLS
-#include <bearssl.h>
-/* One buffer per TLS connection. Full duplex (the default) takes 33178 bytes
-   and never stalls; MPERF_TLS_MONO halves it (16709 bytes) but cannot read
-   while unsent data waits, so a server answering in the middle of a large
-   upload is heard only once the upload drained. Smaller buffers would make
-   BearSSL ask for small records (max_fragment_length), which many servers
-   ignore: records that do not fit fail the connection. */
-#ifdef MPERF_TLS_MONO
-#define MPX_TLS_IOBUF BR_SSL_BUFSIZE_MONO
-#define MPX_TLS_BIDI 0
-#else
-#define MPX_TLS_IOBUF BR_SSL_BUFSIZE_BIDI
-#define MPX_TLS_BIDI 1
-#endif
 #endif
 
 #ifdef MSG_NOSIGNAL
@@ -964,12 +946,10 @@ static int mpx_xchg_plain(volatile int *p, int v) { int o = *p; *p = v; return o
 #define MPX_ATOMIC_STORE(p, v) (*(volatile int *)(p) = (v))
 #endif
 
-#define MPX_MAGIC_EASY 0x6d706531u  /* "mpe1" */
-#define MPX_MAGIC_MULTI 0x6d706d31u /* "mpm1" */
 #define MPX_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* -------------------------------------------------------------------- */
-/* >>utilities: allocation, buffers, strings, clock                      */
+/* >>utilities: allocation, buffers, strings, clock                     */
 /* -------------------------------------------------------------------- */
 static void *mpx_alloc(const mperf_allocator *a, size_t n)
 {
@@ -1165,8 +1145,32 @@ static void mpx_strlcpy(char *d, const char *s, size_t n)
     d[l] = 0;
 }
 
+static int mpx_is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int mpx_is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Frees a list linked through the first bytes of each block (the spare
+   buffers; hosts and cached names, whose next pointer comes first). */
+static void mpx_free_chain(const mperf_allocator *al, void *p)
+{
+    while (p) {
+        void *next;
+        memcpy(&next, p, sizeof next);
+        mpx_free(al, p);
+        p = next;
+    }
+}
+
+static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /* -------------------------------------------------------------------- */
-/* >>URL: parsed once at transfer start into views of the URL string     */
+/* >>handles: the multi, its transfers and connections, and what they hold */
 /* -------------------------------------------------------------------- */
 typedef struct mpx_url {
     uint8_t https;      /* scheme: 0 http, 1 https */
@@ -1180,16 +1184,384 @@ typedef struct mpx_url {
     size_t len;                                /* URL length without the fragment */
 } mpx_url;
 
-static int mpx_is_alpha(int c)
+typedef struct mpx_addr {
+    uint8_t family; /* 4 or 6 */
+    uint8_t ip[16];
+} mpx_addr;
+
+typedef struct mpx_dns {
+    struct mpx_dns *next; /* first: mpx_free_chain */
+    int64_t expires;
+    unsigned naddr;
+    mpx_addr addr[MPERF_MAX_ADDRS];
+    char host[256];
+} mpx_dns;
+
+enum {
+    MPX_P_STATUS, MPX_P_FIELDS, MPX_P_BODY_LEN, MPX_P_BODY_CLOSE, MPX_P_CHUNK_SIZE, MPX_P_CHUNK_EXT,
+    MPX_P_CHUNK_LF, MPX_P_CHUNK_DATA, MPX_P_CHUNK_CR, MPX_P_CHUNK_DATA_LF, MPX_P_TRAILERS, MPX_P_DONE,
+    MPX_P_ERROR
+};
+enum {
+    MPX_EV_NEED,         /* all usable bytes consumed: append more and call again */
+    MPX_EV_STATUS,       /* line: the status line */
+    MPX_EV_FIELD,        /* line, name, value (value trimmed; may hold folds if folded) */
+    MPX_EV_HEAD_END,     /* line: the empty line; interim tells a 1xx head */
+    MPX_EV_BODY,         /* data */
+    MPX_EV_TRAILER,      /* like FIELD, after the last chunk */
+    MPX_EV_TRAILERS_END, /* line: the empty line ending the trailers */
+    MPX_EV_DONE,         /* the response is complete */
+    MPX_EV_ERROR         /* parser->error and parser->why tell what */
+};
+/* sub-states inside a chunk extension */
+enum {
+    MPX_X_BWS, MPX_X_SEMI, MPX_X_NAME, MPX_X_NAME_BWS, MPX_X_EQ, MPX_X_VALUE, MPX_X_QUOTED, MPX_X_ESC,
+    MPX_X_QUOTED_END
+};
+
+typedef struct mpx_parser { /* mpx_parser_init sets every member */
+    uint8_t state;
+    uint8_t head_request; /* the request was HEAD: no body whatever the head says */
+    uint8_t minor;        /* HTTP/1.minor of the current response, 0 or 1 */
+    uint8_t keepalive;    /* valid after the head: the connection may be reused */
+    uint8_t chunked, has_cl, conn_close, conn_keepalive, te_seen;
+    uint8_t interim; /* current head is a 1xx */
+    uint8_t folded;  /* current field had an obs-fold */
+    uint8_t ext;     /* MPX_X_ sub-state */
+    uint8_t digits;  /* hex digits of the current chunk size */
+    int status;
+    int error;       /* an mperf_code once state is MPX_P_ERROR */
+    const char *why; /* and its sentence */
+    size_t scan;     /* bytes of the current line already checked */
+    size_t colon;    /* offset just past the current field's colon, 0 before */
+    size_t head_total;
+    unsigned nfields;
+    size_t ext_len;
+    size_t max_data; /* largest BODY event */
+    uint64_t remain; /* body bytes (length framing) or chunk bytes left */
+    uint64_t content_length;
+    uint64_t overhead, data; /* chunk framing bytes and data bytes */
+#if MPX_SSE2
+    /* the SSE2 field scan's bit masks (control bytes, colons) of the mk_n
+       bytes from head offset mk_at: one 64-byte pass serves the lines
+       inside it. Offsets count consumed head bytes (head_total), so the masks
+       stay right when the caller moves the unconsumed bytes. */
+    uint64_t mk_ctl, mk_col;
+    size_t mk_at, mk_n;
+#endif
+} mpx_parser;
+
+typedef struct mpx_pev {
+    int type;
+    const char *line, *value, *data; /* a field's name starts its line */
+    size_t linelen, namelen, valuelen, datalen;
+} mpx_pev;
+
+enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD };
+
+typedef struct mpx_host mpx_host;
+typedef struct mpx_conn mpx_conn;
+typedef struct mpx_tls mpx_tls; /* BearSSL state of an https connection */
+
+/* One destination (scheme, host, port) and its connections. */
+struct mpx_host {
+    mpx_host *next; /* hash chain (first: mpx_free_chain) */
+    uint32_t hash;
+    unsigned nconn; /* open connections, busy or idle */
+    mpx_conn *idle; /* idle connections, most recently used first */
+    uint64_t policy; /* TLS verification policy: never shared across policies */
+    uint16_t port;
+    uint8_t https;
+    uint8_t hostlen;
+    char host[256]; /* lowercase */
+};
+
+struct mpx_conn {
+    mperf_socket_t fd;
+    int pfd; /* index in the multi's pollfd array, -1 when not in it */
+    uint8_t state;
+    unsigned long id;
+    unsigned requests; /* requests written on this connection */
+    mpx_host *host;
+    mpx_conn *next, *prev;           /* all connections; graveyard and free list use next */
+    mpx_conn *idle_next, *idle_prev; /* the host's idle list */
+    mpx_conn *lru_next, *lru_prev;   /* the multi's idle list, oldest first */
+    mperf_easy *owner;
+    int64_t idle_since;
+    char *rbuf; /* receive buffer from the pool; unconsumed bytes are [rpos, rlen) */
+    size_t rcap, rpos, rlen;
+    mpx_buf sbuf; /* request bytes the kernel did not take at once */
+    size_t spos;
+    mpx_tls *tls;
+    uint8_t full_reads; /* reads in a row that filled the buffer */
+    uint8_t big;        /* a long body streams in: read into a big buffer */
+    mpx_addr addr;
+    uint16_t port;
+};
+
+enum {
+    MPX_S_NONE,       /* not added to a multi */
+    MPX_S_INIT,       /* added, not started */
+    MPX_S_PENDING,    /* waiting for a connection limit */
+    MPX_S_CONNECT,    /* find or open a connection */
+    MPX_S_CONNECTING, /* TCP connect in progress */
+    MPX_S_TLS,        /* TLS handshake in progress */
+    MPX_S_SEND,       /* writing the request */
+    MPX_S_RECV,       /* reading the response */
+    MPX_S_DONE        /* completed, message posted */
+};
+
+enum { MPX_REQ_GET, MPX_REQ_HEAD, MPX_REQ_POST, MPX_REQ_PUT };
+enum { MPX_BODY_NONE, MPX_BODY_MEM, MPX_BODY_READ };
+enum {
+    MPX_B_NONE,      /* no request body, or not started */
+    MPX_B_WAIT100,   /* head sent with Expect: 100-continue */
+    MPX_B_SENDING,   /* body bytes going out */
+    MPX_B_DONE,      /* all of it sent */
+    MPX_B_ABANDONED  /* the server answered first: the rest is never sent */
+};
+#define MPX_PROTO_HTTP 1
+#define MPX_PROTO_HTTPS 2
+
+typedef struct mpx_opts {
+    char *url, *useragent, *customrequest, *referer, *userpwd, *username, *password, *range, *postcopy;
+    char *cainfo, *ciphers;
+    unsigned char *cablob, *pins; /* PEM bytes; SHA-256 hashes of pinned keys, 32 bytes each */
+    size_t cabloblen, npins;
+    const mperf_slist *headers;
+    const char *postfields;
+    mperf_write_callback write_cb, header_cb;
+    void *write_data, *header_data;
+    mperf_read_callback read_cb;
+    void *read_data;
+    mperf_seek_callback seek_cb;
+    void *seek_data;
+    mperf_xferinfo_callback xferinfo_cb;
+    mperf_progress_callback progress_cb;
+    void *progress_data;
+    mperf_debug_callback debug_cb;
+    void *debug_data;
+    void *private_ptr;
+    char *errorbuffer;
+    void *stderr_stream;
+    mperf_off_t postfieldsize, infilesize, resume_from, maxfilesize;
+    long timeout_ms, connect_timeout_ms, buffersize, http_version, dns_cache_timeout, port, maxconnects;
+    long maxredirs, postredir, low_speed_limit, low_speed_time, expect_100_ms;
+    unsigned long httpauth;
+    uint8_t httpreq; /* MPX_REQ_: the last of HTTPGET, POST(FIELDS), UPLOAD and NOBODY wins */
+    uint8_t protocols, redir_protocols;
+    uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
+    uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
+    uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned;
+} mpx_opts;
+
+struct mperf_easy {
+    uint32_t magic;
+    mperf_allocator al;
+    mperf_multi *multi;     /* the multi it is added to */
+    mperf_multi *own_multi; /* private multi of easy_perform */
+    mperf_easy *next, *prev;             /* the multi's added handles */
+    mperf_easy *dirty_next, *dirty_prev; /* the multi's run-next list */
+    mperf_easy *pend_next, *pend_prev;   /* waiting for a connection limit */
+    mperf_easy *msg_next;                /* the message queue */
+    int heap_idx;                        /* in the timer heap, -1 if not */
+    int64_t deadline;                    /* its key in the heap */
+    uint8_t state, dirty, queued, in_callback;
+    mperf_msg msg;
+    mpx_opts o;
+    /* the transfer */
+    mpx_url u; /* views into effective_url */
+    mpx_addr addrs[MPERF_MAX_ADDRS];
+    char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
+    /* from conn to primary_port: zero when a transfer starts (mpx_xfer_reset) */
+    mpx_conn *conn;
+    uint8_t paused, got_bytes, retries, fresh;
+    uint8_t req_sent; /* the request head has been built for this attempt */
+    mpx_parser p;
+    unsigned naddr, addr_idx;
+    int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
+    int64_t dl_total, dl_connect, dl_phase, dl_expect, next_progress, ls_next; /* absolute deadlines */
+    int64_t ls_since;                                                          /* too slow since */
+    mperf_off_t dl_bytes, ul_bytes, header_bytes, request_bytes, content_length, ls_mark, drained;
+    long response_code, http_version_seen, os_errno, num_connects, redirect_count;
+    int send_err; /* a send failed; the response may still be readable */
+    size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
+    /* this request of the chain: method and body */
+    uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
+    uint8_t following; /* the response is a redirect being followed: its body is dropped */
+    uint8_t auth_ok;   /* credentials may go to this host */
+    const char *body_mem;
+    mperf_off_t body_len, body_sent;
+    mpx_addr primary; /* the last connection's address */
+    char primary_ip[46]; /* its text, made by getinfo */
+    uint16_t primary_port;
+    char *ctype, *location, *redirect_url, *effective_url, *prev_url;
+    size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
+    uint64_t policy; /* TLS verification policy of this hop (0 for http) */
+    char method[64];
+};
+
+typedef struct mpx_ready { /* a socket the last wait found ready */
+    mpx_conn *c;
+    int revents;
+} mpx_ready;
+
+struct mperf_multi {
+    uint32_t magic;
+    mperf_allocator al;
+    int in_callback; /* > 0 while a transfer callback runs */
+    uint8_t poll_fresh;   /* pfds[].revents are from a wait that perform has not seen */
+    uint8_t kick_pending; /* a connection closed or went idle: try the pending list */
+    mperf_easy *easy_first, *easy_last;
+    unsigned num_easy, num_alive, num_msgs;
+    mperf_easy *msg_first, *msg_last;
+    mperf_easy *dirty_first, *dirty_last;
+    mperf_easy *pend_first, *pend_last;
+    mperf_easy **heap;
+    unsigned heap_len, heap_cap;
+    struct pollfd *pfds; /* connections first, then room for the wakeup and extra fds */
+    mpx_conn **pconn;    /* the block of all three (mpx_pfd_reserve) */
+    mpx_ready *ready;
+    unsigned npfd, pfd_cap;
+    mpx_conn *conns, *graveyard, *conn_free;
+    mpx_conn *lru_first, *lru_last;
+    unsigned num_conns, num_idle, num_conn_free;
+    unsigned long next_conn_id;
+    mpx_host **hosts;
+    unsigned host_buckets, num_hosts;
+    mpx_dns *dns;
+    unsigned num_dns;
+    void *buf_free; /* pooled receive buffers, linked through their first bytes */
+    unsigned num_buf_free;
+    void *big_free; /* spare big buffers, the same way */
+    unsigned num_big_free;
+    mpx_buf scratch;
+    struct mpx_cas *cas;                /* trust anchors, parsed once */
+    struct mpx_tls_session *sessions;   /* for resumption */
+    unsigned num_sessions;
+    mpx_tls *tls_free;                  /* a spare TLS engine */
+    long maxconnects, max_host_conns, max_total_conns, pipelining;
+    int64_t now;
+    mperf_socket_t wake_rd, wake_wr;
+    int wake_pending;
+    int wake_ready;
+};
+
+#define MPX_MAGIC_EASY 0x6d706531u  /* "mpe1" */
+#define MPX_MAGIC_MULTI 0x6d706d31u /* "mpm1" */
+
+static int mpx_multi_ok(const mperf_multi *m)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return m && m->magic == MPX_MAGIC_MULTI;
 }
 
-static int mpx_is_digit(int c)
+static int mpx_easy_ok(const mperf_easy *e)
 {
-    return c >= '0' && c <= '9';
+    return e && e->magic == MPX_MAGIC_EASY;
 }
 
+/* Called from sections above the one that defines them. */
+static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
+#ifndef MPERF_NO_TLS
+static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, const char **why);
+static long mpx_tls_send(mpx_conn *c, const char *p, size_t n, int *err);
+static long mpx_tls_recv(mpx_conn *c, char *p, size_t n, int *err);
+static void mpx_tls_close(mperf_multi *m, mpx_conn *c);
+#endif
+static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n);
+static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n);
+static int mpx_progress(mperf_multi *m, mperf_easy *e);
+static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
+#ifndef MPERF_NO_ERROR_TEXT
+static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
+#endif
+static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e);
+static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e);
+static void mpx_heap_remove(mperf_multi *m, mperf_easy *e);
+static void mpx_dirty_add(mperf_multi *m, mperf_easy *e);
+static void mpx_dirty_del(mperf_multi *m, mperf_easy *e);
+static void mpx_pending_add(mperf_multi *m, mperf_easy *e);
+static void mpx_pending_del(mperf_multi *m, mperf_easy *e);
+
+/* -------------------------------------------------------------------- */
+/* >>verbose: info lines and debug data; the guard around callbacks     */
+/* -------------------------------------------------------------------- */
+/* ---- verbose and debug output ---- */
+/* e's debug output is wanted (and the arguments of mpx_infof worth making) */
+#define MPX_TALKS(e) (MPX_VERBOSE && (e)->o.verbose)
+
+static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
+{
+    if (!MPX_TALKS(e)) return;
+    if (e->o.debug_cb) {
+        mperf_multi *m = e->multi;
+        e->in_callback++;
+        if (m) m->in_callback++;
+        (void)e->o.debug_cb(e, type, (char *)data, len, e->o.debug_data);
+        e->in_callback--;
+        if (m) m->in_callback--;
+    } else if (type <= MPERF_INFOTYPE_HEADER_OUT) {
+        FILE *f = e->o.stderr_stream ? (FILE *)e->o.stderr_stream : stderr;
+        static const char *const prefix[3] = {"* ", "< ", "> "};
+        size_t i = 0;
+        while (i < len) { /* one prefix per line */
+            const char *nl = (const char *)memchr(data + i, '\n', len - i);
+            size_t l = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
+            fputs(prefix[type], f);
+            fwrite(data + i, 1, l, f);
+            if (!nl) fputc('\n', f);
+            i += l;
+        }
+    }
+}
+
+#if MPX_VERBOSE
+static void mpx_infof(mperf_easy *e, const char *fmt, ...) MPX_PRINTF(2, 3);
+static void mpx_infof(mperf_easy *e, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n;
+    if (!e->o.verbose) return;
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    mpx_debug(e, MPERF_INFOTYPE_TEXT, line, (size_t)n);
+}
+#else
+#define mpx_infof(...) ((void)0) /* MPERF_NO_VERBOSE: no text at all */
+#endif
+
+/* ---- the transfer: callbacks ---- */
+static void mpx_cb_enter(mperf_multi *m, mperf_easy *e)
+{
+    e->in_callback++;
+    m->in_callback++;
+}
+
+static void mpx_cb_leave(mperf_multi *m, mperf_easy *e)
+{
+    e->in_callback--;
+    m->in_callback--;
+}
+
+static size_t mpx_call_write(mperf_multi *m, mperf_easy *e, mperf_write_callback cb, void *ud, const char *p,
+                             size_t n)
+{
+    size_t r;
+    mpx_cb_enter(m, e);
+    r = cb((char *)p, 1, n, ud);
+    mpx_cb_leave(m, e);
+    return r;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>url: parsed once per hop into views; redirect targets resolved     */
+/* -------------------------------------------------------------------- */
 /* Parses a NUL-terminated URL. On failure returns the libcurl code and sets
    *why to a sentence for the error buffer. */
 static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
@@ -1426,43 +1798,11 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
 }
 
 /* -------------------------------------------------------------------- */
-/* >>resolver: IP literals and localhost at once, else a cached lookup   */
+/* >>resolver: literals and localhost at once, then the cache, then the system */
 /* -------------------------------------------------------------------- */
-typedef struct mpx_addr {
-    uint8_t family; /* 4 or 6 */
-    uint8_t ip[16];
-} mpx_addr;
-
-typedef struct mpx_dns {
-    struct mpx_dns *next; /* first: mpx_free_chain */
-    int64_t expires;
-    unsigned naddr;
-    mpx_addr addr[MPERF_MAX_ADDRS];
-    char host[256];
-} mpx_dns;
-
 static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
 {
     if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (socklen_t)outlen)) mpx_strlcpy(out, "?", outlen);
-}
-
-/* Fills sockaddr storage for a connect; returns its length. */
-static socklen_t mpx_addr_to_sockaddr(const mpx_addr *a, uint16_t port, struct sockaddr_storage *ss)
-{
-    memset(ss, 0, sizeof *ss);
-    if (a->family == 6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons(port);
-        memcpy(&s6->sin6_addr, a->ip, 16);
-        return (socklen_t)sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons(port);
-        memcpy(&s4->sin_addr, a->ip, 4);
-        return (socklen_t)sizeof *s4;
-    }
 }
 
 /* Literal addresses and localhost, never touching the network. Returns the
@@ -1514,9 +1854,71 @@ static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max
     return n;
 }
 
+/* Resolves the host into e->addrs: literals and localhost at once, then the
+   multi's cache, then the system resolver. */
+static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
+{
+    char name[256];
+    mpx_dns *d, **pp;
+    long ttl = e->o.dns_cache_timeout;
+    memcpy(name, e->u.host, e->u.hostlen);
+    name[e->u.hostlen] = 0;
+    e->naddr = mpx_resolve_static(name, e->addrs);
+    if (e->naddr) return 1;
+    for (pp = &m->dns; (d = *pp) != NULL;) {
+        if (d->expires <= m->now) { /* drop stale entries on the way */
+            *pp = d->next;
+            mpx_free(&m->al, d);
+            m->num_dns--;
+            continue;
+        }
+        if (mpx_ncaseeq(d->host, name, e->u.hostlen + 1)) { /* the terminators too: same length */
+            e->naddr = d->naddr;
+            memcpy(e->addrs, d->addr, sizeof d->addr);
+            return 1;
+        }
+        pp = &d->next;
+    }
+    mpx_infof(e, "Resolving %s (blocking lookup)", name);
+    e->naddr = mpx_resolve_system(name, e->addrs, MPERF_MAX_ADDRS);
+    if (!e->naddr) return 0;
+    if (ttl != 0) {
+        d = (mpx_dns *)mpx_calloc(&m->al, sizeof *d);
+        if (d) {
+            memcpy(d->host, name, e->u.hostlen + 1);
+            d->naddr = e->naddr;
+            memcpy(d->addr, e->addrs, sizeof d->addr);
+            d->expires = m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62);
+            d->next = m->dns;
+            m->dns = d;
+            m->num_dns++;
+        }
+    }
+    return 1;
+}
+
 /* -------------------------------------------------------------------- */
-/* >>transport: non-blocking TCP sockets                                 */
+/* >>transport: non-blocking TCP sockets: connect, send, recv           */
 /* -------------------------------------------------------------------- */
+/* Fills sockaddr storage for a connect; returns its length. */
+static socklen_t mpx_addr_to_sockaddr(const mpx_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (a->family == 6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons(port);
+        memcpy(&s6->sin6_addr, a->ip, 16);
+        return (socklen_t)sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons(port);
+        memcpy(&s4->sin_addr, a->ip, 4);
+        return (socklen_t)sizeof *s4;
+    }
+}
+
 /* Opens a non-blocking socket and starts connecting. Returns the socket or
    MPERF_SOCKET_BAD with *err set; *inprogress tells whether to wait. */
 static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int nodelay, int keepalive, int *err,
@@ -1609,1171 +2011,8 @@ static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>HTTP/1.1 response parser: incremental, zero-copy (RFC 9112)         */
+/* >>connections: receive buffers, the wait set, hosts and the pool; connecting */
 /* -------------------------------------------------------------------- */
-/* mpx_parse() looks at the unconsumed bytes buf[0..len) and gives events
-   (one or more) and how many bytes they consumed. Line events (status,
-   field, head end, trailer) point into buf; the caller keeps unconsumed
-   bytes, appends new ones behind them and calls again. Already-scanned
-   bytes of an incomplete line are never scanned twice, so feeding byte by
-   byte stays linear. */
-enum {
-    MPX_P_STATUS, MPX_P_FIELDS, MPX_P_BODY_LEN, MPX_P_BODY_CLOSE, MPX_P_CHUNK_SIZE, MPX_P_CHUNK_EXT,
-    MPX_P_CHUNK_LF, MPX_P_CHUNK_DATA, MPX_P_CHUNK_CR, MPX_P_CHUNK_DATA_LF, MPX_P_TRAILERS, MPX_P_DONE,
-    MPX_P_ERROR
-};
-enum {
-    MPX_EV_NEED,         /* all usable bytes consumed: append more and call again */
-    MPX_EV_STATUS,       /* line: the status line */
-    MPX_EV_FIELD,        /* line, name, value (value trimmed; may hold folds if folded) */
-    MPX_EV_HEAD_END,     /* line: the empty line; interim tells a 1xx head */
-    MPX_EV_BODY,         /* data */
-    MPX_EV_TRAILER,      /* like FIELD, after the last chunk */
-    MPX_EV_TRAILERS_END, /* line: the empty line ending the trailers */
-    MPX_EV_DONE,         /* the response is complete */
-    MPX_EV_ERROR         /* parser->error and parser->why tell what */
-};
-/* sub-states inside a chunk extension */
-enum {
-    MPX_X_BWS, MPX_X_SEMI, MPX_X_NAME, MPX_X_NAME_BWS, MPX_X_EQ, MPX_X_VALUE, MPX_X_QUOTED, MPX_X_ESC,
-    MPX_X_QUOTED_END
-};
-
-typedef struct mpx_parser { /* mpx_parser_init sets every member */
-    uint8_t state;
-    uint8_t head_request; /* the request was HEAD: no body whatever the head says */
-    uint8_t minor;        /* HTTP/1.minor of the current response, 0 or 1 */
-    uint8_t keepalive;    /* valid after the head: the connection may be reused */
-    uint8_t chunked, has_cl, conn_close, conn_keepalive, te_seen;
-    uint8_t interim; /* current head is a 1xx */
-    uint8_t folded;  /* current field had an obs-fold */
-    uint8_t ext;     /* MPX_X_ sub-state */
-    uint8_t digits;  /* hex digits of the current chunk size */
-    int status;
-    int error;       /* an mperf_code once state is MPX_P_ERROR */
-    const char *why; /* and its sentence */
-    size_t scan;     /* bytes of the current line already checked */
-    size_t colon;    /* offset just past the current field's colon, 0 before */
-    size_t head_total;
-    unsigned nfields;
-    size_t ext_len;
-    size_t max_data; /* largest BODY event */
-    uint64_t remain; /* body bytes (length framing) or chunk bytes left */
-    uint64_t content_length;
-    uint64_t overhead, data; /* chunk framing bytes and data bytes */
-#if MPX_SSE2
-    /* the SSE2 field scan's bit masks (control bytes, colons) of the mk_n
-       bytes from head offset mk_at: one 64-byte pass serves the lines
-       inside it. Offsets count consumed head bytes (head_total), so the masks
-       stay right when the caller moves the unconsumed bytes. */
-    uint64_t mk_ctl, mk_col;
-    size_t mk_at, mk_n;
-#endif
-} mpx_parser;
-
-typedef struct mpx_pev {
-    int type;
-    const char *line, *value, *data; /* a field's name starts its line */
-    size_t linelen, namelen, valuelen, datalen;
-} mpx_pev;
-
-static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
-{
-#if MPX_FAST_FIELDS
-    /* member by member: gcc -O2 makes a memset of the whole struct a `rep
-       stos`, which costs more than the rest of a short head's parse */
-    p->state = MPX_P_STATUS;
-    p->minor = p->keepalive = p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
-    p->interim = p->folded = p->ext = p->digits = 0;
-    p->status = p->error = 0;
-    p->why = NULL;
-    p->scan = p->colon = p->head_total = p->ext_len = 0;
-    p->nfields = 0;
-    p->remain = p->content_length = p->overhead = p->data = 0;
-#if MPX_SSE2
-    p->mk_ctl = p->mk_col = 0;
-    p->mk_at = p->mk_n = 0;
-#endif
-#else
-    memset(p, 0, sizeof *p);
-#endif
-    p->head_request = (uint8_t)(head_request != 0);
-    p->max_data = max_data ? max_data : (size_t)-1;
-}
-
-MPX_NOINLINE static size_t(mpx_parse_fail)(mpx_parser *p, mpx_pev *ev, int code, const char *why)
-{
-    p->state = MPX_P_ERROR;
-    p->error = code;
-    p->why = why;
-    ev->type = MPX_EV_ERROR;
-    return 0;
-}
-
-/* Finds the end of a line from *pos. Returns 1 with *pos at the LF, 0 when
-   more bytes are needed (*pos is where to resume), -1 on a byte that is never
-   valid in a line (*pos at it): CTLs other than HTAB, DEL, a CR not before LF. */
-#ifndef MPX_TEST_SCANNED /* tests count scanned bytes to prove linear parsing */
-#define MPX_TEST_SCANNED(n) (void)0
-#endif
-/* 8 bytes at a time: a word with no byte below 0x20 and no DEL needs no
-   closer look (bytes >= 0x80 are obs-text, fine). The first flagged byte is
-   exact; flags above it may be false (borrows), and are never looked at. */
-#define MPX_ONES UINT64_C(0x0101010101010101)
-#define MPX_HIGHS UINT64_C(0x8080808080808080)
-static uint64_t mpx_word_flags(uint64_t x)
-{
-    uint64_t del = x ^ (MPX_ONES * 0x7f);
-    return ((x - MPX_ONES * 0x20) & ~x & MPX_HIGHS) | ((del - MPX_ONES) & ~del & MPX_HIGHS);
-}
-
-static unsigned mpx_first_flag(uint64_t m) /* index of the lowest flagged byte */
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_ctzll(m) >> 3;
-#else
-    unsigned i = 0;
-    while (!(m & 0x80)) {
-        m >>= 8;
-        i++;
-    }
-    return i;
-#endif
-}
-
-static int mpx_little_endian(void)
-{
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-/* memchr(p, ':', n) for the short distances of header names. */
-static const char *mpx_find_colon(const char *p, size_t n)
-{
-    size_t i = 0;
-    if (mpx_little_endian()) {
-        for (; i + 8 <= n; i += 8) {
-            uint64_t w, x, m;
-            memcpy(&w, p + i, 8);
-            x = w ^ (MPX_ONES * ':');
-            m = (x - MPX_ONES) & ~x & MPX_HIGHS;
-            if (m) return p + i + mpx_first_flag(m);
-        }
-    }
-    for (; i < n; i++)
-        if (p[i] == ':') return p + i;
-    return NULL;
-}
-
-static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
-{
-    size_t i = *pos;
-    int le = mpx_little_endian();
-    for (;;) {
-        unsigned char c;
-        while (le && i + 8 <= len) {
-            uint64_t w, m;
-            memcpy(&w, buf + i, 8);
-            m = mpx_word_flags(w);
-            if (!m) {
-                MPX_TEST_SCANNED(8);
-                i += 8;
-                continue;
-            }
-            i += mpx_first_flag(m);
-            break;
-        }
-        if (i >= len) break;
-        c = (unsigned char)buf[i];
-        MPX_TEST_SCANNED(1);
-        if (MPX_LIKELY(!(MPX_CC(c) & MPX_C_BAD))) {
-            i++;
-            continue;
-        }
-        if (c == '\n') {
-            *pos = i;
-            return 1;
-        }
-        if (c == '\r') {
-            if (i + 1 == len) {
-                *pos = i;
-                return 0;
-            }
-            if (buf[i + 1] == '\n') {
-                *pos = i + 1;
-                return 1;
-            }
-        }
-        *pos = i;
-        return -1;
-    }
-    *pos = len;
-    return 0;
-}
-
-#if MPX_SSE2 && MPX_FAST_FIELDS
-/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
-   among the 16 bytes at p. */
-static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
-{
-    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
-    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
-    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
-}
-
-/* The end of a short line (the status line), 16 bytes at a time: 1 with
-   *pos at the LF when the first control byte of the first 64 is a CR before
-   an LF, 0 (and *pos unchanged) for mpx_scan_line to look byte by byte. */
-static int mpx_line_end_sse2(const char *buf, size_t len, size_t *pos)
-{
-    size_t at;
-    for (at = 0; at + 16 <= len && at < 64; at += 16) {
-        unsigned ctl, col;
-        mpx_masks16(buf + at, &ctl, &col);
-        if (ctl) {
-            size_t cr = at + (size_t)(unsigned)__builtin_ctz(ctl);
-            if (buf[cr] != '\r' || cr + 1 >= len || buf[cr + 1] != '\n') return 0;
-            MPX_TEST_SCANNED(cr + 2 - *pos);
-            *pos = cr + 1;
-            return 1;
-        }
-    }
-    return 0;
-}
-#endif
-
-static int mpx_is_ows(char c)
-{
-    return (MPX_CC(c) & MPX_C_TRIM) != 0;
-}
-
-/* Reads a Content-Length value: a comma list of identical 1*DIGIT values. */
-static int mpx_parse_content_length(const char *s, size_t n, uint64_t *out)
-{
-    size_t i = 0;
-    int have = 0;
-    uint64_t first = 0;
-    for (;;) {
-        uint64_t v = 0;
-        size_t d = 0;
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-        while (i < n && mpx_is_digit(s[i])) {
-            if (v > (UINT64_C(0x7fffffffffffffff) - 9) / 10) return 0;
-            v = v * 10 + (uint64_t)(s[i] - '0');
-            i++;
-            d++;
-        }
-        if (d == 0) return 0;
-        if (have && v != first) return 0;
-        first = v;
-        have = 1;
-        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
-        if (i == n) break;
-        if (s[i] != ',') return 0;
-        i++;
-    }
-    *out = first;
-    return 1;
-}
-
-#ifdef __OPTIMIZE_SIZE__ /* -Os: the byte loop is smaller */
-#define mpx_name_is(s, n, lit) mpx_ieq_n((s), (lit), (n))
-#else
-/* A header name or value token (8 or more bytes, no CR: names are token
-   bytes, and value tokens end at blanks, CR and LF included) equals a literal
-   of lowercase letters and '-', ignoring case: OR-ing 0x20 into 8 bytes at a
-   time maps only 'A'-'Z' onto 'a'-'z', and only CR onto '-'. */
-static int mpx_name_is(const char *s, size_t n, const char *lit)
-{
-    const uint64_t lower = MPX_ONES * 0x20;
-    uint64_t a, b;
-    size_t i;
-    for (i = 0; i + 8 <= n; i += 8) {
-        memcpy(&a, s + i, 8);
-        memcpy(&b, lit + i, 8);
-        if ((a | lower) != b) return 0;
-    }
-    if (i < n) { /* the last 8 bytes, overlapping */
-        memcpy(&a, s + n - 8, 8);
-        memcpy(&b, lit + n - 8, 8);
-        if ((a | lower) != b) return 0;
-    }
-    return 1;
-}
-#endif
-
-/* Interprets the framing fields of a final response. */
-static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
-{
-    const char *v = ev->value;
-    size_t n = ev->valuelen, i = 0;
-    if (ev->namelen == 14 && mpx_name_is(ev->line, 14, "content-length")) {
-        uint64_t cl;
-        if (p->folded || !mpx_parse_content_length(v, n, &cl))
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
-        if (p->has_cl && cl != p->content_length)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length values in the response");
-        p->has_cl = 1;
-        p->content_length = cl;
-    } else if (ev->namelen == 17 && mpx_name_is(ev->line, 17, "transfer-encoding")) {
-        int tokens = 0;
-        if (p->folded)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Folded Transfer-Encoding in the response");
-        while (i < n) {
-            size_t st;
-            while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
-            if (i == n) break;
-            st = i;
-            while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t') i++;
-            if (!MPX_IEQ(v + st, i - st, "chunked"))
-                return mpx_parse_fail(p, ev, MPERF_E_BAD_CONTENT_ENCODING, "Unsupported transfer coding in the response");
-            if (p->chunked)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response applies chunked twice");
-            p->chunked = 1;
-            tokens++;
-        }
-        if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
-        p->te_seen = 1;
-    } else if (ev->namelen == 10 && mpx_name_is(ev->line, 10, "connection")) {
-#if MPX_FAST_FIELDS
-        if (n == 10 && mpx_name_is(v, 10, "keep-alive")) { /* the usual value: no list to walk */
-            p->conn_keepalive = 1;
-            return 1;
-        }
-#endif
-        while (i < n) {
-            size_t st;
-            while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
-            st = i;
-            while (i < n && !mpx_is_ows(v[i]) && v[i] != ',') i++;
-            if (MPX_IEQ(v + st, i - st, "close")) p->conn_close = 1;
-            else if (i - st == 10 && mpx_name_is(v + st, 10, "keep-alive")) p->conn_keepalive = 1;
-        }
-    }
-    return 1;
-}
-
-/* The empty line that ends a head or the trailers. */
-static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_pev *ev)
-{
-#if MPX_SSE2
-    p->mk_n = 0; /* the masks may reach into the body: never reused for trailers */
-#endif
-    ev->line = buf;
-    ev->linelen = l;
-    p->head_total += l;
-    if (p->state == MPX_P_TRAILERS) {
-        p->state = MPX_P_DONE;
-        ev->type = MPX_EV_TRAILERS_END;
-        return l;
-    }
-    ev->type = MPX_EV_HEAD_END;
-    if (p->interim) {
-        if (p->status == 101)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Unexpected 101 Switching Protocols response");
-        /* another head follows */
-        p->state = MPX_P_STATUS;
-        p->nfields = 0;
-        return l;
-    }
-    if (p->head_request || p->status == 204 || p->status == 304) {
-        p->state = MPX_P_DONE;
-    } else if (p->chunked) {
-        p->state = MPX_P_CHUNK_SIZE;
-        p->remain = 0;
-        p->digits = 0;
-    } else if (p->has_cl) {
-        p->remain = p->content_length;
-        p->state = p->remain ? MPX_P_BODY_LEN : MPX_P_DONE;
-    } else {
-        p->state = MPX_P_BODY_CLOSE;
-    }
-    p->keepalive = (uint8_t)(p->minor >= 1 ? !p->conn_close : (p->conn_keepalive && !p->conn_close));
-    /* A body ended by close, TE next to CL, or TE in HTTP/1.0 never leaves the connection reusable. */
-    if (p->state == MPX_P_BODY_CLOSE || (p->chunked && p->has_cl) || (p->te_seen && p->minor == 0)) p->keepalive = 0;
-    return l;
-}
-
-/* The status line, the general field path and chunk framing stay out of
-   line (MPX_NOINLINE): mpx_parse, which holds the SSE2 field loop, keeps
-   few registers to save around them. */
-MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
-{
-    static const char prefix[] = "HTTP/";
-    size_t i = p->scan, end;
-    int r;
-#if MPX_FAST_FIELDS
-    if (i == 0 && len >= 5 && memcmp(buf, prefix, 5) == 0) i = 5; /* the usual case: all there at once */
-#endif
-    for (; i < len && i < 5; i++)
-        if (buf[i] != prefix[i])
-            return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
-                                  "Received HTTP/0.9 or a response that is not HTTP");
-    r = 0;
-#if MPX_SSE2 && MPX_FAST_FIELDS
-    if (i == 5) r = mpx_line_end_sse2(buf, len, &i);
-#endif
-    if (!r) r = mpx_scan_line(buf, len, &i);
-    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in the status line");
-    if (r == 0) {
-        if (i > MPERF_MAX_HEADER_LINE)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
-        p->scan = i;
-        ev->type = MPX_EV_NEED;
-        return 0;
-    }
-    end = i;
-    if (end > 0 && buf[end - 1] == '\r') end--;
-    if (end < 12 || !mpx_is_digit(buf[5]) || buf[6] != '.' || !mpx_is_digit(buf[7]) || buf[8] != ' ' ||
-        !mpx_is_digit(buf[9]) || !mpx_is_digit(buf[10]) || !mpx_is_digit(buf[11]) || (end > 12 && buf[12] != ' '))
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed status line");
-    if (buf[5] != '1')
-        return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL, "Unsupported HTTP version in the response");
-    p->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
-    if (p->status < 100) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid response status code");
-    if (i + 1 > MPERF_MAX_HEADER_LINE) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
-    p->minor = (uint8_t)(buf[7] != '0');
-    p->interim = (uint8_t)(p->status < 200);
-    p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
-    p->content_length = 0;
-    p->head_total += i + 1;
-    if (p->head_total > MPERF_MAX_HEADER_TOTAL)
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
-    p->state = MPX_P_FIELDS;
-    p->scan = p->colon = 0;
-    ev->type = MPX_EV_STATUS;
-    ev->line = buf;
-    ev->linelen = i + 1;
-    return i + 1;
-}
-
-#if MPX_FAST_FIELDS
-static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev);
-
-/* Bit n set for the name lengths of the framing fields (Connection,
-   Content-Length, Transfer-Encoding): only those names go to
-   mpx_parse_framing from the fast paths. */
-#define MPX_FRAMING_LENS (UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17)
-
-/* A framing field (Content-Length, Transfer-Encoding, Connection) found by
-   a fast path: returns linelen, or 0 on an error (reported). Out of line, so
-   the fast paths reach it by a tail call and save no registers. */
-MPX_NOINLINE static size_t mpx_field_framing(mpx_parser *p, mpx_pev *ev, size_t linelen)
-{
-    return mpx_parse_framing(p, ev) ? linelen : 0;
-}
-
-/* The limits hold for one more field line of linelen bytes. */
-static int mpx_field_fits(const mpx_parser *p, size_t linelen)
-{
-    return linelen <= MPERF_MAX_HEADER_LINE && p->head_total + linelen <= MPERF_MAX_HEADER_TOTAL &&
-           p->nfields < MPERF_MAX_HEADER_COUNT;
-}
-
-/* A field line found by a fast path below: the name is buf[0..name), the
-   value buf[v..vend), the line linelen bytes, within the limits (checked
-   with mpx_field_fits). Returns linelen, or 0 on a framing error (reported). */
-static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t linelen, size_t name, size_t v, size_t vend,
-                              mpx_pev *ev)
-{
-    p->head_total += linelen;
-    p->nfields++;
-    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
-    ev->line = buf;
-    ev->linelen = linelen;
-    ev->namelen = name;
-    ev->value = buf + v;
-    ev->valuelen = vend - v;
-    p->folded = 0;
-    if (name < 64 && ((MPX_FRAMING_LENS >> name) & 1) && ev->type == MPX_EV_FIELD && !p->interim)
-        return mpx_field_framing(p, ev, linelen);
-    return linelen;
-}
-
-/* The usual field line, all in the buffer: "Name: value\r\n" with no fold,
-   tab or bare LF. Returns its length, or 0 for the general path below (which
-   also reports any error). Same result, fewer steps. */
-static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
-{
-    const char *colon;
-    size_t name, k, v, e;
-    if (len < 4 || !(MPX_CC(buf[0]) & MPX_C_TOKEN) || !mpx_little_endian()) return 0;
-    colon = mpx_find_colon(buf, len);
-    if (!colon) return 0;
-    name = (size_t)(colon - buf);
-    if (!mpx_all_token(buf, name)) return 0;
-    v = name + 1;
-    while (v < len && buf[v] == ' ') v++;
-    e = v;
-    for (;;) { /* to the first byte below 0x20 or DEL */
-        uint64_t w, m;
-        if (e + 8 > len) return 0;
-        memcpy(&w, buf + e, 8);
-        m = mpx_word_flags(w);
-        if (m) {
-            e += mpx_first_flag(m);
-            break;
-        }
-        e += 8;
-    }
-    if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
-    MPX_TEST_SCANNED(e + 2);
-    k = e + 2; /* the line */
-    if (!mpx_field_fits(p, k)) return 0;
-    while (e > v && buf[e - 1] == ' ') e--;
-    return mpx_field_found(p, buf, k, name, v, e, ev);
-}
-
-#if MPX_SSE2
-/* Bit mask of the bytes other than letters, digits and '-' among the 16 at p. */
-static inline __attribute__((always_inline)) unsigned mpx_odd16(const char *p)
-{
-    const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
-    const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), ok;
-    /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
-    ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
-    ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
-    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
-    return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
-}
-
-/* The name buf[0..n) is letters, digits and '-' only (the usual header
-   name), checked in up to three 16-byte blocks with no loop; 0 when it is
-   not, when it is longer than 48 bytes, or when its blocks are not all in
-   the buffer. */
-static inline __attribute__((always_inline)) int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
-{
-    uint64_t odd;
-    if (n > 48 || n + 15 >= len) return 0; /* the blocks must lie in the buffer */
-    odd = mpx_odd16(buf);
-    if (n > 16) {
-        odd |= (uint64_t)mpx_odd16(buf + 16) << 16;
-        if (n > 32) odd |= (uint64_t)mpx_odd16(buf + 32) << 32;
-    }
-    return (odd & ((UINT64_C(1) << n) - 1)) == 0;
-}
-
-/* Field lines of a head with SSE2 (every x86-64 has it), as many as fit
-   in ev[*k..max): one pass over four 16-byte blocks gives bit masks of the
-   control bytes (the CR among them) and of the colons of 64 bytes; the lines
-   inside them are read from the masks, and a line that runs past them starts
-   the next pass. It takes the usual line only: "Name: value\r\n" with a name
-   of letters, digits and '-' of at most 48 bytes, at most one space before
-   the value and none after it, no fold, and the byte after it in the buffer.
-   At any other line it stops, for mpx_parse_field (which also reports any
-   error). Returns the bytes it consumed and adds its events to *k; the last
-   is an error if a framing field was bad. */
-static size_t mpx_fields_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned *kp, unsigned max)
-{
-    const char *b = buf, *end = buf + len, *wend = buf; /* wend: the end of the masks' 64 bytes */
-    const uint64_t framing = p->interim ? 0 : MPX_FRAMING_LENS;
-    size_t off = p->head_total - p->mk_at, room = MPERF_MAX_HEADER_TOTAL - p->head_total;
-    uint64_t ctl = 0, col = 0;
-    unsigned k = *kp, k0 = k;
-    if ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields < max - k) max = k + ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields);
-    if (off < p->mk_n) { /* the masks of the last pass reach here */
-        ctl = p->mk_ctl >> off;
-        col = p->mk_col >> off;
-        wend = buf + (p->mk_n - off);
-    }
-    p->folded = 0;
-    for (; k < max; k++) {
-        size_t left = (size_t)(end - b), e, c, v;
-        mpx_pev *f = &ev[k];
-        if (!ctl) { /* the line does not end inside the last pass: a new pass at the line */
-            unsigned t0, t1, t2, t3, c0, c1, c2, c3;
-            if (left < 64) break;
-            mpx_masks16(b, &t0, &c0);
-            mpx_masks16(b + 16, &t1, &c1);
-            mpx_masks16(b + 32, &t2, &c2);
-            mpx_masks16(b + 48, &t3, &c3);
-            ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
-            col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
-            wend = b + 64;
-            if (!ctl) break;
-        }
-        e = (size_t)(unsigned)__builtin_ctzll(ctl) + 1; /* the LF, if the first control byte is the CR of a CRLF */
-        if (e < 3 || e + 1 >= left || b[e - 1] != '\r' || b[e] != '\n') break;
-        c = (size_t)(unsigned)__builtin_ctzll(col | UINT64_C(1) << 63); /* the first colon */
-        if (c == 0 || c >= e - 1 || (MPX_CC(b[e + 1]) & MPX_C_WS) || !mpx_name_alnum_sse2(b, c, left)) break;
-        if (e + 1 > room) break;
-#if MPERF_MAX_HEADER_LINE < 65
-        if (e + 1 > MPERF_MAX_HEADER_LINE) break;
-#endif
-        v = c + 1 + (b[c + 1] == ' ');
-        if (b[v] == ' ' || b[e - 2] == ' ') break; /* more spaces around the value */
-        MPX_TEST_SCANNED(e + 1);
-        f->type = MPX_EV_FIELD;
-        f->line = b;
-        f->linelen = e + 1;
-        f->namelen = c;
-        f->value = b + v;
-        f->valuelen = e - 1 - v;
-        if (((framing >> c) & 1) && !mpx_parse_framing(p, f)) { /* f is now the error; the line stays */
-            k++;
-            break;
-        }
-        room -= e + 1;
-        b += e + 1;
-        ctl = ctl >> (e - 1) >> 2;
-        col = col >> (e - 1) >> 2;
-    }
-    p->head_total = MPERF_MAX_HEADER_TOTAL - room;
-    p->nfields += k - k0;
-    p->mk_ctl = ctl;
-    p->mk_col = col;
-    p->mk_at = p->head_total;
-    p->mk_n = ctl ? (size_t)(wend - b) : 0;
-    *kp = k;
-    return (size_t)(b - buf);
-}
-#endif
-#endif /* MPX_FAST_FIELDS */
-
-/* One field line (with its obs-folds), in the head or in the trailers. */
-MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
-{
-    size_t i = p->scan, v, vend;
-    if (i == 0 && p->colon == 0) {
-        if (len == 0) {
-            ev->type = MPX_EV_NEED;
-            return 0;
-        }
-        if (buf[0] == '\n') return mpx_parse_head_end(p, buf, 1, ev);
-        if (buf[0] == '\r') {
-            if (len < 2) {
-                ev->type = MPX_EV_NEED;
-                return 0;
-            }
-            if (buf[1] != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Bare CR in the response header");
-            return mpx_parse_head_end(p, buf, 2, ev);
-        }
-        if (buf[0] == ' ' || buf[0] == '\t')
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Header line starts with whitespace");
-        p->folded = 0;
-#if MPX_FAST_FIELDS
-        {
-            size_t n = mpx_parse_field_fast(p, buf, len, ev);
-            if (n || p->state == MPX_P_ERROR) return n; /* a line, or a framing error */
-        }
-#endif
-    }
-    if (!p->colon) { /* the name: token characters up to the colon */
-        const char *colon = mpx_find_colon(buf + i, len - i);
-        size_t end = colon ? (size_t)(colon - buf) : len;
-        MPX_TEST_SCANNED(end - i);
-        if (!mpx_all_token(buf + i, end - i) || (colon && end == 0))
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed header line in the response");
-        if (!colon) {
-            if (len > MPERF_MAX_HEADER_LINE)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
-            p->scan = len;
-            ev->type = MPX_EV_NEED;
-            return 0;
-        }
-        p->colon = i = end + 1;
-    }
-    for (;;) {
-        int r = mpx_scan_line(buf, len, &i);
-        if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in a response header");
-        if (r > 0 && i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t')) {
-            p->folded = 1; /* obs-fold: the value goes on */
-            i++;
-            continue;
-        }
-        if (i + 1 > MPERF_MAX_HEADER_LINE)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
-        if (r == 0 || i + 1 >= len) { /* need the end, or the byte after it (a fold?) */
-            p->scan = i;
-            ev->type = MPX_EV_NEED;
-            return 0;
-        }
-        break;
-    }
-    p->head_total += i + 1;
-    if (p->head_total > MPERF_MAX_HEADER_TOTAL)
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
-    if (++p->nfields > MPERF_MAX_HEADER_COUNT)
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Too many header lines in the response");
-    v = p->colon;
-    vend = i;
-    while (v < vend && mpx_is_ows(buf[v])) v++;
-    while (vend > v && mpx_is_ows(buf[vend - 1])) vend--;
-    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
-    ev->line = buf;
-    ev->linelen = i + 1;
-    ev->namelen = p->colon - 1;
-    ev->value = buf + v;
-    ev->valuelen = vend - v;
-    p->scan = p->colon = 0;
-    if (ev->type == MPX_EV_FIELD && !p->interim && mpx_parse_framing(p, ev) == 0) return 0;
-    return i + 1;
-}
-
-static int mpx_hexval(unsigned char c)
-{
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-/* One step of the chunk-extension grammar: BWS ";" BWS name [BWS "=" BWS
-   (token / quoted-string)]. Returns 1 at the CR that ends the line, 0 to go
-   on, -1 on a byte the grammar does not allow here. */
-static int mpx_chunk_ext_step(mpx_parser *p, unsigned char c)
-{
-    /* the next MPX_X_ state by state and byte class: E is a bad byte, D the
-       CR that ends the line (after a name, a value or a quoted value) */
-    enum { E = 0xff, D = 0xfe, B = MPX_X_BWS, S = MPX_X_SEMI, N = MPX_X_NAME, NB = MPX_X_NAME_BWS, Q = MPX_X_EQ,
-           V = MPX_X_VALUE, QS = MPX_X_QUOTED, ES = MPX_X_ESC, QE = MPX_X_QUOTED_END };
-    static const unsigned char next[9][9] = {
-        /*             blank ;  =  "   \  CR tchar other-text CTL */
-        /* BWS */        {B, S, E, E, E, E, E, E, E},
-        /* SEMI */       {S, E, E, E, E, E, N, E, E},
-        /* NAME */       {NB, S, Q, E, E, D, N, E, E},
-        /* NAME_BWS */   {NB, S, Q, E, E, E, E, E, E},
-        /* EQ */         {Q, E, E, QS, E, E, V, E, E},
-        /* VALUE */      {B, S, E, E, E, D, V, E, E},
-        /* QUOTED */     {QS, QS, QS, QE, ES, E, QS, QS, E},
-        /* ESC */        {QS, QS, QS, QS, QS, E, QS, QS, E},
-        /* QUOTED_END */ {B, S, E, E, E, D, E, E, E}};
-    int k = (MPX_CC(c) & MPX_C_TOKEN) ? 6 : c == ' ' || c == '\t' ? 0 : c == ';' ? 1 : c == '=' ? 2 : c == '"' ? 3
-          : c == '\\' ? 4 : c == '\r' ? 5 : (c >= 0x20 && c != 0x7f) ? 7 : 8;
-    unsigned char to = next[p->ext][k];
-    if (to >= D) return to == D ? 1 : -1;
-    p->ext = to;
-    return 0;
-}
-
-/* Chunk framing, byte by byte so a size line is never buffered. */
-MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)buf[i];
-        switch (p->state) {
-        case MPX_P_CHUNK_SIZE:
-            if (MPX_CC(c) & MPX_C_HEX) {
-                if (p->digits >= 32 || p->remain > (UINT64_MAX >> 4))
-                    return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size too large");
-                p->remain = (p->remain << 4) | (uint64_t)mpx_hexval(c);
-                p->digits++;
-                break;
-            }
-            if (p->digits == 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size");
-            if (c == '\r') {
-                p->state = MPX_P_CHUNK_LF;
-            } else if (c == ';' || c == ' ' || c == '\t') {
-                p->state = MPX_P_CHUNK_EXT;
-                p->ext = c == ';' ? MPX_X_SEMI : MPX_X_BWS;
-                p->ext_len = 0;
-            } else {
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size line");
-            }
-            break;
-        case MPX_P_CHUNK_EXT: {
-            int r;
-            if (++p->ext_len > MPERF_MAX_CHUNK_EXT)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk extension too long");
-            r = mpx_chunk_ext_step(p, c);
-            if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk extension");
-            if (r > 0) p->state = MPX_P_CHUNK_LF;
-            break;
-        }
-        case MPX_P_CHUNK_LF:
-            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size line not ended by CRLF");
-            p->overhead += 1;
-            i++;
-            if (p->remain == 0) {
-                p->state = MPX_P_TRAILERS;
-                p->scan = p->colon = 0;
-                p->nfields = 0;
-                return i + mpx_parse_field(p, buf + i, len - i, ev);
-            }
-            p->state = MPX_P_CHUNK_DATA;
-            continue;
-        case MPX_P_CHUNK_DATA: {
-            size_t n = len - i;
-            if ((uint64_t)n > p->remain) n = (size_t)p->remain;
-            if (n > p->max_data) n = p->max_data;
-            p->remain -= n;
-            p->data += n;
-            if (p->remain == 0) p->state = MPX_P_CHUNK_CR;
-            ev->type = MPX_EV_BODY;
-            ev->data = buf + i;
-            ev->datalen = n;
-            return i + n;
-        }
-        case MPX_P_CHUNK_CR:
-            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
-            p->state = MPX_P_CHUNK_DATA_LF;
-            break;
-        default: /* MPX_P_CHUNK_DATA_LF */
-            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
-            p->state = MPX_P_CHUNK_SIZE;
-            p->digits = 0;
-            if (p->overhead > MPERF_CHUNK_OVERHEAD_MIN && p->overhead / 4 > p->data)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunked framing overhead too large");
-            break;
-        }
-        p->overhead++;
-        i++;
-    }
-    ev->type = MPX_EV_NEED;
-    return i;
-}
-
-static size_t mpx_parse_one(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
-{
-    size_t n;
-    switch (p->state) {
-    case MPX_P_STATUS:
-        return mpx_parse_status(p, buf, len, ev);
-    case MPX_P_FIELDS:
-    case MPX_P_TRAILERS: /* trailers are rare: the general path (with its own fast path) */
-        return mpx_parse_field(p, buf, len, ev);
-    case MPX_P_BODY_LEN:
-        if (!len) break;
-        n = len;
-        if ((uint64_t)n > p->remain) n = (size_t)p->remain;
-        if (n > p->max_data) n = p->max_data;
-        p->remain -= n;
-        if (!p->remain) p->state = MPX_P_DONE;
-        ev->type = MPX_EV_BODY;
-        ev->data = buf;
-        ev->datalen = n;
-        return n;
-    case MPX_P_BODY_CLOSE:
-        if (!len) break;
-        n = MPX_MIN(len, p->max_data);
-        ev->type = MPX_EV_BODY;
-        ev->data = buf;
-        ev->datalen = n;
-        return n;
-    case MPX_P_DONE:
-        ev->type = MPX_EV_DONE;
-        return 0;
-    case MPX_P_ERROR:
-        ev->type = MPX_EV_ERROR;
-        return 0;
-    default:
-        return mpx_parse_chunked(p, buf, len, ev);
-    }
-    ev->type = MPX_EV_NEED;
-    return 0;
-}
-
-/* Parses the unconsumed bytes buf[0..len): fills ev[0..max) and returns
-   how many events it gave, *used the bytes they consumed. It goes on after
-   STATUS and FIELD events and stops after any other, so a whole usual head
-   can take one call (the engine takes MPX_EVENTS a call). */
-static unsigned mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned max, size_t *used)
-{
-    size_t pos = 0;
-    unsigned k = 0;
-    for (;;) {
-        int t;
-#if MPX_SSE2 && MPX_FAST_FIELDS
-        /* field lines, with 64 bytes for a pass or masks still to use (not so
-           when bytes trickle in: then the general path is quicker) */
-        if (p->state == MPX_P_FIELDS && (p->scan | p->colon) == 0 &&
-            (len - pos >= 64 || p->head_total - p->mk_at < p->mk_n)) {
-            pos += mpx_fields_sse2(p, buf + pos, len - pos, ev, &k, max);
-            if (k == max || p->state == MPX_P_ERROR) break;
-        }
-#endif
-        pos += mpx_parse_one(p, buf + pos, len - pos, &ev[k]);
-        t = ev[k++].type;
-        if ((t != MPX_EV_STATUS && t != MPX_EV_FIELD) || k == max) break;
-    }
-    *used = pos;
-    return k;
-}
-
-/* The peer closed the connection: does that end the response or break it? */
-static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
-{
-    switch (p->state) {
-    case MPX_P_BODY_CLOSE:
-    case MPX_P_DONE:
-        p->state = MPX_P_DONE;
-        ev->type = MPX_EV_DONE;
-        return;
-    case MPX_P_ERROR:
-        ev->type = MPX_EV_ERROR;
-        return;
-    case MPX_P_STATUS:
-        if (p->head_total == 0 && p->scan == 0) {
-            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, "Empty reply from server");
-            return;
-        }
-        /* fall through */
-    case MPX_P_FIELDS:
-        mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Connection closed before the end of the response header");
-        return;
-    case MPX_P_BODY_LEN:
-        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with bytes remaining to read");
-        return;
-    default:
-        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with outstanding read data remaining");
-        return;
-    }
-}
-
-/* -------------------------------------------------------------------- */
-/* >>handles: connections, hosts, transfers, the multi                   */
-/* -------------------------------------------------------------------- */
-enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD };
-
-typedef struct mpx_host mpx_host;
-typedef struct mpx_conn mpx_conn;
-typedef struct mpx_tls mpx_tls; /* BearSSL state of an https connection */
-
-/* One destination (scheme, host, port) and its connections. */
-struct mpx_host {
-    mpx_host *next; /* hash chain (first: mpx_free_chain) */
-    uint32_t hash;
-    unsigned nconn; /* open connections, busy or idle */
-    mpx_conn *idle; /* idle connections, most recently used first */
-    uint64_t policy; /* TLS verification policy: never shared across policies */
-    uint16_t port;
-    uint8_t https;
-    uint8_t hostlen;
-    char host[256]; /* lowercase */
-};
-
-struct mpx_conn {
-    mperf_socket_t fd;
-    int pfd; /* index in the multi's pollfd array, -1 when not in it */
-    uint8_t state;
-    unsigned long id;
-    unsigned requests; /* requests written on this connection */
-    mpx_host *host;
-    mpx_conn *next, *prev;           /* all connections; graveyard and free list use next */
-    mpx_conn *idle_next, *idle_prev; /* the host's idle list */
-    mpx_conn *lru_next, *lru_prev;   /* the multi's idle list, oldest first */
-    mperf_easy *owner;
-    int64_t idle_since;
-    char *rbuf; /* receive buffer from the pool; unconsumed bytes are [rpos, rlen) */
-    size_t rcap, rpos, rlen;
-    mpx_buf sbuf; /* request bytes the kernel did not take at once */
-    size_t spos;
-    mpx_tls *tls;
-    uint8_t full_reads; /* reads in a row that filled the buffer */
-    uint8_t big;        /* a long body streams in: read into a big buffer */
-    mpx_addr addr;
-    uint16_t port;
-};
-
-enum {
-    MPX_S_NONE,       /* not added to a multi */
-    MPX_S_INIT,       /* added, not started */
-    MPX_S_PENDING,    /* waiting for a connection limit */
-    MPX_S_CONNECT,    /* find or open a connection */
-    MPX_S_CONNECTING, /* TCP connect in progress */
-    MPX_S_TLS,        /* TLS handshake in progress */
-    MPX_S_SEND,       /* writing the request */
-    MPX_S_RECV,       /* reading the response */
-    MPX_S_DONE        /* completed, message posted */
-};
-
-enum { MPX_REQ_GET, MPX_REQ_HEAD, MPX_REQ_POST, MPX_REQ_PUT };
-enum { MPX_BODY_NONE, MPX_BODY_MEM, MPX_BODY_READ };
-enum {
-    MPX_B_NONE,      /* no request body, or not started */
-    MPX_B_WAIT100,   /* head sent with Expect: 100-continue */
-    MPX_B_SENDING,   /* body bytes going out */
-    MPX_B_DONE,      /* all of it sent */
-    MPX_B_ABANDONED  /* the server answered first: the rest is never sent */
-};
-#define MPX_PROTO_HTTP 1
-#define MPX_PROTO_HTTPS 2
-
-typedef struct mpx_opts {
-    char *url, *useragent, *customrequest, *referer, *userpwd, *username, *password, *range, *postcopy;
-    char *cainfo, *ciphers;
-    unsigned char *cablob, *pins; /* PEM bytes; SHA-256 hashes of pinned keys, 32 bytes each */
-    size_t cabloblen, npins;
-    const mperf_slist *headers;
-    const char *postfields;
-    mperf_write_callback write_cb, header_cb;
-    void *write_data, *header_data;
-    mperf_read_callback read_cb;
-    void *read_data;
-    mperf_seek_callback seek_cb;
-    void *seek_data;
-    mperf_xferinfo_callback xferinfo_cb;
-    mperf_progress_callback progress_cb;
-    void *progress_data;
-    mperf_debug_callback debug_cb;
-    void *debug_data;
-    void *private_ptr;
-    char *errorbuffer;
-    void *stderr_stream;
-    mperf_off_t postfieldsize, infilesize, resume_from, maxfilesize;
-    long timeout_ms, connect_timeout_ms, buffersize, http_version, dns_cache_timeout, port, maxconnects;
-    long maxredirs, postredir, low_speed_limit, low_speed_time, expect_100_ms;
-    unsigned long httpauth;
-    uint8_t httpreq; /* MPX_REQ_: the last of HTTPGET, POST(FIELDS), UPLOAD and NOBODY wins */
-    uint8_t protocols, redir_protocols;
-    uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
-    uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
-    uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned;
-} mpx_opts;
-
-struct mperf_easy {
-    uint32_t magic;
-    mperf_allocator al;
-    mperf_multi *multi;     /* the multi it is added to */
-    mperf_multi *own_multi; /* private multi of easy_perform */
-    mperf_easy *next, *prev;             /* the multi's added handles */
-    mperf_easy *dirty_next, *dirty_prev; /* the multi's run-next list */
-    mperf_easy *pend_next, *pend_prev;   /* waiting for a connection limit */
-    mperf_easy *msg_next;                /* the message queue */
-    int heap_idx;                        /* in the timer heap, -1 if not */
-    int64_t deadline;                    /* its key in the heap */
-    uint8_t state, dirty, queued, in_callback;
-    mperf_msg msg;
-    mpx_opts o;
-    /* the transfer */
-    mpx_url u; /* views into effective_url */
-    mpx_addr addrs[MPERF_MAX_ADDRS];
-    char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
-    /* from conn to primary_port: zero when a transfer starts (mpx_xfer_reset) */
-    mpx_conn *conn;
-    uint8_t paused, got_bytes, retries, fresh;
-    uint8_t req_sent; /* the request head has been built for this attempt */
-    mpx_parser p;
-    unsigned naddr, addr_idx;
-    int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
-    int64_t dl_total, dl_connect, dl_phase, dl_expect, next_progress, ls_next; /* absolute deadlines */
-    int64_t ls_since;                                                          /* too slow since */
-    mperf_off_t dl_bytes, ul_bytes, header_bytes, request_bytes, content_length, ls_mark, drained;
-    long response_code, http_version_seen, os_errno, num_connects, redirect_count;
-    int send_err; /* a send failed; the response may still be readable */
-    size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
-    /* this request of the chain: method and body */
-    uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
-    uint8_t following; /* the response is a redirect being followed: its body is dropped */
-    uint8_t auth_ok;   /* credentials may go to this host */
-    const char *body_mem;
-    mperf_off_t body_len, body_sent;
-    mpx_addr primary; /* the last connection's address */
-    char primary_ip[46]; /* its text, made by getinfo */
-    uint16_t primary_port;
-    char *ctype, *location, *redirect_url, *effective_url, *prev_url;
-    size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
-    uint64_t policy; /* TLS verification policy of this hop (0 for http) */
-    char method[64];
-};
-
-typedef struct mpx_ready { /* a socket the last wait found ready */
-    mpx_conn *c;
-    int revents;
-} mpx_ready;
-
-struct mperf_multi {
-    uint32_t magic;
-    mperf_allocator al;
-    int in_callback; /* > 0 while a transfer callback runs */
-    uint8_t poll_fresh;   /* pfds[].revents are from a wait that perform has not seen */
-    uint8_t kick_pending; /* a connection closed or went idle: try the pending list */
-    mperf_easy *easy_first, *easy_last;
-    unsigned num_easy, num_alive, num_msgs;
-    mperf_easy *msg_first, *msg_last;
-    mperf_easy *dirty_first, *dirty_last;
-    mperf_easy *pend_first, *pend_last;
-    mperf_easy **heap;
-    unsigned heap_len, heap_cap;
-    struct pollfd *pfds; /* connections first, then room for the wakeup and extra fds */
-    mpx_conn **pconn;    /* the block of all three (mpx_pfd_reserve) */
-    mpx_ready *ready;
-    unsigned npfd, pfd_cap;
-    mpx_conn *conns, *graveyard, *conn_free;
-    mpx_conn *lru_first, *lru_last;
-    unsigned num_conns, num_idle, num_conn_free;
-    unsigned long next_conn_id;
-    mpx_host **hosts;
-    unsigned host_buckets, num_hosts;
-    mpx_dns *dns;
-    unsigned num_dns;
-    void *buf_free; /* pooled receive buffers, linked through their first bytes */
-    unsigned num_buf_free;
-    void *big_free; /* spare big buffers, the same way */
-    unsigned num_big_free;
-    mpx_buf scratch;
-    struct mpx_cas *cas;                /* trust anchors, parsed once */
-    struct mpx_tls_session *sessions;   /* for resumption */
-    unsigned num_sessions;
-    mpx_tls *tls_free;                  /* a spare TLS engine */
-    long maxconnects, max_host_conns, max_total_conns, pipelining;
-    int64_t now;
-    mperf_socket_t wake_rd, wake_wr;
-    int wake_pending;
-    int wake_ready;
-};
-
-static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
-#ifndef MPERF_NO_TLS
-static void mpx_tls_close(mperf_multi *m, mpx_conn *c);
-#endif
-static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
-#ifndef MPERF_NO_ERROR_TEXT
-static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
-#endif
-
-/* ---- verbose and debug output ---- */
-/* e's debug output is wanted (and the arguments of mpx_infof worth making) */
-#define MPX_TALKS(e) (MPX_VERBOSE && (e)->o.verbose)
-
-static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
-{
-    if (!MPX_TALKS(e)) return;
-    if (e->o.debug_cb) {
-        mperf_multi *m = e->multi;
-        e->in_callback++;
-        if (m) m->in_callback++;
-        (void)e->o.debug_cb(e, type, (char *)data, len, e->o.debug_data);
-        e->in_callback--;
-        if (m) m->in_callback--;
-    } else if (type <= MPERF_INFOTYPE_HEADER_OUT) {
-        FILE *f = e->o.stderr_stream ? (FILE *)e->o.stderr_stream : stderr;
-        static const char *const prefix[3] = {"* ", "< ", "> "};
-        size_t i = 0;
-        while (i < len) { /* one prefix per line */
-            const char *nl = (const char *)memchr(data + i, '\n', len - i);
-            size_t l = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
-            fputs(prefix[type], f);
-            fwrite(data + i, 1, l, f);
-            if (!nl) fputc('\n', f);
-            i += l;
-        }
-    }
-}
-
-#if MPX_VERBOSE
-static void mpx_infof(mperf_easy *e, const char *fmt, ...) MPX_PRINTF(2, 3);
-static void mpx_infof(mperf_easy *e, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    int n;
-    if (!e->o.verbose) return;
-    va_start(ap, fmt);
-    n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
-    line[n++] = '\n';
-    mpx_debug(e, MPERF_INFOTYPE_TEXT, line, (size_t)n);
-}
-#else
-#define mpx_infof(...) ((void)0) /* MPERF_NO_VERBOSE: no text at all */
-#endif
-
 /* ---- receive buffer pool ---- */
 /* A receive buffer for c: the usual size, or big while a long body streams. */
 static int mpx_rbuf_take(mperf_multi *m, mpx_conn *c)
@@ -2867,137 +2106,6 @@ static void mpx_pfd_del(mperf_multi *m, mpx_conn *c)
         m->pconn[c->pfd]->pfd = c->pfd;
     }
     c->pfd = -1;
-}
-
-/* ---- timer heap of transfers, ordered by deadline ---- */
-static void mpx_heap_swap(mperf_multi *m, unsigned a, unsigned b)
-{
-    mperf_easy *t = m->heap[a];
-    m->heap[a] = m->heap[b];
-    m->heap[b] = t;
-    m->heap[a]->heap_idx = (int)a;
-    m->heap[b]->heap_idx = (int)b;
-}
-
-static void mpx_heap_fix(mperf_multi *m, unsigned i)
-{
-    while (i > 0 && m->heap[(i - 1) / 2]->deadline > m->heap[i]->deadline) {
-        mpx_heap_swap(m, i, (i - 1) / 2);
-        i = (i - 1) / 2;
-    }
-    for (;;) {
-        unsigned l = 2 * i + 1, r = l + 1, s = i;
-        if (l < m->heap_len && m->heap[l]->deadline < m->heap[s]->deadline) s = l;
-        if (r < m->heap_len && m->heap[r]->deadline < m->heap[s]->deadline) s = r;
-        if (s == i) break;
-        mpx_heap_swap(m, i, s);
-        i = s;
-    }
-}
-
-static void mpx_heap_remove(mperf_multi *m, mperf_easy *e)
-{
-    unsigned i;
-    if (e->heap_idx < 0) return;
-    i = (unsigned)e->heap_idx;
-    e->heap_idx = -1;
-    if (i != --m->heap_len) {
-        m->heap[i] = m->heap[m->heap_len];
-        m->heap[i]->heap_idx = (int)i;
-        mpx_heap_fix(m, i);
-    }
-}
-
-/* Sets the transfer's timer to its earliest deadline (0: none). */
-static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
-{
-    /* the soonest deadline that is set: less one, an unset 0 is the largest */
-    uint64_t d = (uint64_t)e->dl_total - 1, t;
-    if ((t = (uint64_t)e->dl_phase - 1) < d) d = t;
-    if ((t = (uint64_t)e->dl_expect - 1) < d) d = t;
-    if ((t = (uint64_t)e->ls_next - 1) < d) d = t;
-    if ((t = (uint64_t)e->next_progress - 1) < d) d = t;
-    if (++d == 0) {
-        mpx_heap_remove(m, e);
-        return 1;
-    }
-    e->deadline = (int64_t)d;
-    if (e->heap_idx >= 0) {
-        mpx_heap_fix(m, (unsigned)e->heap_idx);
-        return 1;
-    }
-    if (m->heap_len == m->heap_cap) {
-        unsigned ncap = m->heap_cap ? m->heap_cap * 2 : 16;
-        mperf_easy **nh = (mperf_easy **)mpx_alloc(&m->al, ncap * sizeof *nh);
-        if (!nh) return 0;
-        if (m->heap_len) memcpy(nh, m->heap, m->heap_len * sizeof *nh);
-        mpx_free(&m->al, m->heap);
-        m->heap = nh;
-        m->heap_cap = ncap;
-    }
-    e->heap_idx = (int)m->heap_len;
-    m->heap[m->heap_len++] = e;
-    mpx_heap_fix(m, (unsigned)e->heap_idx);
-    return 1;
-}
-
-/* ---- intrusive lists of transfers ---- */
-static void mpx_dirty_add(mperf_multi *m, mperf_easy *e)
-{
-    if (e->dirty) return;
-    e->dirty = 1;
-    e->dirty_next = NULL;
-    e->dirty_prev = m->dirty_last;
-    if (m->dirty_last) m->dirty_last->dirty_next = e;
-    else m->dirty_first = e;
-    m->dirty_last = e;
-}
-
-static void mpx_dirty_del(mperf_multi *m, mperf_easy *e)
-{
-    if (!e->dirty) return;
-    e->dirty = 0;
-    if (e->dirty_prev) e->dirty_prev->dirty_next = e->dirty_next;
-    else m->dirty_first = e->dirty_next;
-    if (e->dirty_next) e->dirty_next->dirty_prev = e->dirty_prev;
-    else m->dirty_last = e->dirty_prev;
-    e->dirty_next = e->dirty_prev = NULL;
-}
-
-static void mpx_pending_add(mperf_multi *m, mperf_easy *e)
-{
-    e->pend_next = NULL;
-    e->pend_prev = m->pend_last;
-    if (m->pend_last) m->pend_last->pend_next = e;
-    else m->pend_first = e;
-    m->pend_last = e;
-}
-
-static void mpx_pending_del(mperf_multi *m, mperf_easy *e)
-{
-    if (e->state != MPX_S_PENDING) return;
-    if (e->pend_prev) e->pend_prev->pend_next = e->pend_next;
-    else m->pend_first = e->pend_next;
-    if (e->pend_next) e->pend_next->pend_prev = e->pend_prev;
-    else m->pend_last = e->pend_prev;
-    e->pend_next = e->pend_prev = NULL;
-}
-
-static void mpx_msg_del(mperf_multi *m, mperf_easy *e)
-{
-    mperf_easy **pp = &m->msg_first, *prev = NULL;
-    if (!e->queued) return;
-    while (*pp && *pp != e) {
-        prev = *pp;
-        pp = &(*pp)->msg_next;
-    }
-    if (*pp) {
-        *pp = e->msg_next;
-        if (m->msg_last == e) m->msg_last = prev;
-        m->num_msgs--;
-    }
-    e->queued = 0;
-    e->msg_next = NULL;
 }
 
 /* ---- hosts: a small hash table keyed by scheme, name and port ---- */
@@ -3195,9 +2303,208 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     while (m->num_conns > cap && m->lru_first) mpx_conn_close(m, m->lru_first);
 }
 
+/* ---- the connection's byte stream: TCP, or TLS over TCP ---- */
+static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
+{
+#ifndef MPERF_NO_TLS
+    if (c->tls) return mpx_tls_send(c, p, n, err);
+#endif
+    return mpx_tcp_send(c->fd, p, n, err);
+}
+
+static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
+{
+#ifndef MPERF_NO_TLS
+    if (c->tls) return mpx_tls_recv(c, p, n, err);
+#endif
+    return mpx_tcp_recv(c->fd, p, n, err);
+}
+
+static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents);
+
+/* Tries the resolved addresses from addr_idx on, one connect at a time. */
+static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->conn;
+    char ip[46];
+    while (e->addr_idx < e->naddr) {
+        const mpx_addr *a = &e->addrs[e->addr_idx];
+        int err = 0, inprogress = 0;
+        mperf_socket_t fd;
+        if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
+        mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
+                  (unsigned)e->u.port);
+        fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
+        if (fd == MPERF_SOCKET_BAD) {
+            e->os_errno = err;
+            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
+            e->addr_idx++;
+            continue;
+        }
+        c->fd = fd;
+        c->addr = *a;
+        c->port = e->u.port;
+        if (!mpx_pfd_add(m, c, POLLOUT)) {
+            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 0;
+        }
+        if (!inprogress) return mpx_xfer_connected(m, e, POLLOUT);
+        e->state = MPX_S_CONNECTING;
+        /* leave time for the other addresses */
+        e->dl_phase = e->addr_idx + 1 < e->naddr ? m->now + (e->dl_connect - m->now) / 2 : e->dl_connect;
+        if (!mpx_xfer_arm(m, e)) mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
+                    (int)e->u.hostlen, e->u.host, (unsigned)e->u.port, (long)((m->now - e->t_start) / 1000),
+                    e->os_errno ? mpx_sock_strerror((int)e->os_errno) : "no address");
+    return 0;
+}
+
+/* The connecting socket turned writable: connected, or on to the next
+   address. Writable without an error flag is a connection: no system call
+   to ask. */
+static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
+{
+    mpx_conn *c = e->conn;
+    int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
+    if (err) {
+        char ip[46];
+        if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
+        e->os_errno = err;
+        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
+        mpx_pfd_del(m, c);
+        mpx_sock_close(c->fd);
+        c->fd = MPERF_SOCKET_BAD;
+        e->addr_idx++;
+        return mpx_xfer_try_addrs(m, e);
+    }
+    c->state = MPX_C_ACTIVE;
+    e->t_connect = m->now - e->t_start;
+    e->primary = c->addr;
+    e->primary_port = c->port;
+    if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
+    mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
+              (unsigned)c->port, c->id);
+#ifndef MPERF_NO_TLS
+    if (e->u.https) { /* the handshake counts against the connect timeout */
+        const char *why = NULL;
+        mperf_code rc = mpx_tls_start(m, c, e, &why);
+        if (rc != MPERF_E_OK) {
+            mpx_xfer_finish(m, e, rc, "%s", why);
+            return 0;
+        }
+        e->dl_phase = e->dl_connect;
+        e->state = MPX_S_TLS;
+        return 1;
+    }
+#endif
+    e->t_appconnect = 0;
+    e->dl_phase = 0;
+    (void)mpx_xfer_arm(m, e);
+    e->state = MPX_S_SEND;
+    return 1;
+}
+
+/* Finds an idle connection or opens a new one, within the limits. */
+static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
+{
+    mpx_host *h = mpx_host_get(m, e);
+    mpx_conn *c;
+    if (!h) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    while (!e->o.fresh_connect && !e->fresh && (c = h->idle) != NULL) {
+        mpx_idle_unlink(m, c);
+        if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
+            mpx_conn_close(m, c);
+            h = mpx_host_get(m, e);
+            if (!h) {
+                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return 0;
+            }
+            continue;
+        }
+        mpx_pending_del(m, e);
+        c->state = MPX_C_ACTIVE;
+        c->owner = e;
+        e->conn = c;
+        e->t_lookup = e->t_connect = m->now - e->t_start;
+        e->dl_phase = 0;
+        (void)mpx_xfer_arm(m, e);
+        e->primary = c->addr;
+        e->primary_port = c->port;
+        mpx_infof(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
+        e->state = MPX_S_SEND;
+        return 1;
+    }
+    /* At a limit, an idle connection (the host's own only when a fresh one
+       was asked for) is closed to make room; without one the transfer waits. */
+    if (m->max_host_conns > 0 && h->nconn >= (unsigned long)m->max_host_conns) {
+        if (!h->idle) goto wait;
+        mpx_conn_close(m, h->idle);
+    }
+    if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns) {
+        if (!m->lru_first) goto wait;
+        mpx_conn_close(m, m->lru_first);
+    }
+    h = mpx_host_get(m, e); /* a close may have freed it */
+    if (!h) {
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    mpx_pending_del(m, e);
+    if (!e->naddr) {
+        if (!mpx_xfer_resolve(m, e)) {
+            mpx_host_release(m, h);
+            mpx_xfer_finish(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->u.hostlen,
+                            e->u.host);
+            return 0;
+        }
+        e->t_lookup = m->now - e->t_start;
+    }
+    c = mpx_conn_new(m, h);
+    if (!c) {
+        mpx_host_release(m, h);
+        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 0;
+    }
+    c->owner = e;
+    e->conn = c;
+    e->addr_idx = 0;
+    e->num_connects++;
+    e->state = MPX_S_CONNECT;
+    return mpx_xfer_try_addrs(m, e);
+wait:
+    if (e->state != MPX_S_PENDING) {
+        mpx_infof(e, "No connection available: waiting for a connection limit");
+        e->state = MPX_S_PENDING;
+        mpx_pending_add(m, e);
+    }
+    return 0;
+}
+
 /* -------------------------------------------------------------------- */
-/* >>TLS filter: BearSSL under the HTTP layer                            */
+/* >>tls: BearSSL: certificates, trust anchors, then the stream filter  */
 /* -------------------------------------------------------------------- */
+#ifndef MPERF_NO_TLS
+#include <bearssl.h>
+/* One buffer per TLS connection. Full duplex (the default) takes 33178 bytes
+   and never stalls; MPERF_TLS_MONO halves it (16709 bytes) but cannot read
+   while unsent data waits, so a server answering in the middle of a large
+   upload is heard only once the upload drained. Smaller buffers would make
+   BearSSL ask for small records (max_fragment_length), which many servers
+   ignore: records that do not fit fail the connection. */
+#ifdef MPERF_TLS_MONO
+#define MPX_TLS_IOBUF BR_SSL_BUFSIZE_MONO
+#define MPX_TLS_BIDI 0
+#else
+#define MPX_TLS_IOBUF BR_SSL_BUFSIZE_BIDI
+#define MPX_TLS_BIDI 1
+#endif
+#endif
+
 /* The HTTP layer talks to a connection through mpx_conn_send/recv (further
    down); for https they land here. The interface is small: start (engine
    and policy), handshake, read, write, want (poll interest), pending
@@ -4231,208 +3538,46 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
 
 #endif /* MPERF_NO_TLS */
 
-/* ---- the connection's byte stream: TCP, or TLS over TCP ---- */
-static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
-{
 #ifndef MPERF_NO_TLS
-    if (c->tls) return mpx_tls_send(c, p, n, err);
-#endif
-    return mpx_tcp_send(c->fd, p, n, err);
-}
-
-static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
+/* Drives the TLS handshake; 1 when done. */
+static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
 {
-#ifndef MPERF_NO_TLS
-    if (c->tls) return mpx_tls_recv(c, p, n, err);
-#endif
-    return mpx_tcp_recv(c->fd, p, n, err);
-}
-
-
-/* ---- the transfer: callbacks ---- */
-static void mpx_cb_enter(mperf_multi *m, mperf_easy *e)
-{
-    e->in_callback++;
-    m->in_callback++;
-}
-
-static void mpx_cb_leave(mperf_multi *m, mperf_easy *e)
-{
-    e->in_callback--;
-    m->in_callback--;
-}
-
-static size_t mpx_call_write(mperf_multi *m, mperf_easy *e, mperf_write_callback cb, void *ud, const char *p,
-                             size_t n)
-{
-    size_t r;
-    mpx_cb_enter(m, e);
-    r = cb((char *)p, 1, n, ud);
-    mpx_cb_leave(m, e);
-    return r;
-}
-
-static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
-{
-    return fwrite(p, size, n, ud ? (FILE *)ud : stdout);
-}
-
-static size_t mpx_default_read(char *p, size_t size, size_t n, void *ud)
-{
-    return fread(p, size, n, ud ? (FILE *)ud : stdin);
-}
-
-/* Delivers one header line; 0 on success, else the transfer failed. */
-static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n)
-{
-    mperf_write_callback cb = e->o.header_cb;
-    void *ud = e->o.header_data;
-    e->header_bytes += (mperf_off_t)n;
-    mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
-    if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
-    if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
-        mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
-        return -1;
-    }
-    if (e->o.header && !e->following) {
-        cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
-        if (mpx_call_write(m, e, cb, e->o.write_data, line, n) != n) {
-            mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
-            return -1;
-        }
-    }
-    return e->state == MPX_S_DONE ? -1 : 0;
-}
-
-/* Delivers body bytes: 0 delivered, 1 the callback paused, -1 failed. */
-static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n)
-{
-    mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
-    size_t r;
-    if (!n) return 0;
-    if (e->o.maxfilesize > 0 && e->dl_bytes + (mperf_off_t)n > e->o.maxfilesize) {
-        mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
-                        (long long)e->o.maxfilesize);
-        return -1;
-    }
-    mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
-    r = mpx_call_write(m, e, cb, e->o.write_data, p, n);
-    if (e->state == MPX_S_DONE) return -1;
-    if (r == n) {
-        e->dl_bytes += (mperf_off_t)n;
+    mpx_conn *c = e->conn;
+    const char *alpn;
+    char msg[MPERF_ERROR_SIZE];
+    br_ssl_session_parameters sp;
+    int r = mpx_tls_handshake(c);
+    if (r < 0) {
+        mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
+        mpx_xfer_finish(m, e, rc, "%s", msg);
         return 0;
     }
-    if (r == MPERF_WRITEFUNC_PAUSE) {
-        e->paused |= MPERF_PAUSE_RECV;
-        return 1;
+    if (r == 0) {
+        mpx_xfer_interest(m, e);
+        return 0;
     }
-    mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
-                    (unsigned long)n, (unsigned long)r);
-    return -1;
-}
-
-/* Calls the progress callback; -1 if it aborted the transfer. */
-static int mpx_progress(mperf_multi *m, mperf_easy *e)
-{
-    int r = 0;
-    mperf_off_t dltotal = e->content_length > 0 ? e->content_length : 0;
-    mperf_off_t ultotal = e->body_kind && e->body_len > 0 ? e->body_len : 0;
-    if (!MPX_PROGRESS || e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
-    mpx_cb_enter(m, e);
-    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, dltotal, e->dl_bytes, ultotal, e->ul_bytes);
-    else
-        r = e->o.progress_cb(e->o.progress_data, (double)dltotal, (double)e->dl_bytes, (double)ultotal,
-                             (double)e->ul_bytes);
-    mpx_cb_leave(m, e);
-    e->next_progress = m->now + 1000000;
-    if (e->state == MPX_S_DONE) return -1;
-    if (r != 0 && r != MPERF_PROGRESSFUNC_CONTINUE) {
-        mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Callback aborted");
-        return -1;
+    alpn = br_ssl_engine_get_selected_protocol(&c->tls->cc.eng);
+    if (alpn && strcmp(alpn, "http/1.1") != 0) {
+        mpx_xfer_finish(m, e, MPERF_E_SSL_CONNECT_ERROR, "The server chose the unknown protocol %s", alpn);
+        return 0;
     }
-    return 0;
-}
-
-/* Keeps a copy of a header value (folds become spaces) in a handle buffer. */
-static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v, size_t n)
-{
-    size_t i, o = 0;
-    if (n + 1 > *cap) {
-        char *nb = (char *)mpx_alloc(&e->al, n + 1);
-        if (!nb) return 0;
-        mpx_free(&e->al, *dst);
-        *dst = nb;
-        *cap = n + 1;
-    }
-    for (i = 0; i < n; i++) {
-        char c = v[i];
-        if (c == '\r' || c == '\n') continue;
-        (*dst)[o++] = c;
-    }
-    (*dst)[o] = 0;
+    br_ssl_engine_get_session_parameters(&c->tls->cc.eng, &sp);
+    mpx_infof(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", (unsigned)sp.cipher_suite,
+              alpn ? alpn : "none", c->tls->resumed_offer && br_ssl_engine_get_ecdhe_curve(&c->tls->cc.eng) == 0 ? "resumed" : "new");
+    if (e->o.ssl_sessionid_cache) mpx_tls_keep_session(m, c);
+    e->t_appconnect = m->now - e->t_start;
+    e->dl_phase = 0;
+    (void)mpx_xfer_arm(m, e);
+    e->state = MPX_S_SEND;
     return 1;
 }
+#endif
 
 /* -------------------------------------------------------------------- */
-/* >>transfer state machine                                              */
+/* >>request: begin a transfer, write its request head, send its body   */
 /* -------------------------------------------------------------------- */
-/* Every state change of a transfer happens in mpx_xfer_run(); the helpers
-   below return 1 when the transfer can go on at once and 0 when it waits
-   for its socket or timer (or has finished). A redirect goes back to
-   MPX_S_CONNECT with the next URL through mpx_xfer_hop(). */
-
-/* A redirect body bigger than this is not drained: the connection closes. */
-#define MPX_DRAIN_MAX (64 * 1024)
 /* libcurl sends Expect: 100-continue for bodies above this or of unknown size */
 #define MPX_EXPECT_THRESHOLD (1024 * 1024)
-
-/* Ends a transfer with its result and, on failure, msg for the error buffer
-   (NULL: the code's text). mpx_xfer_finish() formats msg first (fmt is
-   never NULL). */
-static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg)
-{
-    if (e->state == MPX_S_DONE || e->state == MPX_S_NONE) return;
-    if (code != MPERF_E_OK) {
-        if (!msg) msg = mperf_easy_strerror(code);
-        if (e->o.errorbuffer) mpx_strlcpy(e->o.errorbuffer, msg, MPERF_ERROR_SIZE);
-        mpx_infof(e, "%s", msg);
-    }
-    e->t_total = m->now - e->t_start;
-    /* A connection goes back to the pool only after a complete exchange. */
-    if (e->conn)
-        mpx_conn_done(m, e, code == MPERF_E_OK && e->p.keepalive && !e->o.forbid_reuse &&
-                                (e->body_state == MPX_B_NONE || e->body_state == MPX_B_DONE));
-    mpx_pending_del(m, e);
-    mpx_dirty_del(m, e);
-    mpx_heap_remove(m, e);
-    if (e->postcopy_old) {
-        mpx_free(&e->al, e->postcopy_old);
-        e->postcopy_old = NULL;
-    }
-    e->state = MPX_S_DONE;
-    e->msg.msg = MPERF_MSG_DONE;
-    e->msg.easy_handle = e;
-    e->msg.data.result = code;
-    e->queued = 1;
-    e->msg_next = NULL;
-    if (m->msg_last) m->msg_last->msg_next = e;
-    else m->msg_first = e;
-    m->msg_last = e;
-    m->num_msgs++;
-    m->num_alive--;
-}
-
-#ifndef MPERF_NO_ERROR_TEXT
-static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
-{
-    char msg[MPERF_ERROR_SIZE];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    mpx_xfer_end(m, e, code, msg);
-}
-#endif
 
 /* The value of a user-supplied header: NULL if the list does not name it,
    "" when it only removes it ("Name:") or sends it empty ("Name;"). */
@@ -4453,32 +3598,6 @@ static const char *mpx_user_header(const mperf_slist *l, const char *name)
 static int mpx_is_token(const char *s)
 {
     return *s && mpx_all_token(s, strlen(s));
-}
-
-/* The socket interest that follows from the transfer's state. */
-static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
-{
-    short ev = 0;
-    if (!e->conn) return;
-    if (e->state == MPX_S_CONNECTING || e->state == MPX_S_SEND) {
-        ev = POLLOUT;
-    } else if (e->state == MPX_S_RECV) {
-        if (!(e->paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
-        if (MPX_UPLOADS && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
-    }
-#ifndef MPERF_NO_TLS
-    if (e->conn->tls && e->state >= MPX_S_TLS) {
-        if (e->state == MPX_S_TLS) {
-            unsigned st = br_ssl_engine_current_state(&e->conn->tls->cc.eng);
-            ev = (short)(((st & BR_SSL_SENDREC) ? POLLOUT : 0) | ((st & BR_SSL_RECVREC) ? POLLIN : 0));
-        } else {
-            short want = mpx_tls_want(e->conn, ev);
-            if ((ev & POLLIN) && !(want & POLLIN)) mpx_dirty_add(m, e); /* decrypted bytes wait: no sleeping */
-            ev = want;
-        }
-    }
-#endif
-    mpx_pfd_set(m, e->conn, ev);
 }
 
 /* Points the transfer at url: its first request, or the next redirect hop.
@@ -4605,8 +3724,6 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
     e->ls_next = (o->low_speed_limit > 0 && o->low_speed_time > 0) ? m->now + 1000000 : 0;
     return mpx_xfer_hop(m, e, o->url, why);
 }
-
-static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int mpx_buf_add_base64(const mperf_allocator *al, mpx_buf *b, const unsigned char *s, size_t n)
 {
@@ -4749,6 +3866,11 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     return MPERF_E_OK;
 }
 
+static size_t mpx_default_read(char *p, size_t size, size_t n, void *ud)
+{
+    return fread(p, size, n, ud ? (FILE *)ud : stdin);
+}
+
 /* Back to the start of the request body, for a retry or a redirect. */
 static int mpx_body_rewind(mperf_multi *m, mperf_easy *e)
 {
@@ -4786,249 +3908,6 @@ static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
     mpx_parser_init(&e->p, e->p.head_request, e->p.max_data);
     mpx_dirty_add(m, e);
     return 1;
-}
-
-static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents);
-
-/* Tries the resolved addresses from addr_idx on, one connect at a time. */
-static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
-{
-    mpx_conn *c = e->conn;
-    char ip[46];
-    while (e->addr_idx < e->naddr) {
-        const mpx_addr *a = &e->addrs[e->addr_idx];
-        int err = 0, inprogress = 0;
-        mperf_socket_t fd;
-        if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
-        mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
-                  (unsigned)e->u.port);
-        fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
-        if (fd == MPERF_SOCKET_BAD) {
-            e->os_errno = err;
-            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
-            e->addr_idx++;
-            continue;
-        }
-        c->fd = fd;
-        c->addr = *a;
-        c->port = e->u.port;
-        if (!mpx_pfd_add(m, c, POLLOUT)) {
-            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-            return 0;
-        }
-        if (!inprogress) return mpx_xfer_connected(m, e, POLLOUT);
-        e->state = MPX_S_CONNECTING;
-        /* leave time for the other addresses */
-        e->dl_phase = e->addr_idx + 1 < e->naddr ? m->now + (e->dl_connect - m->now) / 2 : e->dl_connect;
-        if (!mpx_xfer_arm(m, e)) mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-        return 0;
-    }
-    mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
-                    (int)e->u.hostlen, e->u.host, (unsigned)e->u.port, (long)((m->now - e->t_start) / 1000),
-                    e->os_errno ? mpx_sock_strerror((int)e->os_errno) : "no address");
-    return 0;
-}
-
-/* The connecting socket turned writable: connected, or on to the next
-   address. Writable without an error flag is a connection: no system call
-   to ask. */
-static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
-{
-    mpx_conn *c = e->conn;
-    int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
-    if (err) {
-        char ip[46];
-        if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
-        e->os_errno = err;
-        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
-        mpx_pfd_del(m, c);
-        mpx_sock_close(c->fd);
-        c->fd = MPERF_SOCKET_BAD;
-        e->addr_idx++;
-        return mpx_xfer_try_addrs(m, e);
-    }
-    c->state = MPX_C_ACTIVE;
-    e->t_connect = m->now - e->t_start;
-    e->primary = c->addr;
-    e->primary_port = c->port;
-    if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
-    mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
-              (unsigned)c->port, c->id);
-#ifndef MPERF_NO_TLS
-    if (e->u.https) { /* the handshake counts against the connect timeout */
-        const char *why = NULL;
-        mperf_code rc = mpx_tls_start(m, c, e, &why);
-        if (rc != MPERF_E_OK) {
-            mpx_xfer_finish(m, e, rc, "%s", why);
-            return 0;
-        }
-        e->dl_phase = e->dl_connect;
-        e->state = MPX_S_TLS;
-        return 1;
-    }
-#endif
-    e->t_appconnect = 0;
-    e->dl_phase = 0;
-    (void)mpx_xfer_arm(m, e);
-    e->state = MPX_S_SEND;
-    return 1;
-}
-
-#ifndef MPERF_NO_TLS
-/* Drives the TLS handshake; 1 when done. */
-static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
-{
-    mpx_conn *c = e->conn;
-    const char *alpn;
-    char msg[MPERF_ERROR_SIZE];
-    br_ssl_session_parameters sp;
-    int r = mpx_tls_handshake(c);
-    if (r < 0) {
-        mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
-        mpx_xfer_finish(m, e, rc, "%s", msg);
-        return 0;
-    }
-    if (r == 0) {
-        mpx_xfer_interest(m, e);
-        return 0;
-    }
-    alpn = br_ssl_engine_get_selected_protocol(&c->tls->cc.eng);
-    if (alpn && strcmp(alpn, "http/1.1") != 0) {
-        mpx_xfer_finish(m, e, MPERF_E_SSL_CONNECT_ERROR, "The server chose the unknown protocol %s", alpn);
-        return 0;
-    }
-    br_ssl_engine_get_session_parameters(&c->tls->cc.eng, &sp);
-    mpx_infof(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", (unsigned)sp.cipher_suite,
-              alpn ? alpn : "none", c->tls->resumed_offer && br_ssl_engine_get_ecdhe_curve(&c->tls->cc.eng) == 0 ? "resumed" : "new");
-    if (e->o.ssl_sessionid_cache) mpx_tls_keep_session(m, c);
-    e->t_appconnect = m->now - e->t_start;
-    e->dl_phase = 0;
-    (void)mpx_xfer_arm(m, e);
-    e->state = MPX_S_SEND;
-    return 1;
-}
-#endif
-
-/* Resolves the host into e->addrs: literals and localhost at once, then the
-   multi's cache, then the system resolver. */
-static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
-{
-    char name[256];
-    mpx_dns *d, **pp;
-    long ttl = e->o.dns_cache_timeout;
-    memcpy(name, e->u.host, e->u.hostlen);
-    name[e->u.hostlen] = 0;
-    e->naddr = mpx_resolve_static(name, e->addrs);
-    if (e->naddr) return 1;
-    for (pp = &m->dns; (d = *pp) != NULL;) {
-        if (d->expires <= m->now) { /* drop stale entries on the way */
-            *pp = d->next;
-            mpx_free(&m->al, d);
-            m->num_dns--;
-            continue;
-        }
-        if (mpx_ncaseeq(d->host, name, e->u.hostlen + 1)) { /* the terminators too: same length */
-            e->naddr = d->naddr;
-            memcpy(e->addrs, d->addr, sizeof d->addr);
-            return 1;
-        }
-        pp = &d->next;
-    }
-    mpx_infof(e, "Resolving %s (blocking lookup)", name);
-    e->naddr = mpx_resolve_system(name, e->addrs, MPERF_MAX_ADDRS);
-    if (!e->naddr) return 0;
-    if (ttl != 0) {
-        d = (mpx_dns *)mpx_calloc(&m->al, sizeof *d);
-        if (d) {
-            memcpy(d->host, name, e->u.hostlen + 1);
-            d->naddr = e->naddr;
-            memcpy(d->addr, e->addrs, sizeof d->addr);
-            d->expires = m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62);
-            d->next = m->dns;
-            m->dns = d;
-            m->num_dns++;
-        }
-    }
-    return 1;
-}
-
-/* Finds an idle connection or opens a new one, within the limits. */
-static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
-{
-    mpx_host *h = mpx_host_get(m, e);
-    mpx_conn *c;
-    if (!h) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-        return 0;
-    }
-    while (!e->o.fresh_connect && !e->fresh && (c = h->idle) != NULL) {
-        mpx_idle_unlink(m, c);
-        if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
-            mpx_conn_close(m, c);
-            h = mpx_host_get(m, e);
-            if (!h) {
-                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-                return 0;
-            }
-            continue;
-        }
-        mpx_pending_del(m, e);
-        c->state = MPX_C_ACTIVE;
-        c->owner = e;
-        e->conn = c;
-        e->t_lookup = e->t_connect = m->now - e->t_start;
-        e->dl_phase = 0;
-        (void)mpx_xfer_arm(m, e);
-        e->primary = c->addr;
-        e->primary_port = c->port;
-        mpx_infof(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
-        e->state = MPX_S_SEND;
-        return 1;
-    }
-    /* At a limit, an idle connection (the host's own only when a fresh one
-       was asked for) is closed to make room; without one the transfer waits. */
-    if (m->max_host_conns > 0 && h->nconn >= (unsigned long)m->max_host_conns) {
-        if (!h->idle) goto wait;
-        mpx_conn_close(m, h->idle);
-    }
-    if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns) {
-        if (!m->lru_first) goto wait;
-        mpx_conn_close(m, m->lru_first);
-    }
-    h = mpx_host_get(m, e); /* a close may have freed it */
-    if (!h) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-        return 0;
-    }
-    mpx_pending_del(m, e);
-    if (!e->naddr) {
-        if (!mpx_xfer_resolve(m, e)) {
-            mpx_host_release(m, h);
-            mpx_xfer_finish(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->u.hostlen,
-                            e->u.host);
-            return 0;
-        }
-        e->t_lookup = m->now - e->t_start;
-    }
-    c = mpx_conn_new(m, h);
-    if (!c) {
-        mpx_host_release(m, h);
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-        return 0;
-    }
-    c->owner = e;
-    e->conn = c;
-    e->addr_idx = 0;
-    e->num_connects++;
-    e->state = MPX_S_CONNECT;
-    return mpx_xfer_try_addrs(m, e);
-wait:
-    if (e->state != MPX_S_PENDING) {
-        mpx_infof(e, "No connection available: waiting for a connection limit");
-        e->state = MPX_S_PENDING;
-        mpx_pending_add(m, e);
-    }
-    return 0;
 }
 
 /* After the head: the body goes now, or after a 100 Continue (or its timeout). */
@@ -5196,6 +4075,888 @@ static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
         r = mpx_body_read(m, e);
         if (r <= 0) return (int)r;
     }
+}
+
+/* -------------------------------------------------------------------- */
+/* >>parser: the HTTP/1.1 response parser (RFC 9112), incremental and zero-copy */
+/* -------------------------------------------------------------------- */
+/* mpx_parse() looks at the unconsumed bytes buf[0..len) and gives events
+   (one or more) and how many bytes they consumed. Line events (status,
+   field, head end, trailer) point into buf; the caller keeps unconsumed
+   bytes, appends new ones behind them and calls again. Already-scanned
+   bytes of an incomplete line are never scanned twice, so feeding byte by
+   byte stays linear. */
+
+static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
+{
+#if MPX_FAST_FIELDS
+    /* member by member: gcc -O2 makes a memset of the whole struct a `rep
+       stos`, which costs more than the rest of a short head's parse */
+    p->state = MPX_P_STATUS;
+    p->minor = p->keepalive = p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
+    p->interim = p->folded = p->ext = p->digits = 0;
+    p->status = p->error = 0;
+    p->why = NULL;
+    p->scan = p->colon = p->head_total = p->ext_len = 0;
+    p->nfields = 0;
+    p->remain = p->content_length = p->overhead = p->data = 0;
+#if MPX_SSE2
+    p->mk_ctl = p->mk_col = 0;
+    p->mk_at = p->mk_n = 0;
+#endif
+#else
+    memset(p, 0, sizeof *p);
+#endif
+    p->head_request = (uint8_t)(head_request != 0);
+    p->max_data = max_data ? max_data : (size_t)-1;
+}
+
+MPX_NOINLINE static size_t(mpx_parse_fail)(mpx_parser *p, mpx_pev *ev, int code, const char *why)
+{
+    p->state = MPX_P_ERROR;
+    p->error = code;
+    p->why = why;
+    ev->type = MPX_EV_ERROR;
+    return 0;
+}
+
+/* Finds the end of a line from *pos. Returns 1 with *pos at the LF, 0 when
+   more bytes are needed (*pos is where to resume), -1 on a byte that is never
+   valid in a line (*pos at it): CTLs other than HTAB, DEL, a CR not before LF. */
+#ifndef MPX_TEST_SCANNED /* tests count scanned bytes to prove linear parsing */
+#define MPX_TEST_SCANNED(n) (void)0
+#endif
+/* 8 bytes at a time: a word with no byte below 0x20 and no DEL needs no
+   closer look (bytes >= 0x80 are obs-text, fine). The first flagged byte is
+   exact; flags above it may be false (borrows), and are never looked at. */
+#define MPX_ONES UINT64_C(0x0101010101010101)
+#define MPX_HIGHS UINT64_C(0x8080808080808080)
+static uint64_t mpx_word_flags(uint64_t x)
+{
+    uint64_t del = x ^ (MPX_ONES * 0x7f);
+    return ((x - MPX_ONES * 0x20) & ~x & MPX_HIGHS) | ((del - MPX_ONES) & ~del & MPX_HIGHS);
+}
+
+static unsigned mpx_first_flag(uint64_t m) /* index of the lowest flagged byte */
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (unsigned)__builtin_ctzll(m) >> 3;
+#else
+    unsigned i = 0;
+    while (!(m & 0x80)) {
+        m >>= 8;
+        i++;
+    }
+    return i;
+#endif
+}
+
+static int mpx_little_endian(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* memchr(p, ':', n) for the short distances of header names. */
+static const char *mpx_find_colon(const char *p, size_t n)
+{
+    size_t i = 0;
+    if (mpx_little_endian()) {
+        for (; i + 8 <= n; i += 8) {
+            uint64_t w, x, m;
+            memcpy(&w, p + i, 8);
+            x = w ^ (MPX_ONES * ':');
+            m = (x - MPX_ONES) & ~x & MPX_HIGHS;
+            if (m) return p + i + mpx_first_flag(m);
+        }
+    }
+    for (; i < n; i++)
+        if (p[i] == ':') return p + i;
+    return NULL;
+}
+
+static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
+{
+    size_t i = *pos;
+    int le = mpx_little_endian();
+    for (;;) {
+        unsigned char c;
+        while (le && i + 8 <= len) {
+            uint64_t w, m;
+            memcpy(&w, buf + i, 8);
+            m = mpx_word_flags(w);
+            if (!m) {
+                MPX_TEST_SCANNED(8);
+                i += 8;
+                continue;
+            }
+            i += mpx_first_flag(m);
+            break;
+        }
+        if (i >= len) break;
+        c = (unsigned char)buf[i];
+        MPX_TEST_SCANNED(1);
+        if (MPX_LIKELY(!(MPX_CC(c) & MPX_C_BAD))) {
+            i++;
+            continue;
+        }
+        if (c == '\n') {
+            *pos = i;
+            return 1;
+        }
+        if (c == '\r') {
+            if (i + 1 == len) {
+                *pos = i;
+                return 0;
+            }
+            if (buf[i + 1] == '\n') {
+                *pos = i + 1;
+                return 1;
+            }
+        }
+        *pos = i;
+        return -1;
+    }
+    *pos = len;
+    return 0;
+}
+
+#if MPX_SSE2 && MPX_FAST_FIELDS
+/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
+   among the 16 bytes at p. */
+static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
+{
+    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
+    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
+    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
+}
+
+/* The end of a short line (the status line), 16 bytes at a time: 1 with
+   *pos at the LF when the first control byte of the first 64 is a CR before
+   an LF, 0 (and *pos unchanged) for mpx_scan_line to look byte by byte. */
+static int mpx_line_end_sse2(const char *buf, size_t len, size_t *pos)
+{
+    size_t at;
+    for (at = 0; at + 16 <= len && at < 64; at += 16) {
+        unsigned ctl, col;
+        mpx_masks16(buf + at, &ctl, &col);
+        if (ctl) {
+            size_t cr = at + (size_t)(unsigned)__builtin_ctz(ctl);
+            if (buf[cr] != '\r' || cr + 1 >= len || buf[cr + 1] != '\n') return 0;
+            MPX_TEST_SCANNED(cr + 2 - *pos);
+            *pos = cr + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+#endif
+
+static int mpx_is_ows(char c)
+{
+    return (MPX_CC(c) & MPX_C_TRIM) != 0;
+}
+
+/* Reads a Content-Length value: a comma list of identical 1*DIGIT values. */
+static int mpx_parse_content_length(const char *s, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    int have = 0;
+    uint64_t first = 0;
+    for (;;) {
+        uint64_t v = 0;
+        size_t d = 0;
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        while (i < n && mpx_is_digit(s[i])) {
+            if (v > (UINT64_C(0x7fffffffffffffff) - 9) / 10) return 0;
+            v = v * 10 + (uint64_t)(s[i] - '0');
+            i++;
+            d++;
+        }
+        if (d == 0) return 0;
+        if (have && v != first) return 0;
+        first = v;
+        have = 1;
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        if (i == n) break;
+        if (s[i] != ',') return 0;
+        i++;
+    }
+    *out = first;
+    return 1;
+}
+
+#ifdef __OPTIMIZE_SIZE__ /* -Os: the byte loop is smaller */
+#define mpx_name_is(s, n, lit) mpx_ieq_n((s), (lit), (n))
+#else
+/* A header name or value token (8 or more bytes, no CR: names are token
+   bytes, and value tokens end at blanks, CR and LF included) equals a literal
+   of lowercase letters and '-', ignoring case: OR-ing 0x20 into 8 bytes at a
+   time maps only 'A'-'Z' onto 'a'-'z', and only CR onto '-'. */
+static int mpx_name_is(const char *s, size_t n, const char *lit)
+{
+    const uint64_t lower = MPX_ONES * 0x20;
+    uint64_t a, b;
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&a, s + i, 8);
+        memcpy(&b, lit + i, 8);
+        if ((a | lower) != b) return 0;
+    }
+    if (i < n) { /* the last 8 bytes, overlapping */
+        memcpy(&a, s + n - 8, 8);
+        memcpy(&b, lit + n - 8, 8);
+        if ((a | lower) != b) return 0;
+    }
+    return 1;
+}
+#endif
+
+/* Interprets the framing fields of a final response. */
+static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
+{
+    const char *v = ev->value;
+    size_t n = ev->valuelen, i = 0;
+    if (ev->namelen == 14 && mpx_name_is(ev->line, 14, "content-length")) {
+        uint64_t cl;
+        if (p->folded || !mpx_parse_content_length(v, n, &cl))
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
+        if (p->has_cl && cl != p->content_length)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length values in the response");
+        p->has_cl = 1;
+        p->content_length = cl;
+    } else if (ev->namelen == 17 && mpx_name_is(ev->line, 17, "transfer-encoding")) {
+        int tokens = 0;
+        if (p->folded)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Folded Transfer-Encoding in the response");
+        while (i < n) {
+            size_t st;
+            while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
+            if (i == n) break;
+            st = i;
+            while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t') i++;
+            if (!MPX_IEQ(v + st, i - st, "chunked"))
+                return mpx_parse_fail(p, ev, MPERF_E_BAD_CONTENT_ENCODING, "Unsupported transfer coding in the response");
+            if (p->chunked)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response applies chunked twice");
+            p->chunked = 1;
+            tokens++;
+        }
+        if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
+        p->te_seen = 1;
+    } else if (ev->namelen == 10 && mpx_name_is(ev->line, 10, "connection")) {
+#if MPX_FAST_FIELDS
+        if (n == 10 && mpx_name_is(v, 10, "keep-alive")) { /* the usual value: no list to walk */
+            p->conn_keepalive = 1;
+            return 1;
+        }
+#endif
+        while (i < n) {
+            size_t st;
+            while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
+            st = i;
+            while (i < n && !mpx_is_ows(v[i]) && v[i] != ',') i++;
+            if (MPX_IEQ(v + st, i - st, "close")) p->conn_close = 1;
+            else if (i - st == 10 && mpx_name_is(v + st, 10, "keep-alive")) p->conn_keepalive = 1;
+        }
+    }
+    return 1;
+}
+
+/* The empty line that ends a head or the trailers. */
+static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_pev *ev)
+{
+#if MPX_SSE2
+    p->mk_n = 0; /* the masks may reach into the body: never reused for trailers */
+#endif
+    ev->line = buf;
+    ev->linelen = l;
+    p->head_total += l;
+    if (p->state == MPX_P_TRAILERS) {
+        p->state = MPX_P_DONE;
+        ev->type = MPX_EV_TRAILERS_END;
+        return l;
+    }
+    ev->type = MPX_EV_HEAD_END;
+    if (p->interim) {
+        if (p->status == 101)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Unexpected 101 Switching Protocols response");
+        /* another head follows */
+        p->state = MPX_P_STATUS;
+        p->nfields = 0;
+        return l;
+    }
+    if (p->head_request || p->status == 204 || p->status == 304) {
+        p->state = MPX_P_DONE;
+    } else if (p->chunked) {
+        p->state = MPX_P_CHUNK_SIZE;
+        p->remain = 0;
+        p->digits = 0;
+    } else if (p->has_cl) {
+        p->remain = p->content_length;
+        p->state = p->remain ? MPX_P_BODY_LEN : MPX_P_DONE;
+    } else {
+        p->state = MPX_P_BODY_CLOSE;
+    }
+    p->keepalive = (uint8_t)(p->minor >= 1 ? !p->conn_close : (p->conn_keepalive && !p->conn_close));
+    /* A body ended by close, TE next to CL, or TE in HTTP/1.0 never leaves the connection reusable. */
+    if (p->state == MPX_P_BODY_CLOSE || (p->chunked && p->has_cl) || (p->te_seen && p->minor == 0)) p->keepalive = 0;
+    return l;
+}
+
+/* The status line, the general field path and chunk framing stay out of
+   line (MPX_NOINLINE): mpx_parse, which holds the SSE2 field loop, keeps
+   few registers to save around them. */
+MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    static const char prefix[] = "HTTP/";
+    size_t i = p->scan, end;
+    int r;
+#if MPX_FAST_FIELDS
+    if (i == 0 && len >= 5 && memcmp(buf, prefix, 5) == 0) i = 5; /* the usual case: all there at once */
+#endif
+    for (; i < len && i < 5; i++)
+        if (buf[i] != prefix[i])
+            return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
+                                  "Received HTTP/0.9 or a response that is not HTTP");
+    r = 0;
+#if MPX_SSE2 && MPX_FAST_FIELDS
+    if (i == 5) r = mpx_line_end_sse2(buf, len, &i);
+#endif
+    if (!r) r = mpx_scan_line(buf, len, &i);
+    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in the status line");
+    if (r == 0) {
+        if (i > MPERF_MAX_HEADER_LINE)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
+        p->scan = i;
+        ev->type = MPX_EV_NEED;
+        return 0;
+    }
+    end = i;
+    if (end > 0 && buf[end - 1] == '\r') end--;
+    if (end < 12 || !mpx_is_digit(buf[5]) || buf[6] != '.' || !mpx_is_digit(buf[7]) || buf[8] != ' ' ||
+        !mpx_is_digit(buf[9]) || !mpx_is_digit(buf[10]) || !mpx_is_digit(buf[11]) || (end > 12 && buf[12] != ' '))
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed status line");
+    if (buf[5] != '1')
+        return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL, "Unsupported HTTP version in the response");
+    p->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
+    if (p->status < 100) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid response status code");
+    if (i + 1 > MPERF_MAX_HEADER_LINE) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
+    p->minor = (uint8_t)(buf[7] != '0');
+    p->interim = (uint8_t)(p->status < 200);
+    p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
+    p->content_length = 0;
+    p->head_total += i + 1;
+    if (p->head_total > MPERF_MAX_HEADER_TOTAL)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
+    p->state = MPX_P_FIELDS;
+    p->scan = p->colon = 0;
+    ev->type = MPX_EV_STATUS;
+    ev->line = buf;
+    ev->linelen = i + 1;
+    return i + 1;
+}
+
+#if MPX_FAST_FIELDS
+static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev);
+
+/* Bit n set for the name lengths of the framing fields (Connection,
+   Content-Length, Transfer-Encoding): only those names go to
+   mpx_parse_framing from the fast paths. */
+#define MPX_FRAMING_LENS (UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17)
+
+/* A framing field (Content-Length, Transfer-Encoding, Connection) found by
+   a fast path: returns linelen, or 0 on an error (reported). Out of line, so
+   the fast paths reach it by a tail call and save no registers. */
+MPX_NOINLINE static size_t mpx_field_framing(mpx_parser *p, mpx_pev *ev, size_t linelen)
+{
+    return mpx_parse_framing(p, ev) ? linelen : 0;
+}
+
+/* The limits hold for one more field line of linelen bytes. */
+static int mpx_field_fits(const mpx_parser *p, size_t linelen)
+{
+    return linelen <= MPERF_MAX_HEADER_LINE && p->head_total + linelen <= MPERF_MAX_HEADER_TOTAL &&
+           p->nfields < MPERF_MAX_HEADER_COUNT;
+}
+
+/* A field line found by a fast path below: the name is buf[0..name), the
+   value buf[v..vend), the line linelen bytes, within the limits (checked
+   with mpx_field_fits). Returns linelen, or 0 on a framing error (reported). */
+static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t linelen, size_t name, size_t v, size_t vend,
+                              mpx_pev *ev)
+{
+    p->head_total += linelen;
+    p->nfields++;
+    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
+    ev->line = buf;
+    ev->linelen = linelen;
+    ev->namelen = name;
+    ev->value = buf + v;
+    ev->valuelen = vend - v;
+    p->folded = 0;
+    if (name < 64 && ((MPX_FRAMING_LENS >> name) & 1) && ev->type == MPX_EV_FIELD && !p->interim)
+        return mpx_field_framing(p, ev, linelen);
+    return linelen;
+}
+
+/* The usual field line, all in the buffer: "Name: value\r\n" with no fold,
+   tab or bare LF. Returns its length, or 0 for the general path below (which
+   also reports any error). Same result, fewer steps. */
+static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    const char *colon;
+    size_t name, k, v, e;
+    if (len < 4 || !(MPX_CC(buf[0]) & MPX_C_TOKEN) || !mpx_little_endian()) return 0;
+    colon = mpx_find_colon(buf, len);
+    if (!colon) return 0;
+    name = (size_t)(colon - buf);
+    if (!mpx_all_token(buf, name)) return 0;
+    v = name + 1;
+    while (v < len && buf[v] == ' ') v++;
+    e = v;
+    for (;;) { /* to the first byte below 0x20 or DEL */
+        uint64_t w, m;
+        if (e + 8 > len) return 0;
+        memcpy(&w, buf + e, 8);
+        m = mpx_word_flags(w);
+        if (m) {
+            e += mpx_first_flag(m);
+            break;
+        }
+        e += 8;
+    }
+    if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
+    MPX_TEST_SCANNED(e + 2);
+    k = e + 2; /* the line */
+    if (!mpx_field_fits(p, k)) return 0;
+    while (e > v && buf[e - 1] == ' ') e--;
+    return mpx_field_found(p, buf, k, name, v, e, ev);
+}
+
+#if MPX_SSE2
+/* Bit mask of the bytes other than letters, digits and '-' among the 16 at p. */
+static inline __attribute__((always_inline)) unsigned mpx_odd16(const char *p)
+{
+    const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
+    const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), ok;
+    /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
+    ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
+    ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
+    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
+    return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+}
+
+/* The name buf[0..n) is letters, digits and '-' only (the usual header
+   name), checked in up to three 16-byte blocks with no loop; 0 when it is
+   not, when it is longer than 48 bytes, or when its blocks are not all in
+   the buffer. */
+static inline __attribute__((always_inline)) int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
+{
+    uint64_t odd;
+    if (n > 48 || n + 15 >= len) return 0; /* the blocks must lie in the buffer */
+    odd = mpx_odd16(buf);
+    if (n > 16) {
+        odd |= (uint64_t)mpx_odd16(buf + 16) << 16;
+        if (n > 32) odd |= (uint64_t)mpx_odd16(buf + 32) << 32;
+    }
+    return (odd & ((UINT64_C(1) << n) - 1)) == 0;
+}
+
+/* Field lines of a head with SSE2 (every x86-64 has it), as many as fit
+   in ev[*k..max): one pass over four 16-byte blocks gives bit masks of the
+   control bytes (the CR among them) and of the colons of 64 bytes; the lines
+   inside them are read from the masks, and a line that runs past them starts
+   the next pass. It takes the usual line only: "Name: value\r\n" with a name
+   of letters, digits and '-' of at most 48 bytes, at most one space before
+   the value and none after it, no fold, and the byte after it in the buffer.
+   At any other line it stops, for mpx_parse_field (which also reports any
+   error). Returns the bytes it consumed and adds its events to *k; the last
+   is an error if a framing field was bad. */
+static size_t mpx_fields_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned *kp, unsigned max)
+{
+    const char *b = buf, *end = buf + len, *wend = buf; /* wend: the end of the masks' 64 bytes */
+    const uint64_t framing = p->interim ? 0 : MPX_FRAMING_LENS;
+    size_t off = p->head_total - p->mk_at, room = MPERF_MAX_HEADER_TOTAL - p->head_total;
+    uint64_t ctl = 0, col = 0;
+    unsigned k = *kp, k0 = k;
+    if ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields < max - k) max = k + ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields);
+    if (off < p->mk_n) { /* the masks of the last pass reach here */
+        ctl = p->mk_ctl >> off;
+        col = p->mk_col >> off;
+        wend = buf + (p->mk_n - off);
+    }
+    p->folded = 0;
+    for (; k < max; k++) {
+        size_t left = (size_t)(end - b), e, c, v;
+        mpx_pev *f = &ev[k];
+        if (!ctl) { /* the line does not end inside the last pass: a new pass at the line */
+            unsigned t0, t1, t2, t3, c0, c1, c2, c3;
+            if (left < 64) break;
+            mpx_masks16(b, &t0, &c0);
+            mpx_masks16(b + 16, &t1, &c1);
+            mpx_masks16(b + 32, &t2, &c2);
+            mpx_masks16(b + 48, &t3, &c3);
+            ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
+            col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
+            wend = b + 64;
+            if (!ctl) break;
+        }
+        e = (size_t)(unsigned)__builtin_ctzll(ctl) + 1; /* the LF, if the first control byte is the CR of a CRLF */
+        if (e < 3 || e + 1 >= left || b[e - 1] != '\r' || b[e] != '\n') break;
+        c = (size_t)(unsigned)__builtin_ctzll(col | UINT64_C(1) << 63); /* the first colon */
+        if (c == 0 || c >= e - 1 || (MPX_CC(b[e + 1]) & MPX_C_WS) || !mpx_name_alnum_sse2(b, c, left)) break;
+        if (e + 1 > room) break;
+#if MPERF_MAX_HEADER_LINE < 65
+        if (e + 1 > MPERF_MAX_HEADER_LINE) break;
+#endif
+        v = c + 1 + (b[c + 1] == ' ');
+        if (b[v] == ' ' || b[e - 2] == ' ') break; /* more spaces around the value */
+        MPX_TEST_SCANNED(e + 1);
+        f->type = MPX_EV_FIELD;
+        f->line = b;
+        f->linelen = e + 1;
+        f->namelen = c;
+        f->value = b + v;
+        f->valuelen = e - 1 - v;
+        if (((framing >> c) & 1) && !mpx_parse_framing(p, f)) { /* f is now the error; the line stays */
+            k++;
+            break;
+        }
+        room -= e + 1;
+        b += e + 1;
+        ctl = ctl >> (e - 1) >> 2;
+        col = col >> (e - 1) >> 2;
+    }
+    p->head_total = MPERF_MAX_HEADER_TOTAL - room;
+    p->nfields += k - k0;
+    p->mk_ctl = ctl;
+    p->mk_col = col;
+    p->mk_at = p->head_total;
+    p->mk_n = ctl ? (size_t)(wend - b) : 0;
+    *kp = k;
+    return (size_t)(b - buf);
+}
+#endif
+#endif /* MPX_FAST_FIELDS */
+
+/* One field line (with its obs-folds), in the head or in the trailers. */
+MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t i = p->scan, v, vend;
+    if (i == 0 && p->colon == 0) {
+        if (len == 0) {
+            ev->type = MPX_EV_NEED;
+            return 0;
+        }
+        if (buf[0] == '\n') return mpx_parse_head_end(p, buf, 1, ev);
+        if (buf[0] == '\r') {
+            if (len < 2) {
+                ev->type = MPX_EV_NEED;
+                return 0;
+            }
+            if (buf[1] != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Bare CR in the response header");
+            return mpx_parse_head_end(p, buf, 2, ev);
+        }
+        if (buf[0] == ' ' || buf[0] == '\t')
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Header line starts with whitespace");
+        p->folded = 0;
+#if MPX_FAST_FIELDS
+        {
+            size_t n = mpx_parse_field_fast(p, buf, len, ev);
+            if (n || p->state == MPX_P_ERROR) return n; /* a line, or a framing error */
+        }
+#endif
+    }
+    if (!p->colon) { /* the name: token characters up to the colon */
+        const char *colon = mpx_find_colon(buf + i, len - i);
+        size_t end = colon ? (size_t)(colon - buf) : len;
+        MPX_TEST_SCANNED(end - i);
+        if (!mpx_all_token(buf + i, end - i) || (colon && end == 0))
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed header line in the response");
+        if (!colon) {
+            if (len > MPERF_MAX_HEADER_LINE)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+            p->scan = len;
+            ev->type = MPX_EV_NEED;
+            return 0;
+        }
+        p->colon = i = end + 1;
+    }
+    for (;;) {
+        int r = mpx_scan_line(buf, len, &i);
+        if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in a response header");
+        if (r > 0 && i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t')) {
+            p->folded = 1; /* obs-fold: the value goes on */
+            i++;
+            continue;
+        }
+        if (i + 1 > MPERF_MAX_HEADER_LINE)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+        if (r == 0 || i + 1 >= len) { /* need the end, or the byte after it (a fold?) */
+            p->scan = i;
+            ev->type = MPX_EV_NEED;
+            return 0;
+        }
+        break;
+    }
+    p->head_total += i + 1;
+    if (p->head_total > MPERF_MAX_HEADER_TOTAL)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
+    if (++p->nfields > MPERF_MAX_HEADER_COUNT)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Too many header lines in the response");
+    v = p->colon;
+    vend = i;
+    while (v < vend && mpx_is_ows(buf[v])) v++;
+    while (vend > v && mpx_is_ows(buf[vend - 1])) vend--;
+    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
+    ev->line = buf;
+    ev->linelen = i + 1;
+    ev->namelen = p->colon - 1;
+    ev->value = buf + v;
+    ev->valuelen = vend - v;
+    p->scan = p->colon = 0;
+    if (ev->type == MPX_EV_FIELD && !p->interim && mpx_parse_framing(p, ev) == 0) return 0;
+    return i + 1;
+}
+
+static int mpx_hexval(unsigned char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* One step of the chunk-extension grammar: BWS ";" BWS name [BWS "=" BWS
+   (token / quoted-string)]. Returns 1 at the CR that ends the line, 0 to go
+   on, -1 on a byte the grammar does not allow here. */
+static int mpx_chunk_ext_step(mpx_parser *p, unsigned char c)
+{
+    /* the next MPX_X_ state by state and byte class: E is a bad byte, D the
+       CR that ends the line (after a name, a value or a quoted value) */
+    enum { E = 0xff, D = 0xfe, B = MPX_X_BWS, S = MPX_X_SEMI, N = MPX_X_NAME, NB = MPX_X_NAME_BWS, Q = MPX_X_EQ,
+           V = MPX_X_VALUE, QS = MPX_X_QUOTED, ES = MPX_X_ESC, QE = MPX_X_QUOTED_END };
+    static const unsigned char next[9][9] = {
+        /*             blank ;  =  "   \  CR tchar other-text CTL */
+        /* BWS */        {B, S, E, E, E, E, E, E, E},
+        /* SEMI */       {S, E, E, E, E, E, N, E, E},
+        /* NAME */       {NB, S, Q, E, E, D, N, E, E},
+        /* NAME_BWS */   {NB, S, Q, E, E, E, E, E, E},
+        /* EQ */         {Q, E, E, QS, E, E, V, E, E},
+        /* VALUE */      {B, S, E, E, E, D, V, E, E},
+        /* QUOTED */     {QS, QS, QS, QE, ES, E, QS, QS, E},
+        /* ESC */        {QS, QS, QS, QS, QS, E, QS, QS, E},
+        /* QUOTED_END */ {B, S, E, E, E, D, E, E, E}};
+    int k = (MPX_CC(c) & MPX_C_TOKEN) ? 6 : c == ' ' || c == '\t' ? 0 : c == ';' ? 1 : c == '=' ? 2 : c == '"' ? 3
+          : c == '\\' ? 4 : c == '\r' ? 5 : (c >= 0x20 && c != 0x7f) ? 7 : 8;
+    unsigned char to = next[p->ext][k];
+    if (to >= D) return to == D ? 1 : -1;
+    p->ext = to;
+    return 0;
+}
+
+/* Chunk framing, byte by byte so a size line is never buffered. */
+MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)buf[i];
+        switch (p->state) {
+        case MPX_P_CHUNK_SIZE:
+            if (MPX_CC(c) & MPX_C_HEX) {
+                if (p->digits >= 32 || p->remain > (UINT64_MAX >> 4))
+                    return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size too large");
+                p->remain = (p->remain << 4) | (uint64_t)mpx_hexval(c);
+                p->digits++;
+                break;
+            }
+            if (p->digits == 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size");
+            if (c == '\r') {
+                p->state = MPX_P_CHUNK_LF;
+            } else if (c == ';' || c == ' ' || c == '\t') {
+                p->state = MPX_P_CHUNK_EXT;
+                p->ext = c == ';' ? MPX_X_SEMI : MPX_X_BWS;
+                p->ext_len = 0;
+            } else {
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size line");
+            }
+            break;
+        case MPX_P_CHUNK_EXT: {
+            int r;
+            if (++p->ext_len > MPERF_MAX_CHUNK_EXT)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk extension too long");
+            r = mpx_chunk_ext_step(p, c);
+            if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk extension");
+            if (r > 0) p->state = MPX_P_CHUNK_LF;
+            break;
+        }
+        case MPX_P_CHUNK_LF:
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size line not ended by CRLF");
+            p->overhead += 1;
+            i++;
+            if (p->remain == 0) {
+                p->state = MPX_P_TRAILERS;
+                p->scan = p->colon = 0;
+                p->nfields = 0;
+                return i + mpx_parse_field(p, buf + i, len - i, ev);
+            }
+            p->state = MPX_P_CHUNK_DATA;
+            continue;
+        case MPX_P_CHUNK_DATA: {
+            size_t n = len - i;
+            if ((uint64_t)n > p->remain) n = (size_t)p->remain;
+            if (n > p->max_data) n = p->max_data;
+            p->remain -= n;
+            p->data += n;
+            if (p->remain == 0) p->state = MPX_P_CHUNK_CR;
+            ev->type = MPX_EV_BODY;
+            ev->data = buf + i;
+            ev->datalen = n;
+            return i + n;
+        }
+        case MPX_P_CHUNK_CR:
+            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
+            p->state = MPX_P_CHUNK_DATA_LF;
+            break;
+        default: /* MPX_P_CHUNK_DATA_LF */
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
+            p->state = MPX_P_CHUNK_SIZE;
+            p->digits = 0;
+            if (p->overhead > MPERF_CHUNK_OVERHEAD_MIN && p->overhead / 4 > p->data)
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunked framing overhead too large");
+            break;
+        }
+        p->overhead++;
+        i++;
+    }
+    ev->type = MPX_EV_NEED;
+    return i;
+}
+
+static size_t mpx_parse_one(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t n;
+    switch (p->state) {
+    case MPX_P_STATUS:
+        return mpx_parse_status(p, buf, len, ev);
+    case MPX_P_FIELDS:
+    case MPX_P_TRAILERS: /* trailers are rare: the general path (with its own fast path) */
+        return mpx_parse_field(p, buf, len, ev);
+    case MPX_P_BODY_LEN:
+        if (!len) break;
+        n = len;
+        if ((uint64_t)n > p->remain) n = (size_t)p->remain;
+        if (n > p->max_data) n = p->max_data;
+        p->remain -= n;
+        if (!p->remain) p->state = MPX_P_DONE;
+        ev->type = MPX_EV_BODY;
+        ev->data = buf;
+        ev->datalen = n;
+        return n;
+    case MPX_P_BODY_CLOSE:
+        if (!len) break;
+        n = MPX_MIN(len, p->max_data);
+        ev->type = MPX_EV_BODY;
+        ev->data = buf;
+        ev->datalen = n;
+        return n;
+    case MPX_P_DONE:
+        ev->type = MPX_EV_DONE;
+        return 0;
+    case MPX_P_ERROR:
+        ev->type = MPX_EV_ERROR;
+        return 0;
+    default:
+        return mpx_parse_chunked(p, buf, len, ev);
+    }
+    ev->type = MPX_EV_NEED;
+    return 0;
+}
+
+/* Parses the unconsumed bytes buf[0..len): fills ev[0..max) and returns
+   how many events it gave, *used the bytes they consumed. It goes on after
+   STATUS and FIELD events and stops after any other, so a whole usual head
+   can take one call (the engine takes MPX_EVENTS a call). */
+static unsigned mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned max, size_t *used)
+{
+    size_t pos = 0;
+    unsigned k = 0;
+    for (;;) {
+        int t;
+#if MPX_SSE2 && MPX_FAST_FIELDS
+        /* field lines, with 64 bytes for a pass or masks still to use (not so
+           when bytes trickle in: then the general path is quicker) */
+        if (p->state == MPX_P_FIELDS && (p->scan | p->colon) == 0 &&
+            (len - pos >= 64 || p->head_total - p->mk_at < p->mk_n)) {
+            pos += mpx_fields_sse2(p, buf + pos, len - pos, ev, &k, max);
+            if (k == max || p->state == MPX_P_ERROR) break;
+        }
+#endif
+        pos += mpx_parse_one(p, buf + pos, len - pos, &ev[k]);
+        t = ev[k++].type;
+        if ((t != MPX_EV_STATUS && t != MPX_EV_FIELD) || k == max) break;
+    }
+    *used = pos;
+    return k;
+}
+
+/* The peer closed the connection: does that end the response or break it? */
+static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
+{
+    switch (p->state) {
+    case MPX_P_BODY_CLOSE:
+    case MPX_P_DONE:
+        p->state = MPX_P_DONE;
+        ev->type = MPX_EV_DONE;
+        return;
+    case MPX_P_ERROR:
+        ev->type = MPX_EV_ERROR;
+        return;
+    case MPX_P_STATUS:
+        if (p->head_total == 0 && p->scan == 0) {
+            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, "Empty reply from server");
+            return;
+        }
+        /* fall through */
+    case MPX_P_FIELDS:
+        mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Connection closed before the end of the response header");
+        return;
+    case MPX_P_BODY_LEN:
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with bytes remaining to read");
+        return;
+    default:
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with outstanding read data remaining");
+        return;
+    }
+}
+
+/* -------------------------------------------------------------------- */
+/* >>response: parser events to the transfer: the head, redirects, reading */
+/* -------------------------------------------------------------------- */
+/* A redirect body bigger than this is not drained: the connection closes. */
+#define MPX_DRAIN_MAX (64 * 1024)
+
+/* Keeps a copy of a header value (folds become spaces) in a handle buffer. */
+static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v, size_t n)
+{
+    size_t i, o = 0;
+    if (n + 1 > *cap) {
+        char *nb = (char *)mpx_alloc(&e->al, n + 1);
+        if (!nb) return 0;
+        mpx_free(&e->al, *dst);
+        *dst = nb;
+        *cap = n + 1;
+    }
+    for (i = 0; i < n; i++) {
+        char c = v[i];
+        if (c == '\r' || c == '\n') continue;
+        (*dst)[o++] = c;
+    }
+    (*dst)[o] = 0;
+    return 1;
 }
 
 /* Follows the redirect whose response just ended: the next hop. */
@@ -5534,6 +5295,375 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
     if (delivered && e->next_progress) (void)mpx_progress(m, e);
 }
 
+/* -------------------------------------------------------------------- */
+/* >>delivery: headers, body bytes and progress to the program's callbacks */
+/* -------------------------------------------------------------------- */
+static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
+{
+    return fwrite(p, size, n, ud ? (FILE *)ud : stdout);
+}
+
+/* Delivers one header line; 0 on success, else the transfer failed. */
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n)
+{
+    mperf_write_callback cb = e->o.header_cb;
+    void *ud = e->o.header_data;
+    e->header_bytes += (mperf_off_t)n;
+    mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
+    if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+    if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
+        mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
+        return -1;
+    }
+    if (e->o.header && !e->following) {
+        cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+        if (mpx_call_write(m, e, cb, e->o.write_data, line, n) != n) {
+            mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
+            return -1;
+        }
+    }
+    return e->state == MPX_S_DONE ? -1 : 0;
+}
+
+/* Delivers body bytes: 0 delivered, 1 the callback paused, -1 failed. */
+static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n)
+{
+    mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+    size_t r;
+    if (!n) return 0;
+    if (e->o.maxfilesize > 0 && e->dl_bytes + (mperf_off_t)n > e->o.maxfilesize) {
+        mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
+                        (long long)e->o.maxfilesize);
+        return -1;
+    }
+    mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
+    r = mpx_call_write(m, e, cb, e->o.write_data, p, n);
+    if (e->state == MPX_S_DONE) return -1;
+    if (r == n) {
+        e->dl_bytes += (mperf_off_t)n;
+        return 0;
+    }
+    if (r == MPERF_WRITEFUNC_PAUSE) {
+        e->paused |= MPERF_PAUSE_RECV;
+        return 1;
+    }
+    mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
+                    (unsigned long)n, (unsigned long)r);
+    return -1;
+}
+
+/* Calls the progress callback; -1 if it aborted the transfer. */
+static int mpx_progress(mperf_multi *m, mperf_easy *e)
+{
+    int r = 0;
+    mperf_off_t dltotal = e->content_length > 0 ? e->content_length : 0;
+    mperf_off_t ultotal = e->body_kind && e->body_len > 0 ? e->body_len : 0;
+    if (!MPX_PROGRESS || e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
+    mpx_cb_enter(m, e);
+    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, dltotal, e->dl_bytes, ultotal, e->ul_bytes);
+    else
+        r = e->o.progress_cb(e->o.progress_data, (double)dltotal, (double)e->dl_bytes, (double)ultotal,
+                             (double)e->ul_bytes);
+    mpx_cb_leave(m, e);
+    e->next_progress = m->now + 1000000;
+    if (e->state == MPX_S_DONE) return -1;
+    if (r != 0 && r != MPERF_PROGRESSFUNC_CONTINUE) {
+        mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Callback aborted");
+        return -1;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------------- */
+/* >>completion: a transfer's result, its message and the error texts   */
+/* -------------------------------------------------------------------- */
+/* Ends a transfer with its result and, on failure, msg for the error buffer
+   (NULL: the code's text). mpx_xfer_finish() formats msg first (fmt is
+   never NULL). */
+static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg)
+{
+    if (e->state == MPX_S_DONE || e->state == MPX_S_NONE) return;
+    if (code != MPERF_E_OK) {
+        if (!msg) msg = mperf_easy_strerror(code);
+        if (e->o.errorbuffer) mpx_strlcpy(e->o.errorbuffer, msg, MPERF_ERROR_SIZE);
+        mpx_infof(e, "%s", msg);
+    }
+    e->t_total = m->now - e->t_start;
+    /* A connection goes back to the pool only after a complete exchange. */
+    if (e->conn)
+        mpx_conn_done(m, e, code == MPERF_E_OK && e->p.keepalive && !e->o.forbid_reuse &&
+                                (e->body_state == MPX_B_NONE || e->body_state == MPX_B_DONE));
+    mpx_pending_del(m, e);
+    mpx_dirty_del(m, e);
+    mpx_heap_remove(m, e);
+    if (e->postcopy_old) {
+        mpx_free(&e->al, e->postcopy_old);
+        e->postcopy_old = NULL;
+    }
+    e->state = MPX_S_DONE;
+    e->msg.msg = MPERF_MSG_DONE;
+    e->msg.easy_handle = e;
+    e->msg.data.result = code;
+    e->queued = 1;
+    e->msg_next = NULL;
+    if (m->msg_last) m->msg_last->msg_next = e;
+    else m->msg_first = e;
+    m->msg_last = e;
+    m->num_msgs++;
+    m->num_alive--;
+}
+
+#ifndef MPERF_NO_ERROR_TEXT
+static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
+{
+    char msg[MPERF_ERROR_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    mpx_xfer_end(m, e, code, msg);
+}
+#endif
+
+/* Error texts, packed: each is led by its code + 2 as one byte (no NUL). */
+static const char *mpx_errtext(const char *t, size_t n, int code)
+{
+    const char *end = t + n - 1;
+    while (t < end) {
+        if ((unsigned char)*t == code + 2) return t + 1;
+        t += strlen(t) + 1;
+    }
+    return "Unknown error";
+}
+
+static const char mpx_multi_errtext[] =
+    "\001" "Call perform again\0"
+    "\002" "No error\0"
+    "\003" "Not a valid multi handle\0"
+    "\004" "Not a valid easy handle\0"
+    "\005" "Out of memory\0"
+    "\006" "Internal error\0"
+    "\007" "Bad socket\0"
+    "\010" "Unknown or unsupported option\0"
+    "\011" "The easy handle is already in a multi handle\0"
+    "\012" "Call not allowed from inside a callback\0"
+    "\013" "Wakeup failed or is unavailable\0"
+    "\014" "Bad argument to a function\0"
+    "\015" "Stopped by a callback\0"
+    "\016" "poll() failed\0";
+
+static const char mpx_easy_errtext[] =
+    "\002" "No error\0"
+    "\003" "Protocol not supported\0"
+    "\004" "Initialization failed\0"
+    "\005" "Malformed or missing URL\0"
+    "\006" "Feature or option not built in\0"
+    "\007" "Proxy name not resolved\0"
+    "\010" "Host name not resolved\0"
+    "\011" "Could not connect to the server\0"
+    "\012" "Malformed reply from the server\0"
+    "\013" "Access denied by the server\0"
+    "\022" "HTTP/2 framing error\0"
+    "\024" "The body ended early\0"
+    "\030" "The server answered with an error status\0"
+    "\031" "The write callback did not take the data\0"
+    "\033" "Upload failed\0"
+    "\034" "The read callback failed\0"
+    "\035" "Out of memory\0"
+    "\036" "Timed out\0"
+    "\043" "The server did not send the range asked for\0"
+    "\044" "Could not set up the POST\0"
+    "\045" "TLS handshake failed\0"
+    "\046" "Cannot resume the download\0"
+    "\053" "A needed function is missing\0"
+    "\054" "Stopped by a callback\0"
+    "\055" "Bad argument to a function\0"
+    "\057" "Could not bind the local end\0"
+    "\061" "Too many redirects\0"
+    "\062" "Unknown option\0"
+    "\063" "Malformed option value\0"
+    "\066" "Empty reply from the server\0"
+    "\071" "Sending failed\0"
+    "\072" "Receiving failed\0"
+    "\074" "Problem with the local certificate\0"
+    "\075" "No usable cipher suite\0"
+    "\076" "Server certificate not verified\0"
+    "\077" "Unsupported or bad transfer coding\0"
+    "\101" "Maximum file size exceeded\0"
+    "\103" "Cannot rewind the request body\0"
+    "\105" "Login denied\0"
+    "\117" "Could not load the CA certificates\0"
+    "\123" "Socket not ready\0"
+    "\134" "Server key does not match the pinned key\0"
+    "\137" "Call not allowed from inside a callback\0"
+    "\140" "Authentication failed\0"
+    "\145" "poll() failed\0";
+
+/* -------------------------------------------------------------------- */
+/* >>statemachine: timers, the wait lists, and the step that runs a transfer */
+/* -------------------------------------------------------------------- */
+/* Every state change of a transfer happens in mpx_xfer_run(); the helpers
+   below return 1 when the transfer can go on at once and 0 when it waits
+   for its socket or timer (or has finished). A redirect goes back to
+   MPX_S_CONNECT with the next URL through mpx_xfer_hop(). */
+
+/* ---- timer heap of transfers, ordered by deadline ---- */
+static void mpx_heap_swap(mperf_multi *m, unsigned a, unsigned b)
+{
+    mperf_easy *t = m->heap[a];
+    m->heap[a] = m->heap[b];
+    m->heap[b] = t;
+    m->heap[a]->heap_idx = (int)a;
+    m->heap[b]->heap_idx = (int)b;
+}
+
+static void mpx_heap_fix(mperf_multi *m, unsigned i)
+{
+    while (i > 0 && m->heap[(i - 1) / 2]->deadline > m->heap[i]->deadline) {
+        mpx_heap_swap(m, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        unsigned l = 2 * i + 1, r = l + 1, s = i;
+        if (l < m->heap_len && m->heap[l]->deadline < m->heap[s]->deadline) s = l;
+        if (r < m->heap_len && m->heap[r]->deadline < m->heap[s]->deadline) s = r;
+        if (s == i) break;
+        mpx_heap_swap(m, i, s);
+        i = s;
+    }
+}
+
+static void mpx_heap_remove(mperf_multi *m, mperf_easy *e)
+{
+    unsigned i;
+    if (e->heap_idx < 0) return;
+    i = (unsigned)e->heap_idx;
+    e->heap_idx = -1;
+    if (i != --m->heap_len) {
+        m->heap[i] = m->heap[m->heap_len];
+        m->heap[i]->heap_idx = (int)i;
+        mpx_heap_fix(m, i);
+    }
+}
+
+/* Sets the transfer's timer to its earliest deadline (0: none). */
+static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
+{
+    /* the soonest deadline that is set: less one, an unset 0 is the largest */
+    uint64_t d = (uint64_t)e->dl_total - 1, t;
+    if ((t = (uint64_t)e->dl_phase - 1) < d) d = t;
+    if ((t = (uint64_t)e->dl_expect - 1) < d) d = t;
+    if ((t = (uint64_t)e->ls_next - 1) < d) d = t;
+    if ((t = (uint64_t)e->next_progress - 1) < d) d = t;
+    if (++d == 0) {
+        mpx_heap_remove(m, e);
+        return 1;
+    }
+    e->deadline = (int64_t)d;
+    if (e->heap_idx >= 0) {
+        mpx_heap_fix(m, (unsigned)e->heap_idx);
+        return 1;
+    }
+    if (m->heap_len == m->heap_cap) {
+        unsigned ncap = m->heap_cap ? m->heap_cap * 2 : 16;
+        mperf_easy **nh = (mperf_easy **)mpx_alloc(&m->al, ncap * sizeof *nh);
+        if (!nh) return 0;
+        if (m->heap_len) memcpy(nh, m->heap, m->heap_len * sizeof *nh);
+        mpx_free(&m->al, m->heap);
+        m->heap = nh;
+        m->heap_cap = ncap;
+    }
+    e->heap_idx = (int)m->heap_len;
+    m->heap[m->heap_len++] = e;
+    mpx_heap_fix(m, (unsigned)e->heap_idx);
+    return 1;
+}
+
+/* ---- intrusive lists of transfers ---- */
+static void mpx_dirty_add(mperf_multi *m, mperf_easy *e)
+{
+    if (e->dirty) return;
+    e->dirty = 1;
+    e->dirty_next = NULL;
+    e->dirty_prev = m->dirty_last;
+    if (m->dirty_last) m->dirty_last->dirty_next = e;
+    else m->dirty_first = e;
+    m->dirty_last = e;
+}
+
+static void mpx_dirty_del(mperf_multi *m, mperf_easy *e)
+{
+    if (!e->dirty) return;
+    e->dirty = 0;
+    if (e->dirty_prev) e->dirty_prev->dirty_next = e->dirty_next;
+    else m->dirty_first = e->dirty_next;
+    if (e->dirty_next) e->dirty_next->dirty_prev = e->dirty_prev;
+    else m->dirty_last = e->dirty_prev;
+    e->dirty_next = e->dirty_prev = NULL;
+}
+
+static void mpx_pending_add(mperf_multi *m, mperf_easy *e)
+{
+    e->pend_next = NULL;
+    e->pend_prev = m->pend_last;
+    if (m->pend_last) m->pend_last->pend_next = e;
+    else m->pend_first = e;
+    m->pend_last = e;
+}
+
+static void mpx_pending_del(mperf_multi *m, mperf_easy *e)
+{
+    if (e->state != MPX_S_PENDING) return;
+    if (e->pend_prev) e->pend_prev->pend_next = e->pend_next;
+    else m->pend_first = e->pend_next;
+    if (e->pend_next) e->pend_next->pend_prev = e->pend_prev;
+    else m->pend_last = e->pend_prev;
+    e->pend_next = e->pend_prev = NULL;
+}
+
+static void mpx_msg_del(mperf_multi *m, mperf_easy *e)
+{
+    mperf_easy **pp = &m->msg_first, *prev = NULL;
+    if (!e->queued) return;
+    while (*pp && *pp != e) {
+        prev = *pp;
+        pp = &(*pp)->msg_next;
+    }
+    if (*pp) {
+        *pp = e->msg_next;
+        if (m->msg_last == e) m->msg_last = prev;
+        m->num_msgs--;
+    }
+    e->queued = 0;
+    e->msg_next = NULL;
+}
+
+/* The socket interest that follows from the transfer's state. */
+static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
+{
+    short ev = 0;
+    if (!e->conn) return;
+    if (e->state == MPX_S_CONNECTING || e->state == MPX_S_SEND) {
+        ev = POLLOUT;
+    } else if (e->state == MPX_S_RECV) {
+        if (!(e->paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
+        if (MPX_UPLOADS && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
+    }
+#ifndef MPERF_NO_TLS
+    if (e->conn->tls && e->state >= MPX_S_TLS) {
+        if (e->state == MPX_S_TLS) {
+            unsigned st = br_ssl_engine_current_state(&e->conn->tls->cc.eng);
+            ev = (short)(((st & BR_SSL_SENDREC) ? POLLOUT : 0) | ((st & BR_SSL_RECVREC) ? POLLIN : 0));
+        } else {
+            short want = mpx_tls_want(e->conn, ev);
+            if ((ev & POLLIN) && !(want & POLLIN)) mpx_dirty_add(m, e); /* decrypted bytes wait: no sleeping */
+            ev = want;
+        }
+    }
+#endif
+    mpx_pfd_set(m, e->conn, ev);
+}
+
 /* Deadlines: total, connect, the 100-continue wait, low speed, progress.
    Returns 1 if the transfer ended or moved on. */
 static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
@@ -5655,20 +5785,9 @@ static void mpx_pending_run(mperf_multi *m)
     }
 }
 
-
 /* -------------------------------------------------------------------- */
-/* >>multi: perform, waiting, wakeup, messages                           */
+/* >>multi: adding and removing transfers, waiting, wakeup              */
 /* -------------------------------------------------------------------- */
-static int mpx_multi_ok(const mperf_multi *m)
-{
-    return m && m->magic == MPX_MAGIC_MULTI;
-}
-
-static int mpx_easy_ok(const mperf_easy *e)
-{
-    return e && e->magic == MPX_MAGIC_EASY;
-}
-
 /* Clears what one transfer leaves behind; the handle's buffers stay. */
 static void mpx_xfer_reset(mperf_easy *e)
 {
@@ -5855,341 +5974,21 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
     return MPERF_M_OK;
 }
 
+/* easy_perform's wait: its private multi has no extra fds and nobody to
+   wake it, so this is a plain poll of the connections (at most 1 s). */
+static mperf_mcode mpx_easy_wait(mperf_multi *m)
+{
+    long t = mpx_multi_timeout_ms(m);
+    if (t < 0 || t > 1000) t = 1000;
+    if (!mpx_any_armed(m)) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
+    else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
+    else if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
+    return MPERF_M_OK;
+}
+
 /* -------------------------------------------------------------------- */
-/* >>public API definitions                                              */
+/* >>options: the option table, setopt, the handle's own strings        */
 /* -------------------------------------------------------------------- */
-MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator)
-{
-    mperf_allocator al;
-    mperf_multi *m;
-    if (allocator) al = *allocator;
-    else memset(&al, 0, sizeof al);
-    m = (mperf_multi *)mpx_calloc(&al, sizeof *m);
-    if (!m) return NULL;
-#ifdef _WIN32
-    { /* Winsock counts its users: one per multi handle, undone by cleanup */
-        WSADATA wsa;
-        if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
-            mpx_free(&al, m);
-            return NULL;
-        }
-    }
-#endif
-    m->magic = MPX_MAGIC_MULTI;
-    m->al = al;
-    m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
-    m->now = mpx_now_us();
-    return m;
-}
-
-MPERF_API mperf_multi *mperf_multi_init(void)
-{
-    return mperf_multi_init_alloc(NULL);
-}
-
-/* Frees a list linked through the first bytes of each block (the spare
-   buffers; hosts and cached names, whose next pointer comes first). */
-static void mpx_free_chain(const mperf_allocator *al, void *p)
-{
-    while (p) {
-        void *next;
-        memcpy(&next, p, sizeof next);
-        mpx_free(al, p);
-        p = next;
-    }
-}
-
-MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
-{
-    unsigned b;
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    while (m->easy_first) mpx_multi_remove(m, m->easy_first);
-    while (m->conns) mpx_conn_close(m, m->conns);
-    mpx_graveyard_flush(m);
-    while (m->conn_free) {
-        mpx_conn *c = m->conn_free;
-        m->conn_free = c->next;
-        mpx_buf_free(&m->al, &c->sbuf);
-        mpx_free(&m->al, c);
-    }
-    mpx_free_chain(&m->al, m->buf_free);
-    mpx_free_chain(&m->al, m->big_free);
-    for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
-    mpx_free(&m->al, m->hosts);
-    mpx_free_chain(&m->al, m->dns);
-    mpx_free(&m->al, m->heap);
-    mpx_free(&m->al, m->pconn); /* with ready and pfds */
-    mpx_buf_free(&m->al, &m->scratch);
-#ifndef MPERF_NO_TLS
-    while (m->cas) {
-        mpx_cas *c = m->cas;
-        m->cas = c->next;
-        mpx_cas_free(&m->al, c);
-    }
-    mpx_free(&m->al, m->sessions);
-    mpx_free(&m->al, m->tls_free);
-#endif
-    if (m->wake_ready) {
-        mpx_sock_close(m->wake_rd);
-        if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
-    }
-    m->magic = 0;
-    mpx_free(&m->al, m);
-#ifdef _WIN32
-    WSACleanup();
-#endif
-    return MPERF_M_OK;
-}
-
-MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *m, mperf_easy *e)
-{
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
-    if (e->multi) return MPERF_M_ADDED_ALREADY;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    if (e->own_multi && e->own_multi != m) { /* a private multi left over from easy_perform */
-        mperf_multi_cleanup(e->own_multi);
-        e->own_multi = NULL;
-    }
-    return mpx_multi_add(m, e);
-}
-
-MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *m, mperf_easy *e)
-{
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
-    if (!e->multi) return MPERF_M_OK;
-    if (e->multi != m) return MPERF_M_BAD_EASY_HANDLE;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    mpx_multi_remove(m, e);
-    mpx_graveyard_flush(m);
-    return MPERF_M_OK;
-}
-
-MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
-{
-    unsigned i, nready = 0, guard;
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    m->now = mpx_now_us();
-    /* Readiness comes from the last wait; without one, ask the kernel once. */
-    if (!m->poll_fresh && m->npfd && mpx_poll(m->pfds, m->npfd, 0) < 0)
-        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
-    m->poll_fresh = 0;
-    for (i = 0; i < m->npfd; i++) {
-        if (m->pfds[i].revents) {
-            m->ready[nready].c = m->pconn[i];
-            m->ready[nready].revents = m->pfds[i].revents;
-            m->pfds[i].revents = 0;
-            nready++;
-        }
-    }
-    for (i = 0; i < nready; i++) {
-        mpx_conn *c = m->ready[i].c;
-        if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
-        else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
-    }
-    for (guard = 2 * m->num_easy + 16; m->dirty_first && guard; guard--) {
-        mperf_easy *e = m->dirty_first;
-        mpx_dirty_del(m, e);
-        mpx_xfer_run(m, e, 0);
-    }
-    for (guard = m->heap_len + 16; m->heap_len && m->heap[0]->deadline <= m->now && guard; guard--) {
-        mperf_easy *e = m->heap[0];
-        mpx_heap_remove(m, e);
-        mpx_xfer_run(m, e, 0);
-        if (e->heap_idx < 0 && e->state != MPX_S_DONE) (void)mpx_xfer_arm(m, e);
-    }
-    if (m->kick_pending) mpx_pending_run(m);
-    mpx_graveyard_flush(m);
-    if (running_handles) *running_handles = (int)m->num_alive;
-    return MPERF_M_OK;
-}
-
-MPERF_API mperf_mcode mperf_multi_poll(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
-                                       int timeout_ms, int *numfds)
-{
-    return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 1);
-}
-
-MPERF_API mperf_mcode mperf_multi_wait(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
-                                       int timeout_ms, int *numfds)
-{
-    return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 0);
-}
-
-MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)
-{
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
-#if defined(_WIN32)
-        if (send(m->wake_wr, "w", 1, 0) < 0 && WSAGetLastError() != WSAEWOULDBLOCK) return MPERF_M_WAKEUP_FAILURE;
-#elif defined(MPX_HAVE_EVENTFD)
-        uint64_t one = 1;
-        if (write(m->wake_wr, &one, sizeof one) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
-#else
-        if (write(m->wake_wr, "w", 1) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
-#endif
-    }
-    return MPERF_M_OK;
-}
-
-MPERF_API mperf_mcode mperf_multi_timeout(mperf_multi *m, long *timeout_ms)
-{
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (!timeout_ms) return MPERF_M_BAD_FUNCTION_ARGUMENT;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    *timeout_ms = mpx_multi_timeout_ms(m);
-    return MPERF_M_OK;
-}
-
-MPERF_API mperf_mcode mperf_multi_fdset(mperf_multi *m, void *read_fd_set, void *write_fd_set, void *exc_fd_set,
-                                        int *max_fd)
-{
-    unsigned i;
-    int maxfd = -1;
-    (void)exc_fd_set;
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    for (i = 0; i < m->npfd; i++) {
-        mperf_socket_t fd = m->pfds[i].fd;
-        if (fd == MPERF_SOCKET_BAD) continue;
-#ifndef _WIN32 /* Windows sets hold socket handles, not numbers below a limit */
-        if (fd >= (int)FD_SETSIZE) continue;
-#endif
-        if ((m->pfds[i].events & POLLIN) && read_fd_set) FD_SET(fd, (fd_set *)read_fd_set);
-        if ((m->pfds[i].events & POLLOUT) && write_fd_set) FD_SET(fd, (fd_set *)write_fd_set);
-        if ((int)fd > maxfd) maxfd = (int)fd;
-    }
-    if (max_fd) *max_fd = maxfd;
-    return MPERF_M_OK;
-}
-
-MPERF_API mperf_msg *mperf_multi_info_read(mperf_multi *m, int *msgs_in_queue)
-{
-    mperf_easy *e;
-    if (msgs_in_queue) *msgs_in_queue = 0;
-    if (!mpx_multi_ok(m) || !m->msg_first) return NULL;
-    e = m->msg_first;
-    m->msg_first = e->msg_next;
-    if (!m->msg_first) m->msg_last = NULL;
-    e->msg_next = NULL;
-    e->queued = 0;
-    m->num_msgs--;
-    if (msgs_in_queue) *msgs_in_queue = (int)m->num_msgs;
-    return &e->msg;
-}
-
-MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *m, int option, ...)
-{
-    va_list ap;
-    mperf_mcode rc = MPERF_M_OK;
-    long v;
-    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    va_start(ap, option);
-    switch (option) {
-    case MPERF_MOPT_MAXCONNECTS:
-    case MPERF_MOPT_MAX_HOST_CONNECTIONS:
-    case MPERF_MOPT_MAX_TOTAL_CONNECTIONS:
-        v = va_arg(ap, long);
-        if (v < 0) {
-            rc = MPERF_M_BAD_FUNCTION_ARGUMENT;
-            break;
-        }
-        if (option == MPERF_MOPT_MAXCONNECTS) m->maxconnects = v;
-        else if (option == MPERF_MOPT_MAX_HOST_CONNECTIONS) m->max_host_conns = v;
-        else m->max_total_conns = v;
-        m->kick_pending = 1;
-        break;
-    case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
-        m->pipelining = va_arg(ap, long);
-        break;
-    case MPERF_MOPT_MAX_PIPELINE_LENGTH:
-    case MPERF_MOPT_MAX_CONCURRENT_STREAMS:
-        (void)va_arg(ap, long);
-        break;
-    case MPERF_MOPT_CONTENT_LENGTH_PENALTY_SIZE:
-    case MPERF_MOPT_CHUNK_LENGTH_PENALTY_SIZE:
-        (void)va_arg(ap, mperf_off_t);
-        break;
-    case MPERF_MOPT_PIPELINING_SITE_BL:
-    case MPERF_MOPT_PIPELINING_SERVER_BL:
-    case MPERF_MOPT_PUSHDATA:
-        (void)va_arg(ap, void *);
-        break;
-    case MPERF_MOPT_PUSHFUNCTION: /* HTTP/2 server push never happens here */
-        (void)va_arg(ap, void *);
-        break;
-    default:
-        rc = MPERF_M_UNKNOWN_OPTION;
-        break;
-    }
-    va_end(ap);
-    return rc;
-}
-
-/* Error texts, packed: each is led by its code + 2 as one byte (no NUL). */
-static const char *mpx_errtext(const char *t, size_t n, int code)
-{
-    const char *end = t + n - 1;
-    while (t < end) {
-        if ((unsigned char)*t == code + 2) return t + 1;
-        t += strlen(t) + 1;
-    }
-    return "Unknown error";
-}
-
-static const char mpx_multi_errtext[] =
-    "\001" "Call perform again\0"
-    "\002" "No error\0"
-    "\003" "Not a valid multi handle\0"
-    "\004" "Not a valid easy handle\0"
-    "\005" "Out of memory\0"
-    "\006" "Internal error\0"
-    "\007" "Bad socket\0"
-    "\010" "Unknown or unsupported option\0"
-    "\011" "The easy handle is already in a multi handle\0"
-    "\012" "Call not allowed from inside a callback\0"
-    "\013" "Wakeup failed or is unavailable\0"
-    "\014" "Bad argument to a function\0"
-    "\015" "Stopped by a callback\0"
-    "\016" "poll() failed\0";
-
-MPERF_API const char *mperf_multi_strerror(mperf_mcode code)
-{
-    return mpx_errtext(mpx_multi_errtext, sizeof mpx_multi_errtext, (int)code);
-}
-
-MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *m)
-{
-    mperf_allocator *hdr;
-    mperf_easy **arr, *e;
-    size_t i = 0;
-    if (!mpx_multi_ok(m)) return NULL;
-    /* the allocator rides in front of the array so mperf_free can release it */
-    hdr = (mperf_allocator *)mpx_alloc(&m->al, sizeof(mperf_allocator) + sizeof(void *) +
-                                                     (m->num_easy + 1) * sizeof(mperf_easy *));
-    if (!hdr) return NULL;
-    *hdr = m->al;
-    arr = (mperf_easy **)(void *)((char *)hdr + sizeof(mperf_allocator) + sizeof(void *));
-    memcpy((char *)hdr + sizeof(mperf_allocator), &hdr, sizeof(void *));
-    for (e = m->easy_first; e; e = e->next) arr[i++] = e;
-    arr[i] = NULL;
-    return arr;
-}
-
-MPERF_API void mperf_free(void *ptr)
-{
-    void *base;
-    mperf_allocator al;
-    if (!ptr) return;
-    memcpy(&base, (char *)ptr - sizeof(void *), sizeof(void *));
-    al = *(mperf_allocator *)base;
-    mpx_free(&al, base);
-}
-
 /* ---- easy handle ---- */
 static void mpx_opts_default(mpx_opts *o)
 {
@@ -6231,63 +6030,10 @@ static void mpx_opts_free(mperf_easy *e)
     }
 }
 
-MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator)
-{
-    mperf_allocator al;
-    mperf_easy *e;
-    if (allocator) al = *allocator;
-    else memset(&al, 0, sizeof al);
-    e = (mperf_easy *)mpx_calloc(&al, sizeof *e);
-    if (!e) return NULL;
-    e->magic = MPX_MAGIC_EASY;
-    e->al = al;
-    e->heap_idx = -1;
-    e->content_length = -1;
-    mpx_opts_default(&e->o);
-    return e;
-}
-
-MPERF_API mperf_easy *mperf_easy_init(void)
-{
-    return mperf_easy_init_alloc(NULL);
-}
-
-MPERF_API void mperf_easy_cleanup(mperf_easy *e)
-{
-    if (!mpx_easy_ok(e)) return;
-    if (e->in_callback || (e->multi && e->multi->in_callback)) return; /* not from a callback */
-    if (e->multi) {
-        mperf_multi *m = e->multi;
-        mpx_multi_remove(m, e);
-        mpx_graveyard_flush(m);
-    }
-    if (e->own_multi) mperf_multi_cleanup(e->own_multi);
-    mpx_opts_free(e);
-    mpx_free(&e->al, e->postcopy_old);
-    mpx_free(&e->al, e->ctype);
-    mpx_free(&e->al, e->location);
-    mpx_free(&e->al, e->redirect_url);
-    mpx_free(&e->al, e->effective_url);
-    mpx_free(&e->al, e->prev_url);
-    e->magic = 0;
-    mpx_free(&e->al, e);
-}
-
 /* A transfer of this handle is under way (sending from its options). */
 static int mpx_easy_busy(const mperf_easy *e)
 {
     return e->state > MPX_S_INIT && e->state < MPX_S_DONE;
-}
-
-MPERF_API void mperf_easy_reset(mperf_easy *e)
-{
-    if (!mpx_easy_ok(e)) return;
-    if (mpx_easy_busy(e) && e->body_mem == e->o.postcopy && !e->postcopy_old) { /* still being sent */
-        e->postcopy_old = e->o.postcopy;
-        e->o.postcopy = NULL;
-    }
-    mpx_opts_free(e);
-    mpx_opts_default(&e->o);
 }
 
 static mperf_code mpx_set_string(mperf_easy *e, char **dst, const char *s)
@@ -6300,35 +6046,6 @@ static mperf_code mpx_set_string(mperf_easy *e, char **dst, const char *s)
     mpx_free(&e->al, *dst);
     *dst = copy;
     return MPERF_E_OK;
-}
-
-MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
-{
-    mperf_easy *e;
-    size_t i;
-    if (!mpx_easy_ok(src)) return NULL; /* before any use of src, even &src->o */
-    e = mperf_easy_init_alloc(&src->al);
-    if (!e) return NULL;
-    e->o = src->o;
-    for (i = 0; i < MPX_NOWNED; i++) *MPX_OWNED(&e->o, i) = NULL;
-    for (i = 0; i < MPX_NOWNED; i++) {
-        const char *from = *MPX_OWNED(&src->o, i);
-        if (from && !(*MPX_OWNED(&e->o, i) = mpx_strndup(&e->al, from, strlen(from)))) {
-            mperf_easy_cleanup(e);
-            return NULL;
-        }
-    }
-    if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
-    e->o.cablob = e->o.pins = NULL;
-    if ((src->o.cablob && src->o.cablob_owned &&
-         !(e->o.cablob = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.cablob, src->o.cabloblen))) ||
-        (src->o.npins && !(e->o.pins = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.pins, 32 * src->o.npins)))) {
-        e->o.cablob_owned = 0;
-        mperf_easy_cleanup(e);
-        return NULL;
-    }
-    if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
-    return e;
 }
 
 #if MPX_UPLOADS
@@ -6646,6 +6363,384 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     }
 }
 
+/* -------------------------------------------------------------------- */
+/* >>wrappers: the public functions                                     */
+/* -------------------------------------------------------------------- */
+MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_multi *m;
+    if (allocator) al = *allocator;
+    else memset(&al, 0, sizeof al);
+    m = (mperf_multi *)mpx_calloc(&al, sizeof *m);
+    if (!m) return NULL;
+#ifdef _WIN32
+    { /* Winsock counts its users: one per multi handle, undone by cleanup */
+        WSADATA wsa;
+        if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+            mpx_free(&al, m);
+            return NULL;
+        }
+    }
+#endif
+    m->magic = MPX_MAGIC_MULTI;
+    m->al = al;
+    m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
+    m->now = mpx_now_us();
+    return m;
+}
+
+MPERF_API mperf_multi *mperf_multi_init(void)
+{
+    return mperf_multi_init_alloc(NULL);
+}
+
+MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
+{
+    unsigned b;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    while (m->easy_first) mpx_multi_remove(m, m->easy_first);
+    while (m->conns) mpx_conn_close(m, m->conns);
+    mpx_graveyard_flush(m);
+    while (m->conn_free) {
+        mpx_conn *c = m->conn_free;
+        m->conn_free = c->next;
+        mpx_buf_free(&m->al, &c->sbuf);
+        mpx_free(&m->al, c);
+    }
+    mpx_free_chain(&m->al, m->buf_free);
+    mpx_free_chain(&m->al, m->big_free);
+    for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
+    mpx_free(&m->al, m->hosts);
+    mpx_free_chain(&m->al, m->dns);
+    mpx_free(&m->al, m->heap);
+    mpx_free(&m->al, m->pconn); /* with ready and pfds */
+    mpx_buf_free(&m->al, &m->scratch);
+#ifndef MPERF_NO_TLS
+    while (m->cas) {
+        mpx_cas *c = m->cas;
+        m->cas = c->next;
+        mpx_cas_free(&m->al, c);
+    }
+    mpx_free(&m->al, m->sessions);
+    mpx_free(&m->al, m->tls_free);
+#endif
+    if (m->wake_ready) {
+        mpx_sock_close(m->wake_rd);
+        if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
+    }
+    m->magic = 0;
+    mpx_free(&m->al, m);
+#ifdef _WIN32
+    WSACleanup();
+#endif
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *m, mperf_easy *e)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
+    if (e->multi) return MPERF_M_ADDED_ALREADY;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    if (e->own_multi && e->own_multi != m) { /* a private multi left over from easy_perform */
+        mperf_multi_cleanup(e->own_multi);
+        e->own_multi = NULL;
+    }
+    return mpx_multi_add(m, e);
+}
+
+MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *m, mperf_easy *e)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
+    if (!e->multi) return MPERF_M_OK;
+    if (e->multi != m) return MPERF_M_BAD_EASY_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    mpx_multi_remove(m, e);
+    mpx_graveyard_flush(m);
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
+{
+    unsigned i, nready = 0, guard;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    m->now = mpx_now_us();
+    /* Readiness comes from the last wait; without one, ask the kernel once. */
+    if (!m->poll_fresh && m->npfd && mpx_poll(m->pfds, m->npfd, 0) < 0)
+        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
+    m->poll_fresh = 0;
+    for (i = 0; i < m->npfd; i++) {
+        if (m->pfds[i].revents) {
+            m->ready[nready].c = m->pconn[i];
+            m->ready[nready].revents = m->pfds[i].revents;
+            m->pfds[i].revents = 0;
+            nready++;
+        }
+    }
+    for (i = 0; i < nready; i++) {
+        mpx_conn *c = m->ready[i].c;
+        if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
+        else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
+    }
+    for (guard = 2 * m->num_easy + 16; m->dirty_first && guard; guard--) {
+        mperf_easy *e = m->dirty_first;
+        mpx_dirty_del(m, e);
+        mpx_xfer_run(m, e, 0);
+    }
+    for (guard = m->heap_len + 16; m->heap_len && m->heap[0]->deadline <= m->now && guard; guard--) {
+        mperf_easy *e = m->heap[0];
+        mpx_heap_remove(m, e);
+        mpx_xfer_run(m, e, 0);
+        if (e->heap_idx < 0 && e->state != MPX_S_DONE) (void)mpx_xfer_arm(m, e);
+    }
+    if (m->kick_pending) mpx_pending_run(m);
+    mpx_graveyard_flush(m);
+    if (running_handles) *running_handles = (int)m->num_alive;
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_poll(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
+                                       int timeout_ms, int *numfds)
+{
+    return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 1);
+}
+
+MPERF_API mperf_mcode mperf_multi_wait(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
+                                       int timeout_ms, int *numfds)
+{
+    return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 0);
+}
+
+MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
+#if defined(_WIN32)
+        if (send(m->wake_wr, "w", 1, 0) < 0 && WSAGetLastError() != WSAEWOULDBLOCK) return MPERF_M_WAKEUP_FAILURE;
+#elif defined(MPX_HAVE_EVENTFD)
+        uint64_t one = 1;
+        if (write(m->wake_wr, &one, sizeof one) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
+#else
+        if (write(m->wake_wr, "w", 1) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
+#endif
+    }
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_timeout(mperf_multi *m, long *timeout_ms)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!timeout_ms) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    *timeout_ms = mpx_multi_timeout_ms(m);
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_mcode mperf_multi_fdset(mperf_multi *m, void *read_fd_set, void *write_fd_set, void *exc_fd_set,
+                                        int *max_fd)
+{
+    unsigned i;
+    int maxfd = -1;
+    (void)exc_fd_set;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    for (i = 0; i < m->npfd; i++) {
+        mperf_socket_t fd = m->pfds[i].fd;
+        if (fd == MPERF_SOCKET_BAD) continue;
+#ifndef _WIN32 /* Windows sets hold socket handles, not numbers below a limit */
+        if (fd >= (int)FD_SETSIZE) continue;
+#endif
+        if ((m->pfds[i].events & POLLIN) && read_fd_set) FD_SET(fd, (fd_set *)read_fd_set);
+        if ((m->pfds[i].events & POLLOUT) && write_fd_set) FD_SET(fd, (fd_set *)write_fd_set);
+        if ((int)fd > maxfd) maxfd = (int)fd;
+    }
+    if (max_fd) *max_fd = maxfd;
+    return MPERF_M_OK;
+}
+
+MPERF_API mperf_msg *mperf_multi_info_read(mperf_multi *m, int *msgs_in_queue)
+{
+    mperf_easy *e;
+    if (msgs_in_queue) *msgs_in_queue = 0;
+    if (!mpx_multi_ok(m) || !m->msg_first) return NULL;
+    e = m->msg_first;
+    m->msg_first = e->msg_next;
+    if (!m->msg_first) m->msg_last = NULL;
+    e->msg_next = NULL;
+    e->queued = 0;
+    m->num_msgs--;
+    if (msgs_in_queue) *msgs_in_queue = (int)m->num_msgs;
+    return &e->msg;
+}
+
+MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *m, int option, ...)
+{
+    va_list ap;
+    mperf_mcode rc = MPERF_M_OK;
+    long v;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    va_start(ap, option);
+    switch (option) {
+    case MPERF_MOPT_MAXCONNECTS:
+    case MPERF_MOPT_MAX_HOST_CONNECTIONS:
+    case MPERF_MOPT_MAX_TOTAL_CONNECTIONS:
+        v = va_arg(ap, long);
+        if (v < 0) {
+            rc = MPERF_M_BAD_FUNCTION_ARGUMENT;
+            break;
+        }
+        if (option == MPERF_MOPT_MAXCONNECTS) m->maxconnects = v;
+        else if (option == MPERF_MOPT_MAX_HOST_CONNECTIONS) m->max_host_conns = v;
+        else m->max_total_conns = v;
+        m->kick_pending = 1;
+        break;
+    case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
+        m->pipelining = va_arg(ap, long);
+        break;
+    case MPERF_MOPT_MAX_PIPELINE_LENGTH:
+    case MPERF_MOPT_MAX_CONCURRENT_STREAMS:
+        (void)va_arg(ap, long);
+        break;
+    case MPERF_MOPT_CONTENT_LENGTH_PENALTY_SIZE:
+    case MPERF_MOPT_CHUNK_LENGTH_PENALTY_SIZE:
+        (void)va_arg(ap, mperf_off_t);
+        break;
+    case MPERF_MOPT_PIPELINING_SITE_BL:
+    case MPERF_MOPT_PIPELINING_SERVER_BL:
+    case MPERF_MOPT_PUSHDATA:
+        (void)va_arg(ap, void *);
+        break;
+    case MPERF_MOPT_PUSHFUNCTION: /* HTTP/2 server push never happens here */
+        (void)va_arg(ap, void *);
+        break;
+    default:
+        rc = MPERF_M_UNKNOWN_OPTION;
+        break;
+    }
+    va_end(ap);
+    return rc;
+}
+
+MPERF_API const char *mperf_multi_strerror(mperf_mcode code)
+{
+    return mpx_errtext(mpx_multi_errtext, sizeof mpx_multi_errtext, (int)code);
+}
+
+MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *m)
+{
+    mperf_allocator *hdr;
+    mperf_easy **arr, *e;
+    size_t i = 0;
+    if (!mpx_multi_ok(m)) return NULL;
+    /* the allocator rides in front of the array so mperf_free can release it */
+    hdr = (mperf_allocator *)mpx_alloc(&m->al, sizeof(mperf_allocator) + sizeof(void *) +
+                                                     (m->num_easy + 1) * sizeof(mperf_easy *));
+    if (!hdr) return NULL;
+    *hdr = m->al;
+    arr = (mperf_easy **)(void *)((char *)hdr + sizeof(mperf_allocator) + sizeof(void *));
+    memcpy((char *)hdr + sizeof(mperf_allocator), &hdr, sizeof(void *));
+    for (e = m->easy_first; e; e = e->next) arr[i++] = e;
+    arr[i] = NULL;
+    return arr;
+}
+
+MPERF_API void mperf_free(void *ptr)
+{
+    void *base;
+    mperf_allocator al;
+    if (!ptr) return;
+    memcpy(&base, (char *)ptr - sizeof(void *), sizeof(void *));
+    al = *(mperf_allocator *)base;
+    mpx_free(&al, base);
+}
+
+MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_easy *e;
+    if (allocator) al = *allocator;
+    else memset(&al, 0, sizeof al);
+    e = (mperf_easy *)mpx_calloc(&al, sizeof *e);
+    if (!e) return NULL;
+    e->magic = MPX_MAGIC_EASY;
+    e->al = al;
+    e->heap_idx = -1;
+    e->content_length = -1;
+    mpx_opts_default(&e->o);
+    return e;
+}
+
+MPERF_API mperf_easy *mperf_easy_init(void)
+{
+    return mperf_easy_init_alloc(NULL);
+}
+
+MPERF_API void mperf_easy_cleanup(mperf_easy *e)
+{
+    if (!mpx_easy_ok(e)) return;
+    if (e->in_callback || (e->multi && e->multi->in_callback)) return; /* not from a callback */
+    if (e->multi) {
+        mperf_multi *m = e->multi;
+        mpx_multi_remove(m, e);
+        mpx_graveyard_flush(m);
+    }
+    if (e->own_multi) mperf_multi_cleanup(e->own_multi);
+    mpx_opts_free(e);
+    mpx_free(&e->al, e->postcopy_old);
+    mpx_free(&e->al, e->ctype);
+    mpx_free(&e->al, e->location);
+    mpx_free(&e->al, e->redirect_url);
+    mpx_free(&e->al, e->effective_url);
+    mpx_free(&e->al, e->prev_url);
+    e->magic = 0;
+    mpx_free(&e->al, e);
+}
+
+MPERF_API void mperf_easy_reset(mperf_easy *e)
+{
+    if (!mpx_easy_ok(e)) return;
+    if (mpx_easy_busy(e) && e->body_mem == e->o.postcopy && !e->postcopy_old) { /* still being sent */
+        e->postcopy_old = e->o.postcopy;
+        e->o.postcopy = NULL;
+    }
+    mpx_opts_free(e);
+    mpx_opts_default(&e->o);
+}
+
+MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
+{
+    mperf_easy *e;
+    size_t i;
+    if (!mpx_easy_ok(src)) return NULL; /* before any use of src, even &src->o */
+    e = mperf_easy_init_alloc(&src->al);
+    if (!e) return NULL;
+    e->o = src->o;
+    for (i = 0; i < MPX_NOWNED; i++) *MPX_OWNED(&e->o, i) = NULL;
+    for (i = 0; i < MPX_NOWNED; i++) {
+        const char *from = *MPX_OWNED(&src->o, i);
+        if (from && !(*MPX_OWNED(&e->o, i) = mpx_strndup(&e->al, from, strlen(from)))) {
+            mperf_easy_cleanup(e);
+            return NULL;
+        }
+    }
+    if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
+    e->o.cablob = e->o.pins = NULL;
+    if ((src->o.cablob && src->o.cablob_owned &&
+         !(e->o.cablob = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.cablob, src->o.cabloblen))) ||
+        (src->o.npins && !(e->o.pins = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.pins, 32 * src->o.npins)))) {
+        e->o.cablob_owned = 0;
+        mperf_easy_cleanup(e);
+        return NULL;
+    }
+    if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
+    return e;
+}
+
 MPERF_API mperf_code mperf_easy_setopt(mperf_easy *e, int option, ...)
 {
     va_list ap;
@@ -6730,18 +6825,6 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
     return MPERF_E_OK;
 }
 
-/* easy_perform's wait: its private multi has no extra fds and nobody to
-   wake it, so this is a plain poll of the connections (at most 1 s). */
-static mperf_mcode mpx_easy_wait(mperf_multi *m)
-{
-    long t = mpx_multi_timeout_ms(m);
-    if (t < 0 || t > 1000) t = 1000;
-    if (!mpx_any_armed(m)) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
-    else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
-    else if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
-    return MPERF_M_OK;
-}
-
 MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
 {
     mperf_multi *m;
@@ -6782,53 +6865,6 @@ MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
     }
     return MPERF_E_OK;
 }
-
-static const char mpx_easy_errtext[] =
-    "\002" "No error\0"
-    "\003" "Protocol not supported\0"
-    "\004" "Initialization failed\0"
-    "\005" "Malformed or missing URL\0"
-    "\006" "Feature or option not built in\0"
-    "\007" "Proxy name not resolved\0"
-    "\010" "Host name not resolved\0"
-    "\011" "Could not connect to the server\0"
-    "\012" "Malformed reply from the server\0"
-    "\013" "Access denied by the server\0"
-    "\022" "HTTP/2 framing error\0"
-    "\024" "The body ended early\0"
-    "\030" "The server answered with an error status\0"
-    "\031" "The write callback did not take the data\0"
-    "\033" "Upload failed\0"
-    "\034" "The read callback failed\0"
-    "\035" "Out of memory\0"
-    "\036" "Timed out\0"
-    "\043" "The server did not send the range asked for\0"
-    "\044" "Could not set up the POST\0"
-    "\045" "TLS handshake failed\0"
-    "\046" "Cannot resume the download\0"
-    "\053" "A needed function is missing\0"
-    "\054" "Stopped by a callback\0"
-    "\055" "Bad argument to a function\0"
-    "\057" "Could not bind the local end\0"
-    "\061" "Too many redirects\0"
-    "\062" "Unknown option\0"
-    "\063" "Malformed option value\0"
-    "\066" "Empty reply from the server\0"
-    "\071" "Sending failed\0"
-    "\072" "Receiving failed\0"
-    "\074" "Problem with the local certificate\0"
-    "\075" "No usable cipher suite\0"
-    "\076" "Server certificate not verified\0"
-    "\077" "Unsupported or bad transfer coding\0"
-    "\101" "Maximum file size exceeded\0"
-    "\103" "Cannot rewind the request body\0"
-    "\105" "Login denied\0"
-    "\117" "Could not load the CA certificates\0"
-    "\123" "Socket not ready\0"
-    "\134" "Server key does not match the pinned key\0"
-    "\137" "Call not allowed from inside a callback\0"
-    "\140" "Authentication failed\0"
-    "\145" "poll() failed\0";
 
 MPERF_API const char *mperf_easy_strerror(mperf_code code)
 {
