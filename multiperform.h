@@ -737,6 +737,12 @@ MPERF_API void mperf_global_cleanup(void);
 #else
 #define MPX_TLS 1
 #endif
+/* MPERF_TRACE: verbose output also names every state change (a debugging aid) */
+#if defined(MPERF_TRACE) && !defined(MPERF_NO_VERBOSE)
+#define MPX_TRACE 1
+#else
+#define MPX_TRACE 0
+#endif
 /* MPERF_NO_ERROR_TEXT: the sentence about a failure is never built; the
    error buffer gets the result code's text (mperf_easy_strerror). The two
    sinks of sentences drop theirs (the parenthesised name of mpx_parse_fail
@@ -833,7 +839,7 @@ MPERF_API void mperf_global_cleanup(void);
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
 #error "multiperform.h: HTTPS on Windows is not built yet; define MPERF_NO_TLS"
 #endif
 #define mpx_sock_close(fd) closesocket(fd)
@@ -1034,6 +1040,48 @@ static void mpx_buf_free(const mperf_allocator *a, mpx_buf *b)
     mpx_free(a, b->p);
     b->p = NULL;
     b->len = b->cap = 0;
+}
+
+/* Intrusive lists: a node is a link inside the listed struct (MPX_OF finds
+   the struct from it); a list is a link of its own, the head, which points
+   at itself when the list is empty. A node on no list has next == NULL. */
+typedef struct mpx_link {
+    struct mpx_link *next, *prev;
+} mpx_link;
+#define MPX_OF(link, type, member) ((type *)(void *)((char *)(link) - offsetof(type, member)))
+
+static void mpx_list_init(mpx_link *head)
+{
+    head->next = head->prev = head;
+}
+
+static int mpx_list_empty(const mpx_link *head)
+{
+    return head->next == head;
+}
+
+static int mpx_linked(const mpx_link *n)
+{
+    return n->next != NULL;
+}
+
+/* Puts n in front of at: at the end of a list when at is its head, at the
+   front when at is head->next. */
+MPX_NOINLINE static void mpx_list_add(mpx_link *at, mpx_link *n)
+{
+    n->next = at;
+    n->prev = at->prev;
+    at->prev->next = n;
+    at->prev = n;
+}
+
+/* Takes n off its list (nothing when it is on none). */
+static void mpx_list_del(mpx_link *n)
+{
+    if (!n->next) return;
+    n->prev->next = n->next;
+    n->next->prev = n->prev;
+    n->next = n->prev = NULL;
 }
 
 /* Character classes for HTTP parsing. */
@@ -1268,7 +1316,7 @@ struct mpx_host {
     mpx_host *next; /* hash chain (first: mpx_free_chain) */
     uint32_t hash;
     unsigned nconn; /* open connections, busy or idle */
-    mpx_conn *idle; /* idle connections, most recently used first */
+    mpx_link idle;  /* idle connections (mpx_conn.idle), most recently used first */
     uint64_t policy; /* TLS verification policy: never shared across policies */
     uint16_t port;
     uint8_t https;
@@ -1283,9 +1331,9 @@ struct mpx_conn {
     unsigned long id;
     unsigned requests; /* requests written on this connection */
     mpx_host *host;
-    mpx_conn *next, *prev;           /* all connections; graveyard and free list use next */
-    mpx_conn *idle_next, *idle_prev; /* the host's idle list */
-    mpx_conn *lru_next, *lru_prev;   /* the multi's idle list, oldest first */
+    mpx_link link; /* in the multi's open connections, then its graveyard, then its spares */
+    mpx_link idle; /* in the host's idle list */
+    mpx_link lru;  /* in the multi's idle list, oldest first */
     mperf_easy *owner;
     int64_t idle_since;
     char *rbuf; /* receive buffer from the pool; unconsumed bytes are [rpos, rlen) */
@@ -1355,50 +1403,65 @@ typedef struct mpx_opts {
     uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned;
 } mpx_opts;
 
+/* The transfer under way on an easy handle (e->x): what one transfer
+   holds from multi_add to its completion message, zeroed as a whole when
+   the next one starts (mpx_xfer_reset). getinfo reads it afterwards. */
+typedef struct mpx_xfer {
+    mpx_conn *conn;
+    mpx_url u;        /* the current hop's URL: views into the handle's effective_url */
+    uint64_t policy;  /* TLS verification policy of this hop (0 for http) */
+    mpx_addr addrs[MPERF_MAX_ADDRS];
+    unsigned naddr, addr_idx; /* addresses resolved, and the one being tried */
+    mpx_parser p;
+    uint8_t paused;    /* MPERF_PAUSE_ bits */
+    uint8_t got_bytes; /* a response byte arrived on this attempt */
+    uint8_t retries;   /* fresh-connection retries after a dead reused one */
+    uint8_t fresh;     /* the next connection must be a new one */
+    uint8_t req_sent;  /* the request head has been built for this attempt */
+    uint8_t following; /* the response is a redirect being followed: its body is dropped */
+    uint8_t auth_ok;   /* credentials may go to this host */
+    /* this request of the chain: method and body */
+    uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
+    char method[64];
+    const char *body_mem;
+    mperf_off_t body_len, body_sent;
+    /* times since t_start (t_start itself absolute), in microseconds */
+    int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
+    /* absolute deadlines, 0 when unset: the whole transfer, the connect
+       phase (all addresses), the current phase (one address, or the TLS
+       handshake), the 100-continue wait, the next low-speed check and the
+       next progress call */
+    int64_t deadline_total, deadline_connect, deadline_phase, deadline_expect, deadline_speed, deadline_progress;
+    int64_t slow_since;     /* below the low-speed limit since */
+    mperf_off_t speed_mark; /* downloaded + uploaded at the last low-speed check */
+    mperf_off_t downloaded, uploaded, header_bytes, request_bytes, content_length, drained;
+    long response_code, http_version_seen, os_errno, num_connects, redirect_count;
+    int send_err;                /* a send failed; the response may still be readable */
+    size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
+    mpx_addr primary;            /* the last connection's address */
+    char primary_ip[46];         /* its text, made by getinfo */
+    uint16_t primary_port;
+} mpx_xfer;
+
 struct mperf_easy {
     uint32_t magic;
     mperf_allocator al;
     mperf_multi *multi;     /* the multi it is added to */
     mperf_multi *own_multi; /* private multi of easy_perform */
-    mperf_easy *next, *prev;             /* the multi's added handles */
-    mperf_easy *dirty_next, *dirty_prev; /* the multi's run-next list */
-    mperf_easy *pend_next, *pend_prev;   /* waiting for a connection limit */
-    mperf_easy *msg_next;                /* the message queue */
-    int heap_idx;                        /* in the timer heap, -1 if not */
-    int64_t deadline;                    /* its key in the heap */
-    uint8_t state, dirty, queued, in_callback;
+    mpx_link added;         /* in the multi's list of added handles */
+    mpx_link dirty;         /* in the multi's run-next list */
+    mpx_link pending;       /* waiting for a connection limit */
+    mpx_link queued;        /* its message waits in the multi's queue */
+    int heap_idx;           /* in the timer heap, -1 if not */
+    int64_t due;            /* its key in the heap: the soonest deadline */
+    uint8_t state, in_callback;
     mperf_msg msg;
     mpx_opts o;
-    /* the transfer */
-    mpx_url u; /* views into effective_url */
-    mpx_addr addrs[MPERF_MAX_ADDRS];
+    mpx_xfer x;
+    /* buffers the handle keeps across transfers */
     char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
-    /* from conn to primary_port: zero when a transfer starts (mpx_xfer_reset) */
-    mpx_conn *conn;
-    uint8_t paused, got_bytes, retries, fresh;
-    uint8_t req_sent; /* the request head has been built for this attempt */
-    mpx_parser p;
-    unsigned naddr, addr_idx;
-    int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
-    int64_t dl_total, dl_connect, dl_phase, dl_expect, next_progress, ls_next; /* absolute deadlines */
-    int64_t ls_since;                                                          /* too slow since */
-    mperf_off_t dl_bytes, ul_bytes, header_bytes, request_bytes, content_length, ls_mark, drained;
-    long response_code, http_version_seen, os_errno, num_connects, redirect_count;
-    int send_err; /* a send failed; the response may still be readable */
-    size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
-    /* this request of the chain: method and body */
-    uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
-    uint8_t following; /* the response is a redirect being followed: its body is dropped */
-    uint8_t auth_ok;   /* credentials may go to this host */
-    const char *body_mem;
-    mperf_off_t body_len, body_sent;
-    mpx_addr primary; /* the last connection's address */
-    char primary_ip[46]; /* its text, made by getinfo */
-    uint16_t primary_port;
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
-    uint64_t policy; /* TLS verification policy of this hop (0 for http) */
-    char method[64];
 };
 
 typedef struct mpx_ready { /* a socket the last wait found ready */
@@ -1412,19 +1475,21 @@ struct mperf_multi {
     int in_callback; /* > 0 while a transfer callback runs */
     uint8_t poll_fresh;   /* pfds[].revents are from a wait that perform has not seen */
     uint8_t kick_pending; /* a connection closed or went idle: try the pending list */
-    mperf_easy *easy_first, *easy_last;
+    mpx_link added;   /* the added handles (mperf_easy.added) */
+    mpx_link msgs;    /* completion messages waiting for info_read (mperf_easy.queued) */
+    mpx_link dirty;   /* transfers to run in the next step, socket or not */
+    mpx_link pending; /* transfers waiting for a connection limit */
     unsigned num_easy, num_alive, num_msgs;
-    mperf_easy *msg_first, *msg_last;
-    mperf_easy *dirty_first, *dirty_last;
-    mperf_easy *pend_first, *pend_last;
     mperf_easy **heap;
     unsigned heap_len, heap_cap;
     struct pollfd *pfds; /* connections first, then room for the wakeup and extra fds */
     mpx_conn **pconn;    /* the block of all three (mpx_pfd_reserve) */
     mpx_ready *ready;
     unsigned npfd, pfd_cap;
-    mpx_conn *conns, *graveyard, *conn_free;
-    mpx_conn *lru_first, *lru_last;
+    mpx_link conns;     /* open connections (mpx_conn.link) */
+    mpx_link graveyard; /* closed in this step: recycled at its end */
+    mpx_link conn_free; /* spare connection structs */
+    mpx_link lru;       /* idle connections, oldest first (mpx_conn.lru) */
     unsigned num_conns, num_idle, num_conn_free;
     unsigned long next_conn_id;
     mpx_host **hosts;
@@ -1460,14 +1525,26 @@ static int mpx_easy_ok(const mperf_easy *e)
     return e && e->magic == MPX_MAGIC_EASY;
 }
 
-/* Called from sections above the one that defines them. */
-static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents);
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
+/* The TLS layer (>>tls), all the rest of the engine knows of it: a
+   connection's tls is NULL for plain http. */
+static uint64_t mpx_tls_policy(const mperf_easy *e);
 static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, const char **why);
+static int mpx_tls_handshake(mpx_conn *c);
+static void mpx_tls_info(const mpx_conn *c, unsigned *suite, const char **alpn, int *resumed);
+static void mpx_tls_keep_session(mperf_multi *m, const mpx_conn *c);
+static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n);
 static long mpx_tls_send(mpx_conn *c, const char *p, size_t n, int *err);
 static long mpx_tls_recv(mpx_conn *c, char *p, size_t n, int *err);
+static int mpx_tls_pump(mpx_conn *c);
+static short mpx_tls_want(const mpx_conn *c, short http, int handshaking);
+static int mpx_tls_pending(const mpx_conn *c);
+static int mpx_tls_close_notified(const mpx_conn *c);
 static void mpx_tls_close(mperf_multi *m, mpx_conn *c);
+static void mpx_tls_multi_free(mperf_multi *m);
 #endif
+
+/* Called from sections above the one that defines them. */
 static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
 static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n);
 static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n);
@@ -1480,9 +1557,8 @@ static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e);
 static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e);
 static void mpx_heap_remove(mperf_multi *m, mperf_easy *e);
 static void mpx_dirty_add(mperf_multi *m, mperf_easy *e);
-static void mpx_dirty_del(mperf_multi *m, mperf_easy *e);
-static void mpx_pending_add(mperf_multi *m, mperf_easy *e);
-static void mpx_pending_del(mperf_multi *m, mperf_easy *e);
+static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to);
+static void mpx_body_set(mperf_multi *m, mperf_easy *e, int to);
 
 /* -------------------------------------------------------------------- */
 /* >>verbose: info lines and debug data; the guard around callbacks     */
@@ -1854,17 +1930,17 @@ static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max
     return n;
 }
 
-/* Resolves the host into e->addrs: literals and localhost at once, then the
+/* Resolves the host into e->x.addrs: literals and localhost at once, then the
    multi's cache, then the system resolver. */
 static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 {
     char name[256];
     mpx_dns *d, **pp;
     long ttl = e->o.dns_cache_timeout;
-    memcpy(name, e->u.host, e->u.hostlen);
-    name[e->u.hostlen] = 0;
-    e->naddr = mpx_resolve_static(name, e->addrs);
-    if (e->naddr) return 1;
+    memcpy(name, e->x.u.host, e->x.u.hostlen);
+    name[e->x.u.hostlen] = 0;
+    e->x.naddr = mpx_resolve_static(name, e->x.addrs);
+    if (e->x.naddr) return 1;
     for (pp = &m->dns; (d = *pp) != NULL;) {
         if (d->expires <= m->now) { /* drop stale entries on the way */
             *pp = d->next;
@@ -1872,22 +1948,22 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
             m->num_dns--;
             continue;
         }
-        if (mpx_ncaseeq(d->host, name, e->u.hostlen + 1)) { /* the terminators too: same length */
-            e->naddr = d->naddr;
-            memcpy(e->addrs, d->addr, sizeof d->addr);
+        if (mpx_ncaseeq(d->host, name, e->x.u.hostlen + 1)) { /* the terminators too: same length */
+            e->x.naddr = d->naddr;
+            memcpy(e->x.addrs, d->addr, sizeof d->addr);
             return 1;
         }
         pp = &d->next;
     }
     mpx_infof(e, "Resolving %s (blocking lookup)", name);
-    e->naddr = mpx_resolve_system(name, e->addrs, MPERF_MAX_ADDRS);
-    if (!e->naddr) return 0;
+    e->x.naddr = mpx_resolve_system(name, e->x.addrs, MPERF_MAX_ADDRS);
+    if (!e->x.naddr) return 0;
     if (ttl != 0) {
         d = (mpx_dns *)mpx_calloc(&m->al, sizeof *d);
         if (d) {
-            memcpy(d->host, name, e->u.hostlen + 1);
-            d->naddr = e->naddr;
-            memcpy(d->addr, e->addrs, sizeof d->addr);
+            memcpy(d->host, name, e->x.u.hostlen + 1);
+            d->naddr = e->x.naddr;
+            memcpy(d->addr, e->x.addrs, sizeof d->addr);
             d->expires = m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62);
             d->next = m->dns;
             m->dns = d;
@@ -2121,11 +2197,11 @@ static uint32_t mpx_host_hash(int https, const char *h, size_t n, uint16_t port,
    (NULL: out of memory). */
 static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
 {
-    int https = e->u.https;
-    const char *h = e->u.host;
-    size_t n = e->u.hostlen, i;
-    uint16_t port = e->u.port;
-    uint64_t policy = e->policy;
+    int https = e->x.u.https;
+    const char *h = e->x.u.host;
+    size_t n = e->x.u.hostlen, i;
+    uint16_t port = e->x.u.port;
+    uint64_t policy = e->x.policy;
     uint32_t hv = mpx_host_hash(https, h, n, port, policy);
     mpx_host *x;
     if (m->host_buckets) {
@@ -2152,6 +2228,7 @@ static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
     }
     x = (mpx_host *)mpx_calloc(&m->al, sizeof *x);
     if (!x) return NULL;
+    mpx_list_init(&x->idle);
     x->hash = hv;
     x->policy = policy;
     x->port = port;
@@ -2167,7 +2244,7 @@ static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
 static void mpx_host_release(mperf_multi *m, mpx_host *x)
 {
     mpx_host **pp;
-    if (x->nconn || x->idle) return;
+    if (x->nconn) return; /* idle connections count too */
     for (pp = &m->hosts[x->hash & (m->host_buckets - 1)]; *pp; pp = &(*pp)->next) {
         if (*pp == x) {
             *pp = x->next;
@@ -2181,22 +2258,28 @@ static void mpx_host_release(mperf_multi *m, mpx_host *x)
 /* ---- connections ---- */
 static void mpx_idle_unlink(mperf_multi *m, mpx_conn *c)
 {
-    if (c->idle_prev) c->idle_prev->idle_next = c->idle_next;
-    else c->host->idle = c->idle_next;
-    if (c->idle_next) c->idle_next->idle_prev = c->idle_prev;
-    if (c->lru_prev) c->lru_prev->lru_next = c->lru_next;
-    else m->lru_first = c->lru_next;
-    if (c->lru_next) c->lru_next->lru_prev = c->lru_prev;
-    else m->lru_last = c->lru_prev;
-    c->idle_next = c->idle_prev = c->lru_next = c->lru_prev = NULL;
+    mpx_list_del(&c->idle);
+    mpx_list_del(&c->lru);
     m->num_idle--;
+}
+
+/* The oldest idle connection of the multi, or of one host (NULL: none). */
+static mpx_conn *mpx_oldest_idle(mperf_multi *m)
+{
+    return mpx_list_empty(&m->lru) ? NULL : MPX_OF(m->lru.next, mpx_conn, lru);
+}
+
+static mpx_conn *mpx_newest_idle(mpx_host *h)
+{
+    return mpx_list_empty(&h->idle) ? NULL : MPX_OF(h->idle.next, mpx_conn, idle);
 }
 
 static mpx_conn *mpx_conn_new(mperf_multi *m, mpx_host *h)
 {
-    mpx_conn *c = m->conn_free;
-    if (c) {
-        m->conn_free = c->next;
+    mpx_conn *c = NULL;
+    if (!mpx_list_empty(&m->conn_free)) {
+        c = MPX_OF(m->conn_free.next, mpx_conn, link);
+        mpx_list_del(&c->link);
         m->num_conn_free--;
     } else {
         c = (mpx_conn *)mpx_alloc(&m->al, sizeof *c);
@@ -2216,9 +2299,7 @@ static mpx_conn *mpx_conn_new(mperf_multi *m, mpx_host *h)
     c->id = m->next_conn_id++;
     c->host = h;
     h->nconn++;
-    c->next = m->conns;
-    if (m->conns) m->conns->prev = c;
-    m->conns = c;
+    mpx_list_add(m->conns.next, &c->link);
     m->num_conns++;
     return c;
 }
@@ -2229,36 +2310,32 @@ static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
 {
     if (c->state == MPX_C_DEAD) return;
     if (c->state == MPX_C_IDLE) mpx_idle_unlink(m, c);
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
     mpx_tls_close(m, c);
 #endif
     mpx_pfd_del(m, c);
     if (c->fd != MPERF_SOCKET_BAD) mpx_sock_close(c->fd);
     c->fd = MPERF_SOCKET_BAD;
     mpx_rbuf_give(m, c);
-    if (c->owner && c->owner->conn == c) c->owner->conn = NULL;
+    if (c->owner && c->owner->x.conn == c) c->owner->x.conn = NULL;
     c->owner = NULL;
     c->state = MPX_C_DEAD;
-    if (c->prev) c->prev->next = c->next;
-    else m->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
+    mpx_list_del(&c->link);
     m->num_conns--;
     c->host->nconn--;
     mpx_host_release(m, c->host);
     c->host = NULL;
-    c->next = m->graveyard;
-    m->graveyard = c;
+    mpx_list_add(m->graveyard.next, &c->link);
     m->kick_pending = 1;
 }
 
 static void mpx_graveyard_flush(mperf_multi *m)
 {
-    while (m->graveyard) {
-        mpx_conn *c = m->graveyard;
-        m->graveyard = c->next;
+    while (!mpx_list_empty(&m->graveyard)) {
+        mpx_conn *c = MPX_OF(m->graveyard.next, mpx_conn, link);
+        mpx_list_del(&c->link);
         if (m->num_conn_free < 64) {
-            c->next = m->conn_free;
-            m->conn_free = c;
+            mpx_list_add(m->conn_free.next, &c->link);
             m->num_conn_free++;
         } else {
             mpx_buf_free(&m->al, &c->sbuf);
@@ -2271,10 +2348,10 @@ static void mpx_graveyard_flush(mperf_multi *m)
    can carry another request, closed otherwise. */
 static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     unsigned long cap;
     if (!c) return;
-    e->conn = NULL;
+    e->x.conn = NULL;
     c->owner = NULL;
     if (!reusable || c->rpos != c->rlen || c->spos != c->sbuf.len) {
         mpx_infof(e, "Closing connection #%lu", c->id);
@@ -2286,27 +2363,20 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     mpx_rbuf_give(m, c);
     c->state = MPX_C_IDLE;
     c->idle_since = m->now;
-    c->idle_prev = NULL;
-    c->idle_next = c->host->idle;
-    if (c->idle_next) c->idle_next->idle_prev = c;
-    c->host->idle = c;
-    c->lru_next = NULL;
-    c->lru_prev = m->lru_last;
-    if (m->lru_last) m->lru_last->lru_next = c;
-    else m->lru_first = c;
-    m->lru_last = c;
+    mpx_list_add(c->host->idle.next, &c->idle);
+    mpx_list_add(&m->lru, &c->lru);
     m->num_idle++;
     mpx_pfd_set(m, c, POLLIN); /* an idle socket that turns readable is closing */
     m->kick_pending = 1;
     /* libcurl's default cache size: four per added handle */
     cap = m->maxconnects > 0 ? (unsigned long)m->maxconnects : 4ul * m->num_easy;
-    while (m->num_conns > cap && m->lru_first) mpx_conn_close(m, m->lru_first);
+    while (m->num_conns > cap && (c = mpx_oldest_idle(m)) != NULL) mpx_conn_close(m, c);
 }
 
 /* ---- the connection's byte stream: TCP, or TLS over TCP ---- */
 static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
 {
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
     if (c->tls) return mpx_tls_send(c, p, n, err);
 #endif
     return mpx_tcp_send(c->fd, p, n, err);
@@ -2314,7 +2384,7 @@ static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
 
 static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
 {
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
     if (c->tls) return mpx_tls_recv(c, p, n, err);
 #endif
     return mpx_tcp_recv(c->fd, p, n, err);
@@ -2325,39 +2395,36 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents);
 /* Tries the resolved addresses from addr_idx on, one connect at a time. */
 static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     char ip[46];
-    while (e->addr_idx < e->naddr) {
-        const mpx_addr *a = &e->addrs[e->addr_idx];
+    while (e->x.addr_idx < e->x.naddr) {
+        const mpx_addr *a = &e->x.addrs[e->x.addr_idx];
         int err = 0, inprogress = 0;
         mperf_socket_t fd;
         if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
         mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
-                  (unsigned)e->u.port);
-        fd = mpx_tcp_connect(a, e->u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
+                  (unsigned)e->x.u.port);
+        fd = mpx_tcp_connect(a, e->x.u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
         if (fd == MPERF_SOCKET_BAD) {
-            e->os_errno = err;
-            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
-            e->addr_idx++;
+            e->x.os_errno = err;
+            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
+            e->x.addr_idx++;
             continue;
         }
         c->fd = fd;
         c->addr = *a;
-        c->port = e->u.port;
+        c->port = e->x.u.port;
         if (!mpx_pfd_add(m, c, POLLOUT)) {
             mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 0;
         }
         if (!inprogress) return mpx_xfer_connected(m, e, POLLOUT);
-        e->state = MPX_S_CONNECTING;
-        /* leave time for the other addresses */
-        e->dl_phase = e->addr_idx + 1 < e->naddr ? m->now + (e->dl_connect - m->now) / 2 : e->dl_connect;
-        if (!mpx_xfer_arm(m, e)) mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        (void)mpx_xfer_set(m, e, MPX_S_CONNECTING);
         return 0;
     }
     mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
-                    (int)e->u.hostlen, e->u.host, (unsigned)e->u.port, (long)((m->now - e->t_start) / 1000),
-                    e->os_errno ? mpx_sock_strerror((int)e->os_errno) : "no address");
+                    (int)e->x.u.hostlen, e->x.u.host, (unsigned)e->x.u.port, (long)((m->now - e->x.t_start) / 1000),
+                    e->x.os_errno ? mpx_sock_strerror((int)e->x.os_errno) : "no address");
     return 0;
 }
 
@@ -2366,45 +2433,70 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
    to ask. */
 static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
     if (err) {
         char ip[46];
         if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
-        e->os_errno = err;
-        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->u.port, mpx_sock_strerror(err));
+        e->x.os_errno = err;
+        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
         mpx_sock_close(c->fd);
         c->fd = MPERF_SOCKET_BAD;
-        e->addr_idx++;
+        e->x.addr_idx++;
         return mpx_xfer_try_addrs(m, e);
     }
     c->state = MPX_C_ACTIVE;
-    e->t_connect = m->now - e->t_start;
-    e->primary = c->addr;
-    e->primary_port = c->port;
-    if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->primary_ip, sizeof e->primary_ip);
-    mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->u.hostlen, e->u.host, e->primary_ip,
+    e->x.t_connect = m->now - e->x.t_start;
+    e->x.primary = c->addr;
+    e->x.primary_port = c->port;
+    if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->x.primary_ip, sizeof e->x.primary_ip);
+    mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->x.u.hostlen, e->x.u.host, e->x.primary_ip,
               (unsigned)c->port, c->id);
-#ifndef MPERF_NO_TLS
-    if (e->u.https) { /* the handshake counts against the connect timeout */
+#if MPX_TLS
+    if (e->x.u.https) {
         const char *why = NULL;
         mperf_code rc = mpx_tls_start(m, c, e, &why);
         if (rc != MPERF_E_OK) {
             mpx_xfer_finish(m, e, rc, "%s", why);
             return 0;
         }
-        e->dl_phase = e->dl_connect;
-        e->state = MPX_S_TLS;
-        return 1;
+        return mpx_xfer_set(m, e, MPX_S_TLS);
     }
 #endif
-    e->t_appconnect = 0;
-    e->dl_phase = 0;
-    (void)mpx_xfer_arm(m, e);
-    e->state = MPX_S_SEND;
-    return 1;
+    e->x.t_appconnect = 0;
+    return mpx_xfer_set(m, e, MPX_S_SEND);
 }
+
+#if MPX_TLS
+/* Drives the TLS handshake; 1 when done. */
+static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->x.conn;
+    char msg[MPERF_ERROR_SIZE];
+    int r = mpx_tls_handshake(c);
+    if (r < 0) {
+        mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
+        mpx_xfer_finish(m, e, rc, "%s", msg);
+        return 0;
+    }
+    if (r == 0) {
+        mpx_xfer_interest(m, e);
+        return 0;
+    }
+    if (MPX_TALKS(e)) {
+        unsigned suite;
+        const char *alpn;
+        int resumed;
+        mpx_tls_info(c, &suite, &alpn, &resumed);
+        mpx_infof(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", suite, alpn ? alpn : "none",
+                  resumed ? "resumed" : "new");
+    }
+    if (e->o.ssl_sessionid_cache) mpx_tls_keep_session(m, c);
+    e->x.t_appconnect = m->now - e->x.t_start;
+    return mpx_xfer_set(m, e, MPX_S_SEND);
+}
+#endif
 
 /* Finds an idle connection or opens a new one, within the limits. */
 static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
@@ -2415,7 +2507,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
-    while (!e->o.fresh_connect && !e->fresh && (c = h->idle) != NULL) {
+    while (!e->o.fresh_connect && !e->x.fresh && (c = mpx_newest_idle(h)) != NULL) {
         mpx_idle_unlink(m, c);
         if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
             mpx_conn_close(m, c);
@@ -2426,43 +2518,38 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
             }
             continue;
         }
-        mpx_pending_del(m, e);
         c->state = MPX_C_ACTIVE;
         c->owner = e;
-        e->conn = c;
-        e->t_lookup = e->t_connect = m->now - e->t_start;
-        e->dl_phase = 0;
-        (void)mpx_xfer_arm(m, e);
-        e->primary = c->addr;
-        e->primary_port = c->port;
+        e->x.conn = c;
+        e->x.t_lookup = e->x.t_connect = m->now - e->x.t_start;
+        e->x.primary = c->addr;
+        e->x.primary_port = c->port;
         mpx_infof(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
-        e->state = MPX_S_SEND;
-        return 1;
+        return mpx_xfer_set(m, e, MPX_S_SEND);
     }
     /* At a limit, an idle connection (the host's own only when a fresh one
        was asked for) is closed to make room; without one the transfer waits. */
     if (m->max_host_conns > 0 && h->nconn >= (unsigned long)m->max_host_conns) {
-        if (!h->idle) goto wait;
-        mpx_conn_close(m, h->idle);
+        if (!(c = mpx_newest_idle(h))) goto wait;
+        mpx_conn_close(m, c);
     }
     if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns) {
-        if (!m->lru_first) goto wait;
-        mpx_conn_close(m, m->lru_first);
+        if (!(c = mpx_oldest_idle(m))) goto wait;
+        mpx_conn_close(m, c);
     }
     h = mpx_host_get(m, e); /* a close may have freed it */
     if (!h) {
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
-    mpx_pending_del(m, e);
-    if (!e->naddr) {
+    if (!e->x.naddr) {
         if (!mpx_xfer_resolve(m, e)) {
             mpx_host_release(m, h);
-            mpx_xfer_finish(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->u.hostlen,
-                            e->u.host);
+            mpx_xfer_finish(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.u.hostlen,
+                            e->x.u.host);
             return 0;
         }
-        e->t_lookup = m->now - e->t_start;
+        e->x.t_lookup = m->now - e->x.t_start;
     }
     c = mpx_conn_new(m, h);
     if (!c) {
@@ -2471,16 +2558,14 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         return 0;
     }
     c->owner = e;
-    e->conn = c;
-    e->addr_idx = 0;
-    e->num_connects++;
-    e->state = MPX_S_CONNECT;
+    e->x.conn = c;
+    e->x.addr_idx = 0;
+    e->x.num_connects++;
     return mpx_xfer_try_addrs(m, e);
 wait:
     if (e->state != MPX_S_PENDING) {
         mpx_infof(e, "No connection available: waiting for a connection limit");
-        e->state = MPX_S_PENDING;
-        mpx_pending_add(m, e);
+        (void)mpx_xfer_set(m, e, MPX_S_PENDING);
     }
     return 0;
 }
@@ -2488,7 +2573,7 @@ wait:
 /* -------------------------------------------------------------------- */
 /* >>tls: BearSSL: certificates, trust anchors, then the stream filter  */
 /* -------------------------------------------------------------------- */
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
 #include <bearssl.h>
 /* One buffer per TLS connection. Full duplex (the default) takes 33178 bytes
    and never stalls; MPERF_TLS_MONO halves it (16709 bytes) but cannot read
@@ -2510,7 +2595,7 @@ wait:
    and policy), handshake, read, write, want (poll interest), pending
    (decrypted bytes waiting), close. BearSSL types never leave this section,
    so another TLS library can replace it. */
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
 
 /* Trust anchors from one PEM source, parsed once per multi and shared. */
 typedef struct mpx_cas {
@@ -2609,7 +2694,8 @@ struct mpx_tls {
     char host[256];
     const char *alpn[1]; /* the ALPN list is linked, not copied, by BearSSL */
     uint8_t eof, done, resumed_offer;
-    int sock_err; /* errno of a failed socket call */
+    int sock_err;         /* errno of a failed socket call */
+    const char *bad_alpn; /* the server chose this protocol, not http/1.1 */
     uint64_t session_key;
     unsigned char iobuf[MPX_TLS_IOBUF];
 };
@@ -3132,8 +3218,91 @@ static size_t mpx_tls_suites_from(const char *list, uint16_t *out)
     return n;
 }
 
-/* Sets up the engine for this connection: suites, X.509 policy, SNI,
-   entropy, a cached session. */
+/* The algorithms of the TLS profile, for the engine and for the X.509
+   validator: every implementation BearSSL picks as its default, or with
+   MPERF_TLS_SMALL one portable implementation of each (no X25519, no
+   SHA-1 or SHA-224 certificate signatures). No RSA key exchange: every
+   suite is ECDHE. */
+static void mpx_tls_profile(br_ssl_engine_context *eng, br_x509_minimal_context *xm)
+{
+#ifdef MPERF_TLS_SMALL
+    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
+    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
+    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+    br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
+    br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
+    br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+    br_ssl_engine_set_ec(eng, &br_ec_prime_i31);
+    br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
+    br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
+    br_x509_minimal_set_hash(xm, br_sha256_ID, &br_sha256_vtable);
+    br_x509_minimal_set_hash(xm, br_sha384_ID, &br_sha384_vtable);
+    br_x509_minimal_set_hash(xm, br_sha512_ID, &br_sha512_vtable);
+    br_x509_minimal_set_rsa(xm, &br_rsa_i31_pkcs1_vrfy);
+    br_x509_minimal_set_ecdsa(xm, &br_ec_prime_i31, &br_ecdsa_i31_vrfy_asn1);
+#else
+    br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+    br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
+    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+    br_ssl_engine_set_default_aes_gcm(eng);
+    br_ssl_engine_set_default_chapol(eng);
+    br_ssl_engine_set_default_ec(eng);
+    br_ssl_engine_set_default_rsavrfy(eng);
+    br_ssl_engine_set_default_ecdsa(eng);
+    br_x509_minimal_set_hash(xm, br_sha1_ID, &br_sha1_vtable);
+    br_x509_minimal_set_hash(xm, br_sha224_ID, &br_sha224_vtable);
+    br_x509_minimal_set_hash(xm, br_sha256_ID, &br_sha256_vtable);
+    br_x509_minimal_set_hash(xm, br_sha384_ID, &br_sha384_vtable);
+    br_x509_minimal_set_hash(xm, br_sha512_ID, &br_sha512_vtable);
+    br_x509_minimal_set_rsa(xm, br_rsa_pkcs1_vrfy_get_default());
+    br_x509_minimal_set_ecdsa(xm, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
+#endif
+}
+
+/* The X.509 policy: our wrapper around BearSSL's minimal validator, with
+   the transfer's verification options, trust anchors and pins. The host
+   name is copied into the engine (the URL's views change with the hop). */
+static void mpx_tls_policy_init(mperf_multi *m, mpx_tls *t, const mperf_easy *e, const mpx_cas *cas)
+{
+    t->x.vtable = &mpx_x509_vtable;
+    t->x.al = &m->al;
+    t->x.verify_peer = e->o.ssl_verifypeer;
+    t->x.verify_host = e->o.ssl_verifyhost != 0;
+    t->x.pins = e->o.pins;
+    t->x.npins = e->o.npins;
+    memcpy(t->host, e->x.u.host, e->x.u.hostlen);
+    t->host[e->x.u.hostlen] = 0;
+    t->x.host = t->host;
+    if (e->x.u.ipv6 && inet_pton(AF_INET6, t->host, t->x.ip) == 1) t->x.iplen = 16;
+    else if (!e->x.u.ipv6 && inet_pton(AF_INET, t->host, t->x.ip) == 1) t->x.iplen = 4;
+    br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
+}
+
+/* Offers the session kept for this host, port and policy, if any; returns
+   whether one was offered. */
+static int mpx_tls_resume(mperf_multi *m, mpx_tls *t, const mperf_easy *e)
+{
+    unsigned i;
+    t->session_key = mpx_fnv(t->host, e->x.u.hostlen, mpx_tls_policy(e) ^ e->x.u.port);
+    for (i = 0; e->o.ssl_sessionid_cache && i < m->num_sessions; i++) {
+        if (m->sessions[i].key == t->session_key) {
+            br_ssl_engine_set_session_parameters(&t->cc.eng, &m->sessions[i].params);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Sets up the engine for this connection: trust anchors, suites, the
+   profile, the X.509 policy, entropy, a kept session, and SNI. */
 static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, const char **why)
 {
     mpx_tls *t;
@@ -3141,8 +3310,8 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     mpx_cas *cas = NULL;
     unsigned char seed[32];
     uint16_t suites[sizeof mpx_suites / sizeof mpx_suites[0]];
-    size_t nsuites = sizeof mpx_suites / sizeof mpx_suites[0], i;
-    int resume = 0;
+    size_t nsuites = sizeof mpx_suites / sizeof mpx_suites[0];
+    int resume;
     if (e->o.ssl_verifypeer) {
         mperf_code rc = MPERF_E_SSL_CACERT_BADFILE;
         cas = mpx_cas_get(m, e, &rc, why);
@@ -3170,77 +3339,14 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_client_zero(&t->cc);
     br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
     br_ssl_engine_set_suites(eng, suites, nsuites);
-    /* no RSA key exchange: every suite is ECDHE */
-#ifdef MPERF_TLS_SMALL
-    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
-    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
-    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct64_ctr_vtable);
-    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul64);
-    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
-    br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
-    br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
-    br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
-    br_ssl_engine_set_ec(eng, &br_ec_prime_i31);
-    br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
-    br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
-#else
-    br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
-    br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
-    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
-    br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-    br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
-    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-    br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-    br_ssl_engine_set_default_aes_gcm(eng);
-    br_ssl_engine_set_default_chapol(eng);
-    br_ssl_engine_set_default_ec(eng);
-    br_ssl_engine_set_default_rsavrfy(eng);
-    br_ssl_engine_set_default_ecdsa(eng);
-#endif
-    /* the policy wrapper around BearSSL's minimal X.509 validator */
-    t->x.vtable = &mpx_x509_vtable;
-    t->x.al = &m->al;
-    t->x.verify_peer = e->o.ssl_verifypeer;
-    t->x.verify_host = e->o.ssl_verifyhost != 0;
-    t->x.pins = e->o.pins;
-    t->x.npins = e->o.npins;
-    memcpy(t->host, e->u.host, e->u.hostlen);
-    t->host[e->u.hostlen] = 0;
-    t->x.host = t->host;
-    if (e->u.ipv6 && inet_pton(AF_INET6, t->host, t->x.ip) == 1) t->x.iplen = 16;
-    else if (!e->u.ipv6 && inet_pton(AF_INET, t->host, t->x.ip) == 1) t->x.iplen = 4;
-    br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
-#ifdef MPERF_TLS_SMALL /* certificates signed with SHA-1 or SHA-224 are not accepted */
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha256_ID, &br_sha256_vtable);
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha384_ID, &br_sha384_vtable);
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha512_ID, &br_sha512_vtable);
-    br_x509_minimal_set_rsa(&t->x.minimal, &br_rsa_i31_pkcs1_vrfy);
-    br_x509_minimal_set_ecdsa(&t->x.minimal, &br_ec_prime_i31, &br_ecdsa_i31_vrfy_asn1);
-#else
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha1_ID, &br_sha1_vtable);
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha224_ID, &br_sha224_vtable);
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha256_ID, &br_sha256_vtable);
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha384_ID, &br_sha384_vtable);
-    br_x509_minimal_set_hash(&t->x.minimal, br_sha512_ID, &br_sha512_vtable);
-    br_x509_minimal_set_rsa(&t->x.minimal, br_rsa_pkcs1_vrfy_get_default());
-    br_x509_minimal_set_ecdsa(&t->x.minimal, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
-#endif
+    mpx_tls_policy_init(m, t, e, cas);
+    mpx_tls_profile(eng, &t->x.minimal);
     br_ssl_engine_set_x509(eng, &t->x.vtable);
     br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, MPX_TLS_BIDI);
     t->alpn[0] = "http/1.1";
     br_ssl_engine_set_protocol_names(eng, t->alpn, 1);
     if (mpx_os_random(seed, sizeof seed)) br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
-    /* resume a session made with this host, port and policy */
-    t->session_key = mpx_fnv(t->host, e->u.hostlen, mpx_tls_policy(e) ^ e->u.port);
-    for (i = 0; e->o.ssl_sessionid_cache && i < m->num_sessions; i++) {
-        if (m->sessions[i].key == t->session_key) {
-            br_ssl_engine_set_session_parameters(eng, &m->sessions[i].params);
-            resume = 1;
-            break;
-        }
-    }
+    resume = mpx_tls_resume(m, t, e);
     /* SNI is a DNS name: an IP literal is never sent (RFC 6066) */
     if (!br_ssl_client_reset(&t->cc, t->x.iplen ? NULL : t->host, resume)) {
         *why = MPX_TXT("TLS setup failed");
@@ -3295,11 +3401,14 @@ static int mpx_tls_pump(mpx_conn *c)
     }
 }
 
-/* Poll interest the engine adds: POLLOUT while records wait to go out. */
-static short mpx_tls_want(const mpx_conn *c, short http)
+/* The socket interest: during the handshake what the engine needs; after
+   it the HTTP layer's, plus POLLOUT while records wait to go out, less
+   POLLIN while decrypted bytes wait (readable without waiting). */
+static short mpx_tls_want(const mpx_conn *c, short http, int handshaking)
 {
     unsigned st = br_ssl_engine_current_state(&c->tls->cc.eng);
     short ev = http;
+    if (handshaking) return (short)(((st & BR_SSL_SENDREC) ? POLLOUT : 0) | ((st & BR_SSL_RECVREC) ? POLLIN : 0));
     if (st & BR_SSL_SENDREC) ev |= POLLOUT;
     if ((http & POLLIN) && (st & BR_SSL_RECVAPP)) ev &= (short)~POLLIN; /* already readable: no wait */
     return ev;
@@ -3311,7 +3420,7 @@ static int mpx_tls_pending(const mpx_conn *c)
     return (br_ssl_engine_current_state(&c->tls->cc.eng) & BR_SSL_RECVAPP) != 0;
 }
 
-/* The handshake: 1 done, 0 waiting, -1 failed. */
+/* The handshake: 1 done, 0 waiting, -1 failed (mpx_tls_error says why). */
 static int mpx_tls_handshake(mpx_conn *c)
 {
     unsigned st;
@@ -3319,7 +3428,12 @@ static int mpx_tls_handshake(mpx_conn *c)
     st = br_ssl_engine_current_state(&c->tls->cc.eng);
     if (st & BR_SSL_CLOSED) return -1;
     if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
+        const char *alpn = br_ssl_engine_get_selected_protocol(&c->tls->cc.eng);
         c->tls->done = 1;
+        if (alpn && strcmp(alpn, "http/1.1") != 0) {
+            c->tls->bad_alpn = alpn;
+            return -1;
+        }
         return 1;
     }
     if (c->tls->sock_err || c->tls->eof) return -1;
@@ -3410,6 +3524,35 @@ static void mpx_tls_close(mperf_multi *m, mpx_conn *c)
     else mpx_free(&m->al, t);
 }
 
+/* What a multi handle keeps for TLS: trust anchors, sessions, a spare engine. */
+static void mpx_tls_multi_free(mperf_multi *m)
+{
+    while (m->cas) {
+        mpx_cas *c = m->cas;
+        m->cas = c->next;
+        mpx_cas_free(&m->al, c);
+    }
+    mpx_free(&m->al, m->sessions);
+    mpx_free(&m->al, m->tls_free);
+}
+
+/* After the handshake: the cipher suite, the protocol ALPN chose (NULL for
+   none) and whether an offered session was resumed (no key exchange). */
+static void mpx_tls_info(const mpx_conn *c, unsigned *suite, const char **alpn, int *resumed)
+{
+    br_ssl_session_parameters sp;
+    br_ssl_engine_get_session_parameters(&c->tls->cc.eng, &sp);
+    *suite = sp.cipher_suite;
+    *alpn = br_ssl_engine_get_selected_protocol(&c->tls->cc.eng);
+    *resumed = c->tls->resumed_offer && br_ssl_engine_get_ecdhe_curve(&c->tls->cc.eng) == 0;
+}
+
+/* The peer ended the TLS stream with close_notify. */
+static int mpx_tls_close_notified(const mpx_conn *c)
+{
+    return (br_ssl_engine_current_state(&c->tls->cc.eng) & BR_SSL_CLOSED) != 0;
+}
+
 /* After the handshake: keep the session for the next connection. */
 static void mpx_tls_keep_session(mperf_multi *m, const mpx_conn *c)
 {
@@ -3466,6 +3609,10 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
     const mpx_tls *t = c->tls;
     int err = br_ssl_engine_last_error(&t->cc.eng);
     const char *s;
+    if (t->bad_alpn) {
+        snprintf(msg, n, "The server chose the unknown protocol %s", t->bad_alpn);
+        return MPERF_E_SSL_CONNECT_ERROR;
+    }
     if (t->x.pin_failed) {
         snprintf(msg, n, "The server's public key does not match the pinned key");
         return MPERF_E_SSL_PINNEDPUBKEYNOTMATCH;
@@ -3536,42 +3683,8 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
     return MPERF_E_SSL_CONNECT_ERROR;
 }
 
-#endif /* MPERF_NO_TLS */
+#endif /* MPX_TLS */
 
-#ifndef MPERF_NO_TLS
-/* Drives the TLS handshake; 1 when done. */
-static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
-{
-    mpx_conn *c = e->conn;
-    const char *alpn;
-    char msg[MPERF_ERROR_SIZE];
-    br_ssl_session_parameters sp;
-    int r = mpx_tls_handshake(c);
-    if (r < 0) {
-        mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
-        mpx_xfer_finish(m, e, rc, "%s", msg);
-        return 0;
-    }
-    if (r == 0) {
-        mpx_xfer_interest(m, e);
-        return 0;
-    }
-    alpn = br_ssl_engine_get_selected_protocol(&c->tls->cc.eng);
-    if (alpn && strcmp(alpn, "http/1.1") != 0) {
-        mpx_xfer_finish(m, e, MPERF_E_SSL_CONNECT_ERROR, "The server chose the unknown protocol %s", alpn);
-        return 0;
-    }
-    br_ssl_engine_get_session_parameters(&c->tls->cc.eng, &sp);
-    mpx_infof(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", (unsigned)sp.cipher_suite,
-              alpn ? alpn : "none", c->tls->resumed_offer && br_ssl_engine_get_ecdhe_curve(&c->tls->cc.eng) == 0 ? "resumed" : "new");
-    if (e->o.ssl_sessionid_cache) mpx_tls_keep_session(m, c);
-    e->t_appconnect = m->now - e->t_start;
-    e->dl_phase = 0;
-    (void)mpx_xfer_arm(m, e);
-    e->state = MPX_S_SEND;
-    return 1;
-}
-#endif
 
 /* -------------------------------------------------------------------- */
 /* >>request: begin a transfer, write its request head, send its body   */
@@ -3611,11 +3724,11 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     size_t at, add, need, plen;
     char *eff;
     if (rc != MPERF_E_OK) return rc;
-    if (!((e->redirect_count ? e->o.redir_protocols : e->o.protocols) & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
+    if (!((e->x.redirect_count ? e->o.redir_protocols : e->o.protocols) & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
         *why = MPX_TXT("Protocol not allowed by the protocol options");
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
-#ifdef MPERF_NO_TLS
+#if !MPX_TLS
     if (u.https) {
         *why = MPX_TXT("https:// is not built in (MPERF_NO_TLS)");
         return MPERF_E_UNSUPPORTED_PROTOCOL;
@@ -3642,26 +3755,25 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     if (add) eff[plen + at] = '/';
     memcpy(eff + plen + at + add, u.path, u.pathlen);
     eff[need - 1] = 0;
-    (void)mpx_url_parse(eff, &e->u, why); /* views into our copy */
-    if (e->o.port > 0) e->u.port = (uint16_t)e->o.port;
-#ifndef MPERF_NO_TLS
-    e->policy = e->u.https ? mpx_tls_policy(e) : 0;
+    (void)mpx_url_parse(eff, &e->x.u, why); /* views into our copy */
+    if (e->o.port > 0) e->x.u.port = (uint16_t)e->o.port;
+#if MPX_TLS
+    e->x.policy = e->x.u.https ? mpx_tls_policy(e) : 0;
 #endif
     if (e->redirect_url) e->redirect_url[0] = 0;
-    e->naddr = e->addr_idx = 0;
-    e->req_sent = e->got_bytes = e->retries = e->fresh = e->following = 0;
-    e->body_sent = 0;
-    e->body_eof = e->body_touched = 0;
-    e->body_state = MPX_B_NONE;
-    e->send_err = 0;
-    e->drained = 0;
-    e->content_length = -1;
-    e->dl_phase = e->dl_connect =
+    e->x.naddr = e->x.addr_idx = 0;
+    e->x.req_sent = e->x.got_bytes = e->x.retries = e->x.fresh = e->x.following = 0;
+    e->x.body_sent = 0;
+    e->x.body_eof = e->x.body_touched = 0;
+    mpx_body_set(m, e, MPX_B_NONE);
+    e->x.send_err = 0;
+    e->x.drained = 0;
+    e->x.content_length = -1;
+    e->x.deadline_phase = e->x.deadline_connect =
         m->now + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
-    mpx_parser_init(&e->p, e->req == MPX_REQ_HEAD || MPX_IEQ(e->method, strlen(e->method), "head"),
+    mpx_parser_init(&e->x.p, e->x.req == MPX_REQ_HEAD || MPX_IEQ(e->x.method, strlen(e->x.method), "head"),
                     (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
-    e->state = MPX_S_CONNECT;
-    if (!mpx_xfer_arm(m, e)) {
+    if (!mpx_xfer_set(m, e, MPX_S_CONNECT)) {
         *why = MPX_TXT("Out of memory");
         return MPERF_E_OUT_OF_MEMORY;
     }
@@ -3673,7 +3785,7 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
 {
     const mpx_opts *o = &e->o;
     const char *method, *te, *expect;
-    e->t_start = m->now;
+    e->x.t_start = m->now;
     if (!o->url) {
         *why = MPX_TXT("No URL set");
         return MPERF_E_URL_MALFORMAT;
@@ -3684,44 +3796,44 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
         *why = MPX_TXT("An option value for a request header contains CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
-    e->req = o->httpreq;
-    e->body_kind = MPX_BODY_NONE;
-    e->body_mem = NULL;
-    e->body_len = -1;
+    e->x.req = o->httpreq;
+    e->x.body_kind = MPX_BODY_NONE;
+    e->x.body_mem = NULL;
+    e->x.body_len = -1;
     if (!MPX_UPLOADS) {
-    } else if (e->req == MPX_REQ_POST && o->postfields) {
-        e->body_kind = MPX_BODY_MEM;
-        e->body_mem = o->postfields;
-        e->body_len = o->postfieldsize >= 0 ? o->postfieldsize : (mperf_off_t)strlen(o->postfields);
-    } else if (e->req == MPX_REQ_POST || e->req == MPX_REQ_PUT) {
-        e->body_kind = MPX_BODY_READ;
-        e->body_len = e->req == MPX_REQ_POST && o->postfieldsize >= 0 ? o->postfieldsize : o->infilesize;
+    } else if (e->x.req == MPX_REQ_POST && o->postfields) {
+        e->x.body_kind = MPX_BODY_MEM;
+        e->x.body_mem = o->postfields;
+        e->x.body_len = o->postfieldsize >= 0 ? o->postfieldsize : (mperf_off_t)strlen(o->postfields);
+    } else if (e->x.req == MPX_REQ_POST || e->x.req == MPX_REQ_PUT) {
+        e->x.body_kind = MPX_BODY_READ;
+        e->x.body_len = e->x.req == MPX_REQ_POST && o->postfieldsize >= 0 ? o->postfieldsize : o->infilesize;
     }
     method = o->customrequest ? o->customrequest
-             : e->req == MPX_REQ_HEAD ? "HEAD"
-             : e->req == MPX_REQ_POST ? "POST"
-             : e->req == MPX_REQ_PUT  ? "PUT"
+             : e->x.req == MPX_REQ_HEAD ? "HEAD"
+             : e->x.req == MPX_REQ_POST ? "POST"
+             : e->x.req == MPX_REQ_PUT  ? "PUT"
                                       : "GET";
-    if (!mpx_is_token(method) || strlen(method) >= sizeof e->method) {
+    if (!mpx_is_token(method) || strlen(method) >= sizeof e->x.method) {
         *why = MPX_TXT("Request method is not a valid token");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
-    memcpy(e->method, method, strlen(method) + 1);
+    memcpy(e->x.method, method, strlen(method) + 1);
     te = MPX_UPLOADS ? mpx_user_header(o->headers, "transfer-encoding") : NULL;
-    e->body_chunked = (uint8_t)(MPX_UPLOADS && e->body_kind && (e->body_len < 0 || (te && strstr(te, "chunked"))));
-    if (e->body_chunked && o->http_version == MPERF_HTTP_VERSION_1_0) {
+    e->x.body_chunked = (uint8_t)(MPX_UPLOADS && e->x.body_kind && (e->x.body_len < 0 || (te && strstr(te, "chunked"))));
+    if (e->x.body_chunked && o->http_version == MPERF_HTTP_VERSION_1_0) {
         *why = MPX_TXT("A request body of unknown size cannot be sent over HTTP/1.0");
         return MPERF_E_UPLOAD_FAILED;
     }
     expect = MPX_UPLOADS ? mpx_user_header(o->headers, "expect") : NULL;
-    e->expect100 = (uint8_t)(MPX_UPLOADS && e->body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
+    e->x.expect100 = (uint8_t)(MPX_UPLOADS && e->x.body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
                              (expect ? MPX_IEQ(expect, strlen(expect), "100-continue")
-                                     : (e->body_len < 0 || e->body_len > MPX_EXPECT_THRESHOLD)));
-    e->redirect_count = 0;
-    e->auth_ok = 1;
-    e->dl_total = o->timeout_ms > 0 ? m->now + (int64_t)o->timeout_ms * 1000 : 0;
-    e->next_progress = (MPX_PROGRESS && !o->noprogress && (o->xferinfo_cb || o->progress_cb)) ? m->now : 0;
-    e->ls_next = (o->low_speed_limit > 0 && o->low_speed_time > 0) ? m->now + 1000000 : 0;
+                                     : (e->x.body_len < 0 || e->x.body_len > MPX_EXPECT_THRESHOLD)));
+    e->x.redirect_count = 0;
+    e->x.auth_ok = 1;
+    e->x.deadline_total = o->timeout_ms > 0 ? m->now + (int64_t)o->timeout_ms * 1000 : 0;
+    e->x.deadline_progress = (MPX_PROGRESS && !o->noprogress && (o->xferinfo_cb || o->progress_cb)) ? m->now : 0;
+    e->x.deadline_speed = (o->low_speed_limit > 0 && o->low_speed_time > 0) ? m->now + 1000000 : 0;
     return mpx_xfer_hop(m, e, o->url, why);
 }
 
@@ -3751,10 +3863,10 @@ static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mp
         n = (size_t)snprintf(cred, sizeof cred, "%s:%s", o->username ? o->username : "", o->password ? o->password : "");
     } else if (o->userpwd) {
         n = (size_t)snprintf(cred, sizeof cred, "%s%s", o->userpwd, strchr(o->userpwd, ':') ? "" : ":");
-    } else if (e->u.has_user) {
-        n = mpx_pct_decode(e->u.user, e->u.userlen, cred, sizeof cred - 1);
+    } else if (e->x.u.has_user) {
+        n = mpx_pct_decode(e->x.u.user, e->x.u.userlen, cred, sizeof cred - 1);
         cred[n++] = ':';
-        n += mpx_pct_decode(e->u.pass, e->u.passlen, cred + n, sizeof cred - n);
+        n += mpx_pct_decode(e->x.u.pass, e->x.u.passlen, cred + n, sizeof cred - n);
     } else {
         return 1;
     }
@@ -3778,29 +3890,29 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     const mpx_opts *o = &e->o;
     const mperf_slist *l;
     const char *referer = o->referer                                                        ? o->referer
-                           : (MPX_REDIRECTS && o->autoreferer && e->redirect_count && e->prev_url) ? e->prev_url
+                           : (MPX_REDIRECTS && o->autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
                                                                                                     : NULL;
     b->len = 0;
     b->failed = 0;
-    mpx_buf_adds(al, b, e->method);
+    mpx_buf_adds(al, b, e->x.method);
     mpx_buf_add(al, b, " ", 1);
-    mpx_buf_add(al, b, e->u.path, e->u.pathlen);
+    mpx_buf_add(al, b, e->x.u.path, e->x.u.pathlen);
     mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
     if (!mpx_user_header(o->headers, "host")) {
-        mpx_buf_adds(al, b, e->u.ipv6 ? "Host: [" : "Host: ");
-        mpx_buf_add(al, b, e->u.host, e->u.hostlen);
-        if (e->u.ipv6) mpx_buf_add(al, b, "]", 1);
-        if (e->u.port != (e->u.https ? 443 : 80)) {
+        mpx_buf_adds(al, b, e->x.u.ipv6 ? "Host: [" : "Host: ");
+        mpx_buf_add(al, b, e->x.u.host, e->x.u.hostlen);
+        if (e->x.u.ipv6) mpx_buf_add(al, b, "]", 1);
+        if (e->x.u.port != (e->x.u.https ? 443 : 80)) {
             mpx_buf_add(al, b, ":", 1);
-            mpx_buf_add_num(al, b, e->u.port);
+            mpx_buf_add_num(al, b, e->x.u.port);
         }
         mpx_buf_add(al, b, "\r\n", 2);
     }
-    if (!MPX_AUTH && e->u.has_user) {
+    if (!MPX_AUTH && e->x.u.has_user) {
         *why = MPX_TXT("Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)");
         return MPERF_E_NOT_BUILT_IN;
     }
-    if (MPX_AUTH && e->auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
+    if (MPX_AUTH && e->x.auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
         mpx_add_basic_auth(e, al, b);
     if (!MPX_RANGES) {
     } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
@@ -3817,17 +3929,17 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         mpx_buf_field(al, b, "Referer: ", referer);
     }
     if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
-    if (MPX_UPLOADS && e->body_kind) {
-        if (e->req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
+    if (MPX_UPLOADS && e->x.body_kind) {
+        if (e->x.req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
             mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
-        if (e->body_chunked) {
+        if (e->x.body_chunked) {
             if (!mpx_user_header(o->headers, "transfer-encoding")) mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
         } else if (!mpx_user_header(o->headers, "content-length")) {
             mpx_buf_adds(al, b, "Content-Length: ");
-            mpx_buf_add_num(al, b, (uint64_t)e->body_len);
+            mpx_buf_add_num(al, b, (uint64_t)e->x.body_len);
             mpx_buf_add(al, b, "\r\n", 2);
         }
-        if (e->expect100 && !mpx_user_header(o->headers, "expect")) mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
+        if (e->x.expect100 && !mpx_user_header(o->headers, "expect")) mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
     }
     for (l = o->headers; l; l = l->next) {
         const char *s = l->data, *sep, *rest;
@@ -3837,11 +3949,11 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
             return MPERF_E_BAD_FUNCTION_ARGUMENT;
         }
         /* credentials and cookies set by hand do not follow a redirect to another host */
-        if (!e->auth_ok && ((mpx_ncaseeq(s, "authorization", 13) && (s[13] == ':' || s[13] == ';')) ||
+        if (!e->x.auth_ok && ((mpx_ncaseeq(s, "authorization", 13) && (s[13] == ':' || s[13] == ';')) ||
                             (mpx_ncaseeq(s, "cookie", 6) && (s[6] == ':' || s[6] == ';'))))
             continue;
         /* a body that is not sent (a redirect turned the request into GET) takes its headers with it */
-        if (!e->body_kind && (mpx_ncaseeq(s, "content-type:", 13) || mpx_ncaseeq(s, "content-length:", 15))) continue;
+        if (!e->x.body_kind && (mpx_ncaseeq(s, "content-type:", 13) || mpx_ncaseeq(s, "content-length:", 15))) continue;
         sep = strchr(s, ':');
         if (sep) { /* "Name: value" is sent, "Name:" only removes */
             for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
@@ -3875,11 +3987,11 @@ static size_t mpx_default_read(char *p, size_t size, size_t n, void *ud)
 static int mpx_body_rewind(mperf_multi *m, mperf_easy *e)
 {
     int r;
-    e->body_sent = 0;
-    e->body_eof = 0;
-    e->body_state = MPX_B_NONE;
-    if (e->body_kind != MPX_BODY_READ || !e->body_touched) return 1;
-    e->body_touched = 0;
+    e->x.body_sent = 0;
+    e->x.body_eof = 0;
+    mpx_body_set(m, e, MPX_B_NONE);
+    if (e->x.body_kind != MPX_BODY_READ || !e->x.body_touched) return 1;
+    e->x.body_touched = 0;
     if (e->o.seek_cb) {
         mpx_cb_enter(m, e);
         r = e->o.seek_cb(e->o.seek_data, 0, SEEK_SET);
@@ -3894,53 +4006,40 @@ static int mpx_body_rewind(mperf_multi *m, mperf_easy *e)
    fresh one (what keep-alive races need). Returns 1 if it will retry. */
 static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
 {
-    mpx_conn *c = e->conn;
-    if (!c || c->requests < 2 || e->got_bytes || e->retries >= MPERF_MAX_RETRIES) return 0;
-    if (MPX_UPLOADS && e->body_kind && !mpx_body_rewind(m, e)) return 0;
+    mpx_conn *c = e->x.conn;
+    if (!c || c->requests < 2 || e->x.got_bytes || e->x.retries >= MPERF_MAX_RETRIES) return 0;
+    if (MPX_UPLOADS && e->x.body_kind && !mpx_body_rewind(m, e)) return 0;
     mpx_infof(e, "Connection #%lu died, retrying a fresh connect", c->id);
     mpx_conn_close(m, c);
-    e->conn = NULL;
-    e->retries++;
-    e->fresh = 1;
-    e->req_sent = 0;
-    e->send_err = 0;
-    e->state = MPX_S_CONNECT;
-    mpx_parser_init(&e->p, e->p.head_request, e->p.max_data);
+    e->x.conn = NULL;
+    e->x.retries++;
+    e->x.fresh = 1;
+    e->x.req_sent = 0;
+    e->x.send_err = 0;
+    mpx_parser_init(&e->x.p, e->x.p.head_request, e->x.p.max_data);
+    if (!mpx_xfer_set(m, e, MPX_S_CONNECT)) return 1; /* it ended: out of memory */
     mpx_dirty_add(m, e);
     return 1;
-}
-
-/* After the head: the body goes now, or after a 100 Continue (or its timeout). */
-static void mpx_body_start(mperf_multi *m, mperf_easy *e)
-{
-    if (!MPX_UPLOADS || !e->body_kind) return;
-    if (e->expect100) {
-        e->body_state = MPX_B_WAIT100;
-        e->dl_expect = m->now + (int64_t)(e->o.expect_100_ms > 0 ? e->o.expect_100_ms : 0) * 1000;
-        (void)mpx_xfer_arm(m, e);
-    } else {
-        e->body_state = MPX_B_SENDING;
-    }
 }
 
 /* Sends the request head (or the rest of it). */
 static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     const char *why = NULL;
     long r;
     int err = 0;
-    if (!e->req_sent) {
+    if (!e->x.req_sent) {
         mpx_buf *b = &m->scratch;
         mperf_code rc = mpx_build_request(e, &m->al, b, &why);
         if (rc != MPERF_E_OK) {
             mpx_xfer_finish(m, e, rc, "%s", why);
             return 0;
         }
-        e->req_sent = 1;
+        e->x.req_sent = 1;
         c->requests++;
-        e->request_bytes += (mperf_off_t)b->len;
-        e->t_pretransfer = m->now - e->t_start;
+        e->x.request_bytes += (mperf_off_t)b->len;
+        e->x.t_pretransfer = m->now - e->x.t_start;
         mpx_debug(e, MPERF_INFOTYPE_HEADER_OUT, b->p, b->len);
         r = mpx_conn_send(c, b->p, b->len, &err);
         if (r >= 0 && (size_t)r < b->len) { /* keep the rest for when the socket drains */
@@ -3958,32 +4057,26 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
     }
     if (r < 0) {
         if (mpx_xfer_retry(m, e)) return 0;
-        e->os_errno = err;
+        e->x.os_errno = err;
         mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(err));
         return 0;
     }
-    if (c->spos < c->sbuf.len) {
-        mpx_pfd_set(m, c, POLLOUT);
-        return 0;
-    }
+    if (c->spos < c->sbuf.len) return 0; /* the rest when the socket drains */
     c->sbuf.len = c->spos = 0;
-    e->state = MPX_S_RECV;
-    mpx_body_start(m, e);
-    mpx_xfer_interest(m, e);
-    return 1;
+    return mpx_xfer_set(m, e, MPX_S_RECV);
 }
 
 /* Fills the send buffer from the read callback, as a chunk when the size is
    unknown. 1: bytes (or the end) are ready, 0: paused, -1: the transfer ended. */
 static int mpx_body_read(mperf_multi *m, mperf_easy *e)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     const size_t room = 16; /* a chunk's size line goes in front of its data */
     size_t want = MPERF_BUFSIZE, r;
     mperf_read_callback cb = e->o.read_cb ? e->o.read_cb : mpx_default_read;
-    if (!e->body_chunked && (mperf_off_t)want > e->body_len - e->body_sent) want = (size_t)(e->body_len - e->body_sent);
-    if (!e->body_chunked && want == 0) {
-        e->body_eof = 1;
+    if (!e->x.body_chunked && (mperf_off_t)want > e->x.body_len - e->x.body_sent) want = (size_t)(e->x.body_len - e->x.body_sent);
+    if (!e->x.body_chunked && want == 0) {
+        e->x.body_eof = 1;
         return 1;
     }
     if (!mpx_buf_reserve(&m->al, &c->sbuf, room + want + 8)) {
@@ -3991,7 +4084,7 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         return -1;
     }
     c->sbuf.len = c->spos = 0;
-    e->body_touched = 1;
+    e->x.body_touched = 1;
     mpx_cb_enter(m, e);
     r = cb(c->sbuf.p + room, 1, want, e->o.read_data);
     mpx_cb_leave(m, e);
@@ -4001,7 +4094,7 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         return -1;
     }
     if (r == MPERF_READFUNC_PAUSE) {
-        e->paused |= MPERF_PAUSE_SEND;
+        e->x.paused |= MPERF_PAUSE_SEND;
         mpx_xfer_interest(m, e);
         return 0;
     }
@@ -4010,22 +4103,22 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         return -1;
     }
     if (r == 0) {
-        if (!e->body_chunked) {
+        if (!e->x.body_chunked) {
             mpx_xfer_finish(m, e, MPERF_E_READ_ERROR, "The read callback ended the body with %lld of %lld bytes sent",
-                            (long long)e->body_sent, (long long)e->body_len);
+                            (long long)e->x.body_sent, (long long)e->x.body_len);
             return -1;
         }
         memcpy(c->sbuf.p, "0\r\n\r\n", 5);
         c->sbuf.len = 5;
-        e->body_eof = 1;
+        e->x.body_eof = 1;
         return 1;
     }
     mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, c->sbuf.p + room, r);
-    e->body_sent += (mperf_off_t)r;
-    e->ul_bytes += (mperf_off_t)r;
+    e->x.body_sent += (mperf_off_t)r;
+    e->x.uploaded += (mperf_off_t)r;
     c->spos = room;
     c->sbuf.len = room + r;
-    if (e->body_chunked) {
+    if (e->x.body_chunked) {
         char h[24];
         int hl = snprintf(h, sizeof h, "%lx\r\n", (unsigned long)r);
         c->spos = room - (size_t)hl;
@@ -4037,38 +4130,37 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
 }
 
 /* Sends body bytes while the socket takes them. A send error is kept in
-   e->send_err: the server may have answered, so the response is read first.
+   e->x.send_err: the server may have answered, so the response is read first.
    Returns -1 when the transfer ended. */
 static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     for (;;) {
         long r;
         int err = 0;
         if (c->spos < c->sbuf.len) { /* a chunk read earlier, or its rest */
             size_t left = c->sbuf.len - c->spos;
             r = mpx_conn_send(c, c->sbuf.p + c->spos, left, &err);
-            if (r < 0) e->send_err = err;
+            if (r < 0) e->x.send_err = err;
             if (r <= 0) return 0;
             c->spos += (size_t)r;
             if ((size_t)r < left) return 0; /* the kernel is full */
             c->sbuf.len = c->spos = 0;
             continue;
         }
-        if (e->body_state != MPX_B_SENDING || (e->paused & MPERF_PAUSE_SEND)) return 0;
-        if (e->body_kind == MPX_BODY_MEM ? e->body_sent == e->body_len : e->body_eof) {
-            e->body_state = MPX_B_DONE;
-            mpx_xfer_interest(m, e);
+        if (e->x.body_state != MPX_B_SENDING || (e->x.paused & MPERF_PAUSE_SEND)) return 0;
+        if (e->x.body_kind == MPX_BODY_MEM ? e->x.body_sent == e->x.body_len : e->x.body_eof) {
+            mpx_body_set(m, e, MPX_B_DONE);
             return 0;
         }
-        if (e->body_kind == MPX_BODY_MEM) { /* straight from the caller's memory */
-            size_t left = (size_t)(e->body_len - e->body_sent);
-            r = mpx_conn_send(c, e->body_mem + e->body_sent, left, &err);
-            if (r < 0) e->send_err = err;
+        if (e->x.body_kind == MPX_BODY_MEM) { /* straight from the caller's memory */
+            size_t left = (size_t)(e->x.body_len - e->x.body_sent);
+            r = mpx_conn_send(c, e->x.body_mem + e->x.body_sent, left, &err);
+            if (r < 0) e->x.send_err = err;
             if (r <= 0) return 0;
-            mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, e->body_mem + e->body_sent, (size_t)r);
-            e->body_sent += r;
-            e->ul_bytes += r;
+            mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, e->x.body_mem + e->x.body_sent, (size_t)r);
+            e->x.body_sent += r;
+            e->x.uploaded += r;
             if ((size_t)r < left) return 0;
             continue;
         }
@@ -4962,44 +5054,44 @@ static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v,
 /* Follows the redirect whose response just ended: the next hop. */
 static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
 {
-    long st = e->p.status;
+    long st = e->x.p.status;
     const char *why = NULL;
     mperf_code rc;
     mpx_url ou, nu;
-    if (e->conn)
-        mpx_conn_done(m, e, e->p.keepalive && e->p.state == MPX_P_DONE && !e->o.forbid_reuse &&
-                                (e->body_state == MPX_B_NONE || e->body_state == MPX_B_DONE));
-    if (e->o.maxredirs >= 0 && e->redirect_count >= e->o.maxredirs) {
+    if (e->x.conn)
+        mpx_conn_done(m, e, e->x.p.keepalive && e->x.p.state == MPX_P_DONE && !e->o.forbid_reuse &&
+                                (e->x.body_state == MPX_B_NONE || e->x.body_state == MPX_B_DONE));
+    if (e->o.maxredirs >= 0 && e->x.redirect_count >= e->o.maxredirs) {
         mpx_xfer_finish(m, e, MPERF_E_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed", e->o.maxredirs);
         return;
     }
-    e->redirect_count++;
-    if ((st == 303 && e->req != MPX_REQ_HEAD && !(e->req == MPX_REQ_POST && (e->o.postredir & MPERF_REDIR_POST_303))) ||
-        ((st == 301 || st == 302) && (e->req == MPX_REQ_POST || strcmp(e->method, "POST") == 0) &&
+    e->x.redirect_count++;
+    if ((st == 303 && e->x.req != MPX_REQ_HEAD && !(e->x.req == MPX_REQ_POST && (e->o.postredir & MPERF_REDIR_POST_303))) ||
+        ((st == 301 || st == 302) && (e->x.req == MPX_REQ_POST || strcmp(e->x.method, "POST") == 0) &&
          !(e->o.postredir & (st == 301 ? MPERF_REDIR_POST_301 : MPERF_REDIR_POST_302)))) {
         mpx_infof(e, "Switching to GET after a %ld response", st);
-        e->req = MPX_REQ_GET;
-        e->body_kind = MPX_BODY_NONE;
-        e->body_chunked = e->expect100 = 0;
-        memcpy(e->method, "GET", 4); /* a custom method goes too: the new request is a GET */
-    } else if (MPX_UPLOADS && e->body_kind && !mpx_body_rewind(m, e)) {
+        e->x.req = MPX_REQ_GET;
+        e->x.body_kind = MPX_BODY_NONE;
+        e->x.body_chunked = e->x.expect100 = 0;
+        memcpy(e->x.method, "GET", 4); /* a custom method goes too: the new request is a GET */
+    } else if (MPX_UPLOADS && e->x.body_kind && !mpx_body_rewind(m, e)) {
         mpx_xfer_finish(m, e, MPERF_E_SEND_FAIL_REWIND, "Cannot rewind the request body to follow the redirect");
         return;
     }
     /* credentials and hand-set Authorization/Cookie go only to the host they were given for */
     if (!e->o.unrestricted_auth) {
-        e->auth_ok = mpx_url_parse(e->o.url, &ou, &why) == MPERF_E_OK &&
+        e->x.auth_ok = mpx_url_parse(e->o.url, &ou, &why) == MPERF_E_OK &&
                      mpx_url_parse(e->redirect_url, &nu, &why) == MPERF_E_OK && ou.https == nu.https &&
                      (e->o.port > 0 || ou.port == nu.port) && ou.hostlen == nu.hostlen &&
                      mpx_ncaseeq(ou.host, nu.host, ou.hostlen);
-        if (!e->auth_ok) mpx_infof(e, "Not sending credentials to another host or port");
+        if (!e->x.auth_ok) mpx_infof(e, "Not sending credentials to another host or port");
     }
     if (e->o.autoreferer &&
         !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strlen(e->effective_url))) {
         mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return;
     }
-    e->t_redirect = m->now - e->t_start;
+    e->x.t_redirect = m->now - e->x.t_start;
     mpx_infof(e, "Following the redirect to %s", e->redirect_url);
     rc = mpx_xfer_hop(m, e, e->redirect_url, &why);
     if (rc != MPERF_E_OK) {
@@ -5013,11 +5105,11 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
    Returns 1 when the transfer ended or moved on. */
 static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
 {
-    long st = e->p.status;
-    e->content_length = e->p.has_cl ? (mperf_off_t)e->p.content_length : -1;
+    long st = e->x.p.status;
+    e->x.content_length = e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
     if (MPX_REDIRECTS && (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location &&
         e->location[0]) {
-        int r = mpx_url_resolve(&e->al, e->effective_url, &e->u, e->location, &e->redirect_url, &e->redirect_cap);
+        int r = mpx_url_resolve(&e->al, e->effective_url, &e->x.u, e->location, &e->redirect_url, &e->redirect_cap);
         if (r < 0) {
             mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 1;
@@ -5028,26 +5120,26 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
                 return 1;
             }
         } else if (e->o.followlocation) {
-            e->following = 1; /* its body is read and dropped, unless it is big */
-            if (e->p.state == MPX_P_BODY_CLOSE || (e->p.state == MPX_P_BODY_LEN && e->p.remain > MPX_DRAIN_MAX)) {
-                e->p.keepalive = 0;
+            e->x.following = 1; /* its body is read and dropped, unless it is big */
+            if (e->x.p.state == MPX_P_BODY_CLOSE || (e->x.p.state == MPX_P_BODY_LEN && e->x.p.remain > MPX_DRAIN_MAX)) {
+                e->x.p.keepalive = 0;
                 mpx_xfer_redirect(m, e);
                 return 1;
             }
             return 0;
         }
     }
-    if (MPX_RANGES && e->o.resume_from > 0 && st == 200 && e->req == MPX_REQ_GET) {
+    if (MPX_RANGES && e->o.resume_from > 0 && st == 200 && e->x.req == MPX_REQ_GET) {
         mpx_xfer_finish(m, e, MPERF_E_RANGE_ERROR, "HTTP server does not support byte ranges: cannot resume");
         return 1;
     }
     if (e->o.failonerror && st >= 400) {
-        e->p.keepalive = 0;
+        e->x.p.keepalive = 0;
         mpx_xfer_finish(m, e, MPERF_E_HTTP_RETURNED_ERROR, "The requested URL returned error: %ld", st);
         return 1;
     }
-    if (e->o.maxfilesize > 0 && e->content_length > e->o.maxfilesize) {
-        e->p.keepalive = 0;
+    if (e->o.maxfilesize > 0 && e->x.content_length > e->o.maxfilesize) {
+        e->x.p.keepalive = 0;
         mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Maximum file size exceeded");
         return 1;
     }
@@ -5059,11 +5151,11 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
    on to a redirect), 2 when the write callback paused it. */
 static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     for (;;) {
         mpx_pev evs[MPX_EVENTS];
         size_t used;
-        unsigned n = mpx_parse(&e->p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, evs,
+        unsigned n = mpx_parse(&e->x.p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, evs,
                                     MPX_EVENTS, &used),
                  k;
         c->rpos += used;
@@ -5073,31 +5165,26 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             case MPX_EV_NEED:
                 return 0;
             case MPX_EV_STATUS:
-                e->response_code = e->p.status;
-                e->http_version_seen = e->p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
+                e->x.response_code = e->x.p.status;
+                e->x.http_version_seen = e->x.p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
                 if (e->location) e->location[0] = 0;
                 if (e->ctype) e->ctype[0] = 0;
                 if (!MPX_UPLOADS) {
-                } else if (e->p.interim) {
-                    if (e->p.status == 100 && e->body_state == MPX_B_WAIT100) {
-                        e->body_state = MPX_B_SENDING;
-                        e->dl_expect = 0;
-                        mpx_xfer_interest(m, e);
-                    }
-                } else if (e->body_state == MPX_B_WAIT100 || e->body_state == MPX_B_SENDING) {
+                } else if (e->x.p.interim) {
+                    if (e->x.p.status == 100 && e->x.body_state == MPX_B_WAIT100) mpx_body_set(m, e, MPX_B_SENDING);
+                } else if (e->x.body_state == MPX_B_WAIT100 || e->x.body_state == MPX_B_SENDING) {
                     mpx_infof(e, "The server answered before the whole request body was sent");
-                    e->body_state = MPX_B_ABANDONED;
-                    mpx_xfer_interest(m, e);
+                    mpx_body_set(m, e, MPX_B_ABANDONED);
                 }
                 if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
                 break;
             case MPX_EV_FIELD:
-                if (!e->p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
+                if (!e->x.p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
                     !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev->value, ev->valuelen)) {
                     mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
-                if (MPX_REDIRECTS && !e->p.interim && ev->namelen == 8 && MPX_IEQ(ev->line, 8, "location") &&
+                if (MPX_REDIRECTS && !e->x.p.interim && ev->namelen == 8 && MPX_IEQ(ev->line, 8, "location") &&
                     !mpx_keep_value(e, &e->location, &e->location_cap, ev->value, ev->valuelen)) {
                     mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
@@ -5109,14 +5196,14 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 break;
             case MPX_EV_HEAD_END:
                 if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
-                if (!e->p.interim && mpx_xfer_head_done(m, e)) return 1;
+                if (!e->x.p.interim && mpx_xfer_head_done(m, e)) return 1;
                 break;
             case MPX_EV_BODY: {
                 int r;
-                if (MPX_REDIRECTS && e->following) { /* a redirect's body is dropped */
-                    e->drained += (mperf_off_t)ev->datalen;
-                    if (e->drained > MPX_DRAIN_MAX) {
-                        e->p.keepalive = 0;
+                if (MPX_REDIRECTS && e->x.following) { /* a redirect's body is dropped */
+                    e->x.drained += (mperf_off_t)ev->datalen;
+                    if (e->x.drained > MPX_DRAIN_MAX) {
+                        e->x.p.keepalive = 0;
                         mpx_xfer_redirect(m, e);
                         return 1;
                     }
@@ -5125,15 +5212,15 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 r = mpx_deliver_body(m, e, ev->data, ev->datalen);
                 if (r < 0) return 1;
                 if (r > 0) {
-                    e->pause_off = (size_t)(ev->data - c->rbuf);
-                    e->pause_len = ev->datalen;
+                    e->x.pause_off = (size_t)(ev->data - c->rbuf);
+                    e->x.pause_len = ev->datalen;
                     mpx_xfer_interest(m, e);
                     return 2;
                 }
                 break;
             }
             case MPX_EV_DONE:
-                if (MPX_REDIRECTS && e->following) {
+                if (MPX_REDIRECTS && e->x.following) {
                     mpx_xfer_redirect(m, e);
                     return 1;
                 }
@@ -5141,7 +5228,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 mpx_xfer_end(m, e, MPERF_E_OK, NULL);
                 return 1;
             default: /* MPX_EV_ERROR */
-                mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
+                mpx_xfer_finish(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
                 return 1;
             }
         }
@@ -5152,39 +5239,38 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
 {
     mpx_pev ev;
-    if (!e->got_bytes && mpx_xfer_retry(m, e)) return;
-    if (!e->got_bytes && e->send_err) { /* nothing to read: the send failure is the story */
-        e->os_errno = e->send_err;
-        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(e->send_err));
+    if (!e->x.got_bytes && mpx_xfer_retry(m, e)) return;
+    if (!e->x.got_bytes && e->x.send_err) { /* nothing to read: the send failure is the story */
+        e->x.os_errno = e->x.send_err;
+        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(e->x.send_err));
         return;
     }
     if (!eof) {
-        e->os_errno = err;
+        e->x.os_errno = err;
         mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", mpx_sock_strerror(err));
         return;
     }
-#ifndef MPERF_NO_TLS
-    if (e->conn && e->conn->tls && e->p.state == MPX_P_BODY_CLOSE &&
-        !(br_ssl_engine_current_state(&e->conn->tls->cc.eng) & BR_SSL_CLOSED)) {
+#if MPX_TLS
+    if (e->x.conn && e->x.conn->tls && e->x.p.state == MPX_P_BODY_CLOSE && !mpx_tls_close_notified(e->x.conn)) {
         mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR,
                         "TLS connection closed without close_notify: the body, delimited by the close, may be truncated");
         return;
     }
 #endif
-    mpx_parse_eof(&e->p, &ev);
-    e->p.keepalive = 0;
+    mpx_parse_eof(&e->x.p, &ev);
+    e->x.p.keepalive = 0;
     if (ev.type == MPX_EV_DONE) {
-        if (MPX_REDIRECTS && e->following) {
+        if (MPX_REDIRECTS && e->x.following) {
             mpx_xfer_redirect(m, e);
             return;
         }
         if (mpx_progress(m, e) < 0) return;
         mpx_xfer_end(m, e, MPERF_E_OK, NULL);
-    } else if (e->p.error == MPERF_E_PARTIAL_FILE && e->p.remain && !e->p.chunked) {
+    } else if (e->x.p.error == MPERF_E_PARTIAL_FILE && e->x.p.remain && !e->x.p.chunked) {
         mpx_xfer_finish(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
-                        (unsigned long long)e->p.remain);
+                        (unsigned long long)e->x.p.remain);
     } else {
-        mpx_xfer_finish(m, e, (mperf_code)e->p.error, "%s", e->p.why);
+        mpx_xfer_finish(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
     }
 }
 
@@ -5193,42 +5279,41 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
    the pool when it is empty. */
 static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
 {
-    mpx_conn *c = e->conn;
+    mpx_conn *c = e->x.conn;
     int can_read = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
     int delivered = 0;
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
     if (c->tls) {
         if (revents & POLLOUT) mpx_tls_pump(c); /* records left in the engine go out */
         if (mpx_tls_pending(c)) can_read = 1;
     }
 #endif
-    if (MPX_UPLOADS && (revents & (POLLOUT | POLLERR | POLLHUP)) && e->body_state == MPX_B_SENDING &&
-        !(e->paused & MPERF_PAUSE_SEND)) {
+    if (MPX_UPLOADS && (revents & (POLLOUT | POLLERR | POLLHUP)) && e->x.body_state == MPX_B_SENDING &&
+        !(e->x.paused & MPERF_PAUSE_SEND)) {
         if (mpx_body_pump(m, e) < 0) return;
-        if (e->send_err) { /* the peer is gone for writing: what did it say? */
-            e->body_state = MPX_B_ABANDONED;
-            mpx_xfer_interest(m, e);
+        if (e->x.send_err) { /* the peer is gone for writing: what did it say? */
+            mpx_body_set(m, e, MPX_B_ABANDONED);
             can_read = 1;
         }
     }
-    if (e->paused & MPERF_PAUSE_RECV) return;
-    if (e->pause_len) { /* what the write callback paused on goes first */
-        int r = mpx_deliver_body(m, e, c->rbuf + e->pause_off, e->pause_len);
+    if (e->x.paused & MPERF_PAUSE_RECV) return;
+    if (e->x.pause_len) { /* what the write callback paused on goes first */
+        int r = mpx_deliver_body(m, e, c->rbuf + e->x.pause_off, e->x.pause_len);
         if (r) {
             if (r > 0) mpx_xfer_interest(m, e);
             return;
         }
-        e->pause_len = 0;
+        e->x.pause_len = 0;
         delivered = 1;
         mpx_xfer_interest(m, e);
     }
     for (;;) {
         long n;
         int err = 0;
-        if ((c->rbuf && c->rpos < c->rlen) || e->p.state == MPX_P_DONE) {
-            mperf_off_t before = e->dl_bytes;
+        if ((c->rbuf && c->rpos < c->rlen) || e->x.p.state == MPX_P_DONE) {
+            mperf_off_t before = e->x.downloaded;
             int r = mpx_xfer_consume(m, e);
-            if (e->dl_bytes != before) delivered = 1;
+            if (e->x.downloaded != before) delivered = 1;
             if (r) return;
         }
         if (!can_read) break;
@@ -5269,9 +5354,9 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
         }
         n = mpx_conn_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen, &err);
         if (n > 0) {
-            if (!e->got_bytes) {
-                e->got_bytes = 1;
-                e->t_starttransfer = m->now - e->t_start;
+            if (!e->x.got_bytes) {
+                e->x.got_bytes = 1;
+                e->x.t_starttransfer = m->now - e->x.t_start;
             }
             /* A full read: the kernel may hold more. While a long body streams,
                read until the kernel is empty: the sender's window stays open. */
@@ -5279,8 +5364,8 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             c->rlen += (size_t)n;
             /* reads that keep filling the buffer in the middle of a body: a long one streams in */
             c->full_reads = can_read ? (uint8_t)(c->full_reads < 255 ? c->full_reads + 1 : 255) : 0;
-            if (c->full_reads >= 2 && e->p.state >= MPX_P_BODY_LEN && e->p.state <= MPX_P_CHUNK_DATA_LF &&
-                (e->p.state != MPX_P_BODY_LEN || e->p.remain > (uint64_t)MPERF_BUFSIZE * 4))
+            if (c->full_reads >= 2 && e->x.p.state >= MPX_P_BODY_LEN && e->x.p.state <= MPX_P_CHUNK_DATA_LF &&
+                (e->x.p.state != MPX_P_BODY_LEN || e->x.p.remain > (uint64_t)MPERF_BUFSIZE * 4))
                 c->big = 1;
             continue;
         }
@@ -5289,10 +5374,10 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
         return;
     }
     if (c->rbuf && c->rpos == c->rlen) mpx_rbuf_give(m, c); /* an idle wait holds no buffer */
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
     if (c->tls) mpx_xfer_interest(m, e); /* records to flush, or decrypted bytes waiting */
 #endif
-    if (delivered && e->next_progress) (void)mpx_progress(m, e);
+    if (delivered && e->x.deadline_progress) (void)mpx_progress(m, e);
 }
 
 /* -------------------------------------------------------------------- */
@@ -5308,14 +5393,14 @@ static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, s
 {
     mperf_write_callback cb = e->o.header_cb;
     void *ud = e->o.header_data;
-    e->header_bytes += (mperf_off_t)n;
+    e->x.header_bytes += (mperf_off_t)n;
     mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
     if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
         mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
         return -1;
     }
-    if (e->o.header && !e->following) {
+    if (e->o.header && !e->x.following) {
         cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
         if (mpx_call_write(m, e, cb, e->o.write_data, line, n) != n) {
             mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
@@ -5331,7 +5416,7 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
     mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     size_t r;
     if (!n) return 0;
-    if (e->o.maxfilesize > 0 && e->dl_bytes + (mperf_off_t)n > e->o.maxfilesize) {
+    if (e->o.maxfilesize > 0 && e->x.downloaded + (mperf_off_t)n > e->o.maxfilesize) {
         mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
                         (long long)e->o.maxfilesize);
         return -1;
@@ -5340,11 +5425,11 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
     r = mpx_call_write(m, e, cb, e->o.write_data, p, n);
     if (e->state == MPX_S_DONE) return -1;
     if (r == n) {
-        e->dl_bytes += (mperf_off_t)n;
+        e->x.downloaded += (mperf_off_t)n;
         return 0;
     }
     if (r == MPERF_WRITEFUNC_PAUSE) {
-        e->paused |= MPERF_PAUSE_RECV;
+        e->x.paused |= MPERF_PAUSE_RECV;
         return 1;
     }
     mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
@@ -5356,16 +5441,16 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
 static int mpx_progress(mperf_multi *m, mperf_easy *e)
 {
     int r = 0;
-    mperf_off_t dltotal = e->content_length > 0 ? e->content_length : 0;
-    mperf_off_t ultotal = e->body_kind && e->body_len > 0 ? e->body_len : 0;
+    mperf_off_t dltotal = e->x.content_length > 0 ? e->x.content_length : 0;
+    mperf_off_t ultotal = e->x.body_kind && e->x.body_len > 0 ? e->x.body_len : 0;
     if (!MPX_PROGRESS || e->o.noprogress || (!e->o.xferinfo_cb && !e->o.progress_cb)) return 0;
     mpx_cb_enter(m, e);
-    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, dltotal, e->dl_bytes, ultotal, e->ul_bytes);
+    if (e->o.xferinfo_cb) r = e->o.xferinfo_cb(e->o.progress_data, dltotal, e->x.downloaded, ultotal, e->x.uploaded);
     else
-        r = e->o.progress_cb(e->o.progress_data, (double)dltotal, (double)e->dl_bytes, (double)ultotal,
-                             (double)e->ul_bytes);
+        r = e->o.progress_cb(e->o.progress_data, (double)dltotal, (double)e->x.downloaded, (double)ultotal,
+                             (double)e->x.uploaded);
     mpx_cb_leave(m, e);
-    e->next_progress = m->now + 1000000;
+    e->x.deadline_progress = m->now + 1000000;
     if (e->state == MPX_S_DONE) return -1;
     if (r != 0 && r != MPERF_PROGRESSFUNC_CONTINUE) {
         mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Callback aborted");
@@ -5388,29 +5473,17 @@ static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const c
         if (e->o.errorbuffer) mpx_strlcpy(e->o.errorbuffer, msg, MPERF_ERROR_SIZE);
         mpx_infof(e, "%s", msg);
     }
-    e->t_total = m->now - e->t_start;
+    e->x.t_total = m->now - e->x.t_start;
     /* A connection goes back to the pool only after a complete exchange. */
-    if (e->conn)
-        mpx_conn_done(m, e, code == MPERF_E_OK && e->p.keepalive && !e->o.forbid_reuse &&
-                                (e->body_state == MPX_B_NONE || e->body_state == MPX_B_DONE));
-    mpx_pending_del(m, e);
-    mpx_dirty_del(m, e);
-    mpx_heap_remove(m, e);
+    if (e->x.conn)
+        mpx_conn_done(m, e, code == MPERF_E_OK && e->x.p.keepalive && !e->o.forbid_reuse &&
+                                (e->x.body_state == MPX_B_NONE || e->x.body_state == MPX_B_DONE));
     if (e->postcopy_old) {
         mpx_free(&e->al, e->postcopy_old);
         e->postcopy_old = NULL;
     }
-    e->state = MPX_S_DONE;
-    e->msg.msg = MPERF_MSG_DONE;
-    e->msg.easy_handle = e;
     e->msg.data.result = code;
-    e->queued = 1;
-    e->msg_next = NULL;
-    if (m->msg_last) m->msg_last->msg_next = e;
-    else m->msg_first = e;
-    m->msg_last = e;
-    m->num_msgs++;
-    m->num_alive--;
+    (void)mpx_xfer_set(m, e, MPX_S_DONE); /* posts the message */
 }
 
 #ifndef MPERF_NO_ERROR_TEXT
@@ -5519,14 +5592,14 @@ static void mpx_heap_swap(mperf_multi *m, unsigned a, unsigned b)
 
 static void mpx_heap_fix(mperf_multi *m, unsigned i)
 {
-    while (i > 0 && m->heap[(i - 1) / 2]->deadline > m->heap[i]->deadline) {
+    while (i > 0 && m->heap[(i - 1) / 2]->due > m->heap[i]->due) {
         mpx_heap_swap(m, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
     for (;;) {
         unsigned l = 2 * i + 1, r = l + 1, s = i;
-        if (l < m->heap_len && m->heap[l]->deadline < m->heap[s]->deadline) s = l;
-        if (r < m->heap_len && m->heap[r]->deadline < m->heap[s]->deadline) s = r;
+        if (l < m->heap_len && m->heap[l]->due < m->heap[s]->due) s = l;
+        if (r < m->heap_len && m->heap[r]->due < m->heap[s]->due) s = r;
         if (s == i) break;
         mpx_heap_swap(m, i, s);
         i = s;
@@ -5550,16 +5623,16 @@ static void mpx_heap_remove(mperf_multi *m, mperf_easy *e)
 static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
 {
     /* the soonest deadline that is set: less one, an unset 0 is the largest */
-    uint64_t d = (uint64_t)e->dl_total - 1, t;
-    if ((t = (uint64_t)e->dl_phase - 1) < d) d = t;
-    if ((t = (uint64_t)e->dl_expect - 1) < d) d = t;
-    if ((t = (uint64_t)e->ls_next - 1) < d) d = t;
-    if ((t = (uint64_t)e->next_progress - 1) < d) d = t;
+    uint64_t d = (uint64_t)e->x.deadline_total - 1, t;
+    if ((t = (uint64_t)e->x.deadline_phase - 1) < d) d = t;
+    if ((t = (uint64_t)e->x.deadline_expect - 1) < d) d = t;
+    if ((t = (uint64_t)e->x.deadline_speed - 1) < d) d = t;
+    if ((t = (uint64_t)e->x.deadline_progress - 1) < d) d = t;
     if (++d == 0) {
         mpx_heap_remove(m, e);
         return 1;
     }
-    e->deadline = (int64_t)d;
+    e->due = (int64_t)d;
     if (e->heap_idx >= 0) {
         mpx_heap_fix(m, (unsigned)e->heap_idx);
         return 1;
@@ -5579,148 +5652,183 @@ static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
     return 1;
 }
 
-/* ---- intrusive lists of transfers ---- */
+/* Puts a transfer on the run-next list (once). */
 static void mpx_dirty_add(mperf_multi *m, mperf_easy *e)
 {
-    if (e->dirty) return;
-    e->dirty = 1;
-    e->dirty_next = NULL;
-    e->dirty_prev = m->dirty_last;
-    if (m->dirty_last) m->dirty_last->dirty_next = e;
-    else m->dirty_first = e;
-    m->dirty_last = e;
+    if (!mpx_linked(&e->dirty)) mpx_list_add(&m->dirty, &e->dirty);
 }
 
-static void mpx_dirty_del(mperf_multi *m, mperf_easy *e)
-{
-    if (!e->dirty) return;
-    e->dirty = 0;
-    if (e->dirty_prev) e->dirty_prev->dirty_next = e->dirty_next;
-    else m->dirty_first = e->dirty_next;
-    if (e->dirty_next) e->dirty_next->dirty_prev = e->dirty_prev;
-    else m->dirty_last = e->dirty_prev;
-    e->dirty_next = e->dirty_prev = NULL;
-}
+/* Tests see every state change (MPX_TEST_STATE(e, body, from, to)). */
+#ifndef MPX_TEST_STATE
+#define MPX_TEST_STATE(e, body, from, to) (void)0
+#endif
+#if MPX_TRACE
+static const char *const mpx_state_name[] = {"NONE", "INIT", "PENDING", "CONNECT", "CONNECTING", "TLS", "SEND",
+                                             "RECV", "DONE"};
+static const char *const mpx_body_name[] = {"NONE", "WAIT100", "SENDING", "DONE", "ABANDONED"};
+#endif
 
-static void mpx_pending_add(mperf_multi *m, mperf_easy *e)
+/* The one place a transfer's state (MPX_S_) changes. It takes the
+   transfer off the list of the state it leaves and does what the new state
+   needs: the lists it belongs on, its deadlines (the connect phase belongs
+   to the states that connect), its timer and its socket interest. Returns 0
+   when that ran out of memory: the transfer has then ended. */
+static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
 {
-    e->pend_next = NULL;
-    e->pend_prev = m->pend_last;
-    if (m->pend_last) m->pend_last->pend_next = e;
-    else m->pend_first = e;
-    m->pend_last = e;
-}
-
-static void mpx_pending_del(mperf_multi *m, mperf_easy *e)
-{
-    if (e->state != MPX_S_PENDING) return;
-    if (e->pend_prev) e->pend_prev->pend_next = e->pend_next;
-    else m->pend_first = e->pend_next;
-    if (e->pend_next) e->pend_next->pend_prev = e->pend_prev;
-    else m->pend_last = e->pend_prev;
-    e->pend_next = e->pend_prev = NULL;
-}
-
-static void mpx_msg_del(mperf_multi *m, mperf_easy *e)
-{
-    mperf_easy **pp = &m->msg_first, *prev = NULL;
-    if (!e->queued) return;
-    while (*pp && *pp != e) {
-        prev = *pp;
-        pp = &(*pp)->msg_next;
+    int from = e->state;
+    MPX_TEST_STATE(e, 0, from, to);
+#if MPX_TRACE
+    mpx_infof(e, "STATE: %s => %s", mpx_state_name[from], mpx_state_name[to]);
+#endif
+    e->state = (uint8_t)to;
+    if (from == MPX_S_PENDING) mpx_list_del(&e->pending);
+    switch (to) {
+    case MPX_S_INIT: /* added: the next perform starts it */
+        mpx_list_add(&m->added, &e->added);
+        m->num_easy++;
+        m->num_alive++;
+        mpx_dirty_add(m, e);
+        return 1;
+    case MPX_S_PENDING:
+        mpx_list_add(&m->pending, &e->pending);
+        return 1;
+    case MPX_S_CONNECTING: /* this address; half the time left when another one waits */
+        e->x.deadline_phase = e->x.addr_idx + 1 < e->x.naddr ? m->now + (e->x.deadline_connect - m->now) / 2
+                                                              : e->x.deadline_connect;
+        break;
+    case MPX_S_TLS: /* the handshake counts against the connect timeout */
+        e->x.deadline_phase = e->x.deadline_connect;
+        break;
+    case MPX_S_SEND:
+        e->x.deadline_phase = 0;
+        break;
+    case MPX_S_RECV: /* the request body goes now, or after a 100 Continue (or its timeout) */
+        if (MPX_UPLOADS && e->x.body_kind) mpx_body_set(m, e, e->x.expect100 ? MPX_B_WAIT100 : MPX_B_SENDING);
+        break;
+    case MPX_S_DONE: /* its result is in e->msg: post it */
+        mpx_list_del(&e->dirty);
+        mpx_heap_remove(m, e);
+        e->msg.msg = MPERF_MSG_DONE;
+        e->msg.easy_handle = e;
+        mpx_list_add(&m->msgs, &e->queued);
+        m->num_msgs++;
+        m->num_alive--;
+        return 1;
+    case MPX_S_NONE: /* removed, finished or not */
+        if (e->x.conn) mpx_conn_close(m, e->x.conn);
+        mpx_list_del(&e->dirty);
+        mpx_heap_remove(m, e);
+        if (mpx_linked(&e->queued)) { /* its message goes unread */
+            mpx_list_del(&e->queued);
+            m->num_msgs--;
+        }
+        mpx_list_del(&e->added);
+        m->num_easy--;
+        if (from != MPX_S_DONE) m->num_alive--;
+        return 1;
+    default: /* MPX_S_CONNECT: a new hop or a retry, with its deadlines */
+        break;
     }
-    if (*pp) {
-        *pp = e->msg_next;
-        if (m->msg_last == e) m->msg_last = prev;
-        m->num_msgs--;
-    }
-    e->queued = 0;
-    e->msg_next = NULL;
+    mpx_xfer_interest(m, e);
+    if (mpx_xfer_arm(m, e)) return 1;
+    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+    return 0;
+}
+
+/* The one place the request body's state (MPX_B_) changes; the same value
+   again is no change. WAIT100 is entered only with MPX_S_RECV, whose entry
+   arms the timer for the deadline set here. */
+static void mpx_body_set(mperf_multi *m, mperf_easy *e, int to)
+{
+    int from = e->x.body_state;
+    if (to == from) return;
+    MPX_TEST_STATE(e, 1, from, to);
+#if MPX_TRACE
+    mpx_infof(e, "BODY: %s => %s", mpx_body_name[from], mpx_body_name[to]);
+#endif
+    e->x.body_state = (uint8_t)to;
+    if (to == MPX_B_WAIT100) e->x.deadline_expect = m->now + (int64_t)(e->o.expect_100_ms > 0 ? e->o.expect_100_ms : 0) * 1000;
+    else if (from == MPX_B_WAIT100) e->x.deadline_expect = 0;
+    mpx_xfer_interest(m, e);
 }
 
 /* The socket interest that follows from the transfer's state. */
 static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
 {
     short ev = 0;
-    if (!e->conn) return;
+    if (!e->x.conn) return;
     if (e->state == MPX_S_CONNECTING || e->state == MPX_S_SEND) {
         ev = POLLOUT;
     } else if (e->state == MPX_S_RECV) {
-        if (!(e->paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
-        if (MPX_UPLOADS && e->body_state == MPX_B_SENDING && !(e->paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
+        if (!(e->x.paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
+        if (MPX_UPLOADS && e->x.body_state == MPX_B_SENDING && !(e->x.paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
     }
-#ifndef MPERF_NO_TLS
-    if (e->conn->tls && e->state >= MPX_S_TLS) {
-        if (e->state == MPX_S_TLS) {
-            unsigned st = br_ssl_engine_current_state(&e->conn->tls->cc.eng);
-            ev = (short)(((st & BR_SSL_SENDREC) ? POLLOUT : 0) | ((st & BR_SSL_RECVREC) ? POLLIN : 0));
-        } else {
-            short want = mpx_tls_want(e->conn, ev);
-            if ((ev & POLLIN) && !(want & POLLIN)) mpx_dirty_add(m, e); /* decrypted bytes wait: no sleeping */
-            ev = want;
-        }
+#if MPX_TLS
+    if (e->x.conn->tls && e->state >= MPX_S_TLS) {
+        short want = mpx_tls_want(e->x.conn, ev, e->state == MPX_S_TLS);
+        if ((ev & POLLIN) && !(want & POLLIN)) mpx_dirty_add(m, e); /* decrypted bytes wait: no sleeping */
+        ev = want;
     }
 #endif
-    mpx_pfd_set(m, e->conn, ev);
+    mpx_pfd_set(m, e->x.conn, ev);
 }
 
 /* Deadlines: total, connect, the 100-continue wait, low speed, progress.
    Returns 1 if the transfer ended or moved on. */
 static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
 {
-    if (e->dl_total && m->now >= e->dl_total) {
+    if (e->x.deadline_total && m->now >= e->x.deadline_total) {
         mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT,
                         "Operation timed out after %ld milliseconds with %lld bytes received",
-                        (long)((m->now - e->t_start) / 1000), (long long)e->dl_bytes);
+                        (long)((m->now - e->x.t_start) / 1000), (long long)e->x.downloaded);
         return 1;
     }
-    if (e->dl_phase && m->now >= e->dl_phase) {
-        if (e->state == MPX_S_CONNECTING && e->addr_idx + 1 < e->naddr && m->now < e->dl_connect) {
-            mpx_conn *c = e->conn;
+    if (e->x.deadline_phase && m->now >= e->x.deadline_phase) {
+        if (e->state == MPX_S_CONNECTING && e->x.addr_idx + 1 < e->x.naddr && m->now < e->x.deadline_connect) {
+            mpx_conn *c = e->x.conn;
             mpx_infof(e, "Connect attempt timed out, trying the next address");
             mpx_pfd_del(m, c);
             mpx_sock_close(c->fd);
             c->fd = MPERF_SOCKET_BAD;
-            e->dl_phase = e->dl_connect;
-            e->addr_idx++;
+            e->x.deadline_phase = e->x.deadline_connect;
+            e->x.addr_idx++;
             (void)mpx_xfer_try_addrs(m, e);
             return 1;
         }
         if (e->state <= MPX_S_TLS) {
             mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds",
-                            (long)((m->now - e->t_start) / 1000));
+                            (long)((m->now - e->x.t_start) / 1000));
             return 1;
         }
-        e->dl_phase = 0;
+        e->x.deadline_phase = 0;
     }
-    if (MPX_UPLOADS && e->dl_expect && m->now >= e->dl_expect) {
-        e->dl_expect = 0;
-        if (e->body_state == MPX_B_WAIT100) {
+    if (MPX_UPLOADS && e->x.deadline_expect && m->now >= e->x.deadline_expect) {
+        e->x.deadline_expect = 0;
+        if (e->x.body_state == MPX_B_WAIT100) {
             mpx_infof(e, "No 100 Continue in time: sending the body anyway");
-            e->body_state = MPX_B_SENDING;
-            mpx_xfer_interest(m, e);
+            mpx_body_set(m, e, MPX_B_SENDING);
             mpx_dirty_add(m, e);
         }
     }
-    if (e->ls_next && m->now >= e->ls_next) {
-        mperf_off_t moved = e->dl_bytes + e->ul_bytes - e->ls_mark;
-        e->ls_mark = e->dl_bytes + e->ul_bytes;
-        if ((e->state != MPX_S_SEND && e->state != MPX_S_RECV) || e->paused) {
-            e->ls_since = 0; /* a paused transfer is never too slow */
-        } else if ((double)moved * 1e6 / (double)(m->now - e->ls_next + 1000000) < (double)e->o.low_speed_limit) {
-            if (!e->ls_since) e->ls_since = e->ls_next - 1000000;
-            if (m->now - e->ls_since >= (int64_t)e->o.low_speed_time * 1000000) {
+    if (e->x.deadline_speed && m->now >= e->x.deadline_speed) {
+        mperf_off_t moved = e->x.downloaded + e->x.uploaded - e->x.speed_mark;
+        e->x.speed_mark = e->x.downloaded + e->x.uploaded;
+        if ((e->state != MPX_S_SEND && e->state != MPX_S_RECV) || e->x.paused) {
+            e->x.slow_since = 0; /* a paused transfer is never too slow */
+        } else if ((double)moved * 1e6 / (double)(m->now - e->x.deadline_speed + 1000000) < (double)e->o.low_speed_limit) {
+            if (!e->x.slow_since) e->x.slow_since = e->x.deadline_speed - 1000000;
+            if (m->now - e->x.slow_since >= (int64_t)e->o.low_speed_time * 1000000) {
                 mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT,
                                 "Operation too slow. Less than %ld bytes/sec transferred the last %ld seconds",
                                 e->o.low_speed_limit, e->o.low_speed_time);
                 return 1;
             }
         } else {
-            e->ls_since = 0;
+            e->x.slow_since = 0;
         }
-        e->ls_next = m->now + 1000000;
+        e->x.deadline_speed = m->now + 1000000;
     }
-    if (e->next_progress && m->now >= e->next_progress && e->state != MPX_S_INIT) {
+    if (e->x.deadline_progress && m->now >= e->x.deadline_progress && e->state != MPX_S_INIT) {
         if (mpx_progress(m, e) < 0) return 1;
     }
     if (!mpx_xfer_arm(m, e)) {
@@ -5734,7 +5842,7 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
 {
     const char *why = NULL;
     mperf_code rc;
-    if (e->state != MPX_S_INIT && e->state != MPX_S_DONE && e->deadline && m->now >= e->deadline &&
+    if (e->state != MPX_S_INIT && e->state != MPX_S_DONE && e->due && m->now >= e->due &&
         mpx_xfer_timers(m, e))
         return;
     for (;;) {
@@ -5754,7 +5862,7 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
             if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
             if (!mpx_xfer_connected(m, e, revents)) return;
             break;
-#ifndef MPERF_NO_TLS
+#if MPX_TLS
         case MPX_S_TLS:
             if (!mpx_xfer_handshake(m, e)) return;
             break;
@@ -5775,29 +5883,103 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
 /* Gives queued transfers their chance after connections closed or idled. */
 static void mpx_pending_run(mperf_multi *m)
 {
-    mperf_easy *e = m->pend_first, *next;
+    mpx_link *l = m->pending.next, *next;
     m->kick_pending = 0;
-    while (e) {
-        next = e->pend_next;
-        if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns && !m->lru_first) break;
-        mpx_xfer_run(m, e, 0);
-        e = next;
+    for (; l != &m->pending; l = next) {
+        next = l->next;
+        if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns && mpx_list_empty(&m->lru))
+            break;
+        mpx_xfer_run(m, MPX_OF(l, mperf_easy, pending), 0);
     }
 }
 
 /* -------------------------------------------------------------------- */
 /* >>multi: adding and removing transfers, waiting, wakeup              */
 /* -------------------------------------------------------------------- */
+/* Takes a transfer out of its multi, finished or not. Closed connections
+   are recycled at the end of the step; out of one, call mpx_graveyard_flush. */
+static void mpx_multi_remove(mperf_multi *m, mperf_easy *e)
+{
+    (void)mpx_xfer_set(m, e, MPX_S_NONE);
+    e->multi = NULL;
+}
+
+/* The list heads of a multi handle, set up by mpx_multi_new. */
+static const unsigned short mpx_multi_lists[] = {
+    offsetof(mperf_multi, added), offsetof(mperf_multi, msgs),      offsetof(mperf_multi, dirty),
+    offsetof(mperf_multi, pending), offsetof(mperf_multi, conns), offsetof(mperf_multi, graveyard),
+    offsetof(mperf_multi, conn_free), offsetof(mperf_multi, lru)};
+
+static mperf_multi *mpx_multi_new(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_multi *m;
+    size_t i;
+    if (allocator) al = *allocator;
+    else memset(&al, 0, sizeof al);
+    m = (mperf_multi *)mpx_calloc(&al, sizeof *m);
+    if (!m) return NULL;
+#ifdef _WIN32
+    { /* Winsock counts its users: one per multi handle, undone by mpx_multi_free */
+        WSADATA wsa;
+        if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
+            mpx_free(&al, m);
+            return NULL;
+        }
+    }
+#endif
+    m->magic = MPX_MAGIC_MULTI;
+    m->al = al;
+    for (i = 0; i < sizeof mpx_multi_lists / sizeof mpx_multi_lists[0]; i++)
+        mpx_list_init((mpx_link *)(void *)((char *)m + mpx_multi_lists[i]));
+    m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
+    m->now = mpx_now_us();
+    return m;
+}
+
+/* Detaches the handles still added (they stay the program's) and frees the
+   rest: connections, pools, caches. */
+static void mpx_multi_free(mperf_multi *m)
+{
+    unsigned b;
+    while (!mpx_list_empty(&m->added)) mpx_multi_remove(m, MPX_OF(m->added.next, mperf_easy, added));
+    while (!mpx_list_empty(&m->conns)) mpx_conn_close(m, MPX_OF(m->conns.next, mpx_conn, link));
+    mpx_graveyard_flush(m);
+    while (!mpx_list_empty(&m->conn_free)) {
+        mpx_conn *c = MPX_OF(m->conn_free.next, mpx_conn, link);
+        mpx_list_del(&c->link);
+        mpx_buf_free(&m->al, &c->sbuf);
+        mpx_free(&m->al, c);
+    }
+    mpx_free_chain(&m->al, m->buf_free);
+    mpx_free_chain(&m->al, m->big_free);
+    for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
+    mpx_free(&m->al, m->hosts);
+    mpx_free_chain(&m->al, m->dns);
+    mpx_free(&m->al, m->heap);
+    mpx_free(&m->al, m->pconn); /* with ready and pfds */
+    mpx_buf_free(&m->al, &m->scratch);
+#if MPX_TLS
+    mpx_tls_multi_free(m);
+#endif
+    if (m->wake_ready) {
+        mpx_sock_close(m->wake_rd);
+        if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
+    }
+    m->magic = 0;
+    mpx_free(&m->al, m);
+#ifdef _WIN32
+    WSACleanup();
+#endif
+}
+
 /* Clears what one transfer leaves behind; the handle's buffers stay. */
 static void mpx_xfer_reset(mperf_easy *e)
 {
-    size_t from = offsetof(mperf_easy, conn), to = offsetof(mperf_easy, primary_port) + sizeof e->primary_port;
-    e->state = MPX_S_INIT;
-    memset((char *)e + from, 0, to - from); /* pointers, counters, times, the parser: all zero */
-    e->content_length = e->body_len = -1;
-    e->req = MPX_REQ_GET;
-    e->auth_ok = 1;
-    e->method[0] = 0;
+    memset(&e->x, 0, sizeof e->x);
+    e->x.content_length = e->x.body_len = -1;
+    e->x.req = MPX_REQ_GET;
+    e->x.auth_ok = 1;
     if (e->ctype) e->ctype[0] = 0;
     if (e->location) e->location[0] = 0;
     if (e->redirect_url) e->redirect_url[0] = 0;
@@ -5806,47 +5988,25 @@ static void mpx_xfer_reset(mperf_easy *e)
 
 static mperf_mcode mpx_multi_add(mperf_multi *m, mperf_easy *e)
 {
+    if (e->own_multi && e->own_multi != m) { /* a private multi left over from easy_perform */
+        mpx_multi_free(e->own_multi);
+        e->own_multi = NULL;
+    }
     mpx_xfer_reset(e);
     e->multi = m;
-    e->next = NULL;
-    e->prev = m->easy_last;
-    if (m->easy_last) m->easy_last->next = e;
-    else m->easy_first = e;
-    m->easy_last = e;
-    m->num_easy++;
-    m->num_alive++;
     if (e->o.errorbuffer) e->o.errorbuffer[0] = 0;
-    mpx_dirty_add(m, e);
+    (void)mpx_xfer_set(m, e, MPX_S_INIT);
     return MPERF_M_OK;
 }
 
-static void mpx_multi_remove(mperf_multi *m, mperf_easy *e)
-{
-    if (e->state != MPX_S_DONE) { /* removed before it completed */
-        if (e->conn) mpx_conn_close(m, e->conn);
-        mpx_pending_del(m, e);
-        mpx_dirty_del(m, e);
-        mpx_heap_remove(m, e);
-        m->num_alive--;
-    }
-    mpx_msg_del(m, e);
-    if (e->prev) e->prev->next = e->next;
-    else m->easy_first = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else m->easy_last = e->prev;
-    e->next = e->prev = NULL;
-    m->num_easy--;
-    e->multi = NULL;
-    e->state = MPX_S_NONE;
-}
 
 /* Milliseconds until perform should run even without socket activity. */
 static long mpx_multi_timeout_ms(mperf_multi *m)
 {
     int64_t d;
-    if (m->dirty_first || (m->kick_pending && m->pend_first)) return 0;
+    if (!mpx_list_empty(&m->dirty) || (m->kick_pending && !mpx_list_empty(&m->pending))) return 0;
     if (!m->heap_len) return -1;
-    d = m->heap[0]->deadline - mpx_now_us();
+    d = m->heap[0]->due - mpx_now_us();
     return d <= 0 ? 0 : (long)((d + 999) / 1000);
 }
 
@@ -5974,6 +6134,120 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
     return MPERF_M_OK;
 }
 
+/* One step: the sockets the last wait found ready (or a poll now), the
+   run-next list, the expired timers, the transfers waiting for a limit. */
+static void mpx_multi_perform(mperf_multi *m)
+{
+    unsigned i, nready = 0, guard;
+    m->now = mpx_now_us();
+    /* Readiness comes from the last wait; without one, ask the kernel once. */
+    if (!m->poll_fresh && m->npfd && mpx_poll(m->pfds, m->npfd, 0) < 0)
+        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
+    m->poll_fresh = 0;
+    for (i = 0; i < m->npfd; i++) {
+        if (m->pfds[i].revents) {
+            m->ready[nready].c = m->pconn[i];
+            m->ready[nready].revents = m->pfds[i].revents;
+            m->pfds[i].revents = 0;
+            nready++;
+        }
+    }
+    for (i = 0; i < nready; i++) {
+        mpx_conn *c = m->ready[i].c;
+        if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
+        else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
+    }
+    for (guard = 2 * m->num_easy + 16; !mpx_list_empty(&m->dirty) && guard; guard--) {
+        mperf_easy *e = MPX_OF(m->dirty.next, mperf_easy, dirty);
+        mpx_list_del(&e->dirty);
+        mpx_xfer_run(m, e, 0);
+    }
+    for (guard = m->heap_len + 16; m->heap_len && m->heap[0]->due <= m->now && guard; guard--) {
+        mperf_easy *e = m->heap[0];
+        mpx_heap_remove(m, e);
+        mpx_xfer_run(m, e, 0);
+        if (e->heap_idx < 0 && e->state != MPX_S_DONE) (void)mpx_xfer_arm(m, e);
+    }
+    if (m->kick_pending) mpx_pending_run(m);
+    mpx_graveyard_flush(m);
+}
+
+/* The oldest completion message (NULL: none), taken off the queue. */
+static mperf_msg *mpx_multi_info_read(mperf_multi *m)
+{
+    mperf_easy *e;
+    if (mpx_list_empty(&m->msgs)) return NULL;
+    e = MPX_OF(m->msgs.next, mperf_easy, queued);
+    mpx_list_del(&e->queued);
+    m->num_msgs--;
+    return &e->msg;
+}
+
+/* Interrupts a wait from any thread (coalescing: one byte per wakeup). */
+static mperf_mcode mpx_multi_wakeup(mperf_multi *m)
+{
+    if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
+#if defined(_WIN32)
+        if (send(m->wake_wr, "w", 1, 0) < 0 && WSAGetLastError() != WSAEWOULDBLOCK) return MPERF_M_WAKEUP_FAILURE;
+#elif defined(MPX_HAVE_EVENTFD)
+        uint64_t one = 1;
+        if (write(m->wake_wr, &one, sizeof one) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
+#else
+        if (write(m->wake_wr, "w", 1) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
+#endif
+    }
+    return MPERF_M_OK;
+}
+
+/* The sockets and their interest as fd_sets, for select() loops. */
+static int mpx_multi_fdset(mperf_multi *m, fd_set *read_fd_set, fd_set *write_fd_set)
+{
+    unsigned i;
+    int maxfd = -1;
+    for (i = 0; i < m->npfd; i++) {
+        mperf_socket_t fd = m->pfds[i].fd;
+        if (fd == MPERF_SOCKET_BAD) continue;
+#ifndef _WIN32 /* Windows sets hold socket handles, not numbers below a limit */
+        if (fd >= (int)FD_SETSIZE) continue;
+#endif
+        if ((m->pfds[i].events & POLLIN) && read_fd_set) FD_SET(fd, read_fd_set);
+        if ((m->pfds[i].events & POLLOUT) && write_fd_set) FD_SET(fd, write_fd_set);
+        if ((int)fd > maxfd) maxfd = (int)fd;
+    }
+    return maxfd;
+}
+
+/* A NULL-terminated array of the added handles, released with mperf_free:
+   the allocator rides in front of it. */
+static mperf_easy **mpx_multi_handles(mperf_multi *m)
+{
+    mperf_allocator *hdr;
+    mperf_easy **arr;
+    mpx_link *l;
+    size_t i = 0;
+    hdr = (mperf_allocator *)mpx_alloc(&m->al, sizeof(mperf_allocator) + sizeof(void *) +
+                                                     (m->num_easy + 1) * sizeof(mperf_easy *));
+    if (!hdr) return NULL;
+    *hdr = m->al;
+    arr = (mperf_easy **)(void *)((char *)hdr + sizeof(mperf_allocator) + sizeof(void *));
+    memcpy((char *)hdr + sizeof(mperf_allocator), &hdr, sizeof(void *));
+    for (l = m->added.next; l != &m->added; l = l->next) arr[i++] = MPX_OF(l, mperf_easy, added);
+    arr[i] = NULL;
+    return arr;
+}
+
+/* Pausing and unpausing: the socket interest follows, and what was held
+   back is delivered by the next perform. */
+static void mpx_easy_pause(mperf_easy *e, int bitmask)
+{
+    uint8_t was = e->x.paused;
+    e->x.paused = (uint8_t)(bitmask & (MPERF_PAUSE_RECV | MPERF_PAUSE_SEND));
+    if (e->multi && e->state == MPX_S_RECV) {
+        mpx_xfer_interest(e->multi, e);
+        if (was & ~e->x.paused) mpx_dirty_add(e->multi, e);
+    }
+}
+
 /* easy_perform's wait: its private multi has no extra fds and nobody to
    wake it, so this is a plain poll of the connections (at most 1 s). */
 static mperf_mcode mpx_easy_wait(mperf_multi *m)
@@ -5984,6 +6258,31 @@ static mperf_mcode mpx_easy_wait(mperf_multi *m)
     else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
     else if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
     return MPERF_M_OK;
+}
+
+/* The blocking transfer of easy_perform, on a private multi handle that
+   the easy keeps (and with it its connections) until it is added to
+   another multi or cleaned up. */
+static mperf_code mpx_easy_perform(mperf_easy *e)
+{
+    mperf_multi *m = e->own_multi;
+    mperf_msg *msg;
+    mperf_code rc;
+    if (!m) {
+        m = e->own_multi = mpx_multi_new(&e->al);
+        if (!m) return MPERF_E_OUT_OF_MEMORY;
+    }
+    m->maxconnects = e->o.maxconnects;
+    mpx_multi_add(m, e);
+    for (;;) {
+        mpx_multi_perform(m);
+        if (!m->num_alive || mpx_easy_wait(m) != MPERF_M_OK) break;
+    }
+    msg = mpx_multi_info_read(m);
+    rc = msg ? msg->data.result : MPERF_E_FAILED_INIT;
+    mpx_multi_remove(m, e);
+    mpx_graveyard_flush(m);
+    return rc;
 }
 
 /* -------------------------------------------------------------------- */
@@ -6048,6 +6347,83 @@ static mperf_code mpx_set_string(mperf_easy *e, char **dst, const char *s)
     return MPERF_E_OK;
 }
 
+static mperf_easy *mpx_easy_new(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_easy *e;
+    if (allocator) al = *allocator;
+    else memset(&al, 0, sizeof al);
+    e = (mperf_easy *)mpx_calloc(&al, sizeof *e);
+    if (!e) return NULL;
+    e->magic = MPX_MAGIC_EASY;
+    e->al = al;
+    e->heap_idx = -1;
+    e->x.content_length = -1;
+    mpx_opts_default(&e->o);
+    return e;
+}
+
+static void mpx_easy_free(mperf_easy *e)
+{
+    if (e->multi) {
+        mperf_multi *m = e->multi;
+        mpx_multi_remove(m, e);
+        mpx_graveyard_flush(m);
+    }
+    if (e->own_multi) mpx_multi_free(e->own_multi);
+    mpx_opts_free(e);
+    mpx_free(&e->al, e->postcopy_old);
+    mpx_free(&e->al, e->ctype);
+    mpx_free(&e->al, e->location);
+    mpx_free(&e->al, e->redirect_url);
+    mpx_free(&e->al, e->effective_url);
+    mpx_free(&e->al, e->prev_url);
+    e->magic = 0;
+    mpx_free(&e->al, e);
+}
+
+/* easy_reset: the options back to their defaults; a COPYPOSTFIELDS body
+   still being sent is kept until the transfer ends. */
+static void mpx_easy_reset(mperf_easy *e)
+{
+    if (mpx_easy_busy(e) && e->x.body_mem == e->o.postcopy && !e->postcopy_old) {
+        e->postcopy_old = e->o.postcopy;
+        e->o.postcopy = NULL;
+    }
+    mpx_opts_free(e);
+    mpx_opts_default(&e->o);
+}
+
+/* easy_duphandle: the options, with copies of the strings and blobs the
+   handle owns. */
+static mperf_easy *mpx_easy_dup(const mperf_easy *src)
+{
+    mperf_easy *e = mpx_easy_new(&src->al);
+    size_t i;
+    if (!e) return NULL;
+    e->o = src->o;
+    for (i = 0; i < MPX_NOWNED; i++) *MPX_OWNED(&e->o, i) = NULL;
+    for (i = 0; i < MPX_NOWNED; i++) {
+        const char *from = *MPX_OWNED(&src->o, i);
+        if (from && !(*MPX_OWNED(&e->o, i) = mpx_strndup(&e->al, from, strlen(from)))) {
+            mpx_easy_free(e);
+            return NULL;
+        }
+    }
+    if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
+    e->o.cablob = e->o.pins = NULL;
+    if ((src->o.cablob && src->o.cablob_owned &&
+         !(e->o.cablob = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.cablob, src->o.cabloblen))) ||
+        (src->o.npins && !(e->o.pins = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.pins, 32 * src->o.npins)))) {
+        e->o.cablob_owned = 0;
+        mpx_easy_free(e);
+        return NULL;
+    }
+    if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
+    return e;
+}
+
+
 #if MPX_UPLOADS
 /* COPYPOSTFIELDS: the handle keeps its own copy of the body. */
 static mperf_code mpx_set_postcopy(mperf_easy *e, const char *data)
@@ -6063,7 +6439,7 @@ static mperf_code mpx_set_postcopy(mperf_easy *e, const char *data)
     if (!copy) return MPERF_E_OUT_OF_MEMORY;
     memcpy(copy, data, n);
     copy[n] = 0;
-    if (mpx_easy_busy(e) && e->body_mem == e->o.postcopy && e->o.postcopy) { /* still being sent */
+    if (mpx_easy_busy(e) && e->x.body_mem == e->o.postcopy && e->o.postcopy) { /* still being sent */
         mpx_free(&e->al, e->postcopy_old);
         e->postcopy_old = e->o.postcopy;
     } else {
@@ -6363,78 +6739,129 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     }
 }
 
+static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
+{
+    long v;
+    switch (option) {
+    case MPERF_MOPT_MAXCONNECTS:
+    case MPERF_MOPT_MAX_HOST_CONNECTIONS:
+    case MPERF_MOPT_MAX_TOTAL_CONNECTIONS:
+        v = va_arg(ap, long);
+        if (v < 0) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+        if (option == MPERF_MOPT_MAXCONNECTS) m->maxconnects = v;
+        else if (option == MPERF_MOPT_MAX_HOST_CONNECTIONS) m->max_host_conns = v;
+        else m->max_total_conns = v;
+        m->kick_pending = 1;
+        return MPERF_M_OK;
+    case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
+        m->pipelining = va_arg(ap, long);
+        return MPERF_M_OK;
+    case MPERF_MOPT_MAX_PIPELINE_LENGTH:
+    case MPERF_MOPT_MAX_CONCURRENT_STREAMS:
+        (void)va_arg(ap, long);
+        return MPERF_M_OK;
+    case MPERF_MOPT_CONTENT_LENGTH_PENALTY_SIZE:
+    case MPERF_MOPT_CHUNK_LENGTH_PENALTY_SIZE:
+        (void)va_arg(ap, mperf_off_t);
+        return MPERF_M_OK;
+    case MPERF_MOPT_PIPELINING_SITE_BL:
+    case MPERF_MOPT_PIPELINING_SERVER_BL:
+    case MPERF_MOPT_PUSHDATA:
+    case MPERF_MOPT_PUSHFUNCTION: /* HTTP/2 server push never happens here */
+        (void)va_arg(ap, void *);
+        return MPERF_M_OK;
+    default:
+        return MPERF_M_UNKNOWN_OPTION;
+    }
+}
+
+/* One getinfo value into *out, of the type the info number says. */
+static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
+{
+    int64_t total, t = -1; /* a time in us, if the info is a time */
+    mperf_off_t off = 0;
+    long lv = 0;
+    const char *str = NULL;
+    total = e->state == MPX_S_DONE || !e->multi || !e->x.t_start ? e->x.t_total : e->multi->now - e->x.t_start;
+    switch (info) {
+    case MPERF_INFO_EFFECTIVE_URL: str = e->effective_url && e->effective_url[0] ? e->effective_url : e->o.url; break;
+    case MPERF_INFO_RESPONSE_CODE: lv = e->x.response_code; break;
+    case MPERF_INFO_TOTAL_TIME: case MPERF_INFO_TOTAL_TIME_T: t = total; break;
+    case MPERF_INFO_NAMELOOKUP_TIME: case MPERF_INFO_NAMELOOKUP_TIME_T: t = e->x.t_lookup; break;
+    case MPERF_INFO_CONNECT_TIME: case MPERF_INFO_CONNECT_TIME_T: t = e->x.t_connect; break;
+    case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = e->x.t_appconnect; break;
+    case MPERF_INFO_SSL_VERIFYRESULT: lv = 0; break; /* a failed verification fails the transfer */
+    case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->x.t_pretransfer; break;
+    case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->x.t_starttransfer; break;
+    case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = e->x.t_redirect; break;
+    case MPERF_INFO_REDIRECT_COUNT: lv = e->x.redirect_count; break;
+    case MPERF_INFO_REDIRECT_URL: str = e->redirect_url && e->redirect_url[0] ? e->redirect_url : NULL; break;
+    case MPERF_INFO_SIZE_UPLOAD: case MPERF_INFO_SIZE_UPLOAD_T: off = e->x.uploaded; break;
+    case MPERF_INFO_SPEED_UPLOAD: case MPERF_INFO_SPEED_UPLOAD_T:
+        off = total > 0 ? (mperf_off_t)((double)e->x.uploaded * 1e6 / (double)total) : 0;
+        break;
+    case MPERF_INFO_SIZE_DOWNLOAD: case MPERF_INFO_SIZE_DOWNLOAD_T: off = e->x.downloaded; break;
+    case MPERF_INFO_SPEED_DOWNLOAD: case MPERF_INFO_SPEED_DOWNLOAD_T:
+        off = total > 0 ? (mperf_off_t)((double)e->x.downloaded * 1e6 / (double)total) : 0;
+        break;
+    case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD: case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T: off = e->x.content_length; break;
+    case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T:
+        off = e->x.body_kind ? e->x.body_len : -1;
+        break;
+    case MPERF_INFO_HEADER_SIZE: lv = (long)e->x.header_bytes; break;
+    case MPERF_INFO_REQUEST_SIZE: lv = (long)e->x.request_bytes; break;
+    case MPERF_INFO_CONTENT_TYPE: str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
+    case MPERF_INFO_PRIVATE: str = (const char *)e->o.private_ptr; break;
+    case MPERF_INFO_REFERER:
+        str = e->o.referer ? e->o.referer : (e->o.autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url : NULL;
+        break;
+    case MPERF_INFO_OS_ERRNO: lv = e->x.os_errno; break;
+    case MPERF_INFO_NUM_CONNECTS: lv = e->x.num_connects; break;
+    case MPERF_INFO_LASTSOCKET: lv = e->x.conn ? (long)e->x.conn->fd : -1; break;
+    case MPERF_INFO_PRIMARY_IP: /* the text is made when asked for */
+        e->x.primary_ip[0] = 0;
+        if (e->x.primary.family) mpx_addr_to_text(&e->x.primary, e->x.primary_ip, sizeof e->x.primary_ip);
+        str = e->x.primary_ip;
+        break;
+    case MPERF_INFO_PRIMARY_PORT: lv = e->x.primary_port; break;
+    case MPERF_INFO_HTTP_VERSION: lv = e->x.http_version_seen; break;
+    case MPERF_INFO_SCHEME: str = e->x.method[0] ? (e->x.u.https ? "HTTPS" : "HTTP") : NULL; break;
+    case MPERF_INFO_EFFECTIVE_METHOD: str = e->x.method[0] ? e->x.method : NULL; break;
+    case MPERF_INFO_ACTIVESOCKET:
+        *(mperf_socket_t *)out = e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;
+        return MPERF_E_OK;
+    default:
+        return MPERF_E_UNKNOWN_OPTION;
+    }
+    switch (info & MPERF_INFO_TYPEMASK) {
+    case MPERF_INFO_STRING: *(const char **)out = str; break;
+    case MPERF_INFO_LONG: *(long *)out = lv; break;
+    case MPERF_INFO_DOUBLE: *(double *)out = t >= 0 ? (double)t / 1e6 : (double)off; break;
+    default: *(mperf_off_t *)out = t >= 0 ? (mperf_off_t)t : off; break; /* MPERF_INFO_OFF_T */
+    }
+    return MPERF_E_OK;
+}
+
 /* -------------------------------------------------------------------- */
 /* >>wrappers: the public functions                                     */
 /* -------------------------------------------------------------------- */
+/* Each checks its arguments and that it is not called where it may not be
+   (from inside a callback), then calls in. */
 MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator)
 {
-    mperf_allocator al;
-    mperf_multi *m;
-    if (allocator) al = *allocator;
-    else memset(&al, 0, sizeof al);
-    m = (mperf_multi *)mpx_calloc(&al, sizeof *m);
-    if (!m) return NULL;
-#ifdef _WIN32
-    { /* Winsock counts its users: one per multi handle, undone by cleanup */
-        WSADATA wsa;
-        if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0) {
-            mpx_free(&al, m);
-            return NULL;
-        }
-    }
-#endif
-    m->magic = MPX_MAGIC_MULTI;
-    m->al = al;
-    m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
-    m->now = mpx_now_us();
-    return m;
+    return mpx_multi_new(allocator);
 }
 
 MPERF_API mperf_multi *mperf_multi_init(void)
 {
-    return mperf_multi_init_alloc(NULL);
+    return mpx_multi_new(NULL);
 }
 
 MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
 {
-    unsigned b;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    while (m->easy_first) mpx_multi_remove(m, m->easy_first);
-    while (m->conns) mpx_conn_close(m, m->conns);
-    mpx_graveyard_flush(m);
-    while (m->conn_free) {
-        mpx_conn *c = m->conn_free;
-        m->conn_free = c->next;
-        mpx_buf_free(&m->al, &c->sbuf);
-        mpx_free(&m->al, c);
-    }
-    mpx_free_chain(&m->al, m->buf_free);
-    mpx_free_chain(&m->al, m->big_free);
-    for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
-    mpx_free(&m->al, m->hosts);
-    mpx_free_chain(&m->al, m->dns);
-    mpx_free(&m->al, m->heap);
-    mpx_free(&m->al, m->pconn); /* with ready and pfds */
-    mpx_buf_free(&m->al, &m->scratch);
-#ifndef MPERF_NO_TLS
-    while (m->cas) {
-        mpx_cas *c = m->cas;
-        m->cas = c->next;
-        mpx_cas_free(&m->al, c);
-    }
-    mpx_free(&m->al, m->sessions);
-    mpx_free(&m->al, m->tls_free);
-#endif
-    if (m->wake_ready) {
-        mpx_sock_close(m->wake_rd);
-        if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
-    }
-    m->magic = 0;
-    mpx_free(&m->al, m);
-#ifdef _WIN32
-    WSACleanup();
-#endif
+    mpx_multi_free(m);
     return MPERF_M_OK;
 }
 
@@ -6444,10 +6871,6 @@ MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *m, mperf_easy *e)
     if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
     if (e->multi) return MPERF_M_ADDED_ALREADY;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    if (e->own_multi && e->own_multi != m) { /* a private multi left over from easy_perform */
-        mperf_multi_cleanup(e->own_multi);
-        e->own_multi = NULL;
-    }
     return mpx_multi_add(m, e);
 }
 
@@ -6465,40 +6888,9 @@ MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *m, mperf_easy *e)
 
 MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
 {
-    unsigned i, nready = 0, guard;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    m->now = mpx_now_us();
-    /* Readiness comes from the last wait; without one, ask the kernel once. */
-    if (!m->poll_fresh && m->npfd && mpx_poll(m->pfds, m->npfd, 0) < 0)
-        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
-    m->poll_fresh = 0;
-    for (i = 0; i < m->npfd; i++) {
-        if (m->pfds[i].revents) {
-            m->ready[nready].c = m->pconn[i];
-            m->ready[nready].revents = m->pfds[i].revents;
-            m->pfds[i].revents = 0;
-            nready++;
-        }
-    }
-    for (i = 0; i < nready; i++) {
-        mpx_conn *c = m->ready[i].c;
-        if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
-        else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
-    }
-    for (guard = 2 * m->num_easy + 16; m->dirty_first && guard; guard--) {
-        mperf_easy *e = m->dirty_first;
-        mpx_dirty_del(m, e);
-        mpx_xfer_run(m, e, 0);
-    }
-    for (guard = m->heap_len + 16; m->heap_len && m->heap[0]->deadline <= m->now && guard; guard--) {
-        mperf_easy *e = m->heap[0];
-        mpx_heap_remove(m, e);
-        mpx_xfer_run(m, e, 0);
-        if (e->heap_idx < 0 && e->state != MPX_S_DONE) (void)mpx_xfer_arm(m, e);
-    }
-    if (m->kick_pending) mpx_pending_run(m);
-    mpx_graveyard_flush(m);
+    mpx_multi_perform(m);
     if (running_handles) *running_handles = (int)m->num_alive;
     return MPERF_M_OK;
 }
@@ -6518,17 +6910,7 @@ MPERF_API mperf_mcode mperf_multi_wait(mperf_multi *m, mperf_waitfd *extra_fds, 
 MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)
 {
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
-    if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
-#if defined(_WIN32)
-        if (send(m->wake_wr, "w", 1, 0) < 0 && WSAGetLastError() != WSAEWOULDBLOCK) return MPERF_M_WAKEUP_FAILURE;
-#elif defined(MPX_HAVE_EVENTFD)
-        uint64_t one = 1;
-        if (write(m->wake_wr, &one, sizeof one) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
-#else
-        if (write(m->wake_wr, "w", 1) < 0 && errno != EAGAIN) return MPERF_M_WAKEUP_FAILURE;
-#endif
-    }
-    return MPERF_M_OK;
+    return mpx_multi_wakeup(m);
 }
 
 MPERF_API mperf_mcode mperf_multi_timeout(mperf_multi *m, long *timeout_ms)
@@ -6543,85 +6925,32 @@ MPERF_API mperf_mcode mperf_multi_timeout(mperf_multi *m, long *timeout_ms)
 MPERF_API mperf_mcode mperf_multi_fdset(mperf_multi *m, void *read_fd_set, void *write_fd_set, void *exc_fd_set,
                                         int *max_fd)
 {
-    unsigned i;
-    int maxfd = -1;
+    int maxfd;
     (void)exc_fd_set;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    for (i = 0; i < m->npfd; i++) {
-        mperf_socket_t fd = m->pfds[i].fd;
-        if (fd == MPERF_SOCKET_BAD) continue;
-#ifndef _WIN32 /* Windows sets hold socket handles, not numbers below a limit */
-        if (fd >= (int)FD_SETSIZE) continue;
-#endif
-        if ((m->pfds[i].events & POLLIN) && read_fd_set) FD_SET(fd, (fd_set *)read_fd_set);
-        if ((m->pfds[i].events & POLLOUT) && write_fd_set) FD_SET(fd, (fd_set *)write_fd_set);
-        if ((int)fd > maxfd) maxfd = (int)fd;
-    }
+    maxfd = mpx_multi_fdset(m, (fd_set *)read_fd_set, (fd_set *)write_fd_set);
     if (max_fd) *max_fd = maxfd;
     return MPERF_M_OK;
 }
 
 MPERF_API mperf_msg *mperf_multi_info_read(mperf_multi *m, int *msgs_in_queue)
 {
-    mperf_easy *e;
+    mperf_msg *msg;
     if (msgs_in_queue) *msgs_in_queue = 0;
-    if (!mpx_multi_ok(m) || !m->msg_first) return NULL;
-    e = m->msg_first;
-    m->msg_first = e->msg_next;
-    if (!m->msg_first) m->msg_last = NULL;
-    e->msg_next = NULL;
-    e->queued = 0;
-    m->num_msgs--;
+    if (!mpx_multi_ok(m) || !(msg = mpx_multi_info_read(m))) return NULL;
     if (msgs_in_queue) *msgs_in_queue = (int)m->num_msgs;
-    return &e->msg;
+    return msg;
 }
 
 MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *m, int option, ...)
 {
     va_list ap;
-    mperf_mcode rc = MPERF_M_OK;
-    long v;
+    mperf_mcode rc;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     va_start(ap, option);
-    switch (option) {
-    case MPERF_MOPT_MAXCONNECTS:
-    case MPERF_MOPT_MAX_HOST_CONNECTIONS:
-    case MPERF_MOPT_MAX_TOTAL_CONNECTIONS:
-        v = va_arg(ap, long);
-        if (v < 0) {
-            rc = MPERF_M_BAD_FUNCTION_ARGUMENT;
-            break;
-        }
-        if (option == MPERF_MOPT_MAXCONNECTS) m->maxconnects = v;
-        else if (option == MPERF_MOPT_MAX_HOST_CONNECTIONS) m->max_host_conns = v;
-        else m->max_total_conns = v;
-        m->kick_pending = 1;
-        break;
-    case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
-        m->pipelining = va_arg(ap, long);
-        break;
-    case MPERF_MOPT_MAX_PIPELINE_LENGTH:
-    case MPERF_MOPT_MAX_CONCURRENT_STREAMS:
-        (void)va_arg(ap, long);
-        break;
-    case MPERF_MOPT_CONTENT_LENGTH_PENALTY_SIZE:
-    case MPERF_MOPT_CHUNK_LENGTH_PENALTY_SIZE:
-        (void)va_arg(ap, mperf_off_t);
-        break;
-    case MPERF_MOPT_PIPELINING_SITE_BL:
-    case MPERF_MOPT_PIPELINING_SERVER_BL:
-    case MPERF_MOPT_PUSHDATA:
-        (void)va_arg(ap, void *);
-        break;
-    case MPERF_MOPT_PUSHFUNCTION: /* HTTP/2 server push never happens here */
-        (void)va_arg(ap, void *);
-        break;
-    default:
-        rc = MPERF_M_UNKNOWN_OPTION;
-        break;
-    }
+    rc = mpx_multi_setopt(m, option, ap);
     va_end(ap);
     return rc;
 }
@@ -6633,20 +6962,7 @@ MPERF_API const char *mperf_multi_strerror(mperf_mcode code)
 
 MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *m)
 {
-    mperf_allocator *hdr;
-    mperf_easy **arr, *e;
-    size_t i = 0;
-    if (!mpx_multi_ok(m)) return NULL;
-    /* the allocator rides in front of the array so mperf_free can release it */
-    hdr = (mperf_allocator *)mpx_alloc(&m->al, sizeof(mperf_allocator) + sizeof(void *) +
-                                                     (m->num_easy + 1) * sizeof(mperf_easy *));
-    if (!hdr) return NULL;
-    *hdr = m->al;
-    arr = (mperf_easy **)(void *)((char *)hdr + sizeof(mperf_allocator) + sizeof(void *));
-    memcpy((char *)hdr + sizeof(mperf_allocator), &hdr, sizeof(void *));
-    for (e = m->easy_first; e; e = e->next) arr[i++] = e;
-    arr[i] = NULL;
-    return arr;
+    return mpx_multi_ok(m) ? mpx_multi_handles(m) : NULL;
 }
 
 MPERF_API void mperf_free(void *ptr)
@@ -6661,84 +6977,29 @@ MPERF_API void mperf_free(void *ptr)
 
 MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator)
 {
-    mperf_allocator al;
-    mperf_easy *e;
-    if (allocator) al = *allocator;
-    else memset(&al, 0, sizeof al);
-    e = (mperf_easy *)mpx_calloc(&al, sizeof *e);
-    if (!e) return NULL;
-    e->magic = MPX_MAGIC_EASY;
-    e->al = al;
-    e->heap_idx = -1;
-    e->content_length = -1;
-    mpx_opts_default(&e->o);
-    return e;
+    return mpx_easy_new(allocator);
 }
 
 MPERF_API mperf_easy *mperf_easy_init(void)
 {
-    return mperf_easy_init_alloc(NULL);
+    return mpx_easy_new(NULL);
 }
 
 MPERF_API void mperf_easy_cleanup(mperf_easy *e)
 {
     if (!mpx_easy_ok(e)) return;
     if (e->in_callback || (e->multi && e->multi->in_callback)) return; /* not from a callback */
-    if (e->multi) {
-        mperf_multi *m = e->multi;
-        mpx_multi_remove(m, e);
-        mpx_graveyard_flush(m);
-    }
-    if (e->own_multi) mperf_multi_cleanup(e->own_multi);
-    mpx_opts_free(e);
-    mpx_free(&e->al, e->postcopy_old);
-    mpx_free(&e->al, e->ctype);
-    mpx_free(&e->al, e->location);
-    mpx_free(&e->al, e->redirect_url);
-    mpx_free(&e->al, e->effective_url);
-    mpx_free(&e->al, e->prev_url);
-    e->magic = 0;
-    mpx_free(&e->al, e);
+    mpx_easy_free(e);
 }
 
 MPERF_API void mperf_easy_reset(mperf_easy *e)
 {
-    if (!mpx_easy_ok(e)) return;
-    if (mpx_easy_busy(e) && e->body_mem == e->o.postcopy && !e->postcopy_old) { /* still being sent */
-        e->postcopy_old = e->o.postcopy;
-        e->o.postcopy = NULL;
-    }
-    mpx_opts_free(e);
-    mpx_opts_default(&e->o);
+    if (mpx_easy_ok(e)) mpx_easy_reset(e);
 }
 
 MPERF_API mperf_easy *mperf_easy_duphandle(mperf_easy *src)
 {
-    mperf_easy *e;
-    size_t i;
-    if (!mpx_easy_ok(src)) return NULL; /* before any use of src, even &src->o */
-    e = mperf_easy_init_alloc(&src->al);
-    if (!e) return NULL;
-    e->o = src->o;
-    for (i = 0; i < MPX_NOWNED; i++) *MPX_OWNED(&e->o, i) = NULL;
-    for (i = 0; i < MPX_NOWNED; i++) {
-        const char *from = *MPX_OWNED(&src->o, i);
-        if (from && !(*MPX_OWNED(&e->o, i) = mpx_strndup(&e->al, from, strlen(from)))) {
-            mperf_easy_cleanup(e);
-            return NULL;
-        }
-    }
-    if (src->o.postfields == src->o.postcopy) e->o.postfields = e->o.postcopy;
-    e->o.cablob = e->o.pins = NULL;
-    if ((src->o.cablob && src->o.cablob_owned &&
-         !(e->o.cablob = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.cablob, src->o.cabloblen))) ||
-        (src->o.npins && !(e->o.pins = (unsigned char *)mpx_strndup(&e->al, (const char *)src->o.pins, 32 * src->o.npins)))) {
-        e->o.cablob_owned = 0;
-        mperf_easy_cleanup(e);
-        return NULL;
-    }
-    if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
-    return e;
+    return mpx_easy_ok(src) ? mpx_easy_dup(src) : NULL; /* checked before any use of src, even &src->o */
 }
 
 MPERF_API mperf_code mperf_easy_setopt(mperf_easy *e, int option, ...)
@@ -6756,113 +7017,26 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
 {
     va_list ap;
     void *out;
-    int64_t total, t = -1; /* a time in us, if the info is a time */
-    mperf_off_t off = 0;
-    long lv = 0;
-    const char *str = NULL;
     if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     va_start(ap, info);
     out = va_arg(ap, void *);
     va_end(ap);
     if (!out) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-    total = e->state == MPX_S_DONE || !e->multi || !e->t_start ? e->t_total : e->multi->now - e->t_start;
-    switch (info) {
-    case MPERF_INFO_EFFECTIVE_URL: str = e->effective_url && e->effective_url[0] ? e->effective_url : e->o.url; break;
-    case MPERF_INFO_RESPONSE_CODE: lv = e->response_code; break;
-    case MPERF_INFO_TOTAL_TIME: case MPERF_INFO_TOTAL_TIME_T: t = total; break;
-    case MPERF_INFO_NAMELOOKUP_TIME: case MPERF_INFO_NAMELOOKUP_TIME_T: t = e->t_lookup; break;
-    case MPERF_INFO_CONNECT_TIME: case MPERF_INFO_CONNECT_TIME_T: t = e->t_connect; break;
-    case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = e->t_appconnect; break;
-    case MPERF_INFO_SSL_VERIFYRESULT: lv = 0; break; /* a failed verification fails the transfer */
-    case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->t_pretransfer; break;
-    case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->t_starttransfer; break;
-    case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = e->t_redirect; break;
-    case MPERF_INFO_REDIRECT_COUNT: lv = e->redirect_count; break;
-    case MPERF_INFO_REDIRECT_URL: str = e->redirect_url && e->redirect_url[0] ? e->redirect_url : NULL; break;
-    case MPERF_INFO_SIZE_UPLOAD: case MPERF_INFO_SIZE_UPLOAD_T: off = e->ul_bytes; break;
-    case MPERF_INFO_SPEED_UPLOAD: case MPERF_INFO_SPEED_UPLOAD_T:
-        off = total > 0 ? (mperf_off_t)((double)e->ul_bytes * 1e6 / (double)total) : 0;
-        break;
-    case MPERF_INFO_SIZE_DOWNLOAD: case MPERF_INFO_SIZE_DOWNLOAD_T: off = e->dl_bytes; break;
-    case MPERF_INFO_SPEED_DOWNLOAD: case MPERF_INFO_SPEED_DOWNLOAD_T:
-        off = total > 0 ? (mperf_off_t)((double)e->dl_bytes * 1e6 / (double)total) : 0;
-        break;
-    case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD: case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T: off = e->content_length; break;
-    case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T:
-        off = e->body_kind ? e->body_len : -1;
-        break;
-    case MPERF_INFO_HEADER_SIZE: lv = (long)e->header_bytes; break;
-    case MPERF_INFO_REQUEST_SIZE: lv = (long)e->request_bytes; break;
-    case MPERF_INFO_CONTENT_TYPE: str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
-    case MPERF_INFO_PRIVATE: str = (const char *)e->o.private_ptr; break;
-    case MPERF_INFO_REFERER:
-        str = e->o.referer ? e->o.referer : (e->o.autoreferer && e->redirect_count && e->prev_url) ? e->prev_url : NULL;
-        break;
-    case MPERF_INFO_OS_ERRNO: lv = e->os_errno; break;
-    case MPERF_INFO_NUM_CONNECTS: lv = e->num_connects; break;
-    case MPERF_INFO_LASTSOCKET: lv = e->conn ? (long)e->conn->fd : -1; break;
-    case MPERF_INFO_PRIMARY_IP: /* the text is made when asked for */
-        e->primary_ip[0] = 0;
-        if (e->primary.family) mpx_addr_to_text(&e->primary, e->primary_ip, sizeof e->primary_ip);
-        str = e->primary_ip;
-        break;
-    case MPERF_INFO_PRIMARY_PORT: lv = e->primary_port; break;
-    case MPERF_INFO_HTTP_VERSION: lv = e->http_version_seen; break;
-    case MPERF_INFO_SCHEME: str = e->method[0] ? (e->u.https ? "HTTPS" : "HTTP") : NULL; break;
-    case MPERF_INFO_EFFECTIVE_METHOD: str = e->method[0] ? e->method : NULL; break;
-    case MPERF_INFO_ACTIVESOCKET:
-        *(mperf_socket_t *)out = e->conn ? e->conn->fd : MPERF_SOCKET_BAD;
-        return MPERF_E_OK;
-    default:
-        return MPERF_E_UNKNOWN_OPTION;
-    }
-    switch (info & MPERF_INFO_TYPEMASK) {
-    case MPERF_INFO_STRING: *(const char **)out = str; break;
-    case MPERF_INFO_LONG: *(long *)out = lv; break;
-    case MPERF_INFO_DOUBLE: *(double *)out = t >= 0 ? (double)t / 1e6 : (double)off; break;
-    default: *(mperf_off_t *)out = t >= 0 ? (mperf_off_t)t : off; break; /* MPERF_INFO_OFF_T */
-    }
-    return MPERF_E_OK;
+    return mpx_getinfo(e, info, out);
 }
 
 MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
 {
-    mperf_multi *m;
-    mperf_mcode mc = MPERF_M_OK;
-    mperf_msg *msg;
-    mperf_code rc;
-    int running = 1, left;
     if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     if (e->in_callback) return MPERF_E_RECURSIVE_API_CALL;
     if (e->multi) return e->multi->in_callback ? MPERF_E_RECURSIVE_API_CALL : MPERF_E_FAILED_INIT;
-    if (!e->own_multi) {
-        e->own_multi = mperf_multi_init_alloc(&e->al);
-        if (!e->own_multi) return MPERF_E_OUT_OF_MEMORY;
-    }
-    m = e->own_multi;
-    m->maxconnects = e->o.maxconnects;
-    mpx_multi_add(m, e);
-    while (running && mc == MPERF_M_OK) {
-        mc = mperf_multi_perform(m, &running);
-        if (mc == MPERF_M_OK && running) mc = mpx_easy_wait(m);
-    }
-    msg = mperf_multi_info_read(m, &left);
-    rc = msg ? msg->data.result : mc == MPERF_M_OUT_OF_MEMORY ? MPERF_E_OUT_OF_MEMORY : MPERF_E_FAILED_INIT;
-    mpx_multi_remove(m, e);
-    mpx_graveyard_flush(m);
-    return rc;
+    return mpx_easy_perform(e);
 }
 
 MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
 {
-    uint8_t was;
     if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-    was = e->paused;
-    e->paused = (uint8_t)(bitmask & (MPERF_PAUSE_RECV | MPERF_PAUSE_SEND));
-    if (e->multi && e->state == MPX_S_RECV) {
-        mpx_xfer_interest(e->multi, e);
-        if (was & ~e->paused) mpx_dirty_add(e->multi, e); /* perform delivers what was held back */
-    }
+    mpx_easy_pause(e, bitmask);
     return MPERF_E_OK;
 }
 
