@@ -744,15 +744,15 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_TRACE 0
 #endif
 /* MPERF_NO_ERROR_TEXT: the sentence about a failure is never built; the
-   error buffer gets the result code's text (mperf_easy_strerror). The two
-   sinks of sentences drop theirs (the parenthesised name of mpx_parse_fail
-   in its definition keeps the macro off it), MPX_TXT drops the rest. */
+   error buffer gets the result code's text (mperf_easy_strerror). Every
+   sentence is written MPX_TXT("..."), which drops it, and a transfer fails
+   through MPX_FAIL(m, e, code, format, ...), which drops the formatting. */
 #ifdef MPERF_NO_ERROR_TEXT
-#define mpx_xfer_finish(m, e, code, ...) mpx_xfer_end(m, e, code, NULL)
-#define mpx_parse_fail(p, ev, code, why) (mpx_parse_fail)(p, ev, code, NULL)
 #define MPX_TXT(s) NULL
+#define MPX_FAIL(m, e, code, ...) mpx_xfer_end(m, e, code, NULL)
 #else
 #define MPX_TXT(s) s
+#define MPX_FAIL(m, e, code, ...) mpx_xfer_fail(m, e, code, __VA_ARGS__)
 #endif
 
 #ifndef MPERF_MALLOC
@@ -913,25 +913,24 @@ extern int getaddrinfo(const char *node, const char *service, const struct addri
 extern void freeaddrinfo(struct addrinfo *res);
 #endif
 
-/* SSE2 for the header-field scan where every x86-64 has it; MPERF_NO_SIMD
-   keeps the word-at-a-time scan. */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__) && \
-    !defined(MPERF_NO_SIMD)
+/* The parser's fast paths (>>parser) in speed builds; -Os builds parse
+   every line with the reference path, in less code. Among them an SSE2
+   scan of the header fields where every x86-64 has it (gcc and clang);
+   MPERF_NO_SIMD keeps the word-at-a-time ones. */
+#ifdef __OPTIMIZE_SIZE__
+#define MPX_FAST 0
+#else
+#define MPX_FAST 1
+#endif
+#if MPX_FAST && (defined(__GNUC__) || defined(__clang__)) && defined(__SSE2__) && !defined(MPERF_NO_SIMD)
 #define MPX_SSE2 1
 #include <emmintrin.h>
 #else
 #define MPX_SSE2 0
 #endif
-/* -Os builds have no separate fast paths for the usual header line, status
-   line and Connection value: the general path parses them too, in less code. */
-#ifdef __OPTIMIZE_SIZE__
-#define MPX_FAST_FIELDS 0
-#else
-#define MPX_FAST_FIELDS 1
-#endif
 /* parser events taken per call by the engine (mpx_parse): 16 hold a
    usual head whole; each is 64 bytes of stack */
-#define MPX_EVENTS (MPX_FAST_FIELDS ? 16 : 1)
+#define MPX_EVENTS (MPX_FAST ? 16 : 1)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define MPX_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -1289,14 +1288,13 @@ typedef struct mpx_parser { /* mpx_parser_init sets every member */
     uint64_t remain; /* body bytes (length framing) or chunk bytes left */
     uint64_t content_length;
     uint64_t overhead, data; /* chunk framing bytes and data bytes */
-#if MPX_SSE2
     /* the SSE2 field scan's bit masks (control bytes, colons) of the mk_n
        bytes from head offset mk_at: one 64-byte pass serves the lines
        inside it. Offsets count consumed head bytes (head_total), so the masks
-       stay right when the caller moves the unconsumed bytes. */
+       stay right when the caller moves the unconsumed bytes. Unused (mk_n 0)
+       without SSE2. */
     uint64_t mk_ctl, mk_col;
     size_t mk_at, mk_n;
-#endif
 } mpx_parser;
 
 typedef struct mpx_pev {
@@ -1551,7 +1549,7 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
 static int mpx_progress(mperf_multi *m, mperf_easy *e);
 static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
 #ifndef MPERF_NO_ERROR_TEXT
-static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
+static void mpx_xfer_fail(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
 #endif
 static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e);
 static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e);
@@ -2415,14 +2413,14 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         c->addr = *a;
         c->port = e->x.u.port;
         if (!mpx_pfd_add(m, c, POLLOUT)) {
-            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 0;
         }
         if (!inprogress) return mpx_xfer_connected(m, e, POLLOUT);
         (void)mpx_xfer_set(m, e, MPX_S_CONNECTING);
         return 0;
     }
-    mpx_xfer_finish(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
+    MPX_FAIL(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
                     (int)e->x.u.hostlen, e->x.u.host, (unsigned)e->x.u.port, (long)((m->now - e->x.t_start) / 1000),
                     e->x.os_errno ? mpx_sock_strerror((int)e->x.os_errno) : "no address");
     return 0;
@@ -2458,7 +2456,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
         const char *why = NULL;
         mperf_code rc = mpx_tls_start(m, c, e, &why);
         if (rc != MPERF_E_OK) {
-            mpx_xfer_finish(m, e, rc, "%s", why);
+            MPX_FAIL(m, e, rc, "%s", why);
             return 0;
         }
         return mpx_xfer_set(m, e, MPX_S_TLS);
@@ -2477,7 +2475,7 @@ static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
     int r = mpx_tls_handshake(c);
     if (r < 0) {
         mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
-        mpx_xfer_finish(m, e, rc, "%s", msg);
+        MPX_FAIL(m, e, rc, "%s", msg);
         return 0;
     }
     if (r == 0) {
@@ -2504,7 +2502,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     mpx_host *h = mpx_host_get(m, e);
     mpx_conn *c;
     if (!h) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
     while (!e->o.fresh_connect && !e->x.fresh && (c = mpx_newest_idle(h)) != NULL) {
@@ -2513,7 +2511,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
             mpx_conn_close(m, c);
             h = mpx_host_get(m, e);
             if (!h) {
-                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 0;
             }
             continue;
@@ -2539,13 +2537,13 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     }
     h = mpx_host_get(m, e); /* a close may have freed it */
     if (!h) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
     if (!e->x.naddr) {
         if (!mpx_xfer_resolve(m, e)) {
             mpx_host_release(m, h);
-            mpx_xfer_finish(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.u.hostlen,
+            MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.u.hostlen,
                             e->x.u.host);
             return 0;
         }
@@ -2554,7 +2552,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     c = mpx_conn_new(m, h);
     if (!c) {
         mpx_host_release(m, h);
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
     c->owner = e;
@@ -4033,7 +4031,7 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
         mpx_buf *b = &m->scratch;
         mperf_code rc = mpx_build_request(e, &m->al, b, &why);
         if (rc != MPERF_E_OK) {
-            mpx_xfer_finish(m, e, rc, "%s", why);
+            MPX_FAIL(m, e, rc, "%s", why);
             return 0;
         }
         e->x.req_sent = 1;
@@ -4046,7 +4044,7 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
             c->sbuf.len = 0;
             c->spos = 0;
             if (!mpx_buf_add(&m->al, &c->sbuf, b->p + r, b->len - (size_t)r)) {
-                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return 0;
             }
         }
@@ -4058,7 +4056,7 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
     if (r < 0) {
         if (mpx_xfer_retry(m, e)) return 0;
         e->x.os_errno = err;
-        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(err));
+        MPX_FAIL(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(err));
         return 0;
     }
     if (c->spos < c->sbuf.len) return 0; /* the rest when the socket drains */
@@ -4080,7 +4078,7 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         return 1;
     }
     if (!mpx_buf_reserve(&m->al, &c->sbuf, room + want + 8)) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return -1;
     }
     c->sbuf.len = c->spos = 0;
@@ -4090,7 +4088,7 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
     mpx_cb_leave(m, e);
     if (e->state == MPX_S_DONE) return -1;
     if (r == MPERF_READFUNC_ABORT) {
-        mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Operation aborted by the read callback");
+        MPX_FAIL(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Operation aborted by the read callback");
         return -1;
     }
     if (r == MPERF_READFUNC_PAUSE) {
@@ -4099,12 +4097,12 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         return 0;
     }
     if (r > want) {
-        mpx_xfer_finish(m, e, MPERF_E_READ_ERROR, "The read callback returned more than it was asked for");
+        MPX_FAIL(m, e, MPERF_E_READ_ERROR, "The read callback returned more than it was asked for");
         return -1;
     }
     if (r == 0) {
         if (!e->x.body_chunked) {
-            mpx_xfer_finish(m, e, MPERF_E_READ_ERROR, "The read callback ended the body with %lld of %lld bytes sent",
+            MPX_FAIL(m, e, MPERF_E_READ_ERROR, "The read callback ended the body with %lld of %lld bytes sent",
                             (long long)e->x.body_sent, (long long)e->x.body_len);
             return -1;
         }
@@ -4170,40 +4168,41 @@ static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>parser: the HTTP/1.1 response parser (RFC 9112), incremental and zero-copy */
+/* >>parser: the HTTP/1.1 response parser (RFC 9112)                     */
 /* -------------------------------------------------------------------- */
 /* mpx_parse() looks at the unconsumed bytes buf[0..len) and gives events
    (one or more) and how many bytes they consumed. Line events (status,
    field, head end, trailer) point into buf; the caller keeps unconsumed
    bytes, appends new ones behind them and calls again. Already-scanned
    bytes of an incomplete line are never scanned twice, so feeding byte by
-   byte stays linear. */
+   byte stays linear.
 
-static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
+   The reference path comes first: it parses everything, in every build,
+   and reports every error. The fast paths after it (speed builds, MPX_FAST)
+   take only the usual lines and give the same events for them; any other
+   line goes to the reference path. mpx_parse, last, is the one place that
+   chooses. */
+
+/* ---- the reference path ---- */
+MPX_NOINLINE static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
 {
-#if MPX_FAST_FIELDS
-    /* member by member: gcc -O2 makes a memset of the whole struct a `rep
-       stos`, which costs more than the rest of a short head's parse */
+    /* member by member: gcc -O2 compiles a memset of this struct to `rep
+       stos`, which takes longer than the rest of a short head's parse */
     p->state = MPX_P_STATUS;
+    p->head_request = (uint8_t)(head_request != 0);
     p->minor = p->keepalive = p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
     p->interim = p->folded = p->ext = p->digits = 0;
     p->status = p->error = 0;
     p->why = NULL;
     p->scan = p->colon = p->head_total = p->ext_len = 0;
     p->nfields = 0;
+    p->max_data = max_data ? max_data : (size_t)-1;
     p->remain = p->content_length = p->overhead = p->data = 0;
-#if MPX_SSE2
     p->mk_ctl = p->mk_col = 0;
     p->mk_at = p->mk_n = 0;
-#endif
-#else
-    memset(p, 0, sizeof *p);
-#endif
-    p->head_request = (uint8_t)(head_request != 0);
-    p->max_data = max_data ? max_data : (size_t)-1;
 }
 
-MPX_NOINLINE static size_t(mpx_parse_fail)(mpx_parser *p, mpx_pev *ev, int code, const char *why)
+MPX_NOINLINE static size_t mpx_parse_fail(mpx_parser *p, mpx_pev *ev, int code, const char *why)
 {
     p->state = MPX_P_ERROR;
     p->error = code;
@@ -4228,7 +4227,6 @@ static uint64_t mpx_word_flags(uint64_t x)
     uint64_t del = x ^ (MPX_ONES * 0x7f);
     return ((x - MPX_ONES * 0x20) & ~x & MPX_HIGHS) | ((del - MPX_ONES) & ~del & MPX_HIGHS);
 }
-
 static unsigned mpx_first_flag(uint64_t m) /* index of the lowest flagged byte */
 {
 #if defined(__GNUC__) || defined(__clang__)
@@ -4315,39 +4313,6 @@ static int mpx_scan_line(const char *buf, size_t len, size_t *pos)
     return 0;
 }
 
-#if MPX_SSE2 && MPX_FAST_FIELDS
-/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
-   among the 16 bytes at p. */
-static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
-{
-    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
-    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
-    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
-}
-
-/* The end of a short line (the status line), 16 bytes at a time: 1 with
-   *pos at the LF when the first control byte of the first 64 is a CR before
-   an LF, 0 (and *pos unchanged) for mpx_scan_line to look byte by byte. */
-static int mpx_line_end_sse2(const char *buf, size_t len, size_t *pos)
-{
-    size_t at;
-    for (at = 0; at + 16 <= len && at < 64; at += 16) {
-        unsigned ctl, col;
-        mpx_masks16(buf + at, &ctl, &col);
-        if (ctl) {
-            size_t cr = at + (size_t)(unsigned)__builtin_ctz(ctl);
-            if (buf[cr] != '\r' || cr + 1 >= len || buf[cr + 1] != '\n') return 0;
-            MPX_TEST_SCANNED(cr + 2 - *pos);
-            *pos = cr + 1;
-            return 1;
-        }
-    }
-    return 0;
-}
-#endif
-
 static int mpx_is_ows(char c)
 {
     return (MPX_CC(c) & MPX_C_TRIM) != 0;
@@ -4382,49 +4347,28 @@ static int mpx_parse_content_length(const char *s, size_t n, uint64_t *out)
     return 1;
 }
 
-#ifdef __OPTIMIZE_SIZE__ /* -Os: the byte loop is smaller */
-#define mpx_name_is(s, n, lit) mpx_ieq_n((s), (lit), (n))
-#else
-/* A header name or value token (8 or more bytes, no CR: names are token
-   bytes, and value tokens end at blanks, CR and LF included) equals a literal
-   of lowercase letters and '-', ignoring case: OR-ing 0x20 into 8 bytes at a
-   time maps only 'A'-'Z' onto 'a'-'z', and only CR onto '-'. */
-static int mpx_name_is(const char *s, size_t n, const char *lit)
-{
-    const uint64_t lower = MPX_ONES * 0x20;
-    uint64_t a, b;
-    size_t i;
-    for (i = 0; i + 8 <= n; i += 8) {
-        memcpy(&a, s + i, 8);
-        memcpy(&b, lit + i, 8);
-        if ((a | lower) != b) return 0;
-    }
-    if (i < n) { /* the last 8 bytes, overlapping */
-        memcpy(&a, s + n - 8, 8);
-        memcpy(&b, lit + n - 8, 8);
-        if ((a | lower) != b) return 0;
-    }
-    return 1;
-}
-#endif
+/* The framing fields of a final response (mpx_framing_value). */
+enum { MPX_F_CONTENT_LENGTH = 1, MPX_F_TRANSFER_ENCODING, MPX_F_CONNECTION };
 
-/* Interprets the framing fields of a final response. */
-static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
+/* Interprets the value of a framing field: returns 1, or 0 on an error
+   (reported). */
+static size_t mpx_framing_value(mpx_parser *p, int which, mpx_pev *ev)
 {
     const char *v = ev->value;
     size_t n = ev->valuelen, i = 0;
-    if (ev->namelen == 14 && mpx_name_is(ev->line, 14, "content-length")) {
+    if (which == MPX_F_CONTENT_LENGTH) {
         uint64_t cl;
         if (p->folded || !mpx_parse_content_length(v, n, &cl))
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid Content-Length in the response");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid Content-Length in the response"));
         if (p->has_cl && cl != p->content_length)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Conflicting Content-Length values in the response");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                  MPX_TXT("Conflicting Content-Length values in the response"));
         p->has_cl = 1;
         p->content_length = cl;
-    } else if (ev->namelen == 17 && mpx_name_is(ev->line, 17, "transfer-encoding")) {
+    } else if (which == MPX_F_TRANSFER_ENCODING) {
         int tokens = 0;
         if (p->folded)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Folded Transfer-Encoding in the response");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Folded Transfer-Encoding in the response"));
         while (i < n) {
             size_t st;
             while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
@@ -4432,39 +4376,46 @@ static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
             st = i;
             while (i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t') i++;
             if (!MPX_IEQ(v + st, i - st, "chunked"))
-                return mpx_parse_fail(p, ev, MPERF_E_BAD_CONTENT_ENCODING, "Unsupported transfer coding in the response");
+                return mpx_parse_fail(p, ev, MPERF_E_BAD_CONTENT_ENCODING,
+                                      MPX_TXT("Unsupported transfer coding in the response"));
             if (p->chunked)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response applies chunked twice");
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Response applies chunked twice"));
             p->chunked = 1;
             tokens++;
         }
-        if (!tokens) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Empty Transfer-Encoding in the response");
+        if (!tokens)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Empty Transfer-Encoding in the response"));
         p->te_seen = 1;
-    } else if (ev->namelen == 10 && mpx_name_is(ev->line, 10, "connection")) {
-#if MPX_FAST_FIELDS
-        if (n == 10 && mpx_name_is(v, 10, "keep-alive")) { /* the usual value: no list to walk */
-            p->conn_keepalive = 1;
-            return 1;
-        }
-#endif
+    } else { /* Connection: a list */
         while (i < n) {
             size_t st;
             while (i < n && (mpx_is_ows(v[i]) || v[i] == ',')) i++;
             st = i;
             while (i < n && !mpx_is_ows(v[i]) && v[i] != ',') i++;
             if (MPX_IEQ(v + st, i - st, "close")) p->conn_close = 1;
-            else if (i - st == 10 && mpx_name_is(v + st, 10, "keep-alive")) p->conn_keepalive = 1;
+            else if (MPX_IEQ(v + st, i - st, "keep-alive")) p->conn_keepalive = 1;
         }
     }
     return 1;
 }
 
+/* A field of a final response: a framing field's value is interpreted.
+   Returns 1, or 0 on an error (reported). */
+static size_t mpx_parse_framing(mpx_parser *p, mpx_pev *ev)
+{
+    const char *s = ev->line;
+    size_t n = ev->namelen;
+    int which = MPX_IEQ(s, n, "content-length")      ? MPX_F_CONTENT_LENGTH
+                : MPX_IEQ(s, n, "transfer-encoding") ? MPX_F_TRANSFER_ENCODING
+                : MPX_IEQ(s, n, "connection")        ? MPX_F_CONNECTION
+                                                     : 0;
+    return which ? mpx_framing_value(p, which, ev) : 1;
+}
+
 /* The empty line that ends a head or the trailers. */
 static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_pev *ev)
 {
-#if MPX_SSE2
-    p->mk_n = 0; /* the masks may reach into the body: never reused for trailers */
-#endif
+    p->mk_n = 0; /* the fast path's masks (mpx_fields_sse2) may reach into the body: never reused */
     ev->line = buf;
     ev->linelen = l;
     p->head_total += l;
@@ -4476,7 +4427,7 @@ static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_p
     ev->type = MPX_EV_HEAD_END;
     if (p->interim) {
         if (p->status == 101)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Unexpected 101 Switching Protocols response");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Unexpected 101 Switching Protocols response"));
         /* another head follows */
         p->state = MPX_P_STATUS;
         p->nfields = 0;
@@ -4500,242 +4451,59 @@ static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_p
     return l;
 }
 
-/* The status line, the general field path and chunk framing stay out of
-   line (MPX_NOINLINE): mpx_parse, which holds the SSE2 field loop, keeps
-   few registers to save around them. */
-MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+/* A whole status line, buf[0..lf] with its LF at lf: checked and taken. */
+static size_t mpx_status_line(mpx_parser *p, const char *buf, size_t lf, mpx_pev *ev)
 {
-    static const char prefix[] = "HTTP/";
-    size_t i = p->scan, end;
-    int r;
-#if MPX_FAST_FIELDS
-    if (i == 0 && len >= 5 && memcmp(buf, prefix, 5) == 0) i = 5; /* the usual case: all there at once */
-#endif
-    for (; i < len && i < 5; i++)
-        if (buf[i] != prefix[i])
-            return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
-                                  "Received HTTP/0.9 or a response that is not HTTP");
-    r = 0;
-#if MPX_SSE2 && MPX_FAST_FIELDS
-    if (i == 5) r = mpx_line_end_sse2(buf, len, &i);
-#endif
-    if (!r) r = mpx_scan_line(buf, len, &i);
-    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in the status line");
-    if (r == 0) {
-        if (i > MPERF_MAX_HEADER_LINE)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
-        p->scan = i;
-        ev->type = MPX_EV_NEED;
-        return 0;
-    }
-    end = i;
+    size_t end = lf;
     if (end > 0 && buf[end - 1] == '\r') end--;
     if (end < 12 || !mpx_is_digit(buf[5]) || buf[6] != '.' || !mpx_is_digit(buf[7]) || buf[8] != ' ' ||
         !mpx_is_digit(buf[9]) || !mpx_is_digit(buf[10]) || !mpx_is_digit(buf[11]) || (end > 12 && buf[12] != ' '))
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed status line");
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Malformed status line"));
     if (buf[5] != '1')
-        return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL, "Unsupported HTTP version in the response");
+        return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL, MPX_TXT("Unsupported HTTP version in the response"));
     p->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
-    if (p->status < 100) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid response status code");
-    if (i + 1 > MPERF_MAX_HEADER_LINE) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Status line too long");
+    if (p->status < 100)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid response status code"));
+    if (lf + 1 > MPERF_MAX_HEADER_LINE)
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Status line too long"));
     p->minor = (uint8_t)(buf[7] != '0');
     p->interim = (uint8_t)(p->status < 200);
     p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
     p->content_length = 0;
-    p->head_total += i + 1;
+    p->head_total += lf + 1;
     if (p->head_total > MPERF_MAX_HEADER_TOTAL)
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Response header too large"));
     p->state = MPX_P_FIELDS;
     p->scan = p->colon = 0;
     ev->type = MPX_EV_STATUS;
     ev->line = buf;
-    ev->linelen = i + 1;
-    return i + 1;
+    ev->linelen = lf + 1;
+    return lf + 1;
 }
 
-#if MPX_FAST_FIELDS
-static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev);
-
-/* Bit n set for the name lengths of the framing fields (Connection,
-   Content-Length, Transfer-Encoding): only those names go to
-   mpx_parse_framing from the fast paths. */
-#define MPX_FRAMING_LENS (UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17)
-
-/* A framing field (Content-Length, Transfer-Encoding, Connection) found by
-   a fast path: returns linelen, or 0 on an error (reported). Out of line, so
-   the fast paths reach it by a tail call and save no registers. */
-MPX_NOINLINE static size_t mpx_field_framing(mpx_parser *p, mpx_pev *ev, size_t linelen)
+/* The status line, the field line and chunk framing stay out of line
+   (MPX_NOINLINE): mpx_parse, which holds the fast paths' loop, keeps few
+   registers to save around them. */
+MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
-    return mpx_parse_framing(p, ev) ? linelen : 0;
-}
-
-/* The limits hold for one more field line of linelen bytes. */
-static int mpx_field_fits(const mpx_parser *p, size_t linelen)
-{
-    return linelen <= MPERF_MAX_HEADER_LINE && p->head_total + linelen <= MPERF_MAX_HEADER_TOTAL &&
-           p->nfields < MPERF_MAX_HEADER_COUNT;
-}
-
-/* A field line found by a fast path below: the name is buf[0..name), the
-   value buf[v..vend), the line linelen bytes, within the limits (checked
-   with mpx_field_fits). Returns linelen, or 0 on a framing error (reported). */
-static inline size_t mpx_field_found(mpx_parser *p, const char *buf, size_t linelen, size_t name, size_t v, size_t vend,
-                              mpx_pev *ev)
-{
-    p->head_total += linelen;
-    p->nfields++;
-    ev->type = p->state == MPX_P_TRAILERS ? MPX_EV_TRAILER : MPX_EV_FIELD;
-    ev->line = buf;
-    ev->linelen = linelen;
-    ev->namelen = name;
-    ev->value = buf + v;
-    ev->valuelen = vend - v;
-    p->folded = 0;
-    if (name < 64 && ((MPX_FRAMING_LENS >> name) & 1) && ev->type == MPX_EV_FIELD && !p->interim)
-        return mpx_field_framing(p, ev, linelen);
-    return linelen;
-}
-
-/* The usual field line, all in the buffer: "Name: value\r\n" with no fold,
-   tab or bare LF. Returns its length, or 0 for the general path below (which
-   also reports any error). Same result, fewer steps. */
-static size_t mpx_parse_field_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
-{
-    const char *colon;
-    size_t name, k, v, e;
-    if (len < 4 || !(MPX_CC(buf[0]) & MPX_C_TOKEN) || !mpx_little_endian()) return 0;
-    colon = mpx_find_colon(buf, len);
-    if (!colon) return 0;
-    name = (size_t)(colon - buf);
-    if (!mpx_all_token(buf, name)) return 0;
-    v = name + 1;
-    while (v < len && buf[v] == ' ') v++;
-    e = v;
-    for (;;) { /* to the first byte below 0x20 or DEL */
-        uint64_t w, m;
-        if (e + 8 > len) return 0;
-        memcpy(&w, buf + e, 8);
-        m = mpx_word_flags(w);
-        if (m) {
-            e += mpx_first_flag(m);
-            break;
-        }
-        e += 8;
+    static const char prefix[] = "HTTP/";
+    size_t i = p->scan;
+    int r;
+    for (; i < len && i < 5; i++)
+        if (buf[i] != prefix[i])
+            return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
+                                  MPX_TXT("Received HTTP/0.9 or a response that is not HTTP"));
+    r = mpx_scan_line(buf, len, &i);
+    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid character in the status line"));
+    if (r == 0) {
+        if (i > MPERF_MAX_HEADER_LINE)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Status line too long"));
+        p->scan = i;
+        ev->type = MPX_EV_NEED;
+        return 0;
     }
-    if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
-    MPX_TEST_SCANNED(e + 2);
-    k = e + 2; /* the line */
-    if (!mpx_field_fits(p, k)) return 0;
-    while (e > v && buf[e - 1] == ' ') e--;
-    return mpx_field_found(p, buf, k, name, v, e, ev);
+    return mpx_status_line(p, buf, i, ev);
 }
-
-#if MPX_SSE2
-/* Bit mask of the bytes other than letters, digits and '-' among the 16 at p. */
-static inline __attribute__((always_inline)) unsigned mpx_odd16(const char *p)
-{
-    const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
-    const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), ok;
-    /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
-    ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
-    ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
-    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
-    return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
-}
-
-/* The name buf[0..n) is letters, digits and '-' only (the usual header
-   name), checked in up to three 16-byte blocks with no loop; 0 when it is
-   not, when it is longer than 48 bytes, or when its blocks are not all in
-   the buffer. */
-static inline __attribute__((always_inline)) int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
-{
-    uint64_t odd;
-    if (n > 48 || n + 15 >= len) return 0; /* the blocks must lie in the buffer */
-    odd = mpx_odd16(buf);
-    if (n > 16) {
-        odd |= (uint64_t)mpx_odd16(buf + 16) << 16;
-        if (n > 32) odd |= (uint64_t)mpx_odd16(buf + 32) << 32;
-    }
-    return (odd & ((UINT64_C(1) << n) - 1)) == 0;
-}
-
-/* Field lines of a head with SSE2 (every x86-64 has it), as many as fit
-   in ev[*k..max): one pass over four 16-byte blocks gives bit masks of the
-   control bytes (the CR among them) and of the colons of 64 bytes; the lines
-   inside them are read from the masks, and a line that runs past them starts
-   the next pass. It takes the usual line only: "Name: value\r\n" with a name
-   of letters, digits and '-' of at most 48 bytes, at most one space before
-   the value and none after it, no fold, and the byte after it in the buffer.
-   At any other line it stops, for mpx_parse_field (which also reports any
-   error). Returns the bytes it consumed and adds its events to *k; the last
-   is an error if a framing field was bad. */
-static size_t mpx_fields_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned *kp, unsigned max)
-{
-    const char *b = buf, *end = buf + len, *wend = buf; /* wend: the end of the masks' 64 bytes */
-    const uint64_t framing = p->interim ? 0 : MPX_FRAMING_LENS;
-    size_t off = p->head_total - p->mk_at, room = MPERF_MAX_HEADER_TOTAL - p->head_total;
-    uint64_t ctl = 0, col = 0;
-    unsigned k = *kp, k0 = k;
-    if ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields < max - k) max = k + ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields);
-    if (off < p->mk_n) { /* the masks of the last pass reach here */
-        ctl = p->mk_ctl >> off;
-        col = p->mk_col >> off;
-        wend = buf + (p->mk_n - off);
-    }
-    p->folded = 0;
-    for (; k < max; k++) {
-        size_t left = (size_t)(end - b), e, c, v;
-        mpx_pev *f = &ev[k];
-        if (!ctl) { /* the line does not end inside the last pass: a new pass at the line */
-            unsigned t0, t1, t2, t3, c0, c1, c2, c3;
-            if (left < 64) break;
-            mpx_masks16(b, &t0, &c0);
-            mpx_masks16(b + 16, &t1, &c1);
-            mpx_masks16(b + 32, &t2, &c2);
-            mpx_masks16(b + 48, &t3, &c3);
-            ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
-            col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
-            wend = b + 64;
-            if (!ctl) break;
-        }
-        e = (size_t)(unsigned)__builtin_ctzll(ctl) + 1; /* the LF, if the first control byte is the CR of a CRLF */
-        if (e < 3 || e + 1 >= left || b[e - 1] != '\r' || b[e] != '\n') break;
-        c = (size_t)(unsigned)__builtin_ctzll(col | UINT64_C(1) << 63); /* the first colon */
-        if (c == 0 || c >= e - 1 || (MPX_CC(b[e + 1]) & MPX_C_WS) || !mpx_name_alnum_sse2(b, c, left)) break;
-        if (e + 1 > room) break;
-#if MPERF_MAX_HEADER_LINE < 65
-        if (e + 1 > MPERF_MAX_HEADER_LINE) break;
-#endif
-        v = c + 1 + (b[c + 1] == ' ');
-        if (b[v] == ' ' || b[e - 2] == ' ') break; /* more spaces around the value */
-        MPX_TEST_SCANNED(e + 1);
-        f->type = MPX_EV_FIELD;
-        f->line = b;
-        f->linelen = e + 1;
-        f->namelen = c;
-        f->value = b + v;
-        f->valuelen = e - 1 - v;
-        if (((framing >> c) & 1) && !mpx_parse_framing(p, f)) { /* f is now the error; the line stays */
-            k++;
-            break;
-        }
-        room -= e + 1;
-        b += e + 1;
-        ctl = ctl >> (e - 1) >> 2;
-        col = col >> (e - 1) >> 2;
-    }
-    p->head_total = MPERF_MAX_HEADER_TOTAL - room;
-    p->nfields += k - k0;
-    p->mk_ctl = ctl;
-    p->mk_col = col;
-    p->mk_at = p->head_total;
-    p->mk_n = ctl ? (size_t)(wend - b) : 0;
-    *kp = k;
-    return (size_t)(b - buf);
-}
-#endif
-#endif /* MPX_FAST_FIELDS */
 
 /* One field line (with its obs-folds), in the head or in the trailers. */
 MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
@@ -4752,28 +4520,23 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
                 ev->type = MPX_EV_NEED;
                 return 0;
             }
-            if (buf[1] != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Bare CR in the response header");
+            if (buf[1] != '\n')
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Bare CR in the response header"));
             return mpx_parse_head_end(p, buf, 2, ev);
         }
         if (buf[0] == ' ' || buf[0] == '\t')
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Header line starts with whitespace");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Header line starts with whitespace"));
         p->folded = 0;
-#if MPX_FAST_FIELDS
-        {
-            size_t n = mpx_parse_field_fast(p, buf, len, ev);
-            if (n || p->state == MPX_P_ERROR) return n; /* a line, or a framing error */
-        }
-#endif
     }
     if (!p->colon) { /* the name: token characters up to the colon */
         const char *colon = mpx_find_colon(buf + i, len - i);
         size_t end = colon ? (size_t)(colon - buf) : len;
         MPX_TEST_SCANNED(end - i);
         if (!mpx_all_token(buf + i, end - i) || (colon && end == 0))
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Malformed header line in the response");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Malformed header line in the response"));
         if (!colon) {
             if (len > MPERF_MAX_HEADER_LINE)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Response header line too long"));
             p->scan = len;
             ev->type = MPX_EV_NEED;
             return 0;
@@ -4782,14 +4545,15 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
     }
     for (;;) {
         int r = mpx_scan_line(buf, len, &i);
-        if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid character in a response header");
+        if (r < 0)
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid character in a response header"));
         if (r > 0 && i + 1 < len && (buf[i + 1] == ' ' || buf[i + 1] == '\t')) {
             p->folded = 1; /* obs-fold: the value goes on */
             i++;
             continue;
         }
         if (i + 1 > MPERF_MAX_HEADER_LINE)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Response header line too long"));
         if (r == 0 || i + 1 >= len) { /* need the end, or the byte after it (a fold?) */
             p->scan = i;
             ev->type = MPX_EV_NEED;
@@ -4799,9 +4563,9 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
     }
     p->head_total += i + 1;
     if (p->head_total > MPERF_MAX_HEADER_TOTAL)
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Response header too large");
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Response header too large"));
     if (++p->nfields > MPERF_MAX_HEADER_COUNT)
-        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Too many header lines in the response");
+        return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Too many header lines in the response"));
     v = p->colon;
     vend = i;
     while (v < vend && mpx_is_ows(buf[v])) v++;
@@ -4860,12 +4624,12 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
         case MPX_P_CHUNK_SIZE:
             if (MPX_CC(c) & MPX_C_HEX) {
                 if (p->digits >= 32 || p->remain > (UINT64_MAX >> 4))
-                    return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size too large");
+                    return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk size too large"));
                 p->remain = (p->remain << 4) | (uint64_t)mpx_hexval(c);
                 p->digits++;
                 break;
             }
-            if (p->digits == 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size");
+            if (p->digits == 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid chunk size"));
             if (c == '\r') {
                 p->state = MPX_P_CHUNK_LF;
             } else if (c == ';' || c == ' ' || c == '\t') {
@@ -4873,20 +4637,20 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
                 p->ext = c == ';' ? MPX_X_SEMI : MPX_X_BWS;
                 p->ext_len = 0;
             } else {
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk size line");
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid chunk size line"));
             }
             break;
         case MPX_P_CHUNK_EXT: {
             int r;
             if (++p->ext_len > MPERF_MAX_CHUNK_EXT)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk extension too long");
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk extension too long"));
             r = mpx_chunk_ext_step(p, c);
-            if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Invalid chunk extension");
+            if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid chunk extension"));
             if (r > 0) p->state = MPX_P_CHUNK_LF;
             break;
         }
         case MPX_P_CHUNK_LF:
-            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk size line not ended by CRLF");
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk size line not ended by CRLF"));
             p->overhead += 1;
             i++;
             if (p->remain == 0) {
@@ -4910,15 +4674,15 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
             return i + n;
         }
         case MPX_P_CHUNK_CR:
-            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
+            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk data not followed by CRLF"));
             p->state = MPX_P_CHUNK_DATA_LF;
             break;
         default: /* MPX_P_CHUNK_DATA_LF */
-            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunk data not followed by CRLF");
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk data not followed by CRLF"));
             p->state = MPX_P_CHUNK_SIZE;
             p->digits = 0;
             if (p->overhead > MPERF_CHUNK_OVERHEAD_MIN && p->overhead / 4 > p->data)
-                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Chunked framing overhead too large");
+                return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunked framing overhead too large"));
             break;
         }
         p->overhead++;
@@ -4968,26 +4732,292 @@ static size_t mpx_parse_one(mpx_parser *p, const char *buf, size_t len, mpx_pev 
     return 0;
 }
 
+/* ---- the fast paths (speed builds) ---- */
+#if MPX_FAST
+/* Bit n set for the name lengths of the framing fields (Connection,
+   Content-Length, Transfer-Encoding): only those names go to
+   mpx_fast_framing. */
+#define MPX_FRAMING_LENS (UINT64_C(1) << 10 | UINT64_C(1) << 14 | UINT64_C(1) << 17)
+
+/* A header name or value token (8 or more bytes, no CR: names are token
+   bytes, and value tokens end at blanks, CR and LF included) equals a literal
+   of lowercase letters and '-', ignoring case: OR-ing 0x20 into 8 bytes at a
+   time maps only 'A'-'Z' onto 'a'-'z', and only CR onto '-'. */
+static int mpx_name_is(const char *s, size_t n, const char *lit)
+{
+    const uint64_t lower = MPX_ONES * 0x20;
+    uint64_t a, b;
+    size_t i;
+    for (i = 0; i + 8 <= n; i += 8) {
+        memcpy(&a, s + i, 8);
+        memcpy(&b, lit + i, 8);
+        if ((a | lower) != b) return 0;
+    }
+    if (i < n) { /* the last 8 bytes, overlapping */
+        memcpy(&a, s + n - 8, 8);
+        memcpy(&b, lit + n - 8, 8);
+        if ((a | lower) != b) return 0;
+    }
+    return 1;
+}
+
+/* mpx_parse_framing for a field a fast path found: the name told by its
+   length and 8 bytes at a time, and "Connection: keep-alive" (the usual
+   value) without walking the list. */
+static size_t mpx_fast_framing(mpx_parser *p, mpx_pev *ev)
+{
+    size_t n = ev->namelen;
+    if (n == 14 && mpx_name_is(ev->line, 14, "content-length")) return mpx_framing_value(p, MPX_F_CONTENT_LENGTH, ev);
+    if (n == 17 && mpx_name_is(ev->line, 17, "transfer-encoding"))
+        return mpx_framing_value(p, MPX_F_TRANSFER_ENCODING, ev);
+    if (n == 10 && mpx_name_is(ev->line, 10, "connection")) {
+        if (ev->valuelen == 10 && mpx_name_is(ev->value, 10, "keep-alive")) {
+            p->conn_keepalive = 1;
+            return 1;
+        }
+        return mpx_framing_value(p, MPX_F_CONNECTION, ev);
+    }
+    return 1;
+}
+
+/* A framing field found by mpx_field_fast: returns linelen, or 0 on an error
+   (reported). Out of line, so it is reached by a tail call that saves no
+   registers. */
+MPX_NOINLINE static size_t mpx_field_framing(mpx_parser *p, mpx_pev *ev, size_t linelen)
+{
+    return mpx_fast_framing(p, ev) ? linelen : 0;
+}
+
+/* The limits hold for one more field line of linelen bytes. */
+static int mpx_field_fits(const mpx_parser *p, size_t linelen)
+{
+    return linelen <= MPERF_MAX_HEADER_LINE && p->head_total + linelen <= MPERF_MAX_HEADER_TOTAL &&
+           p->nfields < MPERF_MAX_HEADER_COUNT;
+}
+
+/* The usual field line of a head, all in the buffer, 8 bytes at a time:
+   "Name: value\r\n" with no fold, tab or bare LF, within the limits. Returns
+   its length, or 0 for the reference path (which also reports any error);
+   0 too when a framing field's value is bad (reported). */
+MPX_NOINLINE static size_t mpx_field_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    const char *colon;
+    size_t name, k, v, e;
+    if (len < 4 || !(MPX_CC(buf[0]) & MPX_C_TOKEN) || !mpx_little_endian()) return 0;
+    colon = mpx_find_colon(buf, len);
+    if (!colon) return 0;
+    name = (size_t)(colon - buf);
+    if (!mpx_all_token(buf, name)) return 0;
+    v = name + 1;
+    while (v < len && buf[v] == ' ') v++;
+    e = v;
+    for (;;) { /* to the first byte below 0x20 or DEL */
+        uint64_t w, m;
+        if (e + 8 > len) return 0;
+        memcpy(&w, buf + e, 8);
+        m = mpx_word_flags(w);
+        if (m) {
+            e += mpx_first_flag(m);
+            break;
+        }
+        e += 8;
+    }
+    if (buf[e] != '\r' || e + 2 >= len || buf[e + 1] != '\n' || buf[e + 2] == ' ' || buf[e + 2] == '\t') return 0;
+    MPX_TEST_SCANNED(e + 2);
+    k = e + 2; /* the line */
+    if (!mpx_field_fits(p, k)) return 0;
+    while (e > v && buf[e - 1] == ' ') e--;
+    p->head_total += k;
+    p->nfields++;
+    p->folded = 0;
+    ev->type = MPX_EV_FIELD;
+    ev->line = buf;
+    ev->linelen = k;
+    ev->namelen = name;
+    ev->value = buf + v;
+    ev->valuelen = e - v;
+    if (name < 64 && ((MPX_FRAMING_LENS >> name) & 1) && !p->interim) return mpx_field_framing(p, ev, k);
+    return k;
+}
+
+#if MPX_SSE2
+/* Bit masks of the control bytes (below 0x20, and DEL) and of the colons
+   among the 16 bytes at p. */
+static void mpx_masks16(const char *p, unsigned *ctl, unsigned *col)
+{
+    const __m128i co = _mm_set1_epi8(':'), del = _mm_set1_epi8(0x7f), c1f = _mm_set1_epi8(0x1f);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* 0x00-0x1f: max(x, 0x1f) == 0x1f */
+    *ctl = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(x, c1f), c1f), _mm_cmpeq_epi8(x, del)));
+    *col = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, co));
+}
+
+/* The usual status line, all in the buffer: "HTTP/" and, within 64 bytes,
+   a first control byte that is the CR of a CRLF, found 16 bytes at a time.
+   Returns its length, 0 for the reference path, or 0 on an error in it
+   (reported). */
+MPX_NOINLINE static size_t mpx_status_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
+{
+    size_t at;
+    if (len < 5 || memcmp(buf, "HTTP/", 5) != 0) return 0;
+    for (at = 0; at + 16 <= len && at < 64; at += 16) {
+        unsigned ctl, col;
+        mpx_masks16(buf + at, &ctl, &col);
+        if (ctl) {
+            size_t cr = at + (size_t)(unsigned)__builtin_ctz(ctl);
+            if (buf[cr] != '\r' || cr + 1 >= len || buf[cr + 1] != '\n') return 0;
+            MPX_TEST_SCANNED(cr + 2);
+            return mpx_status_line(p, buf, cr + 1, ev);
+        }
+    }
+    return 0;
+}
+
+/* Bit mask of the bytes other than letters, digits and '-' among the 16 at p. */
+static inline __attribute__((always_inline)) unsigned mpx_odd16(const char *p)
+{
+    const __m128i lo = _mm_set1_epi8(0x20), da = _mm_set1_epi8((char)(0x80 - 'a')), la = _mm_set1_epi8(-128 + 26);
+    const __m128i d0 = _mm_set1_epi8((char)(0x80 - '0')), l0 = _mm_set1_epi8(-128 + 10), dash = _mm_set1_epi8('-');
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p), ok;
+    /* in a range: x + (0x80 - low) as a signed byte is below -128 + width */
+    ok = _mm_cmpgt_epi8(la, _mm_add_epi8(_mm_or_si128(x, lo), da));
+    ok = _mm_or_si128(ok, _mm_cmpgt_epi8(l0, _mm_add_epi8(x, d0)));
+    ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, dash));
+    return (unsigned)_mm_movemask_epi8(ok) ^ 0xffffu;
+}
+
+/* The name buf[0..n) is letters, digits and '-' only (the usual header
+   name), checked in up to three 16-byte blocks with no loop; 0 when it is
+   not, when it is longer than 48 bytes, or when its blocks are not all in
+   the buffer. */
+static inline __attribute__((always_inline)) int mpx_name_alnum_sse2(const char *buf, size_t n, size_t len)
+{
+    uint64_t odd;
+    if (n > 48 || n + 15 >= len) return 0; /* the blocks must lie in the buffer */
+    odd = mpx_odd16(buf);
+    if (n > 16) {
+        odd |= (uint64_t)mpx_odd16(buf + 16) << 16;
+        if (n > 32) odd |= (uint64_t)mpx_odd16(buf + 32) << 32;
+    }
+    return (odd & ((UINT64_C(1) << n) - 1)) == 0;
+}
+
+/* Field lines of a head with SSE2 (every x86-64 has it), as many as fit
+   in ev[*k..max): one pass over four 16-byte blocks gives bit masks of the
+   control bytes (the CR among them) and of the colons of 64 bytes; the lines
+   inside them are read from the masks, and a line that runs past them starts
+   the next pass. It takes the usual line only: "Name: value\r\n" with a name
+   of letters, digits and '-' of at most 48 bytes, at most one space before
+   the value and none after it, no fold, and the byte after it in the buffer.
+   At any other line it stops, for mpx_field_fast or the reference path
+   (which also reports any error). Returns the bytes it consumed and adds its events to *k; the last
+   is an error if a framing field was bad. */
+static size_t mpx_fields_sse2(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned *kp, unsigned max)
+{
+    const char *b = buf, *end = buf + len, *wend = buf; /* wend: the end of the masks' 64 bytes */
+    const uint64_t framing = p->interim ? 0 : MPX_FRAMING_LENS;
+    size_t off = p->head_total - p->mk_at, room = MPERF_MAX_HEADER_TOTAL - p->head_total;
+    uint64_t ctl = 0, col = 0;
+    unsigned k = *kp, k0 = k;
+    if ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields < max - k) max = k + ((unsigned)MPERF_MAX_HEADER_COUNT - p->nfields);
+    if (off < p->mk_n) { /* the masks of the last pass reach here */
+        ctl = p->mk_ctl >> off;
+        col = p->mk_col >> off;
+        wend = buf + (p->mk_n - off);
+    }
+    p->folded = 0;
+    for (; k < max; k++) {
+        size_t left = (size_t)(end - b), e, c, v;
+        mpx_pev *f = &ev[k];
+        if (!ctl) { /* the line does not end inside the last pass: a new pass at the line */
+            unsigned t0, t1, t2, t3, c0, c1, c2, c3;
+            if (left < 64) break;
+            mpx_masks16(b, &t0, &c0);
+            mpx_masks16(b + 16, &t1, &c1);
+            mpx_masks16(b + 32, &t2, &c2);
+            mpx_masks16(b + 48, &t3, &c3);
+            ctl = t0 | (uint64_t)t1 << 16 | (uint64_t)t2 << 32 | (uint64_t)t3 << 48;
+            col = c0 | (uint64_t)c1 << 16 | (uint64_t)c2 << 32 | (uint64_t)c3 << 48;
+            wend = b + 64;
+            if (!ctl) break;
+        }
+        e = (size_t)(unsigned)__builtin_ctzll(ctl) + 1; /* the LF, if the first control byte is the CR of a CRLF */
+        if (e < 3 || e + 1 >= left || b[e - 1] != '\r' || b[e] != '\n') break;
+        c = (size_t)(unsigned)__builtin_ctzll(col | UINT64_C(1) << 63); /* the first colon */
+        if (c == 0 || c >= e - 1 || (MPX_CC(b[e + 1]) & MPX_C_WS) || !mpx_name_alnum_sse2(b, c, left)) break;
+        if (e + 1 > room) break;
+#if MPERF_MAX_HEADER_LINE < 65
+        if (e + 1 > MPERF_MAX_HEADER_LINE) break;
+#endif
+        v = c + 1 + (b[c + 1] == ' ');
+        if (b[v] == ' ' || b[e - 2] == ' ') break; /* more spaces around the value */
+        MPX_TEST_SCANNED(e + 1);
+        f->type = MPX_EV_FIELD;
+        f->line = b;
+        f->linelen = e + 1;
+        f->namelen = c;
+        f->value = b + v;
+        f->valuelen = e - 1 - v;
+        if (((framing >> c) & 1) && !mpx_fast_framing(p, f)) { /* f is now the error; the line stays */
+            k++;
+            break;
+        }
+        room -= e + 1;
+        b += e + 1;
+        ctl = ctl >> (e - 1) >> 2;
+        col = col >> (e - 1) >> 2;
+    }
+    p->head_total = MPERF_MAX_HEADER_TOTAL - room;
+    p->nfields += k - k0;
+    p->mk_ctl = ctl;
+    p->mk_col = col;
+    p->mk_at = p->head_total;
+    p->mk_n = ctl ? (size_t)(wend - b) : 0;
+    *kp = k;
+    return (size_t)(b - buf);
+}
+#endif /* MPX_SSE2 */
+
+/* A line that starts at buf, for the fast paths: returns 1 when one took it
+   or failed it (ev and *n are set), 0 to leave it to the reference path. */
+static int mpx_parse_fast(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, size_t *n)
+{
+    if (p->state == MPX_P_FIELDS && (p->scan | p->colon) == 0) *n = mpx_field_fast(p, buf, len, ev);
+#if MPX_SSE2
+    else if (p->state == MPX_P_STATUS && p->scan == 0) *n = mpx_status_fast(p, buf, len, ev);
+#endif
+    else return 0;
+    return *n || p->state == MPX_P_ERROR;
+}
+#endif /* MPX_FAST */
+
+/* ---- the parser's entry points ---- */
 /* Parses the unconsumed bytes buf[0..len): fills ev[0..max) and returns
    how many events it gave, *used the bytes they consumed. It goes on after
    STATUS and FIELD events and stops after any other, so a whole usual head
-   can take one call (the engine takes MPX_EVENTS a call). */
+   can take one call (the engine takes MPX_EVENTS a call). The one place
+   that chooses between the fast paths and the reference path. */
 static unsigned mpx_parse(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev, unsigned max, size_t *used)
 {
     size_t pos = 0;
     unsigned k = 0;
     for (;;) {
-        int t;
-#if MPX_SSE2 && MPX_FAST_FIELDS
-        /* field lines, with 64 bytes for a pass or masks still to use (not so
-           when bytes trickle in: then the general path is quicker) */
+        size_t n = 0;
+        int t, taken = 0;
+#if MPX_SSE2
+        /* field lines in a batch, with 64 bytes for a pass or masks still to
+           use (not so when bytes trickle in: then the word path is quicker) */
         if (p->state == MPX_P_FIELDS && (p->scan | p->colon) == 0 &&
             (len - pos >= 64 || p->head_total - p->mk_at < p->mk_n)) {
             pos += mpx_fields_sse2(p, buf + pos, len - pos, ev, &k, max);
             if (k == max || p->state == MPX_P_ERROR) break;
         }
 #endif
-        pos += mpx_parse_one(p, buf + pos, len - pos, &ev[k]);
+#if MPX_FAST
+        taken = mpx_parse_fast(p, buf + pos, len - pos, &ev[k], &n);
+#endif
+        if (!taken) n = mpx_parse_one(p, buf + pos, len - pos, &ev[k]);
+        pos += n;
         t = ev[k++].type;
         if ((t != MPX_EV_STATUS && t != MPX_EV_FIELD) || k == max) break;
     }
@@ -5009,18 +5039,18 @@ static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
         return;
     case MPX_P_STATUS:
         if (p->head_total == 0 && p->scan == 0) {
-            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, "Empty reply from server");
+            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, MPX_TXT("Empty reply from server"));
             return;
         }
         /* fall through */
     case MPX_P_FIELDS:
-        mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, "Connection closed before the end of the response header");
+        mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Connection closed before the end of the response header"));
         return;
     case MPX_P_BODY_LEN:
-        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with bytes remaining to read");
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, MPX_TXT("Transfer closed with bytes remaining to read"));
         return;
     default:
-        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, "Transfer closed with outstanding read data remaining");
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, MPX_TXT("Transfer closed with outstanding read data remaining"));
         return;
     }
 }
@@ -5062,7 +5092,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
         mpx_conn_done(m, e, e->x.p.keepalive && e->x.p.state == MPX_P_DONE && !e->o.forbid_reuse &&
                                 (e->x.body_state == MPX_B_NONE || e->x.body_state == MPX_B_DONE));
     if (e->o.maxredirs >= 0 && e->x.redirect_count >= e->o.maxredirs) {
-        mpx_xfer_finish(m, e, MPERF_E_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed", e->o.maxredirs);
+        MPX_FAIL(m, e, MPERF_E_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed", e->o.maxredirs);
         return;
     }
     e->x.redirect_count++;
@@ -5075,7 +5105,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
         e->x.body_chunked = e->x.expect100 = 0;
         memcpy(e->x.method, "GET", 4); /* a custom method goes too: the new request is a GET */
     } else if (MPX_UPLOADS && e->x.body_kind && !mpx_body_rewind(m, e)) {
-        mpx_xfer_finish(m, e, MPERF_E_SEND_FAIL_REWIND, "Cannot rewind the request body to follow the redirect");
+        MPX_FAIL(m, e, MPERF_E_SEND_FAIL_REWIND, "Cannot rewind the request body to follow the redirect");
         return;
     }
     /* credentials and hand-set Authorization/Cookie go only to the host they were given for */
@@ -5088,14 +5118,14 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
     }
     if (e->o.autoreferer &&
         !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strlen(e->effective_url))) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return;
     }
     e->x.t_redirect = m->now - e->x.t_start;
     mpx_infof(e, "Following the redirect to %s", e->redirect_url);
     rc = mpx_xfer_hop(m, e, e->redirect_url, &why);
     if (rc != MPERF_E_OK) {
-        mpx_xfer_finish(m, e, rc, "Redirect to a bad URL: %s", why);
+        MPX_FAIL(m, e, rc, "Redirect to a bad URL: %s", why);
         return;
     }
     mpx_dirty_add(m, e);
@@ -5111,12 +5141,12 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
         e->location[0]) {
         int r = mpx_url_resolve(&e->al, e->effective_url, &e->x.u, e->location, &e->redirect_url, &e->redirect_cap);
         if (r < 0) {
-            mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 1;
         }
         if (r == 0) {
             if (e->o.followlocation) {
-                mpx_xfer_finish(m, e, MPERF_E_URL_MALFORMAT, "The redirect location is not a usable URL");
+                MPX_FAIL(m, e, MPERF_E_URL_MALFORMAT, "The redirect location is not a usable URL");
                 return 1;
             }
         } else if (e->o.followlocation) {
@@ -5130,17 +5160,17 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
         }
     }
     if (MPX_RANGES && e->o.resume_from > 0 && st == 200 && e->x.req == MPX_REQ_GET) {
-        mpx_xfer_finish(m, e, MPERF_E_RANGE_ERROR, "HTTP server does not support byte ranges: cannot resume");
+        MPX_FAIL(m, e, MPERF_E_RANGE_ERROR, "HTTP server does not support byte ranges: cannot resume");
         return 1;
     }
     if (e->o.failonerror && st >= 400) {
         e->x.p.keepalive = 0;
-        mpx_xfer_finish(m, e, MPERF_E_HTTP_RETURNED_ERROR, "The requested URL returned error: %ld", st);
+        MPX_FAIL(m, e, MPERF_E_HTTP_RETURNED_ERROR, "The requested URL returned error: %ld", st);
         return 1;
     }
     if (e->o.maxfilesize > 0 && e->x.content_length > e->o.maxfilesize) {
         e->x.p.keepalive = 0;
-        mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Maximum file size exceeded");
+        MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Maximum file size exceeded");
         return 1;
     }
     return 0;
@@ -5181,12 +5211,12 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             case MPX_EV_FIELD:
                 if (!e->x.p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
                     !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev->value, ev->valuelen)) {
-                    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
                 if (MPX_REDIRECTS && !e->x.p.interim && ev->namelen == 8 && MPX_IEQ(ev->line, 8, "location") &&
                     !mpx_keep_value(e, &e->location, &e->location_cap, ev->value, ev->valuelen)) {
-                    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
                 /* fall through */
@@ -5228,7 +5258,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 mpx_xfer_end(m, e, MPERF_E_OK, NULL);
                 return 1;
             default: /* MPX_EV_ERROR */
-                mpx_xfer_finish(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
+                MPX_FAIL(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
                 return 1;
             }
         }
@@ -5242,17 +5272,17 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
     if (!e->x.got_bytes && mpx_xfer_retry(m, e)) return;
     if (!e->x.got_bytes && e->x.send_err) { /* nothing to read: the send failure is the story */
         e->x.os_errno = e->x.send_err;
-        mpx_xfer_finish(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(e->x.send_err));
+        MPX_FAIL(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(e->x.send_err));
         return;
     }
     if (!eof) {
         e->x.os_errno = err;
-        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", mpx_sock_strerror(err));
+        MPX_FAIL(m, e, MPERF_E_RECV_ERROR, "Recv failure: %s", mpx_sock_strerror(err));
         return;
     }
 #if MPX_TLS
     if (e->x.conn && e->x.conn->tls && e->x.p.state == MPX_P_BODY_CLOSE && !mpx_tls_close_notified(e->x.conn)) {
-        mpx_xfer_finish(m, e, MPERF_E_RECV_ERROR,
+        MPX_FAIL(m, e, MPERF_E_RECV_ERROR,
                         "TLS connection closed without close_notify: the body, delimited by the close, may be truncated");
         return;
     }
@@ -5267,10 +5297,10 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
         if (mpx_progress(m, e) < 0) return;
         mpx_xfer_end(m, e, MPERF_E_OK, NULL);
     } else if (e->x.p.error == MPERF_E_PARTIAL_FILE && e->x.p.remain && !e->x.p.chunked) {
-        mpx_xfer_finish(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
+        MPX_FAIL(m, e, MPERF_E_PARTIAL_FILE, "Transfer closed with %llu bytes remaining to read",
                         (unsigned long long)e->x.p.remain);
     } else {
-        mpx_xfer_finish(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
+        MPX_FAIL(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
     }
 }
 
@@ -5321,7 +5351,7 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             mpx_rbuf_give(m, c); /* go big */
         if (!c->rbuf) {
             if (!mpx_rbuf_take(m, c)) {
-                mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                 return;
             }
         } else if (c->rpos == c->rlen) {
@@ -5336,13 +5366,13 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
                 size_t ncap = c->rcap * 2, most = (size_t)MPERF_MAX_HEADER_LINE + 2, keep = c->rlen;
                 char *nb;
                 if (c->rcap >= most) {
-                    mpx_xfer_finish(m, e, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
+                    MPX_FAIL(m, e, MPERF_E_WEIRD_SERVER_REPLY, "Response header line too long");
                     return;
                 }
                 if (ncap > most) ncap = most;
                 nb = (char *)mpx_alloc(&m->al, ncap);
                 if (!nb) {
-                    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return;
                 }
                 memcpy(nb, c->rbuf, keep);
@@ -5397,13 +5427,13 @@ static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, s
     mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
     if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
-        mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
+        MPX_FAIL(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
         return -1;
     }
     if (e->o.header && !e->x.following) {
         cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
         if (mpx_call_write(m, e, cb, e->o.write_data, line, n) != n) {
-            mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
+            MPX_FAIL(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
             return -1;
         }
     }
@@ -5417,7 +5447,7 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
     size_t r;
     if (!n) return 0;
     if (e->o.maxfilesize > 0 && e->x.downloaded + (mperf_off_t)n > e->o.maxfilesize) {
-        mpx_xfer_finish(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
+        MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
                         (long long)e->o.maxfilesize);
         return -1;
     }
@@ -5432,7 +5462,7 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t
         e->x.paused |= MPERF_PAUSE_RECV;
         return 1;
     }
-    mpx_xfer_finish(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
+    MPX_FAIL(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
                     (unsigned long)n, (unsigned long)r);
     return -1;
 }
@@ -5453,7 +5483,7 @@ static int mpx_progress(mperf_multi *m, mperf_easy *e)
     e->x.deadline_progress = m->now + 1000000;
     if (e->state == MPX_S_DONE) return -1;
     if (r != 0 && r != MPERF_PROGRESSFUNC_CONTINUE) {
-        mpx_xfer_finish(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Callback aborted");
+        MPX_FAIL(m, e, MPERF_E_ABORTED_BY_CALLBACK, "Callback aborted");
         return -1;
     }
     return 0;
@@ -5463,7 +5493,7 @@ static int mpx_progress(mperf_multi *m, mperf_easy *e)
 /* >>completion: a transfer's result, its message and the error texts   */
 /* -------------------------------------------------------------------- */
 /* Ends a transfer with its result and, on failure, msg for the error buffer
-   (NULL: the code's text). mpx_xfer_finish() formats msg first (fmt is
+   (NULL: the code's text). MPX_FAIL() formats msg first (fmt is
    never NULL). */
 static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg)
 {
@@ -5487,7 +5517,7 @@ static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const c
 }
 
 #ifndef MPERF_NO_ERROR_TEXT
-static void mpx_xfer_finish(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
+static void mpx_xfer_fail(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
 {
     char msg[MPERF_ERROR_SIZE];
     va_list ap;
@@ -5731,7 +5761,7 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
     }
     mpx_xfer_interest(m, e);
     if (mpx_xfer_arm(m, e)) return 1;
-    mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
     return 0;
 }
 
@@ -5778,7 +5808,7 @@ static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
 static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
 {
     if (e->x.deadline_total && m->now >= e->x.deadline_total) {
-        mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT,
+        MPX_FAIL(m, e, MPERF_E_OPERATION_TIMEDOUT,
                         "Operation timed out after %ld milliseconds with %lld bytes received",
                         (long)((m->now - e->x.t_start) / 1000), (long long)e->x.downloaded);
         return 1;
@@ -5796,7 +5826,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
             return 1;
         }
         if (e->state <= MPX_S_TLS) {
-            mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds",
+            MPX_FAIL(m, e, MPERF_E_OPERATION_TIMEDOUT, "Connection timed out after %ld milliseconds",
                             (long)((m->now - e->x.t_start) / 1000));
             return 1;
         }
@@ -5818,7 +5848,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
         } else if ((double)moved * 1e6 / (double)(m->now - e->x.deadline_speed + 1000000) < (double)e->o.low_speed_limit) {
             if (!e->x.slow_since) e->x.slow_since = e->x.deadline_speed - 1000000;
             if (m->now - e->x.slow_since >= (int64_t)e->o.low_speed_time * 1000000) {
-                mpx_xfer_finish(m, e, MPERF_E_OPERATION_TIMEDOUT,
+                MPX_FAIL(m, e, MPERF_E_OPERATION_TIMEDOUT,
                                 "Operation too slow. Less than %ld bytes/sec transferred the last %ld seconds",
                                 e->o.low_speed_limit, e->o.low_speed_time);
                 return 1;
@@ -5832,7 +5862,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
         if (mpx_progress(m, e) < 0) return 1;
     }
     if (!mpx_xfer_arm(m, e)) {
-        mpx_xfer_finish(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 1;
     }
     return 0;
@@ -5850,7 +5880,7 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
         case MPX_S_INIT:
             rc = mpx_xfer_begin(m, e, &why);
             if (rc != MPERF_E_OK) {
-                mpx_xfer_finish(m, e, rc, "%s", why);
+                MPX_FAIL(m, e, rc, "%s", why);
                 return;
             }
             break;
