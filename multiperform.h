@@ -1,6 +1,36 @@
-/* multiperform.h - libcurl's multi interface for HTTP/1.1, in one header.
+/* multiperform.h - libcurl's multi interface for HTTP/1.1 and HTTPS, in one header.
 
-   Public domain-style single header; see the license at the end of the file.
+   MIT license: see the end of the file.
+
+   ======================================================================
+   CONTENTS
+   ======================================================================
+   This block: quick start, a complete multi loop, the transfer lifecycle,
+   what a callback may call, memory ownership, errors, configuration
+   macros, limits. Then the file in the order data flows through it; each
+   part starts at its anchor (search for ">>name"):
+
+     >>api            the public API: types, codes, options, infos, functions
+     >>configuration  feature switches, limits and their defaults
+     >>platform       system headers, sockets, compiler helpers
+     >>utilities      allocation, buffers, lists, strings, clock
+     >>handles        the multi, its transfers and connections, their state
+     >>verbose        info lines, debug data, the guard around callbacks
+     >>url            a URL parsed into views; redirect targets resolved
+     >>resolver       a host name to addresses, and their cache
+     >>transport      non-blocking TCP: connect, send, recv
+     >>connections    buffers, the wait set, hosts, the pool; connecting
+     >>tls            BearSSL: certificates, trust anchors, the stream filter
+     >>request        a transfer begins; its request head and body go out
+     >>parser         the response parser: reference path, then fast paths
+     >>response       parser events to the transfer: head, redirect, reading
+     >>delivery       headers, body and progress to the program's callbacks
+     >>completion     a transfer's result, its message, the error texts
+     >>statemachine   the state setter, timers, the step that runs a transfer
+     >>multi          perform, poll and wait, wakeup, messages, fdset
+     >>options        the handles' settings: setopt, getinfo, lifecycle
+     >>wrappers       the public functions: check arguments, call in
+     >>license        MIT
 
    ======================================================================
    QUICK START
@@ -107,47 +137,67 @@
    ======================================================================
    CONFIGURATION MACROS (define before including the implementation)
    ======================================================================
-   MPERF_NO_TLS                    leave TLS (and BearSSL) out
+   Leaving features out: their options then return MPERF_E_NOT_BUILT_IN
+   (setting them off, 0 or NULL, stays fine), so nothing is silently ignored.
+   What each one saves is measured by make bench (bench/README.md).
+   MPERF_NO_TLS                    https and BearSSL
+   MPERF_NO_REDIRECTS              FOLLOWLOCATION (3xx arrive as they are,
+                                   no REDIRECT_URL)
+   MPERF_NO_UPLOADS                request bodies: POST, PUT, read callbacks,
+                                   chunked uploads, 100-continue
+   MPERF_NO_VERBOSE                VERBOSE and DEBUGFUNCTION output
+   MPERF_NO_AUTH                   Basic auth (credentials in a URL fail)
+   MPERF_NO_PROGRESS               progress callbacks
+   MPERF_NO_RANGES                 RANGE and RESUME_FROM
+   MPERF_NO_ERROR_TEXT             the sentence about a failure: ERRORBUFFER
+                                   gets mperf_easy_strerror(result); the
+                                   result codes are the same
+   MPERF_MINIMAL                   all of the above, and MPERF_BIGBUF 0
+                                   unless it is set
+   TLS:
    MPERF_TLS_MONO                  half-duplex TLS buffer: 25 KB instead of
-                                   41 KB per https connection (see README)
+                                   41 KB per https connection; it cannot
+                                   read while unsent data waits
    MPERF_TLS_SMALL                 reduced TLS profile: 128-bit suites, one
                                    portable implementation of each primitive,
                                    ECDHE on P-256/384/521 (no X25519),
                                    SHA-256/384/512 certificate signatures only
-   Leaving features out (their options then return MPERF_E_NOT_BUILT_IN):
-   MPERF_NO_REDIRECTS              no FOLLOWLOCATION (3xx arrive as they are,
-                                   no REDIRECT_URL)
-   MPERF_NO_UPLOADS                GET/HEAD/custom methods without a body
-   MPERF_NO_VERBOSE                no VERBOSE or DEBUGFUNCTION output
-   MPERF_NO_AUTH                   no Basic auth (credentials in a URL fail)
-   MPERF_NO_PROGRESS               no progress callbacks
-   MPERF_NO_RANGES                 no RANGE or RESUME_FROM
-   MPERF_NO_ERROR_TEXT             no sentence about a failure: ERRORBUFFER
-                                   gets mperf_easy_strerror(result)
-   MPERF_MINIMAL                   all of the above and MPERF_NO_TLS, and
-                                   MPERF_BIGBUF 0 unless it is set
+   MPERF_CA_BUNDLE        Debian's /etc/ssl/certs/ca-certificates.crt
+                                   the CA file without CAINFO (a few other
+                                   usual paths are tried after it)
+   MPERF_TLS_SESSIONS     16       TLS sessions kept per multi
+   MPERF_MAX_CERT         102400   largest server certificate: it is kept
+                                   while the chain is checked
+   Building and speed:
+   MPERF_STATIC                    make every API function static
+   MPERF_API                       decoration of the API functions
+   MPERF_MALLOC(n), MPERF_FREE(p)  default malloc/free
    MPERF_NO_SIMD                   header fields scanned a word (8 bytes) at a
                                    time even where SSE2 is there (it is used on
                                    x86-64 with gcc/clang unless built with -Os)
-   MPERF_CA_BUNDLE        Debian's /etc/ssl/certs/ca-certificates.crt
-   MPERF_TLS_SESSIONS     16       TLS sessions kept per multi
-   MPERF_MALLOC(n), MPERF_FREE(p)  default malloc/free
-   MPERF_STATIC                    make every API function static
-   MPERF_API                       decoration of the API functions
+   MPERF_TRACE                     verbose output also names each change of
+                                   a transfer's state (a debugging aid)
    MPERF_BUFSIZE          16384    receive buffer size (one per active
-                                   connection, pooled per multi)
+                                   connection, pooled per multi; >= 1024)
    MPERF_BIGBUF           262144   receive buffer a connection switches to
                                    while a long body streams in (fewer
                                    system calls); 0 turns it off
+   Limits:
    MPERF_MAX_HEADER_LINE  102400   longest response header line (with folds)
    MPERF_MAX_HEADER_TOTAL 307200   all header bytes of one response
    MPERF_MAX_HEADER_COUNT 5000     header lines in one response
    MPERF_MAX_CHUNK_EXT    4096     chunk extension bytes on one chunk line
+   MPERF_CHUNK_OVERHEAD_MIN 1048576  chunked framing above this and above 4
+                                   times the data is hostile (a million
+                                   1-byte chunks): WEIRD_SERVER_REPLY
    MPERF_MAX_URL          65536    longest URL accepted
-   MPERF_MAX_CERT         102400   largest server certificate (https): it
-                                   is kept while the chain is checked
    MPERF_MAX_ADDRS        8        addresses tried per host name
-   MPERF_DNS_CACHE_MS     60000    lifetime of a resolved name
+   MPERF_DNS_CACHE_MS     60000    lifetime of a resolved name: the default
+                                   of DNS_CACHE_TIMEOUT (whole seconds)
+   MPERF_CONNECT_TIMEOUT_MS 300000 connect timeout without CONNECTTIMEOUT
+                                   (libcurl's)
+   MPERF_MAXAGE_CONN_S    118      idle connections older than this are not
+                                   reused (libcurl's MAXAGE_CONN)
    MPERF_MAX_RETRIES      5        fresh-connection retries when a reused
                                    connection turns out dead
 
@@ -192,7 +242,7 @@ extern "C" {
 #endif
 
 /* ==================================================================== */
-/* >>public API                                                          */
+/* >>api: the public API: types, codes, options, infos, functions       */
 /* ==================================================================== */
 
 #define MPERF_VERSION     "0.1.0"
@@ -737,6 +787,11 @@ MPERF_API void mperf_global_cleanup(void);
 #else
 #define MPX_TLS 1
 #endif
+#ifdef MPERF_NO_ERROR_TEXT
+#define MPX_ERROR_TEXT 0
+#else
+#define MPX_ERROR_TEXT 1
+#endif
 /* MPERF_TRACE: verbose output also names every state change (a debugging aid) */
 #if defined(MPERF_TRACE) && !defined(MPERF_NO_VERBOSE)
 #define MPX_TRACE 1
@@ -747,7 +802,7 @@ MPERF_API void mperf_global_cleanup(void);
    error buffer gets the result code's text (mperf_easy_strerror). Every
    sentence is written MPX_TXT("..."), which drops it, and a transfer fails
    through MPX_FAIL(m, e, code, format, ...), which drops the formatting. */
-#ifdef MPERF_NO_ERROR_TEXT
+#if !MPX_ERROR_TEXT
 #define MPX_TXT(s) NULL
 #define MPX_FAIL(m, e, code, ...) mpx_xfer_end(m, e, code, NULL)
 #else
@@ -842,13 +897,13 @@ MPERF_API void mperf_global_cleanup(void);
 #if MPX_TLS
 #error "multiperform.h: HTTPS on Windows is not built yet; define MPERF_NO_TLS"
 #endif
-#define mpx_sock_close(fd) closesocket(fd)
-#define mpx_sock_errno() WSAGetLastError()
+#define MPX_SOCK_CLOSE(fd) closesocket(fd)
+#define MPX_SOCK_ERRNO() WSAGetLastError()
 #define MPX_WOULDBLOCK(e) ((e) == WSAEWOULDBLOCK)
 #define MPX_INPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
 #define MPX_EINTR WSAEINTR
-#define mpx_poll(p, n, t) WSAPoll((p), (ULONG)(n), (t))
-#define mpx_sleep_ms(t) Sleep((DWORD)(t))
+#define MPX_POLL(p, n, t) WSAPoll((p), (ULONG)(n), (t))
+#define MPX_SLEEP_MS(t) Sleep((DWORD)(t))
 #else
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -868,13 +923,13 @@ MPERF_API void mperf_global_cleanup(void);
 #include <sys/random.h>
 #define MPX_HAVE_GETRANDOM 1
 #endif
-#define mpx_sock_close(fd) close(fd)
-#define mpx_sock_errno() errno
+#define MPX_SOCK_CLOSE(fd) close(fd)
+#define MPX_SOCK_ERRNO() errno
 #define MPX_WOULDBLOCK(e) ((e) == EAGAIN || (e) == EWOULDBLOCK)
 #define MPX_INPROGRESS(e) ((e) == EINPROGRESS)
 #define MPX_EINTR EINTR
-#define mpx_poll(p, n, t) poll((p), (nfds_t)(n), (t))
-#define mpx_sleep_ms(t) (void)poll(NULL, 0, (t))
+#define MPX_POLL(p, n, t) poll((p), (nfds_t)(n), (t))
+#define MPX_SLEEP_MS(t) (void)poll(NULL, 0, (t))
 #endif
 
 #ifdef MSG_NOSIGNAL
@@ -954,7 +1009,7 @@ static int mpx_xchg_plain(volatile int *p, int v) { int o = *p; *p = v; return o
 #define MPX_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 /* -------------------------------------------------------------------- */
-/* >>utilities: allocation, buffers, strings, clock                     */
+/* >>utilities: allocation, buffers, lists, strings, clock              */
 /* -------------------------------------------------------------------- */
 static void *mpx_alloc(const mperf_allocator *a, size_t n)
 {
@@ -1065,7 +1120,8 @@ static int mpx_linked(const mpx_link *n)
 }
 
 /* Puts n in front of at: at the end of a list when at is its head, at the
-   front when at is head->next. */
+   front when at is head->next. Out of line: inlined at each of its sites it
+   takes more code than the calls. */
 MPX_NOINLINE static void mpx_list_add(mpx_link *at, mpx_link *n)
 {
     n->next = at;
@@ -1159,7 +1215,7 @@ static int64_t mpx_now_us(void)
 #endif
 }
 
-#if MPX_VERBOSE || MPX_TLS || !defined(MPERF_NO_ERROR_TEXT)
+#if MPX_VERBOSE || MPX_TLS || MPX_ERROR_TEXT
 /* The text of a socket error (Winsock's codes are not errno values). */
 static const char *mpx_sock_strerror(int e)
 {
@@ -1217,7 +1273,7 @@ static void mpx_free_chain(const mperf_allocator *al, void *p)
 static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* -------------------------------------------------------------------- */
-/* >>handles: the multi, its transfers and connections, and what they hold */
+/* >>handles: the multi, its transfers and connections, their state     */
 /* -------------------------------------------------------------------- */
 typedef struct mpx_url {
     uint8_t https;      /* scheme: 0 http, 1 https */
@@ -1375,7 +1431,7 @@ typedef struct mpx_opts {
     unsigned char *cablob, *pins; /* PEM bytes; SHA-256 hashes of pinned keys, 32 bytes each */
     size_t cabloblen, npins;
     const mperf_slist *headers;
-    const char *postfields;
+    char *postfields; /* the program's (const for us; libcurl's debug callback takes char *) */
     mperf_write_callback write_cb, header_cb;
     void *write_data, *header_data;
     mperf_read_callback read_cb;
@@ -1421,7 +1477,7 @@ typedef struct mpx_xfer {
     /* this request of the chain: method and body */
     uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
     char method[64];
-    const char *body_mem;
+    char *body_mem; /* POSTFIELDS, sent as it is */
     mperf_off_t body_len, body_sent;
     /* times since t_start (t_start itself absolute), in microseconds */
     int64_t t_start, t_lookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total, t_redirect;
@@ -1544,11 +1600,11 @@ static void mpx_tls_multi_free(mperf_multi *m);
 
 /* Called from sections above the one that defines them. */
 static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
-static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n);
-static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n);
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n);
+static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n);
 static int mpx_progress(mperf_multi *m, mperf_easy *e);
 static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
-#ifndef MPERF_NO_ERROR_TEXT
+#if MPX_ERROR_TEXT
 static void mpx_xfer_fail(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...) MPX_PRINTF(4, 5);
 #endif
 static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e);
@@ -1559,20 +1615,20 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to);
 static void mpx_body_set(mperf_multi *m, mperf_easy *e, int to);
 
 /* -------------------------------------------------------------------- */
-/* >>verbose: info lines and debug data; the guard around callbacks     */
+/* >>verbose: info lines, debug data, the guard around callbacks        */
 /* -------------------------------------------------------------------- */
 /* ---- verbose and debug output ---- */
-/* e's debug output is wanted (and the arguments of mpx_infof worth making) */
+/* e's debug output is wanted (and the arguments of MPX_INFO worth making) */
 #define MPX_TALKS(e) (MPX_VERBOSE && (e)->o.verbose)
 
-static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size_t len)
+static void mpx_debug(mperf_easy *e, mperf_infotype type, char *data, size_t len)
 {
     if (!MPX_TALKS(e)) return;
     if (e->o.debug_cb) {
         mperf_multi *m = e->multi;
         e->in_callback++;
         if (m) m->in_callback++;
-        (void)e->o.debug_cb(e, type, (char *)data, len, e->o.debug_data);
+        (void)e->o.debug_cb(e, type, data, len, e->o.debug_data);
         e->in_callback--;
         if (m) m->in_callback--;
     } else if (type <= MPERF_INFOTYPE_HEADER_OUT) {
@@ -1590,7 +1646,11 @@ static void mpx_debug(mperf_easy *e, mperf_infotype type, const char *data, size
     }
 }
 
+/* An info line (printf-style) for the debug callback or stderr, when
+   VERBOSE is on: MPX_INFO(e, format, ...). MPERF_NO_VERBOSE builds drop the
+   line and its arguments. */
 #if MPX_VERBOSE
+#define MPX_INFO(e, ...) mpx_infof(e, __VA_ARGS__)
 static void mpx_infof(mperf_easy *e, const char *fmt, ...) MPX_PRINTF(2, 3);
 static void mpx_infof(mperf_easy *e, const char *fmt, ...)
 {
@@ -1607,7 +1667,7 @@ static void mpx_infof(mperf_easy *e, const char *fmt, ...)
     mpx_debug(e, MPERF_INFOTYPE_TEXT, line, (size_t)n);
 }
 #else
-#define mpx_infof(...) ((void)0) /* MPERF_NO_VERBOSE: no text at all */
+#define MPX_INFO(e, ...) ((void)0)
 #endif
 
 /* ---- the transfer: callbacks ---- */
@@ -1623,18 +1683,18 @@ static void mpx_cb_leave(mperf_multi *m, mperf_easy *e)
     m->in_callback--;
 }
 
-static size_t mpx_call_write(mperf_multi *m, mperf_easy *e, mperf_write_callback cb, void *ud, const char *p,
+static size_t mpx_call_write(mperf_multi *m, mperf_easy *e, mperf_write_callback cb, void *ud, char *p,
                              size_t n)
 {
     size_t r;
     mpx_cb_enter(m, e);
-    r = cb((char *)p, 1, n, ud);
+    r = cb(p, 1, n, ud);
     mpx_cb_leave(m, e);
     return r;
 }
 
 /* -------------------------------------------------------------------- */
-/* >>url: parsed once per hop into views; redirect targets resolved     */
+/* >>url: a URL parsed into views; redirect targets resolved            */
 /* -------------------------------------------------------------------- */
 /* Parses a NUL-terminated URL. On failure returns the libcurl code and sets
    *why to a sentence for the error buffer. */
@@ -1872,7 +1932,7 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
 }
 
 /* -------------------------------------------------------------------- */
-/* >>resolver: literals and localhost at once, then the cache, then the system */
+/* >>resolver: a host name to addresses, and their cache                */
 /* -------------------------------------------------------------------- */
 static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
 {
@@ -1953,7 +2013,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
         }
         pp = &d->next;
     }
-    mpx_infof(e, "Resolving %s (blocking lookup)", name);
+    MPX_INFO(e, "Resolving %s (blocking lookup)", name);
     e->x.naddr = mpx_resolve_system(name, e->x.addrs, MPERF_MAX_ADDRS);
     if (!e->x.naddr) return 0;
     if (ttl != 0) {
@@ -1972,7 +2032,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>transport: non-blocking TCP sockets: connect, send, recv           */
+/* >>transport: non-blocking TCP: connect, send, recv                   */
 /* -------------------------------------------------------------------- */
 /* Fills sockaddr storage for a connect; returns its length. */
 static socklen_t mpx_addr_to_sockaddr(const mpx_addr *a, uint16_t port, struct sockaddr_storage *ss)
@@ -2007,7 +2067,7 @@ static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int node
     if (fd != MPERF_SOCKET_BAD) {
         u_long nb = 1;
         if (ioctlsocket(fd, FIONBIO, &nb) != 0) {
-            *err = mpx_sock_errno();
+            *err = MPX_SOCK_ERRNO();
             closesocket(fd);
             return MPERF_SOCKET_BAD;
         }
@@ -2027,7 +2087,7 @@ static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int node
     }
 #endif
     if (fd == MPERF_SOCKET_BAD) {
-        *err = mpx_sock_errno();
+        *err = MPX_SOCK_ERRNO();
         return MPERF_SOCKET_BAD;
     }
     if (nodelay) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
@@ -2037,12 +2097,12 @@ static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int node
 #endif
     *inprogress = 0;
     if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
-        int e = mpx_sock_errno();
+        int e = MPX_SOCK_ERRNO();
         if (MPX_INPROGRESS(e) || MPX_WOULDBLOCK(e)) {
             *inprogress = 1;
         } else {
             *err = e;
-            mpx_sock_close(fd);
+            MPX_SOCK_CLOSE(fd);
             return MPERF_SOCKET_BAD;
         }
     }
@@ -2054,7 +2114,7 @@ static int mpx_tcp_connect_result(mperf_socket_t fd)
 {
     int e = 0;
     socklen_t l = (socklen_t)sizeof e;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&e, &l) != 0) return mpx_sock_errno();
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, (char *)&e, &l) != 0) return MPX_SOCK_ERRNO();
     return e;
 }
 
@@ -2064,7 +2124,7 @@ static long mpx_tcp_send(mperf_socket_t fd, const char *p, size_t n, int *err)
     for (;;) {
         long r = (long)send(fd, p, n > 0x40000000 ? 0x40000000 : n, MPX_SEND_FLAGS);
         if (r >= 0) return r;
-        *err = mpx_sock_errno();
+        *err = MPX_SOCK_ERRNO();
         if (*err == MPX_EINTR) continue;
         if (MPX_WOULDBLOCK(*err)) return 0;
         return -1;
@@ -2077,7 +2137,7 @@ static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
     for (;;) {
         long r = (long)recv(fd, p, n > 0x40000000 ? 0x40000000 : n, 0);
         if (r >= 0) return r;
-        *err = mpx_sock_errno();
+        *err = MPX_SOCK_ERRNO();
         if (*err == MPX_EINTR) continue;
         if (MPX_WOULDBLOCK(*err)) return -1;
         return -2;
@@ -2085,7 +2145,7 @@ static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>connections: receive buffers, the wait set, hosts and the pool; connecting */
+/* >>connections: buffers, the wait set, hosts, the pool; connecting    */
 /* -------------------------------------------------------------------- */
 /* ---- receive buffer pool ---- */
 /* A receive buffer for c: the usual size, or big while a long body streams. */
@@ -2106,6 +2166,13 @@ static int mpx_rbuf_take(mperf_multi *m, mpx_conn *c)
     c->rcap = size;
     c->rpos = c->rlen = 0;
     return 1;
+}
+
+/* p points into c's receive buffer: the same pointer, writable, as the
+   write and debug callbacks take it (libcurl's signatures). */
+static char *mpx_rbuf_at(const mpx_conn *c, const char *p)
+{
+    return c->rbuf + (p - c->rbuf);
 }
 
 static void mpx_rbuf_give(mperf_multi *m, mpx_conn *c)
@@ -2312,7 +2379,7 @@ static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
     mpx_tls_close(m, c);
 #endif
     mpx_pfd_del(m, c);
-    if (c->fd != MPERF_SOCKET_BAD) mpx_sock_close(c->fd);
+    if (c->fd != MPERF_SOCKET_BAD) MPX_SOCK_CLOSE(c->fd);
     c->fd = MPERF_SOCKET_BAD;
     mpx_rbuf_give(m, c);
     if (c->owner && c->owner->x.conn == c) c->owner->x.conn = NULL;
@@ -2352,11 +2419,11 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     e->x.conn = NULL;
     c->owner = NULL;
     if (!reusable || c->rpos != c->rlen || c->spos != c->sbuf.len) {
-        mpx_infof(e, "Closing connection #%lu", c->id);
+        MPX_INFO(e, "Closing connection #%lu", c->id);
         mpx_conn_close(m, c);
         return;
     }
-    mpx_infof(e, "Connection #%lu to host %s left intact", c->id, c->host->host);
+    MPX_INFO(e, "Connection #%lu to host %s left intact", c->id, c->host->host);
     c->big = c->full_reads = 0;
     mpx_rbuf_give(m, c);
     c->state = MPX_C_IDLE;
@@ -2400,12 +2467,12 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         int err = 0, inprogress = 0;
         mperf_socket_t fd;
         if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
-        mpx_infof(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
+        MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
                   (unsigned)e->x.u.port);
         fd = mpx_tcp_connect(a, e->x.u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
         if (fd == MPERF_SOCKET_BAD) {
             e->x.os_errno = err;
-            mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
+            MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
             e->x.addr_idx++;
             continue;
         }
@@ -2437,9 +2504,9 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
         char ip[46];
         if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
         e->x.os_errno = err;
-        mpx_infof(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
+        MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
-        mpx_sock_close(c->fd);
+        MPX_SOCK_CLOSE(c->fd);
         c->fd = MPERF_SOCKET_BAD;
         e->x.addr_idx++;
         return mpx_xfer_try_addrs(m, e);
@@ -2449,7 +2516,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
     e->x.primary = c->addr;
     e->x.primary_port = c->port;
     if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->x.primary_ip, sizeof e->x.primary_ip);
-    mpx_infof(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->x.u.hostlen, e->x.u.host, e->x.primary_ip,
+    MPX_INFO(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->x.u.hostlen, e->x.u.host, e->x.primary_ip,
               (unsigned)c->port, c->id);
 #if MPX_TLS
     if (e->x.u.https) {
@@ -2487,7 +2554,7 @@ static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
         const char *alpn;
         int resumed;
         mpx_tls_info(c, &suite, &alpn, &resumed);
-        mpx_infof(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", suite, alpn ? alpn : "none",
+        MPX_INFO(e, "TLS 1.2 connection, cipher suite 0x%04x, ALPN %s, session %s", suite, alpn ? alpn : "none",
                   resumed ? "resumed" : "new");
     }
     if (e->o.ssl_sessionid_cache) mpx_tls_keep_session(m, c);
@@ -2522,7 +2589,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         e->x.t_lookup = e->x.t_connect = m->now - e->x.t_start;
         e->x.primary = c->addr;
         e->x.primary_port = c->port;
-        mpx_infof(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
+        MPX_INFO(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
         return mpx_xfer_set(m, e, MPX_S_SEND);
     }
     /* At a limit, an idle connection (the host's own only when a fresh one
@@ -2562,14 +2629,14 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     return mpx_xfer_try_addrs(m, e);
 wait:
     if (e->state != MPX_S_PENDING) {
-        mpx_infof(e, "No connection available: waiting for a connection limit");
+        MPX_INFO(e, "No connection available: waiting for a connection limit");
         (void)mpx_xfer_set(m, e, MPX_S_PENDING);
     }
     return 0;
 }
 
 /* -------------------------------------------------------------------- */
-/* >>tls: BearSSL: certificates, trust anchors, then the stream filter  */
+/* >>tls: BearSSL: certificates, trust anchors, the stream filter       */
 /* -------------------------------------------------------------------- */
 #if MPX_TLS
 #include <bearssl.h>
@@ -2611,12 +2678,12 @@ typedef struct mpx_tls_session {
 } mpx_tls_session;
 
 /* BearSSL's certificate decoder (0.6) reads past its state when it is fed
-   bytes after the end of the certificate (a NULL read, found by fuzzing the
-   CA loader): it is only ever given the bytes of the one DER element, and
-   anything after it marks the certificate as bad. Nor is it fed again once
-   it has failed: it would resume after the failed check, with the bad value
-   (a month of "\x0c\xc3" read the month table out of bounds, also found by
-   fuzzing; the certificate of a server we do not verify goes through here). */
+   bytes after the end of the certificate, and resumes after a failed check
+   with the bad value when it is fed after failing (a malformed date reads
+   its month table out of bounds). So it is only ever given the bytes of the
+   one DER element (anything after it marks the certificate as bad), and
+   nothing more once it has failed. The certificate of a server we do not
+   verify goes through here too. */
 typedef struct mpx_der_feed {
     br_x509_decoder_context dc;
     size_t seen, total; /* bytes given; the element's size once its header is in (0 before) */
@@ -2675,6 +2742,7 @@ typedef struct mpx_x509 {
     const br_x509_class *vtable; /* first: BearSSL calls through it */
     br_x509_minimal_context minimal;
     mpx_der_feed decoder; /* no chain check: just the key */
+    const br_x509_pkey *pkey; /* that key, once the chain ended */
     const mperf_allocator *al;
     mpx_buf ee; /* the end-entity certificate's DER */
     unsigned ncert;
@@ -2892,7 +2960,8 @@ static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
         err = x->minimal.vtable->end_chain(&x->minimal.vtable);
     } else {
         err = x->ncert == 0 ? BR_ERR_X509_EMPTY_CHAIN : (unsigned)mpx_der_error(&x->decoder);
-        if (!err && !br_x509_decoder_get_pkey(&x->decoder.dc)) err = BR_ERR_X509_UNSUPPORTED;
+        x->pkey = err ? NULL : br_x509_decoder_get_pkey(&x->decoder.dc);
+        if (!err && !x->pkey) err = BR_ERR_X509_UNSUPPORTED;
     }
     if (err) return err;
     if (x->ee_failed) return BR_ERR_X509_LIMIT_EXCEEDED;
@@ -2923,10 +2992,10 @@ static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
 
 static const br_x509_pkey *mpx_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
-    mpx_x509 *x = (mpx_x509 *)(void *)ctx;
+    const mpx_x509 *x = (const mpx_x509 *)(const void *)ctx;
     if (x->verify_peer) return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
     if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-    return br_x509_decoder_get_pkey(&x->decoder.dc);
+    return x->pkey;
 }
 
 static const br_x509_class mpx_x509_vtable = {sizeof(mpx_x509),   mpx_x509_start_chain, mpx_x509_start_cert,
@@ -3685,7 +3754,7 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
 
 
 /* -------------------------------------------------------------------- */
-/* >>request: begin a transfer, write its request head, send its body   */
+/* >>request: a transfer begins; its request head and body go out       */
 /* -------------------------------------------------------------------- */
 /* libcurl sends Expect: 100-continue for bodies above this or of unknown size */
 #define MPX_EXPECT_THRESHOLD (1024 * 1024)
@@ -3721,8 +3790,10 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     const char *pre;
     size_t at, add, need, plen;
     char *eff;
+    uint8_t allowed;
     if (rc != MPERF_E_OK) return rc;
-    if (!((e->x.redirect_count ? e->o.redir_protocols : e->o.protocols) & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
+    allowed = e->x.redirect_count ? e->o.redir_protocols : e->o.protocols;
+    if (!(allowed & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
         *why = MPX_TXT("Protocol not allowed by the protocol options");
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
@@ -3818,7 +3889,8 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
     }
     memcpy(e->x.method, method, strlen(method) + 1);
     te = MPX_UPLOADS ? mpx_user_header(o->headers, "transfer-encoding") : NULL;
-    e->x.body_chunked = (uint8_t)(MPX_UPLOADS && e->x.body_kind && (e->x.body_len < 0 || (te && strstr(te, "chunked"))));
+    e->x.body_chunked =
+        (uint8_t)(MPX_UPLOADS && e->x.body_kind && (e->x.body_len < 0 || (te && strstr(te, "chunked"))));
     if (e->x.body_chunked && o->http_version == MPERF_HTTP_VERSION_1_0) {
         *why = MPX_TXT("A request body of unknown size cannot be sent over HTTP/1.0");
         return MPERF_E_UPLOAD_FAILED;
@@ -4007,7 +4079,7 @@ static int mpx_xfer_retry(mperf_multi *m, mperf_easy *e)
     mpx_conn *c = e->x.conn;
     if (!c || c->requests < 2 || e->x.got_bytes || e->x.retries >= MPERF_MAX_RETRIES) return 0;
     if (MPX_UPLOADS && e->x.body_kind && !mpx_body_rewind(m, e)) return 0;
-    mpx_infof(e, "Connection #%lu died, retrying a fresh connect", c->id);
+    MPX_INFO(e, "Connection #%lu died, retrying a fresh connect", c->id);
     mpx_conn_close(m, c);
     e->x.conn = NULL;
     e->x.retries++;
@@ -4072,7 +4144,8 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
     const size_t room = 16; /* a chunk's size line goes in front of its data */
     size_t want = MPERF_BUFSIZE, r;
     mperf_read_callback cb = e->o.read_cb ? e->o.read_cb : mpx_default_read;
-    if (!e->x.body_chunked && (mperf_off_t)want > e->x.body_len - e->x.body_sent) want = (size_t)(e->x.body_len - e->x.body_sent);
+    if (!e->x.body_chunked && (mperf_off_t)want > e->x.body_len - e->x.body_sent)
+        want = (size_t)(e->x.body_len - e->x.body_sent);
     if (!e->x.body_chunked && want == 0) {
         e->x.body_eof = 1;
         return 1;
@@ -4168,7 +4241,7 @@ static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>parser: the HTTP/1.1 response parser (RFC 9112)                     */
+/* >>parser: the response parser: reference path, then fast paths       */
 /* -------------------------------------------------------------------- */
 /* mpx_parse() looks at the unconsumed bytes buf[0..len) and gives events
    (one or more) and how many bytes they consumed. Line events (status,
@@ -4186,8 +4259,9 @@ static int mpx_body_pump(mperf_multi *m, mperf_easy *e)
 /* ---- the reference path ---- */
 MPX_NOINLINE static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data)
 {
-    /* member by member: gcc -O2 compiles a memset of this struct to `rep
-       stos`, which takes longer than the rest of a short head's parse */
+    /* member by member: gcc -O2 compiles a memset of a struct this size to
+       `rep stos`, slower than the rest of a short head's parse. Out of line
+       (MPX_NOINLINE) so that -Os builds hold one copy. */
     p->state = MPX_P_STATUS;
     p->head_request = (uint8_t)(head_request != 0);
     p->minor = p->keepalive = p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
@@ -4368,7 +4442,8 @@ static size_t mpx_framing_value(mpx_parser *p, int which, mpx_pev *ev)
     } else if (which == MPX_F_TRANSFER_ENCODING) {
         int tokens = 0;
         if (p->folded)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Folded Transfer-Encoding in the response"));
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                  MPX_TXT("Folded Transfer-Encoding in the response"));
         while (i < n) {
             size_t st;
             while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
@@ -4384,7 +4459,8 @@ static size_t mpx_framing_value(mpx_parser *p, int which, mpx_pev *ev)
             tokens++;
         }
         if (!tokens)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Empty Transfer-Encoding in the response"));
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                  MPX_TXT("Empty Transfer-Encoding in the response"));
         p->te_seen = 1;
     } else { /* Connection: a list */
         while (i < n) {
@@ -4427,7 +4503,8 @@ static size_t mpx_parse_head_end(mpx_parser *p, const char *buf, size_t l, mpx_p
     ev->type = MPX_EV_HEAD_END;
     if (p->interim) {
         if (p->status == 101)
-            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Unexpected 101 Switching Protocols response"));
+            return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                  MPX_TXT("Unexpected 101 Switching Protocols response"));
         /* another head follows */
         p->state = MPX_P_STATUS;
         p->nfields = 0;
@@ -4494,7 +4571,8 @@ MPX_NOINLINE static size_t mpx_parse_status(mpx_parser *p, const char *buf, size
             return mpx_parse_fail(p, ev, MPERF_E_UNSUPPORTED_PROTOCOL,
                                   MPX_TXT("Received HTTP/0.9 or a response that is not HTTP"));
     r = mpx_scan_line(buf, len, &i);
-    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Invalid character in the status line"));
+    if (r < 0) return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                     MPX_TXT("Invalid character in the status line"));
     if (r == 0) {
         if (i > MPERF_MAX_HEADER_LINE)
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Status line too long"));
@@ -4650,7 +4728,8 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
             break;
         }
         case MPX_P_CHUNK_LF:
-            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk size line not ended by CRLF"));
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                                 MPX_TXT("Chunk size line not ended by CRLF"));
             p->overhead += 1;
             i++;
             if (p->remain == 0) {
@@ -4674,11 +4753,13 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
             return i + n;
         }
         case MPX_P_CHUNK_CR:
-            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk data not followed by CRLF"));
+            if (c != '\r') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                                 MPX_TXT("Chunk data not followed by CRLF"));
             p->state = MPX_P_CHUNK_DATA_LF;
             break;
         default: /* MPX_P_CHUNK_DATA_LF */
-            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Chunk data not followed by CRLF"));
+            if (c != '\n') return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                                                 MPX_TXT("Chunk data not followed by CRLF"));
             p->state = MPX_P_CHUNK_SIZE;
             p->digits = 0;
             if (p->overhead > MPERF_CHUNK_OVERHEAD_MIN && p->overhead / 4 > p->data)
@@ -5038,13 +5119,12 @@ static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
         ev->type = MPX_EV_ERROR;
         return;
     case MPX_P_STATUS:
-        if (p->head_total == 0 && p->scan == 0) {
-            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, MPX_TXT("Empty reply from server"));
-            return;
-        }
-        /* fall through */
     case MPX_P_FIELDS:
-        mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Connection closed before the end of the response header"));
+        if (p->state == MPX_P_STATUS && p->head_total == 0 && p->scan == 0)
+            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, MPX_TXT("Empty reply from server"));
+        else
+            mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
+                           MPX_TXT("Connection closed before the end of the response header"));
         return;
     case MPX_P_BODY_LEN:
         mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, MPX_TXT("Transfer closed with bytes remaining to read"));
@@ -5056,7 +5136,7 @@ static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>response: parser events to the transfer: the head, redirects, reading */
+/* >>response: parser events to the transfer: head, redirect, reading   */
 /* -------------------------------------------------------------------- */
 /* A redirect body bigger than this is not drained: the connection closes. */
 #define MPX_DRAIN_MAX (64 * 1024)
@@ -5099,7 +5179,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
     if ((st == 303 && e->x.req != MPX_REQ_HEAD && !(e->x.req == MPX_REQ_POST && (e->o.postredir & MPERF_REDIR_POST_303))) ||
         ((st == 301 || st == 302) && (e->x.req == MPX_REQ_POST || strcmp(e->x.method, "POST") == 0) &&
          !(e->o.postredir & (st == 301 ? MPERF_REDIR_POST_301 : MPERF_REDIR_POST_302)))) {
-        mpx_infof(e, "Switching to GET after a %ld response", st);
+        MPX_INFO(e, "Switching to GET after a %ld response", st);
         e->x.req = MPX_REQ_GET;
         e->x.body_kind = MPX_BODY_NONE;
         e->x.body_chunked = e->x.expect100 = 0;
@@ -5114,7 +5194,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
                      mpx_url_parse(e->redirect_url, &nu, &why) == MPERF_E_OK && ou.https == nu.https &&
                      (e->o.port > 0 || ou.port == nu.port) && ou.hostlen == nu.hostlen &&
                      mpx_ncaseeq(ou.host, nu.host, ou.hostlen);
-        if (!e->x.auth_ok) mpx_infof(e, "Not sending credentials to another host or port");
+        if (!e->x.auth_ok) MPX_INFO(e, "Not sending credentials to another host or port");
     }
     if (e->o.autoreferer &&
         !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strlen(e->effective_url))) {
@@ -5122,7 +5202,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
         return;
     }
     e->x.t_redirect = m->now - e->x.t_start;
-    mpx_infof(e, "Following the redirect to %s", e->redirect_url);
+    MPX_INFO(e, "Following the redirect to %s", e->redirect_url);
     rc = mpx_xfer_hop(m, e, e->redirect_url, &why);
     if (rc != MPERF_E_OK) {
         MPX_FAIL(m, e, rc, "Redirect to a bad URL: %s", why);
@@ -5203,10 +5283,10 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 } else if (e->x.p.interim) {
                     if (e->x.p.status == 100 && e->x.body_state == MPX_B_WAIT100) mpx_body_set(m, e, MPX_B_SENDING);
                 } else if (e->x.body_state == MPX_B_WAIT100 || e->x.body_state == MPX_B_SENDING) {
-                    mpx_infof(e, "The server answered before the whole request body was sent");
+                    MPX_INFO(e, "The server answered before the whole request body was sent");
                     mpx_body_set(m, e, MPX_B_ABANDONED);
                 }
-                if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
                 break;
             case MPX_EV_FIELD:
                 if (!e->x.p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
@@ -5219,13 +5299,14 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
-                /* fall through */
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
+                break;
             case MPX_EV_TRAILER:
             case MPX_EV_TRAILERS_END:
-                if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
                 break;
             case MPX_EV_HEAD_END:
-                if (mpx_deliver_header(m, e, ev->line, ev->linelen)) return 1;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
                 if (!e->x.p.interim && mpx_xfer_head_done(m, e)) return 1;
                 break;
             case MPX_EV_BODY: {
@@ -5239,7 +5320,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     }
                     break;
                 }
-                r = mpx_deliver_body(m, e, ev->data, ev->datalen);
+                r = mpx_deliver_body(m, e, mpx_rbuf_at(c, ev->data), ev->datalen);
                 if (r < 0) return 1;
                 if (r > 0) {
                     e->x.pause_off = (size_t)(ev->data - c->rbuf);
@@ -5411,7 +5492,7 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>delivery: headers, body bytes and progress to the program's callbacks */
+/* >>delivery: headers, body and progress to the program's callbacks    */
 /* -------------------------------------------------------------------- */
 static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
 {
@@ -5419,7 +5500,7 @@ static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
 }
 
 /* Delivers one header line; 0 on success, else the transfer failed. */
-static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, size_t n)
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n)
 {
     mperf_write_callback cb = e->o.header_cb;
     void *ud = e->o.header_data;
@@ -5441,7 +5522,7 @@ static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, const char *line, s
 }
 
 /* Delivers body bytes: 0 delivered, 1 the callback paused, -1 failed. */
-static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, const char *p, size_t n)
+static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
 {
     mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     size_t r;
@@ -5490,7 +5571,7 @@ static int mpx_progress(mperf_multi *m, mperf_easy *e)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>completion: a transfer's result, its message and the error texts   */
+/* >>completion: a transfer's result, its message, the error texts      */
 /* -------------------------------------------------------------------- */
 /* Ends a transfer with its result and, on failure, msg for the error buffer
    (NULL: the code's text). MPX_FAIL() formats msg first (fmt is
@@ -5501,7 +5582,7 @@ static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const c
     if (code != MPERF_E_OK) {
         if (!msg) msg = mperf_easy_strerror(code);
         if (e->o.errorbuffer) mpx_strlcpy(e->o.errorbuffer, msg, MPERF_ERROR_SIZE);
-        mpx_infof(e, "%s", msg);
+        MPX_INFO(e, "%s", msg);
     }
     e->x.t_total = m->now - e->x.t_start;
     /* A connection goes back to the pool only after a complete exchange. */
@@ -5516,7 +5597,7 @@ static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const c
     (void)mpx_xfer_set(m, e, MPX_S_DONE); /* posts the message */
 }
 
-#ifndef MPERF_NO_ERROR_TEXT
+#if MPX_ERROR_TEXT
 static void mpx_xfer_fail(mperf_multi *m, mperf_easy *e, mperf_code code, const char *fmt, ...)
 {
     char msg[MPERF_ERROR_SIZE];
@@ -5603,12 +5684,32 @@ static const char mpx_easy_errtext[] =
     "\145" "poll() failed\0";
 
 /* -------------------------------------------------------------------- */
-/* >>statemachine: timers, the wait lists, and the step that runs a transfer */
+/* >>statemachine: the state setter, timers, the step that runs a transfer */
 /* -------------------------------------------------------------------- */
-/* Every state change of a transfer happens in mpx_xfer_run(); the helpers
-   below return 1 when the transfer can go on at once and 0 when it waits
-   for its socket or timer (or has finished). A redirect goes back to
-   MPX_S_CONNECT with the next URL through mpx_xfer_hop(). */
+/* A transfer's states (MPX_S_) and the changes between them:
+
+     NONE -> INIT                        added to a multi
+     INIT -> CONNECT                     started: the first hop (mpx_xfer_hop)
+     CONNECT -> PENDING                  a connection limit holds it back
+     CONNECT, PENDING -> SEND            an idle connection to reuse
+     CONNECT, PENDING -> CONNECTING      a new socket; CONNECTING again for the
+                                         next address; straight to TLS or SEND
+                                         when the connect completes at once
+     CONNECTING -> TLS -> SEND           https; http goes straight to SEND
+     SEND -> RECV                        the request head is out (the body,
+                                         if any, goes on in RECV)
+     SEND, RECV -> CONNECT               a dead reused connection retried, or a
+                                         redirect's next hop
+     RECV -> DONE                        the response is complete
+     any -> DONE                         a failure; the message is posted
+     any -> NONE                         removed from the multi
+
+   Every change goes through mpx_xfer_set(), which does the entry work of the
+   new state (lists, deadlines, timer, socket interest); the request body's
+   states through mpx_body_set(). mpx_xfer_run() runs the step of the current
+   state until the transfer waits: each step (in the sections above) returns
+   1 when the transfer can go on at once and 0 when it waits for its socket
+   or timer, or has ended. tests/transitions.h holds the same table. */
 
 /* ---- timer heap of transfers, ordered by deadline ---- */
 static void mpx_heap_swap(mperf_multi *m, unsigned a, unsigned b)
@@ -5708,7 +5809,7 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
     int from = e->state;
     MPX_TEST_STATE(e, 0, from, to);
 #if MPX_TRACE
-    mpx_infof(e, "STATE: %s => %s", mpx_state_name[from], mpx_state_name[to]);
+    MPX_INFO(e, "STATE: %s => %s", mpx_state_name[from], mpx_state_name[to]);
 #endif
     e->state = (uint8_t)to;
     if (from == MPX_S_PENDING) mpx_list_del(&e->pending);
@@ -5774,10 +5875,11 @@ static void mpx_body_set(mperf_multi *m, mperf_easy *e, int to)
     if (to == from) return;
     MPX_TEST_STATE(e, 1, from, to);
 #if MPX_TRACE
-    mpx_infof(e, "BODY: %s => %s", mpx_body_name[from], mpx_body_name[to]);
+    MPX_INFO(e, "BODY: %s => %s", mpx_body_name[from], mpx_body_name[to]);
 #endif
     e->x.body_state = (uint8_t)to;
-    if (to == MPX_B_WAIT100) e->x.deadline_expect = m->now + (int64_t)(e->o.expect_100_ms > 0 ? e->o.expect_100_ms : 0) * 1000;
+    if (to == MPX_B_WAIT100)
+        e->x.deadline_expect = m->now + (int64_t)(e->o.expect_100_ms > 0 ? e->o.expect_100_ms : 0) * 1000;
     else if (from == MPX_B_WAIT100) e->x.deadline_expect = 0;
     mpx_xfer_interest(m, e);
 }
@@ -5816,9 +5918,9 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
     if (e->x.deadline_phase && m->now >= e->x.deadline_phase) {
         if (e->state == MPX_S_CONNECTING && e->x.addr_idx + 1 < e->x.naddr && m->now < e->x.deadline_connect) {
             mpx_conn *c = e->x.conn;
-            mpx_infof(e, "Connect attempt timed out, trying the next address");
+            MPX_INFO(e, "Connect attempt timed out, trying the next address");
             mpx_pfd_del(m, c);
-            mpx_sock_close(c->fd);
+            MPX_SOCK_CLOSE(c->fd);
             c->fd = MPERF_SOCKET_BAD;
             e->x.deadline_phase = e->x.deadline_connect;
             e->x.addr_idx++;
@@ -5835,7 +5937,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
     if (MPX_UPLOADS && e->x.deadline_expect && m->now >= e->x.deadline_expect) {
         e->x.deadline_expect = 0;
         if (e->x.body_state == MPX_B_WAIT100) {
-            mpx_infof(e, "No 100 Continue in time: sending the body anyway");
+            MPX_INFO(e, "No 100 Continue in time: sending the body anyway");
             mpx_body_set(m, e, MPX_B_SENDING);
             mpx_dirty_add(m, e);
         }
@@ -5845,7 +5947,8 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
         e->x.speed_mark = e->x.downloaded + e->x.uploaded;
         if ((e->state != MPX_S_SEND && e->state != MPX_S_RECV) || e->x.paused) {
             e->x.slow_since = 0; /* a paused transfer is never too slow */
-        } else if ((double)moved * 1e6 / (double)(m->now - e->x.deadline_speed + 1000000) < (double)e->o.low_speed_limit) {
+        } else if ((double)moved * 1e6 / (double)(m->now - e->x.deadline_speed + 1000000) <
+                   (double)e->o.low_speed_limit) {
             if (!e->x.slow_since) e->x.slow_since = e->x.deadline_speed - 1000000;
             if (m->now - e->x.slow_since >= (int64_t)e->o.low_speed_time * 1000000) {
                 MPX_FAIL(m, e, MPERF_E_OPERATION_TIMEDOUT,
@@ -5924,7 +6027,7 @@ static void mpx_pending_run(mperf_multi *m)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>multi: adding and removing transfers, waiting, wakeup              */
+/* >>multi: perform, poll and wait, wakeup, messages, fdset             */
 /* -------------------------------------------------------------------- */
 /* Takes a transfer out of its multi, finished or not. Closed connections
    are recycled at the end of the step; out of one, call mpx_graveyard_flush. */
@@ -5993,8 +6096,8 @@ static void mpx_multi_free(mperf_multi *m)
     mpx_tls_multi_free(m);
 #endif
     if (m->wake_ready) {
-        mpx_sock_close(m->wake_rd);
-        if (m->wake_wr != m->wake_rd) mpx_sock_close(m->wake_wr);
+        MPX_SOCK_CLOSE(m->wake_rd);
+        if (m->wake_wr != m->wake_rd) MPX_SOCK_CLOSE(m->wake_wr);
     }
     m->magic = 0;
     mpx_free(&m->al, m);
@@ -6140,9 +6243,9 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
         m->pfds[n].events = ev;
         m->pfds[n].revents = 0;
     }
-    r = mpx_poll(m->pfds, n, timeout_ms);
+    r = MPX_POLL(m->pfds, n, timeout_ms);
     if (r < 0) {
-        if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
+        if (MPX_SOCK_ERRNO() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
         for (i = 0; i < n; i++) m->pfds[i].revents = 0;
     }
     for (i = 0; i < m->npfd; i++)
@@ -6171,7 +6274,7 @@ static void mpx_multi_perform(mperf_multi *m)
     unsigned i, nready = 0, guard;
     m->now = mpx_now_us();
     /* Readiness comes from the last wait; without one, ask the kernel once. */
-    if (!m->poll_fresh && m->npfd && mpx_poll(m->pfds, m->npfd, 0) < 0)
+    if (!m->poll_fresh && m->npfd && MPX_POLL(m->pfds, m->npfd, 0) < 0)
         for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
     m->poll_fresh = 0;
     for (i = 0; i < m->npfd; i++) {
@@ -6282,11 +6385,11 @@ static void mpx_easy_pause(mperf_easy *e, int bitmask)
    wake it, so this is a plain poll of the connections (at most 1 s). */
 static mperf_mcode mpx_easy_wait(mperf_multi *m)
 {
-    long t = mpx_multi_timeout_ms(m);
-    if (t < 0 || t > 1000) t = 1000;
-    if (!mpx_any_armed(m)) mpx_sleep_ms(t); /* a timer only: a retry, a limit */
-    else if (mpx_poll(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
-    else if (mpx_sock_errno() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
+    long due = mpx_multi_timeout_ms(m);
+    int t = due < 0 || due > 1000 ? 1000 : (int)due;
+    if (!mpx_any_armed(m)) MPX_SLEEP_MS(t); /* a timer only: a retry, a limit */
+    else if (MPX_POLL(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
+    else if (MPX_SOCK_ERRNO() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
     return MPERF_M_OK;
 }
 
@@ -6316,7 +6419,7 @@ static mperf_code mpx_easy_perform(mperf_easy *e)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>options: the option table, setopt, the handle's own strings        */
+/* >>options: the handles' settings: setopt, getinfo, lifecycle         */
 /* -------------------------------------------------------------------- */
 /* ---- easy handle ---- */
 static void mpx_opts_default(mpx_opts *o)
@@ -6324,7 +6427,7 @@ static void mpx_opts_default(mpx_opts *o)
     memset(o, 0, sizeof *o);
     o->noprogress = 1;
     o->tcp_nodelay = 1;
-    o->dns_cache_timeout = 60;
+    o->dns_cache_timeout = MPERF_DNS_CACHE_MS / 1000;
     o->postfieldsize = -1;
     o->infilesize = -1;
     o->maxredirs = 30; /* libcurl's default since 8.3 */
@@ -6426,7 +6529,7 @@ static void mpx_easy_reset(mperf_easy *e)
 
 /* easy_duphandle: the options, with copies of the strings and blobs the
    handle owns. */
-static mperf_easy *mpx_easy_dup(const mperf_easy *src)
+static mperf_easy *mpx_easy_dup(mperf_easy *src)
 {
     mperf_easy *e = mpx_easy_new(&src->al);
     size_t i;
@@ -6640,11 +6743,11 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     mpx_opts *o = &e->o;
     long v = 0;
     mperf_off_t off = 0;
-    const char *s = NULL; /* any pointer argument */
+    char *s = NULL; /* any pointer argument */
     size_t i;
     /* the argument, fetched once by the option's type (callbacks below) */
     if (opt < MPERF_OPTTYPE_OBJECTPOINT) off = v = va_arg(ap, long);
-    else if (opt < MPERF_OPTTYPE_FUNCTIONPOINT || opt >= MPERF_OPTTYPE_BLOB) s = va_arg(ap, const char *);
+    else if (opt < MPERF_OPTTYPE_FUNCTIONPOINT || opt >= MPERF_OPTTYPE_BLOB) s = va_arg(ap, char *);
     else if (opt >= MPERF_OPTTYPE_OFF_T) off = va_arg(ap, mperf_off_t);
     if (mpx_opt_left_out(opt)) {
         int set = v || s || off;
@@ -6843,7 +6946,9 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPERF_INFO_CONTENT_TYPE: str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
     case MPERF_INFO_PRIVATE: str = (const char *)e->o.private_ptr; break;
     case MPERF_INFO_REFERER:
-        str = e->o.referer ? e->o.referer : (e->o.autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url : NULL;
+        str = e->o.referer                                                  ? e->o.referer
+              : (e->o.autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
+                                                                           : NULL;
         break;
     case MPERF_INFO_OS_ERRNO: lv = e->x.os_errno; break;
     case MPERF_INFO_NUM_CONNECTS: lv = e->x.num_connects; break;
@@ -6873,7 +6978,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>wrappers: the public functions                                     */
+/* >>wrappers: the public functions: check arguments, call in           */
 /* -------------------------------------------------------------------- */
 /* Each checks its arguments and that it is not called where it may not be
    (from inside a callback), then calls in. */
@@ -7123,17 +7228,27 @@ MPERF_API void mperf_global_cleanup(void)
 
 #endif /* MULTIPERFORM_IMPLEMENTATION */
 
+/* ==================================================================== */
+/* >>license: MIT                                                       */
+/* ==================================================================== */
 /*
-------------------------------------------------------------------------------
-LICENSE (MIT)
 Copyright (c) 2026 the multiperform authors
+
 Permission is hereby granted, free of charge, to any person obtaining a copy of
 this software and associated documentation files (the "Software"), to deal in
 the Software without restriction, including without limitation the rights to
-use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
-the Software, and to permit persons to whom the Software is furnished to do so,
-subject to the following conditions: The above copyright notice and this
-permission notice shall be included in all copies or substantial portions of the
-Software. THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
-------------------------------------------------------------------------------
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
 */
