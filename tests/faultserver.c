@@ -639,6 +639,20 @@ static int response_done(conn *c)
 }
 
 /* Sends what it may now. Returns -1 if the connection was closed. */
+/* Puts n bytes that did not go back in front of what c still has to send
+   (the generators cannot rewind, so they wait in c->out). */
+static void unsend(conn *c, const char *p, size_t n)
+{
+    size_t left = c->outlen - c->outpos;
+    char *keep = malloc(n + left);
+    memcpy(keep, p, n);
+    memcpy(keep + n, c->out + c->outpos, left);
+    free(c->out);
+    c->out = keep;
+    c->outlen = n + left;
+    c->outpos = 0;
+}
+
 static int pump_output(int idx)
 {
     conn *c = conns[idx];
@@ -705,15 +719,7 @@ static int pump_output(int idx)
         w = send(c->fd, buf, n, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
-                /* put back what did not go: rewind is complex, so keep it in out */
-                char *keep = malloc(n + (c->outlen - c->outpos));
-                memcpy(keep, buf, n);
-                memcpy(keep + n, c->out + c->outpos, c->outlen - c->outpos);
-                n += c->outlen - c->outpos;
-                free(c->out);
-                c->out = keep;
-                c->outlen = n;
-                c->outpos = 0;
+                unsend(c, buf, n);
                 return 0;
             }
             close_conn(idx, 0);
@@ -721,15 +727,7 @@ static int pump_output(int idx)
         }
         c->sent_body += (uint64_t)w;
         if ((size_t)w < n) {
-            size_t rest = n - (size_t)w;
-            char *keep = malloc(rest + (c->outlen - c->outpos));
-            memcpy(keep, buf + w, rest);
-            memcpy(keep + rest, c->out + c->outpos, c->outlen - c->outpos);
-            rest += c->outlen - c->outpos;
-            free(c->out);
-            c->out = keep;
-            c->outlen = rest;
-            c->outpos = 0;
+            unsend(c, buf + w, n - (size_t)w);
             return 0;
         }
         if (c->drip || c->gap_ms) {

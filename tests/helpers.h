@@ -1,6 +1,9 @@
 /* tests/helpers.h - what the end-to-end tests share: where the servers are,
-   a body sink, a bounded multi loop, URL builders and a tiny independent
-   HTTP client for reading server statistics. */
+   URL builders, a body sink, a tiny independent HTTP client for reading
+   server statistics, and one transfer helper per API dialect: xfer and its
+   functions in multiperform's own names, or, after compat/curl/curl.h, in
+   libcurl's (the suites written against libcurl's API). Include it after
+   the header. */
 #ifndef MPT_HELPERS_H
 #define MPT_HELPERS_H
 #include <arpa/inet.h>
@@ -14,8 +17,12 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "t.h"
 
-static int env_int(const char *name)
+/* every helper is static; a suite uses some of them */
+#define MPT_FN static __attribute__((unused))
+
+MPT_FN int env_int(const char *name)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
@@ -25,10 +32,10 @@ static int env_int(const char *name)
     return atoi(v);
 }
 
-static int fault_port(void) { return env_int("MPT_FAULT_PORT"); }
-static int nginx_port(void) { return env_int("MPT_NGINX_PORT"); }
+MPT_FN int fault_port(void) { return env_int("MPT_FAULT_PORT"); }
+MPT_FN int nginx_port(void) { return env_int("MPT_NGINX_PORT"); }
 
-static double mono_ms(void)
+MPT_FN double mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -36,7 +43,7 @@ static double mono_ms(void)
 }
 
 /* Strings built for a test live in a ring of buffers: no frees needed. */
-static char *fmt(const char *f, ...)
+MPT_FN char *fmt(const char *f, ...)
 {
     static char ring[8][65536];
     static int next;
@@ -48,7 +55,7 @@ static char *fmt(const char *f, ...)
     return b;
 }
 
-static char *pct(const char *s)
+MPT_FN char *pct(const char *s)
 {
     static char ring[4][65536];
     static int next;
@@ -65,7 +72,7 @@ static char *pct(const char *s)
 }
 
 /* pct() for bytes that may include NUL */
-static char *pctn(const char *s, size_t n)
+MPT_FN char *pctn(const char *s, size_t n)
 {
     static char b[65536];
     char *o = b;
@@ -76,13 +83,13 @@ static char *pctn(const char *s, size_t n)
 }
 
 /* A faultserver URL answering with exactly these bytes. */
-static char *raw_url(const char *response, const char *extra)
+MPT_FN char *raw_url(const char *response, const char *extra)
 {
     return fmt("http://127.0.0.1:%d/raw?pre=%s%s%s", fault_port(), pct(response), extra && *extra ? "&" : "",
                extra ? extra : "");
 }
 
-static unsigned char pattern(uint64_t i)
+MPT_FN unsigned char pattern(uint64_t i)
 {
     return (unsigned char)((i * 7 + i / 251) & 0xff);
 }
@@ -97,7 +104,7 @@ typedef struct sink {
     int pause_at;         /* return PAUSE once when len passes this */
 } sink;
 
-static size_t sink_write(char *p, size_t size, size_t n, void *ud)
+MPT_FN size_t sink_write(char *p, size_t size, size_t n, void *ud)
 {
     sink *s = (sink *)ud;
     size_t t = size * n, i;
@@ -123,7 +130,7 @@ static size_t sink_write(char *p, size_t size, size_t n, void *ud)
     return t;
 }
 
-static int sink_is_pattern(const sink *s, size_t n)
+MPT_FN int sink_is_pattern(const sink *s, size_t n)
 {
     size_t i;
     if (s->count_only) return s->len == n && s->pattern_bad == 0;
@@ -133,14 +140,14 @@ static int sink_is_pattern(const sink *s, size_t n)
     return 1;
 }
 
-static void sink_free(sink *s)
+MPT_FN void sink_free(sink *s)
 {
     free(s->p);
     memset(s, 0, sizeof *s);
 }
 
 /* One GET over a plain socket: the statistics must not depend on the code under test. */
-static int plain_get(int port, const char *path, char *out, size_t outlen)
+MPT_FN int plain_get(int port, const char *path, char *out, size_t outlen)
 {
     struct sockaddr_in sa;
     int fd = socket(AF_INET, SOCK_STREAM, 0), n;
@@ -174,7 +181,7 @@ typedef struct fstats {
 } fstats;
 
 /* faultserver counters; the call itself is one connection and one request. */
-static fstats fault_stats(int reset)
+MPT_FN fstats fault_stats(int reset)
 {
     char b[2048];
     fstats s = {-1, -1, -1, -1, -1};
@@ -186,7 +193,7 @@ static fstats fault_stats(int reset)
 }
 
 /* nginx stub_status: accepted connections and requests so far. */
-static int nginx_counts(long *accepts, long *requests)
+MPT_FN int nginx_counts(long *accepts, long *requests)
 {
     char b[2048];
     const char *p;
@@ -195,4 +202,202 @@ static int nginx_counts(long *accepts, long *requests)
     return sscanf(p + 9, " %ld %ld %ld", accepts, &handled, requests) == 3;
 }
 
+
+/* getinfo of one type, for both dialects (a CURL * is an mperf_easy *);
+   a sentinel when getinfo sets nothing */
+MPT_FN long info_long(mperf_easy *e, int info)
+{
+    long v = -12345;
+    mperf_easy_getinfo(e, info, &v);
+    return v;
+}
+
+MPT_FN mperf_off_t info_off(mperf_easy *e, int info)
+{
+    mperf_off_t v = -12345;
+    mperf_easy_getinfo(e, info, &v);
+    return v;
+}
+
+MPT_FN const char *info_str(mperf_easy *e, int info)
+{
+    char *v = NULL;
+    mperf_easy_getinfo(e, info, &v);
+    return v ? v : "(null)";
+}
+
+#ifdef MPERF_COMPAT_CURL_H
+/* ---- libcurl's dialect ---- */
+typedef struct xfer {
+    CURL *h;
+    sink body, head;
+    CURLcode result;
+    char err[CURL_ERROR_SIZE];
+    int done;
+} xfer;
+
+/* A transfer of url into x->body (headers into x->head), bounded by a 20 s
+   timeout. */
+MPT_FN void xfer_init(xfer *x, const char *url)
+{
+    memset(x, 0, sizeof *x);
+    x->h = curl_easy_init();
+    curl_easy_setopt(x->h, CURLOPT_URL, url);
+    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->body);
+    curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, sink_write);
+    curl_easy_setopt(x->h, CURLOPT_HEADERDATA, &x->head);
+    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err);
+    curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, 20000L);
+}
+
+MPT_FN void xfer_free(xfer *x)
+{
+    curl_easy_cleanup(x->h);
+    sink_free(&x->body);
+    sink_free(&x->head);
+}
+
+/* Runs x on m to its end (bounded: 90 s), with exactly one message. */
+MPT_FN CURLcode run_on(CURLM *m, xfer *x)
+{
+    CURLMsg *msg;
+    int running = 1, left;
+    double end = mono_ms() + 90000;
+    x->done = 0;
+    curl_multi_add_handle(m, x->h);
+    while (running && mono_ms() < end) {
+        curl_multi_perform(m, &running);
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    while ((msg = curl_multi_info_read(m, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE) {
+            x->result = msg->data.result;
+            x->done++;
+        }
+    CHECKF(x->done == 1, "the transfer ended with one message (%d)", x->done);
+    curl_multi_remove_handle(m, x->h);
+    return x->result;
+}
+
+/* One transfer through a multi handle of its own. */
+MPT_FN CURLcode run(xfer *x)
+{
+    CURLM *m = curl_multi_init();
+    CURLcode rc = run_on(m, x);
+    curl_multi_cleanup(m);
+    return rc;
+}
+
+MPT_FN long code_of(CURL *h)
+{
+    return info_long(h, CURLINFO_RESPONSE_CODE);
+}
+
+/* The end of a transfer a test ran on its own multi handle. */
+MPT_FN void done_with(CURLM *m, xfer *x)
+{
+    curl_multi_remove_handle(m, x->h);
+    curl_multi_cleanup(m);
+    xfer_free(x);
+}
+#else
+/* ---- multiperform's own dialect ---- */
+/* Runs the multi until no transfer is left or max_ms passes (a bound, not a speed check). */
+MPT_FN int drive(mperf_multi *m, int max_ms)
+{
+    double end = mono_ms() + max_ms;
+    int running = 1;
+    while (running && mono_ms() < end) {
+        if (mperf_multi_perform(m, &running) != MPERF_M_OK) return 0;
+        if (running && mperf_multi_poll(m, NULL, 0, 200, NULL) != MPERF_M_OK) return 0;
+    }
+    return running == 0;
+}
+
+typedef struct xfer {
+    mperf_easy *e;
+    sink body, head;
+    int done;
+    mperf_code result;
+    char err[MPERF_ERROR_SIZE];
+} xfer;
+
+/* A transfer of url into x->body (headers into x->head), found again
+   through PRIVATE, bounded by a 20 s timeout. */
+MPT_FN void xfer_init(xfer *x, const char *url)
+{
+    memset(x, 0, sizeof *x);
+    x->e = mperf_easy_init();
+    mperf_easy_setopt(x->e, MPERF_OPT_URL, url);
+    mperf_easy_setopt(x->e, MPERF_OPT_WRITEFUNCTION, sink_write);
+    mperf_easy_setopt(x->e, MPERF_OPT_WRITEDATA, &x->body);
+    mperf_easy_setopt(x->e, MPERF_OPT_HEADERFUNCTION, sink_write);
+    mperf_easy_setopt(x->e, MPERF_OPT_HEADERDATA, &x->head);
+    mperf_easy_setopt(x->e, MPERF_OPT_ERRORBUFFER, x->err);
+    mperf_easy_setopt(x->e, MPERF_OPT_PRIVATE, x);
+    mperf_easy_setopt(x->e, MPERF_OPT_TIMEOUT_MS, 20000L);
+}
+
+MPT_FN void xfer_free(xfer *x)
+{
+    mperf_easy_cleanup(x->e);
+    sink_free(&x->body);
+    sink_free(&x->head);
+}
+
+/* Reads every completion message into its xfer (found through PRIVATE). */
+MPT_FN int collect(mperf_multi *m)
+{
+    mperf_msg *msg;
+    int left, n = 0;
+    while ((msg = mperf_multi_info_read(m, &left)) != NULL) {
+        xfer *x = NULL;
+        if (msg->msg != MPERF_MSG_DONE) continue;
+        mperf_easy_getinfo(msg->easy_handle, MPERF_INFO_PRIVATE, (char **)&x);
+        if (x) {
+            x->done++;
+            x->result = msg->data.result;
+        }
+        n++;
+    }
+    return n;
+}
+
+/* One transfer on its own multi, start to finish. */
+MPT_FN mperf_code run_one(xfer *x)
+{
+    mperf_multi *m = mperf_multi_init();
+    mperf_multi_add_handle(m, x->e);
+    if (!drive(m, 30000)) t_fail_check(__FILE__, __LINE__, "transfer did not finish in 30 s");
+    collect(m);
+    mperf_multi_remove_handle(m, x->e);
+    mperf_multi_cleanup(m);
+    return x->result;
+}
+
+/* The end of a transfer a test ran on its own multi handle. */
+MPT_FN void done_with(mperf_multi *m, xfer *x)
+{
+    mperf_multi_remove_handle(m, x->e);
+    mperf_multi_cleanup(m);
+    xfer_free(x);
+}
+
+/* GETs url; the body goes to *body (when not NULL, the caller frees it). */
+MPT_FN mperf_code get_url(const char *url, sink *body)
+{
+    xfer x;
+    mperf_code rc;
+    xfer_init(&x, url);
+    rc = run_one(&x);
+    if (body) {
+        *body = x.body;
+        x.body.p = NULL;
+    }
+    xfer_free(&x);
+    return rc;
+}
+
+#endif
 #endif

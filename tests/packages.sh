@@ -1,7 +1,17 @@
 # tests/packages.sh - sourced by tests/run.sh and bench/run.sh.
+#   fresh_build_dir NAME             an empty build/NAME under $ROOT with an
+#   empty log.txt in it; sets B and LOG
 #   install_missing LOG PACKAGE...   installs the Debian packages given (the
 #   caller lists only missing ones) with apt-get when run as root, else
 #   prints the exact command and exits.
+fresh_build_dir() {
+    B=$ROOT/build/$1
+    rm -rf "$B"
+    mkdir -p "$B"
+    LOG=$B/log.txt
+    : >"$LOG"
+}
+
 install_missing() {
     local log=$1
     shift

@@ -5,11 +5,8 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-B=$ROOT/build/test
-rm -rf "$B"
-mkdir -p "$B"
-LOG=$B/log.txt
-: >"$LOG"
+. tests/packages.sh
+fresh_build_dir test
 
 passed=0
 failed=0
@@ -65,7 +62,6 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || need="$need gcc-mingw-w64-x86-64
 command -v wine >/dev/null || need="$need wine wine64"
 command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
-. tests/packages.sh
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
 
@@ -99,6 +95,19 @@ printf '#define MPERF_NO_TLS\n#define MULTIPERFORM_IMPLEMENTATION\n#include "mul
 check "warning-free: Windows (mingw-w64, winsock2 and WSAPoll)" x86_64-w64-mingw32-gcc -std=c99 $WARN -Werror -I. -c "$B/impl_win.c" -o "$B/impl_win.o"
 check "warning-free: musl (musl-gcc -static), every feature and MPERF_MINIMAL" sh -c "musl-gcc -std=c99 $WARN -Werror -DMPERF_NO_TLS -I. -c $B/impl.c -o $B/impl_musl.o && musl-gcc -std=c99 $WARN -Werror -DMPERF_MINIMAL -I. -c $B/impl.c -o $B/impl_musl_min.o"
 check "the smallest build (MPERF_MINIMAL) needs no BearSSL symbol" sh -c "! nm -u $B/impl_MPERF_MINIMAL.o | grep -q ' br_'"
+# as firmware codebases compile it: conversions, casts that drop const,
+# fall-throughs, undefined macros in #if, old-style prototypes
+STRICT="$WARN -Wconversion -Wcast-qual -Wimplicit-fallthrough -Wundef -Wstrict-prototypes"
+strict() {
+    local cc flags
+    for cc in gcc clang; do
+        for flags in "" -DMPERF_MINIMAL -DMPERF_TLS_SMALL -DMPERF_NO_ERROR_TEXT -Os -DMPERF_NO_SIMD -DMPERF_TRACE; do
+            $cc -std=c99 $STRICT -Werror $flags -I. -c "$B/impl.c" -o "$B/impl_strict.o" || return 1
+        done
+    done
+}
+check "warning-free with -Wconversion -Wcast-qual -Wimplicit-fallthrough -Wundef -Wstrict-prototypes: gcc and clang, seven builds" strict
+check "the header's structure: contents and anchors, state setters, BearSSL only in >>tls (tests/structure.sh)" bash tests/structure.sh
 for cxx in g++ clang++; do
     for std in c++11 c++17; do
         check "warning-free: $cxx -std=$std" $cxx -std=$std $WARN -Werror -x c++ -I. -c "$B/impl.c" -o "$B/impl_$cxx$std.o"
@@ -142,60 +151,64 @@ build() { # name flags sources...
     shift 2
     check "build $name" $CC -std=c99 $WARN -D_GNU_SOURCE $flags -o "$B/$name" "$@" -lbearssl -lpthread
 }
+# sanitized NAME FLAGS SOURCES...: NAME-asan (ASan+UBSan) and NAME-vg (for valgrind)
+sanitized() {
+    local name=$1 flags=$2
+    shift 2
+    build "$name-asan" "-O1 -g $SAN $flags" "$@"
+    build "$name-vg" "-O1 -g $flags" "$@"
+}
 build faultserver "-O2" tests/faultserver.c
 build tlsfault "-O2" tests/tlsfault.c
 build parser "-O2" tests/test_parser.c
-build parser-asan "-O1 -g $SAN" tests/test_parser.c
-# the other field paths: none in -Os builds, the word scan without SIMD
+sanitized parser "" tests/test_parser.c
+# the parser's other paths: the reference path alone in -Os builds, the word scan without SIMD
 build parser-os-asan "-Os -g $SAN" tests/test_parser.c
 build parser-nosimd-asan "-O1 -g $SAN -DMPERF_NO_SIMD" tests/test_parser.c
 build fuzz-response-os "-Os -g $SAN" tests/fuzz/fuzz_response.c
 build fuzz-response-nosimd "-O1 -g $SAN -DMPERF_NO_SIMD" tests/fuzz/fuzz_response.c
 build url-asan "-O1 -g $SAN" tests/test_url.c
-build engine-asan "-O1 -g $SAN" tests/test_engine.c tests/second_tu.c
-build engine-vg "-O1 -g" tests/test_engine.c tests/second_tu.c
-build http-asan "-O1 -g $SAN -I compat" tests/test_http.c
-build http-vg "-O1 -g -I compat" tests/test_http.c
-build tls-asan "-O1 -g $SAN -I compat" tests/test_tls.c
-build tls-vg "-O1 -g -I compat" tests/test_tls.c
-build engine-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_engine.c tests/second_tu.c
-build parser-vg "-O1 -g" tests/test_parser.c
-build minimal "-O1 -g $SAN -DMPERF_MINIMAL" tests/test_minimal.c
-build minimal-full "-O1 -g $SAN" tests/test_minimal.c
-build minimal-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_minimal.c
-build minimal-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES" tests/test_minimal.c
-build minimal-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_minimal.c
+sanitized multi "" tests/test_multi.c tests/second_tu.c
+build multi-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_multi.c tests/second_tu.c
+sanitized http "-I compat" tests/test_http.c
+sanitized tls "-I compat" tests/test_tls.c
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
-build portable-asan "-O1 -g $SAN" tests/test_portable.c
-check "build portable-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/portable-musl" tests/test_portable.c
-check "build portable.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/portable.exe" tests/test_portable.c -lws2_32
-check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/portable-musl | grep -q INTERP"
-build misuse-asan "-O1 -g $SAN" tests/test_misuse.c
-build misuse-vg "-O1 -g" tests/test_misuse.c
-build hostile-asan "-O1 -g $SAN" tests/test_hostile.c
-build hostile-vg "-O1 -g" tests/test_hostile.c
-build allocfail-asan "-O1 -g $SAN" tests/test_allocfail.c
-build allocfail-vg "-O1 -g" tests/test_allocfail.c
+# the feature switches: MPERF_MINIMAL, every feature in, and single switches
+build switches-minimal "-O1 -g $SAN -DMPERF_MINIMAL" tests/test_switches.c
+build switches-full "-O1 -g $SAN" tests/test_switches.c
+build switches-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_switches.c
+build switches-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES" tests/test_switches.c
+build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switches.c
+build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
+check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
+check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
+check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
+sanitized misuse "" tests/test_api_misuse.c
+sanitized hostile "" tests/test_hostile_servers.c
+sanitized allocfail "" tests/test_alloc_failure.c
 FUZZ_TARGETS="response chunked url headers pem"
 for t in $FUZZ_TARGETS; do
-    build "fuzz-$t" "-O1 -g $SAN" "tests/fuzz/fuzz_$t.c"
-    build "fuzz-$t-vg" "-O1 -g" "tests/fuzz/fuzz_$t.c"
+    sanitized "fuzz-$t" "" "tests/fuzz/fuzz_$t.c"
     check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
         -fsanitize=fuzzer,address,undefined -o "$B/libfuzzer-$t" "tests/fuzz/fuzz_$t.c" -lbearssl
 done
 
 # ---- unit suites ---------------------------------------------------------
+VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+# both NAME TITLE: the suite built by sanitized, under ASan and under valgrind
+both() {
+    suite "$2 [asan]" "$B/$1-asan"
+    suite "$2 [valgrind]" $VG "$B/$1-vg"
+}
 suite "parser" "$B/parser"
-suite "parser [asan]" "$B/parser-asan"
-suite "parser, -Os: no separate fast path [asan]" "$B/parser-os-asan"
+both parser "parser"
+suite "parser, -Os: the reference path alone [asan]" "$B/parser-os-asan"
 suite "parser, MPERF_NO_SIMD: word-at-a-time scan [asan]" "$B/parser-nosimd-asan"
 suite "url [asan]" "$B/url-asan"
-VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
-suite "parser [valgrind]" $VG "$B/parser-vg"
 
 # ---- fuzz corpus replay (with the parser's whole / byte-by-byte / every-split check)
 for t in $FUZZ_TARGETS; do
-    check "fuzz corpus replay [asan]: $t ($(ls tests/fuzz/corpus/$t | wc -l) inputs)" "$B/fuzz-$t" "tests/fuzz/corpus/$t"
+    check "fuzz corpus replay [asan]: $t ($(ls tests/fuzz/corpus/$t | wc -l) inputs)" "$B/fuzz-$t-asan" "tests/fuzz/corpus/$t"
     check "fuzz corpus replay [valgrind]: $t" $VG "$B/fuzz-$t-vg" "tests/fuzz/corpus/$t"
 done
 check "fuzz corpus replay, -Os [asan]: response" "$B/fuzz-response-os" tests/fuzz/corpus/response
@@ -212,33 +225,28 @@ fi
 echo "servers: faultserver 127.0.0.1:$MPT_FAULT_PORT, nginx 127.0.0.1:$MPT_NGINX_PORT${MPT_NGINX6_PORT:+ and [::1]:$MPT_NGINX6_PORT}"
 
 # ---- end-to-end suites ------------------------------------------------------
-suite "engine [asan]" "$B/engine-asan"
-suite "engine [valgrind]" $VG "$B/engine-vg"
-suite "http [asan]" "$B/http-asan"
-suite "http [valgrind]" $VG "$B/http-vg"
+both multi "multi"
+both http "http"
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"
-suite "engine, built without TLS [asan]" "$B/engine-notls"
-suite "smallest build, MPERF_MINIMAL [asan]" "$B/minimal"
-suite "feature checks, every feature in [asan]" "$B/minimal-full"
-suite "feature checks, MPERF_NO_REDIRECTS [asan]" "$B/minimal-noredirects"
-suite "feature checks, no auth, uploads, progress or ranges [asan]" "$B/minimal-noauth"
-suite "feature checks, MPERF_NO_ERROR_TEXT [asan]" "$B/minimal-noerrortext"
+suite "multi, built without TLS [asan]" "$B/multi-notls"
+suite "switches: MPERF_MINIMAL [asan]" "$B/switches-minimal"
+suite "switches: every feature in [asan]" "$B/switches-full"
+suite "switches: MPERF_NO_REDIRECTS [asan]" "$B/switches-noredirects"
+suite "switches: no auth, uploads, progress or ranges [asan]" "$B/switches-noauth"
+suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
-suite "portable API test [asan]" "$B/portable-asan"
-suite "portable API test [musl, static]" "$B/portable-musl"
+suite "platforms [asan]" "$B/platforms-asan"
+suite "platforms [musl, static]" "$B/platforms-musl"
 export WINEPREFIX="$B/wine" WINEDEBUG=-all
 if timeout 120 wine cmd /c exit >/dev/null 2>&1; then
-    suite "portable API test [Windows build, under wine]" timeout 300 wine "$B/portable.exe"
+    suite "platforms [Windows build, under wine]" timeout 300 wine "$B/platforms.exe"
 else
     echo "(wine cannot run Windows programs on this machine: the Windows build was compiled, not run)"
 fi
-suite "API misuse [asan]" "$B/misuse-asan"
-suite "API misuse [valgrind]" $VG "$B/misuse-vg"
-suite "hostile servers [asan]" "$B/hostile-asan"
-suite "hostile servers [valgrind]" $VG "$B/hostile-vg"
-suite "allocation failure sweep [asan]" "$B/allocfail-asan"
-suite "allocation failure sweep [valgrind]" $VG "$B/allocfail-vg"
+both misuse "API misuse"
+both hostile "hostile servers"
+both allocfail "allocation failure sweep"
 
 # ---- libcurl programs through the compat header ------------------------------
 mkdir -p "$B/compat"

@@ -87,32 +87,16 @@ start_nginx() {
         access_log $dir/nginx/tls.log tls;
         root $dir/www;
     }
-    server {
-        listen 127.0.0.1:$((port + 11)) ssl;
-        ssl_certificate $pki/leaf.pem;
-        ssl_certificate_key $pki/leaf.key;
-        root $dir/www;
-    }
-    server {
-        listen 127.0.0.1:$((port + 12)) ssl;
-        ssl_certificate $pki/wrong.pem;
-        ssl_certificate_key $pki/wrong.key;
-        root $dir/www;
-    }
-    server {
-        listen 127.0.0.1:$((port + 13)) ssl;
-        ssl_certificate $pki/expired.pem;
-        ssl_certificate_key $pki/expired.key;
-        root $dir/www;
-    }
-    server {
-        listen 127.0.0.1:$((port + 14)) ssl;
-        ssl_certificate $pki/noip.pem;
-        ssl_certificate_key $pki/noip.key;
-        root $dir/www;
-    }
-}
 EOF
+            # one server per certificate case: the leaf without its intermediate,
+            # an unknown CA, an expired leaf, a leaf without the IP entry
+            local k=11 leaf
+            for leaf in leaf wrong expired noip; do
+                printf '    server {\n        listen 127.0.0.1:%s ssl;\n        ssl_certificate %s;\n' $((port + k)) "$pki/$leaf.pem"
+                printf '        ssl_certificate_key %s;\n        root %s;\n    }\n' "$pki/$leaf.key" "$dir/www"
+                k=$((k + 1))
+            done
+            echo "}"
         } > "$conf"
         [ -n "$listen6" ] || sed -i '/listen \[::1\]:.* ssl;/d' "$conf"
         nginx -c "$conf" -e "$dir/nginx/error.log" 2>>"$dir/nginx/start.log" &

@@ -3,6 +3,10 @@
    pause and progress, what callbacks may call, request hygiene. Every test
    checks the result code, the response code, the bytes delivered and what
    the server received (the faultserver's /echo reflects the request). */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:RECV>CONNECT B:NONE>WAIT100 B:NONE>SENDING B:WAIT100>SENDING B:WAIT100>ABANDONED B:SENDING>DONE " \
+    "B:SENDING>ABANDONED B:DONE>NONE"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -48,79 +52,6 @@ static int parse_echo(const sink *s, seen *out)
 static int has_header(const seen *s, const char *line)
 {
     return strstr(s->head, line) != NULL;
-}
-
-typedef struct xfer {
-    CURL *h;
-    sink body, head;
-    CURLcode result;
-    char err[CURL_ERROR_SIZE];
-    int done;
-} xfer;
-
-static void xfer_init(xfer *x, const char *url)
-{
-    memset(x, 0, sizeof *x);
-    x->h = curl_easy_init();
-    curl_easy_setopt(x->h, CURLOPT_URL, url);
-    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->body);
-    curl_easy_setopt(x->h, CURLOPT_HEADERFUNCTION, sink_write);
-    curl_easy_setopt(x->h, CURLOPT_HEADERDATA, &x->head);
-    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err);
-    curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, 20000L);
-}
-
-static void xfer_free(xfer *x)
-{
-    curl_easy_cleanup(x->h);
-    sink_free(&x->body);
-    sink_free(&x->head);
-}
-
-/* One transfer through a multi handle, bounded by its own timeout. */
-static CURLcode run(xfer *x)
-{
-    CURLM *m = curl_multi_init();
-    CURLMsg *msg;
-    int running = 1, left;
-    double end = mono_ms() + 60000;
-    x->done = 0;
-    curl_multi_add_handle(m, x->h);
-    while (running && mono_ms() < end) {
-        curl_multi_perform(m, &running);
-        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
-    }
-    while ((msg = curl_multi_info_read(m, &left)) != NULL)
-        if (msg->msg == CURLMSG_DONE) {
-            x->result = msg->data.result;
-            x->done++;
-        }
-    CHECKF(x->done == 1, "the transfer ended with one message (%d)", x->done);
-    curl_multi_remove_handle(m, x->h);
-    curl_multi_cleanup(m);
-    return x->result;
-}
-
-static long code_of(CURL *h)
-{
-    long c = -1;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c);
-    return c;
-}
-
-static curl_off_t off_info(CURL *h, CURLINFO i)
-{
-    curl_off_t v = -12345;
-    curl_easy_getinfo(h, i, &v);
-    return v;
-}
-
-static const char *str_info(CURL *h, CURLINFO i)
-{
-    char *v = NULL;
-    curl_easy_getinfo(h, i, &v);
-    return v ? v : "(null)";
 }
 
 static char *echo_url(int port) { return fmt("http://127.0.0.1:%d/echo", port); }
@@ -202,7 +133,7 @@ TEST(post_fields)
     CHECK(!has_header(&s, "Expect:"));
     CHECK_EQ_LONG(s.body_length, 7);
     CHECK(s.body_sum == fnv("a=1&b=2", 7));
-    CHECK_EQ_LONG(off_info(x.h, CURLINFO_SIZE_UPLOAD_T), 7);
+    CHECK_EQ_LONG(info_off(x.h, CURLINFO_SIZE_UPLOAD_T), 7);
     xfer_free(&x);
 }
 
@@ -279,7 +210,7 @@ TEST(put_from_read_callback_known_and_unknown_size)
         }
         CHECK_EQ_LONG(s.body_length, (long)n);
         CHECK(s.body_sum == fnv(data, n));
-        CHECK_EQ_LONG(off_info(x.h, CURLINFO_SIZE_UPLOAD_T), (long)n);
+        CHECK_EQ_LONG(info_off(x.h, CURLINFO_SIZE_UPLOAD_T), (long)n);
         xfer_free(&x);
     }
     free(data);
@@ -419,9 +350,7 @@ TEST(read_callback_abort_pause_and_short_read)
     CHECK_EQ_LONG(src.paused, 2);
     CHECK(parse_echo(&x.body, &s));
     CHECK(s.body_length == (long)n && s.body_sum == fnv(data, n));
-    curl_multi_remove_handle(m, x.h);
-    curl_multi_cleanup(m);
-    xfer_free(&x);
+    done_with(m, &x);
     free(data);
 }
 
@@ -447,8 +376,8 @@ TEST(methods_custom_head_and_back_to_get)
     xfer_init(&x, fmt("http://127.0.0.1:%d/gen/4000", fault_port()));
     curl_easy_setopt(x.h, CURLOPT_NOBODY, 1L);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
-    CHECK(x.body.len == 0 && off_info(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T) == 4000);
-    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_METHOD), "HEAD") == 0);
+    CHECK(x.body.len == 0 && info_off(x.h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T) == 4000);
+    CHECK(strcmp(info_str(x.h, CURLINFO_EFFECTIVE_METHOD), "HEAD") == 0);
     xfer_free(&x);
 }
 
@@ -481,8 +410,8 @@ TEST(redirect_method_rules)
         CHECKF(s.body_length == (cases[i].body ? 7 : 0), "%d: body %ld", cases[i].code, s.body_length);
         if (!cases[i].body) CHECK(!has_header(&s, "Content-Type") && !has_header(&s, "Content-Length"));
         else CHECK(s.body_sum == fnv("moved=1", 7));
-        CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 1);
-        CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), echo_url(fault_port())) == 0);
+        CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 1);
+        CHECK(strcmp(info_str(x.h, CURLINFO_EFFECTIVE_URL), echo_url(fault_port())) == 0);
         /* both responses' headers reached the header callback */
         CHECK(x.head.p && strstr(x.head.p, "Redirect\r\n") && strstr(x.head.p, "HTTP/1.1 200 OK\r\n"));
         xfer_free(&x);
@@ -537,8 +466,8 @@ TEST(redirect_locations_resolve)
         xfer_init(&x, fmt("http://127.0.0.1:%d/redir?code=302&to=%s", fault_port(), pct(cases[i].loc)));
         curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
         run(&x);
-        CHECKF(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d%s", fault_port(), cases[i].final_path)) == 0,
-               "%s -> %s", cases[i].loc, str_info(x.h, CURLINFO_EFFECTIVE_URL));
+        CHECKF(strcmp(info_str(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d%s", fault_port(), cases[i].final_path)) == 0,
+               "%s -> %s", cases[i].loc, info_str(x.h, CURLINFO_EFFECTIVE_URL));
         xfer_free(&x);
     }
 }
@@ -599,16 +528,16 @@ TEST(redirect_limits_and_info)
     xfer_init(&x, fmt("http://127.0.0.1:%d/hop/35", fault_port()));
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
     CHECK_EQ_LONG(run(&x), CURLE_TOO_MANY_REDIRECTS); /* libcurl's default: 30 */
-    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 30);
+    CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 30);
     CHECK(strstr(x.err, "Maximum (30) redirects") != NULL);
     xfer_free(&x);
     xfer_init(&x, fmt("http://127.0.0.1:%d/hop/35", fault_port()));
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
     curl_easy_setopt(x.h, CURLOPT_MAXREDIRS, -1L);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
-    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 35);
+    CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 35);
     CHECK(x.body.len == 5);
-    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/hop/0", fault_port())) == 0);
+    CHECK(strcmp(info_str(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/hop/0", fault_port())) == 0);
     xfer_free(&x);
     /* MAXREDIRS 0: the first redirect is too many */
     xfer_init(&x, redir_url(fault_port(), 302, "/gen/5"));
@@ -621,8 +550,8 @@ TEST(redirect_limits_and_info)
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK_EQ_LONG(code_of(x.h), 302);
     CHECK(x.body.len == 10);
-    CHECK(strcmp(str_info(x.h, CURLINFO_REDIRECT_URL), fmt("http://127.0.0.1:%d/x?y=1", fault_port())) == 0);
-    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 0);
+    CHECK(strcmp(info_str(x.h, CURLINFO_REDIRECT_URL), fmt("http://127.0.0.1:%d/x?y=1", fault_port())) == 0);
+    CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 0);
     xfer_free(&x);
     /* a redirect with a big body is not drained: still followed */
     xfer_init(&x, fmt("http://127.0.0.1:%d/redir?code=302&to=%s&body=500000", fault_port(), pct("/gen/7")));
@@ -721,7 +650,7 @@ TEST(autoreferer_and_referer)
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK(parse_echo(&x.body, &s));
     CHECK(has_header(&s, "\r\nReferer: http://from.example/page\r\n"));
-    CHECK(strcmp(str_info(x.h, CURLINFO_REFERER), "http://from.example/page") == 0);
+    CHECK(strcmp(info_str(x.h, CURLINFO_REFERER), "http://from.example/page") == 0);
     xfer_free(&x);
 }
 
@@ -734,8 +663,8 @@ TEST(redirects_and_ranges_against_nginx)
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK(sink_is_pattern(&x.body, 1024));
-    CHECK_EQ_LONG(off_info(x.h, CURLINFO_REDIRECT_COUNT), 1);
-    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port())) == 0);
+    CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 1);
+    CHECK(strcmp(info_str(x.h, CURLINFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port())) == 0);
     xfer_free(&x);
     /* a POST redirected by 302 becomes a GET of the file */
     xfer_init(&x, fmt("http://127.0.0.1:%d/r302", nginx_port()));
@@ -744,7 +673,7 @@ TEST(redirects_and_ranges_against_nginx)
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK_EQ_LONG(code_of(x.h), 200);
     CHECK(sink_is_pattern(&x.body, 65536));
-    CHECK(strcmp(str_info(x.h, CURLINFO_EFFECTIVE_METHOD), "GET") == 0);
+    CHECK(strcmp(info_str(x.h, CURLINFO_EFFECTIVE_METHOD), "GET") == 0);
     xfer_free(&x);
     /* nginx serves ranges of static files */
     xfer_init(&x, fmt("http://127.0.0.1:%d/f/64k.bin", nginx_port()));
@@ -1307,6 +1236,11 @@ TEST(crlf_in_any_request_input_is_rejected)
     CHECK_EQ_LONG(b.reqs - a.reqs - 1, 0);
 }
 
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL); /* the library must never raise it */
@@ -1341,5 +1275,6 @@ int main(void)
     RUN(api_calls_from_inside_callbacks);
     RUN(handle_lifecycle_in_the_info_read_loop);
     RUN(crlf_in_any_request_input_is_rejected);
+    RUN(state_changes_are_legal);
     return t_done("http");
 }

@@ -6,6 +6,7 @@ static unsigned long scanned; /* bytes the line scanner looked at */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "t.h"
+#include "sample_head.h"
 
 typedef struct pcase {
     const char *name;
@@ -628,21 +629,16 @@ TEST(parser_million_one_byte_chunks)
 
 TEST(parser_linear_when_fed_byte_by_byte)
 {
-    /* a 0.5 KiB head with 13 fields, scanned once whether whole or dripped */
-    static const char head[] =
-        "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 01:33:09 GMT\r\n"
-        "Content-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\nLast-Modified: Thu, 26 Nov 2026 10:00:00 GMT\r\n"
-        "Connection: keep-alive\r\nETag: \"6565a1b2-1a2b\"\r\nAccept-Ranges: bytes\r\nCache-Control: max-age=3600\r\n"
-        "X-Frame-Options: SAMEORIGIN\r\nX-Content-Type-Options: nosniff\r\nVary: Accept-Encoding\r\n"
-        "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n\r\n";
+    /* the 0.5 KiB head with 13 fields, scanned once whether whole or dripped */
+    const char *head = sample_head;
     pcase c;
     run r;
-    size_t i, *cuts = (size_t *)malloc(sizeof head * sizeof *cuts);
+    size_t i, *cuts = (size_t *)malloc(sizeof sample_head * sizeof *cuts);
     unsigned long whole, drip;
     memset(&c, 0, sizeof c);
     c.name = "linear";
     c.in = head;
-    c.len = sizeof head - 1;
+    c.len = sizeof sample_head - 1;
     scanned = 0;
     feed(&c, NULL, 0, 16, &r);
     whole = scanned;

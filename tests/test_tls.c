@@ -1,6 +1,9 @@
 /* HTTPS through BearSSL, written against libcurl's API (compat header), on
    loopback against nginx with a throwaway PKI (tests/pki.sh), openssl
    s_server (TLS 1.3 only) and tests/tlsfault.c (close without close_notify). */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:CONNECTING>TLS S:TLS>SEND S:TLS>DONE S:SEND>RECV"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include <curl/curl.h>
 #include <signal.h>
@@ -10,63 +13,13 @@
 static const char *pki(const char *file) { return fmt("%s/%s", getenv("MPT_PKI"), file); }
 static int port_of(const char *name) { return env_int(name); }
 
-typedef struct xfer {
-    CURL *h;
-    sink body;
-    CURLcode result;
-    char err[CURL_ERROR_SIZE];
-} xfer;
-
-static void xfer_init(xfer *x, const char *url)
+/* The shared transfer (tests/helpers.h), trusting the test PKI's CA, with
+   a minute for the slower paths (valgrind). */
+static void xfer_init_tls(xfer *x, const char *url)
 {
-    memset(x, 0, sizeof *x);
-    x->h = curl_easy_init();
-    curl_easy_setopt(x->h, CURLOPT_URL, url);
-    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, &x->body);
-    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err);
+    xfer_init(x, url);
     curl_easy_setopt(x->h, CURLOPT_CAINFO, pki("ca.pem"));
     curl_easy_setopt(x->h, CURLOPT_TIMEOUT, 60L);
-}
-
-static void xfer_free(xfer *x)
-{
-    curl_easy_cleanup(x->h);
-    sink_free(&x->body);
-}
-
-static CURLcode run_on(CURLM *m, xfer *x)
-{
-    CURLMsg *msg;
-    int running = 1, left, n = 0;
-    double end = mono_ms() + 90000;
-    curl_multi_add_handle(m, x->h);
-    while (running && mono_ms() < end) {
-        curl_multi_perform(m, &running);
-        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
-    }
-    while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-        x->result = msg->data.result;
-        n++;
-    }
-    CHECKF(n == 1, "one message (%d)", n);
-    curl_multi_remove_handle(m, x->h);
-    return x->result;
-}
-
-static CURLcode run(xfer *x)
-{
-    CURLM *m = curl_multi_init();
-    CURLcode rc = run_on(m, x);
-    curl_multi_cleanup(m);
-    return rc;
-}
-
-static long code_of(CURL *h)
-{
-    long c = -1;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c);
-    return c;
 }
 
 static char *tls_url(const char *host, const char *port_env, const char *path)
@@ -78,7 +31,7 @@ TEST(good_chain_with_intermediate)
 {
     xfer x;
     curl_off_t conn = -1, app = -1;
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/64k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/64k.bin"));
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK_EQ_LONG(code_of(x.h), 200);
     CHECK(sink_is_pattern(&x.body, 65536));
@@ -113,7 +66,7 @@ TEST(verification_failures)
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         xfer x;
-        xfer_init(&x, tls_url(cases[i].host, cases[i].port_env, cases[i].path));
+        xfer_init_tls(&x, tls_url(cases[i].host, cases[i].port_env, cases[i].path));
         run(&x);
         CHECKF(x.result == cases[i].want && strstr(x.err, cases[i].says), "%s: %d '%s'", cases[i].name, (int)x.result,
                x.err);
@@ -131,7 +84,7 @@ static void refused_certificate(const char *port_env, const char *says)
     int insecure;
     for (insecure = 0; insecure < 2; insecure++) {
         xfer x;
-        xfer_init(&x, tls_url("localhost", port_env, "/cl"));
+        xfer_init_tls(&x, tls_url("localhost", port_env, "/cl"));
         if (insecure) {
             curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
             curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -176,20 +129,20 @@ TEST(names_and_ip_literals_that_match)
     size_t i;
     for (i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
         xfer x;
-        xfer_init(&x, tls_url(hosts[i], "MPT_TLS_PORT", "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url(hosts[i], "MPT_TLS_PORT", "/f/1k.bin"));
         CHECKF(run(&x) == CURLE_OK, "%s: %s", hosts[i], x.err);
         CHECK(sink_is_pattern(&x.body, 1024));
         xfer_free(&x);
     }
     if (getenv("MPT_NGINX6_PORT") && *getenv("MPT_NGINX6_PORT")) {
         xfer x;
-        xfer_init(&x, tls_url("[::1]", "MPT_TLS_PORT", "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url("[::1]", "MPT_TLS_PORT", "/f/1k.bin"));
         CHECKF(run(&x) == CURLE_OK, "[::1]: %s", x.err);
         xfer_free(&x);
     }
     {
         xfer x; /* the no-IP certificate is fine by name */
-        xfer_init(&x, tls_url("localhost", "MPT_TLS_NOIP_PORT", "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_NOIP_PORT", "/f/1k.bin"));
         CHECKF(run(&x) == CURLE_OK, "%s", x.err);
         xfer_free(&x);
     }
@@ -210,33 +163,33 @@ TEST(pinned_public_key)
     xfer x;
     const char *pin = read_pin();
     CHECK(pin != NULL);
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_PINNEDPUBLICKEY, pin);
     CHECKF(run(&x) == CURLE_OK, "right pin: %s", x.err);
     xfer_free(&x);
     /* a list with the right one second */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_PINNEDPUBLICKEY, fmt("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=;%s", pin));
     CHECKF(run(&x) == CURLE_OK, "pin list: %s", x.err);
     xfer_free(&x);
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_PINNEDPUBLICKEY, "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     CHECK_EQ_LONG(run(&x), CURLE_SSL_PINNEDPUBKEYNOTMATCH);
     CHECK_EQ_LONG(x.body.len, 0);
     xfer_free(&x);
     /* pin only, chain unchecked: the key decides */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_NOINT_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_NOINT_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(x.h, CURLOPT_PINNEDPUBLICKEY, pin);
     CHECKF(run(&x) == CURLE_OK, "pin-only: %s", x.err);
     xfer_free(&x);
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_WRONG_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_WRONG_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(x.h, CURLOPT_PINNEDPUBLICKEY, pin);
     CHECK_EQ_LONG(run(&x), CURLE_SSL_PINNEDPUBKEYNOTMATCH);
     xfer_free(&x);
     /* only the sha256// form is built in */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_PINNEDPUBLICKEY, "/path/to/key.pem"), CURLE_NOT_BUILT_IN);
     xfer_free(&x);
 }
@@ -247,7 +200,7 @@ TEST(insecure_mode_accepts_what_verification_refuses)
     size_t i;
     for (i = 0; i < 3; i++) {
         xfer x;
-        xfer_init(&x, tls_url("localhost", ports[i], "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url("localhost", ports[i], "/f/1k.bin"));
         curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYHOST, 0L);
         CHECKF(run(&x) == CURLE_OK, "%s: %s", ports[i], x.err);
@@ -257,15 +210,15 @@ TEST(insecure_mode_accepts_what_verification_refuses)
     {
         /* chain unchecked but the name still checked (VERIFYHOST stays 2) */
         xfer x;
-        xfer_init(&x, tls_url("localhost", "MPT_TLS_EXPIRED_PORT", "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_EXPIRED_PORT", "/f/1k.bin"));
         curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
         CHECKF(run(&x) == CURLE_OK, "%s", x.err);
         xfer_free(&x);
-        xfer_init(&x, tls_url("a.b.localhost", "MPT_TLS_WRONG_PORT", "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url("a.b.localhost", "MPT_TLS_WRONG_PORT", "/f/1k.bin"));
         curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
         CHECK_EQ_LONG(run(&x), CURLE_PEER_FAILED_VERIFICATION);
         xfer_free(&x);
-        xfer_init(&x, tls_url("127.0.0.1", "MPT_TLS_NOIP_PORT", "/f/1k.bin"));
+        xfer_init_tls(&x, tls_url("127.0.0.1", "MPT_TLS_NOIP_PORT", "/f/1k.bin"));
         curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYPEER, 0L);
         CHECK_EQ_LONG(run(&x), CURLE_PEER_FAILED_VERIFICATION);
         xfer_free(&x);
@@ -296,7 +249,7 @@ TEST(ca_sources)
     struct curl_blob blob;
     FILE *f;
     /* CAINFO_BLOB, copied */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_CAINFO, NULL);
     blob.data = pem;
     blob.len = len;
@@ -314,22 +267,22 @@ TEST(ca_sources)
     fwrite(pem, 1, len, f);
     fclose(f);
     free(pem);
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_CAINFO, nonl);
     CHECKF(run(&x) == CURLE_OK, "no final newline: %s", x.err);
     xfer_free(&x);
     /* files that do not work: a clear CA error */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
     curl_easy_setopt(x.h, CURLOPT_CAINFO, "/nonexistent/ca.pem");
     CHECK_EQ_LONG(run(&x), CURLE_SSL_CACERT_BADFILE);
     CHECK(strstr(x.err, "CA bundle") != NULL);
     xfer_free(&x);
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
     curl_easy_setopt(x.h, CURLOPT_CAINFO, pki("leaf.key")); /* PEM, but no certificate */
     CHECK_EQ_LONG(run(&x), CURLE_SSL_CACERT_BADFILE);
     xfer_free(&x);
     /* the system bundle does not know the test CA (or there is none: 77) */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
     curl_easy_setopt(x.h, CURLOPT_CAINFO, NULL);
     run(&x);
     CHECKF(x.result == CURLE_PEER_FAILED_VERIFICATION || x.result == CURLE_SSL_CACERT_BADFILE, "%d %s", (int)x.result,
@@ -384,7 +337,7 @@ TEST(session_resumption)
     char reused[64];
     long conns[64], from = tls_log_lines();
     int i, n;
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_FRESH_CONNECT, 1L); /* a new connection, so a new handshake, each time */
     for (i = 0; i < 3; i++) CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
     /* another verification policy never uses those sessions */
@@ -412,7 +365,7 @@ TEST(parallel_https_with_keepalive)
     int i, j, r, ok = 0, n, running, left;
     CURLMsg *msg;
     for (i = 0; i < N; i++) {
-        xfer_init(&x[i], tls_url("127.0.0.1", "MPT_TLS_PORT", i % 2 ? "/f/1k.bin" : "/f/64k.bin"));
+        xfer_init_tls(&x[i], tls_url("127.0.0.1", "MPT_TLS_PORT", i % 2 ? "/f/1k.bin" : "/f/64k.bin"));
         x[i].body.count_only = 1;
     }
     for (r = 0; r < ROUNDS; r++) {
@@ -455,7 +408,7 @@ TEST(large_https_body)
 {
     xfer x;
     long n = (getenv("MPT_LARGE_MB") ? atol(getenv("MPT_LARGE_MB")) : 64) * 1024L * 1024L;
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/large.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/large.bin"));
     x.body.count_only = 1;
     CHECKF(run(&x) == CURLE_OK, "%s", x.err);
     CHECKF(sink_is_pattern(&x.body, (size_t)n), "%zu bytes, %llu wrong", x.body.len, (unsigned long long)x.body.pattern_bad);
@@ -470,7 +423,7 @@ TEST(pause_with_decrypted_bytes_waiting)
     xfer x;
     int running = 1, rounds = 0, left, resumed = 0;
     CURLMsg *msg;
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/64k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/64k.bin"));
     x.body.count_only = 1;
     x.body.pause_at = 20000;
     curl_easy_setopt(x.h, CURLOPT_BUFFERSIZE, 1024L);
@@ -489,25 +442,23 @@ TEST(pause_with_decrypted_bytes_waiting)
     CHECK(resumed);
     CHECKF(x.result == CURLE_OK, "%s", x.err);
     CHECK(sink_is_pattern(&x.body, 65536));
-    curl_multi_remove_handle(m, x.h);
-    curl_multi_cleanup(m);
-    xfer_free(&x);
+    done_with(m, &x);
 }
 
 TEST(close_notify_rules)
 {
     xfer x;
     /* a body that ends at the close needs close_notify */
-    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/close-unclean"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/close-unclean"));
     CHECK_EQ_LONG(run(&x), CURLE_RECV_ERROR);
     CHECK(strstr(x.err, "close_notify") != NULL);
     xfer_free(&x);
-    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/close-clean"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/close-clean"));
     CHECKF(run(&x) == CURLE_OK, "%s", x.err);
     CHECK(x.body.len == 16 && memcmp(x.body.p, "hello, all of it", 16) == 0);
     xfer_free(&x);
     /* a complete Content-Length body does not */
-    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/cl"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/cl"));
     CHECKF(run(&x) == CURLE_OK, "%s", x.err);
     CHECK(x.body.len == 5);
     xfer_free(&x);
@@ -517,12 +468,12 @@ TEST(pooled_connections_close_with_close_notify)
 {
     CURLM *m = curl_multi_init();
     xfer x;
-    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/keep"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/keep"));
     CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
     CHECK(x.body.len == 4);
     xfer_free(&x);
     curl_multi_cleanup(m); /* closes the pooled connection */
-    xfer_init(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/last-close"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLSFAULT_PORT", "/last-close"));
     CHECKF(run(&x) == CURLE_OK, "%s", x.err);
     CHECKF(x.body.len == 5 && memcmp(x.body.p, "clean", 5) == 0, "the server saw: %.*s", (int)x.body.len,
            x.body.p ? x.body.p : "");
@@ -536,7 +487,7 @@ TEST(upload_and_redirect_over_https)
     char *data = (char *)malloc(n);
     for (i = 0; i < n; i++) data[i] = (char)i;
     /* 2 MiB is over nginx's 1 MiB body limit: its 413 arrives, no hang */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(x.h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     CHECKF(run(&x) == CURLE_OK, "%s", x.err);
@@ -544,7 +495,7 @@ TEST(upload_and_redirect_over_https)
     xfer_free(&x);
     free(data);
     /* an http URL redirected to https */
-    xfer_init(&x, raw_url(fmt("HTTP/1.1 302 Found\r\nLocation: https://localhost:%d/f/1k.bin\r\nContent-Length: 0\r\n\r\n",
+    xfer_init_tls(&x, raw_url(fmt("HTTP/1.1 302 Found\r\nLocation: https://localhost:%d/f/1k.bin\r\nContent-Length: 0\r\n\r\n",
                               port_of("MPT_TLS_PORT")),
                           NULL));
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -552,7 +503,7 @@ TEST(upload_and_redirect_over_https)
     CHECK(sink_is_pattern(&x.body, 1024));
     xfer_free(&x);
     /* unless https is not allowed for redirects */
-    xfer_init(&x, raw_url(fmt("HTTP/1.1 302 Found\r\nLocation: https://localhost:%d/f/1k.bin\r\nContent-Length: 0\r\n\r\n",
+    xfer_init_tls(&x, raw_url(fmt("HTTP/1.1 302 Found\r\nLocation: https://localhost:%d/f/1k.bin\r\nContent-Length: 0\r\n\r\n",
                               port_of("MPT_TLS_PORT")),
                           NULL));
     curl_easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -564,23 +515,28 @@ TEST(upload_and_redirect_over_https)
 TEST(tls_options)
 {
     xfer x;
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2), CURLE_OK);
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_3), CURLE_NOT_BUILT_IN);
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSL_VERIFYHOST, 3L), CURLE_BAD_FUNCTION_ARGUMENT);
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSL_CIPHER_LIST, "ECDHE-RSA-CHACHA20-POLY1305"), CURLE_OK);
     CHECKF(run(&x) == CURLE_OK, "chacha: %s", x.err);
     xfer_free(&x);
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_SSL_CIPHER_LIST, "RC4-MD5");
     CHECK_EQ_LONG(run(&x), CURLE_SSL_CIPHER);
     xfer_free(&x);
     /* an RSA server refuses ECDSA-only suites: a clear handshake error */
-    xfer_init(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_SSL_CIPHER_LIST, "ECDHE-ECDSA-AES128-GCM-SHA256");
     CHECK_EQ_LONG(run(&x), CURLE_SSL_CONNECT_ERROR);
     printf("  ECDSA-only suites against an RSA server: %s\n", x.err);
     xfer_free(&x);
+}
+
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
 }
 
 int main(void)
@@ -603,5 +559,6 @@ int main(void)
     RUN(pooled_connections_close_with_close_notify);
     RUN(upload_and_redirect_over_https);
     RUN(tls_options);
+    RUN(state_changes_are_legal);
     return t_done("tls");
 }

@@ -3,6 +3,9 @@
    callbacks, options and infos of the wrong kind. Each gets an error code,
    never a crash (run under ASan/UBSan and valgrind). Needs the faultserver
    from tests/run.sh for the callback cases. */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:INIT>NONE S:INIT>DONE S:DONE>NONE"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "helpers.h"
@@ -209,6 +212,11 @@ TEST(removing_and_cleaning_up_from_inside_callbacks)
     sink_free(&s);
 }
 
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
+}
+
 int main(void)
 {
     RUN(null_handles_everywhere);
@@ -217,5 +225,6 @@ int main(void)
     RUN(options_and_infos_of_the_wrong_kind);
     RUN(option_values_by_kind);
     RUN(removing_and_cleaning_up_from_inside_callbacks);
-    return t_done("misuse");
+    RUN(state_changes_are_legal);
+    return t_done("API misuse");
 }

@@ -4,6 +4,9 @@
    with success or an error result, never a wrong body, and with every
    allocation given back (counted here; ASan's LeakSanitizer and valgrind
    watch too). Runs against nginx and the faultserver from tests/run.sh. */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:INIT>DONE S:CONNECTING>DONE S:TLS>DONE S:SEND>RECV"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "helpers.h"
@@ -220,6 +223,11 @@ TEST(tls_handshake)
 #endif
 }
 
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
+}
+
 int main(void)
 {
     static char body[100000];
@@ -239,5 +247,6 @@ int main(void)
     RUN(redirect);
     RUN(upload);
     RUN(tls_handshake);
-    return t_done("allocfail");
+    RUN(state_changes_are_legal);
+    return t_done("allocation failure");
 }

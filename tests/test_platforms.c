@@ -199,5 +199,5 @@ int main(void)
     RUN(hostile_framing_and_errors);
     RUN(wakeup_interrupts_a_long_poll);
     RUN(easy_perform_and_fdset_loop);
-    return t_done("portable");
+    return t_done("platforms");
 }

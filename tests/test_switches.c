@@ -1,8 +1,11 @@
-/* The smallest build (MPERF_MINIMAL: no TLS, redirects, uploads, verbose
-   text, auth, progress, ranges or error sentences) against the faultserver and nginx: what
-   is left works, and what was left out says MPERF_E_NOT_BUILT_IN instead of
-   being silently ignored. tests/run.sh also builds this file with single
-   switches (MPT_SWITCH names the one under test). */
+/* The feature switches, against the faultserver and nginx: built with
+   MPERF_MINIMAL (no TLS, redirects, uploads, verbose text, auth, progress,
+   ranges or error sentences), with every feature in, and with single
+   switches (tests/run.sh). What is left works, and what was left out says
+   MPERF_E_NOT_BUILT_IN instead of being silently ignored. */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:NONE>INIT S:CONNECT>CONNECTING S:SEND>RECV S:RECV>DONE"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "helpers.h"
@@ -234,6 +237,11 @@ TEST(https_says_not_built_in_without_tls)
     mperf_easy_cleanup(e);
 }
 
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
+}
+
 int main(void)
 {
     RUN(get_and_chunked_still_work);
@@ -247,5 +255,6 @@ int main(void)
     RUN(https_says_not_built_in_without_tls);
     sink_free(&body);
     sink_free(&head);
-    return t_done("minimal");
+    RUN(state_changes_are_legal);
+    return t_done("switches");
 }

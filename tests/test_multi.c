@@ -1,5 +1,12 @@
-/* End-to-end tests of the multi engine over real loopback sockets, against
-   the project's faultserver and nginx (both started by tests/run.sh). */
+/* The multi interface end to end, over real loopback sockets against the
+   project's faultserver and nginx (both started by tests/run.sh): response
+   framing, the connection pool and its limits, retries, waiting and wakeup,
+   fdset and timeouts, getinfo, the rules for calls from callbacks, pause,
+   and the engine's socket settings. */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:NONE>INIT S:INIT>CONNECT S:CONNECT>CONNECTING S:CONNECTING>SEND S:SEND>RECV S:RECV>DONE S:DONE>NONE " \
+    "S:CONNECT>SEND S:CONNECT>PENDING S:PENDING>SEND S:RECV>CONNECT S:INIT>NONE S:INIT>DONE"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include <fcntl.h>
@@ -17,112 +24,6 @@ static long large_size(void)
 {
     const char *v = getenv("MPT_LARGE_MB");
     return (v ? atol(v) : 64) * 1024L * 1024L;
-}
-
-/* Runs the multi until no transfer is left or max_ms passes (a bound, not a speed check). */
-static int drive(mperf_multi *m, int max_ms)
-{
-    double end = mono_ms() + max_ms;
-    int running = 1;
-    while (running && mono_ms() < end) {
-        if (mperf_multi_perform(m, &running) != MPERF_M_OK) return 0;
-        if (running && mperf_multi_poll(m, NULL, 0, 200, NULL) != MPERF_M_OK) return 0;
-    }
-    return running == 0;
-}
-
-typedef struct xfer {
-    mperf_easy *e;
-    sink body, head;
-    int done;
-    mperf_code result;
-    char err[MPERF_ERROR_SIZE];
-} xfer;
-
-static void xfer_init(xfer *x, const char *url)
-{
-    memset(x, 0, sizeof *x);
-    x->e = mperf_easy_init();
-    mperf_easy_setopt(x->e, MPERF_OPT_URL, url);
-    mperf_easy_setopt(x->e, MPERF_OPT_WRITEFUNCTION, sink_write);
-    mperf_easy_setopt(x->e, MPERF_OPT_WRITEDATA, &x->body);
-    mperf_easy_setopt(x->e, MPERF_OPT_HEADERFUNCTION, sink_write);
-    mperf_easy_setopt(x->e, MPERF_OPT_HEADERDATA, &x->head);
-    mperf_easy_setopt(x->e, MPERF_OPT_ERRORBUFFER, x->err);
-    mperf_easy_setopt(x->e, MPERF_OPT_PRIVATE, x);
-    mperf_easy_setopt(x->e, MPERF_OPT_TIMEOUT_MS, 20000L);
-}
-
-static void xfer_free(xfer *x)
-{
-    mperf_easy_cleanup(x->e);
-    sink_free(&x->body);
-    sink_free(&x->head);
-}
-
-/* Reads every completion message into its xfer (found through PRIVATE). */
-static int collect(mperf_multi *m)
-{
-    mperf_msg *msg;
-    int left, n = 0;
-    while ((msg = mperf_multi_info_read(m, &left)) != NULL) {
-        xfer *x = NULL;
-        if (msg->msg != MPERF_MSG_DONE) continue;
-        mperf_easy_getinfo(msg->easy_handle, MPERF_INFO_PRIVATE, (char **)&x);
-        if (x) {
-            x->done++;
-            x->result = msg->data.result;
-        }
-        n++;
-    }
-    return n;
-}
-
-/* One transfer on its own multi, start to finish. */
-static mperf_code run_one(xfer *x)
-{
-    mperf_multi *m = mperf_multi_init();
-    mperf_multi_add_handle(m, x->e);
-    if (!drive(m, 30000)) t_fail_check(__FILE__, __LINE__, "transfer did not finish in 30 s");
-    collect(m);
-    mperf_multi_remove_handle(m, x->e);
-    mperf_multi_cleanup(m);
-    return x->result;
-}
-
-static mperf_code get_url(const char *url, sink *body)
-{
-    xfer x;
-    mperf_code rc;
-    xfer_init(&x, url);
-    rc = run_one(&x);
-    if (body) {
-        *body = x.body;
-        x.body.p = NULL;
-    }
-    xfer_free(&x);
-    return rc;
-}
-
-static long info_long(mperf_easy *e, int info)
-{
-    long v = -12345;
-    mperf_easy_getinfo(e, info, &v);
-    return v;
-}
-
-static mperf_off_t info_off(mperf_easy *e, int info)
-{
-    mperf_off_t v = -12345;
-    mperf_easy_getinfo(e, info, &v);
-    return v;
-}
-
-static const char *info_str(mperf_easy *e, int info)
-{
-    char *v = (char *)"<unset>";
-    mperf_easy_getinfo(e, info, &v);
-    return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -917,9 +818,7 @@ TEST(timeout_values)
     collect(m);
     CHECK_EQ_LONG(x.result, MPERF_E_OPERATION_TIMEDOUT);
     CHECK(strstr(x.err, "timed out") != NULL);
-    mperf_multi_remove_handle(m, x.e);
-    mperf_multi_cleanup(m);
-    xfer_free(&x);
+    done_with(m, &x);
 }
 
 TEST(fdset_and_select_loop)
@@ -954,9 +853,7 @@ TEST(fdset_and_select_loop)
     collect(m);
     CHECK_EQ_LONG(x.result, MPERF_E_OK);
     CHECK(sink_is_pattern(&x.body, 200000));
-    mperf_multi_remove_handle(m, x.e);
-    mperf_multi_cleanup(m);
-    xfer_free(&x);
+    done_with(m, &x);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1150,9 +1047,7 @@ TEST(calls_from_callbacks)
     CHECK_EQ_LONG(recursion_codes[1], MPERF_E_RECURSIVE_API_CALL);
     CHECK_EQ_LONG(recursion_codes[2], MPERF_M_RECURSIVE_API_CALL);
     CHECK_EQ_LONG(recursion_codes[3], 1);
-    mperf_multi_remove_handle(m, x.e);
-    mperf_multi_cleanup(m);
-    xfer_free(&x);
+    done_with(m, &x);
 }
 
 TEST(pause_and_resume_keeps_data)
@@ -1182,9 +1077,7 @@ TEST(pause_and_resume_keeps_data)
     CHECK(resumed);
     CHECK_EQ_LONG(x.result, MPERF_E_OK);
     CHECK(sink_is_pattern(&x.body, 300000));
-    mperf_multi_remove_handle(m, x.e);
-    mperf_multi_cleanup(m);
-    xfer_free(&x);
+    done_with(m, &x);
 }
 
 TEST(each_address_is_tried_in_turn)
@@ -1284,6 +1177,11 @@ TEST(second_translation_unit_links)
     CHECK(strcmp(second_tu_version(), mperf_version()) == 0);
 }
 
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
+}
+
 int main(void)
 {
     RUN(get_content_length_body);
@@ -1330,5 +1228,6 @@ int main(void)
     RUN(calls_from_callbacks);
     RUN(pause_and_resume_keeps_data);
     RUN(second_translation_unit_links);
-    return t_done("engine");
+    RUN(state_changes_are_legal);
+    return t_done("multi");
 }

@@ -5,6 +5,9 @@
    runs in one multi handle beside an ordinary download, and must end with
    its specific result, in bounded time and bounded memory (every byte the
    engine allocates is counted), while the bystander finishes intact. */
+/* the state changes this suite must see (tests/transitions.h) */
+#define MPT_MUST "S:RECV>DONE S:RECV>CONNECT B:NONE>SENDING"
+#include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "helpers.h"
@@ -122,6 +125,16 @@ static void run_hostile(const char *url, setup_fn setup, outcome *o)
         printf("  -> %d in %.2f s, peak %zu bytes: %s\n", (int)(o).result, (o).seconds, (o).peak, (o).err);           \
     } while (0)
 
+/* Runs url as the hostile transfer (setup, when given, sets its options)
+   and checks what every scenario shares: the result code, in time, within
+   the memory bound, with the bystander intact. */
+static void hostile(const char *url, void (*setup)(mperf_easy *), mperf_code code, double max_s)
+{
+    outcome o;
+    run_hostile(url, setup, &o);
+    EXPECT(o, code, max_s);
+}
+
 static const char *raw(const char *pre, const char *d, long rep, const char *post, const char *extra)
 {
     return fmt("http://127.0.0.1:%d/raw?pre=%s&d=%s&rep=%ld&post=%s%s%s", fault_port(), pct(pre), pct(d), rep,
@@ -130,9 +143,8 @@ static const char *raw(const char *pre, const char *d, long rep, const char *pos
 
 TEST(endless_headers)
 {
-    outcome o;
-    run_hostile(raw("HTTP/1.1 200 OK\r\n", "X-Filler: yyyyyyyyyyyyyyyyyyyy\r\n", 2000000, "", NULL), NULL, &o);
-    EXPECT(o, MPERF_E_WEIRD_SERVER_REPLY, 10);
+    hostile(raw("HTTP/1.1 200 OK\r\n", "X-Filler: yyyyyyyyyyyyyyyyyyyy\r\n", 2000000, "", NULL),
+            NULL, MPERF_E_WEIRD_SERVER_REPLY, 10);
 }
 
 TEST(endless_header_line)
@@ -145,17 +157,14 @@ TEST(endless_header_line)
 
 TEST(endless_chunk_extensions)
 {
-    outcome o;
-    run_hostile(raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5", ";name=value", 5000000, "", NULL), NULL, &o);
-    EXPECT(o, MPERF_E_WEIRD_SERVER_REPLY, 10);
+    hostile(raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5", ";name=value", 5000000, "", NULL),
+            NULL, MPERF_E_WEIRD_SERVER_REPLY, 10);
 }
 
 TEST(a_million_one_byte_chunks)
 {
-    outcome o;
-    run_hostile(raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n", 1000000, "0\r\n\r\n", NULL),
-                NULL, &o);
-    EXPECT(o, MPERF_E_WEIRD_SERVER_REPLY, 10);
+    hostile(raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nx\r\n", 1000000, "0\r\n\r\n", NULL),
+            NULL, MPERF_E_WEIRD_SERVER_REPLY, 10);
 }
 
 static void limit_2mb(mperf_easy *e)
@@ -217,16 +226,13 @@ TEST(reset_while_the_request_is_sent)
 
 TEST(reset_in_the_head)
 {
-    outcome o;
-    run_hostile(raw("HTTP/1.1 200 OK\r\nContent-Le", "", 0, "", "end=reset"), NULL, &o);
-    EXPECT(o, MPERF_E_RECV_ERROR, 10);
+    hostile(raw("HTTP/1.1 200 OK\r\nContent-Le", "", 0, "", "end=reset"), NULL, MPERF_E_RECV_ERROR, 10);
 }
 
 TEST(reset_in_the_body)
 {
-    outcome o;
-    run_hostile(raw("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", "0123456789", 20000, "", "end=reset"), NULL, &o);
-    EXPECT(o, MPERF_E_RECV_ERROR, 10);
+    hostile(raw("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", "0123456789", 20000, "", "end=reset"),
+            NULL, MPERF_E_RECV_ERROR, 10);
 }
 
 TEST(reset_between_keepalive_requests)
@@ -299,6 +305,11 @@ TEST(drip_that_never_finishes)
     EXPECT(o, MPERF_E_OPERATION_TIMEDOUT, 5);
 }
 
+TEST(state_changes_are_legal)
+{
+    CHECK(mpt_check_transitions(MPT_MUST) == 0);
+}
+
 int main(void)
 {
     big_body = (char *)malloc(BIG_BODY);
@@ -318,5 +329,6 @@ int main(void)
     RUN(drip_that_never_finishes);
     mperf_slist_free_all(big_post_headers);
     free(big_body);
-    return t_done("hostile");
+    RUN(state_changes_are_legal);
+    return t_done("hostile servers");
 }

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# tests/structure.sh - checks the shape of multiperform.h that its readers
+# rely on (make test runs it):
+#   - the doc block's table of contents lists the >> anchors, in file order;
+#   - e->state and the body state are written only by their setters;
+#   - BearSSL (br_, BR_) appears only in the >>tls section;
+#   - no function-like macro has a lowercase name (those are functions).
+# Prints what is wrong and exits 1, or prints a summary and exits 0.
+set -u
+cd "$(dirname "$0")/.."
+H=multiperform.h
+bad=0
+fail() { echo "structure: $*"; bad=1; }
+
+toc=$(awk '/^\*\//{exit} /^     >>[a-z]+ /{print $1}' "$H" | tr -d '>')
+anchors=$(grep -oE '^/\* >>[a-z]+:' "$H" | sed 's|^/\* >>||; s|:$||')
+[ -n "$toc" ] || fail "no table of contents in the doc block"
+[ "$toc" = "$anchors" ] || fail "the table of contents and the >> anchors differ:
+$(diff <(echo "$toc") <(echo "$anchors"))"
+
+# a setter is the one function that writes its state
+writes_outside() { # PATTERN SETTER: lines writing PATTERN outside the function SETTER
+    awk -v pat="$1" -v fn="$2" '
+        $0 ~ "^[a-zA-Z].*[ *]" fn "\\(.*\\)$" {infn = 1}
+        infn && /^}/ {infn = 0}
+        !infn && $0 ~ pat {print FILENAME ":" NR ": " $0}' "$H"
+}
+w=$(writes_outside 'e->state = ' mpx_xfer_set)
+[ -z "$w" ] || fail "e->state written outside mpx_xfer_set:
+$w"
+w=$(writes_outside 'body_state = ' mpx_body_set)
+[ -z "$w" ] || fail "the body state written outside mpx_body_set:
+$w"
+[ "$(grep -c 'e->state = ' "$H")" -eq 1 ] || fail "mpx_xfer_set should write e->state once"
+
+tls_from=$(grep -n '^/\* >>tls:' "$H" | cut -d: -f1)
+tls_to=$(awk -v from="$tls_from" 'NR > from && /^\/\* >>[a-z]+:/ {print NR; exit}' "$H")
+leaks=$(grep -nE '\b(br|BR)_' "$H" | awk -F: -v a="$tls_from" -v b="$tls_to" '$1 < a || $1 > b')
+[ -z "$leaks" ] || fail "BearSSL outside the >>tls section (lines $tls_from-$tls_to):
+$leaks"
+
+lower=$(grep -nE '^#define mpx_[a-z0-9_]+\(' "$H")
+[ -z "$lower" ] || fail "function-like macros with a function's lowercase name:
+$lower"
+
+[ $bad -eq 0 ] && echo "structure: $(echo "$anchors" | wc -l) anchors match the contents; state writes in their setters; BearSSL only in lines $tls_from-$tls_to"
+exit $bad
