@@ -21,24 +21,6 @@
 
 static unsigned long (*mallocs)(void);
 
-static long maxrss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
-
-static long rss_now_kb(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
-        fclose(f);
-    }
-    return rss * 4;
-}
-
 typedef struct job {
     CURL *h;
     curl_off_t got;

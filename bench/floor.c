@@ -22,17 +22,6 @@ static struct sockaddr_in addr;
 static char req[512];
 static size_t reqlen;
 
-static long rss_now_kb(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
-        fclose(f);
-    }
-    return rss * 4;
-}
-
 static void setup(const char *url)
 {
     int port;
@@ -153,7 +142,6 @@ static int concurrent(int count, long want)
     long done = 0, bad = 0, rss0 = rss_now_kb();
     double t0 = now_s(), c0 = cpu_us();
     static char buf[16384];
-    struct rusage ru;
     int i;
     for (i = 0; i < count; i++) {
         c[i].fd = open_conn();
@@ -180,9 +168,8 @@ static int concurrent(int count, long want)
             }
         }
     }
-    getrusage(RUSAGE_SELF, &ru);
     printf("result mode=concurrent requests=%d ok=%ld seconds=%.6f cpu_us=%.0f rss_kb_before=%ld rss_kb_peak=%ld\n", count,
-           count - bad, now_s() - t0, cpu_us() - c0, rss0, ru.ru_maxrss);
+           count - bad, now_s() - t0, cpu_us() - c0, rss0, maxrss_kb());
     return bad != 0;
 }
 

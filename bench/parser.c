@@ -1,6 +1,7 @@
-/* parser.c - response-head parsing speed: the 0.5 KiB, 13-field head of the
-   notes parsed whole, and fed one byte per call; then a head 8 times longer
-   fed byte by byte, to show the cost per byte stays flat (linear parsing).
+/* parser.c - response-head parsing speed: the 0.5 KiB, 13-field head of
+   tests/sample_head.h parsed whole, and fed one byte per call; then a head
+   8 times longer fed byte by byte, to show the cost per byte stays flat
+   (linear parsing).
    Prints ns per head and ns per byte.
    Built with -DBENCH_PICO, the same head is also parsed by
    phr_parse_response in the same run: a public parser on the same machine.
@@ -13,13 +14,8 @@
 #include "../multiperform.h"
 #include <stdio.h>
 #include <time.h>
+#include "../tests/sample_head.h"
 
-static const char head[] =
-    "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Fri, 27 Nov 2026 01:33:09 GMT\r\n"
-    "Content-Type: text/html; charset=utf-8\r\nContent-Length: 0\r\nLast-Modified: Thu, 26 Nov 2026 10:00:00 GMT\r\n"
-    "Connection: keep-alive\r\nETag: \"6565a1b2-1a2b\"\r\nAccept-Ranges: bytes\r\nCache-Control: max-age=3600\r\n"
-    "X-Frame-Options: SAMEORIGIN\r\nX-Content-Type-Options: nosniff\r\nVary: Accept-Encoding\r\n"
-    "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n\r\n";
 
 #ifdef BENCH_PICO
 /* picohttpparser's API as its documentation gives it */
@@ -47,7 +43,7 @@ static unsigned parse_pico(const char *h, size_t len, size_t step)
 }
 #endif
 
-static char big[8 * sizeof head];
+static char big[8 * sizeof sample_head];
 static size_t biglen;
 
 static double now_ns(void)
@@ -121,35 +117,35 @@ static double best(parse_fn fn, const char *h, size_t len, size_t step, long ite
 int main(int argc, char **argv)
 {
     long iters = argc > 1 ? atol(argv[1]) : 300000;
-    size_t i, hl = sizeof head - 1;
+    size_t i, hl = sizeof sample_head - 1;
     int bad = 0;
     double whole, drip, dripbig, memchr_ns, pico = -1;
     /* the long head: the short one with its 13 fields repeated 8 times */
-    memcpy(big, head, hl - 2);
+    memcpy(big, sample_head, hl - 2);
     biglen = hl - 2;
     for (i = 0; i < 7; i++) {
-        const char *f = strstr(head, "\r\n") + 2;
-        size_t n = hl - 2 - (size_t)(f - head);
+        const char *f = strstr(sample_head, "\r\n") + 2;
+        size_t n = hl - 2 - (size_t)(f - sample_head);
         memcpy(big + biglen, f, n);
         biglen += n;
     }
     memcpy(big + biglen, "\r\n", 2);
     biglen += 2;
-    for (i = 0; i < (size_t)iters / 10; i++) bad |= parse(head, hl, 0) != 13; /* warm up */
+    for (i = 0; i < (size_t)iters / 10; i++) bad |= parse(sample_head, hl, 0) != 13; /* warm up */
 #ifdef BENCH_PICO
-    for (i = 0; i < (size_t)iters / 10; i++) bad |= parse_pico(head, hl, 0) != 13;
+    for (i = 0; i < (size_t)iters / 10; i++) bad |= parse_pico(sample_head, hl, 0) != 13;
 #endif
     /* a shared machine has slow spells: every figure gets five turns,
        taken in rotation, and keeps its best */
     whole = drip = dripbig = memchr_ns = 1e30;
     for (i = 0; i < 5; i++) {
-        whole = MPX_MIN(whole, best(parse, head, hl, 0, iters, 13, &bad));
+        whole = MPX_MIN(whole, best(parse, sample_head, hl, 0, iters, 13, &bad));
 #ifdef BENCH_PICO
-        pico = MPX_MIN(i ? pico : 1e30, best(parse_pico, head, hl, 0, iters, 13, &bad));
+        pico = MPX_MIN(i ? pico : 1e30, best(parse_pico, sample_head, hl, 0, iters, 13, &bad));
 #endif
-        drip = MPX_MIN(drip, best(parse, head, hl, 1, iters / 50, 13, &bad));
+        drip = MPX_MIN(drip, best(parse, sample_head, hl, 1, iters / 50, 13, &bad));
         dripbig = MPX_MIN(dripbig, best(parse, big, biglen, 1, iters / 400, 13 * 8, &bad));
-        memchr_ns = MPX_MIN(memchr_ns, best(lines, head, hl, 0, iters, 15, &bad));
+        memchr_ns = MPX_MIN(memchr_ns, best(lines, sample_head, hl, 0, iters, 15, &bad));
     }
     printf("result mode=parser bytes=%zu fields=13 whole_ns=%.1f bytewise_ns=%.1f bytewise_ns_per_byte=%.2f "
            "long_bytes=%zu long_bytewise_ns_per_byte=%.2f memchr_lines_ns=%.1f pico_ns=%.1f ok=%d\n",

@@ -4,18 +4,16 @@
 # a no-library poll loop (bench/floor.c) as the floor, all run here in one go
 # against one local nginx (1 worker on CPU 0, clients on CPU 1). Prints a table
 # with each figure for both libraries and the ratio, and writes it to
-# build/bench/report.md. Every response is checked (status and byte count);
-# a wrong answer fails the run.
+# bench/README.md. Every response is checked (status and byte count); a
+# wrong answer fails the run.
 #   BENCH_ROUNDS=5   keep-alive runs per program; the concurrent and large
 #                    workloads run three times as often (medians are reported)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-B=$ROOT/build/bench
-rm -rf "$B"
+. tests/packages.sh
+fresh_build_dir bench
 mkdir -p "$B/www"
-LOG=$B/log.txt
-: >"$LOG"
 ROUNDS=${BENCH_ROUNDS:-5}
 KA_TOTAL=${BENCH_KA_TOTAL:-100000}
 CONC=${BENCH_CONCURRENT:-4000}
@@ -33,7 +31,6 @@ command -v curl >/dev/null || need="$need curl"
 dpkg-query -W -f '${Status}' libh2o-evloop0.13 2>/dev/null | grep -q "ok installed" || need="$need libh2o-evloop0.13"
 command -v xz >/dev/null || need="$need xz-utils"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
-. tests/packages.sh
 . tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
@@ -279,11 +276,20 @@ P_LONG=$(echo "$POUT" | kv long_bytewise_ns_per_byte)
 P_MEMCHR=$(echo "$POUT" | kv memchr_lines_ns)
 P_PICO=$(echo "$POUT" | kv pico_ns)
 CURLV=$(curl-config --version 2>/dev/null || echo "libcurl $(dpkg-query -W -f '${Version}' libcurl4-openssl-dev 2>/dev/null)")
-REPORT=$B/report.md
+REPORT=$ROOT/bench/README.md
 {
-    echo "multiperform bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $NCPU CPUs, $(uname -sr)"
-    echo "against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs and $((ROUNDS * 3)) concurrent and large runs"
+    echo "# make bench: multiperform against libcurl"
+    echo
+    echo "Written by \`make bench\` (bench/run.sh) from its last run; figures from different runs or machines"
+    echo "are not comparable. One benchmark source written against libcurl's API (bench/bench.c) is built"
+    echo "against libcurl and against multiperform through compat/curl/curl.h, and bench/floor.c is a"
+    echo "hand-rolled poll loop with no library (the kernel's share); all three run in the same invocation"
+    echo "against one local nginx, taking turns. Every response is checked (status 200 and byte count)."
+    echo "Allocations are counted with an LD_PRELOAD shim (bench/mallocount.c), system calls with strace -f -c."
+    echo
+    echo "- run: $(date -u '+%Y-%m-%d %H:%M UTC'), at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- multiperform.h 2>/dev/null || echo ' (multiperform.h modified)')"
+    echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $NCPU CPUs, $(uname -sr)"
+    echo "- against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs and $((ROUNDS * 3)) concurrent and large runs"
     echo
     echo "| workload | libcurl | multiperform | floor (no library) | multiperform / libcurl | target | met |"
     echo "|---|---:|---:|---:|---:|---|---|"
@@ -310,13 +316,15 @@ REPORT=$B/report.md
     echo "Linked with Debian's prebuilt libbearssl.a (-O2, unwind tables) instead they are $D_TLS, $D_TLSALL and $D_TLSFULL bytes."
     echo "For reference, Debian's shared libcurl (every protocol, linked dynamically) has ${CURLSO:-?} bytes of text."
     echo
-    echo "What each switch saves from the default build without TLS ($S_NOTLS bytes):"
+    echo "What each switch saves from the default build without TLS ($S_NOTLS bytes), by the same measure"
+    echo "(the switches are described in the doc block of multiperform.h):"
     echo
     echo "| switch | bytes saved |"
     echo "|---|---:|"
     while read -r s v; do echo "| $s | $v |"; done <"$B/switches.txt"
+    echo "| MPERF_MINIMAL (all of them and TLS; no big receive buffer) | $((S_NOTLS - S_SMALL)) |"
 } >"$REPORT"
 echo
 cat "$REPORT"
 echo
-echo "report written to build/bench/report.md"
+echo "report written to bench/README.md"
