@@ -4,7 +4,8 @@
 #   - the doc block's table of contents lists the >> anchors, in file order;
 #   - e->state and the body state are written only by their setters;
 #   - BearSSL (br_, BR_) appears only in the >>tls section;
-#   - no function-like macro has a lowercase name (those are functions).
+#   - no function-like macro has a lowercase name (those are functions);
+#   - every MPERF_ macro a program may define is in the doc block's list.
 # Prints what is wrong and exits 1, or prints a summary and exits 0.
 set -u
 cd "$(dirname "$0")/.."
@@ -39,9 +40,18 @@ leaks=$(grep -nE '\b(br|BR)_' "$H" | awk -F: -v a="$tls_from" -v b="$tls_to" '$1
 [ -z "$leaks" ] || fail "BearSSL outside the >>tls section (lines $tls_from-$tls_to):
 $leaks"
 
+# every macro a program may define is in the doc block's list
+doc=$(awk '/^\*\//{exit} /CONFIGURATION MACROS/{on = 1} /LIMITS AND WHAT/{on = 0} on && /^   MPERF_/' "$H")
+undoc=""
+for mac in $(grep -oE '(#ifn?def|defined\() *MPERF_[A-Z0-9_]+' "$H" | grep -oE 'MPERF_[A-Z0-9_]+' | sort -u); do
+    case "$mac" in MPERF_H) continue ;; esac
+    echo "$doc" | grep -qw "$mac" || undoc="$undoc $mac"
+done
+[ -z "$undoc" ] || fail "macros a program may define but the doc block does not list:$undoc"
+
 lower=$(grep -nE '^#define mpx_[a-z0-9_]+\(' "$H")
 [ -z "$lower" ] || fail "function-like macros with a function's lowercase name:
 $lower"
 
-[ $bad -eq 0 ] && echo "structure: $(echo "$anchors" | wc -l) anchors match the contents; state writes in their setters; BearSSL only in lines $tls_from-$tls_to"
+[ $bad -eq 0 ] && echo "structure: $(echo "$anchors" | wc -l) anchors match the contents; state writes in their setters; BearSSL only in lines $tls_from-$tls_to; every configuration macro documented"
 exit $bad
