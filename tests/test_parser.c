@@ -1,6 +1,7 @@
 /* Response parser unit tests: every case is fed whole, byte by byte, and
    split in two at every offset; the event log and the result must not change.
-   The hostile inputs come from ../shared/notes/http1-parsing.md. */
+   The hostile inputs are RFC 9112's rules for a client and the framing
+   tricks of published request-smuggling and parser CVEs. */
 static unsigned long scanned; /* bytes the line scanner looked at */
 #define MPX_TEST_SCANNED(n) (scanned += (n))
 #define MULTIPERFORM_IMPLEMENTATION

@@ -1,6 +1,6 @@
-/* The EXAMPLE of libcurl's curl_multi_perform man page (../shared/seed), as
-   printed there, with the include it needs. It sets no URL, so its one
-   transfer completes at once with an error and the loop ends. */
+/* The EXAMPLE of libcurl's curl_multi_perform man page, as printed there,
+   with the include it needs. It sets no URL, so its one transfer completes
+   at once with an error and the loop ends. */
 #include <curl/curl.h>
 
 int main(void)
