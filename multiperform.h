@@ -990,7 +990,6 @@ extern void freeaddrinfo(struct addrinfo *res);
 #if defined(__GNUC__) || defined(__clang__)
 #define MPX_LIKELY(x) __builtin_expect(!!(x), 1)
 #define MPX_NOINLINE __attribute__((noinline))
-#define MPX_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define MPX_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define MPX_ATOMIC_XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define MPX_ATOMIC_LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
@@ -998,7 +997,6 @@ extern void freeaddrinfo(struct addrinfo *res);
 #else
 #define MPX_LIKELY(x) (x)
 #define MPX_NOINLINE
-#define MPX_UNLIKELY(x) (x)
 #define MPX_PRINTF(a, b)
 static int mpx_xchg_plain(volatile int *p, int v) { int o = *p; *p = v; return o; }
 #define MPX_ATOMIC_XCHG(p, v) mpx_xchg_plain((p), (v))
@@ -1544,7 +1542,7 @@ struct mperf_multi {
     mpx_link graveyard; /* closed in this step: recycled at its end */
     mpx_link conn_free; /* spare connection structs */
     mpx_link lru;       /* idle connections, oldest first (mpx_conn.lru) */
-    unsigned num_conns, num_idle, num_conn_free;
+    unsigned num_conns, num_conn_free;
     unsigned long next_conn_id;
     mpx_host **hosts;
     unsigned host_buckets, num_hosts;
@@ -1559,7 +1557,7 @@ struct mperf_multi {
     struct mpx_tls_session *sessions;   /* for resumption */
     unsigned num_sessions;
     mpx_tls *tls_free;                  /* a spare TLS engine */
-    long maxconnects, max_host_conns, max_total_conns, pipelining;
+    long maxconnects, max_host_conns, max_total_conns;
     int64_t now;
     mperf_socket_t wake_rd, wake_wr;
     int wake_pending;
@@ -2321,11 +2319,10 @@ static void mpx_host_release(mperf_multi *m, mpx_host *x)
 }
 
 /* ---- connections ---- */
-static void mpx_idle_unlink(mperf_multi *m, mpx_conn *c)
+static void mpx_idle_unlink(mpx_conn *c)
 {
     mpx_list_del(&c->idle);
     mpx_list_del(&c->lru);
-    m->num_idle--;
 }
 
 /* The oldest idle connection of the multi, or of one host (NULL: none). */
@@ -2374,7 +2371,7 @@ static mpx_conn *mpx_conn_new(mperf_multi *m, mpx_host *h)
 static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
 {
     if (c->state == MPX_C_DEAD) return;
-    if (c->state == MPX_C_IDLE) mpx_idle_unlink(m, c);
+    if (c->state == MPX_C_IDLE) mpx_idle_unlink(c);
 #if MPX_TLS
     mpx_tls_close(m, c);
 #endif
@@ -2430,7 +2427,6 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     c->idle_since = m->now;
     mpx_list_add(c->host->idle.next, &c->idle);
     mpx_list_add(&m->lru, &c->lru);
-    m->num_idle++;
     mpx_pfd_set(m, c, POLLIN); /* an idle socket that turns readable is closing */
     m->kick_pending = 1;
     /* libcurl's default cache size: four per added handle */
@@ -2573,7 +2569,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         return 0;
     }
     while (!e->o.fresh_connect && !e->x.fresh && (c = mpx_newest_idle(h)) != NULL) {
-        mpx_idle_unlink(m, c);
+        mpx_idle_unlink(c);
         if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
             mpx_conn_close(m, c);
             h = mpx_host_get(m, e);
@@ -6887,8 +6883,6 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         m->kick_pending = 1;
         return MPERF_M_OK;
     case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
-        m->pipelining = va_arg(ap, long);
-        return MPERF_M_OK;
     case MPERF_MOPT_MAX_PIPELINE_LENGTH:
     case MPERF_MOPT_MAX_CONCURRENT_STREAMS:
         (void)va_arg(ap, long);
