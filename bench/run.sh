@@ -34,11 +34,78 @@ command -v xz >/dev/null || need="$need xz-utils"
 . tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
+CC=${CC:-gcc}
+. tests/size.sh # SZFLAGS, SZ, text, minimal_text
+
+# ---- sources, fetched before the network goes away ------------------------
+DEBIAN_POOL=${DEBIAN_POOL:-http://deb.debian.org/debian/pool/main}
+# debian_orig SRCPKG VERSION SHA256 DIR: fetches Debian's upstream tarball
+# (SRCPKG_UPSTREAM.orig.tar.xz) of source version VERSION into DIR and
+# checks it: against SHA256 (Debian 12's version), or for another version
+# against its .dsc. Prints the tarball's path.
+debian_orig() {
+    local pkg=$1 ver=$2 want=$3 dir=$4 up txz sum
+    up=${ver#*:}
+    up=${up%-*}
+    txz=$dir/${pkg}_$up.orig.tar.xz
+    curl -fsS --max-time 300 -o "$txz" "$DEBIAN_POOL/${pkg:0:1}/$pkg/${pkg}_$up.orig.tar.xz" >>"$LOG" 2>&1 || return 1
+    if [ -z "$want" ]; then
+        want=$(curl -fsS --max-time 60 "$DEBIAN_POOL/${pkg:0:1}/$pkg/${pkg}_$ver.dsc" |
+            awk -v f="${pkg}_$up.orig.tar.xz" '/^Checksums-Sha256:/ {on = 1; next} /^[^ ]/ {on = 0} on && $3 == f {print $1}')
+    fi
+    sum=$(sha256sum "$txz" | awk '{print $1}')
+    [ -n "$want" ] && [ "$sum" = "$want" ] || { echo "$pkg source: checksum $sum, expected ${want:-?}" >>"$LOG"; return 1; }
+    echo "$txz"
+}
+# BearSSL compiled from Debian's source package with the same flags, as a
+# static or firmware build compiles it (Debian's libbearssl.a is built -O2
+# with unwind tables); kept in build/bearssl-VERSION between runs.
+bearssl_from_source() {
+    local ver dir txz want=""
+    ver=$(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) || return 1
+    dir=$ROOT/build/bearssl-$ver
+    BEARSSL_SRC_A=$dir/libbearssl-size.a
+    [ -f "$BEARSSL_SRC_A" ] && return 0
+    rm -rf "$dir" && mkdir -p "$dir/obj" || return 1
+    [ "$ver" = "0.6+dfsg.1-3" ] && want=102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
+    txz=$(debian_orig bearssl "$ver" "$want" "$dir") || return 1
+    tar -xJf "$txz" -C "$dir" >>"$LOG" 2>&1 || return 1
+    local src
+    src=$(echo "$dir"/bearssl-*)
+    (cd "$src" && find src -name '*.c' | sort | xargs -P "$(nproc)" -I{} sh -c \
+        'o=$1/obj/$(echo "$2" | tr / _).o; '"$CC $SZFLAGS"' -I inc -I src -c "$2" -o "$o"' _ "$dir" {}) >>"$LOG" 2>&1 || return 1
+    ar rcs "$BEARSSL_SRC_A" "$dir"/obj/*.o >>"$LOG" 2>&1
+}
+# picohttpparser from the same h2o source Debian's libh2o-evloop0.13 is built
+# from, to compile -O2 -msse4.2: its SSE4.2 paths, which Debian's baseline
+# x86-64 build leaves out. The fastest public parser we can time here, built
+# into parser.c as a second binary. Sets PICO_DIR (build/h2o-VERSION, kept
+# between runs).
+pico_source() {
+    local ver dir txz want=""
+    grep -qw sse4_2 /proc/cpuinfo || return 1
+    ver=$(dpkg-query -W -f '${Version}' libh2o-evloop0.13 2>/dev/null) || return 1
+    dir=$ROOT/build/h2o-$ver
+    PICO_DIR=$dir
+    [ -f "$dir/picohttpparser.c" ] && return 0
+    rm -rf "$dir" && mkdir -p "$dir" || return 1
+    [ "$ver" = "2.2.5+dfsg2-7" ] && want=a46894bd85da6528d4ad90ce0443b48118718296175061a1a1156e9e3af60a0d
+    txz=$(debian_orig h2o "$ver" "$want" "$dir") || return 1
+    tar -xJf "$txz" -C "$dir" --strip-components=3 --wildcards '*/deps/picohttpparser/picohttpparser.[ch]' >>"$LOG" 2>&1 ||
+        return 1
+    rm -f "$txz"
+}
+if [ "${MPT_NETNS:-}" != 1 ]; then
+    echo "fetching and building BearSSL from Debian's source with the size flags, fetching h2o's source"
+    bearssl_from_source || echo "bench: could not fetch or build BearSSL's source (see $LOG)" >&2
+    pico_source || echo "bench: could not fetch h2o's source (see $LOG)" >&2
+fi
+# from here on, only loopback: the servers and clients stay on this machine
+own_network bench/run.sh "make bench"
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
 # ---- builds ---------------------------------------------------------------
-CC=${CC:-gcc}
 echo "building (log: $LOG)"
 $CC -O2 -o "$B/bench-curl" bench/bench.c -lcurl -ldl >>"$LOG" 2>&1 || fail "could not build bench.c against libcurl"
 $CC -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/bench-mp" bench/bench.c -lbearssl -ldl >>"$LOG" 2>&1 ||
@@ -149,69 +216,10 @@ sc() { awk '$NF == "total" {print $4 / 20000}' "$B/strace-$1.txt"; }
 sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
 
 # ---- code size --------------------------------------------------------------
-. tests/size.sh # SZFLAGS, SZ, text, minimal_text
 # size_of NAME FLAGS... : code size of minimal_get.c built with FLAGS ("nan" if it does not build)
 size_of() {
     minimal_text "$B" "$@" 2>>"$LOG" || echo "nan"
 }
-# debian_orig SRCPKG VERSION SHA256 DIR: fetches Debian's upstream tarball
-# (SRCPKG_UPSTREAM.orig.tar.xz) of source version VERSION into DIR and
-# checks it: against SHA256 (Debian 12's version), or for another version
-# against its .dsc. Prints the tarball's path.
-debian_orig() {
-    local pkg=$1 ver=$2 want=$3 dir=$4 up txz sum
-    up=${ver#*:}
-    up=${up%-*}
-    txz=$dir/${pkg}_$up.orig.tar.xz
-    curl -fsS --max-time 300 -o "$txz" "$DEBIAN_POOL/${pkg:0:1}/$pkg/${pkg}_$up.orig.tar.xz" >>"$LOG" 2>&1 || return 1
-    if [ -z "$want" ]; then
-        want=$(curl -fsS --max-time 60 "$DEBIAN_POOL/${pkg:0:1}/$pkg/${pkg}_$ver.dsc" |
-            awk -v f="${pkg}_$up.orig.tar.xz" '/^Checksums-Sha256:/ {on = 1; next} /^[^ ]/ {on = 0} on && $3 == f {print $1}')
-    fi
-    sum=$(sha256sum "$txz" | awk '{print $1}')
-    [ -n "$want" ] && [ "$sum" = "$want" ] || { echo "$pkg source: checksum $sum, expected ${want:-?}" >>"$LOG"; return 1; }
-    echo "$txz"
-}
-# BearSSL compiled from Debian's source package with the same flags, as a
-# static or firmware build compiles it (Debian's libbearssl.a is built -O2
-# with unwind tables); kept in build/bearssl-VERSION between runs.
-bearssl_from_source() {
-    local ver dir txz want=""
-    ver=$(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) || return 1
-    dir=$ROOT/build/bearssl-$ver
-    BEARSSL_SRC_A=$dir/libbearssl-size.a
-    [ -f "$BEARSSL_SRC_A" ] && return 0
-    rm -rf "$dir" && mkdir -p "$dir/obj" || return 1
-    [ "$ver" = "0.6+dfsg.1-3" ] && want=102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
-    txz=$(debian_orig bearssl "$ver" "$want" "$dir") || return 1
-    tar -xJf "$txz" -C "$dir" >>"$LOG" 2>&1 || return 1
-    local src
-    src=$(echo "$dir"/bearssl-*)
-    (cd "$src" && find src -name '*.c' | sort | xargs -P "$(nproc)" -I{} sh -c \
-        'o=$1/obj/$(echo "$2" | tr / _).o; '"$CC $SZFLAGS"' -I inc -I src -c "$2" -o "$o"' _ "$dir" {}) >>"$LOG" 2>&1 || return 1
-    ar rcs "$BEARSSL_SRC_A" "$dir"/obj/*.o >>"$LOG" 2>&1
-}
-# picohttpparser from the same h2o source Debian's libh2o-evloop0.13 is built
-# from, compiled -O2 -msse4.2: its SSE4.2 paths, which Debian's baseline
-# x86-64 build leaves out. The fastest public parser we can time here; built
-# into parser.c as a second binary (build/h2o-VERSION is kept between runs).
-pico_sse42() {
-    local ver dir txz want=""
-    grep -qw sse4_2 /proc/cpuinfo || return 1
-    ver=$(dpkg-query -W -f '${Version}' libh2o-evloop0.13 2>/dev/null) || return 1
-    dir=$ROOT/build/h2o-$ver
-    if [ ! -f "$dir/picohttpparser.c" ]; then
-        rm -rf "$dir" && mkdir -p "$dir" || return 1
-        [ "$ver" = "2.2.5+dfsg2-7" ] && want=a46894bd85da6528d4ad90ce0443b48118718296175061a1a1156e9e3af60a0d
-        txz=$(debian_orig h2o "$ver" "$want" "$dir") || return 1
-        tar -xJf "$txz" -C "$dir" --strip-components=3 --wildcards '*/deps/picohttpparser/picohttpparser.[ch]' >>"$LOG" 2>&1 ||
-            return 1
-        rm -f "$txz"
-    fi
-    $CC -O2 -msse4.2 -c -o "$B/pico-sse42.o" "$dir/picohttpparser.c" >>"$LOG" 2>&1 &&
-        $CC -O2 -DBENCH_PICO -o "$B/parser-sse42" bench/parser.c "$B/pico-sse42.o" >>"$LOG" 2>&1
-}
-DEBIAN_POOL=${DEBIAN_POOL:-http://deb.debian.org/debian/pool/main}
 SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ERROR_TEXT"
 # shellcheck disable=SC2086
 HTTPSW=$(printf -- '-D%s ' $SWITCHES)
@@ -225,7 +233,6 @@ D_TLS=$(size_of tls-deb -DMPERF_TLS_SMALL $HTTPSW)
 D_TLSALL=$(size_of tlsall-deb -DMPERF_TLS_SMALL)
 D_TLSFULL=$(size_of tlsfull-deb)
 S_TLS=nan S_TLSALL=nan S_TLSFULL=nan
-echo "building BearSSL from Debian's source with the size flags"
 if bearssl_from_source; then
     SIZELIBS=$BEARSSL_SRC_A
     # shellcheck disable=SC2086
@@ -247,8 +254,8 @@ done
 # ---- parser -----------------------------------------------------------------
 POUT=$($CLIPIN "$B/parser" 2>>"$LOG") || fail "parser benchmark failed (a head did not parse)"
 P_PICO42=nan P_WHOLE42=nan
-echo "building picohttpparser from Debian's h2o source with -msse4.2"
-if pico_sse42; then
+if pico_source && $CC -O2 -msse4.2 -c -o "$B/pico-sse42.o" "$PICO_DIR/picohttpparser.c" >>"$LOG" 2>&1 &&
+    $CC -O2 -DBENCH_PICO -o "$B/parser-sse42" bench/parser.c "$B/pico-sse42.o" >>"$LOG" 2>&1; then
     POUT42=$($CLIPIN "$B/parser-sse42" 2>>"$LOG") || fail "parser benchmark (SSE4.2 picohttpparser) failed"
     P_PICO42=$(echo "$POUT42" | kv pico_ns)
     P_WHOLE42=$(echo "$POUT42" | kv whole_ns)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make test: installs what is missing (Debian), builds every suite, starts the
-# loopback servers (faultserver and nginx), runs the suites plain, under
-# ASan+UBSan and under valgrind, and ends with "N passed, M failed".
+# make test: installs what is missing (Debian), then, in a network namespace
+# of its own with only loopback up, builds every suite, starts the loopback
+# servers (faultserver, nginx, openssl, tlsfault), runs the suites plain,
+# under ASan+UBSan and under valgrind, and ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -62,8 +63,11 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || need="$need gcc-mingw-w64-x86-64
 command -v wine >/dev/null || need="$need wine wine64"
 command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
+command -v ip >/dev/null || need="$need iproute2"
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
+# from here on, only loopback: nothing a test starts can leave the machine
+own_network tests/run.sh "make test"
 
 CC=${CC:-gcc}
 WARN="-Wall -Wextra -Wpedantic -Wshadow"
@@ -223,6 +227,16 @@ if ! servers_start "$B/srv" "$B/faultserver" "$B/tlsfault"; then
     exit 1
 fi
 echo "servers: faultserver 127.0.0.1:$MPT_FAULT_PORT, nginx 127.0.0.1:$MPT_NGINX_PORT${MPT_NGINX6_PORT:+ and [::1]:$MPT_NGINX6_PORT}"
+# the namespace holds loopback only: a connect anywhere else fails at once
+off_the_machine() {
+    local t0=$SECONDS
+    ! ip -o link | grep -v ': lo:' | grep -q . || { ip -o link; return 1; }
+    ! timeout 5 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>/dev/null || return 1
+    [ $((SECONDS - t0)) -lt 2 ]
+}
+if [ "${MPT_NETNS:-}" = 1 ]; then
+    check "a network namespace with loopback only: a connect to 192.0.2.1 fails at once" off_the_machine
+fi
 
 # ---- end-to-end suites ------------------------------------------------------
 both multi "multi"

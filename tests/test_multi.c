@@ -711,6 +711,26 @@ TEST(connect_refused_and_localhost)
     xfer_free(&x);
 }
 
+TEST(nothing_beyond_loopback)
+{
+    /* make test runs in a network namespace with loopback only (MPT_NETNS=1):
+       a transfer to an address off the machine fails at once, long before
+       its connect timeout */
+    xfer x;
+    double t0 = mono_ms();
+    if (!getenv("MPT_NETNS") || strcmp(getenv("MPT_NETNS"), "1") != 0) {
+        printf("  (not in make test's network namespace: nothing to check)\n");
+        return;
+    }
+    xfer_init(&x, "http://192.0.2.1:80/");
+    mperf_easy_setopt(x.e, MPERF_OPT_CONNECTTIMEOUT_MS, 10000L);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_COULDNT_CONNECT);
+    CHECK_EQ_LONG(info_long(x.e, MPERF_INFO_OS_ERRNO), ENETUNREACH);
+    CHECKF(mono_ms() - t0 < 2000, "took %.0f ms", mono_ms() - t0);
+    printf("  -> %s\n", x.err);
+    xfer_free(&x);
+}
+
 TEST(ipv6_literal)
 {
     const char *p6 = getenv("MPT_NGINX6_PORT");
@@ -1209,6 +1229,7 @@ int main(void)
     RUN(errorbuffer_private_and_verbose);
     RUN(bad_urls_complete_as_messages);
     RUN(connect_refused_and_localhost);
+    RUN(nothing_beyond_loopback);
     RUN(ipv6_literal);
     RUN(each_address_is_tried_in_turn);
     RUN(verbose_goes_to_stderr_stream_by_default);
