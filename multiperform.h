@@ -152,6 +152,8 @@
    MPERF_NO_ERROR_TEXT             the sentence about a failure: ERRORBUFFER
                                    gets mperf_easy_strerror(result); the
                                    result codes are the same
+   MPERF_NO_ROUTING                RESOLVE and CONNECT_TO: a transfer with
+                                   either set does not start
    MPERF_MINIMAL                   all of the above, and MPERF_BIGBUF 0
                                    unless it is set
    TLS:
@@ -503,6 +505,20 @@ typedef enum mperf_option {
     MPERF_OPT_MAXAGE_CONN = 288,
     MPERF_OPT_CAINFO_BLOB = 40309,
     MPERF_OPT_MAXLIFETIME_CONN = 314,
+    MPERF_OPT_RESOLVE = 10203,
+    MPERF_OPT_CONNECT_TO = 10243,
+    MPERF_OPT_UNIX_SOCKET_PATH = 10231,
+    MPERF_OPT_ABSTRACT_UNIX_SOCKET = 10264,
+    MPERF_OPT_INTERFACE = 10062,
+    MPERF_OPT_LOCALPORT = 139,
+    MPERF_OPT_LOCALPORTRANGE = 140,
+    MPERF_OPT_IPRESOLVE = 113,
+    MPERF_OPT_OPENSOCKETFUNCTION = 20163,
+    MPERF_OPT_OPENSOCKETDATA = 10164,
+    MPERF_OPT_SOCKOPTFUNCTION = 20148,
+    MPERF_OPT_SOCKOPTDATA = 10149,
+    MPERF_OPT_CLOSESOCKETFUNCTION = 20208,
+    MPERF_OPT_CLOSESOCKETDATA = 10209,
     MPERF_OPT_PROTOCOLS_STR = 10318,
     MPERF_OPT_REDIR_PROTOCOLS_STR = 10319,
     MPERF_OPT_QUICK_EXIT = 322
@@ -618,6 +634,26 @@ typedef int (*mperf_seek_callback)(void *userp, mperf_off_t offset, int origin);
 #define MPERF_SEEKFUNC_OK 0
 #define MPERF_SEEKFUNC_FAIL 1
 #define MPERF_SEEKFUNC_CANTSEEK 2
+
+/* Sockets made by the program (OPENSOCKETFUNCTION, SOCKOPTFUNCTION,
+   CLOSESOCKETFUNCTION). The address to connect to, which the open callback
+   may change: addrlen bytes of a struct sockaddr_in, _in6 or _un at addr
+   (laid out as libcurl's struct curl_sockaddr). */
+typedef enum mperf_socktype { MPERF_SOCKTYPE_IPCXN = 0, MPERF_SOCKTYPE_ACCEPT = 1 } mperf_socktype;
+typedef struct mperf_sockaddr {
+    int family, socktype, protocol;
+    unsigned int addrlen;
+    unsigned char addr[128];
+} mperf_sockaddr;
+typedef mperf_socket_t (*mperf_opensocket_callback)(void *clientp, mperf_socktype purpose, mperf_sockaddr *address);
+typedef int (*mperf_sockopt_callback)(void *clientp, mperf_socket_t fd, mperf_socktype purpose);
+typedef int (*mperf_closesocket_callback)(void *clientp, mperf_socket_t fd);
+#define MPERF_SOCKOPT_OK 0
+#define MPERF_SOCKOPT_ERROR 1               /* the transfer fails: CURLE_ABORTED_BY_CALLBACK */
+#define MPERF_SOCKOPT_ALREADY_CONNECTED 2   /* do not connect it */
+#define MPERF_IPRESOLVE_WHATEVER 0L
+#define MPERF_IPRESOLVE_V4 1L
+#define MPERF_IPRESOLVE_V6 2L
 
 #define MPERF_ERROR_SIZE 256
 #define MPERF_MAX_WRITE_SIZE 16384
@@ -748,6 +784,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_ERROR_TEXT
 #define MPERF_NO_ERROR_TEXT
 #endif
+#ifndef MPERF_NO_ROUTING
+#define MPERF_NO_ROUTING
+#endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
 #endif
@@ -791,6 +830,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_ERROR_TEXT 0
 #else
 #define MPX_ERROR_TEXT 1
+#endif
+#ifdef MPERF_NO_ROUTING
+#define MPX_ROUTING 0
+#else
+#define MPX_ROUTING 1
 #endif
 /* MPERF_TRACE: verbose output also names every state change (a debugging aid) */
 #if defined(MPERF_TRACE) && !defined(MPERF_NO_VERBOSE)
@@ -1237,6 +1281,15 @@ static const char *mpx_sock_strerror(int e)
 }
 #endif
 
+/* FNV-1a over n bytes, from h (hash keys: routes, TLS policies, CA sources). */
+static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
 static void mpx_strlcpy(char *d, const char *s, size_t n)
 {
     size_t l = strlen(s);
@@ -1290,11 +1343,14 @@ typedef struct mpx_addr {
     uint8_t ip[16];
 } mpx_addr;
 
+/* A name's addresses, cached per multi by name and port as libcurl keys
+   them (a RESOLVE entry's name may be "*": any name on that port). */
 typedef struct mpx_dns {
     struct mpx_dns *next; /* first: mpx_free_chain */
-    int64_t expires;
+    int64_t expires;      /* INT64_MAX for a permanent RESOLVE entry */
     unsigned naddr;
     mpx_addr addr[MPERF_MAX_ADDRS];
+    uint16_t port;
     char host[256];
 } mpx_dns;
 
@@ -1370,6 +1426,7 @@ struct mpx_host {
     unsigned nconn; /* open connections, busy or idle */
     mpx_link idle;  /* idle connections (mpx_conn.idle), most recently used first */
     uint64_t policy; /* TLS verification policy: never shared across policies */
+    uint64_t route;  /* where connections really go (CONNECT_TO), 0 for the URL's host */
     uint16_t port;
     uint8_t https;
     uint8_t hostlen;
@@ -1423,12 +1480,15 @@ enum {
 #define MPX_PROTO_HTTP 1
 #define MPX_PROTO_HTTPS 2
 
+/* The number of options setopt guards (mpx_guarded). */
+#define MPX_NGUARDED (23 + 20 * MPX_TLS)
+
 typedef struct mpx_opts {
     char *url, *useragent, *customrequest, *referer, *userpwd, *username, *password, *range, *postcopy;
     char *cainfo, *ciphers;
     unsigned char *cablob, *pins; /* PEM bytes; SHA-256 hashes of pinned keys, 32 bytes each */
     size_t cabloblen, npins;
-    const mperf_slist *headers;
+    const mperf_slist *headers, *resolve, *connect_to;
     char *postfields; /* the program's (const for us; libcurl's debug callback takes char *) */
     mperf_write_callback write_cb, header_cb;
     void *write_data, *header_data;
@@ -1453,6 +1513,7 @@ typedef struct mpx_opts {
     uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
     uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
     uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned;
+    uint8_t refused[MPX_NGUARDED]; /* per mpx_guarded entry: setopt's code when it was set and cannot be honoured */
 } mpx_opts;
 
 /* The transfer under way on an easy handle (e->x): what one transfer
@@ -1462,6 +1523,11 @@ typedef struct mpx_xfer {
     mpx_conn *conn;
     mpx_url u;        /* the current hop's URL: views into the handle's effective_url */
     uint64_t policy;  /* TLS verification policy of this hop (0 for http) */
+    /* where this hop connects: the URL's host and port, or CONNECT_TO's */
+    const char *to_host; /* views into the URL or into the CONNECT_TO entry */
+    size_t to_hostlen;
+    uint16_t to_port;
+    uint64_t route; /* 0, or a hash of a different destination */
     mpx_addr addrs[MPERF_MAX_ADDRS];
     unsigned naddr, addr_idx; /* addresses resolved, and the one being tried */
     mpx_parser p;
@@ -1507,6 +1573,7 @@ struct mperf_easy {
     int heap_idx;           /* in the timer heap, -1 if not */
     int64_t due;            /* its key in the heap: the soonest deadline */
     uint8_t state, in_callback;
+    uint8_t resolve_new;    /* RESOLVE set since a transfer start last loaded it */
     mperf_msg msg;
     mpx_opts o;
     mpx_xfer x;
@@ -1986,46 +2053,190 @@ static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max
     return n;
 }
 
-/* Resolves the host into e->x.addrs: literals and localhost at once, then the
-   multi's cache, then the system resolver. */
-static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
+/* The cache entry for name:port, dropping stale entries on the way. */
+static mpx_dns *mpx_dns_find(mperf_multi *m, const char *name, size_t n, uint16_t port)
 {
-    char name[256];
     mpx_dns *d, **pp;
-    long ttl = e->o.dns_cache_timeout;
-    memcpy(name, e->x.u.host, e->x.u.hostlen);
-    name[e->x.u.hostlen] = 0;
-    e->x.naddr = mpx_resolve_static(name, e->x.addrs);
-    if (e->x.naddr) return 1;
     for (pp = &m->dns; (d = *pp) != NULL;) {
-        if (d->expires <= m->now) { /* drop stale entries on the way */
+        if (d->expires <= m->now) {
             *pp = d->next;
             mpx_free(&m->al, d);
             m->num_dns--;
             continue;
         }
-        if (mpx_ncaseeq(d->host, name, e->x.u.hostlen + 1)) { /* the terminators too: same length */
-            e->x.naddr = d->naddr;
-            memcpy(e->x.addrs, d->addr, sizeof d->addr);
-            return 1;
-        }
+        if ((!MPX_ROUTING || d->port == port) && mpx_ncaseeq(d->host, name, n) && d->host[n] == 0) return d;
         pp = &d->next;
     }
+    return NULL;
+}
+
+/* Puts n addresses in the cache for name:port, replacing what it had; 0
+   when out of memory. */
+static int mpx_dns_put(mperf_multi *m, const char *name, size_t len, uint16_t port, const mpx_addr *a, unsigned n,
+                       int64_t expires)
+{
+    mpx_dns *d = mpx_dns_find(m, name, len, port);
+    if (!d) {
+        d = (mpx_dns *)mpx_calloc(&m->al, sizeof *d);
+        if (!d) return 0;
+        memcpy(d->host, name, len);
+        d->port = port;
+        d->next = m->dns;
+        m->dns = d;
+        m->num_dns++;
+    }
+    d->naddr = n;
+    memcpy(d->addr, a, n * sizeof *a);
+    d->expires = expires;
+    return 1;
+}
+
+/* A port number at *s, moving *s past it: -1 when there are no digits or
+   the number is over 65535. */
+static long mpx_port_at(const char **s)
+{
+    const char *p = *s;
+    long v = 0;
+    while (mpx_is_digit(*p) && v <= 65535) v = v * 10 + (*p++ - '0');
+    if (p == *s || v > 65535) return -1;
+    *s = p;
+    return v;
+}
+
+/* RESOLVE, in libcurl's format, loaded into the multi's cache by the first
+   transfer that starts after the option is set (and by a copy's first):
+   "HOST:PORT:ADDR[,ADDR]..." for good, "+HOST:PORT:ADDR..." for
+   DNS_CACHE_TIMEOUT, "-HOST:PORT" taken out; HOST "*" stands for any name
+   on that port that nothing else names. An addition that does not parse
+   fails the transfer, as in libcurl; a removal that does not is skipped. */
+static mperf_code mpx_resolve_load(mperf_multi *m, mperf_easy *e, const char **why)
+{
+    const mperf_slist *l;
+    long ttl = e->o.dns_cache_timeout;
+    for (l = e->o.resolve; l; l = l->next) {
+        const char *s = l->data, *host;
+        size_t hostlen;
+        long port;
+        mpx_addr a[MPERF_MAX_ADDRS], t[2];
+        unsigned na = 0;
+        int op;
+        if (!s) continue;
+        op = *s;
+        if (op == '-' || op == '+') s++;
+        host = s;
+        s += hostlen = strcspn(s, ":");
+        port = *s == ':' ? (s++, mpx_port_at(&s)) : -1;
+        if (op == '-') {
+            mpx_dns *d = port >= 0 && hostlen < 256 ? mpx_dns_find(m, host, hostlen, (uint16_t)port) : NULL;
+            if (d) d->expires = 0; /* dropped by the next look */
+            continue;
+        }
+        if (port < 0 || *s++ != ':' || hostlen > 255) goto bad;
+        while (*s) { /* ADDR[,ADDR]...: IPv6 with or without brackets */
+            char text[48];
+            size_t n = strcspn(s, ",");
+            int br = s[0] == '[' && n > 2 && s[n - 1] == ']';
+            if (n - 2 * (size_t)br >= sizeof text) goto bad;
+            memcpy(text, s + br, n - 2 * (size_t)br);
+            text[n - 2 * (size_t)br] = 0;
+            if (mpx_resolve_static(text, t) != 1) goto bad; /* an address, not localhost */
+            if (na < MPERF_MAX_ADDRS) a[na++] = t[0];
+            s += n + (s[n] == ',');
+        }
+        if (!na) goto bad;
+        if (!mpx_dns_put(m, host, hostlen, (uint16_t)port, a, na,
+                         op == '+' ? m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : 0) : INT64_MAX)) {
+            *why = MPX_TXT("Out of memory");
+            return MPERF_E_OUT_OF_MEMORY;
+        }
+        continue;
+    bad:
+        *why = MPX_TXT("A RESOLVE entry is not HOST:PORT:ADDRESS[,ADDRESS]");
+        return MPERF_E_SETOPT_OPTION_SYNTAX;
+    }
+    return MPERF_E_OK;
+}
+
+/* Where this hop connects: the first CONNECT_TO entry
+   "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" whose HOST (an IPv6 one in
+   brackets) and PORT match the URL's, an empty one matching any, else the
+   URL's own; an empty or missing CONNECT-TO part keeps the URL's. As in
+   libcurl, an entry that does not match is passed over whatever follows,
+   and a matching one whose destination does not parse fails the transfer.
+   The Host header, SNI and the certificate check keep the URL's host. */
+static mperf_code mpx_route(mperf_easy *e, const char **why)
+{
+    const mperf_slist *l;
+    mpx_xfer *x = &e->x;
+    x->to_host = x->u.host;
+    x->to_hostlen = x->u.hostlen;
+    x->to_port = x->u.port;
+    x->route = 0;
+    for (l = MPX_ROUTING ? e->o.connect_to : NULL; l; l = l->next) {
+        const char *s = l->data, *q;
+        long port;
+        if (!s) continue;
+        if (*s != ':') { /* the host to match */
+            if (x->u.ipv6 && *s++ != '[') continue;
+            if (!mpx_ncaseeq(s, x->u.host, x->u.hostlen)) continue;
+            s += x->u.hostlen;
+            if ((x->u.ipv6 && *s++ != ']') || *s != ':') continue;
+        }
+        if (*++s && *s != ':' && mpx_port_at(&s) != x->u.port) continue;
+        if (*s && *s++ != ':') continue;
+        if (*s == '[') { /* the destination */
+            if (!(q = strchr(s, ']'))) goto bad;
+            x->to_host = s + 1;
+            s = q + 1;
+        } else {
+            x->to_host = s;
+            s = q = s + strcspn(s, ":");
+        }
+        x->to_hostlen = (size_t)(q - x->to_host);
+        if (!x->to_hostlen) { /* empty: the URL's host */
+            x->to_host = x->u.host;
+            x->to_hostlen = x->u.hostlen;
+        }
+        port = 0; /* none or 0: the URL's port */
+        if (*s == ':' && *++s && (port = mpx_port_at(&s)) < 0) goto bad;
+        if (*s || x->to_hostlen > 255) goto bad;
+        if (port > 0) x->to_port = (uint16_t)port;
+        break;
+    bad:
+        *why = MPX_TXT("A CONNECT_TO entry is not HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT");
+        return MPERF_E_SETOPT_OPTION_SYNTAX;
+    }
+    if (MPX_ROUTING && (x->to_port != x->u.port || x->to_hostlen != x->u.hostlen ||
+                        !mpx_ncaseeq(x->to_host, x->u.host, x->u.hostlen)))
+        x->route = (mpx_fnv(x->to_host, x->to_hostlen, 14695981039346656037ULL) ^ x->to_port) | 1;
+    return MPERF_E_OK;
+}
+
+/* Resolves where the hop connects into e->x.addrs: the multi's cache
+   (RESOLVE entries and earlier lookups, by name and port; then a "*" entry
+   for the port), literals and localhost, then the system resolver. */
+static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
+{
+    char name[256];
+    mpx_dns *d;
+    long ttl = e->o.dns_cache_timeout;
+    size_t n = e->x.to_hostlen;
+    memcpy(name, e->x.to_host, n);
+    name[n] = 0;
+    if ((d = mpx_dns_find(m, name, n, e->x.to_port)) != NULL ||
+        (MPX_ROUTING && (d = mpx_dns_find(m, "*", 1, e->x.to_port)) != NULL)) {
+        e->x.naddr = d->naddr;
+        memcpy(e->x.addrs, d->addr, sizeof d->addr);
+        return 1;
+    }
+    e->x.naddr = mpx_resolve_static(name, e->x.addrs);
+    if (e->x.naddr) return 1;
     MPX_INFO(e, "Resolving %s (blocking lookup)", name);
     e->x.naddr = mpx_resolve_system(name, e->x.addrs, MPERF_MAX_ADDRS);
     if (!e->x.naddr) return 0;
-    if (ttl != 0) {
-        d = (mpx_dns *)mpx_calloc(&m->al, sizeof *d);
-        if (d) {
-            memcpy(d->host, name, e->x.u.hostlen + 1);
-            d->naddr = e->x.naddr;
-            memcpy(d->addr, e->x.addrs, sizeof d->addr);
-            d->expires = m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62);
-            d->next = m->dns;
-            m->dns = d;
-            m->num_dns++;
-        }
-    }
+    if (ttl != 0) /* a cache entry that cannot be made is a later lookup */
+        (void)mpx_dns_put(m, name, n, e->x.to_port, e->x.addrs, e->x.naddr,
+                          m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62));
     return 1;
 }
 
@@ -2264,13 +2475,13 @@ static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
     const char *h = e->x.u.host;
     size_t n = e->x.u.hostlen, i;
     uint16_t port = e->x.u.port;
-    uint64_t policy = e->x.policy;
-    uint32_t hv = mpx_host_hash(https, h, n, port, policy);
+    uint64_t policy = e->x.policy, route = MPX_ROUTING ? e->x.route : 0;
+    uint32_t hv = mpx_host_hash(https, h, n, port, policy ^ route);
     mpx_host *x;
     if (m->host_buckets) {
         for (x = m->hosts[hv & (m->host_buckets - 1)]; x; x = x->next)
-            if (x->hash == hv && x->port == port && x->https == https && x->policy == policy && x->hostlen == n &&
-                mpx_ncaseeq(x->host, h, n))
+            if (x->hash == hv && x->port == port && x->https == https && x->policy == policy &&
+                (!MPX_ROUTING || x->route == route) && x->hostlen == n && mpx_ncaseeq(x->host, h, n))
                 return x;
     }
     if (m->num_hosts >= m->host_buckets) { /* grow to keep chains short */
@@ -2294,6 +2505,7 @@ static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
     mpx_list_init(&x->idle);
     x->hash = hv;
     x->policy = policy;
+    x->route = route;
     x->port = port;
     x->https = (uint8_t)https;
     x->hostlen = (uint8_t)n;
@@ -2464,17 +2676,17 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         mperf_socket_t fd;
         if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
         MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
-                  (unsigned)e->x.u.port);
-        fd = mpx_tcp_connect(a, e->x.u.port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
+                  (unsigned)e->x.to_port);
+        fd = mpx_tcp_connect(a, e->x.to_port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
         if (fd == MPERF_SOCKET_BAD) {
             e->x.os_errno = err;
-            MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
+            MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.to_port, mpx_sock_strerror(err));
             e->x.addr_idx++;
             continue;
         }
         c->fd = fd;
         c->addr = *a;
-        c->port = e->x.u.port;
+        c->port = e->x.to_port;
         if (!mpx_pfd_add(m, c, POLLOUT)) {
             MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 0;
@@ -2484,7 +2696,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         return 0;
     }
     MPX_FAIL(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
-                    (int)e->x.u.hostlen, e->x.u.host, (unsigned)e->x.u.port, (long)((m->now - e->x.t_start) / 1000),
+                    (int)e->x.to_hostlen, e->x.to_host, (unsigned)e->x.to_port, (long)((m->now - e->x.t_start) / 1000),
                     e->x.os_errno ? mpx_sock_strerror((int)e->x.os_errno) : "no address");
     return 0;
 }
@@ -2500,7 +2712,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
         char ip[46];
         if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
         e->x.os_errno = err;
-        MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.u.port, mpx_sock_strerror(err));
+        MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.to_port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
         MPX_SOCK_CLOSE(c->fd);
         c->fd = MPERF_SOCKET_BAD;
@@ -2606,8 +2818,8 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     if (!e->x.naddr) {
         if (!mpx_xfer_resolve(m, e)) {
             mpx_host_release(m, h);
-            MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.u.hostlen,
-                            e->x.u.host);
+            MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
+                     e->x.to_host);
             return 0;
         }
         e->x.t_lookup = m->now - e->x.t_start;
@@ -3133,14 +3345,6 @@ static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, si
     return l.oom ? -1 : ok;
 }
 
-static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *b = (const unsigned char *)p;
-    size_t i;
-    for (i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
-
 /* The anchors for this transfer: CAINFO_BLOB, CAINFO or the system bundle,
    loaded on first use and kept by the multi. */
 static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc, const char **why)
@@ -3354,7 +3558,7 @@ static void mpx_tls_policy_init(mperf_multi *m, mpx_tls *t, const mperf_easy *e,
 static int mpx_tls_resume(mperf_multi *m, mpx_tls *t, const mperf_easy *e)
 {
     unsigned i;
-    t->session_key = mpx_fnv(t->host, e->x.u.hostlen, mpx_tls_policy(e) ^ e->x.u.port);
+    t->session_key = mpx_fnv(t->host, e->x.u.hostlen, mpx_tls_policy(e) ^ e->x.u.port ^ e->x.route);
     for (i = 0; e->o.ssl_sessionid_cache && i < m->num_sessions; i++) {
         if (m->sessions[i].key == t->session_key) {
             br_ssl_engine_set_session_parameters(&t->cc.eng, &m->sessions[i].params);
@@ -3822,6 +4026,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     eff[need - 1] = 0;
     (void)mpx_url_parse(eff, &e->x.u, why); /* views into our copy */
     if (e->o.port > 0) e->x.u.port = (uint16_t)e->o.port;
+    if ((rc = mpx_route(e, why)) != MPERF_E_OK) return rc;
 #if MPX_TLS
     e->x.policy = e->x.u.https ? mpx_tls_policy(e) : 0;
 #endif
@@ -3850,11 +4055,18 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
 {
     const mpx_opts *o = &e->o;
     const char *method, *te, *expect;
+    size_t i;
     e->x.t_start = m->now;
     if (!o->url) {
         *why = MPX_TXT("No URL set");
         return MPERF_E_URL_MALFORMAT;
     }
+    for (i = 0; i < MPX_NGUARDED; i++)
+        if (o->refused[i]) { /* with setopt's code for the first such option */
+            *why = MPX_TXT("A routing, proxy, TLS or authentication option set on this handle cannot be honoured "
+                           "here: the transfer does not start rather than go elsewhere or less protected");
+            return (mperf_code)o->refused[i];
+        }
     if ((o->useragent && mpx_has_crlf(o->useragent)) || (o->referer && mpx_has_crlf(o->referer)) ||
         (o->range && mpx_has_crlf(o->range)) || (o->userpwd && mpx_has_crlf(o->userpwd)) ||
         (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))) {
@@ -3897,6 +4109,11 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
                                      : (e->x.body_len < 0 || e->x.body_len > MPX_EXPECT_THRESHOLD)));
     e->x.redirect_count = 0;
     e->x.auth_ok = 1;
+    if (MPX_ROUTING && o->resolve && e->resolve_new) {
+        mperf_code rc = mpx_resolve_load(m, e, why);
+        if (rc != MPERF_E_OK) return rc;
+        e->resolve_new = 0;
+    }
     e->x.deadline_total = o->timeout_ms > 0 ? m->now + (int64_t)o->timeout_ms * 1000 : 0;
     e->x.deadline_progress = (MPX_PROGRESS && !o->noprogress && (o->xferinfo_cb || o->progress_cb)) ? m->now : 0;
     e->x.deadline_speed = (o->low_speed_limit > 0 && o->low_speed_time > 0) ? m->now + 1000000 : 0;
@@ -6549,6 +6766,7 @@ static mperf_easy *mpx_easy_dup(mperf_easy *src)
         return NULL;
     }
     if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
+    e->resolve_new = 1; /* a copy loads RESOLVE afresh, as in libcurl */
     return e;
 }
 
@@ -6660,7 +6878,7 @@ enum {
     MPX_K_IGNORE /* long, accepted without effect on HTTP/1.1 without signals or multiplexing */
 };
 typedef struct mpx_optdef {
-    int opt;
+    uint16_t opt; /* option numbers fit: the largest is 40309 */
     uint16_t off;
     uint8_t kind;
 } mpx_optdef;
@@ -6677,6 +6895,9 @@ static const mpx_optdef mpx_optdefs[] = {
 #endif
     MPX_O(CAINFO, cainfo, MPX_K_STR), MPX_O(SSL_CIPHER_LIST, ciphers, MPX_K_STR),
     MPX_O(HTTPHEADER, headers, MPX_K_PTR), MPX_O(WRITEDATA, write_data, MPX_K_PTR),
+#if MPX_ROUTING
+    MPX_O(RESOLVE, resolve, MPX_K_PTR), MPX_O(CONNECT_TO, connect_to, MPX_K_PTR),
+#endif
     MPX_O(HEADERDATA, header_data, MPX_K_PTR), MPX_O(READDATA, read_data, MPX_K_PTR),
     MPX_O(SEEKDATA, seek_data, MPX_K_PTR), MPX_O(XFERINFODATA, progress_data, MPX_K_PTR),
     MPX_O(DEBUGDATA, debug_data, MPX_K_PTR), MPX_O(PRIVATE, private_ptr, MPX_K_PTR),
@@ -6731,33 +6952,49 @@ static int mpx_opt_left_out(int opt)
                           opt == MPERF_OPT_HTTPAUTH)) ||
            (!MPX_PROGRESS && (opt == MPERF_OPT_XFERINFOFUNCTION || opt == MPERF_OPT_PROGRESSFUNCTION)) ||
            (!MPX_RANGES && (opt == MPERF_OPT_RANGE || opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE)) ||
-           (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB));
+           (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB)) ||
+           (!MPX_ROUTING && (opt == MPERF_OPT_RESOLVE || opt == MPERF_OPT_CONNECT_TO));
 }
 
-static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
+/* Options that decide where a transfer connects, through what, or how well
+   it is protected: routing, proxies, TLS, authentication. When one of them
+   is set and cannot be honoured here, setopt fails and so does every
+   transfer of the handle, which does not start, until the option is set
+   off again: a transfer never goes elsewhere, or less protected, than the
+   program asked (libcurl, built without such an option, would go ahead). */
+static const uint16_t mpx_guarded[] = {
+    10004 /* PROXY */, 59 /* PROXYPORT */, 61 /* HTTPPROXYTUNNEL */, 10006 /* PROXYUSERPWD */, 111 /* PROXYAUTH */,
+    10262 /* PRE_PROXY */, 10203 /* RESOLVE */, 10243 /* CONNECT_TO */, 10231 /* UNIX_SOCKET_PATH */,
+    10264 /* ABSTRACT_UNIX_SOCKET */, 10062 /* INTERFACE */, 139 /* LOCALPORT */, 140 /* LOCALPORTRANGE */,
+    113 /* IPRESOLVE */, 10211 /* DNS_SERVERS */, 10221 /* DNS_INTERFACE */, 10222 /* DNS_LOCAL_IP4 */,
+    10223 /* DNS_LOCAL_IP6 */, 10279 /* DOH_URL */, 20163 /* OPENSOCKETFUNCTION */, 20148 /* SOCKOPTFUNCTION */,
+    274 /* HAPROXYPROTOCOL */, MPERF_OPT_HTTPAUTH,
+#if MPX_TLS /* without TLS no https transfer starts at all */
+    10025 /* SSLCERT */, 10087 /* SSLKEY */, 10026 /* KEYPASSWD */, 10086 /* SSLCERTTYPE */, 10088 /* SSLKEYTYPE */,
+    10089 /* SSLENGINE */, 40291 /* SSLCERT_BLOB */, 40292 /* SSLKEY_BLOB */, 10169 /* CRLFILE */,
+    10170 /* ISSUERCERT */, 40295 /* ISSUERCERT_BLOB */, 232 /* SSL_VERIFYSTATUS */, 216 /* SSL_OPTIONS */,
+    10298 /* SSL_EC_CURVES */, 10276 /* TLS13_CIPHERS */, 20108 /* SSL_CTX_FUNCTION */, MPERF_OPT_CAPATH,
+    MPERF_OPT_PINNEDPUBLICKEY, MPERF_OPT_SSLVERSION, MPERF_OPT_SSL_CIPHER_LIST
+#endif
+};
+typedef char mpx_nguarded_is_right[sizeof mpx_guarded / sizeof mpx_guarded[0] == MPX_NGUARDED ? 1 : -1];
+
+/* One option's value, fetched by its type (the option number says which):
+   v for 0..9999, s any pointer (10000.. and 40000..), fn any callback
+   (20000..: every callback type has one representation), off for 30000..
+   and a long's value too. */
+static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mperf_write_callback fn, mperf_off_t off)
 {
     mpx_opts *o = &e->o;
-    long v = 0;
-    mperf_off_t off = 0;
-    char *s = NULL; /* any pointer argument */
     size_t i;
-    /* the argument, fetched once by the option's type (callbacks below) */
-    if (opt < MPERF_OPTTYPE_OBJECTPOINT) off = v = va_arg(ap, long);
-    else if (opt < MPERF_OPTTYPE_FUNCTIONPOINT || opt >= MPERF_OPTTYPE_BLOB) s = va_arg(ap, char *);
-    else if (opt >= MPERF_OPTTYPE_OFF_T) off = va_arg(ap, mperf_off_t);
-    if (mpx_opt_left_out(opt)) {
-        int set = v || s || off;
-        if (opt >= MPERF_OPTTYPE_FUNCTIONPOINT && opt < MPERF_OPTTYPE_OFF_T) set = va_arg(ap, mperf_write_callback) != NULL;
-        return set ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
-    }
+    if (mpx_opt_left_out(opt)) return v || s || off || fn ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
     for (i = 0; i < sizeof mpx_optdefs / sizeof mpx_optdefs[0]; i++) {
         const mpx_optdef *d = &mpx_optdefs[i];
         char *field = (char *)o + d->off;
         if (d->opt != opt) continue;
         if (d->kind == MPX_K_STR) return mpx_set_string(e, (char **)(void *)field, s);
-        if (d->kind == MPX_K_FN) { /* every callback type has one representation */
-            mperf_write_callback f = va_arg(ap, mperf_write_callback);
-            memcpy(field, &f, sizeof f);
+        if (d->kind == MPX_K_FN) {
+            memcpy(field, &fn, sizeof fn);
         } else if (d->kind >= MPX_K_SIZE && d->kind <= MPX_K_SIZE0) {
             if (off < (d->kind == MPX_K_SIZE ? -1 : 0)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
             memcpy(field, &off, sizeof off);
@@ -6866,6 +7103,25 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     default:
         return MPERF_E_UNKNOWN_OPTION;
     }
+}
+
+static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
+{
+    long v = 0;
+    char *s = NULL;
+    mperf_write_callback fn = NULL;
+    mperf_off_t off = 0;
+    mperf_code rc;
+    size_t g;
+    if (opt < MPERF_OPTTYPE_OBJECTPOINT) off = v = va_arg(ap, long);
+    else if (opt < MPERF_OPTTYPE_FUNCTIONPOINT || opt >= MPERF_OPTTYPE_BLOB) s = va_arg(ap, char *);
+    else if (opt < MPERF_OPTTYPE_OFF_T) fn = va_arg(ap, mperf_write_callback);
+    else off = va_arg(ap, mperf_off_t);
+    rc = mpx_setopt_value(e, opt, v, s, fn, off);
+    if (MPX_ROUTING && opt == MPERF_OPT_RESOLVE) e->resolve_new = 1;
+    for (g = 0; g < MPX_NGUARDED; g++)
+        if (mpx_guarded[g] == opt) e->o.refused[g] = (uint8_t)(s || fn || off ? rc : 0);
+    return rc;
 }
 
 static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)

@@ -91,7 +91,7 @@ check "warning-free: -Os (no separate fast field path) and -O2 -DMPERF_NO_SIMD, 
 check "warning-free: half-duplex TLS buffer (MPERF_TLS_MONO)" gcc -std=c99 $WARN -Werror -I. -c "$B/impl_mono.c" -o "$B/impl_mono.o"
 check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls.o | grep -q ' br_'"
 # every feature switch, alone and all together, and the reduced TLS profile
-for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES \
+for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING \
     MPERF_MINIMAL MPERF_TLS_SMALL; do
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.2.o"
 done

@@ -712,11 +712,14 @@ TEST(basic_auth_sources)
     CHECK(parse_echo(&x.body, &s));
     CHECK(has_header(&s, "\r\nAuthorization: Basic Ym9iOmJ1aWxkZXI=\r\n"));
     xfer_free(&x);
-    /* HTTPAUTH: "any" means Basic here; Digest alone is not built in */
+    /* HTTPAUTH: "any" means Basic here; Digest alone is not built in, and a transfer that asked
+       for it does not start rather than send the password in the clear */
     xfer_init(&x, echo_url(fault_port()));
     curl_easy_setopt(x.h, CURLOPT_USERPWD, "u:p");
-    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_ANY), CURLE_OK);
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST), CURLE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(run(&x), CURLE_NOT_BUILT_IN);
+    CHECK(x.body.len == 0);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_ANY), CURLE_OK);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK(parse_echo(&x.body, &s));
     CHECK(has_header(&s, "\r\nAuthorization: Basic dTpw\r\n"));
@@ -1236,6 +1239,184 @@ TEST(crlf_in_any_request_input_is_rejected)
     CHECK_EQ_LONG(b.reqs - a.reqs - 1, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* routing: RESOLVE and CONNECT_TO                                     */
+/* ------------------------------------------------------------------ */
+
+/* One transfer of url on m with RESOLVE and CONNECT_TO from "|"-separated
+   entries (NULL: not set), on a fresh connection; the result, with the
+   request the server saw in *s when it answered. */
+static struct curl_slist *routed_lists[64]; /* a handle keeps using its lists: freed by routed_done */
+static size_t routed_n;
+
+static void routed_done(void)
+{
+    while (routed_n) curl_slist_free_all(routed_lists[--routed_n]);
+}
+
+static CURLcode routed(CURLM *m, const char *url, const char *resolve, const char *connect_to, xfer *x, seen *s)
+{
+    struct curl_slist *r = NULL, *c = NULL;
+    char buf[1024], *t, *save = NULL;
+    CURLcode rc;
+    if (resolve) {
+        snprintf(buf, sizeof buf, "%s", resolve);
+        for (t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) r = curl_slist_append(r, t);
+    }
+    if (connect_to) {
+        snprintf(buf, sizeof buf, "%s", connect_to);
+        for (t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) c = curl_slist_append(c, t);
+    }
+    xfer_init(x, url);
+    if (r) curl_easy_setopt(x->h, CURLOPT_RESOLVE, r);
+    if (c) curl_easy_setopt(x->h, CURLOPT_CONNECT_TO, c);
+    curl_easy_setopt(x->h, CURLOPT_FRESH_CONNECT, 1L);
+    rc = run_on(m, x);
+    parse_echo(&x->body, s);
+    if (routed_n + 2 <= sizeof routed_lists / sizeof routed_lists[0]) {
+        routed_lists[routed_n++] = r;
+        routed_lists[routed_n++] = c;
+    }
+    return rc;
+}
+
+TEST(resolve_takes_a_made_up_name_to_loopback)
+{
+    CURLM *m = curl_multi_init();
+    xfer x, y;
+    seen s;
+    int p = fault_port();
+    char url[64];
+    struct curl_slist *l;
+    fstats a, b;
+    size_t i;
+    snprintf(url, sizeof url, "http://made-up.test:%d/echo", p);
+    /* the name goes to the address given; the Host header keeps the name */
+    CHECK_EQ_LONG(routed(m, url, fmt("made-up.test:%d:127.0.0.1", p), NULL, &x, &s), CURLE_OK);
+    CHECK(has_header(&s, fmt("\r\nHost: made-up.test:%d\r\n", p)));
+    CHECK(strcmp(info_str(x.h, CURLINFO_PRIMARY_IP), "127.0.0.1") == 0);
+    xfer_free(&x);
+    /* the entry is in the multi's cache now: a handle without RESOLVE finds it, whatever the case */
+    CHECK_EQ_LONG(routed(m, fmt("http://MADE-UP.test:%d/echo", p), NULL, NULL, &x, &s), CURLE_OK);
+    CHECK(has_header(&s, fmt("\r\nHost: MADE-UP.test:%d\r\n", p)));
+    xfer_free(&x);
+    /* "-" takes it out; "*" stands for any other name on the port (here an address nothing listens on) */
+    CHECK_EQ_LONG(routed(m, url, fmt("-made-up.test:%d|*:%d:127.0.0.2", p, p), NULL, &x, &s), CURLE_COULDNT_CONNECT);
+    xfer_free(&x);
+    /* an entry for another port does not apply; a later entry for the same name and port replaces the first */
+    CHECK_EQ_LONG(routed(m, url, fmt("made-up.test:1:127.0.0.1|made-up.test:%d:127.0.0.2|made-up.test:%d:[127.0.0.1]",
+                                     p, p), NULL, &x, &s), CURLE_OK);
+    xfer_free(&x);
+    /* a handle loads its RESOLVE once per setopt, as libcurl does: after another handle took the
+       entry out, it is not there again until the option is set again (or the handle copied) */
+    CHECK_EQ_LONG(routed(m, url, fmt("made-up.test:%d:127.0.0.1", p), NULL, &x, &s), CURLE_OK);
+    CHECK_EQ_LONG(routed(m, fmt("http://127.0.0.1:%d/echo", fault2_port()), fmt("-made-up.test:%d|+*:%d:127.0.0.2", p, p),
+                         NULL, &y, &s), CURLE_OK); /* another port: "*" is for any name, IP literals too */
+    xfer_free(&y);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_COULDNT_CONNECT); /* the "*" entry: 127.0.0.2 */
+    memset(&y, 0, sizeof y);
+    y.h = curl_easy_duphandle(x.h);
+    curl_easy_setopt(y.h, CURLOPT_WRITEDATA, &y.body);
+    curl_easy_setopt(y.h, CURLOPT_HEADERDATA, &y.head);
+    curl_easy_setopt(y.h, CURLOPT_ERRORBUFFER, y.err);
+    CHECK_EQ_LONG(run_on(m, &y), CURLE_OK); /* the copy loads it afresh */
+    xfer_free(&y);
+    l = curl_slist_append(NULL, fmt("made-up.test:%d:127.0.0.1", p));
+    curl_easy_setopt(x.h, CURLOPT_RESOLVE, l);
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    xfer_free(&x);
+    curl_slist_free_all(l);
+    /* an addition that does not parse fails the transfer before any connection; a removal that
+       does not parse is passed over (libcurl 7.88 does both the same) */
+    a = fault_stats(0);
+    {
+        const char *bad[] = {"made-up.test::127.0.0.1", "made-up.test:%d:", "made-up.test:%d",
+                             "made-up.test:99999:127.0.0.1", "made-up.test:%dx:127.0.0.1", "made-up.test:%d:localhost",
+                             "made-up.test:%d:127.1", "made-up.test:%d: 127.0.0.1", "made-up.test:%d:127.0.0.1,garbage",
+                             "made-up.test:%d:[::1"};
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            CHECKF(routed(m, url, fmt(bad[i], p), NULL, &x, &s) == CURLE_SETOPT_OPTION_SYNTAX, "%s: %d", bad[i],
+                   (int)x.result);
+            xfer_free(&x);
+        }
+    }
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 0);
+    CHECK_EQ_LONG(routed(m, url, fmt("-garbage|-made-up.test|made-up.test:%d:127.0.0.1", p), NULL, &x, &s), CURLE_OK);
+    xfer_free(&x);
+    /* an IPv6 address, bracketed or not, is taken as one (nothing listens on ::1 here) */
+    CHECK_EQ_LONG(routed(m, url, fmt("made-up.test:%d:::1", p), NULL, &x, &s), CURLE_COULDNT_CONNECT);
+    xfer_free(&x);
+    curl_multi_cleanup(m);
+    routed_done();
+}
+
+TEST(connect_to_goes_elsewhere_and_keeps_the_host)
+{
+    CURLM *m = curl_multi_init();
+    xfer x;
+    seen s;
+    int p = fault_port(), p2 = fault2_port();
+    const char *url = "http://made-up.test:1234/echo";
+    size_t i;
+    fstats a, b;
+    struct {
+        const char *entries;
+        CURLcode rc;
+    } cases[] = {
+        {"made-up.test:1234:127.0.0.1:%d", CURLE_OK},
+        {"::127.0.0.1:%d", CURLE_OK},
+        {"MADE-UP.TEST::127.0.0.1:%d", CURLE_OK},
+        {":1234:[127.0.0.1]:%d", CURLE_OK},
+        /* entries that do not match are passed over, whatever follows their HOST:PORT */
+        {"other.test::127.0.0.2:1|made-up.test:1235:127.0.0.2:1|garbage|made-up.test:x:127.0.0.2:1|::127.0.0.1:%d",
+         CURLE_OK},
+        /* the first that matches decides */
+        {"made-up.test:1234:127.0.0.1:%d|::127.0.0.2:1", CURLE_OK},
+        /* an empty or missing destination port keeps the URL's: nothing listens on 1234 */
+        {"made-up.test:1234:127.0.0.1:", CURLE_COULDNT_CONNECT},
+        {"made-up.test:1234:127.0.0.1", CURLE_COULDNT_CONNECT},
+        /* a destination that does not parse fails the transfer */
+        {"made-up.test:1234:127.0.0.1:99999", CURLE_SETOPT_OPTION_SYNTAX},
+        {"made-up.test:1234:127.0.0.1:%d:extra", CURLE_SETOPT_OPTION_SYNTAX},
+        {"made-up.test:1234:127.0.0.1:x", CURLE_SETOPT_OPTION_SYNTAX},
+        {"made-up.test:1234:[127.0.0.1:%d", CURLE_SETOPT_OPTION_SYNTAX},
+    };
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CURLcode rc = routed(m, url, NULL, fmt(cases[i].entries, p), &x, &s);
+        CHECKF(rc == cases[i].rc, "%s: %d", cases[i].entries, (int)rc);
+        if (rc == CURLE_OK) {
+            CHECK(has_header(&s, "\r\nHost: made-up.test:1234\r\n"));
+            CHECK_EQ_LONG(info_long(x.h, CURLINFO_PRIMARY_PORT), p);
+        }
+        xfer_free(&x);
+    }
+    /* the destination's name goes through RESOLVE */
+    CHECK_EQ_LONG(routed(m, url, fmt("alias.test:%d:127.0.0.1", p), fmt("made-up.test:1234:alias.test:%d", p), &x, &s),
+                  CURLE_OK);
+    CHECK(has_header(&s, "\r\nHost: made-up.test:1234\r\n"));
+    xfer_free(&x);
+    /* a connection made for one destination is not taken for another: the same URL routed to the
+       second server makes a connection of its own there (FRESH_CONNECT off this time) */
+    a = fault_stats(0);
+    xfer_init(&x, url);
+    {
+        struct curl_slist *c = curl_slist_append(NULL, fmt("::127.0.0.1:%d", p2));
+        curl_easy_setopt(x.h, CURLOPT_CONNECT_TO, c);
+        CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+        CHECK_EQ_LONG(info_long(x.h, CURLINFO_PRIMARY_PORT), p2);
+        CHECK_EQ_LONG(info_long(x.h, CURLINFO_NUM_CONNECTS), 1);
+        curl_slist_free_all(c);
+    }
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 0); /* the first server saw nothing more */
+    xfer_free(&x);
+    curl_multi_cleanup(m);
+    routed_done();
+}
+
 TEST(state_changes_are_legal)
 {
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
@@ -1275,6 +1456,8 @@ int main(void)
     RUN(api_calls_from_inside_callbacks);
     RUN(handle_lifecycle_in_the_info_read_loop);
     RUN(crlf_in_any_request_input_is_rejected);
+    RUN(resolve_takes_a_made_up_name_to_loopback);
+    RUN(connect_to_goes_elsewhere_and_keeps_the_host);
     RUN(state_changes_are_legal);
     return t_done("http");
 }

@@ -967,6 +967,42 @@ TEST(options_outside_the_subset)
     mperf_easy_cleanup(e);
 }
 
+TEST(an_unhonoured_routing_option_stops_the_transfer)
+{
+    /* an option about where or how to connect that cannot be honoured fails
+       setopt, and the transfer then fails with that code without making
+       any connection, until the option is set off again */
+    xfer x;
+    mperf_easy *d;
+    fstats a, b;
+    const char *url = fmt("http://127.0.0.1:%d/gen/10", fault_port());
+    a = fault_stats(0);
+    xfer_init(&x, url);
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_PROXY, "http://127.0.0.1:3128"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN);
+    CHECK(strstr(x.err, "does not start") != NULL);
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10211, "127.0.0.1"), MPERF_E_UNKNOWN_OPTION); /* DNS_SERVERS */
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN); /* the first refused option (in a fixed order) decides */
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_PROXY, ""), MPERF_E_OK);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_UNKNOWN_OPTION); /* DNS_SERVERS still holds it back, with its code */
+    d = mperf_easy_duphandle(x.e); /* a copy refuses the same */
+    CHECK_EQ_LONG(mperf_easy_perform(d), MPERF_E_UNKNOWN_OPTION);
+    mperf_easy_cleanup(d);
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10211, (char *)NULL), MPERF_E_UNKNOWN_OPTION);
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 0); /* nothing reached the server */
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);  /* set off: the transfer goes */
+    CHECK(sink_is_pattern(&x.body, 10));
+#if !defined(MPERF_NO_AUTH)
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_DIGEST), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN);
+    mperf_easy_reset(x.e); /* the defaults again: nothing refused */
+    mperf_easy_setopt(x.e, MPERF_OPT_URL, url);
+    CHECK_EQ_LONG(mperf_easy_perform(x.e), MPERF_E_OK);
+#endif
+    xfer_free(&x);
+}
+
 TEST(remove_mid_transfer_and_dropped_messages)
 {
     mperf_multi *m = mperf_multi_init();
@@ -1243,6 +1279,7 @@ int main(void)
     RUN(getinfo_values);
     RUN(get_handles_and_misuse);
     RUN(options_outside_the_subset);
+    RUN(an_unhonoured_routing_option_stops_the_transfer);
     RUN(remove_mid_transfer_and_dropped_messages);
     RUN(multi_cleanup_leaves_handles_to_the_caller);
     RUN(easy_perform_reuses_its_connection);

@@ -237,6 +237,28 @@ TEST(https_says_not_built_in_without_tls)
     mperf_easy_cleanup(e);
 }
 
+TEST(routing_options_without_the_feature_stop_the_transfer)
+{
+    /* a program that said where to connect never connects elsewhere */
+    mperf_easy *e = make(fmt("http://made-up.test:%d/echo", fault_port()));
+    mperf_slist *l = mperf_slist_append(NULL, fmt("made-up.test:%d:127.0.0.1", fault_port()));
+#ifdef MPERF_NO_ROUTING
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESOLVE, l), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
+    CHECK(body.len == 0);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESOLVE, (mperf_slist *)NULL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CONNECT_TO, l), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
+    CHECK(body.len == 0);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_RESOLVE, l), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK(body.p && strstr(body.p, "made-up.test") != NULL);
+#endif
+    mperf_easy_cleanup(e);
+    mperf_slist_free_all(l);
+}
+
 TEST(state_changes_are_legal)
 {
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
@@ -255,6 +277,7 @@ int main(void)
     RUN(https_says_not_built_in_without_tls);
     sink_free(&body);
     sink_free(&head);
+    RUN(routing_options_without_the_feature_stop_the_transfer);
     RUN(state_changes_are_legal);
     return t_done("switches");
 }
