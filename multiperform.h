@@ -152,8 +152,10 @@
    MPERF_NO_ERROR_TEXT             the sentence about a failure: ERRORBUFFER
                                    gets mperf_easy_strerror(result); the
                                    result codes are the same
-   MPERF_NO_ROUTING                RESOLVE and CONNECT_TO: a transfer with
-                                   either set does not start
+   MPERF_NO_ROUTING                RESOLVE, CONNECT_TO, unix sockets,
+                                   INTERFACE, LOCALPORT(RANGE), IPRESOLVE and
+                                   the socket callbacks: a transfer with one
+                                   of them set does not start
    MPERF_MINIMAL                   all of the above, and MPERF_BIGBUF 0
                                    unless it is set
    TLS:
@@ -963,6 +965,11 @@ MPERF_API void mperf_global_cleanup(void);
 #include <sys/eventfd.h>
 #define MPX_HAVE_EVENTFD 1
 #endif
+#if MPX_ROUTING /* UNIX_SOCKET_PATH, INTERFACE */
+#include <sys/un.h>
+#include <ifaddrs.h>
+#define MPX_UNIX 1
+#endif
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
 #include <sys/random.h>
 #define MPX_HAVE_GETRANDOM 1
@@ -976,6 +983,9 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_SLEEP_MS(t) (void)poll(NULL, 0, (t))
 #endif
 
+#ifndef MPX_UNIX
+#define MPX_UNIX 0 /* unix domain sockets */
+#endif
 #ifdef MSG_NOSIGNAL
 #define MPX_SEND_FLAGS MSG_NOSIGNAL
 #else
@@ -1281,6 +1291,7 @@ static const char *mpx_sock_strerror(int e)
 }
 #endif
 
+#if MPX_TLS || MPX_ROUTING
 /* FNV-1a over n bytes, from h (hash keys: routes, TLS policies, CA sources). */
 static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
 {
@@ -1289,6 +1300,7 @@ static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
     for (i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
     return h;
 }
+#endif
 
 static void mpx_strlcpy(char *d, const char *s, size_t n)
 {
@@ -1339,7 +1351,7 @@ typedef struct mpx_url {
 } mpx_url;
 
 typedef struct mpx_addr {
-    uint8_t family; /* 4 or 6 */
+    uint8_t family; /* 4 or 6; 1: UNIX_SOCKET_PATH's socket */
     uint8_t ip[16];
 } mpx_addr;
 
@@ -1454,6 +1466,10 @@ struct mpx_conn {
     uint8_t big;        /* a long body streams in: read into a big buffer */
     mpx_addr addr;
     uint16_t port;
+#if MPX_ROUTING
+    mperf_closesocket_callback close_cb; /* CLOSESOCKETFUNCTION when the socket was made */
+    void *close_data;
+#endif
 };
 
 enum {
@@ -1481,7 +1497,8 @@ enum {
 #define MPX_PROTO_HTTPS 2
 
 /* The number of options setopt guards (mpx_guarded). */
-#define MPX_NGUARDED (23 + 20 * MPX_TLS)
+#define MPX_NGUARDED (24 + 20 * MPX_TLS)
+#define MPX_NROUTING 11 /* the first entries: the options of MPERF_NO_ROUTING */
 
 typedef struct mpx_opts {
     char *url, *useragent, *customrequest, *referer, *userpwd, *username, *password, *range, *postcopy;
@@ -1489,6 +1506,12 @@ typedef struct mpx_opts {
     unsigned char *cablob, *pins; /* PEM bytes; SHA-256 hashes of pinned keys, 32 bytes each */
     size_t cabloblen, npins;
     const mperf_slist *headers, *resolve, *connect_to;
+    char *unix_path, *iface; /* UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (unix_abstract); INTERFACE */
+    mperf_opensocket_callback opensocket_cb;
+    mperf_sockopt_callback sockopt_cb;
+    mperf_closesocket_callback closesocket_cb;
+    void *opensocket_data, *sockopt_data, *closesocket_data;
+    long localport, localportrange, ipresolve;
     char *postfields; /* the program's (const for us; libcurl's debug callback takes char *) */
     mperf_write_callback write_cb, header_cb;
     void *write_data, *header_data;
@@ -1512,7 +1535,7 @@ typedef struct mpx_opts {
     uint8_t protocols, redir_protocols;
     uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
     uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
-    uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned;
+    uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned, unix_abstract;
     uint8_t refused[MPX_NGUARDED]; /* per mpx_guarded entry: setopt's code when it was set and cannot be honoured */
 } mpx_opts;
 
@@ -2001,6 +2024,10 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
 /* -------------------------------------------------------------------- */
 static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
 {
+    if (MPX_UNIX && a->family == 1) {
+        *out = 0; /* UNIX_SOCKET_PATH's socket: no address */
+        return;
+    }
     if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (socklen_t)outlen)) mpx_strlcpy(out, "?", outlen);
 }
 
@@ -2206,37 +2233,64 @@ static mperf_code mpx_route(mperf_easy *e, const char **why)
         *why = MPX_TXT("A CONNECT_TO entry is not HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT");
         return MPERF_E_SETOPT_OPTION_SYNTAX;
     }
-    if (MPX_ROUTING && (x->to_port != x->u.port || x->to_hostlen != x->u.hostlen ||
-                        !mpx_ncaseeq(x->to_host, x->u.host, x->u.hostlen)))
-        x->route = (mpx_fnv(x->to_host, x->to_hostlen, 14695981039346656037ULL) ^ x->to_port) | 1;
+#if MPX_ROUTING
+    { /* a key for everything that makes the connection go elsewhere or from elsewhere than the URL says */
+        const mpx_opts *o = &e->o;
+        uint64_t h = 0;
+        if (x->to_port != x->u.port || x->to_hostlen != x->u.hostlen || !mpx_ncaseeq(x->to_host, x->u.host, x->u.hostlen))
+            h = mpx_fnv(x->to_host, x->to_hostlen, 14695981039346656037ULL) ^ x->to_port;
+        if (o->unix_path) h = mpx_fnv(o->unix_path, strlen(o->unix_path) + 1, h ^ 0x75 ^ o->unix_abstract);
+        if (o->iface) h = mpx_fnv(o->iface, strlen(o->iface) + 1, h ^ 0x69);
+        h ^= (uint64_t)o->localport << 20 ^ (uint64_t)o->localportrange << 38 ^ (uint64_t)o->ipresolve << 56;
+        x->route = h ? h | 1 : 0;
+    }
+#endif
     return MPERF_E_OK;
 }
 
-/* Resolves where the hop connects into e->x.addrs: the multi's cache
-   (RESOLVE entries and earlier lookups, by name and port; then a "*" entry
-   for the port), literals and localhost, then the system resolver. */
+/* Resolves where the hop connects into e->x.addrs: UNIX_SOCKET_PATH's
+   socket when set; else the multi's cache (RESOLVE entries and earlier
+   lookups, by name and port; then a "*" entry for the port), literals and
+   localhost, then the system resolver; addresses of the other family than
+   IPRESOLVE asks for left out. 0 when the name has no address: a literal
+   of the other family is no address to connect to rather than a failed
+   lookup, as in libcurl. */
 static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 {
     char name[256];
     mpx_dns *d;
     long ttl = e->o.dns_cache_timeout;
     size_t n = e->x.to_hostlen;
+    unsigned i, k;
+    int found = 1;
+    memset(e->x.addrs, 0, sizeof e->x.addrs);
+    if (MPX_UNIX && e->o.unix_path) {
+        e->x.addrs[0].family = 1;
+        e->x.naddr = 1;
+        return 1;
+    }
     memcpy(name, e->x.to_host, n);
     name[n] = 0;
     if ((d = mpx_dns_find(m, name, n, e->x.to_port)) != NULL ||
         (MPX_ROUTING && (d = mpx_dns_find(m, "*", 1, e->x.to_port)) != NULL)) {
         e->x.naddr = d->naddr;
         memcpy(e->x.addrs, d->addr, sizeof d->addr);
-        return 1;
+    } else if ((e->x.naddr = mpx_resolve_static(name, e->x.addrs)) != 0) {
+        found = 2;
+    } else {
+        MPX_INFO(e, "Resolving %s (blocking lookup)", name);
+        e->x.naddr = mpx_resolve_system(name, e->x.addrs, MPERF_MAX_ADDRS);
+        if (!e->x.naddr) return 0;
+        if (ttl != 0) /* a cache entry that cannot be made is a later lookup */
+            (void)mpx_dns_put(m, name, n, e->x.to_port, e->x.addrs, e->x.naddr,
+                              m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62));
     }
-    e->x.naddr = mpx_resolve_static(name, e->x.addrs);
-    if (e->x.naddr) return 1;
-    MPX_INFO(e, "Resolving %s (blocking lookup)", name);
-    e->x.naddr = mpx_resolve_system(name, e->x.addrs, MPERF_MAX_ADDRS);
-    if (!e->x.naddr) return 0;
-    if (ttl != 0) /* a cache entry that cannot be made is a later lookup */
-        (void)mpx_dns_put(m, name, n, e->x.to_port, e->x.addrs, e->x.naddr,
-                          m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62));
+    if (MPX_ROUTING && e->o.ipresolve) {
+        for (i = k = 0; i < e->x.naddr; i++)
+            if (e->x.addrs[i].family == (e->o.ipresolve == MPERF_IPRESOLVE_V4 ? 4 : 6)) e->x.addrs[k++] = e->x.addrs[i];
+        e->x.naddr = k;
+        if (!k && found == 1) return 0;
+    }
     return 1;
 }
 
@@ -2262,60 +2316,220 @@ static socklen_t mpx_addr_to_sockaddr(const mpx_addr *a, uint16_t port, struct s
     }
 }
 
-/* Opens a non-blocking socket and starts connecting. Returns the socket or
-   MPERF_SOCKET_BAD with *err set; *inprogress tells whether to wait. */
-static mperf_socket_t mpx_tcp_connect(const mpx_addr *a, uint16_t port, int nodelay, int keepalive, int *err,
-                                      int *inprogress)
+/* Closes a socket of a connection: CLOSESOCKETFUNCTION's job when set. */
+static void mpx_sock_close(mperf_closesocket_callback close_cb, void *close_data, mperf_socket_t fd)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl = mpx_addr_to_sockaddr(a, port, &ss);
-    int one = 1, fam = a->family == 6 ? AF_INET6 : AF_INET;
-    mperf_socket_t fd;
-#if defined(_WIN32)
-    fd = socket(fam, SOCK_STREAM, 0);
-    if (fd != MPERF_SOCKET_BAD) {
-        u_long nb = 1;
-        if (ioctlsocket(fd, FIONBIO, &nb) != 0) {
-            *err = MPX_SOCK_ERRNO();
-            closesocket(fd);
-            return MPERF_SOCKET_BAD;
-        }
-    }
-#elif defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
-    fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-#else
-    fd = socket(fam, SOCK_STREAM, 0);
-    if (fd != MPERF_SOCKET_BAD) {
-        int fl = fcntl(fd, F_GETFL, 0);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-            *err = errno;
-            close(fd);
-            return MPERF_SOCKET_BAD;
-        }
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+#if MPX_ROUTING
+    if (close_cb) {
+        (void)close_cb(close_data, fd);
+        return;
     }
 #endif
-    if (fd == MPERF_SOCKET_BAD) {
-        *err = MPX_SOCK_ERRNO();
-        return MPERF_SOCKET_BAD;
+    (void)close_cb;
+    (void)close_data;
+    MPX_SOCK_CLOSE(fd);
+}
+
+#if MPX_ROUTING || !(defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC))
+/* Makes fd non-blocking (and close-on-exec); 0 on failure, *err set. */
+static int mpx_sock_nonblock(mperf_socket_t fd, int *err)
+{
+#if defined(_WIN32)
+    u_long nb = 1;
+    if (ioctlsocket(fd, FIONBIO, &nb) == 0) return 1;
+#else
+    int fl = fcntl(fd, F_GETFL, 0);
+    if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0) {
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return 1;
     }
-    if (nodelay) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
-    if (keepalive) (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, (const char *)&one, sizeof one);
+#endif
+    *err = MPX_SOCK_ERRNO();
+    return 0;
+}
+#endif
+
+#if MPX_ROUTING
+/* The local address INTERFACE names for a socket of family fam: "if!NAME"
+   a network interface's, "host!NAME" a host's (an address or a name), a
+   bare NAME an interface's when one has that name, else a host's. Sets
+   *ifname to the interface's name when it is one; 0 when there is no such
+   address. */
+static int mpx_iface_addr(const char *spec, int fam, mpx_addr *out, const char **ifname)
+{
+    int want_if = strncmp(spec, "if!", 3) == 0, want_host = strncmp(spec, "host!", 5) == 0;
+    const char *name = spec + (want_if ? 3 : want_host ? 5 : 0);
+    mpx_addr a[MPERF_MAX_ADDRS];
+    unsigned n, i;
+    *ifname = NULL;
+#if !defined(_WIN32)
+    if (!want_host) {
+        struct ifaddrs *all, *p;
+        int found = 0;
+        if (getifaddrs(&all) == 0) {
+            for (p = all; p && !found; p = p->ifa_next) {
+                if (strcmp(p->ifa_name, name) != 0) continue;
+                *ifname = name;
+                if (!p->ifa_addr || p->ifa_addr->sa_family != fam) continue;
+                memset(out, 0, sizeof *out);
+                if (fam == AF_INET6) {
+                    out->family = 6;
+                    memcpy(out->ip, &((struct sockaddr_in6 *)(void *)p->ifa_addr)->sin6_addr, 16);
+                } else {
+                    out->family = 4;
+                    memcpy(out->ip, &((struct sockaddr_in *)(void *)p->ifa_addr)->sin_addr, 4);
+                }
+                found = 1;
+            }
+            freeifaddrs(all);
+        }
+        if (found || want_if || *ifname) return found;
+    }
+#endif
+    if (want_if) return 0;
+    if (!(n = mpx_resolve_static(name, a))) n = mpx_resolve_system(name, a, MPERF_MAX_ADDRS);
+    for (i = 0; i < n; i++)
+        if (a[i].family == (fam == AF_INET6 ? 6 : 4)) {
+            *out = a[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* Binds fd (family fam) to INTERFACE's address and to LOCALPORT, trying
+   LOCALPORTRANGE ports in turn. 0 when it cannot: *err is the system's
+   error, 0 when INTERFACE names nothing. */
+static int mpx_sock_bind(const mpx_opts *o, mperf_socket_t fd, int fam, int *err)
+{
+    struct sockaddr_storage ss;
+    mpx_addr local;
+    const char *ifname = NULL;
+    long port = o->localport, last = port + (o->localportrange > 1 ? o->localportrange - 1 : 0);
+    memset(&local, 0, sizeof local); /* any address */
+    local.family = fam == AF_INET6 ? 6 : 4;
+    *err = 0;
+    if (o->iface && !mpx_iface_addr(o->iface, fam, &local, &ifname)) return 0;
+#ifdef SO_BINDTODEVICE
+    if (ifname) /* root only (or CAP_NET_RAW): without it the address binding stays */
+        (void)setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1);
+#endif
+    for (;;) {
+        socklen_t sl = mpx_addr_to_sockaddr(&local, (uint16_t)port, &ss);
+        if (bind(fd, (struct sockaddr *)&ss, sl) == 0) return 1;
+        *err = MPX_SOCK_ERRNO();
+#if defined(_WIN32)
+        if (*err != WSAEADDRINUSE) return 0;
+#else
+        if (*err != EADDRINUSE) return 0;
+#endif
+        if (!port || port >= last || port >= 65535) return 0;
+        port++;
+    }
+}
+#endif
+
+/* How a connect attempt failed (mpx_sock_connect). */
+enum { MPX_SOCK_FAILED, MPX_SOCK_REFUSED_BY_OPEN, MPX_SOCK_ABORTED, MPX_SOCK_NO_LOCAL, MPX_SOCK_BIND };
+
+/* Opens a non-blocking socket for a:port and starts connecting, through
+   the program's OPENSOCKETFUNCTION and SOCKOPTFUNCTION and with the local
+   binding of INTERFACE and LOCALPORT when set; a is UNIX_SOCKET_PATH's
+   socket when its family is 1. Returns the socket, or MPERF_SOCKET_BAD with
+   *err (the system's error) and *how (MPX_SOCK_FAILED or how else) set;
+   *inprogress tells whether to wait. */
+static mperf_socket_t mpx_sock_connect(const mpx_opts *o, const mpx_addr *a, uint16_t port, int *err, int *how,
+                                       int *inprogress)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int one = 1, fam = a->family == 6 ? AF_INET6 : AF_INET, connected = 0;
+    mperf_socket_t fd;
+    *how = MPX_SOCK_FAILED;
+    *inprogress = 0;
+#if MPX_UNIX
+    if (a->family == 1) {
+        struct sockaddr_un *un = (struct sockaddr_un *)(void *)&ss;
+        size_t n = strlen(o->unix_path), at = o->unix_abstract; /* abstract: a NUL first, none after */
+        if (at + n + !at > sizeof un->sun_path) {
+            *err = ENAMETOOLONG;
+            return MPERF_SOCKET_BAD;
+        }
+        memset(&ss, 0, sizeof ss);
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path + at, o->unix_path, n);
+        sl = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + at + n + !at);
+        fam = AF_UNIX;
+    } else
+#endif
+        sl = mpx_addr_to_sockaddr(a, port, &ss);
+#if MPX_ROUTING
+    if (o->opensocket_cb) { /* the program's socket, for the address it may change */
+        mperf_sockaddr sa;
+        memset(&sa, 0, sizeof sa);
+        sa.family = fam;
+        sa.socktype = SOCK_STREAM;
+        sa.protocol = fam == AF_UNIX ? 0 : IPPROTO_TCP;
+        sa.addrlen = (unsigned)sl;
+        memcpy(sa.addr, &ss, sl);
+        fd = o->opensocket_cb(o->opensocket_data, MPERF_SOCKTYPE_IPCXN, &sa);
+        if (fd == MPERF_SOCKET_BAD) {
+            *err = 0;
+            *how = MPX_SOCK_REFUSED_BY_OPEN;
+            return MPERF_SOCKET_BAD;
+        }
+        sl = (socklen_t)(sa.addrlen < sizeof ss ? sa.addrlen : sizeof ss);
+        memcpy(&ss, sa.addr, sl);
+        fam = sa.family;
+        if (!mpx_sock_nonblock(fd, err)) goto fail;
+    } else
+#endif
+    {
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+        fd = socket(fam, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+        fd = socket(fam, SOCK_STREAM, 0);
+#endif
+        if (fd == MPERF_SOCKET_BAD) {
+            *err = MPX_SOCK_ERRNO();
+            return MPERF_SOCKET_BAD;
+        }
+#if !(defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC))
+        if (!mpx_sock_nonblock(fd, err)) goto fail;
+#endif
+    }
+    if (fam == AF_INET || fam == AF_INET6) {
+        if (o->tcp_nodelay) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+        if (o->tcp_keepalive) (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, (const char *)&one, sizeof one);
+    }
 #ifdef SO_NOSIGPIPE
     (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
 #endif
-    *inprogress = 0;
-    if (connect(fd, (struct sockaddr *)&ss, sl) != 0) {
-        int e = MPX_SOCK_ERRNO();
-        if (MPX_INPROGRESS(e) || MPX_WOULDBLOCK(e)) {
-            *inprogress = 1;
-        } else {
-            *err = e;
-            MPX_SOCK_CLOSE(fd);
-            return MPERF_SOCKET_BAD;
+#if MPX_ROUTING
+    if (o->sockopt_cb) {
+        int r = o->sockopt_cb(o->sockopt_data, fd, MPERF_SOCKTYPE_IPCXN);
+        if (r == MPERF_SOCKOPT_ALREADY_CONNECTED) {
+            connected = 1;
+        } else if (r != MPERF_SOCKOPT_OK) {
+            *err = 0;
+            *how = MPX_SOCK_ABORTED;
+            goto fail;
         }
     }
+    if (!connected && (fam == AF_INET || fam == AF_INET6) && (o->iface || o->localport) &&
+        !mpx_sock_bind(o, fd, fam, err)) {
+        *how = *err ? MPX_SOCK_BIND : MPX_SOCK_NO_LOCAL;
+        goto fail;
+    }
+#endif
+    if (!connected && connect(fd, (struct sockaddr *)&ss, sl) != 0) {
+        *err = MPX_SOCK_ERRNO();
+        if (!MPX_INPROGRESS(*err) && !MPX_WOULDBLOCK(*err)) goto fail;
+        *inprogress = 1;
+    }
     return fd;
+fail:
+    mpx_sock_close(o->closesocket_cb, o->closesocket_data, fd);
+    return MPERF_SOCKET_BAD;
 }
 
 /* After a connect became writable: 0 if connected, else the socket error. */
@@ -2548,6 +2762,17 @@ static mpx_conn *mpx_newest_idle(mpx_host *h)
     return mpx_list_empty(&h->idle) ? NULL : MPX_OF(h->idle.next, mpx_conn, idle);
 }
 
+/* Closes c's socket, through the CLOSESOCKETFUNCTION it was made with. */
+static void mpx_conn_sock_close(mpx_conn *c)
+{
+#if MPX_ROUTING
+    mpx_sock_close(c->close_cb, c->close_data, c->fd);
+#else
+    MPX_SOCK_CLOSE(c->fd);
+#endif
+    c->fd = MPERF_SOCKET_BAD;
+}
+
 static mpx_conn *mpx_conn_new(mperf_multi *m, mpx_host *h)
 {
     mpx_conn *c = NULL;
@@ -2588,8 +2813,7 @@ static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
     mpx_tls_close(m, c);
 #endif
     mpx_pfd_del(m, c);
-    if (c->fd != MPERF_SOCKET_BAD) MPX_SOCK_CLOSE(c->fd);
-    c->fd = MPERF_SOCKET_BAD;
+    if (c->fd != MPERF_SOCKET_BAD) mpx_conn_sock_close(c);
     mpx_rbuf_give(m, c);
     if (c->owner && c->owner->x.conn == c) c->owner->x.conn = NULL;
     c->owner = NULL;
@@ -2672,19 +2896,39 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
     char ip[46];
     while (e->x.addr_idx < e->x.naddr) {
         const mpx_addr *a = &e->x.addrs[e->x.addr_idx];
-        int err = 0, inprogress = 0;
+        int err = 0, how, inprogress = 0;
         mperf_socket_t fd;
         if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
-        MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
-                  (unsigned)e->x.to_port);
-        fd = mpx_tcp_connect(a, e->x.to_port, e->o.tcp_nodelay, e->o.tcp_keepalive, &err, &inprogress);
+        MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", a->family == 1 ? e->o.unix_path : ip,
+                  a->family == 6 ? "]" : "", (unsigned)e->x.to_port);
+        fd = mpx_sock_connect(&e->o, a, e->x.to_port, &err, &how, &inprogress);
         if (fd == MPERF_SOCKET_BAD) {
             e->x.os_errno = err;
-            MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.to_port, mpx_sock_strerror(err));
+            if (how == MPX_SOCK_ABORTED) {
+                MPX_FAIL(m, e, MPERF_E_ABORTED_BY_CALLBACK, "The socket option callback failed the connection");
+                return 0;
+            }
+            if (how == MPX_SOCK_NO_LOCAL) {
+                MPX_FAIL(m, e, MPERF_E_INTERFACE_FAILED, "Could not bind to '%s': no such interface or address",
+                         e->o.iface);
+                return 0;
+            }
+            if (how == MPX_SOCK_BIND) {
+                MPX_FAIL(m, e, MPERF_E_INTERFACE_FAILED, "Could not bind the local end (interface %s, port %ld): %s",
+                         e->o.iface ? e->o.iface : "any", e->o.localport, mpx_sock_strerror(err));
+                return 0;
+            }
+            MPX_INFO(e, "connect to %s port %u failed: %s", a->family == 1 ? e->o.unix_path : ip,
+                      (unsigned)e->x.to_port,
+                      how == MPX_SOCK_REFUSED_BY_OPEN ? "the open socket callback gave no socket" : mpx_sock_strerror(err));
             e->x.addr_idx++;
             continue;
         }
         c->fd = fd;
+#if MPX_ROUTING
+        c->close_cb = e->o.closesocket_cb;
+        c->close_data = e->o.closesocket_data;
+#endif
         c->addr = *a;
         c->port = e->x.to_port;
         if (!mpx_pfd_add(m, c, POLLOUT)) {
@@ -2714,8 +2958,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
         e->x.os_errno = err;
         MPX_INFO(e, "connect to %s port %u failed: %s", ip, (unsigned)e->x.to_port, mpx_sock_strerror(err));
         mpx_pfd_del(m, c);
-        MPX_SOCK_CLOSE(c->fd);
-        c->fd = MPERF_SOCKET_BAD;
+        mpx_conn_sock_close(c);
         e->x.addr_idx++;
         return mpx_xfer_try_addrs(m, e);
     }
@@ -6133,8 +6376,7 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
             mpx_conn *c = e->x.conn;
             MPX_INFO(e, "Connect attempt timed out, trying the next address");
             mpx_pfd_del(m, c);
-            MPX_SOCK_CLOSE(c->fd);
-            c->fd = MPERF_SOCKET_BAD;
+            mpx_conn_sock_close(c);
             e->x.deadline_phase = e->x.deadline_connect;
             e->x.addr_idx++;
             (void)mpx_xfer_try_addrs(m, e);
@@ -6657,7 +6899,8 @@ static const unsigned short mpx_owned[] = {
     offsetof(mpx_opts, url),      offsetof(mpx_opts, useragent), offsetof(mpx_opts, customrequest),
     offsetof(mpx_opts, referer),  offsetof(mpx_opts, userpwd),   offsetof(mpx_opts, username),
     offsetof(mpx_opts, password), offsetof(mpx_opts, range),     offsetof(mpx_opts, postcopy),
-    offsetof(mpx_opts, cainfo),   offsetof(mpx_opts, ciphers)};
+    offsetof(mpx_opts, cainfo),   offsetof(mpx_opts, ciphers),   offsetof(mpx_opts, unix_path),
+    offsetof(mpx_opts, iface)};
 #define MPX_NOWNED (sizeof mpx_owned / sizeof mpx_owned[0])
 #define MPX_OWNED(o, i) ((char **)(void *)((char *)(o) + mpx_owned[i]))
 
@@ -6897,6 +7140,11 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_O(HTTPHEADER, headers, MPX_K_PTR), MPX_O(WRITEDATA, write_data, MPX_K_PTR),
 #if MPX_ROUTING
     MPX_O(RESOLVE, resolve, MPX_K_PTR), MPX_O(CONNECT_TO, connect_to, MPX_K_PTR),
+    MPX_O(UNIX_SOCKET_PATH, unix_path, MPX_K_STR), MPX_O(ABSTRACT_UNIX_SOCKET, unix_path, MPX_K_STR),
+    MPX_O(INTERFACE, iface, MPX_K_STR), MPX_O(OPENSOCKETFUNCTION, opensocket_cb, MPX_K_FN),
+    MPX_O(OPENSOCKETDATA, opensocket_data, MPX_K_PTR), MPX_O(SOCKOPTFUNCTION, sockopt_cb, MPX_K_FN),
+    MPX_O(SOCKOPTDATA, sockopt_data, MPX_K_PTR), MPX_O(CLOSESOCKETFUNCTION, closesocket_cb, MPX_K_FN),
+    MPX_O(CLOSESOCKETDATA, closesocket_data, MPX_K_PTR),
 #endif
     MPX_O(HEADERDATA, header_data, MPX_K_PTR), MPX_O(READDATA, read_data, MPX_K_PTR),
     MPX_O(SEEKDATA, seek_data, MPX_K_PTR), MPX_O(XFERINFODATA, progress_data, MPX_K_PTR),
@@ -6939,6 +7187,38 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_OI(TCP_KEEPIDLE), MPX_OI(TCP_KEEPINTVL), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
     MPX_OI(HAPPY_EYEBALLS_TIMEOUT_MS), MPX_OI(UPLOAD_BUFFERSIZE)};
 
+/* Options that decide where a transfer connects, through what, or how well
+   it is protected: routing, proxies, TLS, authentication. When one of them
+   is set and cannot be honoured here, setopt fails and so does every
+   transfer of the handle, which does not start, until the option is set
+   off again: a transfer never goes elsewhere, or less protected, than the
+   program asked (libcurl, built without such an option, would go ahead).
+   The first MPX_NROUTING are those MPERF_NO_ROUTING leaves out. */
+static const uint16_t mpx_guarded[] = {
+    MPERF_OPT_RESOLVE, MPERF_OPT_CONNECT_TO, MPERF_OPT_UNIX_SOCKET_PATH, MPERF_OPT_ABSTRACT_UNIX_SOCKET,
+    MPERF_OPT_INTERFACE, MPERF_OPT_LOCALPORT, MPERF_OPT_LOCALPORTRANGE, MPERF_OPT_IPRESOLVE,
+    MPERF_OPT_OPENSOCKETFUNCTION, MPERF_OPT_SOCKOPTFUNCTION, MPERF_OPT_CLOSESOCKETFUNCTION,
+    10004 /* PROXY */, 59 /* PROXYPORT */, 61 /* HTTPPROXYTUNNEL */, 10006 /* PROXYUSERPWD */, 111 /* PROXYAUTH */,
+    10262 /* PRE_PROXY */, 10211 /* DNS_SERVERS */, 10221 /* DNS_INTERFACE */, 10222 /* DNS_LOCAL_IP4 */,
+    10223 /* DNS_LOCAL_IP6 */, 10279 /* DOH_URL */, 274 /* HAPROXYPROTOCOL */, MPERF_OPT_HTTPAUTH,
+#if MPX_TLS /* without TLS no https transfer starts at all */
+    10025 /* SSLCERT */, 10087 /* SSLKEY */, 10026 /* KEYPASSWD */, 10086 /* SSLCERTTYPE */, 10088 /* SSLKEYTYPE */,
+    10089 /* SSLENGINE */, 40291 /* SSLCERT_BLOB */, 40292 /* SSLKEY_BLOB */, 10169 /* CRLFILE */,
+    10170 /* ISSUERCERT */, 40295 /* ISSUERCERT_BLOB */, 232 /* SSL_VERIFYSTATUS */, 216 /* SSL_OPTIONS */,
+    10298 /* SSL_EC_CURVES */, 10276 /* TLS13_CIPHERS */, 20108 /* SSL_CTX_FUNCTION */, MPERF_OPT_CAPATH,
+    MPERF_OPT_PINNEDPUBLICKEY, MPERF_OPT_SSLVERSION, MPERF_OPT_SSL_CIPHER_LIST
+#endif
+};
+typedef char mpx_nguarded_is_right[sizeof mpx_guarded / sizeof mpx_guarded[0] == MPX_NGUARDED ? 1 : -1];
+
+/* opt's place in mpx_guarded, MPX_NGUARDED when it is not there. */
+static size_t mpx_guard_index(int opt)
+{
+    size_t g;
+    for (g = 0; g < MPX_NGUARDED && mpx_guarded[g] != opt; g++) {}
+    return g;
+}
+
 /* Options of the features a MPERF_NO_x switch left out: setting one (to
    anything but 0 or NULL) is MPERF_E_NOT_BUILT_IN. */
 static int mpx_opt_left_out(int opt)
@@ -6953,31 +7233,9 @@ static int mpx_opt_left_out(int opt)
            (!MPX_PROGRESS && (opt == MPERF_OPT_XFERINFOFUNCTION || opt == MPERF_OPT_PROGRESSFUNCTION)) ||
            (!MPX_RANGES && (opt == MPERF_OPT_RANGE || opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE)) ||
            (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB)) ||
-           (!MPX_ROUTING && (opt == MPERF_OPT_RESOLVE || opt == MPERF_OPT_CONNECT_TO));
+           (!MPX_ROUTING && mpx_guard_index(opt) < MPX_NROUTING) ||
+           (!MPX_UNIX && (opt == MPERF_OPT_UNIX_SOCKET_PATH || opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET));
 }
-
-/* Options that decide where a transfer connects, through what, or how well
-   it is protected: routing, proxies, TLS, authentication. When one of them
-   is set and cannot be honoured here, setopt fails and so does every
-   transfer of the handle, which does not start, until the option is set
-   off again: a transfer never goes elsewhere, or less protected, than the
-   program asked (libcurl, built without such an option, would go ahead). */
-static const uint16_t mpx_guarded[] = {
-    10004 /* PROXY */, 59 /* PROXYPORT */, 61 /* HTTPPROXYTUNNEL */, 10006 /* PROXYUSERPWD */, 111 /* PROXYAUTH */,
-    10262 /* PRE_PROXY */, 10203 /* RESOLVE */, 10243 /* CONNECT_TO */, 10231 /* UNIX_SOCKET_PATH */,
-    10264 /* ABSTRACT_UNIX_SOCKET */, 10062 /* INTERFACE */, 139 /* LOCALPORT */, 140 /* LOCALPORTRANGE */,
-    113 /* IPRESOLVE */, 10211 /* DNS_SERVERS */, 10221 /* DNS_INTERFACE */, 10222 /* DNS_LOCAL_IP4 */,
-    10223 /* DNS_LOCAL_IP6 */, 10279 /* DOH_URL */, 20163 /* OPENSOCKETFUNCTION */, 20148 /* SOCKOPTFUNCTION */,
-    274 /* HAPROXYPROTOCOL */, MPERF_OPT_HTTPAUTH,
-#if MPX_TLS /* without TLS no https transfer starts at all */
-    10025 /* SSLCERT */, 10087 /* SSLKEY */, 10026 /* KEYPASSWD */, 10086 /* SSLCERTTYPE */, 10088 /* SSLKEYTYPE */,
-    10089 /* SSLENGINE */, 40291 /* SSLCERT_BLOB */, 40292 /* SSLKEY_BLOB */, 10169 /* CRLFILE */,
-    10170 /* ISSUERCERT */, 40295 /* ISSUERCERT_BLOB */, 232 /* SSL_VERIFYSTATUS */, 216 /* SSL_OPTIONS */,
-    10298 /* SSL_EC_CURVES */, 10276 /* TLS13_CIPHERS */, 20108 /* SSL_CTX_FUNCTION */, MPERF_OPT_CAPATH,
-    MPERF_OPT_PINNEDPUBLICKEY, MPERF_OPT_SSLVERSION, MPERF_OPT_SSL_CIPHER_LIST
-#endif
-};
-typedef char mpx_nguarded_is_right[sizeof mpx_guarded / sizeof mpx_guarded[0] == MPX_NGUARDED ? 1 : -1];
 
 /* One option's value, fetched by its type (the option number says which):
    v for 0..9999, s any pointer (10000.. and 40000..), fn any callback
@@ -7087,6 +7345,14 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
             return MPERF_E_UNSUPPORTED_PROTOCOL;
         o->http_version = v; /* 2 and 3 fall back to 1.1, as libcurl does without them */
         return MPERF_E_OK;
+#if MPX_ROUTING
+    case MPERF_OPT_LOCALPORT:
+    case MPERF_OPT_LOCALPORTRANGE:
+    case MPERF_OPT_IPRESOLVE:
+        if (v < 0 || v > (opt == MPERF_OPT_IPRESOLVE ? MPERF_IPRESOLVE_V6 : 65535)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        *(opt == MPERF_OPT_LOCALPORT ? &o->localport : opt == MPERF_OPT_IPRESOLVE ? &o->ipresolve : &o->localportrange) = v;
+        return MPERF_E_OK;
+#endif
     case MPERF_OPT_HTTP09_ALLOWED: return v ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
     case MPERF_OPT_HTTP_TRANSFER_DECODING: return v ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     case MPERF_OPT_SSL_VERIFYHOST: /* 1 means 2 since libcurl 7.66 */
@@ -7119,8 +7385,9 @@ static mperf_code mpx_setopt(mperf_easy *e, int opt, va_list ap)
     else off = va_arg(ap, mperf_off_t);
     rc = mpx_setopt_value(e, opt, v, s, fn, off);
     if (MPX_ROUTING && opt == MPERF_OPT_RESOLVE) e->resolve_new = 1;
-    for (g = 0; g < MPX_NGUARDED; g++)
-        if (mpx_guarded[g] == opt) e->o.refused[g] = (uint8_t)(s || fn || off ? rc : 0);
+    if ((g = mpx_guard_index(opt)) < MPX_NGUARDED) e->o.refused[g] = (uint8_t)(s || fn || off ? rc : 0);
+    if (MPX_UNIX && rc == MPERF_E_OK && (opt == MPERF_OPT_UNIX_SOCKET_PATH || opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET))
+        e->o.unix_abstract = opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET;
     return rc;
 }
 
@@ -7207,6 +7474,8 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
         e->x.primary_ip[0] = 0;
         if (e->x.primary.family) mpx_addr_to_text(&e->x.primary, e->x.primary_ip, sizeof e->x.primary_ip);
         str = e->x.primary_ip;
+        if (MPX_UNIX && e->x.primary.family == 1 && e->o.unix_path && !e->o.unix_abstract) /* libcurl's: the path */
+            str = e->o.unix_path;
         break;
     case MPERF_INFO_PRIMARY_PORT: lv = e->x.primary_port; break;
     case MPERF_INFO_HTTP_VERSION: lv = e->x.http_version_seen; break;

@@ -19,8 +19,10 @@
                                (the same with a reset instead of a close)
      /echo[?expect=ignore]     200, the body is the request head as received plus
                                "body-length: N" and "body-sum: X" (FNV-1a 64 of
-                               the request body, in hex); answers Expect:
-                               100-continue with a 100 unless expect=ignore
+                               the request body, in hex) and "peer: IP PORT"
+                               (the client's end; "peer: unix 0" on a unix
+                               socket); answers Expect: 100-continue with a 100
+                               unless expect=ignore
      /redir?code=C&to=URL[&body=N]
                                reads the whole request (body too), then answers
                                C with Location: URL and an N-byte body
@@ -41,7 +43,8 @@
    window, so a sender backs up soon), and connections to RESET are reset as
    soon as they are accepted.
 
-   Options: -p PORT (0: pick one), -d DIR, -q (quiet). Prints
+   Options: -p PORT (0: pick one), -d DIR, -q (quiet), -a NAME (also serve
+   on the Linux abstract unix socket NAME). Prints
    "PORT n NOREAD m RESET r" on stdout once listening. "faultserver -w N FILE" writes N pattern bytes to
    FILE and exits (the tests' and the demo's files). Pattern byte i is (i * 7 + i / 251) & 0xff. */
 #define _POSIX_C_SOURCE 200809L
@@ -56,8 +59,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,7 +111,7 @@ typedef struct conn {
 } conn;
 
 static conn *conns[MAX_CONNS];
-#define NLISTEN 3 /* the HTTP port, NOREAD, RESET: pfds[0..2]; connections follow */
+#define NLISTEN 4 /* the HTTP port, NOREAD, RESET, the abstract socket (-1: none): pfds[0..3]; connections follow */
 static struct pollfd pfds[MAX_CONNS + NLISTEN];
 static int nconns;
 static const char *docroot = ".";
@@ -474,8 +480,23 @@ static void finish_echo(conn *c)
     }
     b = malloc(bl);
     memcpy(b, c->head_copy, c->head_len);
-    n = snprintf(b + c->head_len, 128, "body-length: %zu\nbody-sum: %016llx\n", c->body_seen,
-                 (unsigned long long)c->body_sum);
+    {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        char ip[64] = "unix";
+        unsigned port = 0;
+        memset(&ss, 0, sizeof ss);
+        getpeername(c->fd, (struct sockaddr *)&ss, &sl);
+        if (ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof ip);
+            port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        }
+        n = snprintf(b + c->head_len, 128, "body-length: %zu\nbody-sum: %016llx\npeer: %s %u\n", c->body_seen,
+                     (unsigned long long)c->body_sum, ip, port);
+    }
     respond_simple(c, 200, "OK", "", 1);
     {
         char head[256];
@@ -760,6 +781,25 @@ static int listen_on(int port, int rcvbuf, int *bound)
     return fd;
 }
 
+/* A listening socket on the abstract unix socket name (Linux). */
+static int listen_abstract(const char *name)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un un;
+    size_t n = strlen(name);
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    if (fd < 0 || n + 1 > sizeof un.sun_path) return -1;
+    memcpy(un.sun_path + 1, name, n); /* sun_path[0] = 0: abstract */
+    if (bind(fd, (struct sockaddr *)&un, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) != 0 ||
+        listen(fd, 4096) != 0) {
+        perror("faultserver: abstract bind/listen");
+        return -1;
+    }
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
 static void add_conn(int fd, int noread)
 {
     int one = 1;
@@ -784,7 +824,8 @@ static void add_conn(int fd, int noread)
 
 int main(int argc, char **argv)
 {
-    int port = 0, lfd, nfd, rfd, bound, nport, rport, i;
+    int port = 0, lfd, nfd, rfd, afd = -1, bound, nport, rport, i;
+    const char *abstract = NULL;
     if (argc == 4 && strcmp(argv[1], "-w") == 0) {
         static char buf[65536];
         uint64_t n = strtoull(argv[2], NULL, 10), pos = 0;
@@ -802,17 +843,20 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) port = atoi(argv[++i]);
         else if (strcmp(argv[i], "-d") == 0 && i + 1 < argc) docroot = argv[++i];
         else if (strcmp(argv[i], "-q") == 0) quiet = 1;
+        else if (strcmp(argv[i], "-a") == 0 && i + 1 < argc) abstract = argv[++i];
     }
     signal(SIGPIPE, SIG_IGN);
     lfd = listen_on(port, 0, &bound);
     nfd = listen_on(0, 4096, &nport);
     rfd = listen_on(0, 0, &rport);
+    if (abstract && (afd = listen_abstract(abstract)) < 0) return 1;
     if (lfd < 0 || nfd < 0 || rfd < 0) return 1;
     printf("PORT %d NOREAD %d RESET %d\n", bound, nport, rport);
     fflush(stdout);
     pfds[0].fd = lfd;
     pfds[1].fd = nfd;
     pfds[2].fd = rfd;
+    pfds[3].fd = afd;
     for (i = 0; i < NLISTEN; i++) pfds[i].events = POLLIN;
     for (;;) {
         int timeout = 1000, r;
@@ -837,6 +881,10 @@ int main(int argc, char **argv)
         if (pfds[0].revents & POLLIN) {
             int fd;
             while ((fd = accept(lfd, NULL, NULL)) >= 0) add_conn(fd, 0);
+        }
+        if (pfds[3].revents & POLLIN) {
+            int fd;
+            while ((fd = accept(afd, NULL, NULL)) >= 0) add_conn(fd, 0);
         }
         if (pfds[1].revents & POLLIN) { /* NOREAD: kept, never read, never answered */
             int fd;

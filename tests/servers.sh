@@ -4,7 +4,9 @@
 #   servers_stop
 # Exports MPT_FAULT_PORT and MPT_FAULT2_PORT (two faultservers, for redirects
 # across hosts), MPT_NOREAD_PORT and MPT_RESETNOW_PORT (the first one's ports
-# that never read, and that reset every connection at once), MPT_NGINX_PORT, MPT_NGINX6_PORT (empty without IPv6), and
+# that never read, and that reset every connection at once), MPT_FAULT_ABSTRACT
+# (the first one's Linux abstract unix socket), MPT_NGINX_PORT, MPT_NGINX6_PORT
+# (empty without IPv6), MPT_NGINX_UNIX (nginx's unix socket path), and
 # for TLS (with a PKI from tests/pki.sh in MPT_PKI): MPT_TLS_PORT (nginx, leaf
 # + intermediate, session cache, log in MPT_TLS_LOG), MPT_TLS_NOINT_PORT
 # (missing intermediate), MPT_TLS_WRONG_PORT (unknown CA), MPT_TLS_EXPIRED_PORT,
@@ -69,6 +71,7 @@ start_nginx() {
     keepalive_timeout 120s;
     server {
         listen 127.0.0.1:$port reuseport backlog=8192;
+        listen unix:$dir/nginx/http.sock;
         $listen6
         root $dir/www;
         location = /status { stub_status; }
@@ -99,6 +102,7 @@ EOF
             echo "}"
         } > "$conf"
         [ -n "$listen6" ] || sed -i '/listen \[::1\]:.* ssl;/d' "$conf"
+        rm -f "$dir/nginx/http.sock"
         nginx -c "$conf" -e "$dir/nginx/error.log" 2>>"$dir/nginx/start.log" &
         local pid=$!
         local i
@@ -106,7 +110,7 @@ EOF
             if ! kill -0 "$pid" 2>/dev/null; then break; fi
             if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
                 servers_pids="$servers_pids $pid"
-                export MPT_NGINX_PORT=$port MPT_NGINX6_PORT=$port6 MPT_NGINX_PID=$pid
+                export MPT_NGINX_PORT=$port MPT_NGINX6_PORT=$port6 MPT_NGINX_PID=$pid MPT_NGINX_UNIX=$dir/nginx/http.sock
                 export MPT_TLS_PORT=$((port + 10)) MPT_TLS_NOINT_PORT=$((port + 11)) MPT_TLS_WRONG_PORT=$((port + 12))
                 export MPT_TLS_EXPIRED_PORT=$((port + 13)) MPT_TLS_NOIP_PORT=$((port + 14)) MPT_TLS_LOG=$dir/nginx/tls.log
                 return 0
@@ -169,9 +173,11 @@ servers_start() {
     [ -f "$dir/www/f/large.bin" ] || "$fs" -w $((64 * 1024 * 1024)) "$dir/www/f/large.bin" || return 1
     chmod -R a+rX "$dir/www"
     local i n
+    export MPT_FAULT_ABSTRACT=mpt-fault-$$-$RANDOM
     for n in 1 2; do
         rm -f "$dir/fault$n.port"
-        "$fs" -q -d "$dir/www/f" > "$dir/fault$n.port" 2>"$dir/fault$n.log" &
+        # shellcheck disable=SC2046
+        "$fs" -q -d "$dir/www/f" $([ $n = 1 ] && echo "-a $MPT_FAULT_ABSTRACT") > "$dir/fault$n.port" 2>"$dir/fault$n.log" &
         servers_pids="$servers_pids $!"
         for i in $(seq 1 50); do
             [ -s "$dir/fault$n.port" ] && break

@@ -11,6 +11,7 @@
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <unistd.h>
 #include "helpers.h"
 #include "t.h"
 
@@ -1417,6 +1418,280 @@ TEST(connect_to_goes_elsewhere_and_keeps_the_host)
     routed_done();
 }
 
+/* The client's end as the faultserver's /echo saw it ("peer: IP PORT"). */
+static int echo_peer(const xfer *x, char *ip, size_t iplen, long *port)
+{
+    const char *p = x->body.p ? strstr(x->body.p, "\npeer: ") : NULL;
+    char fmtbuf[32];
+    if (!p) return 0;
+    snprintf(fmtbuf, sizeof fmtbuf, "\npeer: %%%zus %%ld", iplen - 1);
+    return sscanf(p, fmtbuf, ip, port) == 2;
+}
+
+TEST(unix_sockets_path_and_abstract)
+{
+    CURLM *m = curl_multi_init();
+    xfer x;
+    const char *path = getenv("MPT_NGINX_UNIX"), *abstract = getenv("MPT_FAULT_ABSTRACT");
+    char ip[64];
+    long port = 0;
+    fstats a, b;
+    CHECK(path != NULL && abstract != NULL);
+    if (!path || !abstract) return;
+    /* nginx on a unix socket: the URL's host goes in Host, the path is the primary "IP", as in libcurl */
+    xfer_init(&x, "http://made-up.test/f/1k.bin");
+    curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, path);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK_EQ_LONG(code_of(x.h), 200);
+    CHECK(sink_is_pattern(&x.body, 1024));
+    CHECK(strcmp(info_str(x.h, CURLINFO_PRIMARY_IP), path) == 0);
+    CHECK_EQ_LONG(info_long(x.h, CURLINFO_PRIMARY_PORT), 80);
+    /* the same again reuses the connection; the same URL over TCP does not take it */
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK_EQ_LONG(info_long(x.h, CURLINFO_NUM_CONNECTS), 0);
+    xfer_free(&x);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port()));
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK_EQ_LONG(info_long(x.h, CURLINFO_NUM_CONNECTS), 1);
+    curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, path);
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK_EQ_LONG(info_long(x.h, CURLINFO_NUM_CONNECTS), 1); /* a socket of its own, not the TCP one */
+    CHECK(sink_is_pattern(&x.body, 1024));
+    xfer_free(&x);
+    /* no socket there: COULDNT_CONNECT */
+    xfer_init(&x, "http://made-up.test/f/1k.bin");
+    curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, fmt("%s.missing", path));
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_COULDNT_CONNECT);
+    xfer_free(&x);
+    /* the faultserver on an abstract socket; setting the path again makes it a path again */
+    a = fault_stats(0);
+    xfer_init(&x, "http://made-up.test:8080/echo");
+    curl_easy_setopt(x.h, CURLOPT_ABSTRACT_UNIX_SOCKET, abstract);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK(strstr(x.body.p, "\r\nHost: made-up.test:8080\r\n") != NULL);
+    CHECK(echo_peer(&x, ip, sizeof ip, &port) && strcmp(ip, "unix") == 0);
+    CHECK(strcmp(info_str(x.h, CURLINFO_PRIMARY_IP), "") == 0);
+    CHECK_EQ_LONG(info_long(x.h, CURLINFO_PRIMARY_PORT), 8080);
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 1);
+    curl_easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, abstract); /* no such file */
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_COULDNT_CONNECT);
+    xfer_free(&x);
+    curl_multi_cleanup(m);
+}
+
+/* The socket callbacks' record. */
+static struct {
+    int opens, sockopts, closes, open_bad, sockopt_rc, connect_in_open, redirect_port, family, protocol;
+    unsigned addrlen;
+    curl_socket_t fds[8];
+} sk;
+
+static curl_socket_t sk_open(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    curl_socket_t fd;
+    CHECK(clientp == &sk);
+    CHECK_EQ_LONG(purpose, CURLSOCKTYPE_IPCXN);
+    sk.opens++;
+    sk.family = a->family;
+    sk.protocol = a->protocol;
+    sk.addrlen = a->addrlen;
+    if (sk.open_bad) return CURL_SOCKET_BAD;
+    if (sk.redirect_port && a->family == AF_INET)
+        ((struct sockaddr_in *)(void *)&a->addr)->sin_port = htons((unsigned short)sk.redirect_port);
+    fd = socket(a->family, a->socktype, a->protocol);
+    if (sk.connect_in_open && connect(fd, &a->addr, a->addrlen) != 0) CHECK(!"the callback's own connect");
+    if (sk.opens <= 8) sk.fds[sk.opens - 1] = fd;
+    return fd;
+}
+
+static int sk_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+    CHECK(clientp == &sk);
+    CHECK(sk.opens == 0 || fd == sk.fds[sk.opens - 1]);
+    CHECK_EQ_LONG(purpose, CURLSOCKTYPE_IPCXN);
+    sk.sockopts++;
+    return sk.sockopt_rc;
+}
+
+static int sk_close(void *clientp, curl_socket_t fd)
+{
+    CHECK(clientp == &sk);
+    sk.closes++;
+    return close(fd);
+}
+
+static void sk_set(xfer *x)
+{
+    curl_easy_setopt(x->h, CURLOPT_OPENSOCKETFUNCTION, sk_open);
+    curl_easy_setopt(x->h, CURLOPT_OPENSOCKETDATA, &sk);
+    curl_easy_setopt(x->h, CURLOPT_SOCKOPTFUNCTION, sk_sockopt);
+    curl_easy_setopt(x->h, CURLOPT_SOCKOPTDATA, &sk);
+    curl_easy_setopt(x->h, CURLOPT_CLOSESOCKETFUNCTION, sk_close);
+    curl_easy_setopt(x->h, CURLOPT_CLOSESOCKETDATA, &sk);
+}
+
+TEST(socket_callbacks_open_sockopt_close)
+{
+    xfer x;
+    fstats a, b;
+    struct curl_slist *r;
+    /* the program's sockets: one opened, configured and closed, with libcurl's arguments */
+    memset(&sk, 0, sizeof sk);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/1000", fault_port()));
+    sk_set(&x);
+    CHECK_EQ_LONG(curl_easy_perform(x.h), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 1000));
+    CHECK_EQ_LONG(sk.opens, 1);
+    CHECK_EQ_LONG(sk.sockopts, 1);
+    CHECK_EQ_LONG(sk.family, AF_INET);
+    CHECK_EQ_LONG(sk.protocol, IPPROTO_TCP);
+    CHECK_EQ_LONG(sk.addrlen, sizeof(struct sockaddr_in));
+    CHECK_EQ_LONG(sk.closes, 0); /* kept for reuse */
+    curl_easy_cleanup(x.h);
+    CHECK_EQ_LONG(sk.closes, 1);
+    sink_free(&x.body);
+    sink_free(&x.head);
+    /* an open refused: COULDNT_CONNECT, asked once per address, nothing reaches the server */
+    memset(&sk, 0, sizeof sk);
+    sk.open_bad = 1;
+    a = fault_stats(0);
+    xfer_init(&x, fmt("http://made-up.test:%d/echo", fault_port()));
+    r = curl_slist_append(NULL, fmt("made-up.test:%d:127.0.0.1,127.0.0.1", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_RESOLVE, r);
+    sk_set(&x);
+    CHECK_EQ_LONG(run(&x), CURLE_COULDNT_CONNECT);
+    CHECK_EQ_LONG(sk.opens, 2);
+    CHECK_EQ_LONG(sk.sockopts + sk.closes, 0);
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 0);
+    xfer_free(&x);
+    curl_slist_free_all(r);
+    /* the sockopt callback fails the transfer: ABORTED_BY_CALLBACK, the socket closed through the callback */
+    memset(&sk, 0, sizeof sk);
+    sk.sockopt_rc = CURL_SOCKOPT_ERROR;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    sk_set(&x);
+    CHECK_EQ_LONG(run(&x), CURLE_ABORTED_BY_CALLBACK);
+    CHECK_EQ_LONG(sk.opens * 100 + sk.sockopts * 10 + sk.closes, 111);
+    xfer_free(&x);
+    /* a socket the open callback connected itself: ALREADY_CONNECTED skips the connect
+       (the documented contract; libcurl 7.88.0-7.88.1 broke it, curl/curl#10626) */
+    memset(&sk, 0, sizeof sk);
+    sk.connect_in_open = 1;
+    sk.sockopt_rc = CURL_SOCKOPT_ALREADY_CONNECTED;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    sk_set(&x);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 10));
+    CHECK_EQ_LONG(sk.closes, 1); /* run's multi closed it */
+    xfer_free(&x);
+    /* the open callback may change the address: here to the second server's port */
+    memset(&sk, 0, sizeof sk);
+    sk.redirect_port = fault2_port();
+    a = fault_stats(0);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    sk_set(&x);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(sink_is_pattern(&x.body, 10));
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 0);
+    xfer_free(&x);
+}
+
+TEST(interface_localport_and_ipresolve)
+{
+    CURLM *m = curl_multi_init();
+    xfer x;
+    char ip[64];
+    long port = 0, lp;
+    int s;
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    const char *url = echo_url(fault_port());
+    char urlcopy[128];
+    fstats a, b;
+    size_t i;
+    snprintf(urlcopy, sizeof urlcopy, "%s", url);
+    /* the local end: an interface by name, an address, a host */
+    {
+        const char *ok[] = {"if!lo", "lo", "host!127.0.0.2", "127.0.0.2", "host!localhost"};
+        const char *want[] = {"127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.1"};
+        for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+            xfer_init(&x, urlcopy);
+            CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_INTERFACE, ok[i]), CURLE_OK);
+            CHECKF(run_on(m, &x) == CURLE_OK, "%s: %d", ok[i], (int)x.result);
+            CHECKF(echo_peer(&x, ip, sizeof ip, &port) && strcmp(ip, want[i]) == 0, "%s: %s", ok[i], ip);
+            xfer_free(&x);
+        }
+    }
+    /* what names nothing, or an address not here: INTERFACE_FAILED before any connection */
+    a = fault_stats(0);
+    {
+        const char *bad[] = {"if!no-such-if0", "no-such-if0", "host!192.0.2.1", "192.0.2.1", "if!127.0.0.1"};
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            xfer_init(&x, urlcopy);
+            curl_easy_setopt(x.h, CURLOPT_INTERFACE, bad[i]);
+            CHECKF(run_on(m, &x) == CURLE_INTERFACE_FAILED, "%s: %d", bad[i], (int)x.result);
+            xfer_free(&x);
+        }
+    }
+    b = fault_stats(0);
+    CHECK_EQ_LONG(b.conns - a.conns - 1, 0);
+    /* a local port: a free one, found by binding to 0; then a range starting at a port in use */
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(0x7f000001);
+    CHECK(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0 && getsockname(s, (struct sockaddr *)&sa, &sl) == 0);
+    lp = ntohs(sa.sin_port);
+    xfer_init(&x, urlcopy);
+    curl_easy_setopt(x.h, CURLOPT_LOCALPORT, lp); /* in use by s (bound, not listening) */
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_INTERFACE_FAILED);
+    curl_easy_setopt(x.h, CURLOPT_LOCALPORTRANGE, 20L);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK(echo_peer(&x, ip, sizeof ip, &port) && port > lp && port < lp + 20);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_LOCALPORT, 65536L), CURLE_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_LOCALPORTRANGE, -1L), CURLE_BAD_FUNCTION_ARGUMENT);
+    xfer_free(&x);
+    close(s);
+    /* a connection bound to a local end is not reused for another; the one without is not taken either */
+    xfer_init(&x, urlcopy);
+    curl_easy_setopt(x.h, CURLOPT_INTERFACE, "127.0.0.2");
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    curl_easy_setopt(x.h, CURLOPT_INTERFACE, (char *)NULL);
+    sink_free(&x.body);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK(echo_peer(&x, ip, sizeof ip, &port) && strcmp(ip, "127.0.0.1") == 0);
+    xfer_free(&x);
+    /* IPRESOLVE: addresses of the other family are left out; a literal of the other family is no
+       address to connect to (COULDNT_CONNECT), a name without one fails to resolve, as in libcurl */
+    xfer_init(&x, fmt("http://localhost:%d/echo", fault_port()));
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V4), CURLE_OK);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+    CHECK(strcmp(info_str(x.h, CURLINFO_PRIMARY_IP), "127.0.0.1") == 0);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_IPRESOLVE, 3L), CURLE_BAD_FUNCTION_ARGUMENT);
+    xfer_free(&x);
+    xfer_init(&x, urlcopy);
+    curl_easy_setopt(x.h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_COULDNT_CONNECT);
+    xfer_free(&x);
+    {
+        struct curl_slist *r = curl_slist_append(NULL, fmt("made-up.test:%d:127.0.0.1", fault_port()));
+        xfer_init(&x, fmt("http://made-up.test:%d/echo", fault_port()));
+        curl_easy_setopt(x.h, CURLOPT_RESOLVE, r);
+        curl_easy_setopt(x.h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_V6);
+        CHECK_EQ_LONG(run_on(m, &x), CURLE_COULDNT_RESOLVE_HOST);
+        curl_easy_setopt(x.h, CURLOPT_IPRESOLVE, CURL_IPRESOLVE_WHATEVER);
+        CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
+        xfer_free(&x);
+        curl_slist_free_all(r);
+    }
+    curl_multi_cleanup(m);
+}
+
 TEST(state_changes_are_legal)
 {
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
@@ -1458,6 +1733,9 @@ int main(void)
     RUN(crlf_in_any_request_input_is_rejected);
     RUN(resolve_takes_a_made_up_name_to_loopback);
     RUN(connect_to_goes_elsewhere_and_keeps_the_host);
+    RUN(unix_sockets_path_and_abstract);
+    RUN(socket_callbacks_open_sockopt_close);
+    RUN(interface_localport_and_ipresolve);
     RUN(state_changes_are_legal);
     return t_done("http");
 }

@@ -51,6 +51,25 @@ typedef mperf_xferinfo_callback curl_xferinfo_callback;
 typedef mperf_progress_callback curl_progress_callback;
 typedef mperf_debug_callback curl_debug_callback;
 typedef mperf_seek_callback curl_seek_callback;
+/* sockets made by the program: struct curl_sockaddr has mperf_sockaddr's
+   layout, with libcurl's struct sockaddr member (addrlen bytes are there) */
+typedef mperf_socktype curlsocktype;
+#define CURLSOCKTYPE_IPCXN MPERF_SOCKTYPE_IPCXN
+#define CURLSOCKTYPE_ACCEPT MPERF_SOCKTYPE_ACCEPT
+#define CURLSOCKTYPE_LAST 2
+struct curl_sockaddr {
+    int family;
+    int socktype;
+    int protocol;
+    unsigned int addrlen;
+    struct sockaddr addr;
+};
+typedef curl_socket_t (*curl_opensocket_callback)(void *clientp, curlsocktype purpose, struct curl_sockaddr *address);
+typedef int (*curl_sockopt_callback)(void *clientp, curl_socket_t curlfd, curlsocktype purpose);
+typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
+#define CURL_SOCKOPT_OK MPERF_SOCKOPT_OK
+#define CURL_SOCKOPT_ERROR MPERF_SOCKOPT_ERROR
+#define CURL_SOCKOPT_ALREADY_CONNECTED MPERF_SOCKOPT_ALREADY_CONNECTED
 #define CURLMsg mperf_msg
 #define curl_slist mperf_slist
 #define curl_waitfd mperf_waitfd
@@ -370,6 +389,21 @@ typedef mperf_seek_callback curl_seek_callback;
 #define CURLOPT_PROTOCOLS_STR MPERF_OPT_PROTOCOLS_STR
 #define CURLOPT_REDIR_PROTOCOLS_STR MPERF_OPT_REDIR_PROTOCOLS_STR
 #define CURLOPT_QUICK_EXIT MPERF_OPT_QUICK_EXIT
+#define CURLOPT_UNIX_SOCKET_PATH MPERF_OPT_UNIX_SOCKET_PATH
+#define CURLOPT_ABSTRACT_UNIX_SOCKET MPERF_OPT_ABSTRACT_UNIX_SOCKET
+#define CURLOPT_INTERFACE MPERF_OPT_INTERFACE
+#define CURLOPT_LOCALPORT MPERF_OPT_LOCALPORT
+#define CURLOPT_LOCALPORTRANGE MPERF_OPT_LOCALPORTRANGE
+#define CURLOPT_IPRESOLVE MPERF_OPT_IPRESOLVE
+#define CURLOPT_OPENSOCKETFUNCTION MPERF_OPT_OPENSOCKETFUNCTION
+#define CURLOPT_OPENSOCKETDATA MPERF_OPT_OPENSOCKETDATA
+#define CURLOPT_SOCKOPTFUNCTION MPERF_OPT_SOCKOPTFUNCTION
+#define CURLOPT_SOCKOPTDATA MPERF_OPT_SOCKOPTDATA
+#define CURLOPT_CLOSESOCKETFUNCTION MPERF_OPT_CLOSESOCKETFUNCTION
+#define CURLOPT_CLOSESOCKETDATA MPERF_OPT_CLOSESOCKETDATA
+#define CURL_IPRESOLVE_WHATEVER MPERF_IPRESOLVE_WHATEVER
+#define CURL_IPRESOLVE_V4 MPERF_IPRESOLVE_V4
+#define CURL_IPRESOLVE_V6 MPERF_IPRESOLVE_V6
 /* libcurl options with no counterpart here: they compile, and setopt
    returns CURLE_UNKNOWN_OPTION */
 #define CURLOPT_PROXYUSERPWD ((CURLoption)10006)
@@ -377,7 +411,6 @@ typedef mperf_seek_callback curl_seek_callback;
 #define CURLOPT_SSLCERT ((CURLoption)10025)
 #define CURLOPT_KEYPASSWD ((CURLoption)10026)
 #define CURLOPT_COOKIEFILE ((CURLoption)10031)
-#define CURLOPT_INTERFACE ((CURLoption)10062)
 #define CURLOPT_PROXYPORT ((CURLoption)59)
 #define CURLOPT_HTTPPROXYTUNNEL ((CURLoption)61)
 #define CURLOPT_COOKIEJAR ((CURLoption)10082)
@@ -388,25 +421,16 @@ typedef mperf_seek_callback curl_seek_callback;
 #define CURLOPT_SHARE ((CURLoption)10100)
 #define CURLOPT_PROXYTYPE ((CURLoption)101)
 #define CURLOPT_PROXYAUTH ((CURLoption)111)
-#define CURLOPT_IPRESOLVE ((CURLoption)113)
 #define CURLOPT_NETRC ((CURLoption)51)
 #define CURLOPT_COOKIELIST ((CURLoption)10135)
 #define CURLOPT_IGNORE_CONTENT_LENGTH ((CURLoption)136)
-#define CURLOPT_LOCALPORT ((CURLoption)139)
 #define CURLOPT_MAX_SEND_SPEED_LARGE ((CURLoption)30145)
 #define CURLOPT_MAX_RECV_SPEED_LARGE ((CURLoption)30146)
-#define CURLOPT_SOCKOPTFUNCTION ((CURLoption)20148)
-#define CURLOPT_SOCKOPTDATA ((CURLoption)10149)
-#define CURLOPT_OPENSOCKETFUNCTION ((CURLoption)20163)
-#define CURLOPT_OPENSOCKETDATA ((CURLoption)10164)
 #define CURLOPT_CRLFILE ((CURLoption)10169)
 #define CURLOPT_CERTINFO ((CURLoption)172)
 #define CURLOPT_NOPROXY ((CURLoption)10177)
 #define CURLOPT_RESOLVE MPERF_OPT_RESOLVE
-#define CURLOPT_CLOSESOCKETFUNCTION ((CURLoption)20208)
-#define CURLOPT_CLOSESOCKETDATA ((CURLoption)10209)
 #define CURLOPT_SSL_OPTIONS ((CURLoption)216)
-#define CURLOPT_UNIX_SOCKET_PATH ((CURLoption)10231)
 #define CURLOPT_PATH_AS_IS ((CURLoption)234)
 #define CURLOPT_CONNECT_TO MPERF_OPT_CONNECT_TO
 #define CURLOPT_MIMEPOST ((CURLoption)10269)
