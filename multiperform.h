@@ -151,7 +151,8 @@
    MPERF_NO_RANGES                 RANGE and RESUME_FROM
    MPERF_NO_ERROR_TEXT             the sentence about a failure: ERRORBUFFER
                                    gets mperf_easy_strerror(result); the
-                                   result codes are the same
+                                   result codes are the same; strerror
+                                   knows the codes the build can return
    MPERF_NO_ROUTING                RESOLVE, CONNECT_TO, unix sockets,
                                    INTERFACE, LOCALPORT(RANGE), IPRESOLVE and
                                    the socket callbacks: a transfer with one
@@ -1409,6 +1410,7 @@ typedef struct mpx_parser { /* mpx_parser_init sets every member */
     size_t max_data; /* largest BODY event */
     uint64_t remain; /* body bytes (length framing) or chunk bytes left */
     uint64_t content_length;
+    const char *cl_line; /* the Content-Length field's event line, for MAXFILESIZE's check */
     uint64_t overhead, data; /* chunk framing bytes and data bytes */
     /* the SSE2 field scan's bit masks (control bytes, colons) of the mk_n
        bytes from head offset mk_at: one 64-byte pass serves the lines
@@ -1561,6 +1563,8 @@ typedef struct mpx_xfer {
     uint8_t req_sent;  /* the request head has been built for this attempt */
     uint8_t following; /* the response is a redirect being followed: its body is dropped */
     uint8_t auth_ok;   /* credentials may go to this host */
+    uint8_t auth_offer, auth_picked, auth_retry; /* HTTPAUTH with more than Basic: the 401 offered Basic;
+                                                    Basic is sent; this response is answered with it */
     /* this request of the chain: method and body */
     uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
     char method[64];
@@ -1577,6 +1581,7 @@ typedef struct mpx_xfer {
     mperf_off_t speed_mark; /* downloaded + uploaded at the last low-speed check */
     mperf_off_t downloaded, uploaded, header_bytes, request_bytes, content_length, drained;
     long response_code, http_version_seen, os_errno, num_connects, redirect_count;
+    long verify_result; /* SSL_VERIFYRESULT: OpenSSL's number for why verification failed, as libcurl's */
     int send_err;                /* a send failed; the response may still be readable */
     size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
     mpx_addr primary;            /* the last connection's address */
@@ -1675,7 +1680,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
 static int mpx_tls_handshake(mpx_conn *c);
 static void mpx_tls_info(const mpx_conn *c, unsigned *suite, const char **alpn, int *resumed);
 static void mpx_tls_keep_session(mperf_multi *m, const mpx_conn *c);
-static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n);
+static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n, long *verify);
 static long mpx_tls_send(mpx_conn *c, const char *p, size_t n, int *err);
 static long mpx_tls_recv(mpx_conn *c, char *p, size_t n, int *err);
 static int mpx_tls_pump(mpx_conn *c);
@@ -1688,7 +1693,8 @@ static void mpx_tls_multi_free(mperf_multi *m);
 
 /* Called from sections above the one that defines them. */
 static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
-static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n);
+enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER }; /* the kinds of header line */
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n, int kind);
 static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n);
 static int mpx_progress(mperf_multi *m, mperf_easy *e);
 static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
@@ -1747,11 +1753,12 @@ static void mpx_infof(mperf_easy *e, const char *fmt, ...)
     int n;
     if (!e->o.verbose) return;
     va_start(ap, fmt);
-    n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    n = vsnprintf(line, sizeof line - 2, fmt, ap);
     va_end(ap);
     if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+    if ((size_t)n > sizeof line - 3) n = (int)sizeof line - 3;
     line[n++] = '\n';
+    line[n] = 0; /* a NUL after the piece, as libcurl's: programs print it with %s */
     mpx_debug(e, MPERF_INFOTYPE_TEXT, line, (size_t)n);
 }
 #else
@@ -1969,15 +1976,16 @@ static size_t mpx_remove_dots(char *p, size_t n)
 
 /* Resolves a redirect's Location against the URL it came from (RFC 3986
    5.2) into *out (a handle buffer): absolute, scheme-relative, absolute-path,
-   query-only and relative references; the fragment is dropped. Returns 1,
-   0 if the reference holds control bytes, -1 when out of memory. */
+   query-only and relative references; the fragment is kept (libcurl keeps
+   it for EFFECTIVE_URL; requests leave it out). Returns 1, 0 if the
+   reference holds control bytes, -1 when out of memory. */
 static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mpx_url *bu, const char *loc, char **out,
                            size_t *cap)
 {
     mpx_buf b;
-    size_t n = strcspn(loc, "#"), lp = strcspn(loc, "?#"), i, path_at;
+    size_t n = strcspn(loc, "#"), lp = strcspn(loc, "?#"), i, path_at, all = strlen(loc);
     int ok = 1;
-    for (i = 0; i < n; i++)
+    for (i = 0; i < all; i++)
         if ((unsigned char)loc[i] < 0x20 || loc[i] == 0x7f) return 0; /* control bytes: not a URL */
     b.p = *out;
     b.cap = *cap;
@@ -2013,7 +2021,7 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
             ok = ok && mpx_buf_add_url(al, &b, loc + lp, n - lp);
         }
     }
-    ok = ok && mpx_buf_add(al, &b, "", 1);
+    ok = ok && mpx_buf_add_url(al, &b, loc + n, all - n) && mpx_buf_add(al, &b, "", 1); /* the fragment */
     *out = b.p;
     *cap = b.cap;
     return ok ? 1 : -1; /* past the check above, only memory can fail */
@@ -2963,6 +2971,7 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
         return mpx_xfer_try_addrs(m, e);
     }
     c->state = MPX_C_ACTIVE;
+    e->x.num_connects++; /* connections made, as libcurl counts: not attempts */
     e->x.t_connect = m->now - e->x.t_start;
     e->x.primary = c->addr;
     e->x.primary_port = c->port;
@@ -2992,7 +3001,7 @@ static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
     char msg[MPERF_ERROR_SIZE];
     int r = mpx_tls_handshake(c);
     if (r < 0) {
-        mperf_code rc = mpx_tls_error(c, msg, sizeof msg);
+        mperf_code rc = mpx_tls_error(c, msg, sizeof msg, &e->x.verify_result);
         MPX_FAIL(m, e, rc, "%s", msg);
         return 0;
     }
@@ -3076,7 +3085,6 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     c->owner = e;
     e->x.conn = c;
     e->x.addr_idx = 0;
-    e->x.num_connects++;
     return mpx_xfer_try_addrs(m, e);
 wait:
     if (e->state != MPX_S_PENDING) {
@@ -4113,12 +4121,16 @@ static const char *mpx_tls_alert_name(int a)
     }
 }
 
-/* A readable sentence and libcurl's code for why the TLS layer failed. */
-static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
+/* A readable sentence and libcurl's code for why the TLS layer failed; a
+   failed verification sets *verify (SSL_VERIFYRESULT) to the X509_V_ERR_
+   number libcurl built with OpenSSL reports (measured by
+   tests/differential where a test server can make the failure). */
+static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n, long *verify)
 {
     const mpx_tls *t = c->tls;
     int err = br_ssl_engine_last_error(&t->cc.eng);
     const char *s;
+    long v = 1; /* unspecified: a name mismatch too, as libcurl reports it */
     if (t->bad_alpn) {
         snprintf(msg, n, "The server chose the unknown protocol %s", t->bad_alpn);
         return MPERF_E_SSL_CONNECT_ERROR;
@@ -4143,30 +4155,30 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
                  : a == 40 ? ": no common cipher suite or parameters" : "");
         return MPERF_E_SSL_CONNECT_ERROR;
     }
-    switch (err) {
-    case BR_ERR_X509_NOT_TRUSTED: s = "The certificate chain does not lead to a trusted CA (unknown CA or missing intermediate)"; break;
-    case BR_ERR_X509_EXPIRED: s = "The server certificate has expired or is not yet valid"; break;
+    switch (err) { /* with OpenSSL's number for it */
+    case BR_ERR_X509_NOT_TRUSTED: s = "The certificate chain does not lead to a trusted CA (unknown CA or missing intermediate)";
+        v = 20; /* unable to get the local issuer certificate */
+        break;
+    case BR_ERR_X509_EXPIRED: s = "The server certificate has expired or is not yet valid"; v = 10; break;
     case BR_ERR_X509_BAD_SERVER_NAME: s = t->x.iplen ? "The server certificate does not list this IP address"
                                                      : "The server certificate does not match the host name"; break;
     case BR_ERR_X509_TIME_UNKNOWN: s = "The current time is unknown: certificate dates cannot be checked"; break;
-    case BR_ERR_X509_NOT_CA: s = "A certificate in the chain is not allowed to act as a CA"; break;
-    case BR_ERR_X509_BAD_SIGNATURE: s = "A certificate signature in the chain is invalid"; break;
-    case BR_ERR_X509_WEAK_PUBLIC_KEY: s = "The server's key is too weak"; break;
-    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: s = "The server certificate's key usage forbids TLS"; break;
-    case BR_ERR_X509_CRITICAL_EXTENSION: s = "The server certificate has an unknown critical extension"; break;
-    case BR_ERR_X509_DN_MISMATCH: s = "The certificate chain is out of order (issuer and subject do not match)"; break;
+    case BR_ERR_X509_NOT_CA: s = "A certificate in the chain is not allowed to act as a CA"; v = 79; break;
+    case BR_ERR_X509_BAD_SIGNATURE: s = "A certificate signature in the chain is invalid"; v = 7; break;
+    case BR_ERR_X509_WEAK_PUBLIC_KEY: s = "The server's key is too weak"; v = 66; break;
+    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: s = "The server certificate's key usage forbids TLS"; v = 26; break;
+    case BR_ERR_X509_CRITICAL_EXTENSION: s = "The server certificate has an unknown critical extension"; v = 34; break;
+    case BR_ERR_X509_DN_MISMATCH: s = "The certificate chain is out of order (issuer and subject do not match)"; v = 29; break;
     case BR_ERR_X509_EMPTY_CHAIN: s = "The server sent no certificate"; break;
     case BR_ERR_X509_LIMIT_EXCEEDED: s = "The server certificate chain is too large"; break;
     case BR_ERR_X509_EXTRA_ELEMENT: s = "A server certificate is malformed (bytes after its end)"; break;
-    case BR_ERR_X509_BAD_TIME: s = "A server certificate is malformed (a date that is not a date)"; break;
+    case BR_ERR_X509_BAD_TIME: s = "A server certificate is malformed (a date that is not a date)"; v = 14; break;
     default: s = NULL; break;
     }
-    if (s) {
-        snprintf(msg, n, "%s", s);
-        return MPERF_E_PEER_FAILED_VERIFICATION;
-    }
-    if (err >= BR_ERR_X509_OK) {
-        snprintf(msg, n, "The server certificate could not be verified (BearSSL X.509 error %d)", err);
+    if (s || err >= BR_ERR_X509_OK) {
+        if (s) snprintf(msg, n, "%s", s);
+        else snprintf(msg, n, "The server certificate could not be verified (BearSSL X.509 error %d)", err);
+        *verify = v;
         return MPERF_E_PEER_FAILED_VERIFICATION;
     }
     switch (err) {
@@ -4199,7 +4211,8 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n)
 /* -------------------------------------------------------------------- */
 /* >>request: a transfer begins; its request head and body go out       */
 /* -------------------------------------------------------------------- */
-/* libcurl sends Expect: 100-continue for bodies above this or of unknown size */
+/* libcurl sends Expect: 100-continue with every PUT body, and with other
+   bodies above this or of unknown size */
 #define MPX_EXPECT_THRESHOLD (1024 * 1024)
 
 /* The value of a user-supplied header: NULL if the list does not name it,
@@ -4225,13 +4238,14 @@ static int mpx_is_token(const char *s)
 
 /* Points the transfer at url: its first request, or the next redirect hop.
    It works on its own copy, the effective URL (scheme always, "/" for an
-   empty path, no fragment), so setopt(URL) during the transfer is harmless. */
+   empty path, the fragment kept), so setopt(URL) during the transfer is
+   harmless. */
 static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, const char **why)
 {
     mpx_url u;
     mperf_code rc = mpx_url_parse(url, &u, why);
     const char *pre;
-    size_t at, add, need, plen;
+    size_t at, add, need, plen, frag;
     char *eff;
     uint8_t allowed;
     if (rc != MPERF_E_OK) return rc;
@@ -4250,7 +4264,8 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     plen = strlen(pre);
     at = (size_t)(u.path - url);
     add = (u.pathlen == 0 || u.path[0] != '/') ? 1 : 0;
-    need = plen + at + add + u.pathlen + 1;
+    frag = strlen(u.path + u.pathlen);
+    need = plen + at + add + u.pathlen + frag + 1;
     if (need > e->effective_cap) {
         char *nb = (char *)mpx_alloc(&e->al, need);
         if (!nb) {
@@ -4265,7 +4280,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     memcpy(eff, pre, plen);
     memcpy(eff + plen, url, at);
     if (add) eff[plen + at] = '/';
-    memcpy(eff + plen + at + add, u.path, u.pathlen);
+    memcpy(eff + plen + at + add, u.path, u.pathlen + frag);
     eff[need - 1] = 0;
     (void)mpx_url_parse(eff, &e->x.u, why); /* views into our copy */
     if (e->o.port > 0) e->x.u.port = (uint16_t)e->o.port;
@@ -4348,8 +4363,9 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
     }
     expect = MPX_UPLOADS ? mpx_user_header(o->headers, "expect") : NULL;
     e->x.expect100 = (uint8_t)(MPX_UPLOADS && e->x.body_kind && o->http_version != MPERF_HTTP_VERSION_1_0 &&
-                             (expect ? MPX_IEQ(expect, strlen(expect), "100-continue")
-                                     : (e->x.body_len < 0 || e->x.body_len > MPX_EXPECT_THRESHOLD)));
+                             (expect                     ? MPX_IEQ(expect, strlen(expect), "100-continue")
+                              : e->x.req == MPX_REQ_PUT ? e->x.body_len != 0
+                                                        : (e->x.body_len < 0 || e->x.body_len > MPX_EXPECT_THRESHOLD)));
     e->x.redirect_count = 0;
     e->x.auth_ok = 1;
     if (MPX_ROUTING && o->resolve && e->resolve_new) {
@@ -4438,7 +4454,10 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         *why = MPX_TXT("Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)");
         return MPERF_E_NOT_BUILT_IN;
     }
-    if (MPX_AUTH && e->x.auth_ok && (o->httpauth & MPERF_AUTH_BASIC) && !mpx_user_header(o->headers, "authorization"))
+    /* Basic alone goes at once; with other schemes allowed too, only once a 401 asked for it (libcurl's way) */
+    if (MPX_AUTH && e->x.auth_ok && (o->httpauth & MPERF_AUTH_BASIC) &&
+        (o->httpauth == MPERF_AUTH_BASIC || !MPX_REDIRECTS || e->x.auth_picked) &&
+        !mpx_user_header(o->headers, "authorization"))
         mpx_add_basic_auth(e, al, b);
     if (!MPX_RANGES) {
     } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
@@ -4451,22 +4470,12 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     if (o->useragent && !mpx_user_header(o->headers, "user-agent")) {
         mpx_buf_field(al, b, "User-Agent: ", o->useragent);
     }
+    if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
     if (referer && !mpx_user_header(o->headers, "referer")) {
         mpx_buf_field(al, b, "Referer: ", referer);
     }
-    if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
-    if (MPX_UPLOADS && e->x.body_kind) {
-        if (e->x.req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
-            mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
-        if (e->x.body_chunked) {
-            if (!mpx_user_header(o->headers, "transfer-encoding")) mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
-        } else if (!mpx_user_header(o->headers, "content-length")) {
-            mpx_buf_adds(al, b, "Content-Length: ");
-            mpx_buf_add_num(al, b, (uint64_t)e->x.body_len);
-            mpx_buf_add(al, b, "\r\n", 2);
-        }
-        if (e->x.expect100 && !mpx_user_header(o->headers, "expect")) mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
-    }
+    if (MPX_UPLOADS && e->x.body_kind && e->x.body_chunked && !mpx_user_header(o->headers, "transfer-encoding"))
+        mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
     for (l = o->headers; l; l = l->next) {
         const char *s = l->data, *sep, *rest;
         if (!s) continue;
@@ -4495,6 +4504,16 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
             mpx_buf_add(al, b, s, (size_t)(sep - s));
             mpx_buf_add(al, b, ":\r\n", 3);
         }
+    }
+    if (MPX_UPLOADS && e->x.body_kind) { /* after the program's headers, in libcurl's order */
+        if (!e->x.body_chunked && !mpx_user_header(o->headers, "content-length")) {
+            mpx_buf_adds(al, b, "Content-Length: ");
+            mpx_buf_add_num(al, b, (uint64_t)e->x.body_len);
+            mpx_buf_add(al, b, "\r\n", 2);
+        }
+        if (e->x.req == MPX_REQ_POST && !mpx_user_header(o->headers, "content-type"))
+            mpx_buf_adds(al, b, "Content-Type: application/x-www-form-urlencoded\r\n");
+        if (e->x.expect100 && !mpx_user_header(o->headers, "expect")) mpx_buf_adds(al, b, "Expect: 100-continue\r\n");
     }
     mpx_buf_add(al, b, "\r\n", 2);
     if (b->failed) {
@@ -4564,7 +4583,8 @@ static int mpx_xfer_send_head(mperf_multi *m, mperf_easy *e, int revents)
         }
         e->x.req_sent = 1;
         c->requests++;
-        e->x.request_bytes += (mperf_off_t)b->len;
+        e->x.request_bytes += (mperf_off_t)b->len; /* and, as libcurl counts, a body of memory up to 64 KiB */
+        if (MPX_UPLOADS && e->x.body_kind == MPX_BODY_MEM && e->x.body_len <= 64 * 1024) e->x.request_bytes += e->x.body_len;
         e->x.t_pretransfer = m->now - e->x.t_start;
         mpx_debug(e, MPERF_INFOTYPE_HEADER_OUT, b->p, b->len);
         r = mpx_conn_send(c, b->p, b->len, &err);
@@ -4637,10 +4657,12 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         }
         memcpy(c->sbuf.p, "0\r\n\r\n", 5);
         c->sbuf.len = 5;
+        e->x.uploaded += 5; /* SIZE_UPLOAD counts the framing, as libcurl's does */
+        mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, c->sbuf.p, 5);
         e->x.body_eof = 1;
         return 1;
     }
-    mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, c->sbuf.p + room, r);
+    if (!e->x.body_chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, c->sbuf.p + room, r);
     e->x.body_sent += (mperf_off_t)r;
     e->x.uploaded += (mperf_off_t)r;
     c->spos = room;
@@ -4652,6 +4674,8 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
         memcpy(c->sbuf.p + c->spos, h, (size_t)hl);
         memcpy(c->sbuf.p + room + r, "\r\n", 2);
         c->sbuf.len += 2;
+        e->x.uploaded += hl + 2;
+        mpx_debug(e, MPERF_INFOTYPE_DATA_OUT, c->sbuf.p + c->spos, c->sbuf.len - c->spos); /* framing too, as libcurl */
     }
     return 1;
 }
@@ -4895,6 +4919,7 @@ static size_t mpx_framing_value(mpx_parser *p, int which, mpx_pev *ev)
                                   MPX_TXT("Conflicting Content-Length values in the response"));
         p->has_cl = 1;
         p->content_length = cl;
+        p->cl_line = ev->line;
     } else if (which == MPX_F_TRANSFER_ENCODING) {
         int tokens = 0;
         if (p->folded)
@@ -5574,13 +5599,11 @@ static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
     case MPX_P_ERROR:
         ev->type = MPX_EV_ERROR;
         return;
-    case MPX_P_STATUS:
+    case MPX_P_STATUS: /* nothing, part of a status line, or only 1xx heads: as libcurl */
+        mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, MPX_TXT("Empty reply from server"));
+        return;
     case MPX_P_FIELDS:
-        if (p->state == MPX_P_STATUS && p->head_total == 0 && p->scan == 0)
-            mpx_parse_fail(p, ev, MPERF_E_GOT_NOTHING, MPX_TXT("Empty reply from server"));
-        else
-            mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY,
-                           MPX_TXT("Connection closed before the end of the response header"));
+        mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, MPX_TXT("Connection closed before the end of the response header"));
         return;
     case MPX_P_BODY_LEN:
         mpx_parse_fail(p, ev, MPERF_E_PARTIAL_FILE, MPX_TXT("Transfer closed with bytes remaining to read"));
@@ -5596,6 +5619,21 @@ static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
 /* -------------------------------------------------------------------- */
 /* A redirect body bigger than this is not drained: the connection closes. */
 #define MPX_DRAIN_MAX (64 * 1024)
+
+#if MPX_AUTH && MPX_REDIRECTS
+/* A WWW-Authenticate value offers Basic: the token "Basic" starts it or a
+   challenge after a comma. */
+static int mpx_offers_basic(const char *v, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
+        if (n - i >= 5 && MPX_IEQ(v + i, 5, "basic") && (n - i == 5 || v[i + 5] == ' ' || v[i + 5] == ',')) return 1;
+        while (i < n && v[i] != ',') i++;
+        if (i >= n) return 0;
+    }
+}
+#endif
 
 /* Keeps a copy of a header value (folds become spaces) in a handle buffer. */
 static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v, size_t n)
@@ -5627,11 +5665,12 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
     if (e->x.conn)
         mpx_conn_done(m, e, e->x.p.keepalive && e->x.p.state == MPX_P_DONE && !e->o.forbid_reuse &&
                                 (e->x.body_state == MPX_B_NONE || e->x.body_state == MPX_B_DONE));
-    if (e->o.maxredirs >= 0 && e->x.redirect_count >= e->o.maxredirs) {
+    if (!e->x.auth_retry && e->o.maxredirs >= 0 && e->x.redirect_count >= e->o.maxredirs) {
         MPX_FAIL(m, e, MPERF_E_TOO_MANY_REDIRECTS, "Maximum (%ld) redirects followed", e->o.maxredirs);
         return;
     }
-    e->x.redirect_count++;
+    e->x.redirect_count++; /* an answered 401 counts too, as in libcurl */
+    e->x.uploaded = 0; /* SIZE_UPLOAD is the last request's, as in libcurl */
     if ((st == 303 && e->x.req != MPX_REQ_HEAD && !(e->x.req == MPX_REQ_POST && (e->o.postredir & MPERF_REDIR_POST_303))) ||
         ((st == 301 || st == 302) && (e->x.req == MPX_REQ_POST || strcmp(e->x.method, "POST") == 0) &&
          !(e->o.postredir & (st == 301 ? MPERF_REDIR_POST_301 : MPERF_REDIR_POST_302)))) {
@@ -5652,13 +5691,18 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
                      mpx_ncaseeq(ou.host, nu.host, ou.hostlen);
         if (!e->x.auth_ok) MPX_INFO(e, "Not sending credentials to another host or port");
     }
-    if (e->o.autoreferer &&
-        !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strlen(e->effective_url))) {
-        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-        return;
+    if (e->x.auth_retry) {
+        e->x.auth_retry = 0;
+        MPX_INFO(e, "Asking again, with Basic authentication");
+    } else {
+        if (e->o.autoreferer && /* a Referer has no fragment */
+            !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strcspn(e->effective_url, "#"))) {
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return;
+        }
+        e->x.t_redirect = m->now - e->x.t_start;
+        MPX_INFO(e, "Following the redirect to %s", e->redirect_url);
     }
-    e->x.t_redirect = m->now - e->x.t_start;
-    MPX_INFO(e, "Following the redirect to %s", e->redirect_url);
     rc = mpx_xfer_hop(m, e, e->redirect_url, &why);
     if (rc != MPERF_E_OK) {
         MPX_FAIL(m, e, rc, "Redirect to a bad URL: %s", why);
@@ -5667,12 +5711,36 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
     mpx_dirty_add(m, e);
 }
 
+/* The response in is to be followed (a redirect, or a 401 to answer): its
+   body is read and dropped, unless it is big. 1 when the transfer moved on. */
+static int mpx_xfer_follow(mperf_multi *m, mperf_easy *e)
+{
+    e->x.following = 1;
+    if (e->x.p.state == MPX_P_BODY_CLOSE || (e->x.p.state == MPX_P_BODY_LEN && e->x.p.remain > MPX_DRAIN_MAX)) {
+        e->x.p.keepalive = 0;
+        mpx_xfer_redirect(m, e);
+        return 1;
+    }
+    return 0;
+}
+
 /* The final response's head is in: redirects, error statuses, size limits.
    Returns 1 when the transfer ended or moved on. */
 static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
 {
     long st = e->x.p.status;
-    e->x.content_length = e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
+    const mpx_opts *o = &e->o;
+    e->x.content_length = st == 204 || st == 304 ? 0 : e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
+    if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && !e->x.auth_picked && e->x.auth_ok &&
+        (o->httpauth & MPERF_AUTH_BASIC) && o->httpauth != MPERF_AUTH_BASIC &&
+        (o->userpwd || o->username || o->password || e->x.u.has_user)) { /* asked for: again, with Basic */
+        if (!mpx_keep_value(e, &e->redirect_url, &e->redirect_cap, e->effective_url, strlen(e->effective_url))) {
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 1;
+        }
+        e->x.auth_picked = e->x.auth_retry = 1;
+        return mpx_xfer_follow(m, e);
+    }
     if (MPX_REDIRECTS && (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location &&
         e->location[0]) {
         int r = mpx_url_resolve(&e->al, e->effective_url, &e->x.u, e->location, &e->redirect_url, &e->redirect_cap);
@@ -5686,13 +5754,7 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
                 return 1;
             }
         } else if (e->o.followlocation) {
-            e->x.following = 1; /* its body is read and dropped, unless it is big */
-            if (e->x.p.state == MPX_P_BODY_CLOSE || (e->x.p.state == MPX_P_BODY_LEN && e->x.p.remain > MPX_DRAIN_MAX)) {
-                e->x.p.keepalive = 0;
-                mpx_xfer_redirect(m, e);
-                return 1;
-            }
-            return 0;
+            return mpx_xfer_follow(m, e);
         }
     }
     if (MPX_RANGES && e->o.resume_from > 0 && st == 200 && e->x.req == MPX_REQ_GET) {
@@ -5701,12 +5763,8 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     }
     if (e->o.failonerror && st >= 400) {
         e->x.p.keepalive = 0;
+        if (mpx_progress(m, e) < 0) return 1; /* the size is known now: libcurl's last call says it */
         MPX_FAIL(m, e, MPERF_E_HTTP_RETURNED_ERROR, "The requested URL returned error: %ld", st);
-        return 1;
-    }
-    if (e->o.maxfilesize > 0 && e->x.content_length > e->o.maxfilesize) {
-        e->x.p.keepalive = 0;
-        MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Maximum file size exceeded");
         return 1;
     }
     return 0;
@@ -5721,9 +5779,12 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
     for (;;) {
         mpx_pev evs[MPX_EVENTS];
         size_t used;
+        int framed = e->x.p.state >= MPX_P_CHUNK_SIZE && e->x.p.state <= MPX_P_TRAILERS;
         unsigned n = mpx_parse(&e->x.p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, evs,
                                     MPX_EVENTS, &used),
                  k;
+        if (framed && used) /* libcurl's debug callback sees a chunked body as it came, framing and all */
+            mpx_debug(e, MPERF_INFOTYPE_DATA_IN, c->rbuf + c->rpos, used);
         c->rpos += used;
         for (k = 0; k < n; k++) {
             const mpx_pev *ev = &evs[k];
@@ -5732,6 +5793,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 return 0;
             case MPX_EV_STATUS:
                 e->x.response_code = e->x.p.status;
+                if (MPX_AUTH && MPX_REDIRECTS) e->x.auth_offer = 0;
                 e->x.http_version_seen = e->x.p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
                 if (e->location) e->location[0] = 0;
                 if (e->ctype) e->ctype[0] = 0;
@@ -5742,7 +5804,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     MPX_INFO(e, "The server answered before the whole request body was sent");
                     mpx_body_set(m, e, MPX_B_ABANDONED);
                 }
-                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_LINE)) return 1;
                 break;
             case MPX_EV_FIELD:
                 if (!e->x.p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
@@ -5750,24 +5812,47 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
+#if MPX_AUTH && MPX_REDIRECTS
+                if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate") &&
+                    mpx_offers_basic(ev->value, ev->valuelen))
+                    e->x.auth_offer = 1;
+#endif
                 if (MPX_REDIRECTS && !e->x.p.interim && ev->namelen == 8 && MPX_IEQ(ev->line, 8, "location") &&
                     !mpx_keep_value(e, &e->location, &e->location_cap, ev->value, ev->valuelen)) {
                     MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
-                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
+                { /* a folded field line by line, as libcurl delivers it */
+                    char *at = mpx_rbuf_at(c, ev->line), *nl;
+                    size_t left = ev->linelen, piece;
+                    for (; left; at += piece, left -= piece) {
+                        nl = (char *)memchr(at, '\n', left);
+                        piece = nl ? (size_t)(nl - at) + 1 : left;
+                        if (mpx_deliver_header(m, e, at, piece, MPX_HL_LINE)) return 1;
+                    }
+                }
+                if (e->o.maxfilesize > 0 && e->x.p.has_cl && ev->line == e->x.p.cl_line &&
+                    (mperf_off_t)e->x.p.content_length > e->o.maxfilesize &&
+                    !e->x.p.interim) { /* refused at the Content-Length line, as libcurl (the parser runs ahead
+                                          of the events: has_cl alone may come from a later line) */
+                    e->x.p.keepalive = 0;
+                    MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Maximum file size exceeded");
+                    return 1;
+                }
                 break;
             case MPX_EV_TRAILER:
-            case MPX_EV_TRAILERS_END:
-                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_TRAILER)) return 1;
+                break;
+            case MPX_EV_TRAILERS_END: /* libcurl delivers no line for it */
                 break;
             case MPX_EV_HEAD_END:
-                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen)) return 1;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_END)) return 1;
                 if (!e->x.p.interim && mpx_xfer_head_done(m, e)) return 1;
                 break;
             case MPX_EV_BODY: {
                 int r;
-                if (MPX_REDIRECTS && e->x.following) { /* a redirect's body is dropped */
+                if (MPX_REDIRECTS && e->x.following) { /* a redirect's body is dropped (the debug callback sees it) */
+                    if (!e->x.p.chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_IN, mpx_rbuf_at(c, ev->data), ev->datalen);
                     e->x.drained += (mperf_off_t)ev->datalen;
                     if (e->x.drained > MPX_DRAIN_MAX) {
                         e->x.p.keepalive = 0;
@@ -5955,13 +6040,17 @@ static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
     return fwrite(p, size, n, ud ? (FILE *)ud : stdout);
 }
 
-/* Delivers one header line; 0 on success, else the transfer failed. */
-static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n)
+/* Delivers one header line of a kind: MPX_HL_LINE, MPX_HL_END (the empty
+   line ending a head) or MPX_HL_TRAILER; 0 on success, else the transfer
+   failed. As libcurl does it: the debug callback sees a line before the
+   header callback, the empty line after it (and not at all for a 1xx head),
+   a trailer never; HEADER_SIZE counts the heads, not the trailers. */
+static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n, int kind)
 {
     mperf_write_callback cb = e->o.header_cb;
     void *ud = e->o.header_data;
-    e->x.header_bytes += (mperf_off_t)n;
-    mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
+    if (kind != MPX_HL_TRAILER) e->x.header_bytes += (mperf_off_t)n;
+    if (kind == MPX_HL_LINE) mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
     if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
         MPX_FAIL(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
@@ -5974,6 +6063,8 @@ static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t 
             return -1;
         }
     }
+    if (kind == MPX_HL_END && !e->x.p.interim && e->state != MPX_S_DONE && !(e->o.failonerror && e->x.p.status >= 400))
+        mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n); /* (libcurl fails an error status before it) */
     return e->state == MPX_S_DONE ? -1 : 0;
 }
 
@@ -5988,7 +6079,7 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
                         (long long)e->o.maxfilesize);
         return -1;
     }
-    mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
+    if (!e->x.p.chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n); /* chunked: as it came (mpx_xfer_consume) */
     r = mpx_call_write(m, e, cb, e->o.write_data, p, n);
     if (e->state == MPX_S_DONE) return -1;
     if (r == n) {
@@ -6092,18 +6183,17 @@ static const char mpx_multi_errtext[] =
     "\015" "Stopped by a callback\0"
     "\016" "poll() failed\0";
 
+/* The texts of the codes: with MPERF_NO_ERROR_TEXT only those the build can
+   return (TLS codes with TLS), the others read "Unknown error". */
 static const char mpx_easy_errtext[] =
     "\002" "No error\0"
     "\003" "Protocol not supported\0"
     "\004" "Initialization failed\0"
     "\005" "Malformed or missing URL\0"
     "\006" "Feature or option not built in\0"
-    "\007" "Proxy name not resolved\0"
     "\010" "Host name not resolved\0"
     "\011" "Could not connect to the server\0"
     "\012" "Malformed reply from the server\0"
-    "\013" "Access denied by the server\0"
-    "\022" "HTTP/2 framing error\0"
     "\024" "The body ended early\0"
     "\030" "The server answered with an error status\0"
     "\031" "The write callback did not take the data\0"
@@ -6112,10 +6202,6 @@ static const char mpx_easy_errtext[] =
     "\035" "Out of memory\0"
     "\036" "Timed out\0"
     "\043" "The server did not send the range asked for\0"
-    "\044" "Could not set up the POST\0"
-    "\045" "TLS handshake failed\0"
-    "\046" "Cannot resume the download\0"
-    "\053" "A needed function is missing\0"
     "\054" "Stopped by a callback\0"
     "\055" "Bad argument to a function\0"
     "\057" "Could not bind the local end\0"
@@ -6125,19 +6211,49 @@ static const char mpx_easy_errtext[] =
     "\066" "Empty reply from the server\0"
     "\071" "Sending failed\0"
     "\072" "Receiving failed\0"
-    "\074" "Problem with the local certificate\0"
-    "\075" "No usable cipher suite\0"
-    "\076" "Server certificate not verified\0"
     "\077" "Unsupported or bad transfer coding\0"
     "\101" "Maximum file size exceeded\0"
     "\103" "Cannot rewind the request body\0"
-    "\105" "Login denied\0"
-    "\117" "Could not load the CA certificates\0"
-    "\123" "Socket not ready\0"
-    "\134" "Server key does not match the pinned key\0"
     "\137" "Call not allowed from inside a callback\0"
+#if MPX_TLS || MPX_ERROR_TEXT
+    "\045" "TLS handshake failed\0"
+    "\075" "No usable cipher suite\0"
+    "\076" "Server certificate not verified\0"
+    "\117" "Could not load the CA certificates\0"
+    "\134" "Server key does not match the pinned key\0"
+#endif
+#if MPX_ERROR_TEXT /* codes the engine never returns */
+    "\007" "Proxy name not resolved\0"
+    "\013" "Access denied by the server\0"
+    "\022" "HTTP/2 framing error\0"
+    "\027" "A quote command failed\0"
+    "\044" "Could not set up the POST\0"
+    "\046" "Cannot resume the download\0"
+    "\047" "Could not read the file\0"
+    "\053" "A needed function is missing\0"
+    "\067" "TLS engine not found\0"
+    "\070" "Could not make the TLS engine the default\0"
+    "\074" "Problem with the local certificate\0"
+    "\102" "TLS was required and is not available\0"
+    "\104" "Could not start the TLS engine\0"
+    "\105" "Login denied\0"
+    "\120" "The remote file was not found\0"
+    "\122" "TLS shutdown failed\0"
+    "\123" "Socket not ready\0"
+    "\124" "Could not load the CRL file\0"
+    "\125" "The certificate's issuer check failed\0"
+    "\132" "The chunk callback failed\0"
+    "\133" "No connection available\0"
+    "\135" "The certificate status (OCSP) did not verify\0"
+    "\136" "HTTP/2 stream error\0"
     "\140" "Authentication failed\0"
-    "\145" "poll() failed\0";
+    "\141" "HTTP/3 error\0"
+    "\142" "QUIC connection failed\0"
+    "\143" "Proxy handshake failed\0"
+    "\144" "The server wants a client certificate\0"
+    "\145" "poll() failed\0"
+#endif
+    "";
 
 /* -------------------------------------------------------------------- */
 /* >>statemachine: the state setter, timers, the step that runs a transfer */
@@ -7440,7 +7556,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPERF_INFO_NAMELOOKUP_TIME: case MPERF_INFO_NAMELOOKUP_TIME_T: t = e->x.t_lookup; break;
     case MPERF_INFO_CONNECT_TIME: case MPERF_INFO_CONNECT_TIME_T: t = e->x.t_connect; break;
     case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = e->x.t_appconnect; break;
-    case MPERF_INFO_SSL_VERIFYRESULT: lv = 0; break; /* a failed verification fails the transfer */
+    case MPERF_INFO_SSL_VERIFYRESULT: lv = e->x.verify_result; break;
     case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->x.t_pretransfer; break;
     case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->x.t_starttransfer; break;
     case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = e->x.t_redirect; break;
@@ -7456,7 +7572,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
         break;
     case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD: case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T: off = e->x.content_length; break;
     case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T:
-        off = e->x.body_kind ? e->x.body_len : -1;
+        off = MPX_UPLOADS && e->x.body_kind ? e->x.body_len : e->x.request_bytes ? 0 : -1; /* -1 until a request went out */
         break;
     case MPERF_INFO_HEADER_SIZE: lv = (long)e->x.header_bytes; break;
     case MPERF_INFO_REQUEST_SIZE: lv = (long)e->x.request_bytes; break;
@@ -7479,7 +7595,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
         break;
     case MPERF_INFO_PRIMARY_PORT: lv = e->x.primary_port; break;
     case MPERF_INFO_HTTP_VERSION: lv = e->x.http_version_seen; break;
-    case MPERF_INFO_SCHEME: str = e->x.method[0] ? (e->x.u.https ? "HTTPS" : "HTTP") : NULL; break;
+    case MPERF_INFO_SCHEME: str = e->x.primary.family ? (e->x.u.https ? "HTTPS" : "HTTP") : NULL; break; /* once connected */
     case MPERF_INFO_EFFECTIVE_METHOD: str = e->x.method[0] ? e->x.method : NULL; break;
     case MPERF_INFO_ACTIVESOCKET:
         *(mperf_socket_t *)out = e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;

@@ -311,6 +311,19 @@ static void handle_request(conn *c, size_t hlen)
             c->redir_len = (size_t)hn + (size_t)blen;
             free(to);
         }
+        if (strcmp(path, "/echo") == 0) { /* auth=SCHEME: a 401 offering SCHEME until a request has Authorization */
+            char *scheme = query_get(q, "auth", NULL), au[8];
+            if (scheme && !header_value(c->in, hlen, "authorization", au, sizeof au)) {
+                char head[512];
+                int hn = snprintf(head, sizeof head,
+                                  "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: %.200s realm=\"t\"\r\nContent-Length: 0\r\n\r\n",
+                                  scheme);
+                c->redir = malloc((size_t)hn);
+                memcpy(c->redir, head, (size_t)hn);
+                c->redir_len = (size_t)hn;
+            }
+            free(scheme);
+        }
         if (header_value(c->in, hlen, "expect", ex, sizeof ex) && strcasecmp(ex, "100-continue") == 0) {
             char *mode = query_get(q, "expect", NULL);
             if (!mode || strcmp(mode, "ignore") != 0) {

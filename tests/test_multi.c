@@ -210,7 +210,7 @@ TEST(truncated_responses)
     CHECK_EQ_LONG(run_one(&x), MPERF_E_PARTIAL_FILE);
     xfer_free(&x);
     xfer_init(&x, raw_url("HTTP/1.1 200 OK\r\nContent-", "end=close"));
-    CHECK_EQ_LONG(run_one(&x), MPERF_E_WEIRD_SERVER_REPLY);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_PARTIAL_FILE); /* cut in the head: libcurl's code */
     xfer_free(&x);
     xfer_init(&x, fmt("http://127.0.0.1:%d/close", fault_port()));
     CHECK_EQ_LONG(run_one(&x), MPERF_E_GOT_NOTHING);
@@ -533,7 +533,7 @@ TEST(custom_request_headers)
         CHECK(strstr(x.body.p, "User-Agent: from-list") != NULL);
         CHECK(strstr(x.body.p, "not-this") == NULL);
     }
-    CHECK(strcmp(info_str(x.e, MPERF_INFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/echo?q=1", fault_port())) == 0);
+    CHECK(strcmp(info_str(x.e, MPERF_INFO_EFFECTIVE_URL), fmt("http://127.0.0.1:%d/echo?q=1#frag", fault_port())) == 0);
     xfer_free(&x);
     mperf_slist_free_all(h);
 }

@@ -337,8 +337,8 @@ static const pcase hostile_cases[] = {
     {"NUL in trailer", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: a\0b\r\n\r\n"), 0, 0, WEIRD, 0, NULL, -1},
     /* truncation */
     {"nothing", S(""), 0, 1, NOTHING, 0, NULL, -1},
-    {"closed in the status line", S("HTTP/1.1 20"), 0, 1, WEIRD, 0, NULL, -1},
-    {"closed in the fields", S("HTTP/1.1 200 OK\r\nContent-Len"), 0, 1, WEIRD, 0, NULL, -1},
+    {"closed in the status line", S("HTTP/1.1 20"), 0, 1, NOTHING, 0, NULL, -1},
+    {"closed in the fields", S("HTTP/1.1 200 OK\r\nContent-Len"), 0, 1, PARTIAL, 0, NULL, -1},
     {"closed in a length body", S("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), 0, 1, PARTIAL, 0, NULL, -1},
     {"closed in a chunk", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"), 0, 1, PARTIAL, 0, NULL, -1},
     {"closed before last chunk", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n"), 0, 1, PARTIAL, 0, NULL, -1},
