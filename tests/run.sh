@@ -271,6 +271,15 @@ for src in tests/compat/*.c; do
         cc -std=c99 -I compat -D MULTIPERFORM_IMPLEMENTATION "$src" -o "$B/compat/$n" -lbearssl
     check "compat source is a real libcurl program: $n" cc -std=c99 -Werror=implicit-function-declaration "$src" -o "$B/compat/$n.libcurl" -lcurl
 done
+# compat/curl/ copied into another tree, the header elsewhere on the include path
+copied_compat() {
+    rm -rf "$B/vendored" && mkdir -p "$B/vendored/app" "$B/vendored/third_party" &&
+        cp -r compat/curl "$B/vendored/app/" && cp multiperform.h "$B/vendored/third_party/" &&
+        cp tests/compat/easy_get.c "$B/vendored/app/" &&
+        (cd "$B/vendored/app" && cc -std=c99 $WARN -Werror -I . -I ../third_party -D MULTIPERFORM_IMPLEMENTATION \
+            easy_get.c -o easy_get -lbearssl)
+}
+check "compat/curl/ copied into another tree builds with -I for the header's directory" copied_compat
 N="http://127.0.0.1:$MPT_NGINX_PORT"
 F="http://127.0.0.1:$MPT_FAULT_PORT"
 check "compat run: seed_example (the man page EXAMPLE)" timeout 60 "$B/compat/seed_example"
@@ -292,6 +301,16 @@ check "compat run over HTTPS: easy_get" env CAINFO="$MPT_PKI/ca.pem" timeout 60 
 check "compat run over HTTPS: ten_at_a_time, 100 transfers" env CAINFO="$MPT_PKI/ca.pem" timeout 120 "$B/compat/ten_at_a_time" "$T/f/1k.bin" 100 1024
 check "compat run over HTTPS without the CA: refused" sh -c "! timeout 60 $B/compat/easy_get $T/f/1k.bin 1024"
 check "compat run under valgrind: ten_at_a_time" timeout 300 $VG "$B/compat/ten_at_a_time" "$N/f/64k.bin" 50 65536
+
+# ---- differential: one libcurl program, built against libcurl and against the header ----
+# (tests/differential.c; the allowed differences are in tests/differential.expected)
+check "build differential against libcurl (cc tests/differential.c -lcurl)" \
+    cc -std=c99 $WARN -Werror -O1 -g -o "$B/differential-libcurl" tests/differential.c -lcurl
+check "build differential through the compat header (cc -I compat -D MULTIPERFORM_IMPLEMENTATION ... -lbearssl)" \
+    cc -std=c99 $WARN -Werror -O1 -g -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/differential" tests/differential.c -lbearssl
+suite "differential" env MPT_DIFF_DIR="$B/differential.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential"
+grep '^differential: ' "$B/differential.out" || true
+suite "differential [valgrind]" env MPT_DIFF_DIR="$B/differential-vg.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential" $VG
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

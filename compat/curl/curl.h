@@ -11,7 +11,18 @@
 #ifndef MPERF_COMPAT_CURL_H
 #define MPERF_COMPAT_CURL_H
 
-#include "../../multiperform.h" /* first, so it can ask for POSIX under -std=c99 */
+/* multiperform.h first, so it can ask for POSIX under -std=c99: from this
+   repository's layout, or, with compat/curl/ copied elsewhere, from the
+   include path (-I the directory that holds multiperform.h). */
+#if defined(__has_include)
+#if __has_include("../../multiperform.h")
+#include "../../multiperform.h"
+#else
+#include "multiperform.h"
+#endif
+#else
+#include "../../multiperform.h"
+#endif
 #include <stdio.h>
 #include <limits.h>
 #include <inttypes.h>

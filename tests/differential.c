@@ -1,0 +1,826 @@
+/* tests/differential.c - one libcurl program, built twice: against real
+   libcurl (cc differential.c -lcurl) and against multiperform through
+   compat/curl/curl.h. Each build runs the same scenarios against the same
+   loopback servers and prints a trace of everything a program can observe:
+   every header-callback call (its exact bytes), the request head as sent
+   (the debug callback's HEADER_OUT) and every HEADER_IN line, the body's
+   length and FNV-1a hash, read-callback calls, progress, the result and
+   response codes and the getinfo values. tests/differential.sh diffs the
+   two traces scenario by scenario.
+
+   Usage: differential list | differential all | differential NAME...
+   Servers from the environment as the suites use them: MPT_FAULT_PORT,
+   MPT_FAULT2_PORT, MPT_NGINX_PORT, MPT_NGINX_UNIX. */
+#define _POSIX_C_SOURCE 200809L
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <sys/time.h>
+#include <poll.h>
+#include <unistd.h>
+
+static const char *cur; /* the scenario being traced: every line starts with it */
+static char F[64], F2[64], N[64];
+
+static void out(const char *fmt, ...)
+{
+    va_list ap;
+    printf("%s: ", cur);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+/* A growing text: a transfer's trace lines, printed when it ends, so that
+   transfers running side by side do not interleave theirs. */
+typedef struct text {
+    char *p;
+    size_t len, cap;
+} text;
+
+static void text_add(text *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->p = (char *)realloc(t->p, t->cap);
+    }
+    memcpy(t->p + t->len, s, n);
+    t->len += n;
+    t->p[t->len] = 0;
+}
+
+/* A trace line with bytes made printable (\r \n \t \\ \" and \xHH), into
+   t, or printed when t is NULL. A Date field's value is left out: the two
+   builds do not run in the same second. */
+static void out_bytes_to(text *t, const char *tag, const char *p, size_t n)
+{
+    text line = {NULL, 0, 0};
+    char b[32];
+    size_t i;
+    if (n > 6 && memcmp(p, "Date: ", 6) == 0) {
+        p = "Date: (a date)\r\n";
+        n = strlen(p);
+    }
+    text_add(&line, cur, strlen(cur));
+    text_add(&line, ": ", 2);
+    text_add(&line, tag, strlen(tag));
+    text_add(&line, b, (size_t)sprintf(b, " %zu \"", n));
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '\r') text_add(&line, "\\r", 2);
+        else if (c == '\n') text_add(&line, "\\n", 2);
+        else if (c == '\t') text_add(&line, "\\t", 2);
+        else if (c == '\\' || c == '"') text_add(&line, b, (size_t)sprintf(b, "\\%c", c));
+        else if (c < 0x20 || c >= 0x7f) text_add(&line, b, (size_t)sprintf(b, "\\x%02x", c));
+        else text_add(&line, (const char *)&c, 1);
+    }
+    text_add(&line, "\"\n", 2);
+    if (t) text_add(t, line.p, line.len);
+    else fputs(line.p, stdout);
+    free(line.p);
+}
+
+static void out_bytes(const char *tag, const char *p, size_t n)
+{
+    out_bytes_to(NULL, tag, p, n);
+}
+
+static char *fmt(const char *f, ...)
+{
+    static char ring[8][8192];
+    static int next;
+    char *b = ring[next++ & 7];
+    va_list ap;
+    va_start(ap, f);
+    vsnprintf(b, sizeof ring[0], f, ap);
+    va_end(ap);
+    return b;
+}
+
+/* /raw on the faultserver answering exactly resp (percent-encoded), then end. */
+static char *raw(const char *resp, const char *end)
+{
+    static char ring[4][8192];
+    static int next;
+    char *b = ring[next++ & 3];
+    size_t o = (size_t)snprintf(b, sizeof ring[0], "%s/raw?end=%s&pre=", F, end);
+    const unsigned char *p;
+    for (p = (const unsigned char *)resp; *p && o + 4 < sizeof ring[0]; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '/')
+            b[o++] = (char)*p;
+        else
+            o += (size_t)sprintf(b + o, "%%%02X", *p);
+    }
+    b[o] = 0;
+    return b;
+}
+
+/* ---- what one transfer lets a program see ---- */
+typedef struct seen {
+    text log; /* header and debug lines, in the order the callbacks came */
+    char *body;
+    size_t len, cap;
+    long writes;
+    const char *up;          /* the request body the read callback hands out */
+    size_t uplen, uppos;
+    long reads, read_zero;
+    int text_unterminated;   /* debug TEXT pieces without a NUL after them */
+    curl_off_t data_in, data_out;
+    curl_off_t last_dltotal, last_dlnow;
+    int abort_progress;      /* return 1 from the progress callback once data came */
+    long progress_calls;
+} seen;
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    seen *s = (seen *)ud;
+    size_t k = size * n;
+    if (s->len + k > s->cap) {
+        s->cap = (s->len + k) * 2 + 1024;
+        s->body = (char *)realloc(s->body, s->cap);
+    }
+    memcpy(s->body + s->len, p, k);
+    s->len += k;
+    s->writes++;
+    return k;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    out_bytes_to(&((seen *)ud)->log, "header", p, size * n);
+    return size * n;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ud)
+{
+    seen *s = (seen *)ud;
+    size_t k = size * n, left = s->uplen - s->uppos;
+    s->reads++;
+    if (k > 7000) k = 7000; /* several calls, the same in both builds */
+    if (k > left) k = left;
+    if (!k) s->read_zero++;
+    memcpy(buf, s->up + s->uppos, k);
+    s->uppos += k;
+    return k;
+}
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+    seen *s = (seen *)ud;
+    (void)h;
+    if (type == CURLINFO_TEXT && data[size] != 0) s->text_unterminated++;
+    if (type == CURLINFO_HEADER_OUT) out_bytes_to(&s->log, "sent", data, size);
+    if (type == CURLINFO_HEADER_IN) out_bytes_to(&s->log, "header-in", data, size);
+    if (type == CURLINFO_DATA_IN) s->data_in += (curl_off_t)size;
+    if (type == CURLINFO_DATA_OUT) s->data_out += (curl_off_t)size;
+    return 0;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    seen *s = (seen *)ud;
+    (void)ultotal;
+    (void)ulnow;
+    s->progress_calls++;
+    s->last_dltotal = dltotal;
+    s->last_dlnow = dlnow;
+    return s->abort_progress && dlnow > 0;
+}
+
+static uint64_t fnv(const char *p, size_t n)
+{
+    uint64_t h = 14695981039346656037ULL;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* Sets the callbacks that trace; a scenario's own options come after. */
+static CURL *traced(const char *url, seen *s)
+{
+    CURL *h = curl_easy_init();
+    memset(s, 0, sizeof *s);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, s);
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
+    return h;
+}
+
+static void upload_from(CURL *h, seen *s, const char *data, size_t len)
+{
+    s->up = data;
+    s->uplen = len;
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, s);
+}
+
+static void info_str(CURL *h, const char *name, CURLINFO i)
+{
+    char *v = NULL;
+    CURLcode rc = curl_easy_getinfo(h, i, &v);
+    out("info %s %d %s", name, (int)rc, v ? v : "(null)");
+}
+
+static void info_long(CURL *h, const char *name, CURLINFO i)
+{
+    long v = -7;
+    CURLcode rc = curl_easy_getinfo(h, i, &v);
+    out("info %s %d %ld", name, (int)rc, v);
+}
+
+static void info_off(CURL *h, const char *name, CURLINFO i)
+{
+    curl_off_t v = -7;
+    CURLcode rc = curl_easy_getinfo(h, i, &v);
+    out("info %s %d %lld", name, (int)rc, (long long)v);
+}
+
+/* The end of a transfer: its result, what it delivered, what getinfo says. */
+static void report(CURL *h, seen *s, CURLcode rc)
+{
+    size_t len = s->len, i;
+    char *peer = NULL;
+    for (i = 0; s->body && i + 7 <= len && !peer; i++) /* (the body has no NUL after it) */
+        if (memcmp(s->body + i, "\npeer: ", 7) == 0) peer = s->body + i;
+    if (s->log.p) fputs(s->log.p, stdout);
+    free(s->log.p);
+    s->log.p = NULL;
+    s->log.len = s->log.cap = 0;
+    out("result %d", (int)rc);
+    if (peer) { /* the faultserver's /echo names the client's port: not the same twice */
+        char *eol = memchr(peer + 1, '\n', len - (size_t)(peer + 1 - s->body));
+        size_t cut = eol ? (size_t)(eol - peer) : len - (size_t)(peer - s->body);
+        memmove(peer, peer + cut, len - (size_t)(peer - s->body) - cut);
+        len -= cut;
+    }
+    out("body %zu %016llx%s", len, (unsigned long long)fnv(s->body, len), s->writes ? "" : " (no write call)");
+    if (len && len < 600 && s->body) out_bytes("body-bytes", s->body, len);
+    if (s->up) out("read calls %ld, %zu of %zu bytes, %ld returned 0", s->reads, s->uppos, s->uplen, s->read_zero);
+    out("debug data in %lld out %lld, TEXT pieces without a NUL after them %d", (long long)s->data_in,
+        (long long)s->data_out, s->text_unterminated);
+    out("progress last dltotal %lld dlnow %lld", (long long)s->last_dltotal, (long long)s->last_dlnow);
+    info_long(h, "RESPONSE_CODE", CURLINFO_RESPONSE_CODE);
+    info_long(h, "HTTP_VERSION", CURLINFO_HTTP_VERSION);
+    info_str(h, "EFFECTIVE_URL", CURLINFO_EFFECTIVE_URL);
+    info_str(h, "EFFECTIVE_METHOD", CURLINFO_EFFECTIVE_METHOD);
+    info_str(h, "CONTENT_TYPE", CURLINFO_CONTENT_TYPE);
+    info_str(h, "REDIRECT_URL", CURLINFO_REDIRECT_URL);
+    info_str(h, "REFERER", CURLINFO_REFERER);
+    info_str(h, "SCHEME", CURLINFO_SCHEME);
+    info_str(h, "PRIMARY_IP", CURLINFO_PRIMARY_IP);
+    info_long(h, "PRIMARY_PORT", CURLINFO_PRIMARY_PORT);
+    info_long(h, "REDIRECT_COUNT", CURLINFO_REDIRECT_COUNT);
+    info_long(h, "NUM_CONNECTS", CURLINFO_NUM_CONNECTS);
+    info_long(h, "HEADER_SIZE", CURLINFO_HEADER_SIZE);
+    info_long(h, "REQUEST_SIZE", CURLINFO_REQUEST_SIZE);
+    info_off(h, "CONTENT_LENGTH_DOWNLOAD_T", CURLINFO_CONTENT_LENGTH_DOWNLOAD_T);
+    info_off(h, "CONTENT_LENGTH_UPLOAD_T", CURLINFO_CONTENT_LENGTH_UPLOAD_T);
+    info_off(h, "SIZE_DOWNLOAD_T", CURLINFO_SIZE_DOWNLOAD_T);
+    info_off(h, "SIZE_UPLOAD_T", CURLINFO_SIZE_UPLOAD_T);
+    info_long(h, "SSL_VERIFYRESULT", CURLINFO_SSL_VERIFYRESULT);
+    free(s->body);
+    s->body = NULL;
+}
+
+/* One transfer by curl_easy_perform, traced. */
+static void easy(CURL *h, seen *s)
+{
+    CURLcode rc = curl_easy_perform(h);
+    report(h, s, rc);
+    curl_easy_cleanup(h);
+}
+
+/* ---- the response shapes: plain GETs ---- */
+typedef struct shape {
+    const char *name, *response, *end; /* raw response and how the server ends; or a path on F */
+    const char *path;
+} shape;
+
+static const shape shapes[] = {
+    {"length", NULL, NULL, "/gen/1000"},
+    {"length-zero", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "keep", NULL},
+    {"chunked", NULL, NULL, "/gen/5000?chunked=700"},
+    {"chunked-trailers",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-Trailer: yes\r\nX-Two: 2\r\n\r\n", "keep",
+     NULL},
+    {"chunked-extensions", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0;last\r\n\r\n",
+     "keep", NULL},
+    {"folded", "HTTP/1.1 200 OK\r\nX-Fold: first\r\n second\r\n\tthird\r\nContent-Length: 2\r\n\r\nok", "keep", NULL},
+    {"interim-103", "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+     "keep", NULL},
+    {"interim-100-unasked", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "keep", NULL},
+    {"no-content-204", "HTTP/1.1 204 No Content\r\n\r\n", "keep", NULL},
+    {"not-modified-304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\nETag: \"x\"\r\n\r\n", "keep", NULL},
+    {"http10-length", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", "close", NULL},
+    {"http10-close", "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the close", "close", NULL},
+    {"close-delimited", NULL, NULL, "/gen/3000?close=1"},
+    {"content-type", "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 2\r\n\r\nok", "keep",
+     NULL},
+    {"status-404", "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", "keep", NULL},
+    {"status-500-close", "HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 4\r\n\r\noops", "close", NULL},
+    {"reason-less", "HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok", "keep", NULL},
+    {"header-no-space", "HTTP/1.1 200 OK\r\nX-A:b\r\nContent-Length:2\r\n\r\nok", "keep", NULL},
+    {"bare-lf", "HTTP/1.1 200 OK\nX-A: b\nContent-Length: 2\n\nok", "keep", NULL},
+    /* incomplete responses: the code a program's retry logic keys on */
+    {"nothing", NULL, NULL, "/close"},
+    {"reset", NULL, NULL, "/reset"},
+    {"cut-in-status", "HTTP/1.1 20", "close", NULL},
+    {"cut-in-head", "HTTP/1.1 200 OK\r\nContent-Le", "close", NULL},
+    {"cut-after-status", "HTTP/1.1 200 OK\r\n", "close", NULL},
+    {"cut-after-100", "HTTP/1.1 100 Continue\r\n\r\n", "close", NULL},
+    {"cut-in-body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "close", NULL},
+    {"cut-in-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "close", NULL},
+    {"cut-in-chunk-size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3", "close", NULL},
+    {"cut-before-last-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", "close", NULL},
+    {"cut-in-trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n", "close", NULL},
+};
+
+static void run_shape(const shape *sh, int head)
+{
+    seen s;
+    const char *url = sh->path ? fmt("%s%s", F, sh->path) : raw(sh->response, sh->end);
+    CURL *h = traced(url, &s);
+    if (head) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    easy(h, &s);
+}
+
+/* ---- redirects ---- */
+static void run_redirect(int code, int follow, const char *to)
+{
+    seen s;
+    CURL *h = traced(fmt("%s/redir?code=%d&to=%s&body=20", F, code, to), &s);
+    static const char data[] = "a=1&b=2";
+    if (follow) curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, data); /* a POST: what each code does with it */
+    easy(h, &s);
+}
+
+/* ---- request bodies ---- */
+static char *big(size_t n)
+{
+    char *d = (char *)malloc(n);
+    size_t i;
+    for (i = 0; i < n; i++) d[i] = (char)('a' + i % 26);
+    return d;
+}
+
+static void run_upload(const char *kind)
+{
+    seen s;
+    CURL *h = traced(fmt("%s/echo%s", F, strcmp(kind, "expect-ignored") == 0 ? "?expect=ignore" : ""), &s);
+    size_t n = strcmp(kind, "small-put") == 0 ? 3000 : strcmp(kind, "postfields") == 0 ? 100 :
+               strcmp(kind, "empty-put") == 0 ? 0 : strcmp(kind, "large-postfields") == 0 ? 100000 : 1200000;
+    char *d = big(n + 1);
+    if (strcmp(kind, "postfields") == 0 || strcmp(kind, "large-postfields") == 0) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)n);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, d);
+    } else if (strcmp(kind, "chunked-put") == 0) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        upload_from(h, &s, d, n);
+    } else if (strcmp(kind, "post-read") == 0) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+        upload_from(h, &s, d, n);
+    } else { /* small-put, large-put (100-continue), expect-ignored */
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)n);
+        upload_from(h, &s, d, n);
+        if (strcmp(kind, "expect-ignored") == 0) curl_easy_setopt(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 200L);
+    }
+    easy(h, &s);
+    free(d);
+}
+
+/* ---- the patterns of libcurl's examples ---- */
+
+/* curl_multi_perform + curl_multi_poll over three transfers. */
+static void run_multi_poll(void)
+{
+    CURLM *m = curl_multi_init();
+    seen s[3];
+    CURL *h[3];
+    int i, running = 1, left, loops = 0;
+    CURLMsg *msg;
+    for (i = 0; i < 3; i++) {
+        h[i] = traced(fmt("%s/gen/%d", F, 1000 * (i + 1)), &s[i]);
+        curl_easy_setopt(h[i], CURLOPT_PRIVATE, (void *)&s[i]);
+        curl_multi_add_handle(m, h[i]);
+    }
+    while (running && loops++ < 10000) {
+        curl_multi_perform(m, &running);
+        if (running) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    {
+        int results[3] = {-1, -1, -1}, msgs = 0;
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) { /* the order they end in is the servers' */
+            seen *sp = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&sp);
+            if (msg->msg == CURLMSG_DONE && sp >= s && sp < s + 3) results[sp - s] = (int)msg->data.result;
+            msgs++;
+        }
+        out("%d messages", msgs);
+        for (i = 0; i < 3; i++) {
+            out("transfer %d: result %d", i, results[i]);
+            curl_multi_remove_handle(m, h[i]);
+            report(h[i], &s[i], (CURLcode)results[i]);
+            curl_easy_cleanup(h[i]);
+        }
+    }
+    curl_multi_cleanup(m);
+}
+
+/* curl_multi_fdset + select, with curl_multi_timeout. */
+static void run_fdset(void)
+{
+    CURLM *m = curl_multi_init();
+    seen s;
+    CURL *h = traced(fmt("%s/gen/200000?chunked=999", F), &s);
+    int running = 1, loops = 0;
+    CURLMsg *msg;
+    int left;
+    curl_multi_add_handle(m, h);
+    while (running && loops++ < 100000) {
+        fd_set r, w, x;
+        int maxfd = -1;
+        long tmo = -1;
+        struct timeval tv;
+        curl_multi_perform(m, &running);
+        if (!running) break;
+        FD_ZERO(&r);
+        FD_ZERO(&w);
+        FD_ZERO(&x);
+        curl_multi_fdset(m, &r, &w, &x, &maxfd);
+        curl_multi_timeout(m, &tmo);
+        if (tmo < 0 || tmo > 1000) tmo = 1000;
+        tv.tv_sec = tmo / 1000;
+        tv.tv_usec = (tmo % 1000) * 1000;
+        if (maxfd < 0) {
+            struct timeval nap = {0, 10000};
+            select(0, NULL, NULL, NULL, &nap);
+        } else {
+            select(maxfd + 1, &r, &w, &x, &tv);
+        }
+    }
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) out("message msg %d result %d", (int)msg->msg, (int)msg->data.result);
+    curl_multi_remove_handle(m, h);
+    report(h, &s, CURLE_OK);
+    curl_easy_cleanup(h);
+    curl_multi_cleanup(m);
+}
+
+/* curl_multi_wait with an extra descriptor that becomes readable. */
+static void run_wait_extra(void)
+{
+    CURLM *m = curl_multi_init();
+    seen s;
+    CURL *h = traced(fmt("%s/gen/1000?rate=4000", F), &s);
+    int p[2], running = 1, loops = 0, seen_extra = 0, left;
+    struct curl_waitfd extra;
+    CURLMsg *msg;
+    if (pipe(p) != 0) return;
+    curl_multi_add_handle(m, h);
+    extra.fd = p[0];
+    extra.events = CURL_WAIT_POLLIN;
+    while (running && loops++ < 10000) {
+        int numfds = -1;
+        curl_multi_perform(m, &running);
+        if (!running) break;
+        if (loops == 3 && write(p[1], "x", 1) != 1) break;
+        extra.revents = 0;
+        curl_multi_wait(m, &extra, 1, 1000, &numfds);
+        if (extra.revents & CURL_WAIT_POLLIN) {
+            char c;
+            if (read(p[0], &c, 1) == 1) seen_extra++;
+        }
+    }
+    out("the extra descriptor was reported readable %d time(s)", seen_extra);
+    while ((msg = curl_multi_info_read(m, &left)) != NULL) out("message msg %d result %d", (int)msg->msg, (int)msg->data.result);
+    curl_multi_remove_handle(m, h);
+    report(h, &s, CURLE_OK);
+    curl_easy_cleanup(h);
+    curl_multi_cleanup(m);
+    close(p[0]);
+    close(p[1]);
+}
+
+/* A handle removed and added again with a new URL inside the info_read loop. */
+static void run_readd(void)
+{
+    CURLM *m = curl_multi_init();
+    seen s;
+    CURL *h = traced(fmt("%s/gen/100", F), &s);
+    int running = 1, loops = 0, left, round = 0;
+    CURLMsg *msg;
+    curl_multi_add_handle(m, h);
+    while ((running || round < 3) && loops++ < 10000) {
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            out("round %d done: result %d, %d left", round, (int)msg->data.result, left);
+            curl_multi_remove_handle(m, msg->easy_handle);
+            report(msg->easy_handle, &s, msg->data.result);
+            if (++round < 3) {
+                memset(&s, 0, sizeof s);
+                curl_easy_setopt(msg->easy_handle, CURLOPT_URL, fmt("%s/gen/%d", F, 100 + round));
+                curl_multi_add_handle(m, msg->easy_handle);
+                running = 1;
+            }
+        }
+        if (running) curl_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    curl_easy_cleanup(h);
+    curl_multi_cleanup(m);
+}
+
+/* The progress callback aborts once data came. */
+static void run_progress_abort(void)
+{
+    seen s;
+    CURL *h = traced(fmt("%s&d=0123456789&rep=100", raw("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", "hang")),
+                     &s);
+    s.abort_progress = 1;
+    easy(h, &s);
+}
+
+/* HEADERDATA and WRITEDATA FILE *s, no callbacks: libcurl's fwrite for
+   both (without a HEADERFUNCTION, headers go to the write function). */
+static void run_header_file(void)
+{
+    seen s;
+    CURL *h = traced(raw("HTTP/1.1 200 OK\r\nX-One: 1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 2\r\n\r\n",
+                         "keep"),
+                     &s);
+    FILE *hf = tmpfile(), *bf = tmpfile();
+    char buf[4096];
+    size_t n;
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, (curl_write_callback)NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, (curl_write_callback)NULL);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, hf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, bf);
+    easy(h, &s);
+    rewind(hf);
+    n = fread(buf, 1, sizeof buf, hf);
+    out_bytes("header-file", buf, n);
+    rewind(bf);
+    n = fread(buf, 1, sizeof buf, bf);
+    out_bytes("body-file", buf, n);
+    fclose(hf);
+    fclose(bf);
+}
+
+/* Limits and error statuses. */
+static void run_option_case(const char *name)
+{
+    seen s;
+    CURL *h;
+    struct curl_slist *l = NULL; /* a list the case sets, freed after the transfer */
+    if (strcmp(name, "maxfilesize") == 0) {
+        h = traced(fmt("%s/gen/1000", F), &s);
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE, 500L);
+    } else if (strcmp(name, "maxfilesize-chunked") == 0) {
+        h = traced(fmt("%s/gen/1000?chunked=100", F), &s);
+        curl_easy_setopt(h, CURLOPT_MAXFILESIZE, 500L);
+    } else if (strcmp(name, "failonerror") == 0) {
+        h = traced(raw("HTTP/1.1 404 Not Found\r\nX-A: 1\r\nContent-Length: 9\r\n\r\nnot found", "keep"), &s);
+        curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+    } else if (strcmp(name, "maxredirs") == 0) {
+        h = traced(fmt("%s/hop/3", F), &s);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, 1L);
+    } else if (strcmp(name, "hops") == 0) {
+        h = traced(fmt("%s/hop/3", F), &s);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_AUTOREFERER, 1L);
+    } else if (strcmp(name, "redirect-fragment") == 0) {
+        h = traced(fmt("%s/redir?code=302&to=/gen/10%%23frag", F), &s);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    } else if (strcmp(name, "redirect-other-host") == 0) {
+        h = traced(fmt("%s/redir?code=302&to=%s/echo", F, F2), &s);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+    } else if (strcmp(name, "auth-any-401") == 0) {
+        h = traced(raw("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n",
+                       "keep"),
+                   &s);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
+    } else if (strcmp(name, "auth-any-post-401") == 0) {
+        h = traced(fmt("%s/raw?end=keep&pre=HTTP/1.1%%20401%%20No%%0D%%0AWWW-Authenticate:%%20Basic%%20realm=y%%0D%%0AContent-Length:%%203%%0D%%0A%%0D%%0Anop", F), &s);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "a=1");
+    } else if (strcmp(name, "auth-any-200") == 0) {
+        h = traced(fmt("%s/echo", F), &s);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
+    } else if (strcmp(name, "auth-any-401-digest-only") == 0) {
+        h = traced(raw("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Digest realm=\"x\", nonce=\"1\"\r\nContent-Length: 0\r\n\r\n",
+                       "keep"),
+                   &s);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
+    } else if (strcmp(name, "auth-basic") == 0) {
+        h = traced(fmt("%s/echo", F), &s);
+        curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+    } else if (strcmp(name, "custom-headers") == 0) {
+        l = curl_slist_append(l, "X-Custom: yes");
+        l = curl_slist_append(l, "Accept:");
+        l = curl_slist_append(l, "X-Empty;");
+        h = traced(fmt("%s/echo", F), &s);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "differential/1");
+        curl_easy_setopt(h, CURLOPT_REFERER, "http://from.example/");
+    } else if (strcmp(name, "range") == 0) {
+        h = traced(fmt("%s/gen/1000", F), &s);
+        curl_easy_setopt(h, CURLOPT_RANGE, "10-19");
+    } else if (strcmp(name, "resume") == 0) {
+        h = traced(fmt("%s/gen/1000", F), &s);
+        curl_easy_setopt(h, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)990);
+    } else if (strcmp(name, "customrequest") == 0) {
+        l = curl_slist_append(l, "X-Custom: yes");
+        h = traced(fmt("%s/echo", F), &s);
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "x=1");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+    } else if (strcmp(name, "http10-request") == 0) {
+        h = traced(fmt("%s/echo", F), &s);
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_0);
+    } else if (strcmp(name, "header-in-body") == 0) {
+        h = traced(fmt("%s/gen/50", F), &s);
+        curl_easy_setopt(h, CURLOPT_HEADER, 1L);
+    } else if (strcmp(name, "nginx") == 0) {
+        h = traced(fmt("%s/f/1k.bin", N), &s);
+    } else if (strcmp(name, "nginx-head") == 0) {
+        h = traced(fmt("%s/f/1k.bin", N), &s);
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(name, "nginx-redirect") == 0) {
+        h = traced(fmt("%s/r301", N), &s);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    } else if (strcmp(name, "resolve") == 0) {
+        l = curl_slist_append(l, fmt("made-up.test:%s:127.0.0.1", strrchr(F, ':') + 1));
+        h = traced(fmt("http://made-up.test:%s/echo", strrchr(F, ':') + 1), &s);
+        curl_easy_setopt(h, CURLOPT_RESOLVE, l);
+    } else if (strcmp(name, "connect-to") == 0) {
+        l = curl_slist_append(l, fmt("made-up.test:1234:127.0.0.1:%s", strrchr(F, ':') + 1));
+        h = traced("http://made-up.test:1234/echo", &s);
+        curl_easy_setopt(h, CURLOPT_CONNECT_TO, l);
+    } else if (strcmp(name, "unix-socket") == 0) {
+        h = traced("http://made-up.test/f/1k.bin", &s);
+        curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, getenv("MPT_NGINX_UNIX"));
+    } else if (strcmp(name, "interface") == 0) {
+        h = traced(fmt("%s/gen/10", F), &s);
+        curl_easy_setopt(h, CURLOPT_INTERFACE, "127.0.0.2");
+    } else if (strncmp(name, "tls-", 4) == 0) { /* verification: the code and SSL_VERIFYRESULT */
+        const char *port = getenv(strcmp(name, "tls-unknown-ca") == 0       ? "MPT_TLS_WRONG_PORT"
+                                  : strcmp(name, "tls-expired") == 0         ? "MPT_TLS_EXPIRED_PORT"
+                                  : strcmp(name, "tls-no-intermediate") == 0 ? "MPT_TLS_NOINT_PORT"
+                                  : strcmp(name, "tls-ip-not-listed") == 0   ? "MPT_TLS_NOIP_PORT"
+                                                                             : "MPT_TLS_PORT");
+        h = traced(fmt("https://%s:%s/f/1k.bin", strcmp(name, "tls-ip-not-listed") == 0 ? "127.0.0.1" : "localhost",
+                       port ? port : "1"),
+                   &s);
+        curl_easy_setopt(h, CURLOPT_CAINFO, fmt("%s/ca.pem", getenv("MPT_PKI") ? getenv("MPT_PKI") : "."));
+        if (strcmp(name, "tls-wrong-name") == 0) { /* a name the certificate does not list */
+            l = curl_slist_append(l, fmt("wrong.test:%s:127.0.0.1", port ? port : "1"));
+            curl_easy_setopt(h, CURLOPT_RESOLVE, l);
+            curl_easy_setopt(h, CURLOPT_URL, fmt("https://wrong.test:%s/f/1k.bin", port ? port : "1"));
+        }
+    } else if (strcmp(name, "refused") == 0) {
+        h = traced("http://127.0.0.1:1/", &s);
+    } else {
+        out("unknown");
+        return;
+    }
+    easy(h, &s);
+    curl_slist_free_all(l);
+}
+
+/* Which of the codes the compat header defines have a text: the wording is
+   each library's own, the coverage is compared ("Unknown error" for none). */
+static void run_strerror(void)
+{
+    int c;
+    static const CURLcode defined[] = { /* the codes compat/curl/curl.h defines */
+        CURLE_OK, CURLE_UNSUPPORTED_PROTOCOL, CURLE_FAILED_INIT, CURLE_URL_MALFORMAT, CURLE_NOT_BUILT_IN,
+        CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_WEIRD_SERVER_REPLY,
+        CURLE_REMOTE_ACCESS_DENIED, CURLE_HTTP2, CURLE_PARTIAL_FILE, CURLE_QUOTE_ERROR, CURLE_HTTP_RETURNED_ERROR,
+        CURLE_WRITE_ERROR, CURLE_UPLOAD_FAILED, CURLE_READ_ERROR, CURLE_OUT_OF_MEMORY, CURLE_OPERATION_TIMEDOUT,
+        CURLE_RANGE_ERROR, CURLE_HTTP_POST_ERROR, CURLE_SSL_CONNECT_ERROR, CURLE_BAD_DOWNLOAD_RESUME,
+        CURLE_FILE_COULDNT_READ_FILE, CURLE_FUNCTION_NOT_FOUND, CURLE_ABORTED_BY_CALLBACK, CURLE_BAD_FUNCTION_ARGUMENT,
+        CURLE_INTERFACE_FAILED, CURLE_TOO_MANY_REDIRECTS, CURLE_UNKNOWN_OPTION, CURLE_SETOPT_OPTION_SYNTAX,
+        CURLE_GOT_NOTHING, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
+        CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_PEER_FAILED_VERIFICATION, CURLE_BAD_CONTENT_ENCODING,
+        CURLE_FILESIZE_EXCEEDED, CURLE_USE_SSL_FAILED, CURLE_SEND_FAIL_REWIND, CURLE_SSL_ENGINE_INITFAILED,
+        CURLE_LOGIN_DENIED, CURLE_SSL_CACERT_BADFILE, CURLE_REMOTE_FILE_NOT_FOUND, CURLE_SSL_SHUTDOWN_FAILED,
+        CURLE_AGAIN, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_CHUNK_FAILED, CURLE_NO_CONNECTION_AVAILABLE,
+        CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_HTTP2_STREAM, CURLE_RECURSIVE_API_CALL,
+        CURLE_AUTH_ERROR, CURLE_HTTP3, CURLE_QUIC_CONNECT_ERROR, CURLE_PROXY, CURLE_SSL_CLIENTCERT,
+        CURLE_UNRECOVERABLE_POLL};
+    size_t i;
+    for (i = 0; i < sizeof defined / sizeof defined[0]; i++)
+        out("easy %d %s", (int)defined[i], strcmp(curl_easy_strerror(defined[i]), "Unknown error") ? "known" : "unknown");
+    out("easy 100 (past the last) %s", strcmp(curl_easy_strerror((CURLcode)100), "Unknown error") ? "known" : "unknown");
+    for (c = -1; c < 14; c++)
+        out("multi %d %s", c, strcmp(curl_multi_strerror((CURLMcode)c), "Unknown error") ? "known" : "unknown");
+}
+
+/* ---- the list ---- */
+static const char *const cases[] = {
+    "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
+    "redirect-other-host", "auth-any-401", "auth-any-post-401", "auth-any-200", "auth-any-401-digest-only", "auth-basic", "custom-headers", "range", "resume", "customrequest",
+    "http10-request", "header-in-body", "nginx", "nginx-head", "nginx-redirect", "resolve", "connect-to",
+    "unix-socket", "interface", "refused", "tls-ok", "tls-unknown-ca", "tls-expired", "tls-no-intermediate",
+    "tls-ip-not-listed", "tls-wrong-name"};
+static const int redirect_codes[] = {301, 302, 303, 307, 308};
+static const char *const uploads[] = {"postfields", "large-postfields", "small-put", "empty-put", "chunked-put",
+                                      "post-read", "large-put", "expect-ignored"};
+
+typedef void (*pattern_fn)(void);
+static const struct {
+    const char *name;
+    pattern_fn fn;
+} patterns[] = {{"pattern-multi-poll", run_multi_poll},
+                {"pattern-fdset-select", run_fdset},
+                {"pattern-wait-extra-fd", run_wait_extra},
+                {"pattern-readd-in-info-read", run_readd},
+                {"pattern-progress-abort", run_progress_abort},
+                {"pattern-header-file", run_header_file},
+                {"strerror-coverage", run_strerror}};
+
+/* Calls fn(name) for every scenario; run: run it (else list it). */
+static int each(int argc, char **argv, int run)
+{
+    size_t i;
+    int k, found = 0;
+    char name[128];
+#define WANT(nm)                                                                                                       \
+    for (k = 1; k < argc && strcmp(argv[k], "all") != 0 && strcmp(argv[k], "list") != 0 && strcmp(argv[k], (nm)) != 0; \
+         k++) {}                                                                                                       \
+    if (k < argc || argc < 2) found++;                                                                                 \
+    if ((k < argc || argc < 2) && !run) puts(nm);                                                                      \
+    if ((k < argc || argc < 2) && run && (cur = (nm)) != NULL)
+    for (i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        snprintf(name, sizeof name, "get-%s", shapes[i].name);
+        WANT(name) run_shape(&shapes[i], 0);
+        snprintf(name, sizeof name, "head-%s", shapes[i].name);
+        if (strncmp(shapes[i].name, "cut-", 4) == 0 || strncmp(shapes[i].name, "http10-close", 12) == 0 ||
+            strcmp(shapes[i].name, "close-delimited") == 0)
+            continue; /* a HEAD is answered without a body: nothing to cut */
+        WANT(name) run_shape(&shapes[i], 1);
+    }
+    for (i = 0; i < sizeof redirect_codes / sizeof redirect_codes[0]; i++) {
+        snprintf(name, sizeof name, "redirect-%d-follow", redirect_codes[i]);
+        WANT(name) run_redirect(redirect_codes[i], 1, "/echo");
+        snprintf(name, sizeof name, "redirect-%d-nofollow", redirect_codes[i]);
+        WANT(name) run_redirect(redirect_codes[i], 0, "/echo");
+    }
+    for (i = 0; i < sizeof uploads / sizeof uploads[0]; i++) {
+        snprintf(name, sizeof name, "upload-%s", uploads[i]);
+        WANT(name) run_upload(uploads[i]);
+    }
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(name, sizeof name, "option-%s", cases[i]);
+        WANT(name) run_option_case(cases[i]);
+    }
+    for (i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+        WANT(patterns[i].name) patterns[i].fn();
+    }
+#undef WANT
+    return found;
+}
+
+int main(int argc, char **argv)
+{
+    const char *fp = getenv("MPT_FAULT_PORT"), *fp2 = getenv("MPT_FAULT2_PORT"), *np = getenv("MPT_NGINX_PORT");
+    int list = argc > 1 && strcmp(argv[1], "list") == 0;
+    if (!list && (!fp || !fp2 || !np)) {
+        fprintf(stderr, "differential: MPT_FAULT_PORT, MPT_FAULT2_PORT and MPT_NGINX_PORT must be set\n");
+        return 2;
+    }
+    snprintf(F, sizeof F, "http://127.0.0.1:%s", fp ? fp : "0");
+    snprintf(F2, sizeof F2, "http://127.0.0.1:%s", fp2 ? fp2 : "0");
+    snprintf(N, sizeof N, "http://127.0.0.1:%s", np ? np : "0");
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!each(argc, argv, !list)) {
+        fprintf(stderr, "differential: no such scenario\n");
+        return 2;
+    }
+    curl_global_cleanup();
+    return 0;
+}
