@@ -157,6 +157,9 @@
                                    INTERFACE, LOCALPORT(RANGE), IPRESOLVE and
                                    the socket callbacks: a transfer with one
                                    of them set does not start
+   MPERF_NO_HEADER_API             mperf_easy_header/nextheader (they return
+                                   MPERF_HE_NOT_BUILT_IN / NULL): the
+                                   response fields are not kept
    MPERF_MINIMAL                   all of the above, and MPERF_BIGBUF 0
                                    unless it is set
    TLS:
@@ -493,6 +496,11 @@ typedef enum mperf_option {
     MPERF_OPT_TCP_KEEPALIVE = 213,
     MPERF_OPT_TCP_KEEPIDLE = 214,
     MPERF_OPT_TCP_KEEPINTVL = 215,
+    MPERF_OPT_TCP_KEEPCNT = 326,
+    MPERF_OPT_DEFAULT_PROTOCOL = 10238,
+    MPERF_OPT_REQUEST_TARGET = 10266,
+    MPERF_OPT_CA_CACHE_TIMEOUT = 321,
+    MPERF_OPT_CERTINFO = 172,
     MPERF_OPT_XFERINFOFUNCTION = 20219,
     MPERF_OPT_PROGRESSFUNCTION = 20056,
     MPERF_OPT_SSL_ENABLE_ALPN = 226,
@@ -608,8 +616,15 @@ typedef enum mperf_info {
     MPERF_INFO_REDIRECT_TIME_T = MPERF_INFO_OFF_T + 55,
     MPERF_INFO_APPCONNECT_TIME_T = MPERF_INFO_OFF_T + 56,
     MPERF_INFO_EFFECTIVE_METHOD = MPERF_INFO_STRING + 58,
-    MPERF_INFO_REFERER = MPERF_INFO_STRING + 60
+    MPERF_INFO_REFERER = MPERF_INFO_STRING + 60,
+    MPERF_INFO_CERTINFO = MPERF_INFO_PTR + 34 /* an mperf_certinfo *: always empty (no CERTINFO) */
 } mperf_info;
+
+/* MPERF_INFO_CERTINFO's answer (libcurl's struct curl_certinfo). */
+typedef struct mperf_certinfo {
+    int num_of_certs;
+    mperf_slist **certinfo;
+} mperf_certinfo;
 
 /* Kinds of text given to MPERF_OPT_DEBUGFUNCTION (libcurl's curl_infotype). */
 typedef enum mperf_infotype {
@@ -738,6 +753,39 @@ MPERF_API mperf_code mperf_easy_perform(mperf_easy *easy);
 MPERF_API mperf_code mperf_easy_pause(mperf_easy *easy, int bitmask);
 MPERF_API const char *mperf_easy_strerror(mperf_code code);
 
+/* ---- the response fields after (or during) a transfer: libcurl's header API ----
+   Every field of every response of the last transfer: request 0 is the
+   first request, each redirect or authentication retry the next, -1 the
+   last. A field's value has its folds joined and blanks trimmed; the struct
+   returned belongs to the handle and is good until the next call. */
+typedef struct mperf_header {
+    char *name; /* as the server spelled it */
+    char *value;
+    size_t amount; /* fields of this name (within the origins and request asked for) */
+    size_t index;  /* which of them this is, from 0 */
+    unsigned int origin;
+    void *anchor; /* the handle's own */
+} mperf_header;
+#define MPERF_H_HEADER (1 << 0)  /* a field of a final response */
+#define MPERF_H_TRAILER (1 << 1) /* a trailer of a chunked body */
+#define MPERF_H_CONNECT (1 << 2) /* a proxy's answer to CONNECT (none yet) */
+#define MPERF_H_1XX (1 << 3)     /* a field of an interim (1xx) response */
+#define MPERF_H_PSEUDO (1 << 4)  /* HTTP/2 pseudo-headers (never: HTTP/1.1) */
+typedef enum {
+    MPERF_HE_OK,
+    MPERF_HE_BADINDEX,  /* fields of the name exist, fewer than index + 1 */
+    MPERF_HE_MISSING,   /* no field of the name */
+    MPERF_HE_NOHEADERS, /* no fields at all (yet) */
+    MPERF_HE_NOREQUEST, /* no such request */
+    MPERF_HE_OUT_OF_MEMORY,
+    MPERF_HE_BAD_ARGUMENT,
+    MPERF_HE_NOT_BUILT_IN /* MPERF_NO_HEADER_API */
+} mperf_hcode;
+MPERF_API mperf_hcode mperf_easy_header(mperf_easy *easy, const char *name, size_t index, unsigned int origin,
+                                        int request, mperf_header **hout);
+/* The next field after prev (NULL: the first) of the origins and request; NULL at the end. */
+MPERF_API mperf_header *mperf_easy_nextheader(mperf_easy *easy, unsigned int origin, int request, mperf_header *prev);
+
 /* ---- misc ---- */
 MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string);
 MPERF_API void mperf_slist_free_all(mperf_slist *list);
@@ -790,6 +838,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_ROUTING
 #define MPERF_NO_ROUTING
 #endif
+#ifndef MPERF_NO_HEADER_API
+#define MPERF_NO_HEADER_API
+#endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
 #endif
@@ -833,6 +884,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_ERROR_TEXT 0
 #else
 #define MPX_ERROR_TEXT 1
+#endif
+#ifdef MPERF_NO_HEADER_API
+#define MPX_HEADER_API 0
+#else
+#define MPX_HEADER_API 1
 #endif
 #ifdef MPERF_NO_ROUTING
 #define MPX_ROUTING 0
@@ -1514,6 +1570,8 @@ typedef struct mpx_opts {
     mperf_closesocket_callback closesocket_cb;
     void *opensocket_data, *sockopt_data, *closesocket_data;
     long localport, localportrange, ipresolve;
+    long keepalive[3]; /* TCP_KEEPIDLE, TCP_KEEPINTVL (libcurl's 60 s), TCP_KEEPCNT (0: the system's) */
+    char *default_protocol, *request_target;
     char *postfields; /* the program's (const for us; libcurl's debug callback takes char *) */
     mperf_write_callback write_cb, header_cb;
     void *write_data, *header_data;
@@ -1589,6 +1647,12 @@ typedef struct mpx_xfer {
     uint16_t primary_port;
 } mpx_xfer;
 
+typedef struct mpx_hfield { /* a field kept for the header API */
+    size_t name, value;         /* offsets into mperf_easy.htext */
+    long request;               /* 0 for the first request of the transfer */
+    unsigned origin;            /* MPERF_H_ */
+} mpx_hfield;
+
 struct mperf_easy {
     uint32_t magic;
     mperf_allocator al;
@@ -1609,6 +1673,13 @@ struct mperf_easy {
     char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
+    mperf_certinfo certinfo; /* INFO_CERTINFO's empty answer */
+#if MPX_HEADER_API
+    /* the header API's store: the fields of this transfer's responses, as
+       mpx_hfield records in hfields and "name\0value\0" in htext */
+    mpx_buf hfields, htext;
+    mperf_header hout; /* what the header API returns */
+#endif
 };
 
 typedef struct mpx_ready { /* a socket the last wait found ready */
@@ -2507,7 +2578,18 @@ static mperf_socket_t mpx_sock_connect(const mpx_opts *o, const mpx_addr *a, uin
     }
     if (fam == AF_INET || fam == AF_INET6) {
         if (o->tcp_nodelay) (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
-        if (o->tcp_keepalive) (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, (const char *)&one, sizeof one);
+        if (o->tcp_keepalive) { /* with libcurl's idle time and interval, where the system has them */
+            (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, (const char *)&one, sizeof one);
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+            {
+                static const int names[3] = {TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT};
+                int i, v;
+                for (i = 0; i < 3; i++)
+                    if ((v = (int)o->keepalive[i]) > 0)
+                        (void)setsockopt(fd, IPPROTO_TCP, names[i], (const char *)&v, sizeof v);
+            }
+#endif
+        }
     }
 #ifdef SO_NOSIGPIPE
     (void)setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, (const char *)&one, sizeof one);
@@ -4249,6 +4331,14 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     char *eff;
     uint8_t allowed;
     if (rc != MPERF_E_OK) return rc;
+    if (!u.has_scheme && e->o.default_protocol) { /* DEFAULT_PROTOCOL, for a URL without a scheme */
+        const char *dp = e->o.default_protocol;
+        if (mpx_ncaseeq(dp, "https", 6)) u.https = 1; /* (the NUL too) */
+        else if (!mpx_ncaseeq(dp, "http", 5)) {
+            *why = MPX_TXT("DEFAULT_PROTOCOL names a protocol that is not supported");
+            return MPERF_E_UNSUPPORTED_PROTOCOL;
+        }
+    }
     allowed = e->x.redirect_count ? e->o.redir_protocols : e->o.protocols;
     if (!(allowed & (u.https ? MPX_PROTO_HTTPS : MPX_PROTO_HTTP))) {
         *why = MPX_TXT("Protocol not allowed by the protocol options");
@@ -4260,7 +4350,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
         return MPERF_E_UNSUPPORTED_PROTOCOL;
     }
 #endif
-    pre = u.has_scheme ? "" : "http://";
+    pre = u.has_scheme ? "" : u.https ? "https://" : "http://";
     plen = strlen(pre);
     at = (size_t)(u.path - url);
     add = (u.pathlen == 0 || u.path[0] != '/') ? 1 : 0;
@@ -4329,6 +4419,10 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
         (o->range && mpx_has_crlf(o->range)) || (o->userpwd && mpx_has_crlf(o->userpwd)) ||
         (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))) {
         *why = MPX_TXT("An option value for a request header contains CR or LF");
+        return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    }
+    if (o->request_target && (!o->request_target[0] || strpbrk(o->request_target, " \t\r\n"))) {
+        *why = MPX_TXT("REQUEST_TARGET is empty or holds a blank, CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
     e->x.req = o->httpreq;
@@ -4438,7 +4532,8 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     b->failed = 0;
     mpx_buf_adds(al, b, e->x.method);
     mpx_buf_add(al, b, " ", 1);
-    mpx_buf_add(al, b, e->x.u.path, e->x.u.pathlen);
+    if (o->request_target) mpx_buf_adds(al, b, o->request_target); /* REQUEST_TARGET: instead of the path */
+    else mpx_buf_add(al, b, e->x.u.path, e->x.u.pathlen);
     mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
     if (!mpx_user_header(o->headers, "host")) {
         mpx_buf_adds(al, b, e->x.u.ipv6 ? "Host: [" : "Host: ");
@@ -5635,6 +5730,46 @@ static int mpx_offers_basic(const char *v, size_t n)
 }
 #endif
 
+#if MPX_HEADER_API
+/* Copies a field value of n bytes into dst (n + 1 bytes of room), folded
+   lines joined as libcurl joins them: a line's trailing blanks go, and a
+   continuation line keeps the last blank before its text. Returns the
+   length; dst ends in a NUL. */
+static size_t mpx_unfold(char *dst, const char *v, size_t n)
+{
+    size_t i, o = 0;
+    for (i = 0; i < n; i++) {
+        if (v[i] != '\r' && v[i] != '\n') {
+            dst[o++] = v[i];
+            continue;
+        }
+        while (o && (dst[o - 1] == ' ' || dst[o - 1] == '\t')) o--;
+        while (i + 1 < n && (v[i + 1] == '\r' || v[i + 1] == '\n' ||
+                             ((v[i + 1] == ' ' || v[i + 1] == '\t') && i + 2 < n && (v[i + 2] == ' ' || v[i + 2] == '\t'))))
+            i++;
+    }
+    dst[o] = 0;
+    return o;
+}
+
+/* Keeps a field for the header API: 0 when out of memory. */
+static int mpx_keep_field(mperf_easy *e, const mpx_pev *ev, unsigned origin)
+{
+    mpx_hfield f;
+    f.name = e->htext.len;
+    f.value = f.name + ev->namelen + 1;
+    f.request = e->x.redirect_count;
+    f.origin = origin;
+    if (!mpx_buf_reserve(&e->al, &e->htext, ev->namelen + ev->valuelen + 2) ||
+        !mpx_buf_add(&e->al, &e->hfields, &f, sizeof f))
+        return 0;
+    memcpy(e->htext.p + f.name, ev->line, ev->namelen);
+    e->htext.p[f.value - 1] = 0;
+    e->htext.len = f.value + mpx_unfold(e->htext.p + f.value, ev->value, ev->valuelen) + 1;
+    return 1;
+}
+#endif
+
 /* Keeps a copy of a header value (folds become spaces) in a handle buffer. */
 static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v, size_t n)
 {
@@ -5646,11 +5781,8 @@ static int mpx_keep_value(mperf_easy *e, char **dst, size_t *cap, const char *v,
         *dst = nb;
         *cap = n + 1;
     }
-    for (i = 0; i < n; i++) {
-        char c = v[i];
-        if (c == '\r' || c == '\n') continue;
-        (*dst)[o++] = c;
-    }
+    for (i = 0; i < n; i++)
+        if (v[i] != '\r' && v[i] != '\n') (*dst)[o++] = v[i];
     (*dst)[o] = 0;
     return 1;
 }
@@ -5807,6 +5939,12 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_LINE)) return 1;
                 break;
             case MPX_EV_FIELD:
+#if MPX_HEADER_API
+                if (!mpx_keep_field(e, ev, e->x.p.interim ? MPERF_H_1XX : MPERF_H_HEADER)) { /* before the callback */
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    return 1;
+                }
+#endif
                 if (!e->x.p.interim && ev->namelen == 12 && MPX_IEQ(ev->line, 12, "content-type") &&
                     !mpx_keep_value(e, &e->ctype, &e->ctype_cap, ev->value, ev->valuelen)) {
                     MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
@@ -5841,6 +5979,12 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 }
                 break;
             case MPX_EV_TRAILER:
+#if MPX_HEADER_API
+                if (!mpx_keep_field(e, ev, MPERF_H_TRAILER)) {
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    return 1;
+                }
+#endif
                 if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_TRAILER)) return 1;
                 break;
             case MPX_EV_TRAILERS_END: /* libcurl delivers no line for it */
@@ -6184,7 +6328,8 @@ static const char mpx_multi_errtext[] =
     "\016" "poll() failed\0";
 
 /* The texts of the codes: with MPERF_NO_ERROR_TEXT only those the build can
-   return (TLS codes with TLS), the others read "Unknown error". */
+   return (a feature's codes with the feature), the others read "Unknown
+   error". */
 static const char mpx_easy_errtext[] =
     "\002" "No error\0"
     "\003" "Protocol not supported\0"
@@ -6197,15 +6342,10 @@ static const char mpx_easy_errtext[] =
     "\024" "The body ended early\0"
     "\030" "The server answered with an error status\0"
     "\031" "The write callback did not take the data\0"
-    "\033" "Upload failed\0"
-    "\034" "The read callback failed\0"
     "\035" "Out of memory\0"
     "\036" "Timed out\0"
-    "\043" "The server did not send the range asked for\0"
     "\054" "Stopped by a callback\0"
     "\055" "Bad argument to a function\0"
-    "\057" "Could not bind the local end\0"
-    "\061" "Too many redirects\0"
     "\062" "Unknown option\0"
     "\063" "Malformed option value\0"
     "\066" "Empty reply from the server\0"
@@ -6213,8 +6353,21 @@ static const char mpx_easy_errtext[] =
     "\072" "Receiving failed\0"
     "\077" "Unsupported or bad transfer coding\0"
     "\101" "Maximum file size exceeded\0"
-    "\103" "Cannot rewind the request body\0"
     "\137" "Call not allowed from inside a callback\0"
+#if MPX_UPLOADS || MPX_ERROR_TEXT
+    "\033" "Upload failed\0"
+    "\034" "The read callback failed\0"
+    "\103" "Cannot rewind the request body\0"
+#endif
+#if MPX_REDIRECTS || MPX_ERROR_TEXT
+    "\061" "Too many redirects\0"
+#endif
+#if MPX_RANGES || MPX_ERROR_TEXT
+    "\043" "The server did not send the range asked for\0"
+#endif
+#if MPX_ROUTING || MPX_ERROR_TEXT
+    "\057" "Could not bind the local end\0"
+#endif
 #if MPX_TLS || MPX_ERROR_TEXT
     "\045" "TLS handshake failed\0"
     "\075" "No usable cipher suite\0"
@@ -6687,6 +6840,9 @@ static void mpx_xfer_reset(mperf_easy *e)
     if (e->ctype) e->ctype[0] = 0;
     if (e->location) e->location[0] = 0;
     if (e->redirect_url) e->redirect_url[0] = 0;
+#if MPX_HEADER_API
+    e->hfields.len = e->htext.len = 0;
+#endif
     memset(&e->msg, 0, sizeof e->msg);
 }
 
@@ -7008,6 +7164,7 @@ static void mpx_opts_default(mpx_opts *o)
     o->ssl_verifypeer = 1;
     o->ssl_verifyhost = 2;
     o->ssl_sessionid_cache = 1;
+    o->keepalive[0] = o->keepalive[1] = 60;
 }
 
 /* The option strings a handle owns: where they are in mpx_opts. */
@@ -7016,7 +7173,7 @@ static const unsigned short mpx_owned[] = {
     offsetof(mpx_opts, referer),  offsetof(mpx_opts, userpwd),   offsetof(mpx_opts, username),
     offsetof(mpx_opts, password), offsetof(mpx_opts, range),     offsetof(mpx_opts, postcopy),
     offsetof(mpx_opts, cainfo),   offsetof(mpx_opts, ciphers),   offsetof(mpx_opts, unix_path),
-    offsetof(mpx_opts, iface)};
+    offsetof(mpx_opts, iface),    offsetof(mpx_opts, default_protocol), offsetof(mpx_opts, request_target)};
 #define MPX_NOWNED (sizeof mpx_owned / sizeof mpx_owned[0])
 #define MPX_OWNED(o, i) ((char **)(void *)((char *)(o) + mpx_owned[i]))
 
@@ -7083,6 +7240,10 @@ static void mpx_easy_free(mperf_easy *e)
     mpx_free(&e->al, e->redirect_url);
     mpx_free(&e->al, e->effective_url);
     mpx_free(&e->al, e->prev_url);
+#if MPX_HEADER_API
+    mpx_free(&e->al, e->hfields.p);
+    mpx_free(&e->al, e->htext.p);
+#endif
     e->magic = 0;
     mpx_free(&e->al, e);
 }
@@ -7300,7 +7461,9 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_O(DEBUGFUNCTION, debug_cb, MPX_K_FN),
 #endif
     MPX_OI(NOSIGNAL), MPX_OI(PIPEWAIT), MPX_OI(STREAM_WEIGHT), MPX_OI(SSL_ENABLE_ALPN), MPX_OI(TCP_FASTOPEN),
-    MPX_OI(TCP_KEEPIDLE), MPX_OI(TCP_KEEPINTVL), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
+    MPX_O(TCP_KEEPIDLE, keepalive[0], MPX_K_LONG), MPX_O(TCP_KEEPINTVL, keepalive[1], MPX_K_LONG),
+    MPX_O(TCP_KEEPCNT, keepalive[2], MPX_K_LONG), MPX_O(DEFAULT_PROTOCOL, default_protocol, MPX_K_STR),
+    MPX_O(REQUEST_TARGET, request_target, MPX_K_STR), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
     MPX_OI(HAPPY_EYEBALLS_TIMEOUT_MS), MPX_OI(UPLOAD_BUFFERSIZE)};
 
 /* Options that decide where a transfer connects, through what, or how well
@@ -7443,6 +7606,10 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
         o->postredir = v & MPERF_REDIR_POST_ALL;
         return MPERF_E_OK;
 #if MPX_AUTH
+    case MPERF_OPT_CA_CACHE_TIMEOUT: /* the CA store is kept for the multi handle's life: -1 in libcurl's terms */
+        return v == -1 ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+    case MPERF_OPT_CERTINFO: /* certificate details are not collected */
+        return v ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
     case MPERF_OPT_HTTPAUTH: /* Basic only */
         if ((unsigned long)v != MPERF_AUTH_NONE && !((unsigned long)v & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN;
         o->httpauth = (unsigned long)v;
@@ -7600,6 +7767,9 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPERF_INFO_ACTIVESOCKET:
         *(mperf_socket_t *)out = e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;
         return MPERF_E_OK;
+    case MPERF_INFO_CERTINFO: /* none collected (CERTINFO is not built in): an empty list, as libcurl without it */
+        *(mperf_certinfo **)out = &e->certinfo; /* zeroed with the handle */
+        return MPERF_E_OK;
     default:
         return MPERF_E_UNKNOWN_OPTION;
     }
@@ -7611,6 +7781,66 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     }
     return MPERF_E_OK;
 }
+
+#if MPX_HEADER_API
+/* The header API's answer for the kept field at: its amount and index among
+   the fields of its name in the request and origins asked for. */
+static mperf_header *mpx_header_out(mperf_easy *e, size_t at, unsigned origin, long req)
+{
+    const mpx_hfield *f = (const mpx_hfield *)(void *)e->hfields.p;
+    size_t n = e->hfields.len / sizeof *f, i, amount = 0, index = 0;
+    const char *name = e->htext.p + f[at].name;
+    size_t len = strlen(name) + 1; /* the NUL too: the same length */
+    for (i = 0; i < n; i++)
+        if (f[i].request == req && (f[i].origin & origin) && mpx_ncaseeq(e->htext.p + f[i].name, name, len)) {
+            index += i < at;
+            amount++;
+        }
+    e->hout.name = e->htext.p + f[at].name;
+    e->hout.value = e->htext.p + f[at].value;
+    e->hout.amount = amount;
+    e->hout.index = index;
+    e->hout.origin = f[at].origin | 1u << 27; /* libcurl sets bit 27 too */
+    e->hout.anchor = (void *)(uintptr_t)(at + 1); /* where nextheader goes on */
+    return &e->hout;
+}
+
+/* The request number asked for: -1 is the last; -2 when there is none. */
+static long mpx_header_request(const mperf_easy *e, int request)
+{
+    return request < 0 ? e->x.redirect_count : request > e->x.redirect_count ? -2 : request;
+}
+
+static mperf_hcode mpx_easy_header(mperf_easy *e, const char *name, size_t index, unsigned origin, int request,
+                                   mperf_header **hout)
+{
+    const mpx_hfield *f = (const mpx_hfield *)(void *)e->hfields.p;
+    size_t n = e->hfields.len / sizeof *f, i, amount = 0, pick = 0;
+    long req = mpx_header_request(e, request);
+    size_t len = strlen(name) + 1;
+    if (!n) return MPERF_HE_NOHEADERS;
+    if (req < 0) return MPERF_HE_NOREQUEST;
+    for (i = 0; i < n; i++)
+        if (f[i].request == req && (f[i].origin & origin) && mpx_ncaseeq(e->htext.p + f[i].name, name, len)) {
+            if (amount == index) pick = i;
+            amount++;
+        }
+    if (!amount) return MPERF_HE_MISSING;
+    if (index >= amount) return MPERF_HE_BADINDEX;
+    *hout = mpx_header_out(e, pick, origin, req);
+    return MPERF_HE_OK;
+}
+
+static mperf_header *mpx_easy_nextheader(mperf_easy *e, unsigned origin, int request, const mperf_header *prev)
+{
+    const mpx_hfield *f = (const mpx_hfield *)(void *)e->hfields.p;
+    size_t n = e->hfields.len / sizeof *f, i = prev ? (size_t)(uintptr_t)prev->anchor : 0;
+    long req = mpx_header_request(e, request);
+    for (; req >= 0 && i < n; i++)
+        if (f[i].request == req && (f[i].origin & origin)) return mpx_header_out(e, i, origin, req);
+    return NULL;
+}
+#endif
 
 /* -------------------------------------------------------------------- */
 /* >>wrappers: the public functions: check arguments, call in           */
@@ -7793,6 +8023,32 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *e, int info, ...)
     va_end(ap);
     if (!out) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     return mpx_getinfo(e, info, out);
+}
+
+/* The header API may be called from inside a callback (the header callback
+   reading the fields so far): it only reads the handle. */
+MPERF_API mperf_hcode mperf_easy_header(mperf_easy *e, const char *name, size_t index, unsigned int origin,
+                                        int request, mperf_header **hout)
+{
+#if MPX_HEADER_API
+    if (!mpx_easy_ok(e) || !name || !hout || !origin || origin > 31 || request < -1) return MPERF_HE_BAD_ARGUMENT;
+    return mpx_easy_header(e, name, index, origin, request, hout);
+#else
+    (void)e, (void)name, (void)index, (void)origin, (void)request, (void)hout;
+    return MPERF_HE_NOT_BUILT_IN;
+#endif
+}
+
+MPERF_API mperf_header *mperf_easy_nextheader(mperf_easy *e, unsigned int origin, int request, mperf_header *prev)
+{
+#if MPX_HEADER_API
+    if (!mpx_easy_ok(e) || !origin || origin > 31 || request < -1) return NULL;
+    if (prev && prev != &e->hout) return NULL; /* not one of ours */
+    return mpx_easy_nextheader(e, origin, request, prev);
+#else
+    (void)e, (void)origin, (void)request, (void)prev;
+    return NULL;
+#endif
 }
 
 MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)

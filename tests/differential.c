@@ -21,6 +21,9 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/time.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -134,6 +137,7 @@ typedef struct seen {
     curl_off_t data_in, data_out;
     curl_off_t last_dltotal, last_dlnow;
     int abort_progress;      /* return 1 from the progress callback once data came */
+    CURL *h;                 /* the transfer's handle */
     long progress_calls;
 } seen;
 
@@ -153,7 +157,19 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
-    out_bytes_to(&((seen *)ud)->log, "header", p, size * n);
+    seen *s = (seen *)ud;
+    const char *colon = memchr(p, ':', size * n);
+    out_bytes_to(&s->log, "header", p, size * n);
+    if (colon && p[0] != ' ' && p[0] != '\t' && colon - p < 100 && s->h) { /* the header API sees the field already */
+        char name[100], line[160];
+        struct curl_header *hd = NULL;
+        CURLHcode rc;
+        memcpy(name, p, (size_t)(colon - p));
+        name[colon - p] = 0;
+        rc = curl_easy_header(s->h, name, 0, CURLH_HEADER | CURLH_TRAILER | CURLH_1XX, -1, &hd);
+        snprintf(line, sizeof line, "header-api in the callback: %d, %zu of them", (int)rc, rc == CURLHE_OK ? hd->amount : 0);
+        out_bytes_to(&s->log, line, "", 0);
+    }
     return size * n;
 }
 
@@ -206,6 +222,7 @@ static CURL *traced(const char *url, seen *s)
 {
     CURL *h = curl_easy_init();
     memset(s, 0, sizeof *s);
+    s->h = h;
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
@@ -248,6 +265,46 @@ static void info_off(CURL *h, const char *name, CURLINFO i)
     curl_off_t v = -7;
     CURLcode rc = curl_easy_getinfo(h, i, &v);
     out("info %s %d %lld", name, (int)rc, (long long)v);
+}
+
+/* The header API's view: every header of every request, in order, and a
+   few lookups, found and not. */
+static void header_api(CURL *h)
+{
+    const unsigned all = CURLH_HEADER | CURLH_TRAILER | CURLH_CONNECT | CURLH_1XX | CURLH_PSEUDO;
+    struct curl_header *p = NULL;
+    static const char *const names[] = {"content-length", "X-FOLD", "location", "x-trailer", "link", "x-dup", "nope"};
+    long reqs = -1;
+    int r;
+    size_t i;
+    curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &reqs);
+    for (r = -1; r <= reqs + 1; r++) {
+        p = NULL;
+        while ((p = curl_easy_nextheader(h, all, r, p)) != NULL) {
+            char tag[128];
+            const char *v;
+            snprintf(tag, sizeof tag, "header-api request %d origin %u [%zu/%zu] %s", r, p->origin, p->index, p->amount,
+                     p->name);
+            v = strcmp(p->name, "Date") ? p->value : "(a date)"; /* the two builds do not run in the same second */
+            out_bytes(tag, v, strlen(v));
+        }
+    }
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        CURLHcode rc;
+        p = NULL;
+        rc = curl_easy_header(h, names[i], 0, CURLH_HEADER, -1, &p);
+        out("header-api lookup %s: %d%s%s", names[i], (int)rc, rc == CURLHE_OK ? " " : "", rc == CURLHE_OK ? p->value : "");
+        rc = curl_easy_header(h, names[i], 0, all, 0, &p);
+        out("header-api lookup %s any origin, request 0: %d", names[i], (int)rc);
+    }
+    if (curl_easy_header(h, "x-dup", 1, CURLH_HEADER, -1, &p) == CURLHE_OK)
+        out("header-api x-dup 1: \"%s\": \"%s\" [%zu/%zu]", p->name, p->value, p->index, p->amount);
+    out("header-api index 5: %d", (int)curl_easy_header(h, "content-length", 5, CURLH_HEADER, -1, &p));
+    out("header-api request 99: %d", (int)curl_easy_header(h, "content-length", 0, CURLH_HEADER, 99, &p));
+    out("header-api origin 0: %d", (int)curl_easy_header(h, "content-length", 0, 0, -1, &p));
+    out("header-api origin 64: %d", (int)curl_easy_header(h, "content-length", 0, 64, -1, &p));
+    out("header-api NULL name: %d", (int)curl_easy_header(h, NULL, 0, CURLH_HEADER, -1, &p));
+    out("header-api request -2: %d", (int)curl_easy_header(h, "content-length", 0, CURLH_HEADER, -2, &p));
 }
 
 /* The end of a transfer: its result, what it delivered, what getinfo says. */
@@ -293,6 +350,7 @@ static void report(CURL *h, seen *s, CURLcode rc)
     info_off(h, "SIZE_DOWNLOAD_T", CURLINFO_SIZE_DOWNLOAD_T);
     info_off(h, "SIZE_UPLOAD_T", CURLINFO_SIZE_UPLOAD_T);
     info_long(h, "SSL_VERIFYRESULT", CURLINFO_SSL_VERIFYRESULT);
+    header_api(h);
     free(s->body);
     s->body = NULL;
 }
@@ -321,6 +379,9 @@ static const shape shapes[] = {
     {"chunked-extensions", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0;last\r\n\r\n",
      "keep", NULL},
     {"folded", "HTTP/1.1 200 OK\r\nX-Fold: first\r\n second\r\n\tthird\r\nContent-Length: 2\r\n\r\nok", "keep", NULL},
+    {"folded-blanks", "HTTP/1.1 200 OK\r\nX-Fold: a \r\n   b  \r\n\t \tc\r\nX-Dup: 1\r\nx-dup:  2 \r\nX-Fold2: p\r\n \tq\r\n\t r\r\n"
+                      "Content-Length: 2\r\n\r\nok", "keep", NULL},
+    {"empty-value", "HTTP/1.1 200 OK\r\nX-Empty:\r\nX-Blank:   \r\nContent-Length: 2\r\n\r\nok", "keep", NULL},
     {"interim-103", "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
      "keep", NULL},
     {"interim-100-unasked", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", "keep", NULL},
@@ -536,6 +597,7 @@ static void run_readd(void)
             report(msg->easy_handle, &s, msg->data.result);
             if (++round < 3) {
                 memset(&s, 0, sizeof s);
+                s.h = msg->easy_handle;
                 curl_easy_setopt(msg->easy_handle, CURLOPT_URL, fmt("%s/gen/%d", F, 100 + round));
                 curl_multi_add_handle(m, msg->easy_handle);
                 running = 1;
@@ -581,6 +643,22 @@ static void run_header_file(void)
     out_bytes("body-file", buf, n);
     fclose(hf);
     fclose(bf);
+}
+
+/* SOCKOPTFUNCTION: what TCP_KEEPALIVE set on the socket (set before this is called, in both). */
+static int on_sockopt_keepalive(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    int on = -1, idle = -1, intvl = -1;
+    socklen_t l = sizeof on;
+    (void)ud;
+    (void)purpose;
+    getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &l);
+    l = sizeof idle;
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &l);
+    l = sizeof intvl;
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, &l);
+    out("socket: SO_KEEPALIVE %d, TCP_KEEPIDLE %d, TCP_KEEPINTVL %d", on != 0, idle, intvl);
+    return CURL_SOCKOPT_OK;
 }
 
 /* Limits and error statuses. */
@@ -700,6 +778,35 @@ static void run_option_case(const char *name)
             curl_easy_setopt(h, CURLOPT_RESOLVE, l);
             curl_easy_setopt(h, CURLOPT_URL, fmt("https://wrong.test:%s/f/1k.bin", port ? port : "1"));
         }
+    } else if (strcmp(name, "default-protocol") == 0) { /* a URL without a scheme */
+        h = traced(fmt("127.0.0.1:%s/gen/10", strrchr(F, ':') + 1), &s);
+        out("setopt DEFAULT_PROTOCOL: %d", (int)curl_easy_setopt(h, CURLOPT_DEFAULT_PROTOCOL, "http"));
+    } else if (strcmp(name, "default-protocol-https") == 0) {
+        const char *port = getenv("MPT_TLS_PORT");
+        h = traced(fmt("localhost:%s/f/1k.bin", port ? port : "1"), &s);
+        out("setopt DEFAULT_PROTOCOL: %d", (int)curl_easy_setopt(h, CURLOPT_DEFAULT_PROTOCOL, "https"));
+        curl_easy_setopt(h, CURLOPT_CAINFO, fmt("%s/ca.pem", getenv("MPT_PKI") ? getenv("MPT_PKI") : "."));
+    } else if (strcmp(name, "request-target") == 0) {
+        h = traced(fmt("%s/gen/5", F), &s);
+        out("setopt REQUEST_TARGET: %d", (int)curl_easy_setopt(h, CURLOPT_REQUEST_TARGET, "/echo?target=1"));
+    } else if (strcmp(name, "keepalive") == 0) {
+        h = traced(fmt("%s/gen/10", F), &s);
+        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        out("setopt TCP_KEEPIDLE: %d", (int)curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 33L));
+        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt_keepalive);
+    } else if (strcmp(name, "keepalive-defaults") == 0) {
+        h = traced(fmt("%s/gen/10", F), &s);
+        curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt_keepalive);
+    } else if (strcmp(name, "certinfo") == 0) {
+        struct curl_certinfo *ci = NULL;
+        h = traced(fmt("%s/gen/10", F), &s);
+        out("setopt CERTINFO 0: %d", (int)curl_easy_setopt(h, CURLOPT_CERTINFO, 0L));
+        curl_easy_perform(h);
+        out("getinfo CERTINFO: %d, %d certificates", (int)curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci), ci ? ci->num_of_certs : -1);
+        curl_easy_cleanup(h);
+        curl_slist_free_all(l);
+        return;
     } else if (strcmp(name, "refused") == 0) {
         h = traced("http://127.0.0.1:1/", &s);
     } else {
@@ -745,7 +852,8 @@ static const char *const cases[] = {
     "redirect-other-host", "auth-any-401", "auth-any-post-401", "auth-any-200", "auth-any-401-digest-only", "auth-basic", "custom-headers", "range", "resume", "customrequest",
     "http10-request", "header-in-body", "nginx", "nginx-head", "nginx-redirect", "resolve", "connect-to",
     "unix-socket", "interface", "refused", "tls-ok", "tls-unknown-ca", "tls-expired", "tls-no-intermediate",
-    "tls-ip-not-listed", "tls-wrong-name"};
+    "tls-ip-not-listed", "tls-wrong-name", "default-protocol", "default-protocol-https", "request-target", "keepalive",
+    "keepalive-defaults", "certinfo"};
 static const int redirect_codes[] = {301, 302, 303, 307, 308};
 static const char *const uploads[] = {"postfields", "large-postfields", "small-put", "empty-put", "chunked-put",
                                       "post-read", "large-put", "expect-ignored"};

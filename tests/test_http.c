@@ -10,6 +10,7 @@
 #define MULTIPERFORM_IMPLEMENTATION
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <unistd.h>
 #include "helpers.h"
@@ -1626,6 +1627,56 @@ TEST(socket_callbacks_open_sockopt_close)
     xfer_free(&x);
 }
 
+/* SOCKOPTFUNCTION that records TCP_KEEPCNT (TCP_KEEPALIVE sets it before the call). */
+static int keepcnt_seen;
+static int read_keepcnt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+    socklen_t l = sizeof keepcnt_seen;
+    (void)clientp;
+    (void)purpose;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &keepcnt_seen, &l) != 0) keepcnt_seen = -1;
+    return CURL_SOCKOPT_OK;
+}
+
+/* The names programs use beyond the basics: each works or says "not built in". */
+TEST(more_libcurl_names)
+{
+    xfer x;
+    struct curl_certinfo *ci = NULL;
+#if CURL_AT_LEAST_VERSION(7, 62, 0) && !CURL_AT_LEAST_VERSION(99, 0, 0)
+    int version_ok = 1;
+#else
+    int version_ok = 0;
+#endif
+    CHECK(version_ok);
+    CHECK(CURLM_LAST > CURLM_UNRECOVERABLE_POLL && CURL_LAST > CURLE_UNRECOVERABLE_POLL);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_TCP_KEEPALIVE, 1L);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_TCP_KEEPCNT, 4L), CURLE_OK);
+    curl_easy_setopt(x.h, CURLOPT_SOCKOPTFUNCTION, read_keepcnt);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_CA_CACHE_TIMEOUT, -1L), CURLE_OK);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_CA_CACHE_TIMEOUT, 3600L), CURLE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_CERTINFO, 1L), CURLE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_CERTINFO, 0L), CURLE_OK);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK_EQ_LONG(keepcnt_seen, 4);
+    CHECK_EQ_LONG(curl_easy_getinfo(x.h, CURLINFO_CERTINFO, &ci), CURLE_OK);
+    CHECK(ci && ci->num_of_certs == 0 && ci->certinfo == NULL);
+    xfer_free(&x);
+    /* DEFAULT_PROTOCOL: http and https only; REQUEST_TARGET: one token, no blanks */
+    xfer_init(&x, fmt("127.0.0.1:%d/gen/10", fault_port()));
+    curl_easy_setopt(x.h, CURLOPT_DEFAULT_PROTOCOL, "ftp");
+    CHECK_EQ_LONG(run(&x), CURLE_UNSUPPORTED_PROTOCOL);
+    curl_easy_setopt(x.h, CURLOPT_DEFAULT_PROTOCOL, "HTTP");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    curl_easy_setopt(x.h, CURLOPT_REQUEST_TARGET, "/echo x");
+    CHECK_EQ_LONG(run(&x), CURLE_BAD_FUNCTION_ARGUMENT);
+    curl_easy_setopt(x.h, CURLOPT_REQUEST_TARGET, "*");
+    curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, "OPTIONS");
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    xfer_free(&x);
+}
+
 TEST(interface_localport_and_ipresolve)
 {
     CURLM *m = curl_multi_init();
@@ -1761,6 +1812,7 @@ int main(void)
     RUN(unix_sockets_path_and_abstract);
     RUN(socket_callbacks_open_sockopt_close);
     RUN(interface_localport_and_ipresolve);
+    RUN(more_libcurl_names);
     RUN(state_changes_are_legal);
     return t_done("http");
 }

@@ -259,6 +259,24 @@ TEST(routing_options_without_the_feature_stop_the_transfer)
     mperf_slist_free_all(l);
 }
 
+TEST(header_api_or_not_built_in)
+{
+    mperf_easy *e = make(fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    mperf_header *h = NULL;
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+#ifdef MPERF_NO_HEADER_API
+    CHECK_EQ_LONG(mperf_easy_header(e, "content-length", 0, MPERF_H_HEADER, -1, &h), MPERF_HE_NOT_BUILT_IN);
+    CHECK(mperf_easy_nextheader(e, MPERF_H_HEADER, -1, NULL) == NULL);
+#else
+    CHECK_EQ_LONG(mperf_easy_header(e, "content-length", 0, MPERF_H_HEADER, -1, &h), MPERF_HE_OK);
+    CHECK(h && strcmp(h->value, "10") == 0);
+    CHECK(mperf_easy_nextheader(e, MPERF_H_HEADER, -1, NULL) != NULL);
+#endif
+    mperf_easy_cleanup(e);
+    sink_free(&body);
+    sink_free(&head);
+}
+
 TEST(state_changes_are_legal)
 {
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
@@ -278,6 +296,7 @@ int main(void)
     sink_free(&body);
     sink_free(&head);
     RUN(routing_options_without_the_feature_stop_the_transfer);
+    RUN(header_api_or_not_built_in);
     RUN(state_changes_are_legal);
     return t_done("switches");
 }

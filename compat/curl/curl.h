@@ -38,6 +38,8 @@
 #define LIBCURL_VERSION_MINOR 4
 #define LIBCURL_VERSION_PATCH 0
 #define LIBCURL_VERSION_NUM 0x080400
+#define CURL_VERSION_BITS(x, y, z) ((x) << 16 | (y) << 8 | (z))
+#define CURL_AT_LEAST_VERSION(x, y, z) (LIBCURL_VERSION_NUM >= CURL_VERSION_BITS(x, y, z))
 
 /* ---- types ---- */
 #ifdef __cplusplus
@@ -105,6 +107,23 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define curl_easy_perform mperf_easy_perform
 #define curl_easy_pause mperf_easy_pause
 #define curl_easy_strerror mperf_easy_strerror
+#define curl_easy_header mperf_easy_header
+#define curl_easy_nextheader mperf_easy_nextheader
+#define curl_header mperf_header /* struct curl_header */
+typedef mperf_hcode CURLHcode;
+#define CURLH_HEADER MPERF_H_HEADER
+#define CURLH_TRAILER MPERF_H_TRAILER
+#define CURLH_CONNECT MPERF_H_CONNECT
+#define CURLH_1XX MPERF_H_1XX
+#define CURLH_PSEUDO MPERF_H_PSEUDO
+#define CURLHE_OK MPERF_HE_OK
+#define CURLHE_BADINDEX MPERF_HE_BADINDEX
+#define CURLHE_MISSING MPERF_HE_MISSING
+#define CURLHE_NOHEADERS MPERF_HE_NOHEADERS
+#define CURLHE_NOREQUEST MPERF_HE_NOREQUEST
+#define CURLHE_OUT_OF_MEMORY MPERF_HE_OUT_OF_MEMORY
+#define CURLHE_BAD_ARGUMENT MPERF_HE_BAD_ARGUMENT
+#define CURLHE_NOT_BUILT_IN MPERF_HE_NOT_BUILT_IN
 #define curl_multi_init mperf_multi_init
 #define curl_multi_cleanup mperf_multi_cleanup
 #define curl_multi_add_handle mperf_multi_add_handle
@@ -268,6 +287,7 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define CURLE_PROXY MPERF_E_PROXY
 #define CURLE_SSL_CLIENTCERT MPERF_E_SSL_CLIENTCERT
 #define CURLE_UNRECOVERABLE_POLL MPERF_E_UNRECOVERABLE_POLL
+#define CURL_LAST MPERF_E_LAST
 
 /* multi results */
 #define CURLM_CALL_MULTI_PERFORM MPERF_M_CALL_MULTI_PERFORM
@@ -284,6 +304,7 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define CURLM_BAD_FUNCTION_ARGUMENT MPERF_M_BAD_FUNCTION_ARGUMENT
 #define CURLM_ABORTED_BY_CALLBACK MPERF_M_ABORTED_BY_CALLBACK
 #define CURLM_UNRECOVERABLE_POLL MPERF_M_UNRECOVERABLE_POLL
+#define CURLM_LAST MPERF_M_LAST
 
 /* multi options */
 #define CURLMOPT_PIPELINING MPERF_MOPT_PIPELINING
@@ -382,6 +403,10 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define CURLOPT_TCP_KEEPALIVE MPERF_OPT_TCP_KEEPALIVE
 #define CURLOPT_TCP_KEEPIDLE MPERF_OPT_TCP_KEEPIDLE
 #define CURLOPT_TCP_KEEPINTVL MPERF_OPT_TCP_KEEPINTVL
+#define CURLOPT_TCP_KEEPCNT MPERF_OPT_TCP_KEEPCNT
+#define CURLOPT_DEFAULT_PROTOCOL MPERF_OPT_DEFAULT_PROTOCOL
+#define CURLOPT_REQUEST_TARGET MPERF_OPT_REQUEST_TARGET
+#define CURLOPT_CA_CACHE_TIMEOUT MPERF_OPT_CA_CACHE_TIMEOUT
 #define CURLOPT_XFERINFOFUNCTION MPERF_OPT_XFERINFOFUNCTION
 #define CURLOPT_PROGRESSFUNCTION MPERF_OPT_PROGRESSFUNCTION
 #define CURLOPT_SSL_ENABLE_ALPN MPERF_OPT_SSL_ENABLE_ALPN
@@ -438,7 +463,7 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define CURLOPT_MAX_SEND_SPEED_LARGE ((CURLoption)30145)
 #define CURLOPT_MAX_RECV_SPEED_LARGE ((CURLoption)30146)
 #define CURLOPT_CRLFILE ((CURLoption)10169)
-#define CURLOPT_CERTINFO ((CURLoption)172)
+#define CURLOPT_CERTINFO MPERF_OPT_CERTINFO
 #define CURLOPT_NOPROXY ((CURLoption)10177)
 #define CURLOPT_RESOLVE MPERF_OPT_RESOLVE
 #define CURLOPT_SSL_OPTIONS ((CURLoption)216)
@@ -514,5 +539,7 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define CURLINFO_APPCONNECT_TIME_T MPERF_INFO_APPCONNECT_TIME_T
 #define CURLINFO_EFFECTIVE_METHOD MPERF_INFO_EFFECTIVE_METHOD
 #define CURLINFO_REFERER MPERF_INFO_REFERER
+#define CURLINFO_CERTINFO MPERF_INFO_CERTINFO
+#define curl_certinfo mperf_certinfo /* struct curl_certinfo */
 
 #endif /* MPERF_COMPAT_CURL_H */
