@@ -1453,6 +1453,7 @@ typedef struct mpx_parser { /* mpx_parser_init sets every member */
     uint8_t chunked, has_cl, conn_close, conn_keepalive, te_seen;
     uint8_t interim; /* current head is a 1xx */
     uint8_t folded;  /* current field had an obs-fold */
+    uint8_t at_eof;  /* the peer closed: a field line at the end of the input is whole (no fold can follow) */
     uint8_t ext;     /* MPX_X_ sub-state */
     uint8_t digits;  /* hex digits of the current chunk size */
     int status;
@@ -4840,9 +4841,10 @@ MPX_NOINLINE static void mpx_parser_init(mpx_parser *p, int head_request, size_t
     p->state = MPX_P_STATUS;
     p->head_request = (uint8_t)(head_request != 0);
     p->minor = p->keepalive = p->chunked = p->has_cl = p->conn_close = p->conn_keepalive = p->te_seen = 0;
-    p->interim = p->folded = p->ext = p->digits = 0;
+    p->interim = p->folded = p->at_eof = p->ext = p->digits = 0;
     p->status = p->error = 0;
     p->why = NULL;
+    p->cl_line = NULL;
     p->scan = p->colon = p->head_total = p->ext_len = 0;
     p->nfields = 0;
     p->max_data = max_data ? max_data : (size_t)-1;
@@ -5208,7 +5210,7 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
         }
         if (i + 1 > MPERF_MAX_HEADER_LINE)
             return mpx_parse_fail(p, ev, MPERF_E_WEIRD_SERVER_REPLY, MPX_TXT("Response header line too long"));
-        if (r == 0 || i + 1 >= len) { /* need the end, or the byte after it (a fold?) */
+        if (r == 0 || (i + 1 >= len && !p->at_eof)) { /* need the end, or the byte after it (a fold?) */
             p->scan = i;
             ev->type = MPX_EV_NEED;
             return 0;
@@ -6149,7 +6151,10 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             }
         }
         n = mpx_conn_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen, &err);
-        if (n > 0) {
+        if (n > 0 || (n == 0 && !e->x.p.at_eof && (e->x.p.state == MPX_P_FIELDS || e->x.p.state == MPX_P_TRAILERS) &&
+                      (e->x.p.at_eof = 1) != 0)) { /* (at the close, a whole field line waiting for its next
+                                                      byte, a fold or not, goes out first, as libcurl's; the
+                                                      close is seen again on the next read) */
             if (!e->x.got_bytes) {
                 e->x.got_bytes = 1;
                 e->x.t_starttransfer = m->now - e->x.t_start;

@@ -403,6 +403,7 @@ static const shape shapes[] = {
     {"cut-in-status", "HTTP/1.1 20", "close", NULL},
     {"cut-in-head", "HTTP/1.1 200 OK\r\nContent-Le", "close", NULL},
     {"cut-after-status", "HTTP/1.1 200 OK\r\n", "close", NULL},
+    {"cut-after-field", "HTTP/1.1 200 OK\r\nX-A: 1\r\n", "close", NULL},
     {"cut-after-100", "HTTP/1.1 100 Continue\r\n\r\n", "close", NULL},
     {"cut-in-body", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", "close", NULL},
     {"cut-in-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "close", NULL},
