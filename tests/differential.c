@@ -805,6 +805,7 @@ static void run_option_case(const char *name)
         out("setopt CERTINFO 0: %d", (int)curl_easy_setopt(h, CURLOPT_CERTINFO, 0L));
         curl_easy_perform(h);
         out("getinfo CERTINFO: %d, %d certificates", (int)curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci), ci ? ci->num_of_certs : -1);
+        report(h, &s, CURLE_OK);
         curl_easy_cleanup(h);
         curl_slist_free_all(l);
         return;
