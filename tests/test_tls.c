@@ -50,18 +50,19 @@ typedef struct bad {
     const char *name, *host, *port_env, *path;
     CURLcode want;
     const char *says;
+    long verify; /* SSL_VERIFYRESULT: OpenSSL's number, as libcurl with OpenSSL reports it */
 } bad;
 
 TEST(verification_failures)
 {
     static const bad cases[] = {
-        {"missing intermediate", "localhost", "MPT_TLS_NOINT_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "trusted CA"},
-        {"unknown CA", "localhost", "MPT_TLS_WRONG_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "trusted CA"},
-        {"expired leaf", "localhost", "MPT_TLS_EXPIRED_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "expired"},
+        {"missing intermediate", "localhost", "MPT_TLS_NOINT_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "trusted CA", 20},
+        {"unknown CA", "localhost", "MPT_TLS_WRONG_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "trusted CA", 20},
+        {"expired leaf", "localhost", "MPT_TLS_EXPIRED_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "expired", 10},
         {"wrong host (wildcard is one label)", "a.b.localhost", "MPT_TLS_PORT", "/", CURLE_PEER_FAILED_VERIFICATION,
-         "host name"},
-        {"IP not in the certificate", "127.0.0.1", "MPT_TLS_NOIP_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "IP address"},
-        {"TLS 1.3-only server", "localhost", "MPT_TLS13_PORT", "/", CURLE_SSL_CONNECT_ERROR, "protocol_version"},
+         "host name", 1},
+        {"IP not in the certificate", "127.0.0.1", "MPT_TLS_NOIP_PORT", "/", CURLE_PEER_FAILED_VERIFICATION, "IP address", 1},
+        {"TLS 1.3-only server", "localhost", "MPT_TLS13_PORT", "/", CURLE_SSL_CONNECT_ERROR, "protocol_version", 0},
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -71,6 +72,11 @@ TEST(verification_failures)
         CHECKF(x.result == cases[i].want && strstr(x.err, cases[i].says), "%s: %d '%s'", cases[i].name, (int)x.result,
                x.err);
         CHECK_EQ_LONG(x.body.len, 0);
+        {
+            long v = -1;
+            curl_easy_getinfo(x.h, CURLINFO_SSL_VERIFYRESULT, &v);
+            CHECKF(v == cases[i].verify, "%s: SSL_VERIFYRESULT %ld", cases[i].name, v);
+        }
         printf("  %-36s -> %d: %s\n", cases[i].name, (int)x.result, x.err);
         xfer_free(&x);
     }
