@@ -190,6 +190,9 @@
    MPERF_BIGBUF           262144   receive buffer a connection switches to
                                    while a long body streams in (fewer
                                    system calls); 0 turns it off
+   MPERF_BYTES_PER_CALL   1048576  the most one perform call reads for one
+                                   transfer, the default of the multi option
+                                   MPERF_MOPT_BYTES_PER_CALL; 0: no limit
    Limits:
    MPERF_MAX_HEADER_LINE  102400   longest response header line (with folds)
    MPERF_MAX_HEADER_TOTAL 307200   all header bytes of one response
@@ -551,7 +554,11 @@ typedef enum mperf_moption {
     MPERF_MOPT_MAX_TOTAL_CONNECTIONS = 13,
     MPERF_MOPT_PUSHFUNCTION = 20014,
     MPERF_MOPT_PUSHDATA = 10015,
-    MPERF_MOPT_MAX_CONCURRENT_STREAMS = 16
+    MPERF_MOPT_MAX_CONCURRENT_STREAMS = 16,
+    /* multiperform's own: the most bytes one perform call reads for one
+       transfer (mperf_off_t; default 1 MiB, 0 for no limit). The rest waits
+       for the next call, so a call never stalls a frame on a long body. */
+    MPERF_MOPT_BYTES_PER_CALL = 30900
 } mperf_moption;
 
 /* getinfo numbers are libcurl's: the type lives in the top bits. */
@@ -924,6 +931,9 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF (256 * 1024) /* receive buffer for long bodies (0: never) */
+#endif
+#ifndef MPERF_BYTES_PER_CALL
+#define MPERF_BYTES_PER_CALL (1024 * 1024) /* one transfer's reads in one perform call (0: no limit) */
 #endif
 #ifndef MPERF_MAX_HEADER_LINE
 #define MPERF_MAX_HEADER_LINE (100 * 1024)
@@ -1646,6 +1656,7 @@ typedef struct mpx_xfer {
     mpx_addr primary;            /* the last connection's address */
     char primary_ip[46];         /* its text, made by getinfo */
     uint16_t primary_port;
+    uint8_t spent; /* the last read round stopped at MPERF_MOPT_BYTES_PER_CALL */
 } mpx_xfer;
 
 typedef struct mpx_hfield { /* a field kept for the header API */
@@ -1729,6 +1740,8 @@ struct mperf_multi {
     mperf_socket_t wake_rd, wake_wr;
     int wake_pending;
     int wake_ready;
+    size_t bytes_per_call; /* MPERF_MOPT_BYTES_PER_CALL */
+    mpx_link later; /* https transfers that read their bytes in this call with decrypted bytes waiting: dirty in the next */
 };
 
 #define MPX_MAGIC_EASY 0x6d706531u  /* "mpe1" */
@@ -6080,6 +6093,8 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
     mpx_conn *c = e->x.conn;
     int can_read = (revents & (POLLIN | POLLHUP | POLLERR)) != 0;
     int delivered = 0;
+    size_t got = 0; /* bytes read in this round */
+    e->x.spent = 0;
 #if MPX_TLS
     if (c->tls) {
         if (revents & POLLOUT) mpx_tls_pump(c); /* records left in the engine go out */
@@ -6115,6 +6130,10 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
             if (r) return;
         }
         if (!can_read) break;
+        if (m->bytes_per_call && got >= m->bytes_per_call) { /* enough for one call: the socket */
+            e->x.spent = 1;                                   /* stays readable, the next goes on */
+            break;
+        }
         if (MPX_BIG && c->rbuf && c->rpos == c->rlen && c->big && c->rcap == MPERF_BUFSIZE)
             mpx_rbuf_give(m, c); /* go big */
         if (!c->rbuf) {
@@ -6159,8 +6178,10 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
                 e->x.got_bytes = 1;
                 e->x.t_starttransfer = m->now - e->x.t_start;
             }
+            got += (size_t)n;
             /* A full read: the kernel may hold more. While a long body streams,
-               read until the kernel is empty: the sender's window stays open. */
+               read until the kernel is empty (or the call's bytes are read): the
+               sender's window stays open. */
             can_read = c->big || (size_t)n == c->rcap - c->rlen;
             c->rlen += (size_t)n;
             /* reads that keep filling the buffer in the middle of a body: a long one streams in */
@@ -6628,7 +6649,8 @@ static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
 #if MPX_TLS
     if (e->x.conn->tls && e->state >= MPX_S_TLS) {
         short want = mpx_tls_want(e->x.conn, ev, e->state == MPX_S_TLS);
-        if ((ev & POLLIN) && !(want & POLLIN)) mpx_dirty_add(m, e); /* decrypted bytes wait: no sleeping */
+        if ((ev & POLLIN) && !(want & POLLIN) && !mpx_linked(&e->dirty)) /* decrypted bytes wait: no sleeping */
+            mpx_list_add(e->x.spent ? &m->later : &m->dirty, &e->dirty); /* (or in the next call) */
         ev = want;
     }
 #endif
@@ -6770,7 +6792,7 @@ static void mpx_multi_remove(mperf_multi *m, mperf_easy *e)
 static const unsigned short mpx_multi_lists[] = {
     offsetof(mperf_multi, added), offsetof(mperf_multi, msgs),      offsetof(mperf_multi, dirty),
     offsetof(mperf_multi, pending), offsetof(mperf_multi, conns), offsetof(mperf_multi, graveyard),
-    offsetof(mperf_multi, conn_free), offsetof(mperf_multi, lru)};
+    offsetof(mperf_multi, conn_free), offsetof(mperf_multi, lru),     offsetof(mperf_multi, later)};
 
 static mperf_multi *mpx_multi_new(const mperf_allocator *allocator)
 {
@@ -6795,6 +6817,7 @@ static mperf_multi *mpx_multi_new(const mperf_allocator *allocator)
     for (i = 0; i < sizeof mpx_multi_lists / sizeof mpx_multi_lists[0]; i++)
         mpx_list_init((mpx_link *)(void *)((char *)m + mpx_multi_lists[i]));
     m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
+    m->bytes_per_call = MPERF_BYTES_PER_CALL;
     m->now = mpx_now_us();
     return m;
 }
@@ -6869,7 +6892,9 @@ static mperf_mcode mpx_multi_add(mperf_multi *m, mperf_easy *e)
 static long mpx_multi_timeout_ms(mperf_multi *m)
 {
     int64_t d;
-    if (!mpx_list_empty(&m->dirty) || (m->kick_pending && !mpx_list_empty(&m->pending))) return 0;
+    if (!mpx_list_empty(&m->dirty) || (MPX_TLS && !mpx_list_empty(&m->later)) ||
+        (m->kick_pending && !mpx_list_empty(&m->pending)))
+        return 0;
     if (!m->heap_len) return -1;
     d = m->heap[0]->due - mpx_now_us();
     return d <= 0 ? 0 : (long)((d + 999) / 1000);
@@ -7005,6 +7030,11 @@ static void mpx_multi_perform(mperf_multi *m)
 {
     unsigned i, nready = 0, guard;
     m->now = mpx_now_us();
+    while (MPX_TLS && !mpx_list_empty(&m->later)) { /* what waited for this call */
+        mpx_link *l = m->later.next;
+        mpx_list_del(l);
+        mpx_list_add(&m->dirty, l);
+    }
     /* Readiness comes from the last wait; without one, ask the kernel once. */
     if (!m->poll_fresh && m->npfd && MPX_POLL(m->pfds, m->npfd, 0) < 0)
         for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
@@ -7693,6 +7723,12 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         else m->max_total_conns = v;
         m->kick_pending = 1;
         return MPERF_M_OK;
+    case MPERF_MOPT_BYTES_PER_CALL: {
+        mperf_off_t b = va_arg(ap, mperf_off_t);
+        if (b < 0) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+        m->bytes_per_call = (uint64_t)b > (size_t)-1 ? (size_t)-1 : (size_t)b;
+        return MPERF_M_OK;
+    }
     case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
     case MPERF_MOPT_MAX_PIPELINE_LENGTH:
     case MPERF_MOPT_MAX_CONCURRENT_STREAMS:

@@ -299,6 +299,86 @@ TEST(large_body_against_nginx)
     xfer_free(&x);
 }
 
+/* A long body through perform calls: the bytes each call delivers, and the progress calls. */
+typedef struct per_call {
+    size_t total, this_call, most;
+    long progress;
+} per_call;
+
+static size_t per_call_write(char *p, size_t size, size_t n, void *ud)
+{
+    per_call *pc = (per_call *)ud;
+    (void)p;
+    pc->total += size * n;
+    pc->this_call += size * n;
+    return size * n;
+}
+
+static int per_call_progress(void *ud, mperf_off_t dt, mperf_off_t dn, mperf_off_t ut, mperf_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    ((per_call *)ud)->progress++;
+    return 0;
+}
+
+/* Runs url to the end with perform + poll; pc says what each call delivered. */
+static long perform_in_rounds(const char *url, mperf_off_t budget, per_call *pc)
+{
+    mperf_multi *m = mperf_multi_init();
+    mperf_easy *e = mperf_easy_init();
+    int running = 1, left, rounds = 0;
+    mperf_msg *msg;
+    long result = -1;
+    memset(pc, 0, sizeof *pc);
+    if (budget >= 0) CHECK_EQ_LONG(mperf_multi_setopt(m, MPERF_MOPT_BYTES_PER_CALL, budget), MPERF_M_OK);
+    mperf_easy_setopt(e, MPERF_OPT_URL, url);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, per_call_write);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, pc);
+    mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, per_call_progress);
+    mperf_easy_setopt(e, MPERF_OPT_XFERINFODATA, pc);
+    mperf_easy_setopt(e, MPERF_OPT_NOPROGRESS, 0L);
+    mperf_easy_setopt(e, MPERF_OPT_TIMEOUT_MS, 120000L);
+    mperf_multi_add_handle(m, e);
+    while (running && rounds++ < 1000000) {
+        pc->this_call = 0;
+        mperf_multi_perform(m, &running);
+        if (pc->this_call > pc->most) pc->most = pc->this_call;
+        if (running) mperf_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    while ((msg = mperf_multi_info_read(m, &left)) != NULL) result = msg->data.result;
+    mperf_multi_remove_handle(m, e);
+    mperf_easy_cleanup(e);
+    mperf_multi_cleanup(m);
+    return result;
+}
+
+TEST(one_perform_call_reads_a_bounded_amount)
+{
+    per_call pc;
+    long n = large_size();
+    const char *url = fmt("http://127.0.0.1:%d/f/large.bin", nginx_port());
+    /* the default, 1 MiB a call: at most one more read (the 256 KiB buffer) past it */
+    CHECK_EQ_LONG(perform_in_rounds(url, -1, &pc), MPERF_E_OK);
+    CHECK_EQ_LONG((long)pc.total, n);
+    CHECKF(pc.most <= 1024 * 1024 + 256 * 1024, "at most %zu bytes in one call", pc.most);
+    CHECKF(pc.progress >= n / (1024 * 1024) / 2, "%ld progress calls for %ld MiB", pc.progress, n / (1024 * 1024));
+    printf("  %ld MiB, 1 MiB a call: at most %zu bytes in one call, %ld progress calls\n", n / (1024 * 1024), pc.most,
+           pc.progress);
+    /* a smaller budget holds too */
+    CHECK_EQ_LONG(perform_in_rounds(url, 100000, &pc), MPERF_E_OK);
+    CHECK_EQ_LONG((long)pc.total, n);
+    CHECKF(pc.most <= 100000 + 256 * 1024, "at most %zu bytes in one call", pc.most);
+    /* 0: no limit (it works; how much a call reads is the kernel's business) */
+    CHECK_EQ_LONG(perform_in_rounds(url, 0, &pc), MPERF_E_OK);
+    CHECK_EQ_LONG((long)pc.total, n);
+    printf("  no limit: at most %zu bytes in one call\n", pc.most);
+    {
+        mperf_multi *m = mperf_multi_init();
+        CHECK_EQ_LONG(mperf_multi_setopt(m, MPERF_MOPT_BYTES_PER_CALL, (mperf_off_t)-1), MPERF_M_BAD_FUNCTION_ARGUMENT);
+        mperf_multi_cleanup(m);
+    }
+}
+
 /* n transfers that each take ~delay ms at the server; returns the most the
    server had in progress at once. */
 static long concurrency(int n, long max_host, long max_total, int two_names)
@@ -1252,6 +1332,7 @@ int main(void)
     RUN(sequential_transfers_share_one_connection);
     RUN(parallel_keepalive_against_nginx);
     RUN(large_body_against_nginx);
+    RUN(one_perform_call_reads_a_bounded_amount);
     RUN(connection_limits_queue_transfers);
     RUN(fresh_connect_at_the_host_limit_replaces_an_idle_connection);
     RUN(pending_transfer_times_out_while_waiting);
