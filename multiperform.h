@@ -7750,65 +7750,94 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
 }
 
 /* One getinfo value into *out, of the type the info number says. */
+#define MPX_IN(name) (MPERF_INFO_##name & MPERF_INFO_MASK) /* a getinfo number without its type */
+
+/* The types each getinfo number comes in (bit 1 << the type, the top bits
+   of libcurl's numbers: string 1, long 2, double 3, pointer 4, socket 5,
+   off_t 6), for the numbers the engine answers. */
+#define MPX_IT(t) (1 << ((t) >> 20))
+static const unsigned char mpx_info_types[61] = {
+    0, MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_DOUBLE),
+    MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T),
+    MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T),
+    MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T),                  /* 10 */
+    MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), 0,
+    MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T),
+    MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_DOUBLE),
+    MPX_IT(MPERF_INFO_LONG),                                                /* 20 */
+    MPX_IT(MPERF_INFO_STRING), 0, 0, 0, MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), 0, 0,
+    MPX_IT(MPERF_INFO_LONG), 0,                                             /* 30 */
+    MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_PTR), 0, 0,
+    0, 0, 0, MPX_IT(MPERF_INFO_LONG),                                       /* 40 */
+    0, 0, 0, MPX_IT(MPERF_INFO_SOCKET), 0, MPX_IT(MPERF_INFO_LONG), 0, 0, MPX_IT(MPERF_INFO_STRING),
+    MPX_IT(MPERF_INFO_OFF_T),                                               /* 50 */
+    MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_OFF_T),
+    MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_OFF_T), 0, MPX_IT(MPERF_INFO_STRING), 0,
+    MPX_IT(MPERF_INFO_STRING)};                                             /* 60 */
+
 static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
 {
     int64_t total, t = -1; /* a time in us, if the info is a time */
     mperf_off_t off = 0;
     long lv = 0;
     const char *str = NULL;
+    unsigned n;
     total = e->state == MPX_S_DONE || !e->multi || !e->x.t_start ? e->x.t_total : e->multi->now - e->x.t_start;
-    switch (info) {
-    case MPERF_INFO_EFFECTIVE_URL: str = e->effective_url && e->effective_url[0] ? e->effective_url : e->o.url; break;
-    case MPERF_INFO_RESPONSE_CODE: lv = e->x.response_code; break;
-    case MPERF_INFO_TOTAL_TIME: case MPERF_INFO_TOTAL_TIME_T: t = total; break;
-    case MPERF_INFO_NAMELOOKUP_TIME: case MPERF_INFO_NAMELOOKUP_TIME_T: t = e->x.t_lookup; break;
-    case MPERF_INFO_CONNECT_TIME: case MPERF_INFO_CONNECT_TIME_T: t = e->x.t_connect; break;
-    case MPERF_INFO_APPCONNECT_TIME: case MPERF_INFO_APPCONNECT_TIME_T: t = e->x.t_appconnect; break;
-    case MPERF_INFO_SSL_VERIFYRESULT: lv = e->x.verify_result; break;
-    case MPERF_INFO_PRETRANSFER_TIME: case MPERF_INFO_PRETRANSFER_TIME_T: t = e->x.t_pretransfer; break;
-    case MPERF_INFO_STARTTRANSFER_TIME: case MPERF_INFO_STARTTRANSFER_TIME_T: t = e->x.t_starttransfer; break;
-    case MPERF_INFO_REDIRECT_TIME: case MPERF_INFO_REDIRECT_TIME_T: t = e->x.t_redirect; break;
-    case MPERF_INFO_REDIRECT_COUNT: lv = e->x.redirect_count; break;
-    case MPERF_INFO_REDIRECT_URL: str = e->redirect_url && e->redirect_url[0] ? e->redirect_url : NULL; break;
-    case MPERF_INFO_SIZE_UPLOAD: case MPERF_INFO_SIZE_UPLOAD_T: off = e->x.uploaded; break;
-    case MPERF_INFO_SPEED_UPLOAD: case MPERF_INFO_SPEED_UPLOAD_T:
+    if ((unsigned)info > 0x6fffff || (n = info & MPERF_INFO_MASK) >= sizeof mpx_info_types ||
+        !(mpx_info_types[n] >> (info >> 20) & 1))
+        return MPERF_E_UNKNOWN_OPTION;
+    switch (n) { /* the number; the type is checked above */
+    case MPX_IN(EFFECTIVE_URL): str = e->effective_url && e->effective_url[0] ? e->effective_url : e->o.url; break;
+    case MPX_IN(RESPONSE_CODE): lv = e->x.response_code; break;
+    case MPX_IN(TOTAL_TIME): case MPX_IN(TOTAL_TIME_T): t = total; break;
+    case MPX_IN(NAMELOOKUP_TIME): case MPX_IN(NAMELOOKUP_TIME_T): t = e->x.t_lookup; break;
+    case MPX_IN(CONNECT_TIME): case MPX_IN(CONNECT_TIME_T): t = e->x.t_connect; break;
+    case MPX_IN(APPCONNECT_TIME): case MPX_IN(APPCONNECT_TIME_T): t = e->x.t_appconnect; break;
+    case MPX_IN(SSL_VERIFYRESULT): lv = e->x.verify_result; break;
+    case MPX_IN(PRETRANSFER_TIME): case MPX_IN(PRETRANSFER_TIME_T): t = e->x.t_pretransfer; break;
+    case MPX_IN(STARTTRANSFER_TIME): case MPX_IN(STARTTRANSFER_TIME_T): t = e->x.t_starttransfer; break;
+    case MPX_IN(REDIRECT_TIME): case MPX_IN(REDIRECT_TIME_T): t = e->x.t_redirect; break;
+    case MPX_IN(REDIRECT_COUNT): lv = e->x.redirect_count; break;
+    case MPX_IN(REDIRECT_URL): str = e->redirect_url && e->redirect_url[0] ? e->redirect_url : NULL; break;
+    case MPX_IN(SIZE_UPLOAD): off = e->x.uploaded; break;
+    case MPX_IN(SPEED_UPLOAD):
         off = total > 0 ? (mperf_off_t)((double)e->x.uploaded * 1e6 / (double)total) : 0;
         break;
-    case MPERF_INFO_SIZE_DOWNLOAD: case MPERF_INFO_SIZE_DOWNLOAD_T: off = e->x.downloaded; break;
-    case MPERF_INFO_SPEED_DOWNLOAD: case MPERF_INFO_SPEED_DOWNLOAD_T:
+    case MPX_IN(SIZE_DOWNLOAD): off = e->x.downloaded; break;
+    case MPX_IN(SPEED_DOWNLOAD):
         off = total > 0 ? (mperf_off_t)((double)e->x.downloaded * 1e6 / (double)total) : 0;
         break;
-    case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD: case MPERF_INFO_CONTENT_LENGTH_DOWNLOAD_T: off = e->x.content_length; break;
-    case MPERF_INFO_CONTENT_LENGTH_UPLOAD: case MPERF_INFO_CONTENT_LENGTH_UPLOAD_T:
+    case MPX_IN(CONTENT_LENGTH_DOWNLOAD): off = e->x.content_length; break;
+    case MPX_IN(CONTENT_LENGTH_UPLOAD):
         off = MPX_UPLOADS && e->x.body_kind ? e->x.body_len : e->x.request_bytes ? 0 : -1; /* -1 until a request went out */
         break;
-    case MPERF_INFO_HEADER_SIZE: lv = (long)e->x.header_bytes; break;
-    case MPERF_INFO_REQUEST_SIZE: lv = (long)e->x.request_bytes; break;
-    case MPERF_INFO_CONTENT_TYPE: str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
-    case MPERF_INFO_PRIVATE: str = (const char *)e->o.private_ptr; break;
-    case MPERF_INFO_REFERER:
+    case MPX_IN(HEADER_SIZE): lv = (long)e->x.header_bytes; break;
+    case MPX_IN(REQUEST_SIZE): lv = (long)e->x.request_bytes; break;
+    case MPX_IN(CONTENT_TYPE): str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
+    case MPX_IN(PRIVATE): str = (const char *)e->o.private_ptr; break;
+    case MPX_IN(REFERER):
         str = e->o.referer                                                  ? e->o.referer
               : (e->o.autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
                                                                            : NULL;
         break;
-    case MPERF_INFO_OS_ERRNO: lv = e->x.os_errno; break;
-    case MPERF_INFO_NUM_CONNECTS: lv = e->x.num_connects; break;
-    case MPERF_INFO_LASTSOCKET: lv = e->x.conn ? (long)e->x.conn->fd : -1; break;
-    case MPERF_INFO_PRIMARY_IP: /* the text is made when asked for */
+    case MPX_IN(OS_ERRNO): lv = e->x.os_errno; break;
+    case MPX_IN(NUM_CONNECTS): lv = e->x.num_connects; break;
+    case MPX_IN(LASTSOCKET): lv = e->x.conn ? (long)e->x.conn->fd : -1; break;
+    case MPX_IN(PRIMARY_IP): /* the text is made when asked for */
         e->x.primary_ip[0] = 0;
         if (e->x.primary.family) mpx_addr_to_text(&e->x.primary, e->x.primary_ip, sizeof e->x.primary_ip);
         str = e->x.primary_ip;
         if (MPX_UNIX && e->x.primary.family == 1 && e->o.unix_path && !e->o.unix_abstract) /* libcurl's: the path */
             str = e->o.unix_path;
         break;
-    case MPERF_INFO_PRIMARY_PORT: lv = e->x.primary_port; break;
-    case MPERF_INFO_HTTP_VERSION: lv = e->x.http_version_seen; break;
-    case MPERF_INFO_SCHEME: str = e->x.primary.family ? (e->x.u.https ? "HTTPS" : "HTTP") : NULL; break; /* once connected */
-    case MPERF_INFO_EFFECTIVE_METHOD: str = e->x.method[0] ? e->x.method : NULL; break;
-    case MPERF_INFO_ACTIVESOCKET:
+    case MPX_IN(PRIMARY_PORT): lv = e->x.primary_port; break;
+    case MPX_IN(HTTP_VERSION): lv = e->x.http_version_seen; break;
+    case MPX_IN(SCHEME): str = e->x.primary.family ? (e->x.u.https ? "HTTPS" : "HTTP") : NULL; break; /* once connected */
+    case MPX_IN(EFFECTIVE_METHOD): str = e->x.method[0] ? e->x.method : NULL; break;
+    case MPX_IN(ACTIVESOCKET):
         *(mperf_socket_t *)out = e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;
         return MPERF_E_OK;
-    case MPERF_INFO_CERTINFO: /* none collected (CERTINFO is not built in): an empty list, as libcurl without it */
+    case MPX_IN(CERTINFO): /* none collected (CERTINFO is not built in): an empty list, as libcurl without it */
         *(mperf_certinfo **)out = &e->certinfo; /* zeroed with the handle */
         return MPERF_E_OK;
     default:

@@ -102,6 +102,15 @@ TEST(options_and_infos_of_the_wrong_kind)
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTP_VERSION, 99L), MPERF_E_UNSUPPORTED_PROTOCOL);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_URL, (char *)NULL), MPERF_E_OK); /* NULL clears */
     CHECK_EQ_LONG(mperf_easy_getinfo(e, 777777, &l), MPERF_E_UNKNOWN_OPTION);
+    /* a known number with another type, or with bits outside the type and number: never written as the wrong type */
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_LONG + 1, &l), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_STRING + 2, &s), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_DOUBLE + 50, &l), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, 0x700000 + 2, &l), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, 0x1000000 | MPERF_INFO_RESPONSE_CODE, &l), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, -1, &l), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_LONG + 61, &l), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_LONG + 14, &l), MPERF_E_UNKNOWN_OPTION); /* FILETIME: not kept */
     CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_RESPONSE_CODE, (long *)NULL), MPERF_E_BAD_FUNCTION_ARGUMENT);
     CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_EFFECTIVE_URL, &s), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_getinfo(e, MPERF_INFO_TOTAL_TIME, &d), MPERF_E_OK);
