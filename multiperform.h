@@ -193,6 +193,11 @@
    MPERF_BYTES_PER_CALL   1048576  the most one perform call reads for one
                                    transfer, the default of the multi option
                                    MPERF_MOPT_BYTES_PER_CALL; 0: no limit
+   MPERF_CONNECTS_PER_CALL 64      new connections one perform call starts;
+                                   the rest wait (PENDING) for the next call
+   MPERF_HANDSHAKES_PER_CALL 8     TLS handshake steps one perform call runs
+                                   (each step with the server's flight costs
+                                   a signature check and a key exchange)
    Limits:
    MPERF_MAX_HEADER_LINE  102400   longest response header line (with folds)
    MPERF_MAX_HEADER_TOTAL 307200   all header bytes of one response
@@ -931,6 +936,12 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF (256 * 1024) /* receive buffer for long bodies (0: never) */
+#endif
+#ifndef MPERF_CONNECTS_PER_CALL
+#define MPERF_CONNECTS_PER_CALL 64
+#endif
+#ifndef MPERF_HANDSHAKES_PER_CALL
+#define MPERF_HANDSHAKES_PER_CALL 8
 #endif
 #ifndef MPERF_BYTES_PER_CALL
 #define MPERF_BYTES_PER_CALL (1024 * 1024) /* one transfer's reads in one perform call (0: no limit) */
@@ -1741,6 +1752,7 @@ struct mperf_multi {
     int wake_pending;
     int wake_ready;
     size_t bytes_per_call; /* MPERF_MOPT_BYTES_PER_CALL */
+    unsigned call_connects, call_handshakes; /* started in this perform call */
     mpx_link later; /* https transfers that read their bytes in this call with decrypted bytes waiting: dirty in the next */
 };
 
@@ -3095,7 +3107,11 @@ static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->x.conn;
     char msg[MPERF_ERROR_SIZE];
-    int r = mpx_tls_handshake(c);
+    int r;
+    if (m->call_handshakes >= MPERF_HANDSHAKES_PER_CALL) /* enough for one call: the socket stays ready */
+        return 0;                                         /* for the next (the engine waits on it) */
+    m->call_handshakes++;
+    r = mpx_tls_handshake(c);
     if (r < 0) {
         mperf_code rc = mpx_tls_error(c, msg, sizeof msg, &e->x.verify_result);
         MPX_FAIL(m, e, rc, "%s", msg);
@@ -3148,6 +3164,11 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         MPX_INFO(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
         return mpx_xfer_set(m, e, MPX_S_SEND);
     }
+    if (m->call_connects >= MPERF_CONNECTS_PER_CALL) { /* enough new connections for one call: the next goes on */
+        m->kick_pending = 1;
+        if (e->state != MPX_S_PENDING) (void)mpx_xfer_set(m, e, MPX_S_PENDING);
+        return 0;
+    }
     /* At a limit, an idle connection (the host's own only when a fresh one
        was asked for) is closed to make room; without one the transfer waits. */
     if (m->max_host_conns > 0 && h->nconn >= (unsigned long)m->max_host_conns) {
@@ -3181,6 +3202,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     c->owner = e;
     e->x.conn = c;
     e->x.addr_idx = 0;
+    m->call_connects++;
     return mpx_xfer_try_addrs(m, e);
 wait:
     if (e->state != MPX_S_PENDING) {
@@ -6366,8 +6388,8 @@ static const char mpx_easy_errtext[] =
     "\011" "Could not connect to the server\0"
     "\012" "Malformed reply from the server\0"
     "\024" "The body ended early\0"
-    "\030" "The server answered with an error status\0"
-    "\031" "The write callback did not take the data\0"
+    "\030" "The server returned an error status\0"
+    "\031" "Failed writing received data\0"
     "\035" "Out of memory\0"
     "\036" "Timed out\0"
     "\054" "Stopped by a callback\0"
@@ -6379,7 +6401,7 @@ static const char mpx_easy_errtext[] =
     "\072" "Receiving failed\0"
     "\077" "Unsupported or bad transfer coding\0"
     "\101" "Maximum file size exceeded\0"
-    "\137" "Call not allowed from inside a callback\0"
+    "\137" "Not allowed from inside a callback\0"
 #if MPX_UPLOADS || MPX_ERROR_TEXT
     "\033" "Upload failed\0"
     "\034" "The read callback failed\0"
@@ -7030,6 +7052,7 @@ static void mpx_multi_perform(mperf_multi *m)
 {
     unsigned i, nready = 0, guard;
     m->now = mpx_now_us();
+    m->call_connects = m->call_handshakes = 0;
     while (MPX_TLS && !mpx_list_empty(&m->later)) { /* what waited for this call */
         mpx_link *l = m->later.next;
         mpx_list_del(l);

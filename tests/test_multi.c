@@ -379,6 +379,50 @@ TEST(one_perform_call_reads_a_bounded_amount)
     }
 }
 
+/* SOCKOPTFUNCTION: counts the sockets opened (since the count was last cleared). */
+static int sockets_this_call;
+static int count_socket(void *ud, mperf_socket_t fd, mperf_socktype purpose)
+{
+    (void)ud, (void)fd, (void)purpose;
+    sockets_this_call++;
+    return MPERF_SOCKOPT_OK;
+}
+
+TEST(one_perform_call_starts_a_bounded_number_of_connections)
+{
+    enum { N = 3 * MPERF_CONNECTS_PER_CALL + 10 };
+    mperf_multi *m = mperf_multi_init();
+    xfer *x = (xfer *)calloc(N, sizeof *x);
+    int i, running = 1, rounds = 0, most = 0, total = 0, ok = 0;
+    long tmo = -1;
+    for (i = 0; i < N; i++) {
+        xfer_init(&x[i], fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port()));
+        mperf_easy_setopt(x[i].e, MPERF_OPT_SOCKOPTFUNCTION, count_socket);
+        mperf_multi_add_handle(m, x[i].e);
+    }
+    while (running && rounds++ < 100000) {
+        sockets_this_call = 0;
+        mperf_multi_perform(m, &running);
+        if (sockets_this_call > most) most = sockets_this_call;
+        total += sockets_this_call;
+        if (rounds == 1) mperf_multi_timeout(m, &tmo); /* the rest wait, ready: no sleeping */
+        if (running) mperf_multi_poll(m, NULL, 0, 1000, NULL);
+    }
+    CHECK_EQ_LONG(tmo, 0);
+    collect(m);
+    for (i = 0; i < N; i++) {
+        if (x[i].result == MPERF_E_OK && x[i].body.len == 1024) ok++;
+        mperf_multi_remove_handle(m, x[i].e);
+        xfer_free(&x[i]);
+    }
+    CHECK_EQ_LONG(ok, N);
+    CHECK(total <= N && total >= MPERF_CONNECTS_PER_CALL); /* (a transfer may reuse a connection another finished with) */
+    CHECKF(most <= MPERF_CONNECTS_PER_CALL, "%d new connections in one call", most);
+    printf("  %d transfers: at most %d new connections in one perform call (%d calls)\n", N, most, rounds);
+    mperf_multi_cleanup(m);
+    free(x);
+}
+
 /* n transfers that each take ~delay ms at the server; returns the most the
    server had in progress at once. */
 static long concurrency(int n, long max_host, long max_total, int two_names)
@@ -1333,6 +1377,7 @@ int main(void)
     RUN(parallel_keepalive_against_nginx);
     RUN(large_body_against_nginx);
     RUN(one_perform_call_reads_a_bounded_amount);
+    RUN(one_perform_call_starts_a_bounded_number_of_connections);
     RUN(connection_limits_queue_transfers);
     RUN(fresh_connect_at_the_host_limit_replaces_an_idle_connection);
     RUN(pending_transfer_times_out_while_waiting);

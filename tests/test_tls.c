@@ -438,6 +438,44 @@ TEST(large_https_body)
     xfer_free(&x);
 }
 
+TEST(one_perform_call_runs_a_bounded_number_of_handshakes)
+{
+    /* 20 fresh handshakes whose server flights all wait on their sockets: one
+       call takes at most MPERF_HANDSHAKES_PER_CALL handshake steps, so at
+       most that many handshakes finish in it */
+    enum { N = 20 };
+    CURLM *m = curl_multi_init();
+    xfer x[N];
+    int i, running = 1, rounds = 0, done_before = 0, most = 0, calls_with = 0;
+    for (i = 0; i < N; i++) {
+        xfer_init_tls(&x[i], tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+        curl_easy_setopt(x[i].h, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+        curl_multi_add_handle(m, x[i].h);
+    }
+    while (running && rounds++ < 10000) {
+        int done = 0;
+        curl_multi_perform(m, &running);
+        for (i = 0; i < N; i++) {
+            curl_off_t t = 0;
+            curl_easy_getinfo(x[i].h, CURLINFO_APPCONNECT_TIME_T, &t);
+            done += t > 0;
+        }
+        if (done - done_before > most) most = done - done_before;
+        calls_with += done > done_before;
+        done_before = done;
+        usleep(20000); /* every server's flight is in before the next call */
+    }
+    CHECK_EQ_LONG(done_before, N);
+    CHECKF(most <= MPERF_HANDSHAKES_PER_CALL, "%d handshakes finished in one call", most);
+    CHECK(calls_with >= N / MPERF_HANDSHAKES_PER_CALL);
+    printf("  %d fresh handshakes: at most %d finished in one perform call, over %d calls\n", N, most, calls_with);
+    for (i = 0; i < N; i++) {
+        curl_multi_remove_handle(m, x[i].h);
+        xfer_free(&x[i]);
+    }
+    curl_multi_cleanup(m);
+}
+
 TEST(pause_with_decrypted_bytes_waiting)
 {
     /* paused mid-body: records keep arriving and decrypting; on resume the
@@ -580,6 +618,7 @@ int main(void)
     RUN(session_resumption);
     RUN(parallel_https_with_keepalive);
     RUN(large_https_body);
+    RUN(one_perform_call_runs_a_bounded_number_of_handshakes);
     RUN(pause_with_decrypted_bytes_waiting);
     RUN(close_notify_rules);
     RUN(pooled_connections_close_with_close_notify);
