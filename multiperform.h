@@ -195,7 +195,7 @@
                                    MPERF_MOPT_BYTES_PER_CALL; 0: no limit
    MPERF_CONNECTS_PER_CALL 64      new connections one perform call starts;
                                    the rest wait (PENDING) for the next call
-   MPERF_HANDSHAKES_PER_CALL 8     TLS handshake steps one perform call runs
+   MPERF_HANDSHAKES_PER_CALL 4     TLS handshake steps one perform call runs
                                    (each step with the server's flight costs
                                    a signature check and a key exchange)
    Limits:
@@ -941,7 +941,7 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPERF_CONNECTS_PER_CALL 64
 #endif
 #ifndef MPERF_HANDSHAKES_PER_CALL
-#define MPERF_HANDSHAKES_PER_CALL 8
+#define MPERF_HANDSHAKES_PER_CALL 4
 #endif
 #ifndef MPERF_BYTES_PER_CALL
 #define MPERF_BYTES_PER_CALL (1024 * 1024) /* one transfer's reads in one perform call (0: no limit) */

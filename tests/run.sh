@@ -302,6 +302,22 @@ check "compat run over HTTPS: ten_at_a_time, 100 transfers" env CAINFO="$MPT_PKI
 check "compat run over HTTPS without the CA: refused" sh -c "! timeout 60 $B/compat/easy_get $T/f/1k.bin 1024"
 check "compat run under valgrind: ten_at_a_time" timeout 300 $VG "$B/compat/ten_at_a_time" "$N/f/64k.bin" 50 65536
 
+# ---- the game-loop example: perform once a frame, never a wait ----
+check "build examples/game_loop.c (cc -O2 ... -lbearssl)" cc -std=c99 $WARN -Werror -O2 -o "$B/game_loop" examples/game_loop.c -lbearssl
+game_frames() { # a 64 MiB asset, 20 small files and 21 HTTPS handshakes: no call over 50 ms, 40+ progress calls
+    local urls="$N/f/large.bin" i out ms calls
+    for i in $(seq 20); do urls="$urls $N/f/1k.bin"; done
+    for i in $(seq 21); do urls="$urls $T/f/1k.bin"; done
+    # shellcheck disable=SC2086
+    out=$(timeout 120 "$B/game_loop" -k "$MPT_PKI/ca.pem" $urls) || { echo "$out" | tail -5; return 1; }
+    echo "$out" | tail -3
+    ms=$(echo "$out" | sed -n 's/^longest perform call: \([0-9.]*\) ms.*/\1/p')
+    calls=$(echo "$out" | sed -n 's/^largest transfer: .* with \([0-9]*\) progress calls$/\1/p')
+    awk -v ms="$ms" -v calls="$calls" 'BEGIN { exit !(ms != "" && ms < 50 && calls >= 40) }'
+}
+check "game loop: 42 transfers (64 MiB asset, 20 small, 21 HTTPS) with perform once a frame: no call over 50 ms, the asset's progress 40+ times" game_frames
+grep -h '^longest perform call' "$LOG" | tail -n 1 | sed 's/^/    /'
+
 # ---- differential: one libcurl program, built against libcurl and against the header ----
 # (tests/differential.c; the allowed differences are in tests/differential.expected)
 check "build differential against libcurl (cc tests/differential.c -lcurl)" \
