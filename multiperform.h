@@ -156,7 +156,8 @@
    MPERF_NO_ROUTING                RESOLVE, CONNECT_TO, unix sockets,
                                    INTERFACE, LOCALPORT(RANGE), IPRESOLVE and
                                    the socket callbacks: a transfer with one
-                                   of them set does not start
+                                   of them set does not start; and happy
+                                   eyeballs (addresses tried in turn)
    MPERF_NO_HEADER_API             mperf_easy_header/nextheader (they return
                                    MPERF_HE_NOT_BUILT_IN / NULL): the
                                    response fields are not kept
@@ -1592,6 +1593,7 @@ typedef struct mpx_opts {
     mperf_closesocket_callback closesocket_cb;
     void *opensocket_data, *sockopt_data, *closesocket_data;
     long localport, localportrange, ipresolve;
+    long he_timeout_ms; /* HAPPY_EYEBALLS_TIMEOUT_MS: when the second address family starts */
     long keepalive[3]; /* TCP_KEEPIDLE, TCP_KEEPINTVL (libcurl's 60 s), TCP_KEEPCNT (0: the system's) */
     char *default_protocol, *request_target;
     char *postfields; /* the program's (const for us; libcurl's debug callback takes char *) */
@@ -1668,6 +1670,12 @@ typedef struct mpx_xfer {
     char primary_ip[46];         /* its text, made by getinfo */
     uint16_t primary_port;
     uint8_t spent; /* the last read round stopped at MPERF_MOPT_BYTES_PER_CALL */
+    /* happy eyeballs: the first address's family is tried on x.conn, the
+       other one on racer from deadline_race on; the first to connect wins */
+    uint8_t fam0, raced;
+    unsigned race_idx;
+    int64_t deadline_race;
+    mpx_conn *racer;
 } mpx_xfer;
 
 typedef struct mpx_hfield { /* a field kept for the header API */
@@ -3004,8 +3012,24 @@ static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
 }
 
 static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents);
+#if MPX_ROUTING
+static void mpx_xfer_race(mperf_multi *m, mperf_easy *e);
+#endif
 
-/* Tries the resolved addresses from addr_idx on, one connect at a time. */
+/* A connection's socket is fd, connecting (or connected) to a. */
+static void mpx_conn_opened(mpx_conn *c, const mperf_easy *e, const mpx_addr *a, mperf_socket_t fd)
+{
+    c->fd = fd;
+#if MPX_ROUTING
+    c->close_cb = e->o.closesocket_cb; /* the callback that closes it is the one of when it was made */
+    c->close_data = e->o.closesocket_data;
+#endif
+    c->addr = *a;
+    c->port = e->x.to_port;
+}
+
+/* Tries the resolved addresses of the first one's family from addr_idx on,
+   one connect at a time (the other family races them: mpx_xfer_race). */
 static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->x.conn;
@@ -3014,6 +3038,10 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         const mpx_addr *a = &e->x.addrs[e->x.addr_idx];
         int err = 0, how, inprogress = 0;
         mperf_socket_t fd;
+        if (MPX_ROUTING && a->family != e->x.fam0) { /* the racer's */
+            e->x.addr_idx++;
+            continue;
+        }
         if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
         MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", a->family == 1 ? e->o.unix_path : ip,
                   a->family == 6 ? "]" : "", (unsigned)e->x.to_port);
@@ -3040,13 +3068,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
             e->x.addr_idx++;
             continue;
         }
-        c->fd = fd;
-#if MPX_ROUTING
-        c->close_cb = e->o.closesocket_cb;
-        c->close_data = e->o.closesocket_data;
-#endif
-        c->addr = *a;
-        c->port = e->x.to_port;
+        mpx_conn_opened(c, e, a, fd);
         if (!mpx_pfd_add(m, c, POLLOUT)) {
             MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return 0;
@@ -3055,6 +3077,13 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         (void)mpx_xfer_set(m, e, MPX_S_CONNECTING);
         return 0;
     }
+#if MPX_ROUTING
+    if (e->x.racer || (!e->x.raced && e->x.deadline_race)) { /* this family is out: the other goes on, or now */
+        if (e->state != MPX_S_CONNECTING) (void)mpx_xfer_set(m, e, MPX_S_CONNECTING);
+        if (!e->x.racer && e->state == MPX_S_CONNECTING) mpx_xfer_race(m, e);
+        return 0;
+    }
+#endif
     MPX_FAIL(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
                     (int)e->x.to_hostlen, e->x.to_host, (unsigned)e->x.to_port, (long)((m->now - e->x.t_start) / 1000),
                     e->x.os_errno ? mpx_sock_strerror((int)e->x.os_errno) : "no address");
@@ -3064,7 +3093,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
 /* The connecting socket turned writable: connected, or on to the next
    address. Writable without an error flag is a connection: no system call
    to ask. */
-static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
+MPX_NOINLINE static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
 {
     mpx_conn *c = e->x.conn;
     int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
@@ -3100,6 +3129,79 @@ static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
     e->x.t_appconnect = 0;
     return mpx_xfer_set(m, e, MPX_S_SEND);
 }
+
+#if MPX_ROUTING
+/* ---- happy eyeballs: the other address family races the first (with the
+   routing options: MPERF_NO_ROUTING tries every address in turn) ---- */
+/* The racer won: it becomes the transfer's connection, the first family's
+   attempt closes, and the transfer goes on as connected. */
+static void mpx_race_won(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *first = e->x.conn;
+    e->x.conn = e->x.racer;
+    e->x.racer = NULL;
+    mpx_conn_close(m, first); /* (no longer e's: it leaves e->x.conn alone) */
+    MPX_INFO(e, "The other address family connected first");
+    if (mpx_xfer_connected(m, e, POLLOUT)) mpx_dirty_add(m, e);
+}
+
+/* Starts, or goes on with, the racer: the addresses of the other family
+   from race_idx on, one at a time. With none left it gives up, and the
+   transfer fails if the first family is out too. */
+static void mpx_xfer_race(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *r = e->x.racer;
+    e->x.deadline_race = 0;
+    if (!r) {
+        if (e->x.raced || !e->x.conn || !(r = mpx_conn_new(m, e->x.conn->host))) return; /* no room: no race */
+        e->x.raced = 1;
+        r->owner = e;
+        e->x.racer = r;
+        MPX_INFO(e, "Trying the other address family too");
+    }
+    for (; e->x.race_idx < e->x.naddr; e->x.race_idx++) {
+        const mpx_addr *a = &e->x.addrs[e->x.race_idx];
+        int err = 0, how, inprogress = 0;
+        if (a->family == e->x.fam0) continue;
+        if (MPX_TALKS(e)) {
+            char ip[46];
+            mpx_addr_to_text(a, ip, sizeof ip);
+            MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
+                     (unsigned)e->x.to_port);
+        }
+        mpx_conn_opened(r, e, a, mpx_sock_connect(&e->o, a, e->x.to_port, &err, &how, &inprogress));
+        if (r->fd == MPERF_SOCKET_BAD) continue;
+        if (!inprogress) {
+            mpx_race_won(m, e);
+            return;
+        }
+        if (mpx_pfd_add(m, r, POLLOUT)) return;
+        mpx_conn_sock_close(r);
+    }
+    e->x.racer = NULL; /* this family is out */
+    mpx_conn_close(m, r);
+    if (e->x.conn && e->x.conn->fd == MPERF_SOCKET_BAD) /* and so is the first one */
+        MPX_FAIL(m, e, MPERF_E_COULDNT_CONNECT, "Failed to connect to %.*s port %u after %ld ms: %s",
+                 (int)e->x.to_hostlen, e->x.to_host, (unsigned)e->x.to_port, (long)((m->now - e->x.t_start) / 1000),
+                 e->x.os_errno ? mpx_sock_strerror((int)e->x.os_errno) : "no address");
+}
+
+/* The racer's socket is ready: connected, or on to its next address. */
+static void mpx_race_ready(mperf_multi *m, mperf_easy *e, int revents)
+{
+    mpx_conn *r = e->x.racer;
+    int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(r->fd) : 0;
+    if (!err) {
+        mpx_race_won(m, e);
+        return;
+    }
+    e->x.os_errno = err;
+    mpx_pfd_del(m, r);
+    mpx_conn_sock_close(r);
+    e->x.race_idx++;
+    mpx_xfer_race(m, e);
+}
+#endif
 
 #if MPX_TLS
 /* Drives the TLS handshake; 1 when done. */
@@ -3203,6 +3305,17 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
     e->x.conn = c;
     e->x.addr_idx = 0;
     m->call_connects++;
+#if MPX_ROUTING
+    { /* two address families: the second starts after HAPPY_EYEBALLS_TIMEOUT_MS (RFC 8305) */
+        unsigned i;
+        e->x.fam0 = e->x.addrs[0].family;
+        e->x.raced = 0;
+        e->x.race_idx = 0;
+        e->x.deadline_race = 0;
+        for (i = 1; i < e->x.naddr; i++)
+            if (e->x.addrs[i].family != e->x.fam0) e->x.deadline_race = m->now + (int64_t)e->o.he_timeout_ms * 1000 + 1;
+    }
+#endif
     return mpx_xfer_try_addrs(m, e);
 wait:
     if (e->state != MPX_S_PENDING) {
@@ -6532,6 +6645,7 @@ static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
     if ((t = (uint64_t)e->x.deadline_expect - 1) < d) d = t;
     if ((t = (uint64_t)e->x.deadline_speed - 1) < d) d = t;
     if ((t = (uint64_t)e->x.deadline_progress - 1) < d) d = t;
+    if (MPX_ROUTING && (t = (uint64_t)e->x.deadline_race - 1) < d) d = t;
     if (++d == 0) {
         mpx_heap_remove(m, e);
         return 1;
@@ -6586,6 +6700,13 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
 #endif
     e->state = (uint8_t)to;
     if (from == MPX_S_PENDING) mpx_list_del(&e->pending);
+    if (MPX_ROUTING && from == MPX_S_CONNECTING && to != MPX_S_CONNECTING) { /* a race is over */
+        e->x.deadline_race = 0;
+        if (e->x.racer) {
+            mpx_conn_close(m, e->x.racer);
+            e->x.racer = NULL;
+        }
+    }
     switch (to) {
     case MPX_S_INIT: /* added: the next perform starts it */
         mpx_list_add(&m->added, &e->added);
@@ -6689,6 +6810,13 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
                         (long)((m->now - e->x.t_start) / 1000), (long long)e->x.downloaded);
         return 1;
     }
+#if MPX_ROUTING
+    if (e->x.deadline_race && m->now >= e->x.deadline_race) { /* the other family's turn */
+        if (e->state != MPX_S_CONNECTING) e->x.deadline_race = 0;
+        else mpx_xfer_race(m, e);
+        if (e->state == MPX_S_DONE) return 1;
+    }
+#endif
     if (e->x.deadline_phase && m->now >= e->x.deadline_phase) {
         if (e->state == MPX_S_CONNECTING && e->x.addr_idx + 1 < e->x.naddr && m->now < e->x.deadline_connect) {
             mpx_conn *c = e->x.conn;
@@ -7073,6 +7201,9 @@ static void mpx_multi_perform(mperf_multi *m)
     for (i = 0; i < nready; i++) {
         mpx_conn *c = m->ready[i].c;
         if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
+#if MPX_ROUTING
+        else if (c->state != MPX_C_DEAD && c->owner && c == c->owner->x.racer) mpx_race_ready(m, c->owner, m->ready[i].revents);
+#endif
         else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
     }
     for (guard = 2 * m->num_easy + 16; !mpx_list_empty(&m->dirty) && guard; guard--) {
@@ -7217,6 +7348,7 @@ static void mpx_opts_default(mpx_opts *o)
     o->infilesize = -1;
     o->maxredirs = 30; /* libcurl's default since 8.3 */
     o->expect_100_ms = 1000;
+    o->he_timeout_ms = 200; /* libcurl's */
     o->httpauth = MPERF_AUTH_BASIC;
     o->protocols = o->redir_protocols = MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
     o->ssl_verifypeer = 1;
@@ -7522,7 +7654,10 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_O(TCP_KEEPIDLE, keepalive[0], MPX_K_LONG), MPX_O(TCP_KEEPINTVL, keepalive[1], MPX_K_LONG),
     MPX_O(TCP_KEEPCNT, keepalive[2], MPX_K_LONG), MPX_O(DEFAULT_PROTOCOL, default_protocol, MPX_K_STR),
     MPX_O(REQUEST_TARGET, request_target, MPX_K_STR), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
-    MPX_OI(HAPPY_EYEBALLS_TIMEOUT_MS), MPX_OI(UPLOAD_BUFFERSIZE)};
+#if MPX_ROUTING
+    MPX_O(HAPPY_EYEBALLS_TIMEOUT_MS, he_timeout_ms, MPX_K_LONG),
+#endif
+    MPX_OI(UPLOAD_BUFFERSIZE)};
 
 /* Options that decide where a transfer connects, through what, or how well
    it is protected: routing, proxies, TLS, authentication. When one of them
@@ -7570,7 +7705,7 @@ static int mpx_opt_left_out(int opt)
            (!MPX_PROGRESS && (opt == MPERF_OPT_XFERINFOFUNCTION || opt == MPERF_OPT_PROGRESSFUNCTION)) ||
            (!MPX_RANGES && (opt == MPERF_OPT_RANGE || opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE)) ||
            (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB)) ||
-           (!MPX_ROUTING && mpx_guard_index(opt) < MPX_NROUTING) ||
+           (!MPX_ROUTING && (mpx_guard_index(opt) < MPX_NROUTING || opt == MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS)) ||
            (!MPX_UNIX && (opt == MPERF_OPT_UNIX_SOCKET_PATH || opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET));
 }
 

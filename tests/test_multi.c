@@ -1284,6 +1284,80 @@ TEST(each_address_is_tried_in_turn)
     sink_free(&dbg);
 }
 
+/* A [::1] listener on port whose backlog is full: SYNs to it go unanswered. -1 if it cannot be made. */
+static int ipv6_black_hole(int port, int *clients)
+{
+    struct sockaddr_in6 a;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), i;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    a.sin6_port = htons((unsigned short)port);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 0) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    for (i = 0; i < 3; i++) { /* fill the accept queue; later SYNs are dropped */
+        clients[i] = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(clients[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(100000);
+    return fd;
+}
+
+TEST(happy_eyeballs_the_other_family_wins)
+{
+    /* he.test has [::1] (a black hole) and 127.0.0.1 (nginx): IPv6 goes first,
+       IPv4 starts after HAPPY_EYEBALLS_TIMEOUT_MS and wins */
+    int port = nginx_port(), clients[3] = {-1, -1, -1}, hole, i;
+    mperf_slist *l;
+    xfer x;
+    sink dbg;
+    mperf_off_t t = 0;
+    if (!getenv("MPT_NGINX6_PORT") || !*getenv("MPT_NGINX6_PORT") || (hole = ipv6_black_hole(port, clients)) < 0) {
+        printf("  (no IPv6 loopback: nothing to race)\n");
+        return;
+    }
+    l = mperf_slist_append(NULL, fmt("he.test:%d:[::1],127.0.0.1", port));
+    memset(&dbg, 0, sizeof dbg);
+    xfer_init(&x, fmt("http://he.test:%d/f/1k.bin", port));
+    mperf_easy_setopt(x.e, MPERF_OPT_RESOLVE, l);
+    mperf_easy_setopt(x.e, MPERF_OPT_CONNECTTIMEOUT_MS, 20000L);
+    mperf_easy_setopt(x.e, MPERF_OPT_VERBOSE, 1L);
+    mperf_easy_setopt(x.e, MPERF_OPT_DEBUGFUNCTION, debug_collect);
+    mperf_easy_setopt(x.e, MPERF_OPT_DEBUGDATA, &dbg);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);
+    CHECK_EQ_LONG(x.body.len, 1024);
+    CHECK(strcmp(info_str(x.e, MPERF_INFO_PRIMARY_IP), "127.0.0.1") == 0);
+    mperf_easy_getinfo(x.e, MPERF_INFO_CONNECT_TIME_T, &t);
+    CHECKF(t >= 150000 && t < 10000000, "connected after %lld us", (long long)t); /* after the 200 ms delay */
+    CHECK(dbg.p && strstr(dbg.p, "Trying [::1]") && strstr(dbg.p, "Trying 127.0.0.1") &&
+          strstr(dbg.p, "Trying [::1]") < strstr(dbg.p, "Trying 127.0.0.1"));
+    printf("  IPv6 black hole, IPv4 connected after %lld ms\n", (long long)(t / 1000));
+    xfer_free(&x);
+    sink_free(&dbg);
+    for (i = 0; i < 3; i++)
+        if (clients[i] >= 0) close(clients[i]);
+    close(hole);
+    /* [::1] now refuses at once: IPv4 goes on at once, not after the (long) delay */
+    xfer_init(&x, fmt("http://he.test:%d/f/1k.bin", port));
+    mperf_easy_setopt(x.e, MPERF_OPT_RESOLVE, l);
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS, 8000L), MPERF_E_OK);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);
+    CHECK(strcmp(info_str(x.e, MPERF_INFO_PRIMARY_IP), "127.0.0.1") == 0);
+    mperf_easy_getinfo(x.e, MPERF_INFO_CONNECT_TIME_T, &t);
+    CHECKF(t < 6000000, "connected after %lld us", (long long)t);
+    xfer_free(&x);
+    /* both families out: the transfer fails, with the last error */
+    xfer_init(&x, "http://he.test:1/f/1k.bin");
+    mperf_slist_free_all(l);
+    l = mperf_slist_append(NULL, "he.test:1:[::1],127.0.0.1");
+    mperf_easy_setopt(x.e, MPERF_OPT_RESOLVE, l);
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_COULDNT_CONNECT);
+    xfer_free(&x);
+    mperf_slist_free_all(l);
+}
+
 TEST(verbose_goes_to_stderr_stream_by_default)
 {
     xfer x;
@@ -1394,6 +1468,7 @@ int main(void)
     RUN(nothing_beyond_loopback);
     RUN(ipv6_literal);
     RUN(each_address_is_tried_in_turn);
+    RUN(happy_eyeballs_the_other_family_wins);
     RUN(verbose_goes_to_stderr_stream_by_default);
     RUN(tcp_nodelay_is_on);
     RUN(no_sigpipe_when_the_peer_resets_mid_send);
