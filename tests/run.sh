@@ -240,7 +240,8 @@ if [ "${MPT_NETNS:-}" = 1 ]; then
 fi
 
 # ---- end-to-end suites ------------------------------------------------------
-both multi "multi"
+suite "multi [asan]" "$B/multi-asan"
+MPT_CONCURRENT=1000 suite "multi [valgrind]" $VG "$B/multi-vg" # (10,000 transfers under valgrind take minutes)
 both http "http"
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <unistd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include "helpers.h"
 #include "t.h"
@@ -419,6 +420,57 @@ TEST(one_perform_call_starts_a_bounded_number_of_connections)
     CHECK(total <= N && total >= MPERF_CONNECTS_PER_CALL); /* (a transfer may reuse a connection another finished with) */
     CHECKF(most <= MPERF_CONNECTS_PER_CALL, "%d new connections in one call", most);
     printf("  %d transfers: at most %d new connections in one perform call (%d calls)\n", N, most, rounds);
+    mperf_multi_cleanup(m);
+    free(x);
+}
+
+/* VmHWM of this process, KiB (0 where /proc has none). */
+static long peak_rss_kib(void)
+{
+    char line[256];
+    long kib = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) kib = atol(line + 6);
+    if (f) fclose(f);
+    return kib;
+}
+
+TEST(ten_thousand_concurrent_transfers)
+{
+    /* MPT_CONCURRENT transfers (10,000; fewer under valgrind) added at once to one multi handle, all against nginx */
+    long n = getenv("MPT_CONCURRENT") ? atol(getenv("MPT_CONCURRENT")) : 10000, i, ok = 0, before;
+    struct rlimit rl;
+    mperf_multi *m = mperf_multi_init();
+    xfer *x;
+    double t0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) { /* a socket each */
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && (long)rl.rlim_cur < n + 200) {
+        printf("  (%ld open files allowed: %ld transfers instead)\n", (long)rl.rlim_cur, (long)rl.rlim_cur - 200);
+        n = (long)rl.rlim_cur - 200;
+    }
+    x = (xfer *)calloc((size_t)n, sizeof *x);
+    before = peak_rss_kib();
+    for (i = 0; i < n; i++) {
+        xfer_init(&x[i], fmt("http://127.0.0.1:%d/f/1k.bin", nginx_port()));
+        mperf_easy_setopt(x[i].e, MPERF_OPT_TIMEOUT_MS, 120000L);
+        x[i].body.count_only = 1;
+        mperf_multi_add_handle(m, x[i].e);
+    }
+    t0 = mono_ms();
+    CHECK(drive(m, 180000));
+    collect(m);
+    for (i = 0; i < n; i++) {
+        if (x[i].result == MPERF_E_OK && sink_is_pattern(&x[i].body, 1024)) ok++;
+        mperf_multi_remove_handle(m, x[i].e);
+        xfer_free(&x[i]);
+    }
+    CHECK_EQ_LONG(ok, n);
+    printf("  %ld concurrent transfers in %.0f ms; peak RSS grew %ld KiB (%.2f KiB a transfer, the test's own records in it)\n",
+           n, mono_ms() - t0, peak_rss_kib() - before, (double)(peak_rss_kib() - before) / (double)n);
     mperf_multi_cleanup(m);
     free(x);
 }
@@ -1452,6 +1504,7 @@ int main(void)
     RUN(large_body_against_nginx);
     RUN(one_perform_call_reads_a_bounded_amount);
     RUN(one_perform_call_starts_a_bounded_number_of_connections);
+    RUN(ten_thousand_concurrent_transfers);
     RUN(connection_limits_queue_transfers);
     RUN(fresh_connect_at_the_host_limit_replaces_an_idle_connection);
     RUN(pending_transfer_times_out_while_waiting);
