@@ -6330,7 +6330,7 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
         mpx_xfer_broken(m, e, n == 0, err);
         return;
     }
-    if (c->rbuf && c->rpos == c->rlen) mpx_rbuf_give(m, c); /* an idle wait holds no buffer */
+    if (c->rbuf && c->rpos == c->rlen && !e->x.spent) mpx_rbuf_give(m, c); /* an idle wait holds no buffer (a long body keeps its) */
 #if MPX_TLS
     if (c->tls) mpx_xfer_interest(m, e); /* records to flush, or decrypted bytes waiting */
 #endif
