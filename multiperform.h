@@ -752,6 +752,12 @@ MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *multi, int option, ...);
 MPERF_API const char *mperf_multi_strerror(mperf_mcode code);
 /* NULL-terminated array of the added handles; release with mperf_free. */
 MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *multi);
+/* The sockets to wait on and their interest, for a program's own poll (as
+   libcurl's curl_multi_waitfds): up to size of them into ufds; *fd_count
+   says how many there are; more than size is MPERF_M_OUT_OF_MEMORY (size 0
+   only counts). Call perform when one is ready or multi_timeout passes. */
+MPERF_API mperf_mcode mperf_multi_waitfds(mperf_multi *multi, mperf_waitfd *ufds, unsigned int size,
+                                          unsigned int *fd_count);
 
 /* ---- easy handle ---- */
 MPERF_API mperf_easy *mperf_easy_init(void);
@@ -7266,6 +7272,24 @@ static int mpx_multi_fdset(mperf_multi *m, fd_set *read_fd_set, fd_set *write_fd
     return maxfd;
 }
 
+/* The sockets and their interest as waitfds (mperf_multi_waitfds). */
+static mperf_mcode mpx_multi_waitfds(mperf_multi *m, mperf_waitfd *ufds, unsigned size, unsigned *fd_count)
+{
+    unsigned i, n = 0;
+    for (i = 0; i < m->npfd; i++) {
+        if (m->pfds[i].fd == MPERF_SOCKET_BAD) continue; /* (no interest now) */
+        if (n < size) {
+            ufds[n].fd = m->pfds[i].fd;
+            ufds[n].events = (short)(((m->pfds[i].events & POLLIN) ? MPERF_WAIT_POLLIN : 0) |
+                                     ((m->pfds[i].events & POLLOUT) ? MPERF_WAIT_POLLOUT : 0));
+            ufds[n].revents = 0;
+        }
+        n++;
+    }
+    if (fd_count) *fd_count = n;
+    return size && n > size ? MPERF_M_OUT_OF_MEMORY : MPERF_M_OK;
+}
+
 /* A NULL-terminated array of the added handles, released with mperf_free:
    the allocator rides in front of it. */
 static mperf_easy **mpx_multi_handles(mperf_multi *m)
@@ -8133,6 +8157,14 @@ MPERF_API mperf_mcode mperf_multi_wait(mperf_multi *m, mperf_waitfd *extra_fds, 
                                        int timeout_ms, int *numfds)
 {
     return mpx_multi_wait(m, extra_fds, extra_nfds, timeout_ms, numfds, 0);
+}
+
+MPERF_API mperf_mcode mperf_multi_waitfds(mperf_multi *m, mperf_waitfd *ufds, unsigned int size, unsigned int *fd_count)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (size && !ufds) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    return mpx_multi_waitfds(m, ufds, size, fd_count);
 }
 
 MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)

@@ -1017,6 +1017,56 @@ TEST(timeout_values)
     done_with(m, &x);
 }
 
+TEST(waitfds_and_the_programs_own_poll)
+{
+    /* the program polls on what waitfds says, with multi_timeout, and calls perform */
+    enum { N = 5 };
+    mperf_multi *m = mperf_multi_init();
+    xfer x[N];
+    int i, running = 1, rounds = 0, ok = 0, most = 0;
+    unsigned need = 99;
+    mperf_waitfd w[16];
+    CHECK_EQ_LONG(mperf_multi_waitfds(m, w, 16, &need), MPERF_M_OK);
+    CHECK_EQ_LONG(need, 0);
+    CHECK_EQ_LONG(mperf_multi_waitfds(m, NULL, 4, &need), MPERF_M_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_multi_waitfds(NULL, w, 16, &need), MPERF_M_BAD_HANDLE);
+    for (i = 0; i < N; i++) {
+        xfer_init(&x[i], fmt("http://127.0.0.1:%d/gen/200000?chunked=999", fault_port()));
+        mperf_multi_add_handle(m, x[i].e);
+    }
+    while (running && rounds++ < 100000) {
+        struct pollfd p[16];
+        unsigned n = 0, k;
+        long tmo = -1;
+        mperf_multi_perform(m, &running);
+        if (!running) break;
+        CHECK_EQ_LONG(mperf_multi_waitfds(m, NULL, 0, &n), MPERF_M_OK); /* the count alone */
+        if (n > 1) {
+            unsigned got = 0;
+            CHECK_EQ_LONG(mperf_multi_waitfds(m, w, 1, &got), MPERF_M_OUT_OF_MEMORY); /* too few: still counted */
+            CHECK_EQ_LONG(got, n);
+        }
+        CHECK_EQ_LONG(mperf_multi_waitfds(m, w, 16, &n), MPERF_M_OK);
+        if ((int)n > most) most = (int)n;
+        for (k = 0; k < n && k < 16; k++) {
+            p[k].fd = w[k].fd;
+            p[k].events = (short)(((w[k].events & MPERF_WAIT_POLLIN) ? POLLIN : 0) | ((w[k].events & MPERF_WAIT_POLLOUT) ? POLLOUT : 0));
+            CHECK(p[k].events != 0);
+        }
+        mperf_multi_timeout(m, &tmo);
+        (void)poll(p, n, tmo < 0 || tmo > 1000 ? 1000 : (int)tmo);
+    }
+    collect(m);
+    for (i = 0; i < N; i++) {
+        if (x[i].result == MPERF_E_OK && sink_is_pattern(&x[i].body, 200000)) ok++;
+        mperf_multi_remove_handle(m, x[i].e);
+        xfer_free(&x[i]);
+    }
+    CHECK_EQ_LONG(ok, N);
+    CHECK(most >= 1 && most <= N);
+    mperf_multi_cleanup(m);
+}
+
 TEST(fdset_and_select_loop)
 {
     mperf_multi *m = mperf_multi_init();
@@ -1529,6 +1579,7 @@ int main(void)
     RUN(wakeup_from_another_thread_and_coalescing);
     RUN(extra_fds_in_poll);
     RUN(timeout_values);
+    RUN(waitfds_and_the_programs_own_poll);
     RUN(fdset_and_select_loop);
     RUN(getinfo_values);
     RUN(get_handles_and_misuse);

@@ -131,6 +131,7 @@ typedef mperf_hcode CURLHcode;
 #define curl_multi_perform mperf_multi_perform
 #define curl_multi_poll mperf_multi_poll
 #define curl_multi_wait mperf_multi_wait
+#define curl_multi_waitfds mperf_multi_waitfds
 #define curl_multi_wakeup mperf_multi_wakeup
 #define curl_multi_timeout mperf_multi_timeout
 #define curl_multi_fdset mperf_multi_fdset
