@@ -2547,6 +2547,23 @@ static int mpx_sock_bind(const mpx_opts *o, mperf_socket_t fd, int fam, int *err
 }
 #endif
 
+#if MPX_UNIX
+/* A unix socket's PRIMARY_IP as libcurl shows it: the path the peer is bound
+   to (empty for an abstract one), cut to the field. */
+static void mpx_unix_peer_text(mperf_socket_t fd, char *out, size_t outlen)
+{
+    struct sockaddr_un un;
+    socklen_t sl = sizeof un;
+    size_t off = offsetof(struct sockaddr_un, sun_path), n = 0;
+    *out = 0;
+    if (getpeername(fd, (struct sockaddr *)(void *)&un, &sl) != 0 || sl <= off) return;
+    while (n < sl - off && n < sizeof un.sun_path && un.sun_path[n]) n++;
+    if (n >= outlen) n = outlen - 1;
+    memcpy(out, un.sun_path, n);
+    out[n] = 0;
+}
+#endif
+
 /* How a connect attempt failed (mpx_sock_connect). */
 enum { MPX_SOCK_FAILED, MPX_SOCK_REFUSED_BY_OPEN, MPX_SOCK_ABORTED, MPX_SOCK_NO_LOCAL, MPX_SOCK_BIND };
 
@@ -3119,6 +3136,9 @@ MPX_NOINLINE static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int re
     e->x.primary = c->addr;
     e->x.primary_port = c->port;
     if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, e->x.primary_ip, sizeof e->x.primary_ip);
+#if MPX_UNIX
+    if (c->addr.family == 1) mpx_unix_peer_text(c->fd, e->x.primary_ip, sizeof e->x.primary_ip);
+#endif
     MPX_INFO(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->x.u.hostlen, e->x.u.host, e->x.primary_ip,
               (unsigned)c->port, c->id);
 #if MPX_TLS
@@ -3269,6 +3289,9 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         e->x.t_lookup = e->x.t_connect = m->now - e->x.t_start;
         e->x.primary = c->addr;
         e->x.primary_port = c->port;
+#if MPX_UNIX
+        if (c->addr.family == 1) mpx_unix_peer_text(c->fd, e->x.primary_ip, sizeof e->x.primary_ip);
+#endif
         MPX_INFO(e, "Re-using existing connection #%lu with host %s", c->id, h->host);
         return mpx_xfer_set(m, e, MPX_S_SEND);
     }
@@ -8006,11 +8029,11 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPX_IN(NUM_CONNECTS): lv = e->x.num_connects; break;
     case MPX_IN(LASTSOCKET): lv = e->x.conn ? (long)e->x.conn->fd : -1; break;
     case MPX_IN(PRIMARY_IP): /* the text is made when asked for */
-        e->x.primary_ip[0] = 0;
-        if (e->x.primary.family) mpx_addr_to_text(&e->x.primary, e->x.primary_ip, sizeof e->x.primary_ip);
+        if (e->x.primary.family != 1) { /* a unix socket's was made at connect */
+            e->x.primary_ip[0] = 0;
+            if (e->x.primary.family) mpx_addr_to_text(&e->x.primary, e->x.primary_ip, sizeof e->x.primary_ip);
+        }
         str = e->x.primary_ip;
-        if (MPX_UNIX && e->x.primary.family == 1 && e->o.unix_path && !e->o.unix_abstract) /* libcurl's: the path */
-            str = e->o.unix_path;
         break;
     case MPX_IN(PRIMARY_PORT): lv = e->x.primary_port; break;
     case MPX_IN(HTTP_VERSION): lv = e->x.http_version_seen; break;
