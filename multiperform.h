@@ -20,6 +20,7 @@
      >>resolver       a host name to addresses, and their cache
      >>transport      non-blocking TCP: connect, send, recv
      >>connections    buffers, the wait set, hosts, the pool; connecting
+     >>lookup         the stub resolver's queries, on sockets of their own
      >>tls            BearSSL: certificates, trust anchors, the stream filter
      >>request        a transfer begins; its request head and body go out
      >>parser         the response parser: reference path, then fast paths
@@ -153,6 +154,10 @@
                                    gets mperf_easy_strerror(result); the
                                    result codes are the same; strerror
                                    knows the codes the build can return
+   MPERF_SYSTEM_RESOLVER           names through the system's getaddrinfo,
+                                   which blocks, instead of the built-in stub
+                                   resolver (Windows and MPERF_MINIMAL: always,
+                                   for now); DNS_SERVERS is then not built in
    MPERF_NO_ROUTING                RESOLVE, CONNECT_TO, unix sockets,
                                    INTERFACE, LOCALPORT(RANGE), IPRESOLVE and
                                    the socket callbacks: a transfer with one
@@ -223,9 +228,18 @@
    ======================================================================
    HTTP/1.1 only (no HTTP/2 or 3: those requests fall back to 1.1); TLS 1.2
    only (BearSSL has no TLS 1.3). Reading the CA bundle is a blocking file
-   read, once per multi handle. Name resolution uses getaddrinfo, which blocks on a
-   slow DNS server; IP literals and "localhost" never block, and results are
-   cached per multi handle. Proxies, cookies, content decoding and any
+   read, once per multi handle. Names are resolved by a built-in stub
+   resolver that never blocks: the hosts file first (a blocking read of a
+   local file, as the CA bundle), then resolv.conf's servers (nameserver,
+   search, domain, ndots, timeout, attempts, rotate) or DNS_SERVERS, A and
+   AAAA at once over UDP from a random port with random IDs, TCP after a
+   truncated answer; answers are checked against the question asked and
+   cached per multi handle for their TTL (at most DNS_CACHE_TIMEOUT), names
+   that do not exist for their negative TTL. The lookup counts against the
+   connect timeout ("Resolving timed out"); transfers to one name share one
+   query; removing the last one cancels it. Windows, MPERF_MINIMAL and
+   MPERF_SYSTEM_RESOLVER builds use getaddrinfo, which blocks. IP literals
+   and "localhost" never touch the network. Proxies, cookies, content decoding and any
    authentication but Basic are not built in: setting them returns
    MPERF_E_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
 
@@ -541,7 +555,8 @@ typedef enum mperf_option {
     MPERF_OPT_CLOSESOCKETDATA = 10209,
     MPERF_OPT_PROTOCOLS_STR = 10318,
     MPERF_OPT_REDIR_PROTOCOLS_STR = 10319,
-    MPERF_OPT_QUICK_EXIT = 322
+    MPERF_OPT_QUICK_EXIT = 322,
+    MPERF_OPT_DNS_SERVERS = 10211
 } mperf_option;
 
 typedef enum mperf_moption {
@@ -564,7 +579,12 @@ typedef enum mperf_moption {
     /* multiperform's own: the most bytes one perform call reads for one
        transfer (mperf_off_t; default 1 MiB, 0 for no limit). The rest waits
        for the next call, so a call never stalls a frame on a long body. */
-    MPERF_MOPT_BYTES_PER_CALL = 30900
+    MPERF_MOPT_BYTES_PER_CALL = 30900,
+    /* multiperform's own, for the built-in resolver: the resolv.conf and the
+       hosts file to read instead of the system's (char *, copied; NULL: the
+       system's, "" for none). Tests point them at files of their own. */
+    MPERF_MOPT_RESOLV_CONF = 10901,
+    MPERF_MOPT_HOSTS_FILE = 10902
 } mperf_moption;
 
 /* getinfo numbers are libcurl's: the type lives in the top bits. */
@@ -860,6 +880,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_HEADER_API
 #define MPERF_NO_HEADER_API
 #endif
+#ifndef MPERF_SYSTEM_RESOLVER
+#define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB */
+#endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
 #endif
@@ -913,6 +936,13 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_ROUTING 0
 #else
 #define MPX_ROUTING 1
+#endif
+/* MPERF_SYSTEM_RESOLVER: names go through the system's getaddrinfo, which
+   blocks, instead of the built-in stub resolver (Windows: always, for now) */
+#if defined(MPERF_SYSTEM_RESOLVER) || defined(_WIN32)
+#define MPX_STUB 0
+#else
+#define MPX_STUB 1
 #endif
 /* MPERF_TRACE: verbose output also names every state change (a debugging aid) */
 #if defined(MPERF_TRACE) && !defined(MPERF_NO_VERBOSE)
@@ -1420,6 +1450,22 @@ static void mpx_free_chain(const mperf_allocator *al, void *p)
 
 static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+#if MPX_TLS || MPX_STUB
+/* Fresh entropy from the OS: for every TLS connection, every DNS question. */
+static int mpx_os_random(void *buf, size_t n)
+{
+#ifdef MPX_HAVE_GETRANDOM
+    if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
+#endif
+    {
+        FILE *f = fopen("/dev/urandom", "rb");
+        size_t got = f ? fread(buf, 1, n, f) : 0;
+        if (f) fclose(f);
+        return got == n;
+    }
+}
+#endif
+
 /* -------------------------------------------------------------------- */
 /* >>handles: the multi, its transfers and connections, their state     */
 /* -------------------------------------------------------------------- */
@@ -1439,6 +1485,33 @@ typedef struct mpx_addr {
     uint8_t family; /* 4 or 6; 1: UNIX_SOCKET_PATH's socket */
     uint8_t ip[16];
 } mpx_addr;
+
+#if MPX_STUB
+/* What a DNS answer said about one question (mpx_dns_parse). */
+typedef struct mpx_dns_ans {
+    unsigned naddr;
+    mpx_addr addr[MPERF_MAX_ADDRS];
+    uint32_t ttl; /* seconds: the shortest of the records used; of a negative
+                     answer, its SOA's (RFC 2308), 0 without one */
+} mpx_dns_ans;
+
+#define MPX_DNS_MAXNS 3     /* name servers asked, as resolv.conf allows */
+#define MPX_DNS_MAXSEARCH 6 /* search domains */
+typedef struct mpx_ns {     /* a name server */
+    mpx_addr a;
+    uint16_t port;
+} mpx_ns;
+
+/* The system's DNS configuration (resolv.conf), read at a multi handle's
+   first query. */
+typedef struct mpx_resconf {
+    mpx_ns ns[MPX_DNS_MAXNS];
+    unsigned nns, nsearch, ndots, attempts, rotate;
+    long timeout_ms;
+    char search[MPX_DNS_MAXSEARCH][254];
+} mpx_resconf;
+typedef struct mpx_dnsq mpx_dnsq;
+#endif
 
 /* A name's addresses, cached per multi by name and port as libcurl keys
    them (a RESOLVE entry's name may be "*": any name on that port). */
@@ -1512,7 +1585,7 @@ typedef struct mpx_pev {
     size_t linelen, namelen, valuelen, datalen;
 } mpx_pev;
 
-enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD };
+enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD, MPX_C_DNS /* a query's (mpx_dnsq) */ };
 
 typedef struct mpx_host mpx_host;
 typedef struct mpx_conn mpx_conn;
@@ -1559,11 +1632,36 @@ struct mpx_conn {
 #endif
 };
 
+#if MPX_STUB
+/* One name being resolved, shared by the transfers that wait for it: A and
+   AAAA asked at once, on one socket of its own, one server at a time. */
+struct mpx_dnsq {
+    mpx_conn s;           /* first: its socket's record in the wait set (state MPX_C_DNS) */
+    mpx_dnsq *next;       /* in the multi's queries, then in its dead ones */
+    mpx_link waiters;     /* the transfers (mpx_xfer.dnswait) */
+    mpx_ns ns[MPX_DNS_MAXNS];
+    unsigned nns, ns_at, tries, max_tries, cand, ncand;
+    long timeout_ms;
+    int64_t next_at;      /* no answer by then: the next try */
+    uint8_t pending;      /* questions without an answer yet: bit 0 A, bit 1 AAAA */
+    uint8_t tcp;          /* 1: over TCP (an answer was truncated), connecting; 2: connected */
+    int verdict[2];       /* MPX_DNS_ of the answers, A and AAAA */
+    mpx_dns_ans ans[2];
+    size_t qlen[2];
+    unsigned char q[2][12 + 256 + 4]; /* the questions as sent, to check answers against */
+    unsigned char *tin;   /* TCP: the answer coming in */
+    size_t tgot;
+    const char *servers;  /* the DNS_SERVERS it was asked for (a copy after it), NULL: resolv.conf's */
+    char name[256];
+};
+#endif
+
 enum {
     MPX_S_NONE,       /* not added to a multi */
     MPX_S_INIT,       /* added, not started */
     MPX_S_PENDING,    /* waiting for a connection limit */
     MPX_S_CONNECT,    /* find or open a connection */
+    MPX_S_RESOLVING,  /* waiting for the stub resolver */
     MPX_S_CONNECTING, /* TCP connect in progress */
     MPX_S_TLS,        /* TLS handshake in progress */
     MPX_S_SEND,       /* writing the request */
@@ -1594,6 +1692,7 @@ typedef struct mpx_opts {
     size_t cabloblen, npins;
     const mperf_slist *headers, *resolve, *connect_to;
     char *unix_path, *iface; /* UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (unix_abstract); INTERFACE */
+    char *dns_servers;       /* DNS_SERVERS, checked when set */
     mperf_opensocket_callback opensocket_cb;
     mperf_sockopt_callback sockopt_cb;
     mperf_closesocket_callback closesocket_cb;
@@ -1682,6 +1781,11 @@ typedef struct mpx_xfer {
     unsigned race_idx;
     int64_t deadline_race;
     mpx_conn *racer;
+#if MPX_STUB
+    mpx_dnsq *dnsq;       /* the query it waits for (RESOLVING) */
+    mpx_link dnswait;     /* in its waiters */
+    int64_t deadline_dns; /* the query's next try */
+#endif
 } mpx_xfer;
 
 typedef struct mpx_hfield { /* a field kept for the header API */
@@ -1768,6 +1872,12 @@ struct mperf_multi {
     size_t bytes_per_call; /* MPERF_MOPT_BYTES_PER_CALL */
     unsigned call_connects, call_handshakes; /* started in this perform call */
     mpx_link later; /* https transfers that read their bytes in this call with decrypted bytes waiting: dirty in the next */
+#if MPX_STUB
+    mpx_dnsq *dnsq, *dnsq_dead;  /* queries under way; ended in this step (freed at its end) */
+    mpx_resconf *resconf;        /* read at the first query */
+    char *resolv_path, *hosts_path; /* MPERF_MOPT_RESOLV_CONF, MPERF_MOPT_HOSTS_FILE */
+    unsigned dns_rotate;         /* resolv.conf's rotate: the next first server */
+#endif
 };
 
 #define MPX_MAGIC_EASY 0x6d706531u  /* "mpe1" */
@@ -1803,6 +1913,13 @@ static void mpx_tls_multi_free(mperf_multi *m);
 #endif
 
 /* Called from sections above the one that defines them. */
+#if MPX_STUB
+static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t n);
+static void mpx_dnsq_leave(mperf_multi *m, mperf_easy *e);
+static void mpx_dnsq_tick(mperf_multi *m, mpx_dnsq *q);
+static void mpx_dnsq_ready(mperf_multi *m, mpx_dnsq *q, int revents);
+static void mpx_dnsq_free_dead(mperf_multi *m);
+#endif
 static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
 enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER }; /* the kinds of header line */
 static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n, int kind);
@@ -2150,6 +2267,18 @@ static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
     if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (socklen_t)outlen)) mpx_strlcpy(out, "?", outlen);
 }
 
+/* A port number at *s, moving *s past it: -1 when there are no digits or
+   the number is over 65535. */
+static long mpx_port_at(const char **s)
+{
+    const char *p = *s;
+    long v = 0;
+    while (mpx_is_digit(*p) && v <= 65535) v = v * 10 + (*p++ - '0');
+    if (p == *s || v > 65535) return -1;
+    *s = p;
+    return v;
+}
+
 /* Literal addresses and localhost, never touching the network. Returns the
    number of addresses, 0 if the name needs a real lookup. */
 static unsigned mpx_resolve_static(const char *host, mpx_addr *out)
@@ -2175,6 +2304,340 @@ static unsigned mpx_resolve_static(const char *host, mpx_addr *out)
     return 0;
 }
 
+#if MPX_STUB
+/* ---- DNS messages (RFC 1035): a question out, an answer checked and read ---- */
+#define MPX_DNS_A 1
+#define MPX_DNS_CNAME 5
+#define MPX_DNS_SOA 6
+#define MPX_DNS_AAAA 28
+#define MPX_DNS_MAX_CNAMES 8 /* a longer chain is a failure */
+enum { MPX_DNS_BAD, MPX_DNS_OK, MPX_DNS_NODATA, MPX_DNS_NXDOMAIN, MPX_DNS_FAIL, MPX_DNS_TRUNC };
+
+static uint16_t mpx_get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* A query (header and question, recursion desired) for name of n bytes,
+   dotted with or without the last dot, into out (at least 12 + 256 + 4
+   bytes). Returns its length; 0 when name is no DNS name (an empty label,
+   a label over 63 bytes, over 255 bytes in all). */
+static size_t mpx_dns_query(unsigned char *out, uint16_t id, const char *name, size_t n, uint16_t qtype)
+{
+    size_t o = 12, i, start;
+    if (n && name[n - 1] == '.') n--;
+    if (!n || n > 253) return 0;
+    memset(out, 0, 12);
+    out[0] = (unsigned char)(id >> 8);
+    out[1] = (unsigned char)id;
+    out[2] = 0x01; /* RD */
+    out[5] = 1;    /* QDCOUNT */
+    for (i = 0; i <= n; i = start + 1) {
+        for (start = i; start < n && name[start] != '.'; start++) {}
+        if (start == i || start - i > 63) return 0;
+        out[o++] = (unsigned char)(start - i);
+        memcpy(out + o, name + i, start - i);
+        o += start - i;
+    }
+    out[o++] = 0;
+    out[o++] = (unsigned char)(qtype >> 8);
+    out[o++] = (unsigned char)qtype;
+    out[o++] = 0;
+    out[o++] = 1; /* class IN */
+    return o;
+}
+
+/* The name at *off in message p (len bytes) into out, uncompressed and in
+   lowercase wire form (at most 255 bytes); *off moves past it. A pointer
+   must point back before the label that holds it, so nothing loops, and
+   a name follows at most 16 of them. Returns the wire length, 0 when the name is malformed. */
+static size_t mpx_dns_name(const unsigned char *p, size_t len, size_t *off, unsigned char *out)
+{
+    size_t at = *off, o = 0, end = 0, i, limit = *off;
+    unsigned jumps = 0;
+    for (;;) {
+        unsigned l;
+        if (at >= len) return 0;
+        l = p[at];
+        if ((l & 0xc0) == 0xc0) {
+            size_t to;
+            if (at + 1 >= len || ++jumps > 16) return 0; /* pointers to pointers: work without names */
+            to = (size_t)(l & 0x3f) << 8 | p[at + 1];
+            if (!end) end = at + 2;
+            if (to >= limit) return 0; /* forward or to itself: a loop or junk */
+            limit = at = to;
+            continue;
+        }
+        if (l & 0xc0) return 0; /* the reserved label types */
+        if (at + 1 + l > len || o + 1 + l > 255) return 0;
+        out[o++] = (unsigned char)l;
+        for (i = 0; i < l; i++) out[o++] = (unsigned char)mpx_lower(p[at + 1 + i]);
+        at += 1 + l;
+        if (!l) break;
+    }
+    *off = end ? end : at;
+    return o;
+}
+
+/* Checks that message p answers query q (qlen bytes, as mpx_dns_query made
+   it): the same ID, a response, the same question. Then reads it: the
+   addresses of the asked type on the question's CNAME chain (followed
+   through at most MPX_DNS_MAX_CNAMES names), other records skipped.
+   Returns MPX_DNS_OK, NODATA, NXDOMAIN, FAIL (the server's error: ask
+   another), TRUNC (ask again over TCP), or BAD: not an answer to this
+   question, or malformed in any way (a bad name, a record cut short,
+   counts that do not match the records, bytes after them); it is then
+   ignored, never trusted. */
+static int mpx_dns_parse(const unsigned char *p, size_t len, const unsigned char *q, size_t qlen, mpx_dns_ans *out)
+{
+    unsigned char want[256], nm[256];
+    size_t wantlen = 0, off, i, ansoff, nmlen;
+    unsigned an, ns, k, rr, hops;
+    uint16_t qtype;
+    int rcode, found = 0;
+    memset(out, 0, sizeof *out);
+    if (qlen < 17 || len < qlen || p[0] != q[0] || p[1] != q[1] || !(p[2] & 0x80) || (p[2] & 0x78)) return MPX_DNS_BAD;
+    if (mpx_get16(p + 4) != 1) return MPX_DNS_BAD;
+    for (i = 12; i < qlen; i++) /* the question, byte for byte but for case (never compressed) */
+        if (mpx_lower(p[i]) != mpx_lower(q[i])) return MPX_DNS_BAD;
+    if (p[2] & 0x02) return MPX_DNS_TRUNC;
+    rcode = p[3] & 0x0f;
+    if (rcode != 0 && rcode != 3) return MPX_DNS_FAIL;
+    qtype = mpx_get16(q + qlen - 4);
+    an = mpx_get16(p + 6);
+    ns = mpx_get16(p + 8);
+    /* every record well formed, and the counts exactly what the message holds */
+    off = qlen;
+    for (rr = an + ns + mpx_get16(p + 10); rr; rr--) {
+        if (!mpx_dns_name(p, len, &off, nm) || off + 10 > len || off + 10 + mpx_get16(p + off + 8) > len)
+            return MPX_DNS_BAD;
+        off += 10 + mpx_get16(p + off + 8);
+    }
+    if (off != len) return MPX_DNS_BAD;
+    off = 12;
+    wantlen = mpx_dns_name(q, qlen, &off, want);
+    if (!wantlen) return MPX_DNS_BAD;
+    out->ttl = 0xffffffffu;
+    /* the answers: each well formed, or the whole message is thrown away */
+    ansoff = qlen;
+    for (hops = 0; hops <= MPX_DNS_MAX_CNAMES; hops++) {
+        int moved = 0;
+        off = ansoff;
+        for (rr = 0; rr < an; rr++) {
+            uint16_t type, cls, rdlen;
+            uint32_t ttl;
+            if (!(nmlen = mpx_dns_name(p, len, &off, nm)) || off + 10 > len) return MPX_DNS_BAD;
+            type = mpx_get16(p + off);
+            cls = mpx_get16(p + off + 2);
+            ttl = (uint32_t)mpx_get16(p + off + 4) << 16 | mpx_get16(p + off + 6);
+            rdlen = mpx_get16(p + off + 8);
+            off += 10;
+            if (off + rdlen > len) return MPX_DNS_BAD;
+            if (ttl > 0x7fffffffu) ttl = 0; /* RFC 2181 8 */
+            if (cls == 1 && !moved && nmlen == wantlen && memcmp(nm, want, nmlen) == 0) {
+                if (type == qtype && (type == MPX_DNS_A ? rdlen == 4 : type == MPX_DNS_AAAA ? rdlen == 16 : 0)) {
+                    if (out->naddr < MPERF_MAX_ADDRS) {
+                        out->addr[out->naddr].family = type == MPX_DNS_A ? 4 : 6;
+                        memcpy(out->addr[out->naddr].ip, p + off, rdlen);
+                        out->naddr++;
+                    }
+                    if (ttl < out->ttl) out->ttl = ttl;
+                    found = 1;
+                } else if (type == MPX_DNS_A || type == MPX_DNS_AAAA) {
+                    if (type == qtype) return MPX_DNS_BAD; /* an address of the wrong size */
+                } else if (type == MPX_DNS_CNAME && !found) {
+                    size_t c = off;
+                    if (!(wantlen = mpx_dns_name(p, len, &c, want)) || c != off + rdlen) return MPX_DNS_BAD;
+                    if (ttl < out->ttl) out->ttl = ttl;
+                    moved = 1; /* the rest of this pass only checks the records */
+                }
+            } else if (type == MPX_DNS_CNAME) {
+                size_t c = off;
+                if (!mpx_dns_name(p, len, &c, nm) || c != off + rdlen) return MPX_DNS_BAD;
+            }
+            off += rdlen;
+        }
+        if (!moved || found) break;
+    }
+    if (hops > MPX_DNS_MAX_CNAMES) return MPX_DNS_FAIL; /* a loop or a chain too long */
+    if (found) return MPX_DNS_OK;
+    /* negative: its TTL from the authority section's SOA (RFC 2308 5) */
+    out->ttl = 0;
+    for (k = 0; k < ns; k++) {
+        uint16_t type, rdlen;
+        uint32_t ttl;
+        if (!mpx_dns_name(p, len, &off, nm) || off + 10 > len) return MPX_DNS_BAD;
+        type = mpx_get16(p + off);
+        ttl = (uint32_t)mpx_get16(p + off + 4) << 16 | mpx_get16(p + off + 6);
+        rdlen = mpx_get16(p + off + 8);
+        off += 10;
+        if (off + rdlen > len) return MPX_DNS_BAD;
+        if (type == MPX_DNS_SOA) {
+            size_t c = off;
+            uint32_t minimum;
+            if (!mpx_dns_name(p, len, &c, nm) || !mpx_dns_name(p, len, &c, nm) || c + 20 != off + rdlen)
+                return MPX_DNS_BAD;
+            minimum = (uint32_t)mpx_get16(p + c + 16) << 16 | mpx_get16(p + c + 18);
+            out->ttl = ttl < minimum ? ttl : minimum;
+            if (out->ttl > 0x7fffffffu) out->ttl = 0;
+        }
+        off += rdlen;
+    }
+    return rcode == 3 ? MPX_DNS_NXDOMAIN : MPX_DNS_NODATA;
+}
+
+/* ---- where to ask: DNS_SERVERS, resolv.conf; the hosts file first ---- */
+/* One server, "ADDR", "ADDR:PORT" or "[V6ADDR]:PORT", of n bytes at s; 0
+   when it is none. */
+static int mpx_ns_parse(const char *s, size_t n, mpx_ns *ns)
+{
+    char buf[64];
+    const char *host = s, *port = NULL, *end = s + n, *c;
+    size_t hl = n;
+    memset(ns, 0, sizeof *ns);
+    ns->port = 53;
+    if (n && s[0] == '[') {
+        if (!(c = (const char *)memchr(s, ']', n))) return 0;
+        host = s + 1;
+        hl = (size_t)(c - host);
+        if (c + 1 < end && (c[1] != ':' || !(port = c + 2))) return 0;
+    } else if ((c = (const char *)memchr(s, ':', n)) != NULL && !memchr(c + 1, ':', (size_t)(end - c - 1))) {
+        hl = (size_t)(c - s); /* one colon: a port (more: an IPv6 address without one) */
+        port = c + 1;
+    }
+    if (!hl || hl >= sizeof buf) return 0;
+    memcpy(buf, host, hl);
+    buf[hl] = 0;
+    if (inet_pton(AF_INET, buf, ns->a.ip) == 1) ns->a.family = 4;
+    else if (inet_pton(AF_INET6, buf, ns->a.ip) == 1) ns->a.family = 6;
+    else return 0;
+    if (port) {
+        const char *p = port;
+        long v = mpx_port_at(&p);
+        if (v <= 0 || p != end) return 0;
+        ns->port = (uint16_t)v;
+    }
+    return 1;
+}
+
+/* DNS_SERVERS's list, "SERVER[,SERVER]...": the first MPX_DNS_MAXNS into
+   ns. Returns how many, 0 when any entry is malformed. */
+static unsigned mpx_ns_list(const char *s, mpx_ns *ns)
+{
+    unsigned k = 0;
+    mpx_ns spare;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        if (!mpx_ns_parse(s, n, k < MPX_DNS_MAXNS ? &ns[k] : &spare)) return 0;
+        if (k < MPX_DNS_MAXNS) k++;
+        s += n;
+        if (*s == ',' && !*++s) return 0;
+    }
+    return k;
+}
+
+/* The next blank-separated word of a configuration line at *p (NUL ended
+   in place), NULL at the line's end or a comment. */
+static char *mpx_conf_word(char **p)
+{
+    char *w = *p;
+    while (*w == ' ' || *w == '\t' || *w == '\r' || *w == '\n') w++;
+    if (!*w || *w == '#' || *w == ';') return NULL;
+    *p = w;
+    while (**p && **p != ' ' && **p != '\t' && **p != '\r' && **p != '\n') (*p)++;
+    if (**p) *(*p)++ = 0;
+    return w;
+}
+
+/* A line of a configuration file into line (size bytes), the rest of a
+   longer one skipped; 0 at the end. */
+static int mpx_conf_line(FILE *f, char *line, int size)
+{
+    size_t n;
+    int c;
+    if (!fgets(line, size, f)) return 0;
+    n = strlen(line);
+    if (n && line[n - 1] != '\n')
+        while ((c = fgetc(f)) != EOF && c != '\n') {}
+    return 1;
+}
+
+/* resolv.conf (resolv_conf(5)): nameserver, search, domain, and the options
+   ndots, timeout, attempts and rotate; without a nameserver, 127.0.0.1.
+   NULL when out of memory. */
+static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path)
+{
+    mpx_resconf *rc = (mpx_resconf *)mpx_calloc(al, sizeof *rc);
+    FILE *f;
+    char line[512], *p, *w, *v;
+    if (!rc) return NULL;
+    rc->ndots = 1;
+    rc->timeout_ms = 5000;
+    rc->attempts = 2;
+    f = *path ? fopen(path, "r") : NULL;
+    while (f && mpx_conf_line(f, line, (int)sizeof line)) {
+        p = line;
+        if (!(w = mpx_conf_word(&p))) continue;
+        if (strcmp(w, "nameserver") == 0) {
+            if ((v = mpx_conf_word(&p)) != NULL && rc->nns < MPX_DNS_MAXNS && !strchr(v, '%') &&
+                mpx_ns_parse(v, strlen(v), &rc->ns[rc->nns]) && !strchr(v, '[')) {
+                rc->ns[rc->nns].port = 53;
+                rc->nns++;
+            }
+        } else if (strcmp(w, "search") == 0 || strcmp(w, "domain") == 0) { /* the last one wins */
+            rc->nsearch = 0;
+            while ((v = mpx_conf_word(&p)) != NULL && rc->nsearch < MPX_DNS_MAXSEARCH) {
+                size_t n = strlen(v);
+                if (n && v[n - 1] == '.') v[--n] = 0;
+                if (n && n < sizeof rc->search[0]) memcpy(rc->search[rc->nsearch++], v, n + 1);
+            }
+        } else if (strcmp(w, "options") == 0) {
+            while ((v = mpx_conf_word(&p)) != NULL) {
+                long n = strchr(v, ':') ? atol(strchr(v, ':') + 1) : 0;
+                if (strncmp(v, "ndots:", 6) == 0) rc->ndots = (unsigned)(n < 0 ? 0 : n > 15 ? 15 : n);
+                else if (strncmp(v, "timeout:", 8) == 0) rc->timeout_ms = 1000 * (n < 1 ? 1 : n > 30 ? 30 : n);
+                else if (strncmp(v, "attempts:", 9) == 0) rc->attempts = (unsigned)(n < 1 ? 1 : n > 5 ? 5 : n);
+                else if (strcmp(v, "rotate") == 0) rc->rotate = 1;
+            }
+        }
+    }
+    if (f) fclose(f);
+    if (!rc->nns) { /* the resolver's own default */
+        rc->nns = 1;
+        rc->ns[0].a.family = 4;
+        rc->ns[0].a.ip[0] = 127;
+        rc->ns[0].a.ip[3] = 1;
+        rc->ns[0].port = 53;
+    }
+    return rc;
+}
+
+/* The hosts file's addresses for name (its last dot, if any, left out),
+   in the file's order: how many, 0 when it has none. */
+static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *out)
+{
+    FILE *f = *path ? fopen(path, "r") : NULL;
+    char line[512], *p, *addr, *w;
+    size_t n = strlen(name);
+    unsigned k = 0;
+    if (n && name[n - 1] == '.') n--;
+    while (f && k < MPERF_MAX_ADDRS && mpx_conf_line(f, line, (int)sizeof line)) {
+        p = line;
+        if (!(addr = mpx_conf_word(&p))) continue;
+        while ((w = mpx_conf_word(&p)) != NULL) {
+            if (strlen(w) != n || !mpx_ncaseeq(w, name, n)) continue;
+            memset(&out[k], 0, sizeof out[k]);
+            if (inet_pton(AF_INET, addr, out[k].ip) == 1) out[k++].family = 4;
+            else if (inet_pton(AF_INET6, addr, out[k].ip) == 1) out[k++].family = 6;
+            break;
+        }
+    }
+    if (f) fclose(f);
+    return k;
+}
+#endif
+
+#if !MPX_STUB || MPX_ROUTING
 /* Blocking system lookup (getaddrinfo): the one place that may block. */
 static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max)
 {
@@ -2198,6 +2661,7 @@ static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max
     freeaddrinfo(res);
     return n;
 }
+#endif
 
 /* The cache entry for name:port, dropping stale entries on the way. */
 static mpx_dns *mpx_dns_find(mperf_multi *m, const char *name, size_t n, uint16_t port)
@@ -2235,18 +2699,6 @@ static int mpx_dns_put(mperf_multi *m, const char *name, size_t len, uint16_t po
     memcpy(d->addr, a, n * sizeof *a);
     d->expires = expires;
     return 1;
-}
-
-/* A port number at *s, moving *s past it: -1 when there are no digits or
-   the number is over 65535. */
-static long mpx_port_at(const char **s)
-{
-    const char *p = *s;
-    long v = 0;
-    while (mpx_is_digit(*p) && v <= 65535) v = v * 10 + (*p++ - '0');
-    if (p == *s || v > 65535) return -1;
-    *s = p;
-    return v;
 }
 
 /* RESOLVE, in libcurl's format, loaded into the multi's cache by the first
@@ -2367,20 +2819,33 @@ static mperf_code mpx_route(mperf_easy *e, const char **why)
     return MPERF_E_OK;
 }
 
+/* Leaves out the addresses of the other family than IPRESOLVE asks for;
+   0 when none is left (a literal of the other family, found 2, is no
+   address to connect to rather than a failed lookup, as in libcurl). */
+static int mpx_xfer_addrs_keep(mperf_easy *e, int found)
+{
+    unsigned i, k;
+    if (MPX_ROUTING && e->o.ipresolve) {
+        for (i = k = 0; i < e->x.naddr; i++)
+            if (e->x.addrs[i].family == (e->o.ipresolve == MPERF_IPRESOLVE_V4 ? 4 : 6)) e->x.addrs[k++] = e->x.addrs[i];
+        e->x.naddr = k;
+        if (!k && found == 1) return 0;
+    }
+    return 1;
+}
+
 /* Resolves where the hop connects into e->x.addrs: UNIX_SOCKET_PATH's
    socket when set; else the multi's cache (RESOLVE entries and earlier
    lookups, by name and port; then a "*" entry for the port), literals and
-   localhost, then the system resolver; addresses of the other family than
-   IPRESOLVE asks for left out. 0 when the name has no address: a literal
-   of the other family is no address to connect to rather than a failed
-   lookup, as in libcurl. */
+   localhost, then the hosts file and the stub resolver (or the system's
+   resolver). Returns 1 with addresses, 0 when the name has none, 2 when
+   the transfer now waits for a query (e->x.dnsq), -1 out of memory. */
 static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 {
     char name[256];
     mpx_dns *d;
     long ttl = e->o.dns_cache_timeout;
     size_t n = e->x.to_hostlen;
-    unsigned i, k;
     int found = 1;
     memset(e->x.addrs, 0, sizeof e->x.addrs);
     if (MPX_UNIX && e->o.unix_path) {
@@ -2392,25 +2857,29 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
     name[n] = 0;
     if ((d = mpx_dns_find(m, name, n, e->x.to_port)) != NULL ||
         (MPX_ROUTING && (d = mpx_dns_find(m, "*", 1, e->x.to_port)) != NULL)) {
+        if (!d->naddr) return 0; /* a name found not to exist, for its negative TTL */
         e->x.naddr = d->naddr;
         memcpy(e->x.addrs, d->addr, sizeof d->addr);
     } else if ((e->x.naddr = mpx_resolve_static(name, e->x.addrs)) != 0) {
         found = 2;
     } else {
+#if MPX_STUB
+        if (!(e->x.naddr = mpx_hosts_lookup(m->hosts_path ? m->hosts_path : "/etc/hosts", name, e->x.addrs))) {
+            int r;
+            MPX_INFO(e, "Resolving %s", name);
+            r = mpx_dnsq_join(m, e, name, n);
+            return r > 0 ? 2 : r;
+        }
+#else
         MPX_INFO(e, "Resolving %s (blocking lookup)", name);
         e->x.naddr = mpx_resolve_system(name, e->x.addrs, MPERF_MAX_ADDRS);
         if (!e->x.naddr) return 0;
+#endif
         if (ttl != 0) /* a cache entry that cannot be made is a later lookup */
             (void)mpx_dns_put(m, name, n, e->x.to_port, e->x.addrs, e->x.naddr,
                               m->now + (ttl > 0 ? (int64_t)ttl * 1000000 : (int64_t)1 << 62));
     }
-    if (MPX_ROUTING && e->o.ipresolve) {
-        for (i = k = 0; i < e->x.naddr; i++)
-            if (e->x.addrs[i].family == (e->o.ipresolve == MPERF_IPRESOLVE_V4 ? 4 : 6)) e->x.addrs[k++] = e->x.addrs[i];
-        e->x.naddr = k;
-        if (!k && found == 1) return 0;
-    }
-    return 1;
+    return mpx_xfer_addrs_keep(e, found);
 }
 
 /* -------------------------------------------------------------------- */
@@ -2976,6 +3445,9 @@ static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
 
 static void mpx_graveyard_flush(mperf_multi *m)
 {
+#if MPX_STUB
+    mpx_dnsq_free_dead(m);
+#endif
     while (!mpx_list_empty(&m->graveyard)) {
         mpx_conn *c = MPX_OF(m->graveyard.next, mpx_conn, link);
         mpx_list_del(&c->link);
@@ -3316,10 +3788,17 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         return 0;
     }
     if (!e->x.naddr) {
-        if (!mpx_xfer_resolve(m, e)) {
+        int r = mpx_xfer_resolve(m, e);
+        if (r != 1) {
             mpx_host_release(m, h);
-            MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
-                     e->x.to_host);
+            if (r == 2) { /* the query wakes it */
+                (void)mpx_xfer_set(m, e, MPX_S_RESOLVING);
+                return 0;
+            }
+            if (r < 0) MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            else
+                MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
+                         e->x.to_host);
             return 0;
         }
         e->x.t_lookup = m->now - e->x.t_start;
@@ -3353,6 +3832,383 @@ wait:
     }
     return 0;
 }
+
+#if MPX_STUB
+/* -------------------------------------------------------------------- */
+/* >>lookup: the stub resolver's queries, on sockets of their own       */
+/* -------------------------------------------------------------------- */
+/* A query (mpx_dnsq) asks its A and AAAA questions for one name candidate
+   at a time (the name with each search domain, as resolv.conf's ndots
+   says), one server at a time: UDP from a port the kernel picks at random,
+   a random ID per question, TCP when an answer comes truncated. No answer
+   in timeout: the next server, attempts times round. Its socket is in the
+   wait set like a connection's; its timer is its waiters' (deadline_dns).
+   It ends by handing its addresses (AAAA first, for happy eyeballs) to the
+   transfers waiting, which go on in the same step, and caching them. */
+#define MPX_DNS_TCP_MAX 16384 /* a longer answer over TCP is refused */
+
+static void mpx_dnsq_close(mperf_multi *m, mpx_dnsq *q)
+{
+    if (q->s.fd == MPERF_SOCKET_BAD) return;
+    mpx_pfd_del(m, &q->s);
+    MPX_SOCK_CLOSE(q->s.fd);
+    q->s.fd = MPERF_SOCKET_BAD;
+    q->tgot = 0;
+}
+
+/* Takes q out of the multi's queries; it is freed at the end of the step
+   (a list of ready sockets may still name it). */
+static void mpx_dnsq_drop(mperf_multi *m, mpx_dnsq *q)
+{
+    mpx_dnsq **pp;
+    mpx_dnsq_close(m, q);
+    for (pp = &m->dnsq; *pp && *pp != q; pp = &(*pp)->next) {}
+    if (*pp) *pp = q->next;
+    q->s.state = MPX_C_DEAD;
+    q->next = m->dnsq_dead;
+    m->dnsq_dead = q;
+}
+
+static void mpx_dnsq_free_dead(mperf_multi *m)
+{
+    while (m->dnsq_dead) {
+        mpx_dnsq *q = m->dnsq_dead;
+        m->dnsq_dead = q->next;
+        mpx_free(&m->al, q->tin);
+        mpx_free(&m->al, q);
+    }
+}
+
+/* The waiters' timers follow the query's. */
+static void mpx_dnsq_rearm(mperf_multi *m, mpx_dnsq *q)
+{
+    mpx_link *l, *next;
+    for (l = q->waiters.next; l != &q->waiters; l = next) {
+        mperf_easy *e = MPX_OF(l, mperf_easy, x.dnswait);
+        next = l->next;
+        e->x.deadline_dns = q->next_at;
+        if (!mpx_xfer_arm(m, e)) MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+    }
+}
+
+/* The cand-th name to ask (0: none left) into out: the name as it is
+   first when it has ndots dots or more, after the search domains when it
+   has fewer; only itself when it ends with a dot. */
+static size_t mpx_dnsq_candidate(const mpx_resconf *rc, const char *name, unsigned cand, char *out)
+{
+    size_t n = strlen(name), dots = 0, i, l;
+    unsigned first, s;
+    if (n && name[n - 1] == '.') {
+        if (cand) return 0;
+        memcpy(out, name, n + 1);
+        return n;
+    }
+    for (i = 0; i < n; i++) dots += name[i] == '.';
+    first = dots >= rc->ndots;
+    if (cand > rc->nsearch) return 0;
+    if ((first && cand == 0) || (!first && cand == rc->nsearch)) {
+        memcpy(out, name, n + 1);
+        return n;
+    }
+    s = first ? cand - 1 : cand;
+    l = strlen(rc->search[s]);
+    if (n + 1 + l > 253) return 0;
+    memcpy(out, name, n);
+    out[n] = '.';
+    memcpy(out + n + 1, rc->search[s], l + 1);
+    return n + 1 + l;
+}
+
+/* The questions for the next name candidate, with fresh IDs; 0 when no
+   candidate is left. */
+static int mpx_dnsq_questions(mperf_multi *m, mpx_dnsq *q)
+{
+    char name[256];
+    unsigned char r[4];
+    size_t n;
+    int t;
+    if (!m->resconf) return 0; /* MPERF_MOPT_RESOLV_CONF changed under way */
+    while ((n = mpx_dnsq_candidate(m->resconf, q->name, q->cand, name)) != 0 || q->cand <= m->resconf->nsearch) {
+        q->cand++;
+        if (!n) continue;
+        if (!mpx_os_random(r, sizeof r)) { /* no entropy: less guessable than nothing */
+            uint64_t x = (uint64_t)mpx_now_us() ^ (uint64_t)(uintptr_t)q;
+            x *= 0x9e3779b97f4a7c15ULL;
+            memcpy(r, &x, sizeof r);
+        }
+        for (t = 0; t < 2; t++)
+            q->qlen[t] = mpx_dns_query(q->q[t], (uint16_t)(r[2 * t] << 8 | r[2 * t + 1]), name, n,
+                                       t ? MPX_DNS_AAAA : MPX_DNS_A);
+        if (!q->qlen[0]) continue; /* no DNS name (a label too long): the next */
+        q->pending = 3;
+        q->verdict[0] = q->verdict[1] = MPX_DNS_BAD;
+        memset(q->ans, 0, sizeof q->ans);
+        q->tries = 0;
+        q->tcp = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* Opens a socket to the current server (over UDP, the one open already
+   when it is to the same server: a late answer to the last try still
+   counts) and, over UDP, sends the questions still unanswered (over TCP
+   they go once it connects). 0 on failure. */
+static int mpx_dnsq_send(mperf_multi *m, mpx_dnsq *q)
+{
+    const mpx_ns *ns = &q->ns[q->ns_at % q->nns];
+    struct sockaddr_storage ss;
+    socklen_t sl = mpx_addr_to_sockaddr(&ns->a, ns->port, &ss);
+    int type = q->tcp ? SOCK_STREAM : SOCK_DGRAM, err = 0, t;
+    if (!q->tcp && q->s.fd != MPERF_SOCKET_BAD && q->nns == 1) goto send;
+    mpx_dnsq_close(m, q);
+    q->tcp = q->tcp ? 1 : 0;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    q->s.fd = socket(ns->a.family == 6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+#else
+    q->s.fd = socket(ns->a.family == 6 ? AF_INET6 : AF_INET, type, 0);
+    if (q->s.fd != MPERF_SOCKET_BAD && !mpx_sock_nonblock(q->s.fd, &err)) {
+        MPX_SOCK_CLOSE(q->s.fd);
+        q->s.fd = MPERF_SOCKET_BAD;
+    }
+#endif
+    if (q->s.fd == MPERF_SOCKET_BAD) return 0;
+    if (!mpx_pfd_add(m, &q->s, q->tcp ? POLLOUT : POLLIN) ||
+        (connect(q->s.fd, (struct sockaddr *)&ss, sl) != 0 &&
+         !(q->tcp && (MPX_INPROGRESS(err = MPX_SOCK_ERRNO()) || MPX_WOULDBLOCK(err))))) {
+        mpx_dnsq_close(m, q);
+        return 0;
+    }
+send:
+    for (t = 0; t < 2 && !q->tcp; t++)
+        if ((q->pending & (1 << t)) && send(q->s.fd, (const char *)q->q[t], q->qlen[t], 0) != (long)q->qlen[t]) {
+            mpx_dnsq_close(m, q);
+            return 0;
+        }
+    return 1;
+}
+
+static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q);
+
+/* The next try (next: on the next server; else the same one, over TCP now),
+   until attempts times every server; then the query ends with what it has. */
+static void mpx_dnsq_retry(mperf_multi *m, mpx_dnsq *q, int next)
+{
+    for (;;) {
+        if (next) {
+            q->ns_at++;
+            q->tries++;
+        }
+        if (q->tries >= q->max_tries) {
+            mpx_dnsq_finish(m, q);
+            return;
+        }
+        q->next_at = m->now + (int64_t)q->timeout_ms * 1000;
+        if (mpx_dnsq_send(m, q)) break;
+        next = 1; /* no socket, or the server unreachable at once */
+    }
+    mpx_dnsq_rearm(m, q);
+}
+
+/* Both questions of a candidate answered: addresses end the query; a name
+   that does not exist moves on to the next candidate. */
+static void mpx_dnsq_settle(mperf_multi *m, mpx_dnsq *q)
+{
+    int negative = (q->verdict[0] == MPX_DNS_NXDOMAIN || q->verdict[0] == MPX_DNS_NODATA) &&
+                   (q->verdict[1] == MPX_DNS_NXDOMAIN || q->verdict[1] == MPX_DNS_NODATA);
+    if (!q->ans[0].naddr && !q->ans[1].naddr && negative && mpx_dnsq_questions(m, q)) {
+        mpx_dnsq_retry(m, q, 0);
+        return;
+    }
+    mpx_dnsq_finish(m, q);
+}
+
+/* One message from the server, for whichever question it answers. Returns
+   0 when that ended this try (or the query). */
+static int mpx_dnsq_answer(mperf_multi *m, mpx_dnsq *q, const unsigned char *p, size_t n)
+{
+    int t, v = MPX_DNS_BAD;
+    for (t = 0; t < 2; t++)
+        if ((q->pending & (1 << t)) && (v = mpx_dns_parse(p, n, q->q[t], q->qlen[t], &q->ans[t])) != MPX_DNS_BAD) break;
+    if (t == 2) return 1; /* not an answer to a question of ours, or malformed: ignored */
+    if (v == MPX_DNS_TRUNC && !q->tcp) {
+        q->tcp = 1;
+        mpx_dnsq_retry(m, q, 0);
+        return 0;
+    }
+    if (v == MPX_DNS_FAIL || v == MPX_DNS_TRUNC) {
+        memset(&q->ans[t], 0, sizeof q->ans[t]);
+        mpx_dnsq_retry(m, q, 1);
+        return 0;
+    }
+    q->verdict[t] = v;
+    q->pending &= (uint8_t)~(1 << t);
+    if (q->pending) return 1;
+    mpx_dnsq_settle(m, q);
+    return 0;
+}
+
+/* Over TCP: the connect's outcome, then the questions out, then answers
+   in, each after its two-byte length. Returns 0 when the try ended. */
+static int mpx_dnsq_tcp(mperf_multi *m, mpx_dnsq *q, int revents)
+{
+    int err = 0, t;
+    long r;
+    if (q->tcp == 1) {
+        unsigned char out[2 * (2 + sizeof q->q[0])];
+        size_t o = 0;
+        if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return 1;
+        if ((revents & (POLLERR | POLLHUP)) && mpx_tcp_connect_result(q->s.fd)) return 0;
+        for (t = 0; t < 2; t++)
+            if (q->pending & (1 << t)) {
+                out[o++] = (unsigned char)(q->qlen[t] >> 8);
+                out[o++] = (unsigned char)q->qlen[t];
+                memcpy(out + o, q->q[t], q->qlen[t]);
+                o += q->qlen[t];
+            }
+        if (mpx_tcp_send(q->s.fd, (const char *)out, o, &err) != (long)o) return 0; /* a fresh socket takes it all */
+        q->tcp = 2;
+        mpx_pfd_set(m, &q->s, POLLIN);
+        return 1;
+    }
+    if (!q->tin && !(q->tin = (unsigned char *)mpx_alloc(&m->al, 2 + MPX_DNS_TCP_MAX))) return 0;
+    for (;;) {
+        size_t need;
+        r = mpx_tcp_recv(q->s.fd, (char *)q->tin + q->tgot, 2 + MPX_DNS_TCP_MAX - q->tgot, &err);
+        if (r == -1) return 1;
+        if (r <= 0) return 0; /* closed or failed before the answers were in */
+        q->tgot += (size_t)r;
+        while (q->tgot >= 2) {
+            need = (size_t)mpx_get16(q->tin);
+            if (need < 12 || need > MPX_DNS_TCP_MAX) return 0; /* a huge answer is refused */
+            if (q->tgot < 2 + need) break;
+            if (!mpx_dnsq_answer(m, q, q->tin + 2, need)) return 2;
+            q->tgot -= 2 + need;
+            memmove(q->tin, q->tin + 2 + need, q->tgot);
+        }
+    }
+}
+
+/* The query's socket is ready. */
+static void mpx_dnsq_ready(mperf_multi *m, mpx_dnsq *q, int revents)
+{
+    unsigned char buf[1233]; /* over 1232 bytes (EDNS's common size) is no answer to us */
+    int k;
+    if (q->tcp) {
+        if (!mpx_dnsq_tcp(m, q, revents)) mpx_dnsq_retry(m, q, 1);
+        return;
+    }
+    for (k = 0; k < 16; k++) { /* a flood of junk does not hold the step */
+        long n = (long)recv(q->s.fd, (char *)buf, sizeof buf, 0);
+        if (n < 0) {
+            int err = MPX_SOCK_ERRNO();
+            if (MPX_WOULDBLOCK(err) || err == MPX_EINTR) return;
+            mpx_dnsq_retry(m, q, 1); /* refused (ICMP): the next server */
+            return;
+        }
+        if (n < (long)sizeof buf && !mpx_dnsq_answer(m, q, buf, (size_t)n)) return;
+    }
+}
+
+/* Called by a waiter's timer: the try's time is up. */
+static void mpx_dnsq_tick(mperf_multi *m, mpx_dnsq *q)
+{
+    if (m->now >= q->next_at) mpx_dnsq_retry(m, q, 1);
+    else mpx_dnsq_rearm(m, q);
+}
+
+/* The end: the addresses (AAAA first) to every waiter, into the cache for
+   their TTL (at most DNS_CACHE_TIMEOUT); a name that does not exist is
+   cached for its SOA's negative TTL. The waiters go on in this step. */
+static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q)
+{
+    mpx_addr a[MPERF_MAX_ADDRS];
+    unsigned n = 0, i;
+    int t, negative = (q->verdict[0] == MPX_DNS_NXDOMAIN || q->verdict[0] == MPX_DNS_NODATA) &&
+                      (q->verdict[1] == MPX_DNS_NXDOMAIN || q->verdict[1] == MPX_DNS_NODATA);
+    uint32_t ttl = 0xffffffffu;
+    for (t = 1; t >= 0; t--) {
+        for (i = 0; i < q->ans[t].naddr && n < MPERF_MAX_ADDRS; i++) a[n++] = q->ans[t].addr[i];
+        if ((q->ans[t].naddr || negative) && q->ans[t].ttl < ttl) ttl = q->ans[t].ttl;
+    }
+    while (!mpx_list_empty(&q->waiters)) {
+        mperf_easy *e = MPX_OF(q->waiters.next, mperf_easy, x.dnswait);
+        long cap = e->o.dns_cache_timeout;
+        mpx_list_del(&e->x.dnswait);
+        e->x.dnsq = NULL;
+        e->x.deadline_dns = 0;
+        e->x.naddr = n;
+        memcpy(e->x.addrs, a, n * sizeof a[0]);
+        if ((n || negative) && cap != 0 && ttl != 0 && ttl != 0xffffffffu) {
+            int64_t life = cap > 0 && (uint32_t)cap < ttl ? (int64_t)cap : (int64_t)ttl;
+            (void)mpx_dns_put(m, q->name, strlen(q->name), e->x.to_port, a, n, m->now + life * 1000000);
+        }
+        mpx_dirty_add(m, e);
+    }
+    mpx_dnsq_drop(m, q);
+}
+
+/* Puts e on the query for name (n bytes): one under way for the same name
+   and servers, or a new one. Returns 1 waiting, 0 when the name cannot be
+   asked for, -1 out of memory. */
+static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t n)
+{
+    const char *sv = e->o.dns_servers;
+    mpx_dnsq *q;
+    size_t svl = sv ? strlen(sv) + 1 : 0;
+    for (q = m->dnsq; q; q = q->next)
+        if (strlen(q->name) == n && mpx_ncaseeq(q->name, name, n) &&
+            (sv ? q->servers && strcmp(q->servers, sv) == 0 : !q->servers))
+            break;
+    if (!q) {
+        if (!m->resconf &&
+            !(m->resconf = mpx_resconf_load(&m->al, m->resolv_path ? m->resolv_path : "/etc/resolv.conf")))
+            return -1;
+        if (!(q = (mpx_dnsq *)mpx_calloc(&m->al, sizeof *q + svl))) return -1;
+        q->s.fd = MPERF_SOCKET_BAD;
+        q->s.pfd = -1;
+        q->s.state = MPX_C_DNS;
+        mpx_list_init(&q->waiters);
+        memcpy(q->name, name, n);
+        if (sv) {
+            q->servers = (const char *)memcpy(q + 1, sv, svl);
+            q->nns = mpx_ns_list(sv, q->ns);
+        } else {
+            q->nns = m->resconf->nns;
+            memcpy(q->ns, m->resconf->ns, sizeof q->ns);
+            if (m->resconf->rotate) q->ns_at = m->dns_rotate++;
+        }
+        q->timeout_ms = m->resconf->timeout_ms;
+        q->max_tries = m->resconf->attempts * (q->nns ? q->nns : 1);
+        if (!q->nns || !mpx_dnsq_questions(m, q)) {
+            mpx_free(&m->al, q);
+            return 0;
+        }
+        q->next = m->dnsq;
+        m->dnsq = q;
+        mpx_list_add(&q->waiters, &e->x.dnswait);
+        e->x.dnsq = q;
+        mpx_dnsq_retry(m, q, 0); /* may end at once: e is then woken */
+        return 1;
+    }
+    mpx_list_add(&q->waiters, &e->x.dnswait);
+    e->x.dnsq = q;
+    e->x.deadline_dns = q->next_at;
+    return 1;
+}
+
+/* A waiter leaves (removed, timed out, failed): the last one cancels the
+   query at once. */
+static void mpx_dnsq_leave(mperf_multi *m, mperf_easy *e)
+{
+    mpx_dnsq *q = e->x.dnsq;
+    if (!q) return;
+    mpx_list_del(&e->x.dnswait);
+    e->x.dnsq = NULL;
+    e->x.deadline_dns = 0;
+    if (mpx_list_empty(&q->waiters)) mpx_dnsq_drop(m, q);
+}
+#endif
 
 /* -------------------------------------------------------------------- */
 /* >>tls: BearSSL: certificates, trust anchors, the stream filter       */
@@ -3946,20 +4802,6 @@ static uint64_t mpx_tls_policy(const mperf_easy *e)
     if (e->o.npins) h = mpx_fnv(e->o.pins, 32 * e->o.npins, h);
     if (e->o.ciphers) h = mpx_fnv(e->o.ciphers, strlen(e->o.ciphers), h);
     return h | 1; /* never 0, which plain http uses */
-}
-
-/* Fresh entropy from the OS for every connection. */
-static int mpx_os_random(void *buf, size_t n)
-{
-#ifdef MPX_HAVE_GETRANDOM
-    if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
-#endif
-    {
-        FILE *f = fopen("/dev/urandom", "rb");
-        size_t got = f ? fread(buf, 1, n, f) : 0;
-        if (f) fclose(f);
-        return got == n;
-    }
 }
 
 /* The default suites: TLS 1.2, ECDHE only (forward secrecy), AEAD only.
@@ -6607,6 +7449,8 @@ static const char mpx_easy_errtext[] =
      INIT -> CONNECT                     started: the first hop (mpx_xfer_hop)
      CONNECT -> PENDING                  a connection limit holds it back
      CONNECT, PENDING -> SEND            an idle connection to reuse
+     CONNECT, PENDING -> RESOLVING       the name goes to the stub resolver; its
+     RESOLVING -> CONNECT                answer wakes the transfer (none: DONE)
      CONNECT, PENDING -> CONNECTING      a new socket; CONNECTING again for the
                                          next address; straight to TLS or SEND
                                          when the connect completes at once
@@ -6675,6 +7519,9 @@ static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
     if ((t = (uint64_t)e->x.deadline_speed - 1) < d) d = t;
     if ((t = (uint64_t)e->x.deadline_progress - 1) < d) d = t;
     if (MPX_ROUTING && (t = (uint64_t)e->x.deadline_race - 1) < d) d = t;
+#if MPX_STUB
+    if ((t = (uint64_t)e->x.deadline_dns - 1) < d) d = t;
+#endif
     if (++d == 0) {
         mpx_heap_remove(m, e);
         return 1;
@@ -6710,8 +7557,8 @@ static void mpx_dirty_add(mperf_multi *m, mperf_easy *e)
 #define MPX_TEST_STATE(e, body, from, to) (void)0
 #endif
 #if MPX_TRACE
-static const char *const mpx_state_name[] = {"NONE", "INIT", "PENDING", "CONNECT", "CONNECTING", "TLS", "SEND",
-                                             "RECV", "DONE"};
+static const char *const mpx_state_name[] = {"NONE", "INIT", "PENDING", "CONNECT", "RESOLVING", "CONNECTING",
+                                             "TLS",  "SEND", "RECV",    "DONE"};
 static const char *const mpx_body_name[] = {"NONE", "WAIT100", "SENDING", "DONE", "ABANDONED"};
 #endif
 
@@ -6729,6 +7576,9 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
 #endif
     e->state = (uint8_t)to;
     if (from == MPX_S_PENDING) mpx_list_del(&e->pending);
+#if MPX_STUB
+    if (from == MPX_S_RESOLVING) mpx_dnsq_leave(m, e); /* the last one out cancels the query */
+#endif
     if (MPX_ROUTING && from == MPX_S_CONNECTING && to != MPX_S_CONNECTING) { /* a race is over */
         e->x.deadline_race = 0;
         if (e->x.racer) {
@@ -6746,6 +7596,9 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
     case MPX_S_PENDING:
         mpx_list_add(&m->pending, &e->pending);
         return 1;
+    case MPX_S_RESOLVING: /* the lookup counts against the connect timeout */
+        e->x.deadline_phase = e->x.deadline_connect;
+        break;
     case MPX_S_CONNECTING: /* this address; half the time left when another one waits */
         e->x.deadline_phase = e->x.addr_idx + 1 < e->x.naddr ? m->now + (e->x.deadline_connect - m->now) / 2
                                                               : e->x.deadline_connect;
@@ -6846,7 +7699,19 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
         if (e->state == MPX_S_DONE) return 1;
     }
 #endif
+#if MPX_STUB
+    if (e->x.deadline_dns && m->now >= e->x.deadline_dns) { /* the query's try is up */
+        e->x.deadline_dns = 0;
+        if (e->x.dnsq) mpx_dnsq_tick(m, e->x.dnsq);
+        if (e->state != MPX_S_RESOLVING) return 1;
+    }
+#endif
     if (e->x.deadline_phase && m->now >= e->x.deadline_phase) {
+        if (e->state == MPX_S_RESOLVING) {
+            MPX_FAIL(m, e, MPERF_E_OPERATION_TIMEDOUT, "Resolving timed out after %ld milliseconds",
+                     (long)((m->now - e->x.t_start) / 1000));
+            return 1;
+        }
         if (e->state == MPX_S_CONNECTING && e->x.addr_idx + 1 < e->x.naddr && m->now < e->x.deadline_connect) {
             mpx_conn *c = e->x.conn;
             MPX_INFO(e, "Connect attempt timed out, trying the next address");
@@ -6921,6 +7786,18 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
         case MPX_S_CONNECT:
             if (!mpx_xfer_connect(m, e)) return;
             break;
+#if MPX_STUB
+        case MPX_S_RESOLVING: /* woken by the query's end */
+            if (e->x.dnsq) return;
+            if (!e->x.naddr || !mpx_xfer_addrs_keep(e, 1)) {
+                MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
+                         e->x.to_host);
+                return;
+            }
+            e->x.t_lookup = m->now - e->x.t_start;
+            if (!mpx_xfer_set(m, e, MPX_S_CONNECT)) return;
+            break;
+#endif
         case MPX_S_CONNECTING:
             if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
             if (!mpx_xfer_connected(m, e, revents)) return;
@@ -7020,6 +7897,11 @@ static void mpx_multi_free(mperf_multi *m)
     for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
     mpx_free(&m->al, m->hosts);
     mpx_free_chain(&m->al, m->dns);
+#if MPX_STUB
+    mpx_free(&m->al, m->resconf);
+    mpx_free(&m->al, m->resolv_path);
+    mpx_free(&m->al, m->hosts_path);
+#endif
     mpx_free(&m->al, m->heap);
     mpx_free(&m->al, m->pconn); /* with ready and pfds */
     mpx_buf_free(&m->al, &m->scratch);
@@ -7230,6 +8112,9 @@ static void mpx_multi_perform(mperf_multi *m)
     for (i = 0; i < nready; i++) {
         mpx_conn *c = m->ready[i].c;
         if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
+#if MPX_STUB
+        else if (c->state == MPX_C_DNS) mpx_dnsq_ready(m, (mpx_dnsq *)(void *)c, m->ready[i].revents);
+#endif
 #if MPX_ROUTING
         else if (c->state != MPX_C_DEAD && c->owner && c == c->owner->x.racer) mpx_race_ready(m, c->owner, m->ready[i].revents);
 #endif
@@ -7410,7 +8295,8 @@ static const unsigned short mpx_owned[] = {
     offsetof(mpx_opts, referer),  offsetof(mpx_opts, userpwd),   offsetof(mpx_opts, username),
     offsetof(mpx_opts, password), offsetof(mpx_opts, range),     offsetof(mpx_opts, postcopy),
     offsetof(mpx_opts, cainfo),   offsetof(mpx_opts, ciphers),   offsetof(mpx_opts, unix_path),
-    offsetof(mpx_opts, iface),    offsetof(mpx_opts, default_protocol), offsetof(mpx_opts, request_target)};
+    offsetof(mpx_opts, iface),    offsetof(mpx_opts, default_protocol), offsetof(mpx_opts, request_target),
+    offsetof(mpx_opts, dns_servers)};
 #define MPX_NOWNED (sizeof mpx_owned / sizeof mpx_owned[0])
 #define MPX_OWNED(o, i) ((char **)(void *)((char *)(o) + mpx_owned[i]))
 
@@ -7718,7 +8604,7 @@ static const uint16_t mpx_guarded[] = {
     MPERF_OPT_INTERFACE, MPERF_OPT_LOCALPORT, MPERF_OPT_LOCALPORTRANGE, MPERF_OPT_IPRESOLVE,
     MPERF_OPT_OPENSOCKETFUNCTION, MPERF_OPT_SOCKOPTFUNCTION, MPERF_OPT_CLOSESOCKETFUNCTION,
     10004 /* PROXY */, 59 /* PROXYPORT */, 61 /* HTTPPROXYTUNNEL */, 10006 /* PROXYUSERPWD */, 111 /* PROXYAUTH */,
-    10262 /* PRE_PROXY */, 10211 /* DNS_SERVERS */, 10221 /* DNS_INTERFACE */, 10222 /* DNS_LOCAL_IP4 */,
+    10262 /* PRE_PROXY */, MPERF_OPT_DNS_SERVERS, 10221 /* DNS_INTERFACE */, 10222 /* DNS_LOCAL_IP4 */,
     10223 /* DNS_LOCAL_IP6 */, 10279 /* DOH_URL */, 274 /* HAPROXYPROTOCOL */, MPERF_OPT_HTTPAUTH,
 #if MPX_TLS /* without TLS no https transfer starts at all */
     10025 /* SSLCERT */, 10087 /* SSLKEY */, 10026 /* KEYPASSWD */, 10086 /* SSLCERTTYPE */, 10088 /* SSLKEYTYPE */,
@@ -7810,6 +8696,13 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
         }
         o->cabloblen = b->len;
         return MPERF_E_OK;
+    }
+#endif
+#if MPX_STUB
+    case MPERF_OPT_DNS_SERVERS: { /* checked now: a transfer never falls back to other servers */
+        mpx_ns ns[MPX_DNS_MAXNS];
+        if (s && *s && !mpx_ns_list(s, ns)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        return mpx_set_string(e, &o->dns_servers, s && *s ? s : NULL);
     }
 #endif
     case MPERF_OPT_CAPATH: /* a directory of hashed certificates is not built in; CAINFO is */
@@ -7934,6 +8827,21 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         m->bytes_per_call = (uint64_t)b > (size_t)-1 ? (size_t)-1 : (size_t)b;
         return MPERF_M_OK;
     }
+#if MPX_STUB
+    case MPERF_MOPT_RESOLV_CONF:
+    case MPERF_MOPT_HOSTS_FILE: {
+        const char *path = va_arg(ap, const char *);
+        char **dst = option == MPERF_MOPT_RESOLV_CONF ? &m->resolv_path : &m->hosts_path, *copy = NULL;
+        if (path && !(copy = mpx_strndup(&m->al, path, strlen(path)))) return MPERF_M_OUT_OF_MEMORY;
+        mpx_free(&m->al, *dst);
+        *dst = copy;
+        if (option == MPERF_MOPT_RESOLV_CONF) { /* read again at the next query */
+            mpx_free(&m->al, m->resconf);
+            m->resconf = NULL;
+        }
+        return MPERF_M_OK;
+    }
+#endif
     case MPERF_MOPT_PIPELINING: /* HTTP/1.1 pipelining is gone from libcurl too */
     case MPERF_MOPT_MAX_PIPELINE_LENGTH:
     case MPERF_MOPT_MAX_CONCURRENT_STREAMS:

@@ -364,16 +364,21 @@ MPT_FN int collect(mperf_multi *m)
     return n;
 }
 
-/* One transfer on its own multi, start to finish. */
-MPT_FN mperf_code run_one(xfer *x)
+/* One transfer on multi handle m, which it then cleans up. */
+MPT_FN mperf_code run_in(mperf_multi *m, xfer *x)
 {
-    mperf_multi *m = mperf_multi_init();
     mperf_multi_add_handle(m, x->e);
     if (!drive(m, 30000)) t_fail_check(__FILE__, __LINE__, "transfer did not finish in 30 s");
     collect(m);
     mperf_multi_remove_handle(m, x->e);
     mperf_multi_cleanup(m);
     return x->result;
+}
+
+/* One transfer on its own multi, start to finish. */
+MPT_FN mperf_code run_one(xfer *x)
+{
+    return run_in(mperf_multi_init(), x);
 }
 
 /* The end of a transfer a test ran on its own multi handle. */

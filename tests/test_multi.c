@@ -1207,14 +1207,14 @@ TEST(an_unhonoured_routing_option_stops_the_transfer)
     CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_PROXY, "http://127.0.0.1:3128"), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN);
     CHECK(strstr(x.err, "does not start") != NULL);
-    CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10211, "127.0.0.1"), MPERF_E_UNKNOWN_OPTION); /* DNS_SERVERS */
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10221, "lo"), MPERF_E_UNKNOWN_OPTION); /* DNS_INTERFACE */
     CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN); /* the first refused option (in a fixed order) decides */
     CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_PROXY, ""), MPERF_E_OK);
-    CHECK_EQ_LONG(run_one(&x), MPERF_E_UNKNOWN_OPTION); /* DNS_SERVERS still holds it back, with its code */
+    CHECK_EQ_LONG(run_one(&x), MPERF_E_UNKNOWN_OPTION); /* DNS_INTERFACE still holds it back, with its code */
     d = mperf_easy_duphandle(x.e); /* a copy refuses the same */
     CHECK_EQ_LONG(mperf_easy_perform(d), MPERF_E_UNKNOWN_OPTION);
     mperf_easy_cleanup(d);
-    CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10211, (char *)NULL), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10221, (char *)NULL), MPERF_E_UNKNOWN_OPTION);
     b = fault_stats(0);
     CHECK_EQ_LONG(b.conns - a.conns - 1, 0); /* nothing reached the server */
     CHECK_EQ_LONG(run_one(&x), MPERF_E_OK);  /* set off: the transfer goes */

@@ -14,18 +14,20 @@
 #include <string.h>
 
 /* the engine's numbering: enum MPX_S_ and enum MPX_B_ */
-static const char *const mpt_state_names[] = {"NONE", "INIT", "PENDING", "CONNECT", "CONNECTING",
+static const char *const mpt_state_names[] = {"NONE", "INIT", "PENDING", "CONNECT", "RESOLVING", "CONNECTING",
                                               "TLS",  "SEND", "RECV",    "DONE"};
 static const char *const mpt_body_names[] = {"NONE", "WAIT100", "SENDING", "DONE", "ABANDONED"};
-#define MPT_NSTATES 9
+#define MPT_NSTATES 10
 #define MPT_NBODY 5
 
 /* to-states allowed from each state, as "NAME NAME ..." */
 static const char *const mpt_legal_state[MPT_NSTATES] = {
     /* NONE: added */ "INIT",
     /* INIT: the first hop, a bad option, removed */ "CONNECT DONE NONE",
-    /* PENDING: a slot freed: a reused or a new connection */ "CONNECTING TLS SEND DONE NONE",
-    /* CONNECT: wait for a limit, reuse, connect (or connected at once) */ "PENDING CONNECTING TLS SEND DONE NONE",
+    /* PENDING: a slot freed: a reused or a new connection */ "RESOLVING CONNECTING TLS SEND DONE NONE",
+    /* CONNECT: wait for a limit, reuse, look the name up, connect (or connected at once) */
+    "PENDING RESOLVING CONNECTING TLS SEND DONE NONE",
+    /* RESOLVING: the name's addresses are in (or none, or time is up) */ "CONNECT DONE NONE",
     /* CONNECTING: the next address, connected */ "CONNECTING TLS SEND DONE NONE",
     /* TLS */ "SEND DONE NONE",
     /* SEND: sent; a dead reused connection retried */ "RECV CONNECT DONE NONE",
