@@ -29,6 +29,7 @@
      >>completion     a transfer's result, its message, the error texts
      >>statemachine   the state setter, timers, the step that runs a transfer
      >>multi          perform, poll and wait, wakeup, messages, fdset
+     >>events         socket_action: the sockets and a timer told to the program
      >>options        the handles' settings: setopt, getinfo, lifecycle
      >>wrappers       the public functions: check arguments, call in
      >>license        MIT
@@ -81,7 +82,9 @@
    less when a transfer's timer is due sooner) for socket activity; wait is
    the same except that it returns at once when there is nothing to wait on;
    wakeup (callable from any thread) interrupts a poll. fdset and timeout
-   serve select()-based loops.
+   serve select()-based loops; socket_action with the socket and timer
+   callbacks serves a program's own event loop (epoll, kqueue, libuv), at a
+   cost that follows the sockets with events, not the number of transfers.
 
    ======================================================================
    TRANSFER LIFECYCLE
@@ -154,6 +157,10 @@
                                    gets mperf_easy_strerror(result); the
                                    result codes are the same; strerror
                                    knows the codes the build can return
+   MPERF_NO_EVENTS                 the event API: socket_action, socket_all,
+                                   assign (they return MPERF_M_BAD_FUNCTION_
+                                   ARGUMENT), SOCKETFUNCTION and TIMERFUNCTION
+                                   (MPERF_M_UNKNOWN_OPTION)
    MPERF_SYSTEM_RESOLVER           names through the system's getaddrinfo,
                                    which blocks, instead of the built-in stub
                                    resolver (Windows and MPERF_MINIMAL: always,
@@ -534,6 +541,7 @@ typedef enum mperf_option {
     MPERF_OPT_TCP_FASTOPEN = 244,
     MPERF_OPT_SUPPRESS_CONNECT_HEADERS = 265,
     MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS = 271,
+    MPERF_OPT_DNS_SHUFFLE_ADDRESSES = 275,
     MPERF_OPT_UPLOAD_BUFFERSIZE = 280,
     MPERF_OPT_HTTP09_ALLOWED = 285,
     MPERF_OPT_MAXAGE_CONN = 288,
@@ -779,6 +787,35 @@ MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *multi);
 MPERF_API mperf_mcode mperf_multi_waitfds(mperf_multi *multi, mperf_waitfd *ufds, unsigned int size,
                                           unsigned int *fd_count);
 
+/* ---- the event API: the program's own loop (epoll, kqueue, libuv, ...) ----
+   As libcurl's curl_multi_socket_action: MPERF_MOPT_SOCKETFUNCTION is told
+   what to watch on each socket (IN, OUT, INOUT; REMOVE before a socket is
+   closed or when nothing is to be watched, once), MPERF_MOPT_TIMERFUNCTION
+   when the soonest deadline changes (0: at once, -1: no timer; a one-shot
+   timer that replaces the last). The program calls socket_action with a
+   ready socket and what it is ready for (MPERF_CSELECT_ bits, or 0), or
+   with MPERF_SOCKET_TIMEOUT when the timer fires. A socket callback that
+   returns -1 fails the transfers on that socket (MPERF_E_ABORTED_BY_CALLBACK),
+   not the multi handle. From inside these two callbacks only
+   mperf_multi_assign may be called. */
+typedef int (*mperf_socket_callback)(mperf_easy *easy, mperf_socket_t s, int what, void *userp, void *socketp);
+typedef int (*mperf_multi_timer_callback)(mperf_multi *multi, long timeout_ms, void *userp);
+#define MPERF_POLL_NONE 0
+#define MPERF_POLL_IN 1
+#define MPERF_POLL_OUT 2
+#define MPERF_POLL_INOUT 3
+#define MPERF_POLL_REMOVE 4
+#define MPERF_SOCKET_TIMEOUT MPERF_SOCKET_BAD
+#define MPERF_CSELECT_IN 0x01
+#define MPERF_CSELECT_OUT 0x02
+#define MPERF_CSELECT_ERR 0x04
+MPERF_API mperf_mcode mperf_multi_socket_action(mperf_multi *multi, mperf_socket_t s, int ev_bitmask,
+                                                int *running_handles);
+/* perform, then every socket told again */
+MPERF_API mperf_mcode mperf_multi_socket_all(mperf_multi *multi, int *running_handles);
+/* A pointer of the program's for socket s, given back to the socket callback. */
+MPERF_API mperf_mcode mperf_multi_assign(mperf_multi *multi, mperf_socket_t s, void *sockp);
+
 /* ---- easy handle ---- */
 MPERF_API mperf_easy *mperf_easy_init(void);
 MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator);
@@ -883,6 +920,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_SYSTEM_RESOLVER
 #define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB */
 #endif
+#ifndef MPERF_NO_EVENTS
+#define MPERF_NO_EVENTS
+#endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
 #endif
@@ -936,6 +976,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_ROUTING 0
 #else
 #define MPX_ROUTING 1
+#endif
+#ifdef MPERF_NO_EVENTS
+#define MPX_SOCKACT 0
+#else
+#define MPX_SOCKACT 1
 #endif
 /* MPERF_SYSTEM_RESOLVER: names go through the system's getaddrinfo, which
    blocks, instead of the built-in stub resolver (Windows: always, for now) */
@@ -1626,6 +1671,10 @@ struct mpx_conn {
     uint8_t big;        /* a long body streams in: read into a big buffer */
     mpx_addr addr;
     uint16_t port;
+    uint8_t told;        /* what the socket callback was last told (MPERF_POLL_ bits, 0: nothing) */
+    uint8_t sock_failed; /* the socket callback returned -1 for it */
+    void *sockp;         /* mperf_multi_assign's pointer */
+    mpx_conn *fd_next;   /* in the multi's socket table (socket_action) */
 #if MPX_ROUTING
     mperf_closesocket_callback close_cb; /* CLOSESOCKETFUNCTION when the socket was made */
     void *close_data;
@@ -1645,6 +1694,7 @@ struct mpx_dnsq {
     int64_t next_at;      /* no answer by then: the next try */
     uint8_t pending;      /* questions without an answer yet: bit 0 A, bit 1 AAAA */
     uint8_t tcp;          /* 1: over TCP (an answer was truncated), connecting; 2: connected */
+    uint8_t oom;          /* ended for want of memory */
     int verdict[2];       /* MPX_DNS_ of the answers, A and AAAA */
     mpx_dns_ans ans[2];
     size_t qlen[2];
@@ -1725,6 +1775,7 @@ typedef struct mpx_opts {
     uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
     uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
     uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned, unix_abstract;
+    uint8_t dns_shuffle; /* DNS_SHUFFLE_ADDRESSES */
     uint8_t refused[MPX_NGUARDED]; /* per mpx_guarded entry: setopt's code when it was set and cannot be honoured */
 } mpx_opts;
 
@@ -1783,6 +1834,7 @@ typedef struct mpx_xfer {
     mpx_conn *racer;
 #if MPX_STUB
     mpx_dnsq *dnsq;       /* the query it waits for (RESOLVING) */
+    uint8_t dns_oom;      /* the query ended for want of memory */
     mpx_link dnswait;     /* in its waiters */
     int64_t deadline_dns; /* the query's next try */
 #endif
@@ -1872,6 +1924,16 @@ struct mperf_multi {
     size_t bytes_per_call; /* MPERF_MOPT_BYTES_PER_CALL */
     unsigned call_connects, call_handshakes; /* started in this perform call */
     mpx_link later; /* https transfers that read their bytes in this call with decrypted bytes waiting: dirty in the next */
+    /* the event API: the program's callbacks, the sockets by descriptor, the
+       deadline the timer callback was last given */
+    mperf_socket_callback socket_cb;
+    void *socket_data;
+    mperf_multi_timer_callback timer_cb;
+    void *timer_data;
+    mpx_conn **fdtab;
+    unsigned fdtab_n; /* buckets, a power of 2 (0: no table) */
+    int64_t timer_told; /* MPX_TIMER_NONE, MPX_TIMER_NOW, an absolute time, MPX_TIMER_UNTOLD */
+    uint8_t in_event_cb; /* the socket or timer callback runs */
 #if MPX_STUB
     mpx_dnsq *dnsq, *dnsq_dead;  /* queries under way; ended in this step (freed at its end) */
     mpx_resconf *resconf;        /* read at the first query */
@@ -1879,6 +1941,11 @@ struct mperf_multi {
     unsigned dns_rotate;         /* resolv.conf's rotate: the next first server */
 #endif
 };
+
+/* mperf_multi.timer_told, besides an absolute time */
+#define MPX_TIMER_NONE ((int64_t)-1)
+#define MPX_TIMER_NOW ((int64_t)-2)
+#define MPX_TIMER_UNTOLD ((int64_t)-3)
 
 #define MPX_MAGIC_EASY 0x6d706531u  /* "mpe1" */
 #define MPX_MAGIC_MULTI 0x6d706d31u /* "mpm1" */
@@ -1919,6 +1986,9 @@ static void mpx_dnsq_leave(mperf_multi *m, mperf_easy *e);
 static void mpx_dnsq_tick(mperf_multi *m, mpx_dnsq *q);
 static void mpx_dnsq_ready(mperf_multi *m, mpx_dnsq *q, int revents);
 static void mpx_dnsq_free_dead(mperf_multi *m);
+#endif
+#if MPX_SOCKACT
+static void mpx_sock_tell(mperf_multi *m, mpx_conn *c, int gone);
 #endif
 static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
 enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER }; /* the kinds of header line */
@@ -2635,9 +2705,23 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
     if (f) fclose(f);
     return k;
 }
+
+/* DNS_SHUFFLE_ADDRESSES: the addresses in a random order (Fisher-Yates). */
+static void mpx_addrs_shuffle(mpx_addr *a, unsigned n)
+{
+    unsigned char r[MPERF_MAX_ADDRS];
+    unsigned i;
+    if (n < 2 || !mpx_os_random(r, n)) return;
+    for (i = n - 1; i > 0; i--) {
+        unsigned j = r[i] % (i + 1);
+        mpx_addr t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
 #endif
 
-#if !MPX_STUB || MPX_ROUTING
+#if !MPX_STUB
 /* Blocking system lookup (getaddrinfo): the one place that may block. */
 static unsigned mpx_resolve_system(const char *host, mpx_addr *out, unsigned max)
 {
@@ -2864,7 +2948,10 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
         found = 2;
     } else {
 #if MPX_STUB
-        if (!(e->x.naddr = mpx_hosts_lookup(m->hosts_path ? m->hosts_path : "/etc/hosts", name, e->x.addrs))) {
+        if ((e->x.naddr = mpx_hosts_lookup(m->hosts_path ? m->hosts_path : "/etc/hosts", name, e->x.addrs)) != 0 &&
+            e->o.dns_shuffle)
+            mpx_addrs_shuffle(e->x.addrs, e->x.naddr);
+        if (!e->x.naddr) {
             int r;
             MPX_INFO(e, "Resolving %s", name);
             r = mpx_dnsq_join(m, e, name, n);
@@ -2940,9 +3027,9 @@ static int mpx_sock_nonblock(mperf_socket_t fd, int *err)
 #if MPX_ROUTING
 /* The local address INTERFACE names for a socket of family fam: "if!NAME"
    a network interface's, "host!NAME" a host's (an address or a name), a
-   bare NAME an interface's when one has that name, else a host's. Sets
-   *ifname to the interface's name when it is one; 0 when there is no such
-   address. */
+   bare NAME an interface's when one has that name, else a host's (with the
+   stub resolver, from the hosts file). Sets *ifname to the interface's name
+   when it is one; 0 when there is no such address. */
 static int mpx_iface_addr(const char *spec, int fam, mpx_addr *out, const char **ifname)
 {
     int want_if = strncmp(spec, "if!", 3) == 0, want_host = strncmp(spec, "host!", 5) == 0;
@@ -2975,7 +3062,11 @@ static int mpx_iface_addr(const char *spec, int fam, mpx_addr *out, const char *
     }
 #endif
     if (want_if) return 0;
+#if MPX_STUB /* a host name from the hosts file: nothing here waits for a DNS server */
+    if (!(n = mpx_resolve_static(name, a))) n = mpx_hosts_lookup("/etc/hosts", name, a);
+#else
     if (!(n = mpx_resolve_static(name, a))) n = mpx_resolve_system(name, a, MPERF_MAX_ADDRS);
+#endif
     for (i = 0; i < n; i++)
         if (a[i].family == (fam == AF_INET6 ? 6 : 4)) {
             *out = a[i];
@@ -3255,7 +3346,54 @@ static int mpx_pfd_reserve(mperf_multi *m, unsigned need)
     return 1;
 }
 
-/* The socket's poll interest: POLLIN, POLLOUT or 0 (left out of the wait). */
+#if MPX_SOCKACT
+/* ---- the sockets by descriptor, for socket_action: chained buckets ---- */
+static mpx_conn **mpx_fd_slot(const mperf_multi *m, mperf_socket_t fd)
+{
+    uint64_t h = (uint64_t)fd * 0x9e3779b97f4a7c15ULL;
+    return &m->fdtab[(unsigned)(h >> 32) & (m->fdtab_n - 1)];
+}
+
+static mpx_conn *mpx_fd_find(const mperf_multi *m, mperf_socket_t fd)
+{
+    mpx_conn *c;
+    if (!m->fdtab_n) return NULL;
+    for (c = *mpx_fd_slot(m, fd); c && c->fd != fd; c = c->fd_next) {}
+    return c;
+}
+
+static void mpx_fd_del(mperf_multi *m, mpx_conn *c)
+{
+    mpx_conn **pp;
+    if (!m->fdtab_n) return;
+    for (pp = mpx_fd_slot(m, c->fd); *pp && *pp != c; pp = &(*pp)->fd_next) {}
+    if (*pp) *pp = c->fd_next;
+    c->fd_next = NULL;
+}
+
+/* Puts every socket of the wait set in a table of at least need buckets
+   (one per socket keeps chains short). 0 when out of memory. */
+static int mpx_fd_table(mperf_multi *m, unsigned need)
+{
+    unsigned n = m->fdtab_n ? m->fdtab_n : 64, i;
+    mpx_conn **t;
+    while (n < need) n *= 2;
+    if (n == m->fdtab_n) return 1;
+    if (!(t = (mpx_conn **)mpx_calloc(&m->al, n * sizeof *t))) return 0;
+    mpx_free(&m->al, m->fdtab);
+    m->fdtab = t;
+    m->fdtab_n = n;
+    for (i = 0; i < m->npfd; i++) {
+        mpx_conn **slot = mpx_fd_slot(m, m->pconn[i]->fd);
+        m->pconn[i]->fd_next = *slot;
+        *slot = m->pconn[i];
+    }
+    return 1;
+}
+#endif
+
+/* The socket's poll interest: POLLIN, POLLOUT or 0 (left out of the wait);
+   the program's socket callback hears of a change. */
 static void mpx_pfd_set(mperf_multi *m, mpx_conn *c, short events)
 {
     struct pollfd *p;
@@ -3263,11 +3401,26 @@ static void mpx_pfd_set(mperf_multi *m, mpx_conn *c, short events)
     p = &m->pfds[c->pfd];
     p->events = events;
     p->fd = events ? c->fd : MPERF_SOCKET_BAD; /* left out of the wait */
+#if MPX_SOCKACT
+    if (m->socket_cb) mpx_sock_tell(m, c, 0);
+#endif
 }
 
 static int mpx_pfd_add(mperf_multi *m, mpx_conn *c, short events)
 {
     if (!mpx_pfd_reserve(m, m->npfd + 2)) return 0;
+#if MPX_SOCKACT
+    if (m->socket_cb) {
+        mpx_conn **slot;
+        if (!mpx_fd_table(m, m->npfd + 1)) return 0;
+        slot = mpx_fd_slot(m, c->fd);
+        c->fd_next = *slot;
+        *slot = c;
+    }
+    c->told = 0;
+    c->sock_failed = 0;
+    c->sockp = NULL;
+#endif
     c->pfd = (int)m->npfd++;
     m->pconn[c->pfd] = c;
     m->pfds[c->pfd].revents = 0;
@@ -3275,10 +3428,16 @@ static int mpx_pfd_add(mperf_multi *m, mpx_conn *c, short events)
     return 1;
 }
 
+/* The socket leaves the wait set, before it is closed: the socket callback
+   hears REMOVE first (if it was told of the socket). */
 static void mpx_pfd_del(mperf_multi *m, mpx_conn *c)
 {
     unsigned last;
     if (c->pfd < 0) return;
+#if MPX_SOCKACT
+    if (m->socket_cb) mpx_sock_tell(m, c, 1);
+    mpx_fd_del(m, c);
+#endif
     last = --m->npfd;
     if ((unsigned)c->pfd != last) {
         m->pfds[c->pfd] = m->pfds[last];
@@ -3953,7 +4112,7 @@ static int mpx_dnsq_questions(mperf_multi *m, mpx_dnsq *q)
 /* Opens a socket to the current server (over UDP, the one open already
    when it is to the same server: a late answer to the last try still
    counts) and, over UDP, sends the questions still unanswered (over TCP
-   they go once it connects). 0 on failure. */
+   they go once it connects). 0 on failure, -1 out of memory. */
 static int mpx_dnsq_send(mperf_multi *m, mpx_dnsq *q)
 {
     const mpx_ns *ns = &q->ns[q->ns_at % q->nns];
@@ -3973,8 +4132,12 @@ static int mpx_dnsq_send(mperf_multi *m, mpx_dnsq *q)
     }
 #endif
     if (q->s.fd == MPERF_SOCKET_BAD) return 0;
-    if (!mpx_pfd_add(m, &q->s, q->tcp ? POLLOUT : POLLIN) ||
-        (connect(q->s.fd, (struct sockaddr *)&ss, sl) != 0 &&
+    if (!mpx_pfd_add(m, &q->s, q->tcp ? POLLOUT : POLLIN)) {
+        MPX_SOCK_CLOSE(q->s.fd);
+        q->s.fd = MPERF_SOCKET_BAD;
+        return -1;
+    }
+    if ((connect(q->s.fd, (struct sockaddr *)&ss, sl) != 0 &&
          !(q->tcp && (MPX_INPROGRESS(err = MPX_SOCK_ERRNO()) || MPX_WOULDBLOCK(err))))) {
         mpx_dnsq_close(m, q);
         return 0;
@@ -3994,6 +4157,7 @@ static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q);
    until attempts times every server; then the query ends with what it has. */
 static void mpx_dnsq_retry(mperf_multi *m, mpx_dnsq *q, int next)
 {
+    int r;
     for (;;) {
         if (next) {
             q->ns_at++;
@@ -4004,7 +4168,12 @@ static void mpx_dnsq_retry(mperf_multi *m, mpx_dnsq *q, int next)
             return;
         }
         q->next_at = m->now + (int64_t)q->timeout_ms * 1000;
-        if (mpx_dnsq_send(m, q)) break;
+        if ((r = mpx_dnsq_send(m, q)) > 0) break;
+        if (r < 0) {
+            q->oom = 1;
+            mpx_dnsq_finish(m, q);
+            return;
+        }
         next = 1; /* no socket, or the server unreachable at once */
     }
     mpx_dnsq_rearm(m, q);
@@ -4071,7 +4240,11 @@ static int mpx_dnsq_tcp(mperf_multi *m, mpx_dnsq *q, int revents)
         mpx_pfd_set(m, &q->s, POLLIN);
         return 1;
     }
-    if (!q->tin && !(q->tin = (unsigned char *)mpx_alloc(&m->al, 2 + MPX_DNS_TCP_MAX))) return 0;
+    if (!q->tin && !(q->tin = (unsigned char *)mpx_alloc(&m->al, 2 + MPX_DNS_TCP_MAX))) {
+        q->oom = 1;
+        mpx_dnsq_finish(m, q);
+        return 2;
+    }
     for (;;) {
         size_t need;
         r = mpx_tcp_recv(q->s.fd, (char *)q->tin + q->tgot, 2 + MPX_DNS_TCP_MAX - q->tgot, &err);
@@ -4127,16 +4300,23 @@ static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q)
     int t, negative = (q->verdict[0] == MPX_DNS_NXDOMAIN || q->verdict[0] == MPX_DNS_NODATA) &&
                       (q->verdict[1] == MPX_DNS_NXDOMAIN || q->verdict[1] == MPX_DNS_NODATA);
     uint32_t ttl = 0xffffffffu;
+    mpx_link *l;
     for (t = 1; t >= 0; t--) {
         for (i = 0; i < q->ans[t].naddr && n < MPERF_MAX_ADDRS; i++) a[n++] = q->ans[t].addr[i];
         if ((q->ans[t].naddr || negative) && q->ans[t].ttl < ttl) ttl = q->ans[t].ttl;
     }
+    for (l = q->waiters.next; l != &q->waiters; l = l->next) /* shuffled once, cached so */
+        if (MPX_OF(l, mperf_easy, x.dnswait)->o.dns_shuffle) {
+            mpx_addrs_shuffle(a, n);
+            break;
+        }
     while (!mpx_list_empty(&q->waiters)) {
         mperf_easy *e = MPX_OF(q->waiters.next, mperf_easy, x.dnswait);
         long cap = e->o.dns_cache_timeout;
         mpx_list_del(&e->x.dnswait);
         e->x.dnsq = NULL;
         e->x.deadline_dns = 0;
+        e->x.dns_oom = q->oom;
         e->x.naddr = n;
         memcpy(e->x.addrs, a, n * sizeof a[0]);
         if ((n || negative) && cap != 0 && ttl != 0 && ttl != 0xffffffffu) {
@@ -7773,6 +7953,16 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
     if (e->state != MPX_S_INIT && e->state != MPX_S_DONE && e->due && m->now >= e->due &&
         mpx_xfer_timers(m, e))
         return;
+#if MPX_SOCKACT
+    if ((e->x.conn && e->x.conn->sock_failed) || (MPX_ROUTING && e->x.racer && e->x.racer->sock_failed)
+#if MPX_STUB
+        || (e->x.dnsq && e->x.dnsq->s.sock_failed)
+#endif
+    ) {
+        MPX_FAIL(m, e, MPERF_E_ABORTED_BY_CALLBACK, "The socket callback failed");
+        return;
+    }
+#endif
     for (;;) {
         switch (e->state) {
         case MPX_S_INIT:
@@ -7789,6 +7979,10 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
 #if MPX_STUB
         case MPX_S_RESOLVING: /* woken by the query's end */
             if (e->x.dnsq) return;
+            if (e->x.dns_oom) {
+                MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return;
+            }
             if (!e->x.naddr || !mpx_xfer_addrs_keep(e, 1)) {
                 MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
                          e->x.to_host);
@@ -7873,6 +8067,7 @@ static mperf_multi *mpx_multi_new(const mperf_allocator *allocator)
     for (i = 0; i < sizeof mpx_multi_lists / sizeof mpx_multi_lists[0]; i++)
         mpx_list_init((mpx_link *)(void *)((char *)m + mpx_multi_lists[i]));
     m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
+    m->timer_told = MPX_TIMER_UNTOLD;
     m->bytes_per_call = MPERF_BYTES_PER_CALL;
     m->now = mpx_now_us();
     return m;
@@ -7904,6 +8099,7 @@ static void mpx_multi_free(mperf_multi *m)
 #endif
     mpx_free(&m->al, m->heap);
     mpx_free(&m->al, m->pconn); /* with ready and pfds */
+    mpx_free(&m->al, m->fdtab);
     mpx_buf_free(&m->al, &m->scratch);
 #if MPX_TLS
     mpx_tls_multi_free(m);
@@ -7950,14 +8146,22 @@ static mperf_mcode mpx_multi_add(mperf_multi *m, mperf_easy *e)
 
 
 /* Milliseconds until perform should run even without socket activity. */
-static long mpx_multi_timeout_ms(mperf_multi *m)
+/* When a step is next due without socket activity: MPX_TIMER_NOW, an
+   absolute time, or MPX_TIMER_NONE. */
+static int64_t mpx_multi_due(const mperf_multi *m)
 {
-    int64_t d;
     if (!mpx_list_empty(&m->dirty) || (MPX_TLS && !mpx_list_empty(&m->later)) ||
         (m->kick_pending && !mpx_list_empty(&m->pending)))
-        return 0;
-    if (!m->heap_len) return -1;
-    d = m->heap[0]->due - mpx_now_us();
+        return MPX_TIMER_NOW;
+    return m->heap_len ? m->heap[0]->due : MPX_TIMER_NONE;
+}
+
+static long mpx_multi_timeout_ms(mperf_multi *m)
+{
+    int64_t d = mpx_multi_due(m);
+    if (d == MPX_TIMER_NONE) return -1;
+    if (d == MPX_TIMER_NOW) return 0;
+    d -= mpx_now_us();
     return d <= 0 ? 0 : (long)((d + 999) / 1000);
 }
 
@@ -8087,39 +8291,36 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
 
 /* One step: the sockets the last wait found ready (or a poll now), the
    run-next list, the expired timers, the transfers waiting for a limit. */
-static void mpx_multi_perform(mperf_multi *m)
+/* A step begins: the clock, the per-call budgets, what waited for this call. */
+static void mpx_step_begin(mperf_multi *m)
 {
-    unsigned i, nready = 0, guard;
     m->now = mpx_now_us();
     m->call_connects = m->call_handshakes = 0;
-    while (MPX_TLS && !mpx_list_empty(&m->later)) { /* what waited for this call */
+    while (MPX_TLS && !mpx_list_empty(&m->later)) {
         mpx_link *l = m->later.next;
         mpx_list_del(l);
         mpx_list_add(&m->dirty, l);
     }
-    /* Readiness comes from the last wait; without one, ask the kernel once. */
-    if (!m->poll_fresh && m->npfd && MPX_POLL(m->pfds, m->npfd, 0) < 0)
-        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
-    m->poll_fresh = 0;
-    for (i = 0; i < m->npfd; i++) {
-        if (m->pfds[i].revents) {
-            m->ready[nready].c = m->pconn[i];
-            m->ready[nready].revents = m->pfds[i].revents;
-            m->pfds[i].revents = 0;
-            nready++;
-        }
-    }
-    for (i = 0; i < nready; i++) {
-        mpx_conn *c = m->ready[i].c;
-        if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
+}
+
+/* A socket is ready: the connection, query or race it belongs to goes on. */
+static void mpx_conn_ready(mperf_multi *m, mpx_conn *c, int revents)
+{
+    if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
 #if MPX_STUB
-        else if (c->state == MPX_C_DNS) mpx_dnsq_ready(m, (mpx_dnsq *)(void *)c, m->ready[i].revents);
+    else if (c->state == MPX_C_DNS) mpx_dnsq_ready(m, (mpx_dnsq *)(void *)c, revents);
 #endif
 #if MPX_ROUTING
-        else if (c->state != MPX_C_DEAD && c->owner && c == c->owner->x.racer) mpx_race_ready(m, c->owner, m->ready[i].revents);
+    else if (c->state != MPX_C_DEAD && c->owner && c == c->owner->x.racer) mpx_race_ready(m, c->owner, revents);
 #endif
-        else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, m->ready[i].revents);
-    }
+    else if (c->state != MPX_C_DEAD && c->owner) mpx_xfer_run(m, c->owner, revents);
+}
+
+/* A step ends: the run-next list, the expired timers, the transfers
+   waiting for a limit; then what closed is recycled. */
+static void mpx_step_end(mperf_multi *m)
+{
+    unsigned guard;
     for (guard = 2 * m->num_easy + 16; !mpx_list_empty(&m->dirty) && guard; guard--) {
         mperf_easy *e = MPX_OF(m->dirty.next, mperf_easy, dirty);
         mpx_list_del(&e->dirty);
@@ -8133,6 +8334,26 @@ static void mpx_multi_perform(mperf_multi *m)
     }
     if (m->kick_pending) mpx_pending_run(m);
     mpx_graveyard_flush(m);
+}
+
+static void mpx_multi_perform(mperf_multi *m)
+{
+    unsigned i, nready = 0;
+    mpx_step_begin(m);
+    /* Readiness comes from the last wait; without one, ask the kernel once. */
+    if (!m->poll_fresh && m->npfd && MPX_POLL(m->pfds, m->npfd, 0) < 0)
+        for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
+    m->poll_fresh = 0;
+    for (i = 0; i < m->npfd; i++) {
+        if (m->pfds[i].revents) {
+            m->ready[nready].c = m->pconn[i];
+            m->ready[nready].revents = m->pfds[i].revents;
+            m->pfds[i].revents = 0;
+            nready++;
+        }
+    }
+    for (i = 0; i < nready; i++) mpx_conn_ready(m, m->ready[i].c, m->ready[i].revents);
+    mpx_step_end(m);
 }
 
 /* The oldest completion message (NULL: none), taken off the queue. */
@@ -8265,6 +8486,118 @@ static mperf_code mpx_easy_perform(mperf_easy *e)
     mpx_graveyard_flush(m);
     return rc;
 }
+
+/* -------------------------------------------------------------------- */
+/* >>events: socket_action: the sockets and a timer told to the program */
+/* -------------------------------------------------------------------- */
+#if MPX_SOCKACT
+/* The event API drives the same engine as perform and poll: the wait set's
+   records are the sockets, the timer heap the timer. A socket's interest
+   is told when it changes (mpx_pfd_set, _add and _del call mpx_sock_tell);
+   the soonest deadline after every call that may move it (mpx_timer_tell).
+   socket_action runs the one socket that is ready, then the same end of a
+   step as perform: work for what had events and what expired, not for
+   every transfer. */
+
+/* The transfer the socket callback is told a socket is for: its owner, a
+   query's first waiter; NULL for an idle connection. */
+static mperf_easy *mpx_sock_easy(mpx_conn *c)
+{
+#if MPX_STUB
+    if (c->state == MPX_C_DNS) {
+        mpx_dnsq *q = (mpx_dnsq *)(void *)c;
+        return mpx_list_empty(&q->waiters) ? NULL : MPX_OF(q->waiters.next, mperf_easy, x.dnswait);
+    }
+#endif
+    return c->owner;
+}
+
+/* Tells the socket callback what to watch on c now (gone: REMOVE, before
+   the socket closes), if that is not what it was last told. A callback
+   that returns -1 marks the socket: its transfers fail in this step. */
+static void mpx_sock_tell(mperf_multi *m, mpx_conn *c, int gone)
+{
+    short ev = gone || c->pfd < 0 ? 0 : m->pfds[c->pfd].events;
+    int what = ((ev & POLLIN) ? MPERF_POLL_IN : 0) | ((ev & POLLOUT) ? MPERF_POLL_OUT : 0), r;
+    mperf_easy *e;
+    if (what == c->told) return;
+    e = mpx_sock_easy(c);
+    m->in_callback++;
+    m->in_event_cb = 1;
+    r = m->socket_cb(e, c->fd, what ? what : MPERF_POLL_REMOVE, m->socket_data, c->sockp);
+    m->in_event_cb = 0;
+    m->in_callback--;
+    c->told = (uint8_t)what;
+    if (!what) c->sockp = NULL; /* REMOVE forgets the program's pointer */
+    if (r == -1 && what) {
+        c->sock_failed = 1;
+#if MPX_STUB
+        if (c->state == MPX_C_DNS) {
+            mpx_dnsq *q = (mpx_dnsq *)(void *)c;
+            mpx_link *l;
+            for (l = q->waiters.next; l != &q->waiters; l = l->next) mpx_dirty_add(m, MPX_OF(l, mperf_easy, x.dnswait));
+            return;
+        }
+#endif
+        if (e) mpx_dirty_add(m, e);
+    }
+}
+
+/* Tells the timer callback the soonest deadline when it is not the one it
+   was last told (MPX_TIMER_UNTOLD forces it): 0 for at once, -1 for none. */
+static mperf_mcode mpx_timer_tell(mperf_multi *m)
+{
+    int64_t due;
+    long ms;
+    int r;
+    if (!m->timer_cb || (due = mpx_multi_due(m)) == m->timer_told) return MPERF_M_OK;
+    m->timer_told = due;
+    ms = mpx_multi_timeout_ms(m);
+    m->in_callback++;
+    m->in_event_cb = 1;
+    r = m->timer_cb(m, ms, m->timer_data);
+    m->in_event_cb = 0;
+    m->in_callback--;
+    return r == -1 ? MPERF_M_ABORTED_BY_CALLBACK : MPERF_M_OK;
+}
+
+/* socket_action: socket s is ready (ev: MPERF_CSELECT_ bits; 0 for what it
+   waits for), or the timer fired (MPERF_SOCKET_TIMEOUT). A socket not in
+   the wait set (closed since, or never ours) is let be. */
+static void mpx_multi_socket(mperf_multi *m, mperf_socket_t s, int ev)
+{
+    mpx_step_begin(m);
+    if (s == MPERF_SOCKET_TIMEOUT) {
+        m->timer_told = MPX_TIMER_UNTOLD; /* told again, even the same deadline */
+    } else {
+        mpx_conn *c = mpx_fd_find(m, s);
+        if (c && c->pfd >= 0) {
+            int rev = ((ev & MPERF_CSELECT_IN) ? POLLIN : 0) | ((ev & MPERF_CSELECT_OUT) ? POLLOUT : 0) |
+                      ((ev & MPERF_CSELECT_ERR) ? POLLERR : 0);
+            mpx_conn_ready(m, c, rev ? rev : m->pfds[c->pfd].events);
+        }
+    }
+    mpx_step_end(m);
+}
+
+/* socket_all: a perform step, then every socket told again. */
+static void mpx_multi_socket_all(mperf_multi *m)
+{
+    unsigned i;
+    mpx_multi_perform(m);
+    m->timer_told = MPX_TIMER_UNTOLD;
+    for (i = 0; m->socket_cb && i < m->npfd; i++) {
+        m->pconn[i]->told = 0;
+        mpx_sock_tell(m, m->pconn[i], 0);
+    }
+}
+#else
+static mperf_mcode mpx_timer_tell(mperf_multi *m)
+{
+    (void)m;
+    return MPERF_M_OK;
+}
+#endif
 
 /* -------------------------------------------------------------------- */
 /* >>options: the handles' settings: setopt, getinfo, lifecycle         */
@@ -8590,6 +8923,9 @@ static const mpx_optdef mpx_optdefs[] = {
 #if MPX_ROUTING
     MPX_O(HAPPY_EYEBALLS_TIMEOUT_MS, he_timeout_ms, MPX_K_LONG),
 #endif
+#if MPX_STUB
+    MPX_O(DNS_SHUFFLE_ADDRESSES, dns_shuffle, MPX_K_BOOL),
+#endif
     MPX_OI(UPLOAD_BUFFERSIZE)};
 
 /* Options that decide where a transfer connects, through what, or how well
@@ -8827,6 +9163,25 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         m->bytes_per_call = (uint64_t)b > (size_t)-1 ? (size_t)-1 : (size_t)b;
         return MPERF_M_OK;
     }
+#if MPX_SOCKACT
+    case MPERF_MOPT_SOCKETFUNCTION: { /* set it before adding transfers: sockets are told as they change */
+        mperf_socket_callback cb = va_arg(ap, mperf_socket_callback);
+        if (cb && !mpx_fd_table(m, m->npfd)) return MPERF_M_OUT_OF_MEMORY;
+        if (!cb) {
+            mpx_free(&m->al, m->fdtab);
+            m->fdtab = NULL;
+            m->fdtab_n = 0;
+        }
+        m->socket_cb = cb;
+        return MPERF_M_OK;
+    }
+    case MPERF_MOPT_SOCKETDATA: m->socket_data = va_arg(ap, void *); return MPERF_M_OK;
+    case MPERF_MOPT_TIMERFUNCTION:
+        m->timer_cb = va_arg(ap, mperf_multi_timer_callback);
+        m->timer_told = MPX_TIMER_UNTOLD;
+        return MPERF_M_OK;
+    case MPERF_MOPT_TIMERDATA: m->timer_data = va_arg(ap, void *); return MPERF_M_OK;
+#endif
 #if MPX_STUB
     case MPERF_MOPT_RESOLV_CONF:
     case MPERF_MOPT_HOSTS_FILE: {
@@ -9050,11 +9405,13 @@ MPERF_API mperf_mcode mperf_multi_cleanup(mperf_multi *m)
 
 MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *m, mperf_easy *e)
 {
+    mperf_mcode rc;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
     if (e->multi) return MPERF_M_ADDED_ALREADY;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
-    return mpx_multi_add(m, e);
+    rc = mpx_multi_add(m, e);
+    return rc == MPERF_M_OK ? mpx_timer_tell(m) : rc; /* an event loop hears it has work */
 }
 
 MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *m, mperf_easy *e)
@@ -9066,7 +9423,7 @@ MPERF_API mperf_mcode mperf_multi_remove_handle(mperf_multi *m, mperf_easy *e)
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     mpx_multi_remove(m, e);
     mpx_graveyard_flush(m);
-    return MPERF_M_OK;
+    return mpx_timer_tell(m);
 }
 
 MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
@@ -9075,8 +9432,59 @@ MPERF_API mperf_mcode mperf_multi_perform(mperf_multi *m, int *running_handles)
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     mpx_multi_perform(m);
     if (running_handles) *running_handles = (int)m->num_alive;
+    return mpx_timer_tell(m);
+}
+
+#if MPX_SOCKACT
+MPERF_API mperf_mcode mperf_multi_socket_action(mperf_multi *m, mperf_socket_t s, int ev_bitmask, int *running_handles)
+{
+    mperf_mcode rc;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    mpx_multi_socket(m, s, ev_bitmask);
+    rc = mpx_timer_tell(m);
+    if (running_handles) *running_handles = (int)m->num_alive;
+    return rc;
+}
+
+MPERF_API mperf_mcode mperf_multi_socket_all(mperf_multi *m, int *running_handles)
+{
+    mperf_mcode rc;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+    mpx_multi_socket_all(m);
+    rc = mpx_timer_tell(m);
+    if (running_handles) *running_handles = (int)m->num_alive;
+    return rc;
+}
+
+MPERF_API mperf_mcode mperf_multi_assign(mperf_multi *m, mperf_socket_t s, void *sockp)
+{
+    mpx_conn *c;
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (!(c = mpx_fd_find(m, s))) return MPERF_M_BAD_SOCKET; /* (callable from the socket callback) */
+    c->sockp = sockp;
     return MPERF_M_OK;
 }
+#else /* MPERF_NO_EVENTS */
+MPERF_API mperf_mcode mperf_multi_socket_action(mperf_multi *m, mperf_socket_t s, int ev_bitmask, int *running_handles)
+{
+    (void)m, (void)s, (void)ev_bitmask, (void)running_handles;
+    return MPERF_M_BAD_FUNCTION_ARGUMENT;
+}
+
+MPERF_API mperf_mcode mperf_multi_socket_all(mperf_multi *m, int *running_handles)
+{
+    (void)m, (void)running_handles;
+    return MPERF_M_BAD_FUNCTION_ARGUMENT;
+}
+
+MPERF_API mperf_mcode mperf_multi_assign(mperf_multi *m, mperf_socket_t s, void *sockp)
+{
+    (void)m, (void)s, (void)sockp;
+    return MPERF_M_BAD_FUNCTION_ARGUMENT;
+}
+#endif
 
 MPERF_API mperf_mcode mperf_multi_poll(mperf_multi *m, mperf_waitfd *extra_fds, unsigned int extra_nfds,
                                        int timeout_ms, int *numfds)
@@ -9253,7 +9661,9 @@ MPERF_API mperf_code mperf_easy_perform(mperf_easy *e)
 MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
 {
     if (!mpx_easy_ok(e)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    if (MPX_SOCKACT && e->multi && e->multi->in_event_cb) return MPERF_E_RECURSIVE_API_CALL;
     mpx_easy_pause(e, bitmask);
+    if (MPX_SOCKACT && e->multi && !e->multi->in_callback) (void)mpx_timer_tell(e->multi); /* unpaused: due at once */
     return MPERF_E_OK;
 }
 

@@ -14,6 +14,7 @@
      cnameN     a chain of N CNAMEs (cnameN -> cname(N-1)... -> both)
      cloop      a CNAME to itself, through another name
      ttlN       as both with a TTL of N seconds (others: 300)
+     many       A 127.0.0.1 to 127.0.0.8, in that order (AAAA: no data)
      spoofid    first a reply with the wrong ID (A 127.0.0.3), 30 ms later the
                 right one
      spoofq     first a reply for another question (A 127.0.0.3), then right
@@ -270,8 +271,16 @@ static size_t answer(const unsigned char *q, size_t qend, int tcp, unsigned char
             unsigned dummy = 0;
             o += addr_records(out + o, ptr_q, 2, qtype, ttl, "127.0.0.3", "::3", &dummy);
         }
+    } else if (strcmp(label, "many") == 0 && qtype == 1) {
+        unsigned i;
+        for (i = 1; i <= 8; i++) {
+            unsigned char a[4] = {127, 0, 0, (unsigned char)i};
+            o += rr(out + o, ptr_q, 2, 1, ttl, a, 4);
+            an++;
+        }
     } else {
         const char *v4 = "127.0.0.1", *v6 = "::1";
+        if (strcmp(label, "many") == 0) v4 = v6 = NULL;
         if (strcmp(label, "v4") == 0) v6 = NULL;
         if (strcmp(label, "v6") == 0) v4 = NULL;
         if (strcmp(label, "far") == 0) v6 = "::2";

@@ -22,6 +22,27 @@
 /* every helper is static; a suite uses some of them */
 #define MPT_FN static __attribute__((unused))
 
+/* A [::1] listener on port whose backlog is full: SYNs to it go unanswered. -1 if it cannot be made. */
+MPT_FN int ipv6_black_hole(int port, int *clients)
+{
+    struct sockaddr_in6 a;
+    int fd = socket(AF_INET6, SOCK_STREAM, 0), i;
+    memset(&a, 0, sizeof a);
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    a.sin6_port = htons((unsigned short)port);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 0) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    for (i = 0; i < 3; i++) { /* fill the accept queue; later SYNs are dropped */
+        clients[i] = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(clients[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(100000);
+    return fd;
+}
+
 MPT_FN int env_int(const char *name)
 {
     const char *v = getenv(name);

@@ -144,9 +144,9 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER
-    check "code size: default build without TLS and without the stub resolver, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER
-    check "code size: default build without TLS, every feature in (stub resolver too), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS
+    check "code size: default build without TLS, the stub resolver and the event API, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS
+    check "code size: default build without TLS, every feature in (stub resolver and event API too), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -177,6 +177,7 @@ build fuzz-response-nosimd "-O1 -g $SAN -DMPERF_NO_SIMD" tests/fuzz/fuzz_respons
 build url-asan "-O1 -g $SAN" tests/test_url.c
 sanitized multi "" tests/test_multi.c tests/second_tu.c
 sanitized dns "" tests/test_dns.c
+sanitized events "" tests/test_events.c
 build multi-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_multi.c tests/second_tu.c
 sanitized http "-I compat" tests/test_http.c
 sanitized tls "-I compat" tests/test_tls.c
@@ -191,6 +192,12 @@ build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
+musl_resolver() { # FLAGS...: whether a static musl build of bench/minimal_get.c links libc's getaddrinfo
+    musl-gcc -std=c99 -Os -static "$@" -o "$B/minimal-musl" bench/minimal_get.c && nm "$B/minimal-musl" | grep -qw getaddrinfo
+}
+musl_no_resolver() { ! musl_resolver -DMPERF_NO_TLS; }
+check "a static musl build of the minimal GET carries no libc resolver (the stub resolver's)" musl_no_resolver
+check "... and with MPERF_SYSTEM_RESOLVER it does (the check above can fail)" musl_resolver -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
@@ -247,6 +254,7 @@ suite "multi [asan]" "$B/multi-asan"
 MPT_CONCURRENT=1000 suite "multi [valgrind]" $VG "$B/multi-vg" # (10,000 transfers under valgrind take minutes)
 both http "http"
 both dns "dns: the stub resolver"
+both events "events: socket_action"
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"
 suite "multi, built without TLS [asan]" "$B/multi-notls"
@@ -322,6 +330,21 @@ game_frames() { # a 64 MiB asset, 20 small files and 21 HTTPS handshakes: no cal
 }
 check "game loop: 42 transfers (64 MiB asset, 20 small, 21 HTTPS) with perform once a frame: no call over 50 ms, the asset's progress 40+ times" game_frames
 grep -h '^longest perform call' "$LOG" | tail -n 1 | sed 's/^/    /'
+
+# ---- the event-loop example: epoll and socket_action, built both ways ----
+check "build examples/event_loop.c through the compat header" cc -std=c99 $WARN -Werror -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/event_loop" examples/event_loop.c -lbearssl
+check "build examples/event_loop.c against libcurl" cc -std=c99 $WARN -Werror -O2 -o "$B/event_loop-libcurl" examples/event_loop.c -lcurl
+event_loop_both() { # 10,000 transfers at once, every one checked, the same summary from both builds
+    local ours theirs
+    ours=$(timeout 300 "$B/event_loop" "$N/f/1k.bin" 10000) || { echo "$ours"; return 1; }
+    theirs=$(timeout 300 "$B/event_loop-libcurl" "$N/f/1k.bin" 10000) || { echo "$theirs"; return 1; }
+    echo "header: $(echo "$ours" | tr '\n' ' ')"
+    echo "libcurl: $(echo "$theirs" | tr '\n' ' ')"
+    [ "$(echo "$ours" | head -n 1)" = "$(echo "$theirs" | head -n 1)" ] &&
+        [ "$(echo "$ours" | head -n 1)" = "event_loop: 10000 transfers, 10000 ok, 0 failed" ]
+}
+check "event loop: 10,000 concurrent transfers through socket_action and epoll, each checked, the same with libcurl" event_loop_both
+grep -h '^header: event_loop\|^libcurl: event_loop' "$LOG" | tail -n 2 | sed 's/^/    /'
 
 # ---- differential: one libcurl program, built against libcurl and against the header ----
 # (tests/differential.c; the allowed differences are in tests/differential.expected)

@@ -53,9 +53,11 @@ typedef struct scenario {
     const char *name;
     int njobs, rounds; /* transfers at once; rounds re-add the same handles (keep-alive) */
     int (*setup)(job *j, int i); /* 0 when an option could not be set (no memory) */
+    int (*multi_setup)(mperf_multi *m); /* the same for the multi handle, or NULL */
 } scenario;
 
-static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300];
+static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300], url_named[200],
+    dns_servers[64];
 static const char *post_body;
 static size_t post_len;
 
@@ -91,6 +93,24 @@ static int setup_tls(job *j, int i)
            mperf_easy_setopt(j->e, MPERF_OPT_CAINFO, ca_path) == MPERF_E_OK;
 }
 
+#if MPX_STUB
+/* Two transfers sharing one query through the stub resolver, reading no
+   file of the machine's (""). */
+static int setup_named(job *j, int i)
+{
+    (void)i;
+    j->want = 65536;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_named) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_DNS_SERVERS, dns_servers) == MPERF_E_OK;
+}
+
+static int setup_named_multi(mperf_multi *m)
+{
+    return mperf_multi_setopt(m, MPERF_MOPT_RESOLV_CONF, "") == MPERF_M_OK &&
+           mperf_multi_setopt(m, MPERF_MOPT_HOSTS_FILE, "") == MPERF_M_OK;
+}
+#endif
+
 /* A successful job must have exactly the right body. */
 static int body_right(const job *j)
 {
@@ -117,6 +137,10 @@ static long run_scenario(const scenario *s, long fail_at, int *all_ok, int *sane
     *all_ok = 1;
     *sane = 1;
     m = mperf_multi_init_alloc(&al);
+    if (m && s->multi_setup && !s->multi_setup(m)) { /* out of memory: the machine's files are read instead */
+        mperf_multi_cleanup(m);
+        m = NULL;
+    }
     for (i = 0; i < s->njobs; i++) {
         jobs[i].e = mperf_easy_init_alloc(&al);
         if (!jobs[i].e) continue;
@@ -204,11 +228,14 @@ static void sweep(const scenario *s)
            failures, successes);
 }
 
-static const scenario s_get = {"single GET", 1, 1, setup_get};
-static const scenario s_parallel = {"parallel keep-alive GETs (8 at once, twice)", 8, 2, setup_get};
-static const scenario s_redirect = {"redirect", 1, 1, setup_redirect};
-static const scenario s_upload = {"upload (POST, copied body)", 1, 1, setup_upload};
-static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls};
+static const scenario s_get = {"single GET", 1, 1, setup_get, NULL};
+static const scenario s_parallel = {"parallel keep-alive GETs (8 at once, twice)", 8, 2, setup_get, NULL};
+static const scenario s_redirect = {"redirect", 1, 1, setup_redirect, NULL};
+static const scenario s_upload = {"upload (POST, copied body)", 1, 1, setup_upload, NULL};
+static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls, NULL};
+#if MPX_STUB
+static const scenario s_named = {"two GETs of one name through the stub resolver", 2, 1, setup_named, setup_named_multi};
+#endif
 
 TEST(single_get) { sweep(&s_get); }
 TEST(parallel_keepalive_gets) { sweep(&s_parallel); }
@@ -220,6 +247,15 @@ TEST(tls_handshake)
     printf("  (built without TLS)\n");
 #else
     sweep(&s_tls);
+#endif
+}
+
+TEST(name_through_the_stub_resolver)
+{
+#if MPX_STUB
+    sweep(&s_named);
+#else
+    printf("  (built with the system's resolver)\n");
 #endif
 }
 
@@ -242,11 +278,14 @@ int main(void)
     snprintf(url_echo, sizeof url_echo, "http://127.0.0.1:%d/echo", fault_port());
     snprintf(url_tls, sizeof url_tls, "https://localhost:%d/f/64k.bin", env_int("MPT_TLS_PORT"));
     snprintf(ca_path, sizeof ca_path, "%s/ca.pem", pki ? pki : ".");
+    snprintf(url_named, sizeof url_named, "http://v4.test:%d/f/64k.bin", nginx_port());
+    snprintf(dns_servers, sizeof dns_servers, "127.0.0.1:%d", env_int("MPT_DNS_PORT"));
     RUN(single_get);
     RUN(parallel_keepalive_gets);
     RUN(redirect);
     RUN(upload);
     RUN(tls_handshake);
+    RUN(name_through_the_stub_resolver);
     RUN(state_changes_are_legal);
     return t_done("allocation failure");
 }

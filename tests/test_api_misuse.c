@@ -94,7 +94,8 @@ TEST(options_and_infos_of_the_wrong_kind)
     CHECK_EQ_LONG(mperf_easy_setopt(e, 999999, 1L), MPERF_E_UNKNOWN_OPTION);
     CHECK_EQ_LONG(mperf_easy_setopt(e, -1, 1L), MPERF_E_UNKNOWN_OPTION);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_MOPT_MAX_HOST_CONNECTIONS, 1L), MPERF_E_UNKNOWN_OPTION); /* a multi option */
-    CHECK_EQ_LONG(mperf_multi_setopt(m, MPERF_OPT_URL, "http://x/"), MPERF_M_UNKNOWN_OPTION);        /* an easy one */
+    /* an easy one (not URL: its number is SOCKETDATA's, as in libcurl) */
+    CHECK_EQ_LONG(mperf_multi_setopt(m, MPERF_OPT_USERAGENT, "x"), MPERF_M_UNKNOWN_OPTION);
     CHECK_EQ_LONG(mperf_multi_setopt(m, 424242, 1L), MPERF_M_UNKNOWN_OPTION);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_TIMEOUT_MS, -5L), MPERF_E_BAD_FUNCTION_ARGUMENT);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PORT, 70000L), MPERF_E_BAD_FUNCTION_ARGUMENT);

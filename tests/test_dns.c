@@ -352,6 +352,66 @@ TEST(removing_a_transfer_cancels_its_query_at_once)
     mperf_multi_cleanup(m);
 }
 
+TEST(happy_eyeballs_from_a_real_answer)
+{
+    /* both.test answers AAAA ::1 (a black hole on nginx's port) and A
+       127.0.0.1 (nginx): IPv6 goes first, IPv4 after the 200 ms delay wins */
+    int port = nginx_port(), clients[3] = {-1, -1, -1}, hole, i;
+    xfer x;
+    mperf_off_t t = 0;
+    if (!getenv("MPT_NGINX6_PORT") || !*getenv("MPT_NGINX6_PORT") || (hole = ipv6_black_hole(port, clients)) < 0) {
+        printf("  (no IPv6 loopback: nothing to race)\n");
+        return;
+    }
+    xfer_init(&x, fmt("http://both.test:%d/f/1k.bin", port));
+    mperf_easy_setopt(x.e, MPERF_OPT_DNS_SERVERS, servers());
+    mperf_easy_setopt(x.e, MPERF_OPT_CONNECTTIMEOUT_MS, 20000L);
+    CHECK_EQ_LONG(run_dns(&x), MPERF_E_OK);
+    CHECK_EQ_LONG(x.body.len, 1024);
+    CHECK(strcmp(info_str(x.e, MPERF_INFO_PRIMARY_IP), "127.0.0.1") == 0);
+    mperf_easy_getinfo(x.e, MPERF_INFO_CONNECT_TIME_T, &t);
+    CHECKF(t >= 150000 && t < 10000000, "connected after %lld us", (long long)t);
+    printf("  AAAA a black hole, A connected after %lld ms\n", (long long)(t / 1000));
+    xfer_free(&x);
+    for (i = 0; i < 3; i++)
+        if (clients[i] >= 0) close(clients[i]);
+    close(hole);
+}
+
+/* The first address a transfer tried, from its verbose lines. */
+static int first_tried(mperf_easy *e, mperf_infotype type, char *data, size_t size, void *user)
+{
+    int *first = (int *)user;
+    unsigned a, b, c, d;
+    (void)e;
+    if (type == MPERF_INFOTYPE_TEXT && !*first && size > 10 && sscanf(data, "  Trying %u.%u.%u.%u:", &a, &b, &c, &d) == 4)
+        *first = (int)d;
+    return 0;
+}
+
+TEST(shuffled_addresses)
+{
+    /* many.test: 127.0.0.1 to .8 in order; only .1 listens */
+    int round, firsts[2] = {0, 0}; /* lookups whose first try was not .1: plain, shuffled */
+    for (round = 0; round < 24; round++) {
+        xfer x;
+        int first = 0, shuffle = round % 2;
+        dns_xfer(&x, "many.test");
+        mperf_easy_setopt(x.e, MPERF_OPT_DNS_CACHE_TIMEOUT, 0L);
+        mperf_easy_setopt(x.e, MPERF_OPT_DNS_SHUFFLE_ADDRESSES, (long)shuffle);
+        mperf_easy_setopt(x.e, MPERF_OPT_VERBOSE, 1L);
+        mperf_easy_setopt(x.e, MPERF_OPT_DEBUGFUNCTION, first_tried);
+        mperf_easy_setopt(x.e, MPERF_OPT_DEBUGDATA, &first);
+        mperf_easy_setopt(x.e, MPERF_OPT_CONNECTTIMEOUT_MS, 20000L);
+        CHECK_EQ_LONG(run_dns(&x), MPERF_E_OK);
+        CHECK(first >= 1 && first <= 8);
+        if (first != 1) firsts[shuffle]++;
+        xfer_free(&x);
+    }
+    CHECK_EQ_LONG(firsts[0], 0); /* in the server's order */
+    CHECKF(firsts[1] > 0, "12 shuffled lookups all tried 127.0.0.1 first"); /* (1/8)^12 by chance */
+}
+
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
 /* ------------------------------------------------------------------ */
@@ -431,6 +491,8 @@ int main(void)
     RUN(a_slow_server_never_holds_a_perform_call);
     RUN(a_silent_server_ends_at_the_connect_timeout);
     RUN(removing_a_transfer_cancels_its_query_at_once);
+    RUN(happy_eyeballs_from_a_real_answer);
+    RUN(shuffled_addresses);
     RUN(the_hosts_file_comes_first);
     RUN(dns_servers_are_checked_and_tried_in_turn);
     RUN(the_search_list_completes_short_names);

@@ -1386,27 +1386,6 @@ TEST(each_address_is_tried_in_turn)
     sink_free(&dbg);
 }
 
-/* A [::1] listener on port whose backlog is full: SYNs to it go unanswered. -1 if it cannot be made. */
-static int ipv6_black_hole(int port, int *clients)
-{
-    struct sockaddr_in6 a;
-    int fd = socket(AF_INET6, SOCK_STREAM, 0), i;
-    memset(&a, 0, sizeof a);
-    a.sin6_family = AF_INET6;
-    a.sin6_addr = in6addr_loopback;
-    a.sin6_port = htons((unsigned short)port);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 0) != 0) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    for (i = 0; i < 3; i++) { /* fill the accept queue; later SYNs are dropped */
-        clients[i] = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        (void)connect(clients[i], (struct sockaddr *)&a, sizeof a);
-    }
-    usleep(100000);
-    return fd;
-}
-
 TEST(happy_eyeballs_the_other_family_wins)
 {
     /* he.test has [::1] (a black hole) and 127.0.0.1 (nginx): IPv6 goes first,

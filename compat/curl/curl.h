@@ -58,6 +58,8 @@ typedef mperf_msg_type CURLMSG;
 typedef mperf_infotype curl_infotype;
 typedef mperf_off_t curl_off_t;
 typedef mperf_socket_t curl_socket_t;
+typedef mperf_socket_callback curl_socket_callback;
+typedef mperf_multi_timer_callback curl_multi_timer_callback;
 typedef mperf_write_callback curl_write_callback;
 typedef mperf_read_callback curl_read_callback;
 typedef mperf_xferinfo_callback curl_xferinfo_callback;
@@ -132,6 +134,21 @@ typedef mperf_hcode CURLHcode;
 #define curl_multi_poll mperf_multi_poll
 #define curl_multi_wait mperf_multi_wait
 #define curl_multi_waitfds mperf_multi_waitfds
+#define curl_multi_socket_action mperf_multi_socket_action
+#define curl_multi_socket_all mperf_multi_socket_all
+#define curl_multi_assign mperf_multi_assign
+#ifndef CURL_ALLOW_OLD_MULTI_SOCKET
+#define curl_multi_socket(m, s, r) mperf_multi_socket_action((m), (s), 0, (r))
+#endif
+#define CURL_POLL_NONE MPERF_POLL_NONE
+#define CURL_POLL_IN MPERF_POLL_IN
+#define CURL_POLL_OUT MPERF_POLL_OUT
+#define CURL_POLL_INOUT MPERF_POLL_INOUT
+#define CURL_POLL_REMOVE MPERF_POLL_REMOVE
+#define CURL_SOCKET_TIMEOUT MPERF_SOCKET_TIMEOUT
+#define CURL_CSELECT_IN MPERF_CSELECT_IN
+#define CURL_CSELECT_OUT MPERF_CSELECT_OUT
+#define CURL_CSELECT_ERR MPERF_CSELECT_ERR
 #define curl_multi_wakeup mperf_multi_wakeup
 #define curl_multi_timeout mperf_multi_timeout
 #define curl_multi_fdset mperf_multi_fdset
@@ -308,6 +325,10 @@ typedef mperf_hcode CURLHcode;
 #define CURLM_LAST MPERF_M_LAST
 
 /* multi options */
+#define CURLMOPT_SOCKETFUNCTION MPERF_MOPT_SOCKETFUNCTION
+#define CURLMOPT_SOCKETDATA MPERF_MOPT_SOCKETDATA
+#define CURLMOPT_TIMERFUNCTION MPERF_MOPT_TIMERFUNCTION
+#define CURLMOPT_TIMERDATA MPERF_MOPT_TIMERDATA
 #define CURLMOPT_PIPELINING MPERF_MOPT_PIPELINING
 #define CURLMOPT_MAXCONNECTS MPERF_MOPT_MAXCONNECTS
 #define CURLMOPT_MAX_HOST_CONNECTIONS MPERF_MOPT_MAX_HOST_CONNECTIONS
@@ -419,6 +440,7 @@ typedef mperf_hcode CURLHcode;
 #define CURLOPT_TCP_FASTOPEN MPERF_OPT_TCP_FASTOPEN
 #define CURLOPT_SUPPRESS_CONNECT_HEADERS MPERF_OPT_SUPPRESS_CONNECT_HEADERS
 #define CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS
+#define CURLOPT_DNS_SHUFFLE_ADDRESSES MPERF_OPT_DNS_SHUFFLE_ADDRESSES
 #define CURLOPT_UPLOAD_BUFFERSIZE MPERF_OPT_UPLOAD_BUFFERSIZE
 #define CURLOPT_HTTP09_ALLOWED MPERF_OPT_HTTP09_ALLOWED
 #define CURLOPT_MAXAGE_CONN MPERF_OPT_MAXAGE_CONN
