@@ -3350,7 +3350,7 @@ static int mpx_pfd_reserve(mperf_multi *m, unsigned need)
 /* ---- the sockets by descriptor, for socket_action: chained buckets ---- */
 static mpx_conn **mpx_fd_slot(const mperf_multi *m, mperf_socket_t fd)
 {
-    uint64_t h = (uint64_t)fd * 0x9e3779b97f4a7c15ULL;
+    uint64_t h = (uint64_t)fd * UINT64_C(0x9e3779b97f4a7c15);
     return &m->fdtab[(unsigned)(h >> 32) & (m->fdtab_n - 1)];
 }
 
@@ -4092,7 +4092,7 @@ static int mpx_dnsq_questions(mperf_multi *m, mpx_dnsq *q)
         if (!n) continue;
         if (!mpx_os_random(r, sizeof r)) { /* no entropy: less guessable than nothing */
             uint64_t x = (uint64_t)mpx_now_us() ^ (uint64_t)(uintptr_t)q;
-            x *= 0x9e3779b97f4a7c15ULL;
+            x *= UINT64_C(0x9e3779b97f4a7c15);
             memcpy(r, &x, sizeof r);
         }
         for (t = 0; t < 2; t++)

@@ -5,6 +5,13 @@
                                                handles and connections
      bench concurrent URL COUNT BYTES          COUNT transfers added at once
      bench large URL BYTES                     one transfer
+     bench sockets URL COUNT BYTES             COUNT transfers added at once, driven
+                                               by socket_action and epoll
+     bench idle URL BYTES TOTAL HANG_URL IDLE  TOTAL GETs one after another on one
+                                               kept-alive connection, through
+                                               socket_action, while IDLE other
+                                               transfers wait on HANG_URL (which
+                                               never answers)
 
    Every response is checked (status 200 and byte count) so a fast wrong
    answer cannot pass. Prints one "result" line of key=value pairs; CPU comes
@@ -15,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "measure.h"
 
 static unsigned long (*mallocs)(void);
@@ -138,6 +147,150 @@ static int concurrent(const char *url, int count, curl_off_t bytes)
     return ok == count ? 0 : 1;
 }
 
+/* ---- an epoll loop over socket_action (the shape of libcurl's hiperfifo) ---- */
+typedef struct evloop {
+    CURLM *m;
+    int ep, running;
+    double timer_at; /* seconds, -1: none */
+} evloop;
+
+static int ev_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    evloop *l = (evloop *)userp;
+    struct epoll_event ev;
+    (void)e;
+    memset(&ev, 0, sizeof ev);
+    ev.data.fd = s;
+    if (what == CURL_POLL_REMOVE) {
+        if (socketp) epoll_ctl(l->ep, EPOLL_CTL_DEL, s, &ev);
+        return 0;
+    }
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+    epoll_ctl(l->ep, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev);
+    if (!socketp) curl_multi_assign(l->m, s, l);
+    return 0;
+}
+
+static int ev_timer(CURLM *m, long ms, void *userp)
+{
+    (void)m;
+    ((evloop *)userp)->timer_at = ms < 0 ? -1 : now_s() + ms / 1000.0;
+    return 0;
+}
+
+static void ev_init(evloop *l)
+{
+    memset(l, 0, sizeof *l);
+    l->timer_at = -1;
+    l->ep = epoll_create1(0);
+    l->m = curl_multi_init();
+    curl_multi_setopt(l->m, CURLMOPT_SOCKETFUNCTION, ev_socket);
+    curl_multi_setopt(l->m, CURLMOPT_SOCKETDATA, l);
+    curl_multi_setopt(l->m, CURLMOPT_TIMERFUNCTION, ev_timer);
+    curl_multi_setopt(l->m, CURLMOPT_TIMERDATA, l);
+}
+
+/* One round of the loop: the ready sockets, then the timer if it is due. */
+static void ev_round(evloop *l)
+{
+    struct epoll_event evs[256];
+    int wait = l->timer_at < 0 ? 1000 : (int)((l->timer_at - now_s()) * 1000 + 0.999), n, i;
+    n = epoll_wait(l->ep, evs, 256, wait < 0 ? 0 : wait > 1000 ? 1000 : wait);
+    for (i = 0; i < n; i++)
+        curl_multi_socket_action(l->m, evs[i].data.fd,
+                                 ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+                                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0),
+                                 &l->running);
+    if (l->timer_at >= 0 && now_s() >= l->timer_at) {
+        l->timer_at = -1;
+        curl_multi_socket_action(l->m, CURL_SOCKET_TIMEOUT, 0, &l->running);
+    }
+}
+
+static int sockets(const char *url, int count, curl_off_t bytes)
+{
+    evloop l;
+    job *jobs = calloc((size_t)count, sizeof *jobs);
+    long ok = 0, done = 0, rss0;
+    double t0, c0, t1, c1;
+    int i, left;
+    CURLMsg *msg;
+    ev_init(&l);
+    rss0 = rss_now_kb();
+    t0 = now_s();
+    c0 = cpu_us();
+    for (i = 0; i < count; i++) curl_multi_add_handle(l.m, make(url, &jobs[i]));
+    while (done < count) {
+        ev_round(&l);
+        while ((msg = curl_multi_info_read(l.m, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            ok += check(msg, bytes);
+            done++;
+        }
+    }
+    t1 = now_s();
+    c1 = cpu_us();
+    printf("result mode=sockets requests=%d ok=%ld seconds=%.6f cpu_us=%.0f rss_kb_before=%ld rss_kb_peak=%ld\n", count, ok,
+           t1 - t0, c1 - c0, rss0, maxrss_kb());
+    for (i = 0; i < count; i++) {
+        curl_multi_remove_handle(l.m, jobs[i].h);
+        curl_easy_cleanup(jobs[i].h);
+    }
+    curl_multi_cleanup(l.m);
+    close(l.ep);
+    free(jobs);
+    return ok == count ? 0 : 1;
+}
+
+static int idle(const char *url, curl_off_t bytes, long total, const char *hang_url, int nidle)
+{
+    evloop l;
+    job *idlers = calloc((size_t)nidle + 1, sizeof *idlers), active;
+    long ok = 0, done = 0, warm = 200;
+    double t0 = 0, c0 = 0, t1, c1, settle;
+    int i, left;
+    CURLMsg *msg;
+    ev_init(&l);
+    for (i = 0; i < nidle; i++) {
+        curl_easy_setopt(make(hang_url, &idlers[i]), CURLOPT_TIMEOUT, 600L);
+        curl_multi_add_handle(l.m, idlers[i].h);
+    }
+    for (settle = now_s() + 1.0 + nidle / 2000.0; now_s() < settle;) ev_round(&l); /* connected, asked, waiting */
+    make(url, &active);
+    curl_multi_add_handle(l.m, active.h);
+    while (done < total) {
+        ev_round(&l);
+        while ((msg = curl_multi_info_read(l.m, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE || msg->easy_handle != active.h) continue;
+            ok += check(msg, bytes);
+            done++;
+            curl_multi_remove_handle(l.m, active.h);
+            if (done == warm) {
+                t0 = now_s();
+                c0 = cpu_us();
+            }
+            if (done < total) {
+                active.got = 0;
+                curl_multi_add_handle(l.m, active.h);
+            }
+        }
+    }
+    t1 = now_s();
+    c1 = cpu_us();
+    printf("result mode=idle idle=%d requests=%ld ok=%ld measured=%ld seconds=%.6f cpu_us=%.0f\n", nidle, total, ok,
+           total - warm, t1 - t0, c1 - c0);
+    for (i = 0; i < nidle; i++) {
+        curl_multi_remove_handle(l.m, idlers[i].h);
+        curl_easy_cleanup(idlers[i].h);
+    }
+    curl_easy_cleanup(active.h);
+    curl_multi_cleanup(l.m);
+    close(l.ep);
+    free(idlers);
+    return ok == total ? 0 : 1;
+}
+
 static int large(const char *url, curl_off_t bytes)
 {
     CURLM *m = curl_multi_init();
@@ -172,6 +325,10 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "keepalive") == 0) return keepalive(argv[2], atol(argv[3]), atoi(argv[4]), atoll(argv[5]));
     if (argc == 5 && strcmp(argv[1], "concurrent") == 0) return concurrent(argv[2], atoi(argv[3]), atoll(argv[4]));
     if (argc == 4 && strcmp(argv[1], "large") == 0) return large(argv[2], atoll(argv[3]));
-    fprintf(stderr, "usage: bench keepalive URL TOTAL PARALLEL BYTES | concurrent URL COUNT BYTES | large URL BYTES\n");
+    if (argc == 5 && strcmp(argv[1], "sockets") == 0) return sockets(argv[2], atoi(argv[3]), atoll(argv[4]));
+    if (argc == 7 && strcmp(argv[1], "idle") == 0)
+        return idle(argv[2], atoll(argv[3]), atol(argv[4]), argv[5], atoi(argv[6]));
+    fprintf(stderr, "usage: bench keepalive URL TOTAL PARALLEL BYTES | concurrent URL COUNT BYTES | large URL BYTES |"
+                    " sockets URL COUNT BYTES | idle URL BYTES TOTAL HANG_URL IDLE\n");
     return 2;
 }

