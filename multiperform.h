@@ -8023,6 +8023,10 @@ static void mpx_pending_run(mperf_multi *m)
         next = l->next;
         if (m->max_total_conns > 0 && m->num_conns >= (unsigned long)m->max_total_conns && mpx_list_empty(&m->lru))
             break;
+        if (m->call_connects >= MPERF_CONNECTS_PER_CALL) { /* this call's share is started: the rest in the next, */
+            m->kick_pending = 1;                          /* not a walk of the whole list in every call */
+            break;
+        }
         mpx_xfer_run(m, MPX_OF(l, mperf_easy, pending), 0);
     }
 }

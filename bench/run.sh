@@ -32,6 +32,7 @@ command -v curl >/dev/null || need="$need curl"
 # picohttpparser, a public parser to time beside ours, comes inside h2o's library
 dpkg-query -W -f '${Status}' libh2o-evloop0.13 2>/dev/null | grep -q "ok installed" || need="$need libh2o-evloop0.13"
 command -v xz >/dev/null || need="$need xz-utils"
+command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 . tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
@@ -104,6 +105,12 @@ if [ "${MPT_NETNS:-}" != 1 ]; then
 fi
 # from here on, only loopback: the servers and clients stay on this machine
 own_network bench/run.sh "make bench"
+# tens of thousands of short connections a run: in our own namespace, the
+# whole port range, so that connect() is not a search among TIME_WAITs
+# (both libraries gain alike; the figures say the client's CPU, kernel too)
+if [ "${MPT_NETNS:-}" = 1 ]; then
+    sysctl -qw net.ipv4.ip_local_port_range="1024 65535" 2>/dev/null || true
+fi
 
 fail() { echo "bench: $*" >&2; exit 1; }
 
@@ -255,6 +262,15 @@ S_SMALL=$(size_of smallest -DMPERF_MINIMAL)
 S_NOTLS=$(size_of notls -DMPERF_NO_TLS)
 S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS)
 S_NOSTUB=$(size_of nostub -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS)
+# a static musl binary of the minimal GET (no TLS): its whole text, libc included, with the stub
+# resolver and with getaddrinfo (musl's resolver then comes along)
+musl_size() {
+    command -v musl-gcc >/dev/null && musl-gcc -std=c99 $SZ -static "$@" -o "$B/min-musl" bench/minimal_get.c 2>>"$LOG" &&
+        text "$B/min-musl" || echo "nan"
+}
+M_STUB=$(musl_size -DMPERF_NO_TLS)
+M_SYS=$(musl_size -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER)
+M_RES=$(musl_size -DMPERF_NO_TLS >/dev/null && { nm "$B/min-musl" 2>/dev/null | grep -cw getaddrinfo; true; })
 # HTTPS sizes, first with Debian's prebuilt libbearssl.a
 SIZELIBS="-Wl,-Bstatic -lbearssl -Wl,-Bdynamic"
 # shellcheck disable=SC2086
@@ -348,6 +364,7 @@ REPORT=$ROOT/bench/README.md
     echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver and event API left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
     echo "| same, default build without TLS, stub resolver and event API left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
     echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API) | | $S_NOTLS | | | <= 56 KiB (57344) | $(ok_le $S_NOTLS 57344) |"
+    echo "| same, a static musl binary (MPERF_NO_TLS), whole text with libc: stub resolver / getaddrinfo | | $M_STUB / $M_SYS | | | no libc resolver with the stub | $([ "$M_RES" = 0 ] && echo yes || echo '**no**') |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
