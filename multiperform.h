@@ -592,7 +592,13 @@ typedef enum mperf_moption {
        hosts file to read instead of the system's (char *, copied; NULL: the
        system's, "" for none). Tests point them at files of their own. */
     MPERF_MOPT_RESOLV_CONF = 10901,
-    MPERF_MOPT_HOSTS_FILE = 10902
+    MPERF_MOPT_HOSTS_FILE = 10902,
+    /* multiperform's own: a resolver of the program's (a platform's
+       asynchronous one: lwIP's, a console SDK's) instead of the hosts file
+       and DNS; see mperf_multi_resolved */
+    MPERF_MOPT_RESOLVER_START = 20903,
+    MPERF_MOPT_RESOLVER_CANCEL = 20904,
+    MPERF_MOPT_RESOLVER_DATA = 10905
 } mperf_moption;
 
 /* getinfo numbers are libcurl's: the type lives in the top bits. */
@@ -780,6 +786,26 @@ MPERF_API mperf_mcode mperf_multi_setopt(mperf_multi *multi, int option, ...);
 MPERF_API const char *mperf_multi_strerror(mperf_mcode code);
 /* NULL-terminated array of the added handles; release with mperf_free. */
 MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *multi);
+/* A resolver of the program's own (MPERF_MOPT_RESOLVER_START/_CANCEL/_DATA;
+   builds with the stub resolver): names that are no literal, localhost,
+   RESOLVE entry or cached answer go to the start callback with a token,
+   instead of to the hosts file and DNS. It returns 0 when it started the
+   lookup (-1: the name fails at once) and hands the answer back later,
+   from outside any callback, with mperf_multi_resolved: addresses in the
+   order to try them, 0 of them for a name that does not exist, ttl_seconds
+   how long to cache it (0: not at all). The cancel callback hears that a
+   token is no longer wanted (its transfers were removed or timed out); an
+   answer for it is then refused with MPERF_M_BAD_FUNCTION_ARGUMENT. Tokens
+   are never reused. The lookup counts against the connect timeout. */
+typedef struct mperf_resolved_addr {
+    int family; /* 4 or 6 */
+    unsigned char addr[16]; /* 4 or 16 bytes, network order */
+} mperf_resolved_addr;
+typedef int (*mperf_resolver_start_callback)(void *userp, const char *name, void *token);
+typedef void (*mperf_resolver_cancel_callback)(void *userp, void *token);
+MPERF_API mperf_mcode mperf_multi_resolved(mperf_multi *multi, void *token, const mperf_resolved_addr *addrs,
+                                           unsigned int count, long ttl_seconds);
+
 /* The sockets to wait on and their interest, for a program's own poll (as
    libcurl's curl_multi_waitfds): up to size of them into ufds; *fd_count
    says how many there are; more than size is MPERF_M_OUT_OF_MEMORY (size 0
@@ -1695,6 +1721,7 @@ struct mpx_dnsq {
     uint8_t pending;      /* questions without an answer yet: bit 0 A, bit 1 AAAA */
     uint8_t tcp;          /* 1: over TCP (an answer was truncated), connecting; 2: connected */
     uint8_t oom;          /* ended for want of memory */
+    uintptr_t hook_token; /* asked of the program's resolver (MPERF_MOPT_RESOLVER_START), 0: of DNS */
     int verdict[2];       /* MPX_DNS_ of the answers, A and AAAA */
     mpx_dns_ans ans[2];
     size_t qlen[2];
@@ -1939,6 +1966,10 @@ struct mperf_multi {
     mpx_resconf *resconf;        /* read at the first query */
     char *resolv_path, *hosts_path; /* MPERF_MOPT_RESOLV_CONF, MPERF_MOPT_HOSTS_FILE */
     unsigned dns_rotate;         /* resolv.conf's rotate: the next first server */
+    mperf_resolver_start_callback resolver_start; /* the program's own resolver, when set */
+    mperf_resolver_cancel_callback resolver_cancel;
+    void *resolver_data;
+    uintptr_t resolver_tokens; /* the last token handed out */
 #endif
 };
 
@@ -2948,7 +2979,8 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
         found = 2;
     } else {
 #if MPX_STUB
-        if ((e->x.naddr = mpx_hosts_lookup(m->hosts_path ? m->hosts_path : "/etc/hosts", name, e->x.addrs)) != 0 &&
+        if (!m->resolver_start && /* (the program's resolver decides alone) */
+            (e->x.naddr = mpx_hosts_lookup(m->hosts_path ? m->hosts_path : "/etc/hosts", name, e->x.addrs)) != 0 &&
             e->o.dns_shuffle)
             mpx_addrs_shuffle(e->x.addrs, e->x.naddr);
         if (!e->x.naddr) {
@@ -4020,6 +4052,12 @@ static void mpx_dnsq_close(mperf_multi *m, mpx_dnsq *q)
 static void mpx_dnsq_drop(mperf_multi *m, mpx_dnsq *q)
 {
     mpx_dnsq **pp;
+    if (q->hook_token && q->pending && m->resolver_cancel) { /* unanswered: the program's lookup is not wanted */
+        q->pending = 0;
+        m->in_callback++;
+        m->resolver_cancel(m->resolver_data, (void *)q->hook_token);
+        m->in_callback--;
+    }
     mpx_dnsq_close(m, q);
     for (pp = &m->dnsq; *pp && *pp != q; pp = &(*pp)->next) {}
     if (*pp) *pp = q->next;
@@ -4333,7 +4371,7 @@ static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q)
    asked for, -1 out of memory. */
 static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t n)
 {
-    const char *sv = e->o.dns_servers;
+    const char *sv = m->resolver_start ? NULL : e->o.dns_servers; /* (the program's resolver asks no server of ours) */
     mpx_dnsq *q;
     size_t svl = sv ? strlen(sv) + 1 : 0;
     for (q = m->dnsq; q; q = q->next)
@@ -4341,7 +4379,7 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
             (sv ? q->servers && strcmp(q->servers, sv) == 0 : !q->servers))
             break;
     if (!q) {
-        if (!m->resconf &&
+        if (!m->resolver_start && !m->resconf &&
             !(m->resconf = mpx_resconf_load(&m->al, m->resolv_path ? m->resolv_path : "/etc/resolv.conf")))
             return -1;
         if (!(q = (mpx_dnsq *)mpx_calloc(&m->al, sizeof *q + svl))) return -1;
@@ -4353,14 +4391,16 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
         if (sv) {
             q->servers = (const char *)memcpy(q + 1, sv, svl);
             q->nns = mpx_ns_list(sv, q->ns);
-        } else {
+        } else if (m->resconf) {
             q->nns = m->resconf->nns;
             memcpy(q->ns, m->resconf->ns, sizeof q->ns);
             if (m->resconf->rotate) q->ns_at = m->dns_rotate++;
         }
-        q->timeout_ms = m->resconf->timeout_ms;
-        q->max_tries = m->resconf->attempts * (q->nns ? q->nns : 1);
-        if (!q->nns || !mpx_dnsq_questions(m, q)) {
+        if (m->resconf) {
+            q->timeout_ms = m->resconf->timeout_ms;
+            q->max_tries = m->resconf->attempts * (q->nns ? q->nns : 1);
+        }
+        if (!m->resolver_start && (!q->nns || !mpx_dnsq_questions(m, q))) {
             mpx_free(&m->al, q);
             return 0;
         }
@@ -4368,12 +4408,52 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
         m->dnsq = q;
         mpx_list_add(&q->waiters, &e->x.dnswait);
         e->x.dnsq = q;
+        if (m->resolver_start) { /* the program's resolver: its answer comes by mperf_multi_resolved */
+            int r;
+            q->hook_token = ++m->resolver_tokens;
+            q->pending = 3;
+            m->in_callback++;
+            r = m->resolver_start(m->resolver_data, q->name, (void *)q->hook_token);
+            m->in_callback--;
+            if (r != 0) {
+                q->pending = 0;
+                mpx_dnsq_finish(m, q);
+            }
+            return 1;
+        }
         mpx_dnsq_retry(m, q, 0); /* may end at once: e is then woken */
         return 1;
     }
     mpx_list_add(&q->waiters, &e->x.dnswait);
     e->x.dnsq = q;
     e->x.deadline_dns = q->next_at;
+    return 1;
+}
+
+/* The program's resolver answers (mperf_multi_resolved): the addresses,
+   IPv6 first as DNS answers are, to the waiters; none: the name does not
+   exist. 0 when the token is not one of a query under way. */
+static int mpx_dnsq_resolved(mperf_multi *m, uintptr_t token, const mperf_resolved_addr *a, unsigned n, long ttl)
+{
+    mpx_dnsq *q;
+    unsigned i;
+    int t;
+    for (q = m->dnsq; q && q->hook_token != token; q = q->next) {}
+    if (!q || !token || !q->pending) return 0;
+    memset(q->ans, 0, sizeof q->ans);
+    for (i = 0; i < n; i++) {
+        mpx_dns_ans *d = &q->ans[a[i].family == 6];
+        if ((a[i].family != 4 && a[i].family != 6) || d->naddr == MPERF_MAX_ADDRS) continue;
+        d->addr[d->naddr].family = (uint8_t)a[i].family;
+        memcpy(d->addr[d->naddr].ip, a[i].addr, a[i].family == 6 ? 16 : 4);
+        d->naddr++;
+    }
+    for (t = 0; t < 2; t++) {
+        q->ans[t].ttl = ttl > 0 ? (ttl > 0x7fffffffL ? 0x7fffffffu : (uint32_t)ttl) : 0;
+        q->verdict[t] = q->ans[t].naddr ? MPX_DNS_OK : q->ans[!t].naddr ? MPX_DNS_NODATA : MPX_DNS_NXDOMAIN;
+    }
+    q->pending = 0;
+    mpx_dnsq_finish(m, q);
     return 1;
 }
 
@@ -9187,6 +9267,9 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
     case MPERF_MOPT_TIMERDATA: m->timer_data = va_arg(ap, void *); return MPERF_M_OK;
 #endif
 #if MPX_STUB
+    case MPERF_MOPT_RESOLVER_START: m->resolver_start = va_arg(ap, mperf_resolver_start_callback); return MPERF_M_OK;
+    case MPERF_MOPT_RESOLVER_CANCEL: m->resolver_cancel = va_arg(ap, mperf_resolver_cancel_callback); return MPERF_M_OK;
+    case MPERF_MOPT_RESOLVER_DATA: m->resolver_data = va_arg(ap, void *); return MPERF_M_OK;
     case MPERF_MOPT_RESOLV_CONF:
     case MPERF_MOPT_HOSTS_FILE: {
         const char *path = va_arg(ap, const char *);
@@ -9508,6 +9591,22 @@ MPERF_API mperf_mcode mperf_multi_waitfds(mperf_multi *m, mperf_waitfd *ufds, un
     if (size && !ufds) return MPERF_M_BAD_FUNCTION_ARGUMENT;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     return mpx_multi_waitfds(m, ufds, size, fd_count);
+}
+
+MPERF_API mperf_mcode mperf_multi_resolved(mperf_multi *m, void *token, const mperf_resolved_addr *addrs,
+                                           unsigned int count, long ttl_seconds)
+{
+    if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
+    if (count && !addrs) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+    if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+#if MPX_STUB
+    m->now = mpx_now_us();
+    if (!mpx_dnsq_resolved(m, (uintptr_t)token, addrs, count, ttl_seconds)) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+    return mpx_timer_tell(m); /* the waiters go on in the next step: at once */
+#else
+    (void)token, (void)ttl_seconds;
+    return MPERF_M_BAD_FUNCTION_ARGUMENT; /* no resolver of the program's in this build */
+#endif
 }
 
 MPERF_API mperf_mcode mperf_multi_wakeup(mperf_multi *m)

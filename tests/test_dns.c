@@ -413,6 +413,116 @@ TEST(shuffled_addresses)
 }
 
 /* ------------------------------------------------------------------ */
+/* a resolver of the program's own                                     */
+/* ------------------------------------------------------------------ */
+typedef struct hook {
+    int starts, cancels;
+    char names[8][64];
+    void *tokens[8];
+    void *cancelled[8];
+    int fail_next; /* the start callback refuses */
+} hook;
+
+static int hook_start(void *userp, const char *name, void *token)
+{
+    hook *h = (hook *)userp;
+    if (h->fail_next) {
+        h->fail_next = 0;
+        return -1;
+    }
+    if (h->starts < 8) {
+        snprintf(h->names[h->starts], sizeof h->names[0], "%s", name);
+        h->tokens[h->starts] = token;
+    }
+    h->starts++;
+    return 0;
+}
+
+static void hook_cancel(void *userp, void *token)
+{
+    hook *h = (hook *)userp;
+    if (h->cancels < 8) h->cancelled[h->cancels] = token;
+    h->cancels++;
+}
+
+TEST(a_resolver_of_the_programs_own)
+{
+    mperf_multi *m = multi();
+    hook h;
+    xfer a, b, c, d;
+    mperf_resolved_addr addr[2];
+    int running, i;
+    memset(&h, 0, sizeof h);
+    memset(addr, 0, sizeof addr);
+    mperf_multi_setopt(m, MPERF_MOPT_RESOLVER_START, hook_start);
+    mperf_multi_setopt(m, MPERF_MOPT_RESOLVER_CANCEL, hook_cancel);
+    mperf_multi_setopt(m, MPERF_MOPT_RESOLVER_DATA, &h);
+    /* a and b share one lookup of fromhosts.test (the hosts file is not read:
+       the program's resolver decides), c asks for another name, d's start fails */
+    xfer_init(&a, fmt("http://fromhosts.test:%d/gen/100", fault_port()));
+    xfer_init(&b, fmt("http://FROMHOSTS.test:%d/gen/200", fault_port()));
+    xfer_init(&c, fmt("http://never.test:%d/gen/100", fault_port()));
+    xfer_init(&d, fmt("http://refused.test:%d/gen/100", fault_port()));
+    mperf_multi_add_handle(m, a.e);
+    mperf_multi_add_handle(m, b.e);
+    mperf_multi_add_handle(m, c.e);
+    for (i = 0; i < 3; i++) mperf_multi_perform(m, &running);
+    CHECK_EQ_LONG(h.starts, 2);
+    CHECK(strcmp(h.names[0], "fromhosts.test") == 0 || strcmp(h.names[1], "fromhosts.test") == 0);
+    CHECK_EQ_LONG(running, 3);
+    h.fail_next = 1;
+    mperf_multi_add_handle(m, d.e);
+    mperf_multi_perform(m, &running);
+    collect(m);
+    CHECK_EQ_LONG(d.result, MPERF_E_COULDNT_RESOLVE_HOST);
+    /* the answer for fromhosts.test, from outside any callback */
+    addr[0].family = 4;
+    addr[0].addr[0] = 127, addr[0].addr[3] = 1;
+    i = strcmp(h.names[0], "fromhosts.test") == 0 ? 0 : 1;
+    CHECK_EQ_LONG(mperf_multi_resolved(m, h.tokens[i], addr, 1, 60), MPERF_M_OK);
+    CHECK_EQ_LONG(mperf_multi_resolved(m, h.tokens[i], addr, 1, 60), MPERF_M_BAD_FUNCTION_ARGUMENT); /* once */
+    CHECK_EQ_LONG(mperf_multi_resolved(m, (void *)(uintptr_t)99999, addr, 1, 60), MPERF_M_BAD_FUNCTION_ARGUMENT);
+    for (i = 0; i < 200 && !(a.done && b.done); i++) {
+        mperf_multi_perform(m, &running);
+        collect(m);
+        if (!(a.done && b.done)) mperf_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    CHECK_EQ_LONG(a.result, MPERF_E_OK);
+    CHECK_EQ_LONG(b.result, MPERF_E_OK);
+    CHECK(sink_is_pattern(&b.body, 200));
+    /* never.test is never answered: removing its transfer cancels the lookup */
+    CHECK_EQ_LONG(h.cancels, 0);
+    mperf_multi_remove_handle(m, c.e);
+    CHECK_EQ_LONG(h.cancels, 1);
+    CHECK(h.cancelled[0] == h.tokens[strcmp(h.names[0], "never.test") == 0 ? 0 : 1]);
+    CHECK_EQ_LONG(mperf_multi_resolved(m, h.cancelled[0], addr, 1, 60), MPERF_M_BAD_FUNCTION_ARGUMENT);
+    mperf_multi_remove_handle(m, a.e);
+    mperf_multi_remove_handle(m, b.e);
+    mperf_multi_remove_handle(m, d.e);
+    /* no addresses: the name does not exist; fromhosts.test now comes from the cache */
+    xfer_free(&a);
+    xfer_init(&a, fmt("http://gone.test:%d/gen/100", fault_port()));
+    mperf_multi_add_handle(m, a.e);
+    mperf_multi_perform(m, &running);
+    CHECK_EQ_LONG(h.starts, 3);
+    CHECK_EQ_LONG(mperf_multi_resolved(m, h.tokens[2], NULL, 0, 0), MPERF_M_OK);
+    for (i = 0; i < 50 && !a.done; i++) {
+        mperf_multi_perform(m, &running);
+        collect(m);
+    }
+    CHECK_EQ_LONG(a.result, MPERF_E_COULDNT_RESOLVE_HOST);
+    mperf_multi_remove_handle(m, a.e);
+    xfer_free(&b);
+    xfer_init(&b, fmt("http://fromhosts.test:%d/gen/100", fault_port()));
+    CHECK_EQ_LONG(run_in(m, &b), MPERF_E_OK);
+    CHECK_EQ_LONG(h.starts, 3);
+    xfer_free(&a);
+    xfer_free(&b);
+    xfer_free(&c);
+    xfer_free(&d);
+}
+
+/* ------------------------------------------------------------------ */
 /* configuration                                                       */
 /* ------------------------------------------------------------------ */
 TEST(the_hosts_file_comes_first)
@@ -493,6 +603,7 @@ int main(void)
     RUN(removing_a_transfer_cancels_its_query_at_once);
     RUN(happy_eyeballs_from_a_real_answer);
     RUN(shuffled_addresses);
+    RUN(a_resolver_of_the_programs_own);
     RUN(the_hosts_file_comes_first);
     RUN(dns_servers_are_checked_and_tried_in_turn);
     RUN(the_search_list_completes_short_names);
