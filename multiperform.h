@@ -163,8 +163,9 @@
                                    (MPERF_M_UNKNOWN_OPTION)
    MPERF_SYSTEM_RESOLVER           names through the system's getaddrinfo,
                                    which blocks, instead of the built-in stub
-                                   resolver (Windows and MPERF_MINIMAL: always,
-                                   for now); DNS_SERVERS is then not built in
+                                   resolver (MPERF_MINIMAL: always); the
+                                   resolver hook and DNS_SERVERS are then not
+                                   built in
    MPERF_NO_ROUTING                RESOLVE, CONNECT_TO, unix sockets,
                                    INTERFACE, LOCALPORT(RANGE), IPRESOLVE and
                                    the socket callbacks: a transfer with one
@@ -238,13 +239,14 @@
    read, once per multi handle. Names are resolved by a built-in stub
    resolver that never blocks: the hosts file first (a blocking read of a
    local file, as the CA bundle), then resolv.conf's servers (nameserver,
-   search, domain, ndots, timeout, attempts, rotate) or DNS_SERVERS, A and
+   search, domain, ndots, timeout, attempts, rotate; on Windows the
+   adapters' DNS servers and suffix) or DNS_SERVERS, A and
    AAAA at once over UDP from a random port with random IDs, TCP after a
    truncated answer; answers are checked against the question asked and
    cached per multi handle for their TTL (at most DNS_CACHE_TIMEOUT), names
    that do not exist for their negative TTL. The lookup counts against the
    connect timeout ("Resolving timed out"); transfers to one name share one
-   query; removing the last one cancels it. Windows, MPERF_MINIMAL and
+   query; removing the last one cancels it. MPERF_MINIMAL and
    MPERF_SYSTEM_RESOLVER builds use getaddrinfo, which blocks. IP literals
    and "localhost" never touch the network. Proxies, cookies, content decoding and any
    authentication but Basic are not built in: setting them returns
@@ -590,7 +592,8 @@ typedef enum mperf_moption {
     MPERF_MOPT_BYTES_PER_CALL = 30900,
     /* multiperform's own, for the built-in resolver: the resolv.conf and the
        hosts file to read instead of the system's (char *, copied; NULL: the
-       system's, "" for none). Tests point them at files of their own. */
+       system's, "" for none; on Windows a resolv.conf path stands in for the
+       adapters' settings). Tests point them at files of their own. */
     MPERF_MOPT_RESOLV_CONF = 10901,
     MPERF_MOPT_HOSTS_FILE = 10902,
     /* multiperform's own: a resolver of the program's (a platform's
@@ -1009,8 +1012,8 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_SOCKACT 1
 #endif
 /* MPERF_SYSTEM_RESOLVER: names go through the system's getaddrinfo, which
-   blocks, instead of the built-in stub resolver (Windows: always, for now) */
-#if defined(MPERF_SYSTEM_RESOLVER) || defined(_WIN32)
+   blocks, instead of the built-in stub resolver */
+#if defined(MPERF_SYSTEM_RESOLVER)
 #define MPX_STUB 0
 #else
 #define MPX_STUB 1
@@ -1126,6 +1129,9 @@ MPERF_API void mperf_global_cleanup(void);
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
+#if MPX_STUB
+#include <iphlpapi.h> /* the adapters' DNS servers (GetAdaptersAddresses, loaded at run time) */
+#endif
 #if MPX_TLS
 #error "multiperform.h: HTTPS on Windows is not built yet; define MPERF_NO_TLS"
 #endif
@@ -1525,6 +1531,14 @@ static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 /* Fresh entropy from the OS: for every TLS connection, every DNS question. */
 static int mpx_os_random(void *buf, size_t n)
 {
+#ifdef _WIN32 /* RtlGenRandom, looked up at run time: nothing more to link */
+    typedef BOOLEAN(WINAPI * mpx_rtlgenrandom)(PVOID, ULONG);
+    HMODULE lib = LoadLibraryA("advapi32.dll");
+    mpx_rtlgenrandom gen = lib ? (mpx_rtlgenrandom)(void (*)(void))GetProcAddress(lib, "SystemFunction036") : NULL;
+    int ok = gen && gen(buf, (ULONG)n);
+    if (lib) FreeLibrary(lib);
+    return ok;
+#else
 #ifdef MPX_HAVE_GETRANDOM
     if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
 #endif
@@ -1534,6 +1548,7 @@ static int mpx_os_random(void *buf, size_t n)
         if (f) fclose(f);
         return got == n;
     }
+#endif
 }
 #endif
 
@@ -2663,9 +2678,62 @@ static int mpx_conf_line(FILE *f, char *line, int size)
     return 1;
 }
 
+#ifdef _WIN32
+#define MPX_RESOLV_CONF NULL /* the adapters' settings */
+#else
+#define MPX_RESOLV_CONF "/etc/resolv.conf"
+#endif
+
+#ifdef _WIN32
+/* Windows has no resolv.conf: the DNS servers of the adapters that are up,
+   and the first adapter's DNS suffix as the search domain. */
+static void mpx_resconf_windows(const mperf_allocator *al, mpx_resconf *rc)
+{
+    typedef ULONG(WINAPI * mpx_gaa)(ULONG, ULONG, PVOID, PIP_ADAPTER_ADDRESSES, PULONG);
+    HMODULE lib = LoadLibraryA("iphlpapi.dll");
+    mpx_gaa gaa = lib ? (mpx_gaa)(void (*)(void))GetProcAddress(lib, "GetAdaptersAddresses") : NULL;
+    IP_ADAPTER_ADDRESSES *all = NULL, *a;
+    ULONG len = 16384, r = ERROR_BUFFER_OVERFLOW;
+    int tries;
+    for (tries = 0; gaa && tries < 3 && r == ERROR_BUFFER_OVERFLOW; tries++) {
+        mpx_free(al, all);
+        if (!(all = (IP_ADAPTER_ADDRESSES *)mpx_alloc(al, len))) break;
+        r = gaa(AF_UNSPEC, GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_FRIENDLY_NAME, NULL, all, &len);
+    }
+    for (a = r == ERROR_SUCCESS ? all : NULL; a; a = a->Next) {
+        IP_ADAPTER_DNS_SERVER_ADDRESS *d;
+        if (a->OperStatus != IfOperStatusUp) continue;
+        for (d = a->FirstDnsServerAddress; d && rc->nns < MPX_DNS_MAXNS; d = d->Next) {
+            const struct sockaddr *sa = d->Address.lpSockaddr;
+            mpx_ns *ns = &rc->ns[rc->nns];
+            memset(ns, 0, sizeof *ns);
+            ns->port = 53;
+            if (sa && sa->sa_family == AF_INET) {
+                ns->a.family = 4;
+                memcpy(ns->a.ip, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+                rc->nns++;
+            } else if (sa && sa->sa_family == AF_INET6) {
+                ns->a.family = 6;
+                memcpy(ns->a.ip, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+                rc->nns++;
+            }
+        }
+        if (!rc->nsearch && a->DnsSuffix && a->DnsSuffix[0]) { /* (a name in ASCII only) */
+            size_t i;
+            for (i = 0; a->DnsSuffix[i] && a->DnsSuffix[i] < 128 && i + 1 < sizeof rc->search[0]; i++)
+                rc->search[0][i] = (char)a->DnsSuffix[i];
+            rc->search[0][i] = 0;
+            rc->nsearch = !a->DnsSuffix[i] && i;
+        }
+    }
+    mpx_free(al, all);
+    if (lib) FreeLibrary(lib);
+}
+#endif
+
 /* resolv.conf (resolv_conf(5)): nameserver, search, domain, and the options
    ndots, timeout, attempts and rotate; without a nameserver, 127.0.0.1.
-   NULL when out of memory. */
+   NULL (path) on Windows: the adapters' settings. NULL when out of memory. */
 static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path)
 {
     mpx_resconf *rc = (mpx_resconf *)mpx_calloc(al, sizeof *rc);
@@ -2675,6 +2743,12 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
     rc->ndots = 1;
     rc->timeout_ms = 5000;
     rc->attempts = 2;
+#ifdef _WIN32
+    if (!path) {
+        mpx_resconf_windows(al, rc);
+        path = "";
+    }
+#endif
     f = *path ? fopen(path, "r") : NULL;
     while (f && mpx_conf_line(f, line, (int)sizeof line)) {
         p = line;
@@ -2714,13 +2788,25 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
 }
 
 /* The hosts file's addresses for name (its last dot, if any, left out),
-   in the file's order: how many, 0 when it has none. */
+   in the file's order: how many, 0 when it has none. path NULL: the
+   system's (/etc/hosts; on Windows under %SystemRoot%). */
 static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *out)
 {
-    FILE *f = *path ? fopen(path, "r") : NULL;
+    FILE *f;
     char line[512], *p, *addr, *w;
     size_t n = strlen(name);
     unsigned k = 0;
+#ifdef _WIN32
+    char sys[MAX_PATH];
+    if (!path) {
+        const char *root = getenv("SystemRoot");
+        snprintf(sys, sizeof sys, "%s\\System32\\drivers\\etc\\hosts", root ? root : "C:\\Windows");
+        path = sys;
+    }
+#else
+    if (!path) path = "/etc/hosts";
+#endif
+    f = *path ? fopen(path, "r") : NULL;
     if (n && name[n - 1] == '.') n--;
     while (f && k < MPERF_MAX_ADDRS && mpx_conf_line(f, line, (int)sizeof line)) {
         p = line;
@@ -2980,7 +3066,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
     } else {
 #if MPX_STUB
         if (!m->resolver_start && /* (the program's resolver decides alone) */
-            (e->x.naddr = mpx_hosts_lookup(m->hosts_path ? m->hosts_path : "/etc/hosts", name, e->x.addrs)) != 0 &&
+            (e->x.naddr = mpx_hosts_lookup(m->hosts_path, name, e->x.addrs)) != 0 &&
             e->o.dns_shuffle)
             mpx_addrs_shuffle(e->x.addrs, e->x.naddr);
         if (!e->x.naddr) {
@@ -3095,7 +3181,7 @@ static int mpx_iface_addr(const char *spec, int fam, mpx_addr *out, const char *
 #endif
     if (want_if) return 0;
 #if MPX_STUB /* a host name from the hosts file: nothing here waits for a DNS server */
-    if (!(n = mpx_resolve_static(name, a))) n = mpx_hosts_lookup("/etc/hosts", name, a);
+    if (!(n = mpx_resolve_static(name, a))) n = mpx_hosts_lookup(NULL, name, a);
 #else
     if (!(n = mpx_resolve_static(name, a))) n = mpx_resolve_system(name, a, MPERF_MAX_ADDRS);
 #endif
@@ -4380,7 +4466,7 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
             break;
     if (!q) {
         if (!m->resolver_start && !m->resconf &&
-            !(m->resconf = mpx_resconf_load(&m->al, m->resolv_path ? m->resolv_path : "/etc/resolv.conf")))
+            !(m->resconf = mpx_resconf_load(&m->al, m->resolv_path ? m->resolv_path : MPX_RESOLV_CONF)))
             return -1;
         if (!(q = (mpx_dnsq *)mpx_calloc(&m->al, sizeof *q + svl))) return -1;
         q->s.fd = MPERF_SOCKET_BAD;

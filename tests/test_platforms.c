@@ -48,8 +48,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-/* One transfer on its own multi; bounded by iterations of a 100 ms wait. */
-static mperf_code fetch(const char *u, long timeout_ms, body *b)
+/* One transfer on its own multi; bounded by iterations of a 100 ms wait.
+   dns: DNS_SERVERS for the stub resolver (the system's hosts file is then
+   left out), or NULL. */
+static mperf_code fetch_with(const char *u, long timeout_ms, body *b, const char *dns)
 {
     mperf_multi *m = mperf_multi_init();
     mperf_easy *e = mperf_easy_init();
@@ -57,6 +59,10 @@ static mperf_code fetch(const char *u, long timeout_ms, body *b)
     int running = 1, left, i;
     mperf_msg *msg;
     memset(b, 0, sizeof *b);
+    if (dns) {
+        mperf_multi_setopt(m, MPERF_MOPT_HOSTS_FILE, "");
+        if (mperf_easy_setopt(e, MPERF_OPT_DNS_SERVERS, dns) != MPERF_E_OK) rc = MPERF_E_BAD_FUNCTION_ARGUMENT;
+    }
     mperf_easy_setopt(e, MPERF_OPT_URL, u);
     mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, on_data);
     mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, b);
@@ -72,6 +78,32 @@ static mperf_code fetch(const char *u, long timeout_ms, body *b)
     mperf_easy_cleanup(e);
     mperf_multi_cleanup(m);
     return rc;
+}
+
+static mperf_code fetch(const char *u, long timeout_ms, body *b)
+{
+    return fetch_with(u, timeout_ms, b, NULL);
+}
+
+TEST(a_name_through_the_stub_resolver)
+{
+    /* the system's resolver settings are read (resolv.conf; on Windows the
+       adapters'), the question goes to the test's DNS server */
+    char u[256], dns[64];
+    body b;
+    if (!port("MPT_DNS_PORT")) {
+        printf("  (no DNS test server)\n");
+        return;
+    }
+    snprintf(u, sizeof u, "http://v4.test:%d/gen/100000", port("MPT_FAULT_PORT"));
+    snprintf(dns, sizeof dns, "127.0.0.1:%d", port("MPT_DNS_PORT"));
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns), MPERF_E_OK);
+    CHECK(b.len == 100000 && b.bad == 0);
+    snprintf(u, sizeof u, "http://trunc.test:%d/gen/1000", port("MPT_FAULT_PORT")); /* TCP after truncation */
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns), MPERF_E_OK);
+    CHECK(b.len == 1000 && b.bad == 0);
+    snprintf(u, sizeof u, "http://nx.test:%d/gen/1000", port("MPT_FAULT_PORT"));
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns), MPERF_E_COULDNT_RESOLVE_HOST);
 }
 
 TEST(get_with_length_and_chunked)
@@ -199,5 +231,6 @@ int main(void)
     RUN(hostile_framing_and_errors);
     RUN(wakeup_interrupts_a_long_poll);
     RUN(easy_perform_and_fdset_loop);
+    RUN(a_name_through_the_stub_resolver);
     return t_done("platforms");
 }
