@@ -161,6 +161,10 @@
                                    assign (they return MPERF_M_BAD_FUNCTION_
                                    ARGUMENT), SOCKETFUNCTION and TIMERFUNCTION
                                    (MPERF_M_UNKNOWN_OPTION)
+   MPERF_NO_DNS                    the stub resolver's DNS client (hosts file,
+                                   resolv.conf, DNS_SERVERS, about 7 KiB):
+                                   names come from a resolver of the program's
+                                   own (MPERF_MOPT_RESOLVER_START) only
    MPERF_SYSTEM_RESOLVER           names through the system's getaddrinfo,
                                    which blocks, instead of the built-in stub
                                    resolver (MPERF_MINIMAL: always); the
@@ -946,8 +950,8 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_HEADER_API
 #define MPERF_NO_HEADER_API
 #endif
-#ifndef MPERF_SYSTEM_RESOLVER
-#define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB */
+#if !defined(MPERF_SYSTEM_RESOLVER) && !defined(MPERF_NO_DNS)
+#define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB (with MPERF_NO_DNS: the program's resolver only) */
 #endif
 #ifndef MPERF_NO_EVENTS
 #define MPERF_NO_EVENTS
@@ -1017,6 +1021,15 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_STUB 0
 #else
 #define MPX_STUB 1
+#endif
+/* MPERF_NO_DNS: the stub resolver without its DNS client (no hosts file,
+   resolv.conf or DNS_SERVERS): names come from a resolver of the
+   program's own (MPERF_MOPT_RESOLVER_START) only, as on firmware whose
+   network stack has its own */
+#if MPX_STUB && !defined(MPERF_NO_DNS)
+#define MPX_DNSWIRE 1
+#else
+#define MPX_DNSWIRE 0
 #endif
 /* MPERF_TRACE: verbose output also names every state change (a debugging aid) */
 #if defined(MPERF_TRACE) && !defined(MPERF_NO_VERBOSE)
@@ -1129,7 +1142,7 @@ MPERF_API void mperf_global_cleanup(void);
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windows.h>
-#if MPX_STUB
+#if MPX_DNSWIRE
 #include <iphlpapi.h> /* the adapters' DNS servers (GetAdaptersAddresses, loaded at run time) */
 #endif
 #if MPX_TLS
@@ -2029,8 +2042,10 @@ static void mpx_tls_multi_free(mperf_multi *m);
 #if MPX_STUB
 static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t n);
 static void mpx_dnsq_leave(mperf_multi *m, mperf_easy *e);
+#if MPX_DNSWIRE
 static void mpx_dnsq_tick(mperf_multi *m, mpx_dnsq *q);
 static void mpx_dnsq_ready(mperf_multi *m, mpx_dnsq *q, int revents);
+#endif
 static void mpx_dnsq_free_dead(mperf_multi *m);
 #endif
 #if MPX_SOCKACT
@@ -2428,7 +2443,9 @@ static unsigned mpx_resolve_static(const char *host, mpx_addr *out)
 #define MPX_DNS_AAAA 28
 #define MPX_DNS_MAX_CNAMES 8 /* a longer chain is a failure */
 enum { MPX_DNS_BAD, MPX_DNS_OK, MPX_DNS_NODATA, MPX_DNS_NXDOMAIN, MPX_DNS_FAIL, MPX_DNS_TRUNC };
+#endif
 
+#if MPX_DNSWIRE
 static uint16_t mpx_get16(const unsigned char *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
@@ -2823,6 +2840,9 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
     return k;
 }
 
+#endif
+
+#if MPX_STUB
 /* DNS_SHUFFLE_ADDRESSES: the addresses in a random order (Fisher-Yates). */
 static void mpx_addrs_shuffle(mpx_addr *a, unsigned n)
 {
@@ -3065,10 +3085,12 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
         found = 2;
     } else {
 #if MPX_STUB
+#if MPX_DNSWIRE
         if (!m->resolver_start && /* (the program's resolver decides alone) */
             (e->x.naddr = mpx_hosts_lookup(m->hosts_path, name, e->x.addrs)) != 0 &&
             e->o.dns_shuffle)
             mpx_addrs_shuffle(e->x.addrs, e->x.naddr);
+#endif
         if (!e->x.naddr) {
             int r;
             MPX_INFO(e, "Resolving %s", name);
@@ -3180,8 +3202,10 @@ static int mpx_iface_addr(const char *spec, int fam, mpx_addr *out, const char *
     }
 #endif
     if (want_if) return 0;
-#if MPX_STUB /* a host name from the hosts file: nothing here waits for a DNS server */
+#if MPX_DNSWIRE /* a host name from the hosts file: nothing here waits for a DNS server */
     if (!(n = mpx_resolve_static(name, a))) n = mpx_hosts_lookup(NULL, name, a);
+#elif MPX_STUB
+    n = mpx_resolve_static(name, a);
 #else
     if (!(n = mpx_resolve_static(name, a))) n = mpx_resolve_system(name, a, MPERF_MAX_ADDRS);
 #endif
@@ -4162,6 +4186,7 @@ static void mpx_dnsq_free_dead(mperf_multi *m)
     }
 }
 
+#if MPX_DNSWIRE
 /* The waiters' timers follow the query's. */
 static void mpx_dnsq_rearm(mperf_multi *m, mpx_dnsq *q)
 {
@@ -4414,6 +4439,8 @@ static void mpx_dnsq_tick(mperf_multi *m, mpx_dnsq *q)
     else mpx_dnsq_rearm(m, q);
 }
 
+#endif
+
 /* The end: the addresses (AAAA first) to every waiter, into the cache for
    their TTL (at most DNS_CACHE_TIMEOUT); a name that does not exist is
    cached for its SOA's negative TTL. The waiters go on in this step. */
@@ -4465,15 +4492,20 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
             (sv ? q->servers && strcmp(q->servers, sv) == 0 : !q->servers))
             break;
     if (!q) {
+#if MPX_DNSWIRE
         if (!m->resolver_start && !m->resconf &&
             !(m->resconf = mpx_resconf_load(&m->al, m->resolv_path ? m->resolv_path : MPX_RESOLV_CONF)))
             return -1;
+#else
+        if (!m->resolver_start) return 0; /* no DNS built in: a resolver of the program's or nothing */
+#endif
         if (!(q = (mpx_dnsq *)mpx_calloc(&m->al, sizeof *q + svl))) return -1;
         q->s.fd = MPERF_SOCKET_BAD;
         q->s.pfd = -1;
         q->s.state = MPX_C_DNS;
         mpx_list_init(&q->waiters);
         memcpy(q->name, name, n);
+#if MPX_DNSWIRE
         if (sv) {
             q->servers = (const char *)memcpy(q + 1, sv, svl);
             q->nns = mpx_ns_list(sv, q->ns);
@@ -4490,6 +4522,7 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
             mpx_free(&m->al, q);
             return 0;
         }
+#endif
         q->next = m->dnsq;
         m->dnsq = q;
         mpx_list_add(&q->waiters, &e->x.dnswait);
@@ -4507,7 +4540,9 @@ static int mpx_dnsq_join(mperf_multi *m, mperf_easy *e, const char *name, size_t
             }
             return 1;
         }
+#if MPX_DNSWIRE
         mpx_dnsq_retry(m, q, 0); /* may end at once: e is then woken */
+#endif
         return 1;
     }
     mpx_list_add(&q->waiters, &e->x.dnswait);
@@ -8048,7 +8083,9 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
 #if MPX_STUB
     if (e->x.deadline_dns && m->now >= e->x.deadline_dns) { /* the query's try is up */
         e->x.deadline_dns = 0;
+#if MPX_DNSWIRE
         if (e->x.dnsq) mpx_dnsq_tick(m, e->x.dnsq);
+#endif
         if (e->state != MPX_S_RESOLVING) return 1;
     }
 #endif
@@ -8477,7 +8514,7 @@ static void mpx_step_begin(mperf_multi *m)
 static void mpx_conn_ready(mperf_multi *m, mpx_conn *c, int revents)
 {
     if (c->state == MPX_C_IDLE) mpx_conn_close(m, c); /* closed by the server, or junk */
-#if MPX_STUB
+#if MPX_DNSWIRE
     else if (c->state == MPX_C_DNS) mpx_dnsq_ready(m, (mpx_dnsq *)(void *)c, revents);
 #endif
 #if MPX_ROUTING
@@ -9204,7 +9241,7 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
         return MPERF_E_OK;
     }
 #endif
-#if MPX_STUB
+#if MPX_DNSWIRE
     case MPERF_OPT_DNS_SERVERS: { /* checked now: a transfer never falls back to other servers */
         mpx_ns ns[MPX_DNS_MAXNS];
         if (s && *s && !mpx_ns_list(s, ns)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
@@ -9356,6 +9393,8 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
     case MPERF_MOPT_RESOLVER_START: m->resolver_start = va_arg(ap, mperf_resolver_start_callback); return MPERF_M_OK;
     case MPERF_MOPT_RESOLVER_CANCEL: m->resolver_cancel = va_arg(ap, mperf_resolver_cancel_callback); return MPERF_M_OK;
     case MPERF_MOPT_RESOLVER_DATA: m->resolver_data = va_arg(ap, void *); return MPERF_M_OK;
+#endif
+#if MPX_DNSWIRE
     case MPERF_MOPT_RESOLV_CONF:
     case MPERF_MOPT_HOSTS_FILE: {
         const char *path = va_arg(ap, const char *);

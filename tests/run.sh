@@ -177,6 +177,7 @@ build fuzz-response-nosimd "-O1 -g $SAN -DMPERF_NO_SIMD" tests/fuzz/fuzz_respons
 build url-asan "-O1 -g $SAN" tests/test_url.c
 sanitized multi "" tests/test_multi.c tests/second_tu.c
 sanitized dns "" tests/test_dns.c
+build dns-nodns "-O1 -g $SAN -DMPERF_NO_DNS" tests/test_dns.c
 sanitized events "" tests/test_events.c
 build multi-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_multi.c tests/second_tu.c
 sanitized http "-I compat" tests/test_http.c
@@ -254,6 +255,7 @@ suite "multi [asan]" "$B/multi-asan"
 MPT_CONCURRENT=1000 suite "multi [valgrind]" $VG "$B/multi-vg" # (10,000 transfers under valgrind take minutes)
 both http "http"
 both dns "dns: the stub resolver"
+suite "dns, MPERF_NO_DNS: only a resolver of the program's own [asan]" "$B/dns-nodns"
 both events "events: socket_action"
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"

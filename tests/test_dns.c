@@ -23,6 +23,7 @@
 static char dir[256];    /* the suite's files: resolv.conf, hosts */
 static char conf[300], conf_patient[300], hosts[300];
 
+#if MPX_DNSWIRE
 static int dns_port(void)
 {
     return env_int("MPT_DNS_PORT");
@@ -32,6 +33,8 @@ static const char *servers(void)
 {
     return fmt("127.0.0.1:%d", dns_port());
 }
+
+#endif
 
 static void write_file(const char *path, const char *text)
 {
@@ -55,6 +58,7 @@ static mperf_multi *multi(void)
     return multi_with(conf);
 }
 
+#if MPX_DNSWIRE /* (a build with MPERF_NO_DNS runs the tests of the program's own resolver only) */
 /* A GET of /gen/100 on the faultserver by the name host, through the test
    DNS server. */
 static void dns_xfer(xfer *x, const char *host)
@@ -412,6 +416,8 @@ TEST(shuffled_addresses)
     CHECKF(firsts[1] > 0, "12 shuffled lookups all tried 127.0.0.1 first"); /* (1/8)^12 by chance */
 }
 
+#endif
+
 /* ------------------------------------------------------------------ */
 /* a resolver of the program's own                                     */
 /* ------------------------------------------------------------------ */
@@ -454,6 +460,12 @@ TEST(a_resolver_of_the_programs_own)
     int running, i;
     memset(&h, 0, sizeof h);
     memset(addr, 0, sizeof addr);
+    if (!MPX_DNSWIRE) { /* no DNS built in and no resolver of the program's: a name fails at once */
+        xfer_init(&a, fmt("http://v4.test:%d/gen/100", fault_port()));
+        CHECK_EQ_LONG(run_in(mperf_multi_init(), &a), MPERF_E_COULDNT_RESOLVE_HOST);
+        CHECK(strcmp(a.err, "Could not resolve host: v4.test") == 0);
+        xfer_free(&a);
+    }
     mperf_multi_setopt(m, MPERF_MOPT_RESOLVER_START, hook_start);
     mperf_multi_setopt(m, MPERF_MOPT_RESOLVER_CANCEL, hook_cancel);
     mperf_multi_setopt(m, MPERF_MOPT_RESOLVER_DATA, &h);
@@ -525,6 +537,7 @@ TEST(a_resolver_of_the_programs_own)
 /* ------------------------------------------------------------------ */
 /* configuration                                                       */
 /* ------------------------------------------------------------------ */
+#if MPX_DNSWIRE
 TEST(the_hosts_file_comes_first)
 {
     xfer x;
@@ -575,6 +588,8 @@ TEST(the_search_list_completes_short_names)
     xfer_free(&x);
 }
 
+#endif
+
 int main(void)
 {
     const char *base = getenv("MPT_TMP") ? getenv("MPT_TMP") : "/tmp";
@@ -587,6 +602,7 @@ int main(void)
                      "options ndots:1 timeout:1 attempts:2\n");
     write_file(conf_patient, "nameserver 127.0.0.1\noptions timeout:5\n");
     write_file(hosts, "127.0.0.1 localhost\n# a comment\n127.0.0.1   other.test fromhosts.test # trailing\n");
+#if MPX_DNSWIRE
     if (!dns_port()) {
         printf("MPT_DNS_PORT is not set: run through tests/run.sh\n");
         return 1;
@@ -603,10 +619,13 @@ int main(void)
     RUN(removing_a_transfer_cancels_its_query_at_once);
     RUN(happy_eyeballs_from_a_real_answer);
     RUN(shuffled_addresses);
+#endif
     RUN(a_resolver_of_the_programs_own);
+#if MPX_DNSWIRE
     RUN(the_hosts_file_comes_first);
     RUN(dns_servers_are_checked_and_tried_in_turn);
     RUN(the_search_list_completes_short_names);
+#endif
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
     unlink(conf);
     unlink(conf_patient);
