@@ -4252,6 +4252,7 @@ static int mpx_dnsq_questions(mperf_multi *m, mpx_dnsq *q)
         q->verdict[0] = q->verdict[1] = MPX_DNS_BAD;
         memset(q->ans, 0, sizeof q->ans);
         q->tries = 0;
+        if (q->tcp) mpx_dnsq_close(m, q); /* the next name starts over UDP */
         q->tcp = 0;
         return 1;
     }

@@ -10,6 +10,7 @@
      nx         NXDOMAIN (SOA minimum 30 s)     servfail  SERVFAIL
      refused    REFUSED
      trunc      over UDP an empty answer with TC set; over TCP as both
+     truncnx    over UDP TC; over TCP NXDOMAIN
      huge       over UDP TC; over TCP 4,000 A records (about 64 KiB)
      cnameN     a chain of N CNAMEs (cnameN -> cname(N-1)... -> both)
      cloop      a CNAME to itself, through another name
@@ -175,14 +176,14 @@ static size_t answer(const unsigned char *q, size_t qend, int tcp, unsigned char
     questions++;
     if (strncmp(label, "slow", 4) == 0) *delay_ms = atol(label + 4);
     if (strncmp(label, "ttl", 3) == 0) ttl = (uint32_t)atol(label + 3);
-    if (strcmp(label, "nx") == 0) {
+    if (strcmp(label, "nx") == 0 || (strcmp(label, "truncnx") == 0 && tcp)) {
         out[3] |= 3;
         o += soa(out + o, &ns);
     } else if (strcmp(label, "servfail") == 0) {
         out[3] |= 2;
     } else if (strcmp(label, "refused") == 0) {
         out[3] |= 5;
-    } else if ((strcmp(label, "trunc") == 0 || strcmp(label, "huge") == 0) && !tcp) {
+    } else if ((strcmp(label, "trunc") == 0 || strcmp(label, "huge") == 0 || strcmp(label, "truncnx") == 0) && !tcp) {
         out[2] |= 0x02;
     } else if (strcmp(label, "huge") == 0) {
         unsigned i;

@@ -577,11 +577,17 @@ TEST(the_search_list_completes_short_names)
 {
     /* resolv.conf here: "search chain.test nowhere.test", ndots 1 */
     xfer x;
+    long before;
     dns_xfer(&x, "both"); /* both.chain.test first */
     CHECK_EQ_LONG(run_dns(&x), MPERF_E_OK);
     xfer_free(&x);
     dns_xfer(&x, "nx.sub"); /* nx.sub, nx.sub.chain.test, nx.sub.nowhere.test: none exists */
     CHECK_EQ_LONG(run_dns(&x), MPERF_E_COULDNT_RESOLVE_HOST);
+    xfer_free(&x);
+    before = server_questions(); /* each name over UDP (truncated), then over TCP (no such name): 4 questions */
+    dns_xfer(&x, "truncnx.sub");
+    CHECK_EQ_LONG(run_dns(&x), MPERF_E_COULDNT_RESOLVE_HOST);
+    CHECK_EQ_LONG(server_questions() - before, 12);
     xfer_free(&x);
     dns_xfer(&x, "v4.test."); /* an absolute name is asked as it is */
     CHECK_EQ_LONG(run_dns(&x), MPERF_E_OK);
