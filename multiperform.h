@@ -3432,6 +3432,10 @@ static int mpx_rbuf_take(mperf_multi *m, mpx_conn *c)
         else m->num_buf_free--;
     } else {
         b = mpx_alloc(&m->al, size);
+        if (!b && big) { /* a big buffer is only faster: without one, the usual size */
+            c->big = 0;
+            return mpx_rbuf_take(m, c);
+        }
         if (!b) return 0;
     }
     c->rbuf = (char *)b;
