@@ -1,5 +1,5 @@
 # multiperform: the README's two commands, and housekeeping.
-.PHONY: all demo test bench fuzz clean
+.PHONY: all demo test bench fuzz clean install uninstall
 
 all: demo
 
@@ -19,3 +19,23 @@ bench:
 # Fuzz every target for FUZZ_SECONDS each (not part of make test).
 fuzz:
 	@bash tests/fuzz/run.sh
+
+# The header, libcurl's names, pkg-config files (multiperform, and
+# multiperform-notls for http only) and a CMake package under PREFIX.
+PREFIX ?= /usr/local
+install:
+	install -d $(DESTDIR)$(PREFIX)/include/multiperform/compat/curl $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/lib/cmake/multiperform
+	install -m 644 multiperform.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 compat/curl/*.h $(DESTDIR)$(PREFIX)/include/multiperform/compat/curl/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@TLSFLAGS@||' -e 's|@TLSLIBS@|-lbearssl|' cmake/multiperform.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/multiperform.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@TLSFLAGS@|-DMPERF_NO_TLS|' -e 's|@TLSLIBS@||' cmake/multiperform.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/multiperform-notls.pc
+	install -m 644 cmake/multiperformConfig.cmake cmake/multiperformConfigVersion.cmake \
+		$(DESTDIR)$(PREFIX)/lib/cmake/multiperform/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/multiperform.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/multiperform.pc \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/multiperform-notls.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/multiperform $(DESTDIR)$(PREFIX)/lib/cmake/multiperform

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiperform.h - libcurl's multi interface for HTTP/1.1 and HTTPS, in one header.
 
    MIT license: see the end of the file.

@@ -64,6 +64,9 @@ command -v wine >/dev/null || need="$need wine wine64"
 command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 command -v ip >/dev/null || need="$need iproute2"
+command -v cmake >/dev/null || need="$need cmake"
+command -v meson >/dev/null || need="$need meson"
+command -v pkg-config >/dev/null || need="$need pkg-config"
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
 # from here on, only loopback: nothing a test starts can leave the machine
@@ -332,6 +335,9 @@ game_frames() { # a 64 MiB asset, 20 small files and 21 HTTPS handshakes: no cal
 }
 check "game loop: 42 transfers (64 MiB asset, 20 small, 21 HTTPS) with perform once a frame: no call over 50 ms, the asset's progress 40+ times" game_frames
 grep -h '^longest perform call' "$LOG" | tail -n 1 | sed 's/^/    /'
+
+# ---- consumer projects: CMake (add_subdirectory, FetchContent, find_package), pkg-config, Meson ----
+suite "consumers" bash tests/consumers.sh . "$B/consumers" "$N/f/1k.bin" 1024
 
 # ---- the event-loop example: epoll and socket_action, built both ways ----
 check "build examples/event_loop.c through the compat header" cc -std=c99 $WARN -Werror -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/event_loop" examples/event_loop.c -lbearssl
