@@ -606,8 +606,22 @@ typedef enum mperf_moption {
        and DNS; see mperf_multi_resolved */
     MPERF_MOPT_RESOLVER_START = 20903,
     MPERF_MOPT_RESOLVER_CANCEL = 20904,
-    MPERF_MOPT_RESOLVER_DATA = 10905
+    MPERF_MOPT_RESOLVER_DATA = 10905,
+    /* multiperform's own, for devices: randomness (TLS seeds, DNS IDs) from
+       a hardware RNG instead of the OS (mperf_random_callback), and the time
+       used to check certificates' dates (mperf_time_callback) for a device
+       that boots without a clock; without one, the system clock */
+    MPERF_MOPT_RANDOM_FUNCTION = 20906,
+    MPERF_MOPT_RANDOM_DATA = 10907,
+    MPERF_MOPT_TIME_FUNCTION = 20908,
+    MPERF_MOPT_TIME_DATA = 10909
 } mperf_moption;
+/* Fills buf with n random bytes: 0 when done (anything else: the OS's are
+   used instead). */
+typedef int (*mperf_random_callback)(void *userp, void *buf, size_t n);
+/* The current time, in seconds since 1970 (UTC); -1 when unknown (the
+   system clock is used then). */
+typedef int64_t (*mperf_time_callback)(void *userp);
 
 /* getinfo numbers are libcurl's: the type lives in the top bits. */
 #define MPERF_INFO_STRING 0x100000
@@ -1176,9 +1190,16 @@ MPERF_API void mperf_global_cleanup(void);
 #include <ifaddrs.h>
 #define MPX_UNIX 1
 #endif
+/* getrandom: glibc 2.25 on, and musl (1.1.20 on), which has no macro of
+   its own: a Linux libc that is not glibc and has <sys/random.h> */
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
 #include <sys/random.h>
 #define MPX_HAVE_GETRANDOM 1
+#elif defined(__linux__) && !defined(__GLIBC__) && !defined(__ANDROID__) && defined(__has_include)
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define MPX_HAVE_GETRANDOM 1
+#endif
 #endif
 #define MPX_SOCK_CLOSE(fd) close(fd)
 #define MPX_SOCK_ERRNO() errno
@@ -1556,14 +1577,20 @@ static int mpx_os_random(void *buf, size_t n)
 #ifdef MPX_HAVE_GETRANDOM
     if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
 #endif
-    {
-        FILE *f = fopen("/dev/urandom", "rb");
-        size_t got = f ? fread(buf, 1, n, f) : 0;
-        if (f) fclose(f);
+    { /* the device, without stdio */
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        size_t got = 0;
+        while (fd >= 0 && got < n) {
+            ssize_t r = read(fd, (char *)buf + got, n - got);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        if (fd >= 0) close(fd);
         return got == n;
     }
 #endif
 }
+
 #endif
 
 /* -------------------------------------------------------------------- */
@@ -1990,6 +2017,10 @@ struct mperf_multi {
     unsigned fdtab_n; /* buckets, a power of 2 (0: no table) */
     int64_t timer_told; /* MPX_TIMER_NONE, MPX_TIMER_NOW, an absolute time, MPX_TIMER_UNTOLD */
     uint8_t in_event_cb; /* the socket or timer callback runs */
+    mperf_random_callback random_cb; /* MPERF_MOPT_RANDOM_FUNCTION */
+    void *random_data;
+    mperf_time_callback time_cb; /* MPERF_MOPT_TIME_FUNCTION */
+    void *time_data;
 #if MPX_STUB
     mpx_dnsq *dnsq, *dnsq_dead;  /* queries under way; ended in this step (freed at its end) */
     mpx_resconf *resconf;        /* read at the first query */
@@ -2390,6 +2421,16 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
 /* -------------------------------------------------------------------- */
 /* >>resolver: a host name to addresses, and their cache                */
 /* -------------------------------------------------------------------- */
+#if MPX_TLS || MPX_STUB
+/* Randomness for a multi handle: MPERF_MOPT_RANDOM_FUNCTION (a hardware
+   RNG) when set, else the OS's. */
+static int mpx_random(const mperf_multi *m, void *buf, size_t n)
+{
+    if (m->random_cb) return m->random_cb(m->random_data, buf, n) == 0;
+    return mpx_os_random(buf, n);
+}
+#endif
+
 static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
 {
     if (MPX_UNIX && a->family == 1) {
@@ -2845,11 +2886,11 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
 
 #if MPX_STUB
 /* DNS_SHUFFLE_ADDRESSES: the addresses in a random order (Fisher-Yates). */
-static void mpx_addrs_shuffle(mpx_addr *a, unsigned n)
+static void mpx_addrs_shuffle(const mperf_multi *m, mpx_addr *a, unsigned n)
 {
     unsigned char r[MPERF_MAX_ADDRS];
     unsigned i;
-    if (n < 2 || !mpx_os_random(r, n)) return;
+    if (n < 2 || !mpx_random(m, r, n)) return;
     for (i = n - 1; i > 0; i--) {
         unsigned j = r[i] % (i + 1);
         mpx_addr t = a[i];
@@ -3090,7 +3131,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
         if (!m->resolver_start && /* (the program's resolver decides alone) */
             (e->x.naddr = mpx_hosts_lookup(m->hosts_path, name, e->x.addrs)) != 0 &&
             e->o.dns_shuffle)
-            mpx_addrs_shuffle(e->x.addrs, e->x.naddr);
+            mpx_addrs_shuffle(m, e->x.addrs, e->x.naddr);
 #endif
         if (!e->x.naddr) {
             int r;
@@ -4244,7 +4285,7 @@ static int mpx_dnsq_questions(mperf_multi *m, mpx_dnsq *q)
     while ((n = mpx_dnsq_candidate(m->resconf, q->name, q->cand, name)) != 0 || q->cand <= m->resconf->nsearch) {
         q->cand++;
         if (!n) continue;
-        if (!mpx_os_random(r, sizeof r)) { /* no entropy: less guessable than nothing */
+        if (!mpx_random(m, r, sizeof r)) { /* no entropy: less guessable than nothing */
             uint64_t x = (uint64_t)mpx_now_us() ^ (uint64_t)(uintptr_t)q;
             x *= UINT64_C(0x9e3779b97f4a7c15);
             memcpy(r, &x, sizeof r);
@@ -4464,7 +4505,7 @@ static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q)
     }
     for (l = q->waiters.next; l != &q->waiters; l = l->next) /* shuffled once, cached so */
         if (MPX_OF(l, mperf_easy, x.dnswait)->o.dns_shuffle) {
-            mpx_addrs_shuffle(a, n);
+            mpx_addrs_shuffle(m, a, n);
             break;
         }
     while (!mpx_list_empty(&q->waiters)) {
@@ -5291,6 +5332,11 @@ static void mpx_tls_policy_init(mperf_multi *m, mpx_tls *t, const mperf_easy *e,
     if (e->x.u.ipv6 && inet_pton(AF_INET6, t->host, t->x.ip) == 1) t->x.iplen = 16;
     else if (!e->x.u.ipv6 && inet_pton(AF_INET, t->host, t->x.ip) == 1) t->x.iplen = 4;
     br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
+    if (m->time_cb) { /* the program's clock for the certificates' dates (days from 1 Jan 0000) */
+        int64_t now = m->time_cb(m->time_data);
+        if (now >= 0)
+            br_x509_minimal_set_time(&t->x.minimal, (uint32_t)(now / 86400 + 719528), (uint32_t)(now % 86400));
+    }
 }
 
 /* Offers the session kept for this host, port and policy, if any; returns
@@ -5352,7 +5398,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, MPX_TLS_BIDI);
     t->alpn[0] = "http/1.1";
     br_ssl_engine_set_protocol_names(eng, t->alpn, 1);
-    if (mpx_os_random(seed, sizeof seed)) br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
+    if (mpx_random(m, seed, sizeof seed)) br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
     resume = mpx_tls_resume(m, t, e);
     /* SNI is a DNS name: an IP literal is never sent (RFC 6066) */
     if (!br_ssl_client_reset(&t->cc, t->x.iplen ? NULL : t->host, resume)) {
@@ -9376,6 +9422,14 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         m->bytes_per_call = (uint64_t)b > (size_t)-1 ? (size_t)-1 : (size_t)b;
         return MPERF_M_OK;
     }
+#if MPX_TLS || MPX_STUB
+    case MPERF_MOPT_RANDOM_FUNCTION: m->random_cb = va_arg(ap, mperf_random_callback); return MPERF_M_OK;
+    case MPERF_MOPT_RANDOM_DATA: m->random_data = va_arg(ap, void *); return MPERF_M_OK;
+#endif
+#if MPX_TLS
+    case MPERF_MOPT_TIME_FUNCTION: m->time_cb = va_arg(ap, mperf_time_callback); return MPERF_M_OK;
+    case MPERF_MOPT_TIME_DATA: m->time_data = va_arg(ap, void *); return MPERF_M_OK;
+#endif
 #if MPX_SOCKACT
     case MPERF_MOPT_SOCKETFUNCTION: { /* set it before adding transfers: sockets are told as they change */
         mperf_socket_callback cb = va_arg(ap, mperf_socket_callback);

@@ -154,6 +154,55 @@ TEST(names_and_ip_literals_that_match)
     }
 }
 
+/* ---- a device's hooks: its clock and its RNG ---- */
+static int64_t clock_at;
+static long clock_calls;
+static int64_t fixed_clock(void *userp)
+{
+    (void)userp;
+    clock_calls++;
+    return clock_at;
+}
+
+static long rng_calls;
+static int counting_rng(void *userp, void *buf, size_t n)
+{
+    size_t i;
+    (void)userp;
+    rng_calls++;
+    for (i = 0; i < n; i++) ((unsigned char *)buf)[i] = (unsigned char)(rand() ^ (int)i); /* (a test's RNG) */
+    return 0;
+}
+
+TEST(a_clock_and_an_rng_of_the_programs)
+{
+    /* the expired leaf is valid in January 2020: by the program's clock set
+       there, it verifies; a clock in 2100 finds the good chain expired */
+    static const struct {
+        const char *port;
+        int64_t when;
+        CURLcode want;
+    } cases[] = {{"MPT_TLS_EXPIRED_PORT", 1579046400 /* 2020-01-15 */, CURLE_OK},
+                 {"MPT_TLS_PORT", 4102444800LL /* 2100-01-01 */, CURLE_PEER_FAILED_VERIFICATION},
+                 {"MPT_TLS_PORT", -1 /* unknown: the system clock */, CURLE_OK}};
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CURLM *m = curl_multi_init();
+        xfer x;
+        clock_calls = rng_calls = 0;
+        clock_at = cases[i].when;
+        curl_multi_setopt(m, MPERF_MOPT_TIME_FUNCTION, fixed_clock);
+        curl_multi_setopt(m, MPERF_MOPT_RANDOM_FUNCTION, counting_rng);
+        xfer_init_tls(&x, tls_url("localhost", cases[i].port, "/f/1k.bin"));
+        CHECKF(run_on(m, &x) == cases[i].want, "case %zu: %s", i, x.err);
+        if (cases[i].want != CURLE_OK) CHECKF(strstr(x.err, "expired") != NULL, "%s", x.err);
+        CHECK(clock_calls >= 1);
+        CHECK(rng_calls >= 1); /* the TLS seed came from the program's RNG */
+        xfer_free(&x);
+        curl_multi_cleanup(m);
+    }
+}
+
 static char *read_pin(void)
 {
     static char pin[128];
@@ -614,6 +663,7 @@ int main(void)
     RUN(names_and_ip_literals_that_match);
     RUN(pinned_public_key);
     RUN(insecure_mode_accepts_what_verification_refuses);
+    RUN(a_clock_and_an_rng_of_the_programs);
     RUN(ca_sources);
     RUN(session_resumption);
     RUN(parallel_https_with_keepalive);
