@@ -1578,7 +1578,11 @@ static int mpx_os_random(void *buf, size_t n)
     if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
 #endif
     { /* the device, without stdio */
+#ifdef O_CLOEXEC
         int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+#else /* (a strict C99 program that included <fcntl.h> first) */
+        int fd = open("/dev/urandom", O_RDONLY);
+#endif
         size_t got = 0;
         while (fd >= 0 && got < n) {
             ssize_t r = read(fd, (char *)buf + got, n - got);
