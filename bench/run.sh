@@ -41,43 +41,13 @@ CC=${CC:-gcc}
 . tests/size.sh # SZFLAGS, SZ, text, minimal_text
 
 # ---- sources, fetched before the network goes away ------------------------
-DEBIAN_POOL=${DEBIAN_POOL:-http://deb.debian.org/debian/pool/main}
-# debian_orig SRCPKG VERSION SHA256 DIR: fetches Debian's upstream tarball
-# (SRCPKG_UPSTREAM.orig.tar.xz) of source version VERSION into DIR and
-# checks it: against SHA256 (Debian 12's version), or for another version
-# against its .dsc. Prints the tarball's path.
-debian_orig() {
-    local pkg=$1 ver=$2 want=$3 dir=$4 up txz sum
-    up=${ver#*:}
-    up=${up%-*}
-    txz=$dir/${pkg}_$up.orig.tar.xz
-    curl -fsS --max-time 300 -o "$txz" "$DEBIAN_POOL/${pkg:0:1}/$pkg/${pkg}_$up.orig.tar.xz" >>"$LOG" 2>&1 || return 1
-    if [ -z "$want" ]; then
-        want=$(curl -fsS --max-time 60 "$DEBIAN_POOL/${pkg:0:1}/$pkg/${pkg}_$ver.dsc" |
-            awk -v f="${pkg}_$up.orig.tar.xz" '/^Checksums-Sha256:/ {on = 1; next} /^[^ ]/ {on = 0} on && $3 == f {print $1}')
-    fi
-    sum=$(sha256sum "$txz" | awk '{print $1}')
-    [ -n "$want" ] && [ "$sum" = "$want" ] || { echo "$pkg source: checksum $sum, expected ${want:-?}" >>"$LOG"; return 1; }
-    echo "$txz"
-}
 # BearSSL compiled from Debian's source package with the same flags, as a
 # static or firmware build compiles it (Debian's libbearssl.a is built -O2
 # with unwind tables); kept in build/bearssl-VERSION between runs.
 bearssl_from_source() {
-    local ver dir txz want=""
-    ver=$(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) || return 1
-    dir=$ROOT/build/bearssl-$ver
-    BEARSSL_SRC_A=$dir/libbearssl-size.a
-    [ -f "$BEARSSL_SRC_A" ] && return 0
-    rm -rf "$dir" && mkdir -p "$dir/obj" || return 1
-    [ "$ver" = "0.6+dfsg.1-3" ] && want=102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
-    txz=$(debian_orig bearssl "$ver" "$want" "$dir") || return 1
-    tar -xJf "$txz" -C "$dir" >>"$LOG" 2>&1 || return 1
-    local src
-    src=$(echo "$dir"/bearssl-*)
-    (cd "$src" && find src -name '*.c' | sort | xargs -P "$(nproc)" -I{} sh -c \
-        'o=$1/obj/$(echo "$2" | tr / _).o; '"$CC $SZFLAGS"' -I inc -I src -c "$2" -o "$o"' _ "$dir" {}) >>"$LOG" 2>&1 || return 1
-    ar rcs "$BEARSSL_SRC_A" "$dir"/obj/*.o >>"$LOG" 2>&1
+    bearssl_source || return 1
+    BEARSSL_SRC_A=$BEARSSL_DIR/libbearssl-size.a
+    [ -f "$BEARSSL_SRC_A" ] || bearssl_build "$BEARSSL_SRC_A" $CC $SZFLAGS
 }
 # picohttpparser from the same h2o source Debian's libh2o-evloop0.13 is built
 # from, to compile -O2 -msse4.2: its SSE4.2 paths, which Debian's baseline

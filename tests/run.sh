@@ -65,10 +65,17 @@ command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 command -v ip >/dev/null || need="$need iproute2"
 command -v cmake >/dev/null || need="$need cmake"
+command -v curl >/dev/null || need="$need curl"
+command -v xz >/dev/null || need="$need xz-utils"
 command -v meson >/dev/null || need="$need meson"
 command -v pkg-config >/dev/null || need="$need pkg-config"
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
+# BearSSL's source from Debian, for the static musl build with TLS (fetched
+# once into build/, while the network is there)
+if [ "${MPT_NETNS:-}" != 1 ] && ! bearssl_source; then
+    echo "note: could not fetch BearSSL's source from $DEBIAN_POOL (see $LOG): the static musl TLS build will fail"
+fi
 # from here on, only loopback: nothing a test starts can leave the machine
 own_network tests/run.sh "make test"
 
@@ -196,6 +203,12 @@ build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
+musl_tls() { # BearSSL from Debian's source with musl-gcc, then the TLS suite as one static binary
+    mkdir -p "$B/bearssl-musl" && bearssl_source && bearssl_build "$B/bearssl-musl/libbearssl.a" musl-gcc -O2 &&
+        musl-gcc -std=c99 $WARN -D_GNU_SOURCE -O1 -static -I compat -I "$BEARSSL_SRC/inc" -o "$B/tls-musl" \
+            tests/test_tls.c "$B/bearssl-musl/libbearssl.a" && ! readelf -l "$B/tls-musl" | grep -q INTERP
+}
+check "build tls-musl: BearSSL from Debian's source with musl-gcc, the TLS suite one static binary" musl_tls
 musl_resolver() { # FLAGS...: whether a static musl build of bench/minimal_get.c links libc's getaddrinfo
     musl-gcc -std=c99 -Os -static "$@" -o "$B/minimal-musl" bench/minimal_get.c && nm "$B/minimal-musl" | grep -qw getaddrinfo
 }
@@ -271,6 +284,7 @@ suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 suite "platforms [asan]" "$B/platforms-asan"
 suite "platforms [musl, static]" "$B/platforms-musl"
+suite "tls [musl, static, BearSSL from source]" "$B/tls-musl"
 export WINEPREFIX="$B/wine" WINEDEBUG=-all
 if timeout 120 wine cmd /c exit >/dev/null 2>&1; then
     suite "platforms [Windows build, under wine]" timeout 300 wine "$B/platforms.exe"
