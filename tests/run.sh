@@ -66,6 +66,9 @@ command -v musl-gcc >/dev/null || need="$need musl-tools"
 command -v ip >/dev/null || need="$need iproute2"
 command -v cmake >/dev/null || need="$need cmake"
 command -v curl >/dev/null || need="$need curl"
+command -v s390x-linux-gnu-gcc >/dev/null || need="$need gcc-s390x-linux-gnu"
+command -v arm-linux-gnueabihf-gcc >/dev/null || need="$need gcc-arm-linux-gnueabihf"
+command -v qemu-s390x-static >/dev/null || need="$need qemu-user-static"
 command -v xz >/dev/null || need="$need xz-utils"
 command -v meson >/dev/null || need="$need meson"
 command -v pkg-config >/dev/null || need="$need pkg-config"
@@ -203,6 +206,21 @@ build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
+# other architectures, under qemu-user: 64-bit big-endian s390x and 32-bit ARM
+# (without TLS: the cross sysroots have no BearSSL), static; 64-bit file
+# offsets so that a 32-bit readdir works on any file system
+CROSS="s390x:s390x-linux-gnu arm:arm-linux-gnueabihf"
+for x in $CROSS; do
+    arch=${x%%:*} tc=${x#*:}
+    for t in parser url platforms; do
+        check "build $t for $arch ($tc-gcc -static)" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 \
+            -static -DMPERF_NO_TLS -o "$B/$arch-$t" "tests/test_$t.c"
+    done
+    for t in response chunked dns; do
+        check "build fuzz-$t for $arch" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static \
+            -DMPERF_NO_TLS -o "$B/$arch-fuzz-$t" "tests/fuzz/fuzz_$t.c"
+    done
+done
 musl_tls() { # BearSSL from Debian's source with musl-gcc, then the TLS suite as one static binary
     mkdir -p "$B/bearssl-musl" && bearssl_source && bearssl_build "$B/bearssl-musl/libbearssl.a" musl-gcc -O2 &&
         musl-gcc -std=c99 $WARN -D_GNU_SOURCE -O1 -static -I compat -I "$BEARSSL_SRC/inc" -o "$B/tls-musl" \
@@ -285,6 +303,13 @@ suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 suite "platforms [asan]" "$B/platforms-asan"
 suite "platforms [musl, static]" "$B/platforms-musl"
 suite "tls [musl, static, BearSSL from source]" "$B/tls-musl"
+for x in $CROSS; do
+    arch=${x%%:*}
+    for t in parser url platforms; do suite "$t [$arch, qemu-user]" "qemu-$arch-static" "$B/$arch-$t"; done
+    for t in response chunked dns; do
+        check "fuzz corpus replay [$arch, qemu-user]: $t" "qemu-$arch-static" "$B/$arch-fuzz-$t" "tests/fuzz/corpus/$t"
+    done
+done
 export WINEPREFIX="$B/wine" WINEDEBUG=-all
 if timeout 120 wine cmd /c exit >/dev/null 2>&1; then
     suite "platforms [Windows build, under wine]" timeout 300 wine "$B/platforms.exe"

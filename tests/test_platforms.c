@@ -8,7 +8,9 @@
 #else
 #include <sys/select.h>
 #endif
+#ifndef MPERF_NO_TLS
 #define MPERF_NO_TLS
+#endif
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include <time.h>
