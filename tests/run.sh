@@ -206,10 +206,16 @@ build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
-# other architectures, under qemu-user: 64-bit big-endian s390x and 32-bit ARM
-# (without TLS: the cross sysroots have no BearSSL), static; 64-bit file
-# offsets so that a 32-bit readdir works on any file system
+# other architectures, under qemu-user: 64-bit big-endian s390x and 32-bit ARM,
+# static; the TLS suite with BearSSL built from Debian's source by the cross
+# compiler (the cross sysroots have none), the others without TLS; 64-bit
+# file offsets so that a 32-bit readdir works on any file system
 CROSS="s390x:s390x-linux-gnu arm:arm-linux-gnueabihf"
+static_tls() { # NAME CC: BearSSL from Debian's source built by CC, then the TLS suite as one static binary
+    mkdir -p "$B/bearssl-$1" && bearssl_source && bearssl_build "$B/bearssl-$1/libbearssl.a" "$2" -O2 &&
+        "$2" -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static -I compat -I "$BEARSSL_SRC/inc" \
+            -o "$B/$1-tls" tests/test_tls.c "$B/bearssl-$1/libbearssl.a" && ! readelf -l "$B/$1-tls" | grep -q INTERP
+}
 for x in $CROSS; do
     arch=${x%%:*} tc=${x#*:}
     for t in parser url platforms; do
@@ -220,13 +226,9 @@ for x in $CROSS; do
         check "build fuzz-$t for $arch" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static \
             -DMPERF_NO_TLS -o "$B/$arch-fuzz-$t" "tests/fuzz/fuzz_$t.c"
     done
+    check "build tls for $arch: BearSSL from Debian's source with $tc-gcc" static_tls "$arch" "$tc-gcc"
 done
-musl_tls() { # BearSSL from Debian's source with musl-gcc, then the TLS suite as one static binary
-    mkdir -p "$B/bearssl-musl" && bearssl_source && bearssl_build "$B/bearssl-musl/libbearssl.a" musl-gcc -O2 &&
-        musl-gcc -std=c99 $WARN -D_GNU_SOURCE -O1 -static -I compat -I "$BEARSSL_SRC/inc" -o "$B/tls-musl" \
-            tests/test_tls.c "$B/bearssl-musl/libbearssl.a" && ! readelf -l "$B/tls-musl" | grep -q INTERP
-}
-check "build tls-musl: BearSSL from Debian's source with musl-gcc, the TLS suite one static binary" musl_tls
+check "build tls-musl: BearSSL from Debian's source with musl-gcc, the TLS suite one static binary" static_tls musl musl-gcc
 musl_resolver() { # FLAGS...: whether a static musl build of bench/minimal_get.c links libc's getaddrinfo
     musl-gcc -std=c99 -Os -static "$@" -o "$B/minimal-musl" bench/minimal_get.c && nm "$B/minimal-musl" | grep -qw getaddrinfo
 }
@@ -302,10 +304,10 @@ suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 suite "platforms [asan]" "$B/platforms-asan"
 suite "platforms [musl, static]" "$B/platforms-musl"
-suite "tls [musl, static, BearSSL from source]" "$B/tls-musl"
+suite "tls [musl, static, BearSSL from source]" "$B/musl-tls"
 for x in $CROSS; do
     arch=${x%%:*}
-    for t in parser url platforms; do suite "$t [$arch, qemu-user]" "qemu-$arch-static" "$B/$arch-$t"; done
+    for t in parser url platforms tls; do suite "$t [$arch, qemu-user]" "qemu-$arch-static" "$B/$arch-$t"; done
     for t in response chunked dns; do
         check "fuzz corpus replay [$arch, qemu-user]: $t" "qemu-$arch-static" "$B/$arch-fuzz-$t" "tests/fuzz/corpus/$t"
     done
