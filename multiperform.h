@@ -1775,7 +1775,7 @@ struct mpx_dnsq {
     mpx_dnsq *next;       /* in the multi's queries, then in its dead ones */
     mpx_link waiters;     /* the transfers (mpx_xfer.dnswait) */
     mpx_ns ns[MPX_DNS_MAXNS];
-    unsigned nns, ns_at, tries, max_tries, cand, ncand;
+    unsigned nns, ns_at, tries, max_tries, cand;
     long timeout_ms;
     int64_t next_at;      /* no answer by then: the next try */
     uint8_t pending;      /* questions without an answer yet: bit 0 A, bit 1 AAAA */
@@ -4236,6 +4236,13 @@ static void mpx_dnsq_free_dead(mperf_multi *m)
     }
 }
 
+/* Both questions answered that the name has no address (NXDOMAIN or no data). */
+static int mpx_dnsq_negative(const mpx_dnsq *q)
+{
+    return (q->verdict[0] == MPX_DNS_NXDOMAIN || q->verdict[0] == MPX_DNS_NODATA) &&
+           (q->verdict[1] == MPX_DNS_NXDOMAIN || q->verdict[1] == MPX_DNS_NODATA);
+}
+
 #if MPX_DNSWIRE
 /* The waiters' timers follow the query's. */
 static void mpx_dnsq_rearm(mperf_multi *m, mpx_dnsq *q)
@@ -4383,8 +4390,7 @@ static void mpx_dnsq_retry(mperf_multi *m, mpx_dnsq *q, int next)
    that does not exist moves on to the next candidate. */
 static void mpx_dnsq_settle(mperf_multi *m, mpx_dnsq *q)
 {
-    int negative = (q->verdict[0] == MPX_DNS_NXDOMAIN || q->verdict[0] == MPX_DNS_NODATA) &&
-                   (q->verdict[1] == MPX_DNS_NXDOMAIN || q->verdict[1] == MPX_DNS_NODATA);
+    int negative = mpx_dnsq_negative(q);
     if (!q->ans[0].naddr && !q->ans[1].naddr && negative && mpx_dnsq_questions(m, q)) {
         mpx_dnsq_retry(m, q, 0);
         return;
@@ -4499,8 +4505,7 @@ static void mpx_dnsq_finish(mperf_multi *m, mpx_dnsq *q)
 {
     mpx_addr a[MPERF_MAX_ADDRS];
     unsigned n = 0, i;
-    int t, negative = (q->verdict[0] == MPX_DNS_NXDOMAIN || q->verdict[0] == MPX_DNS_NODATA) &&
-                      (q->verdict[1] == MPX_DNS_NXDOMAIN || q->verdict[1] == MPX_DNS_NODATA);
+    int t, negative = mpx_dnsq_negative(q);
     uint32_t ttl = 0xffffffffu;
     mpx_link *l;
     for (t = 1; t >= 0; t--) {
