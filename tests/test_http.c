@@ -1470,7 +1470,9 @@ TEST(unix_sockets_path_and_abstract)
     CHECK_EQ_LONG(run_on(m, &x), CURLE_OK);
     CHECK_EQ_LONG(code_of(x.h), 200);
     CHECK(sink_is_pattern(&x.body, 1024));
-    CHECK(strcmp(info_str(x.h, CURLINFO_PRIMARY_IP), path) == 0);
+    /* the path as getpeername gives it, cut to 45 characters as libcurl cuts it */
+    CHECK(strlen(info_str(x.h, CURLINFO_PRIMARY_IP)) == (strlen(path) < 45 ? strlen(path) : 45));
+    CHECK(strncmp(info_str(x.h, CURLINFO_PRIMARY_IP), path, 45) == 0);
     CHECK_EQ_LONG(info_long(x.h, CURLINFO_PRIMARY_PORT), 80);
     /* the same again reuses the connection; the same URL over TCP does not take it */
     sink_free(&x.body);
