@@ -191,7 +191,8 @@
                                    SHA-256/384/512 certificate signatures only
    MPERF_CA_BUNDLE        Debian's /etc/ssl/certs/ca-certificates.crt
                                    the CA file without CAINFO (a few other
-                                   usual paths are tried after it)
+                                   usual paths are tried after it); on
+                                   Windows unset: the system store "ROOT"
    MPERF_TLS_SESSIONS     16       TLS sessions kept per multi
    MPERF_MAX_CERT         102400   largest server certificate: it is kept
                                    while the chain is checked
@@ -258,9 +259,11 @@
    MPERF_E_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
 
    Platforms: POSIX (Linux with glibc or musl, the BSDs, macOS) and Windows
-   Vista or later (winsock2 and WSAPoll; link ws2_32; MPERF_NO_TLS is
-   required there for now). A Windows multi handle holds one WSAStartup
-   reference, given back by its cleanup.
+   Vista or later (winsock2 and WSAPoll; link ws2_32, and BearSSL built for
+   Windows unless MPERF_NO_TLS). A Windows multi handle holds one WSAStartup
+   reference, given back by its cleanup; it converts the store "ROOT" once,
+   on its first verified https transfer without CAINFO (crypt32 is loaded
+   then, not linked).
 
    Where libcurl has a sharp edge this does better: a 303 (or a 301/302 of a
    POST) turns a CUSTOMREQUEST into GET too; credentials and hand-set
@@ -1124,7 +1127,7 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 
 /* TLS: build without it with MPERF_NO_TLS (no BearSSL needed then). */
-#ifndef MPERF_CA_BUNDLE
+#if !defined(MPERF_CA_BUNDLE) && !defined(_WIN32) /* Windows: the system store "ROOT" without it */
 #define MPERF_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt" /* Debian's; others are tried after it */
 #endif
 #ifndef MPERF_TLS_SESSIONS
@@ -1160,10 +1163,14 @@ MPERF_API void mperf_global_cleanup(void);
 #if MPX_DNSWIRE
 #include <iphlpapi.h> /* the adapters' DNS servers (GetAdaptersAddresses, loaded at run time) */
 #endif
-#if MPX_TLS
-#error "multiperform.h: HTTPS on Windows is not built yet; define MPERF_NO_TLS"
+#if MPX_TLS && !defined(MPERF_CA_BUNDLE)
+#include <wincrypt.h> /* the system's trust anchors (crypt32, loaded at run time) */
+#define MPX_WINROOTS 1
 #endif
 #define MPX_SOCK_CLOSE(fd) closesocket(fd)
+#define MPX_IOLEN(n) ((int)(n)) /* send and recv take an int */
+#define MPX_NTOP_LEN size_t
+#define MPX_FIONBIO ((long)FIONBIO)
 #define MPX_SOCK_ERRNO() WSAGetLastError()
 #define MPX_WOULDBLOCK(e) ((e) == WSAEWOULDBLOCK)
 #define MPX_INPROGRESS(e) ((e) == WSAEWOULDBLOCK || (e) == WSAEINPROGRESS)
@@ -1202,6 +1209,8 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 #endif
 #define MPX_SOCK_CLOSE(fd) close(fd)
+#define MPX_IOLEN(n) (n)
+#define MPX_NTOP_LEN socklen_t
 #define MPX_SOCK_ERRNO() errno
 #define MPX_WOULDBLOCK(e) ((e) == EAGAIN || (e) == EWOULDBLOCK)
 #define MPX_INPROGRESS(e) ((e) == EINPROGRESS)
@@ -1212,6 +1221,9 @@ MPERF_API void mperf_global_cleanup(void);
 
 #ifndef MPX_UNIX
 #define MPX_UNIX 0 /* unix domain sockets */
+#endif
+#ifndef MPX_WINROOTS
+#define MPX_WINROOTS 0 /* trust anchors from the Windows store */
 #endif
 #ifdef MSG_NOSIGNAL
 #define MPX_SEND_FLAGS MSG_NOSIGNAL
@@ -2441,7 +2453,7 @@ static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
         *out = 0; /* UNIX_SOCKET_PATH's socket: no address */
         return;
     }
-    if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (socklen_t)outlen)) mpx_strlcpy(out, "?", outlen);
+    if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (MPX_NTOP_LEN)outlen)) mpx_strlcpy(out, "?", outlen);
 }
 
 /* A port number at *s, moving *s past it: -1 when there are no digits or
@@ -3197,7 +3209,7 @@ static int mpx_sock_nonblock(mperf_socket_t fd, int *err)
 {
 #if defined(_WIN32)
     u_long nb = 1;
-    if (ioctlsocket(fd, FIONBIO, &nb) == 0) return 1;
+    if (ioctlsocket(fd, MPX_FIONBIO, &nb) == 0) return 1;
 #else
     int fl = fcntl(fd, F_GETFL, 0);
     if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0) {
@@ -3354,7 +3366,7 @@ static mperf_socket_t mpx_sock_connect(const mpx_opts *o, const mpx_addr *a, uin
         sa.socktype = SOCK_STREAM;
         sa.protocol = fam == AF_UNIX ? 0 : IPPROTO_TCP;
         sa.addrlen = (unsigned)sl;
-        memcpy(sa.addr, &ss, sl);
+        memcpy(sa.addr, &ss, (size_t)sl);
         fd = o->opensocket_cb(o->opensocket_data, MPERF_SOCKTYPE_IPCXN, &sa);
         if (fd == MPERF_SOCKET_BAD) {
             *err = 0;
@@ -3362,7 +3374,7 @@ static mperf_socket_t mpx_sock_connect(const mpx_opts *o, const mpx_addr *a, uin
             return MPERF_SOCKET_BAD;
         }
         sl = (socklen_t)(sa.addrlen < sizeof ss ? sa.addrlen : sizeof ss);
-        memcpy(&ss, sa.addr, sl);
+        memcpy(&ss, sa.addr, (size_t)sl);
         fam = sa.family;
         if (!mpx_sock_nonblock(fd, err)) goto fail;
     } else
@@ -3440,7 +3452,7 @@ static int mpx_tcp_connect_result(mperf_socket_t fd)
 static long mpx_tcp_send(mperf_socket_t fd, const char *p, size_t n, int *err)
 {
     for (;;) {
-        long r = (long)send(fd, p, n > 0x40000000 ? 0x40000000 : n, MPX_SEND_FLAGS);
+        long r = (long)send(fd, p, MPX_IOLEN(n > 0x40000000 ? 0x40000000 : n), MPX_SEND_FLAGS);
         if (r >= 0) return r;
         *err = MPX_SOCK_ERRNO();
         if (*err == MPX_EINTR) continue;
@@ -3453,7 +3465,7 @@ static long mpx_tcp_send(mperf_socket_t fd, const char *p, size_t n, int *err)
 static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
 {
     for (;;) {
-        long r = (long)recv(fd, p, n > 0x40000000 ? 0x40000000 : n, 0);
+        long r = (long)recv(fd, p, MPX_IOLEN(n > 0x40000000 ? 0x40000000 : n), 0);
         if (r >= 0) return r;
         *err = MPX_SOCK_ERRNO();
         if (*err == MPX_EINTR) continue;
@@ -4351,7 +4363,7 @@ static int mpx_dnsq_send(mperf_multi *m, mpx_dnsq *q)
     }
 send:
     for (t = 0; t < 2 && !q->tcp; t++)
-        if ((q->pending & (1 << t)) && send(q->s.fd, (const char *)q->q[t], q->qlen[t], 0) != (long)q->qlen[t]) {
+        if ((q->pending & (1 << t)) && send(q->s.fd, (const char *)q->q[t], MPX_IOLEN(q->qlen[t]), 0) != (long)q->qlen[t]) {
             mpx_dnsq_close(m, q);
             return 0;
         }
@@ -5149,20 +5161,65 @@ static int mpx_cas_parse(const mperf_allocator *al, const unsigned char *pem, si
     return l.oom ? -1 : ok;
 }
 
-/* The anchors for this transfer: CAINFO_BLOB, CAINFO or the system bundle,
-   loaded on first use and kept by the multi. */
+#if MPX_WINROOTS
+/* The certificates of the Windows store "ROOT" (the user's and the
+   machine's) as anchors: 1, 0 when the store cannot be opened, -1 when out
+   of memory. crypt32 is loaded here, so nothing more is linked. */
+static int mpx_cas_windows(const mperf_allocator *al, mpx_cas *cas)
+{
+    typedef HCERTSTORE(WINAPI * mpx_open_fn)(HCRYPTPROV_LEGACY, LPCSTR);
+    typedef PCCERT_CONTEXT(WINAPI * mpx_enum_fn)(HCERTSTORE, PCCERT_CONTEXT);
+    typedef BOOL(WINAPI * mpx_freecert_fn)(PCCERT_CONTEXT);
+    typedef BOOL(WINAPI * mpx_close_fn)(HCERTSTORE, DWORD);
+    HMODULE lib = LoadLibraryA("crypt32.dll");
+    mpx_open_fn open_store = lib ? (mpx_open_fn)(void (*)(void))GetProcAddress(lib, "CertOpenSystemStoreA") : NULL;
+    mpx_enum_fn next = lib ? (mpx_enum_fn)(void (*)(void))GetProcAddress(lib, "CertEnumCertificatesInStore") : NULL;
+    mpx_freecert_fn release =
+        lib ? (mpx_freecert_fn)(void (*)(void))GetProcAddress(lib, "CertFreeCertificateContext") : NULL;
+    mpx_close_fn close_store = lib ? (mpx_close_fn)(void (*)(void))GetProcAddress(lib, "CertCloseStore") : NULL;
+    HCERTSTORE store = open_store && next && release && close_store ? open_store(0, "ROOT") : NULL;
+    PCCERT_CONTEXT cc = NULL;
+    mpx_pem_load l;
+    memset(&l, 0, sizeof l);
+    l.al = al;
+    l.cas = cas;
+    while (store && !l.oom && (cc = next(store, cc)) != NULL) {
+        if (!(cc->dwCertEncodingType & X509_ASN_ENCODING)) continue;
+        l.dn.len = 0;
+        mpx_der_init(&l.dc, mpx_dn_append, &l);
+        mpx_der_push(&l.dc, cc->pbCertEncoded, cc->cbCertEncoded);
+        if (mpx_der_error(&l.dc) == 0 && !l.oom && !mpx_cas_add(&l)) l.oom = 1;
+    }
+    if (cc) release(cc); /* the walk stopped early */
+    if (store) close_store(store, 0);
+    if (lib) FreeLibrary(lib);
+    mpx_buf_free(al, &l.dn);
+    return l.oom ? -1 : store != NULL;
+}
+#endif
+
+/* The anchors for this transfer: CAINFO_BLOB, CAINFO or the system's
+   (a bundle file; on Windows its store), loaded on first use and kept by
+   the multi. */
 static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc, const char **why)
 {
     int r = 0;
+#if !MPX_WINROOTS
     static const char *const bundles[] = {MPERF_CA_BUNDLE, "/etc/ssl/certs/ca-certificates.crt",
                                           "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"};
+    size_t i;
+#endif
     const char *path = e->o.cainfo;
     uint64_t key;
     mpx_cas *c;
     unsigned char *data = NULL;
-    size_t len = 0, i;
+    size_t len = 0;
     if (e->o.cablob) key = mpx_fnv(e->o.cablob, e->o.cabloblen, 0x6d7065726662ULL);
+#if MPX_WINROOTS
+    else if (!path) key = 0x524f4f54ULL; /* "ROOT", the system store (a path hashes otherwise) */
+#endif
     else {
+#if !MPX_WINROOTS
         if (!path) {
             for (i = 0; i < sizeof bundles / sizeof bundles[0] && !path; i++) {
                 FILE *f = fopen(bundles[i], "rb");
@@ -5176,10 +5233,29 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
                 return NULL;
             }
         }
+#endif
         key = mpx_fnv(path, strlen(path), 14695981039346656037ULL);
     }
     for (c = m->cas; c; c = c->next)
         if (c->key == key) return c;
+#if MPX_WINROOTS
+    if (!e->o.cablob && !path) { /* converted once per multi, like a file */
+        c = (mpx_cas *)mpx_calloc(&m->al, sizeof *c);
+        r = c ? mpx_cas_windows(&m->al, c) : -1;
+        if (r <= 0 || c->n == 0) {
+            if (c) mpx_cas_free(&m->al, c);
+            if (r < 0) *rc = MPERF_E_OUT_OF_MEMORY;
+            *why = r < 0   ? MPX_TXT("Out of memory")
+                   : r == 0 ? MPX_TXT("Cannot open the Windows certificate store (ROOT): set CAINFO or CAINFO_BLOB")
+                            : MPX_TXT("The Windows certificate store (ROOT) holds no usable certificate");
+            return NULL;
+        }
+        c->key = key;
+        c->next = m->cas;
+        m->cas = c;
+        return c;
+    }
+#endif
     if (e->o.cablob) {
         data = (unsigned char *)e->o.cablob;
         len = e->o.cabloblen;
@@ -8447,7 +8523,7 @@ static int mpx_wake_open(mperf_multi *m)
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         if (bind(s, (struct sockaddr *)&a, (int)sizeof a) != 0 || getsockname(s, (struct sockaddr *)&a, &l) != 0 ||
-            connect(s, (struct sockaddr *)&a, (int)sizeof a) != 0 || ioctlsocket(s, FIONBIO, &nb) != 0) {
+            connect(s, (struct sockaddr *)&a, (int)sizeof a) != 0 || ioctlsocket(s, MPX_FIONBIO, &nb) != 0) {
             closesocket(s);
             return 0;
         }

@@ -205,6 +205,14 @@ build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switch
 build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
+win_tls() { # BearSSL from Debian's source built by mingw-w64, then the portable HTTPS suite as a Windows program
+    mkdir -p "$B/bearssl-win" && bearssl_source && bearssl_build "$B/bearssl-win/libbearssl.a" x86_64-w64-mingw32-gcc -O2 &&
+        x86_64-w64-mingw32-gcc -std=c99 $WARN -Wconversion -Wundef -Werror -I. -isystem "$BEARSSL_SRC/inc" -c "$B/impl.c" -o "$B/impl_wintls.o" &&
+        x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -isystem "$BEARSSL_SRC/inc" -o "$B/tls-platforms.exe" \
+            tests/test_tls_platforms.c "$B/bearssl-win/libbearssl.a" -lws2_32 -lcrypt32
+}
+check "build tls-platforms.exe: BearSSL from Debian's source with mingw-w64, HTTPS warning-free on Windows" win_tls
+build tls-platforms-asan "-O1 -g $SAN" tests/test_tls_platforms.c
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
 # other architectures, under qemu-user: 64-bit big-endian s390x and 32-bit ARM,
 # static; the TLS suite with BearSSL built from Debian's source by the cross
@@ -303,6 +311,7 @@ suite "switches: no auth, uploads, progress, ranges or header API [asan]" "$B/sw
 suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 suite "platforms [asan]" "$B/platforms-asan"
+suite "tls-platforms [asan]" "$B/tls-platforms-asan"
 suite "platforms [musl, static]" "$B/platforms-musl"
 suite "tls [musl, static, BearSSL from source]" "$B/musl-tls"
 for x in $CROSS; do
@@ -315,6 +324,8 @@ done
 export WINEPREFIX="$B/wine" WINEDEBUG=-all
 if timeout 120 wine cmd /c exit >/dev/null 2>&1; then
     suite "platforms [Windows build, under wine]" timeout 300 wine "$B/platforms.exe"
+    # this prefix is the suite's own: it may add the test PKI's root to its store "ROOT"
+    suite "tls-platforms [Windows build, BearSSL, under wine]" env MPT_TRUST_TEST_CA=1 timeout 300 wine "$B/tls-platforms.exe"
 else
     echo "(wine cannot run Windows programs on this machine: the Windows build was compiled, not run)"
 fi
