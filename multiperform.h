@@ -19,7 +19,7 @@
      >>verbose        info lines, debug data, the guard around callbacks
      >>url            a URL parsed into views; redirect targets resolved
      >>resolver       a host name to addresses, and their cache
-     >>transport      non-blocking TCP: connect, send, recv
+     >>transport      sockets, the system's or the program's: connect, send, recv
      >>connections    buffers, the wait set, hosts, the pool; connecting
      >>lookup         the stub resolver's queries, on sockets of their own
      >>tls            BearSSL: certificates, trust anchors, the stream filter
@@ -31,6 +31,7 @@
      >>statemachine   the state setter, timers, the step that runs a transfer
      >>multi          perform, poll and wait, wakeup, messages, fdset
      >>events         socket_action: the sockets and a timer told to the program
+     >>vnet           the test transport: a network in memory, a virtual clock
      >>options        the handles' settings: setopt, getinfo, lifecycle
      >>wrappers       the public functions: check arguments, call in
      >>license        MIT
@@ -162,6 +163,12 @@
                                    assign (they return MPERF_M_BAD_FUNCTION_
                                    ARGUMENT), SOCKETFUNCTION and TIMERFUNCTION
                                    (MPERF_M_UNKNOWN_OPTION)
+   MPERF_NO_TRANSPORT              MPERF_MOPT_TRANSPORT (the program's own
+                                   network under the engine)
+   MPERF_TRANSPORT                 keeps MPERF_MOPT_TRANSPORT in a
+                                   MPERF_MINIMAL build
+   MPERF_TEST_TRANSPORT            builds in the test transport with a
+                                   virtual clock (mperf_vnet_*)
    MPERF_NO_DNS                    the stub resolver's DNS client (hosts file,
                                    resolv.conf, DNS_SERVERS, about 7 KiB):
                                    names come from a resolver of the program's
@@ -617,7 +624,12 @@ typedef enum mperf_moption {
     MPERF_MOPT_RANDOM_FUNCTION = 20906,
     MPERF_MOPT_RANDOM_DATA = 10907,
     MPERF_MOPT_TIME_FUNCTION = 20908,
-    MPERF_MOPT_TIME_DATA = 10909
+    MPERF_MOPT_TIME_DATA = 10909,
+    /* multiperform's own: the network under the engine (const
+       mperf_transport *, kept, not copied; NULL: the system's sockets) and
+       its first argument; set before the first transfer is added */
+    MPERF_MOPT_TRANSPORT = 10910,
+    MPERF_MOPT_TRANSPORT_DATA = 10911
 } mperf_moption;
 /* Fills buf with n random bytes: 0 when done (anything else: the OS's are
    used instead). */
@@ -867,6 +879,98 @@ MPERF_API mperf_mcode mperf_multi_socket_all(mperf_multi *multi, int *running_ha
 /* A pointer of the program's for socket s, given back to the socket callback. */
 MPERF_API mperf_mcode mperf_multi_assign(mperf_multi *multi, mperf_socket_t s, void *sockp);
 
+/* ---- transports: the network under the engine (MPERF_MOPT_TRANSPORT) ----
+   By default a multi handle uses the system's sockets. Given a table of
+   functions instead (before its first transfer is added), it opens,
+   connects, writes, reads, closes and waits only through that table:
+   HTTP, TLS and the stub resolver's DNS alike, so the engine runs over
+   lwIP, a console's network SDK or any byte stream (examples/lwip_get.c).
+   A socket is the transport's own number (anything but MPERF_SOCKET_BAD);
+   socket_action, waitfds and fdset report those numbers. Every function
+   returns at once except poll, which waits at most timeout_ms. Errors are
+   errno-style numbers, shown with the system's strerror. A transfer that
+   needs a system socket (UNIX_SOCKET_PATH, INTERFACE, LOCALPORT, the socket
+   callbacks) fails over a transport with MPERF_E_NOT_BUILT_IN. Not in
+   MPERF_MINIMAL builds unless MPERF_TRANSPORT is defined. Entries of poll's
+   fds whose fd is MPERF_SOCKET_BAD are to be skipped (nothing is wanted). */
+#define MPERF_TP_STREAM 1       /* open: a TCP socket */
+#define MPERF_TP_DGRAM 2        /* open: a UDP socket (DNS questions) */
+#define MPERF_TP_NODELAY 1      /* open's flags: TCP_NODELAY asked for */
+#define MPERF_TP_KEEPALIVE 2    /* open's flags: keepalive probes asked for */
+#define MPERF_WAIT_POLLERR 0x0008 /* poll's revents: an error or a hang-up */
+typedef struct mperf_transport {
+    /* A non-blocking socket of that kind for family 4 or 6, or
+       MPERF_SOCKET_BAD with *err set. */
+    mperf_socket_t (*open)(void *userp, int family, int kind, unsigned flags, int *err);
+    /* Starts connecting s to addr (4 or 16 bytes, network order) and port:
+       0 connected, 1 under way (s turns writable, then connect_result
+       tells), -1 failed (*err). A UDP socket's peer is set at once. */
+    int (*connect)(void *userp, mperf_socket_t s, int family, const unsigned char *addr, unsigned port, int *err);
+    /* After a connect under way turned writable or erred: 0 connected,
+       else the error. */
+    int (*connect_result)(void *userp, mperf_socket_t s);
+    /* Bytes taken (0: none now), -1 on an error (*err). */
+    long (*send)(void *userp, mperf_socket_t s, const void *buf, size_t len, int *err);
+    /* Bytes read (a UDP socket: one datagram), 0 at the end of the stream,
+       -1 when nothing waits, -2 on an error (*err). */
+    long (*recv)(void *userp, mperf_socket_t s, void *buf, size_t len, int *err);
+    void (*close)(void *userp, mperf_socket_t s);
+    /* As poll(2) over fds (events MPERF_WAIT_POLLIN/_POLLOUT; revents also
+       MPERF_WAIT_POLLERR): how many are ready, -1 on failure. */
+    int (*poll)(void *userp, mperf_waitfd *fds, unsigned int nfds, int timeout_ms);
+    /* Optional (NULL: the system's): a monotonic clock in microseconds,
+       which every timeout and timing follows (a virtual clock in tests). */
+    int64_t (*now_us)(void *userp);
+    /* Optional: makes a poll under way (or else the next one) return, from
+       any thread; 0 when done. Without it mperf_multi_wakeup fails with
+       MPERF_M_WAKEUP_FAILURE. */
+    int (*wakeup)(void *userp);
+} mperf_transport;
+
+#ifdef MPERF_TEST_TRANSPORT
+/* ---- the test transport: a network in memory with a virtual clock ----
+   For testing a program's own timeouts, retries, redirects and error
+   handling with no network and no waiting. The program declares peers (an
+   address, a port and what the "server" does on each connection made to
+   it), gives a multi handle mperf_vnet_transport() with the net as its
+   MPERF_MOPT_TRANSPORT_DATA, and runs its usual loop: a wait never sleeps,
+   it moves the virtual clock on to the next scripted event or to the
+   wait's end, so a 30-second timeout takes microseconds. Every timeout and
+   timing the engine keeps follows that clock (getinfo's times too).
+   A script is lines, run in turn per connection; a line "---" starts the
+   script of the next connection (the last one serves every later one):
+     accept MS      (first line) the connect completes after MS (default 0)
+     refuse         (first line) the connect is refused
+     blackhole      (first line) the connect never completes
+     read           wait for a whole request: its head, then a body by
+                    Content-Length or up to the chunked body's end
+     readhead       wait for a request head (through its blank line)
+     read N         wait for N more bytes
+     send TEXT      send TEXT, with \r \n \t \\ and \xHH escapes
+     body N         send N bytes of the pattern (i * 7 + i / 251) & 255
+     sleep MS       pause
+     close          close the connection (end of stream for the client)
+     reset          reset it (a receive error for the client)
+   The end of a script without close or reset leaves a silent peer. A
+   connection to an address and port nobody declared is refused; UDP (the
+   stub resolver's DNS) is not there: use IP literals, RESOLVE or
+   CONNECT_TO. Returns: 0 or a pointer on success, -1 or NULL on an error
+   (out of memory, an address that is no IP literal). */
+typedef struct mperf_vnet mperf_vnet;
+MPERF_API mperf_vnet *mperf_vnet_new(const mperf_allocator *allocator); /* NULL: malloc */
+MPERF_API void mperf_vnet_free(mperf_vnet *net);
+MPERF_API const mperf_transport *mperf_vnet_transport(void);
+MPERF_API int mperf_vnet_peer(mperf_vnet *net, const char *ip, unsigned int port, const char *script);
+/* The virtual clock (microseconds; it starts at one hour), and moving it on. */
+MPERF_API int64_t mperf_vnet_now_us(const mperf_vnet *net);
+MPERF_API void mperf_vnet_advance(mperf_vnet *net, long ms);
+/* Connections made to a peer so far, and the bytes the client sent on the
+   n-th of them (from 0; NULL when there is no such connection). */
+MPERF_API unsigned int mperf_vnet_connections(const mperf_vnet *net, const char *ip, unsigned int port);
+MPERF_API const char *mperf_vnet_sent(const mperf_vnet *net, const char *ip, unsigned int port, unsigned int n,
+                                      size_t *len);
+#endif
+
 /* ---- easy handle ---- */
 MPERF_API mperf_easy *mperf_easy_init(void);
 MPERF_API mperf_easy *mperf_easy_init_alloc(const mperf_allocator *allocator);
@@ -974,6 +1078,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_EVENTS
 #define MPERF_NO_EVENTS
 #endif
+#if !defined(MPERF_NO_TRANSPORT) && !defined(MPERF_TRANSPORT)
+#define MPERF_NO_TRANSPORT
+#endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
 #endif
@@ -1032,6 +1139,14 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_SOCKACT 0
 #else
 #define MPX_SOCKACT 1
+#endif
+#ifdef MPERF_NO_TRANSPORT
+#define MPX_TPORT 0
+#ifdef MPERF_TEST_TRANSPORT
+#error "MPERF_TEST_TRANSPORT needs the transport interface: not with MPERF_NO_TRANSPORT (with MPERF_MINIMAL define MPERF_TRANSPORT)"
+#endif
+#else
+#define MPX_TPORT 1
 #endif
 /* MPERF_SYSTEM_RESOLVER: names go through the system's getaddrinfo, which
    blocks, instead of the built-in stub resolver */
@@ -1298,6 +1413,7 @@ static int mpx_xchg_plain(volatile int *p, int v) { int o = *p; *p = v; return o
 #endif
 
 #define MPX_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MPX_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* -------------------------------------------------------------------- */
 /* >>utilities: allocation, buffers, lists, strings, clock              */
@@ -1732,6 +1848,12 @@ enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD, MPX_C_DNS /* a qu
 
 typedef struct mpx_host mpx_host;
 typedef struct mpx_conn mpx_conn;
+#if MPX_TPORT
+typedef struct mpx_tport { /* MPERF_MOPT_TRANSPORT and its data */
+    const mperf_transport *t;
+    void *data;
+} mpx_tport;
+#endif
 typedef struct mpx_tls mpx_tls; /* BearSSL state of an https connection */
 
 /* One destination (scheme, host, port) and its connections. */
@@ -1776,6 +1898,9 @@ struct mpx_conn {
 #if MPX_ROUTING
     mperf_closesocket_callback close_cb; /* CLOSESOCKETFUNCTION when the socket was made */
     void *close_data;
+#endif
+#if MPX_TPORT
+    const mpx_tport *tp; /* the program's transport it was opened on; NULL: the system's sockets */
 #endif
 };
 
@@ -2037,6 +2162,9 @@ struct mperf_multi {
     void *random_data;
     mperf_time_callback time_cb; /* MPERF_MOPT_TIME_FUNCTION */
     void *time_data;
+#if MPX_TPORT
+    mpx_tport tport; /* MPERF_MOPT_TRANSPORT (t NULL: the system's sockets) */
+#endif
 #if MPX_STUB
     mpx_dnsq *dnsq, *dnsq_dead;  /* queries under way; ended in this step (freed at its end) */
     mpx_resconf *resconf;        /* read at the first query */
@@ -3168,7 +3296,7 @@ static int mpx_xfer_resolve(mperf_multi *m, mperf_easy *e)
 }
 
 /* -------------------------------------------------------------------- */
-/* >>transport: non-blocking TCP: connect, send, recv                   */
+/* >>transport: sockets, the system's or the program's: connect, send, recv */
 /* -------------------------------------------------------------------- */
 /* Fills sockaddr storage for a connect; returns its length. */
 static socklen_t mpx_addr_to_sockaddr(const mpx_addr *a, uint16_t port, struct sockaddr_storage *ss)
@@ -3474,6 +3602,106 @@ static long mpx_tcp_recv(mperf_socket_t fd, char *p, size_t n, int *err)
     }
 }
 
+/* ---- a socket's calls: through the program's transport, or the system's ---- */
+#if MPX_TPORT
+#define MPX_TP_OF(m) ((m)->tport.t ? &(m)->tport : NULL)
+#define MPX_TP_CALL(c, fn, ...) ((c)->tp->t->fn((c)->tp->data, (c)->fd, __VA_ARGS__))
+#endif
+
+/* A socket for a:port, connecting: the system's (mpx_sock_connect, with the
+   routing options) or the transport's (which takes none of them: they are
+   refused before a transfer starts). */
+static mperf_socket_t mpx_io_connect(mperf_multi *m, const mpx_opts *o, const mpx_addr *a, uint16_t port, int *err,
+                                     int *how, int *inprogress)
+{
+#if MPX_TPORT
+    if (m->tport.t) {
+        const mperf_transport *t = m->tport.t;
+        unsigned flags = (o->tcp_nodelay ? MPERF_TP_NODELAY : 0u) | (o->tcp_keepalive ? MPERF_TP_KEEPALIVE : 0u);
+        mperf_socket_t fd = t->open(m->tport.data, a->family, MPERF_TP_STREAM, flags, err);
+        int r;
+        *how = MPX_SOCK_FAILED;
+        *inprogress = 0;
+        if (fd == MPERF_SOCKET_BAD) return fd;
+        r = t->connect(m->tport.data, fd, a->family, a->ip, port, err);
+        if (r < 0) {
+            t->close(m->tport.data, fd);
+            return MPERF_SOCKET_BAD;
+        }
+        *inprogress = r > 0;
+        return fd;
+    }
+#else
+    (void)m;
+#endif
+    return mpx_sock_connect(o, a, port, err, how, inprogress);
+}
+
+static int mpx_io_connect_result(const mpx_conn *c)
+{
+#if MPX_TPORT
+    if (c->tp) return c->tp->t->connect_result(c->tp->data, c->fd);
+#endif
+    return mpx_tcp_connect_result(c->fd);
+}
+
+static long mpx_io_send(const mpx_conn *c, const char *p, size_t n, int *err)
+{
+#if MPX_TPORT
+    if (c->tp) return MPX_TP_CALL(c, send, p, n, err);
+#endif
+    return mpx_tcp_send(c->fd, p, n, err);
+}
+
+static long mpx_io_recv(const mpx_conn *c, char *p, size_t n, int *err)
+{
+#if MPX_TPORT
+    if (c->tp) return MPX_TP_CALL(c, recv, p, n, err);
+#endif
+    return mpx_tcp_recv(c->fd, p, n, err);
+}
+
+/* The multi's clock, in microseconds: the transport's when it has one. */
+static int64_t mpx_clock(const mperf_multi *m)
+{
+#if MPX_TPORT
+    if (m->tport.t && m->tport.t->now_us) return m->tport.t->now_us(m->tport.data);
+#else
+    (void)m;
+#endif
+    return mpx_now_us();
+}
+
+/* Waits on the first n pollfds: the system's poll, or the transport's over
+   copies of them, which live in the ready list's room (unused during a
+   wait: it is filled from the pollfds afterwards). */
+static int mpx_io_poll(mperf_multi *m, unsigned n, int timeout_ms)
+{
+#if MPX_TPORT
+    typedef char mpx_room_check[sizeof(mperf_waitfd) <= sizeof(mpx_ready) ? 1 : -1];
+    if (m->tport.t) {
+        mperf_waitfd *w = (mperf_waitfd *)(void *)m->ready;
+        unsigned i;
+        int r;
+        for (i = 0; i < n; i++) {
+            short ev = m->pfds[i].events;
+            w[i].fd = m->pfds[i].fd;
+            w[i].events = (short)(((ev & POLLIN) ? MPERF_WAIT_POLLIN : 0) | ((ev & POLLOUT) ? MPERF_WAIT_POLLOUT : 0));
+            w[i].revents = 0;
+        }
+        r = m->tport.t->poll(m->tport.data, w, n, timeout_ms);
+        for (i = 0; i < n; i++) {
+            short rev = r > 0 ? w[i].revents : 0;
+            m->pfds[i].revents = (short)(((rev & MPERF_WAIT_POLLIN) ? POLLIN : 0) | ((rev & MPERF_WAIT_POLLOUT) ? POLLOUT : 0) |
+                                         ((rev & MPERF_WAIT_POLLERR) ? POLLERR : 0));
+        }
+        (void)sizeof(mpx_room_check);
+        return r;
+    }
+#endif
+    return MPX_POLL(m->pfds, n, timeout_ms);
+}
+
 /* -------------------------------------------------------------------- */
 /* >>connections: buffers, the wait set, hosts, the pool; connecting    */
 /* -------------------------------------------------------------------- */
@@ -3744,6 +3972,13 @@ static mpx_conn *mpx_newest_idle(mpx_host *h)
 /* Closes c's socket, through the CLOSESOCKETFUNCTION it was made with. */
 static void mpx_conn_sock_close(mpx_conn *c)
 {
+#if MPX_TPORT
+    if (c->tp) {
+        c->tp->t->close(c->tp->data, c->fd);
+        c->fd = MPERF_SOCKET_BAD;
+        return;
+    }
+#endif
 #if MPX_ROUTING
     mpx_sock_close(c->close_cb, c->close_data, c->fd);
 #else
@@ -3858,7 +4093,7 @@ static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
 #if MPX_TLS
     if (c->tls) return mpx_tls_send(c, p, n, err);
 #endif
-    return mpx_tcp_send(c->fd, p, n, err);
+    return mpx_io_send(c, p, n, err);
 }
 
 static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
@@ -3866,7 +4101,7 @@ static long mpx_conn_recv(mpx_conn *c, char *p, size_t n, int *err)
 #if MPX_TLS
     if (c->tls) return mpx_tls_recv(c, p, n, err);
 #endif
-    return mpx_tcp_recv(c->fd, p, n, err);
+    return mpx_io_recv(c, p, n, err);
 }
 
 static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents);
@@ -3878,6 +4113,9 @@ static void mpx_xfer_race(mperf_multi *m, mperf_easy *e);
 static void mpx_conn_opened(mpx_conn *c, const mperf_easy *e, const mpx_addr *a, mperf_socket_t fd)
 {
     c->fd = fd;
+#if MPX_TPORT
+    c->tp = MPX_TP_OF(e->multi);
+#endif
 #if MPX_ROUTING
     c->close_cb = e->o.closesocket_cb; /* the callback that closes it is the one of when it was made */
     c->close_data = e->o.closesocket_data;
@@ -3903,7 +4141,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
         if (MPX_TALKS(e)) mpx_addr_to_text(a, ip, sizeof ip);
         MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", a->family == 1 ? e->o.unix_path : ip,
                   a->family == 6 ? "]" : "", (unsigned)e->x.to_port);
-        fd = mpx_sock_connect(&e->o, a, e->x.to_port, &err, &how, &inprogress);
+        fd = mpx_io_connect(m, &e->o, a, e->x.to_port, &err, &how, &inprogress);
         if (fd == MPERF_SOCKET_BAD) {
             e->x.os_errno = err;
             if (how == MPX_SOCK_ABORTED) {
@@ -3954,7 +4192,7 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
 MPX_NOINLINE static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int revents)
 {
     mpx_conn *c = e->x.conn;
-    int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(c->fd) : 0;
+    int err = (revents & (POLLERR | POLLHUP)) ? mpx_io_connect_result(c) : 0;
     if (err) {
         char ip[46];
         if (MPX_TALKS(e)) mpx_addr_to_text(&c->addr, ip, sizeof ip);
@@ -4030,7 +4268,7 @@ static void mpx_xfer_race(mperf_multi *m, mperf_easy *e)
             MPX_INFO(e, "  Trying %s%s%s:%u...", a->family == 6 ? "[" : "", ip, a->family == 6 ? "]" : "",
                      (unsigned)e->x.to_port);
         }
-        mpx_conn_opened(r, e, a, mpx_sock_connect(&e->o, a, e->x.to_port, &err, &how, &inprogress));
+        mpx_conn_opened(r, e, a, mpx_io_connect(m, &e->o, a, e->x.to_port, &err, &how, &inprogress));
         if (r->fd == MPERF_SOCKET_BAD) continue;
         if (!inprogress) {
             mpx_race_won(m, e);
@@ -4051,7 +4289,7 @@ static void mpx_xfer_race(mperf_multi *m, mperf_easy *e)
 static void mpx_race_ready(mperf_multi *m, mperf_easy *e, int revents)
 {
     mpx_conn *r = e->x.racer;
-    int err = (revents & (POLLERR | POLLHUP)) ? mpx_tcp_connect_result(r->fd) : 0;
+    int err = (revents & (POLLERR | POLLHUP)) ? mpx_io_connect_result(r) : 0;
     if (!err) {
         mpx_race_won(m, e);
         return;
@@ -4184,7 +4422,8 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         e->x.race_idx = 0;
         e->x.deadline_race = 0;
         for (i = 1; i < e->x.naddr; i++)
-            if (e->x.addrs[i].family != e->x.fam0) e->x.deadline_race = m->now + (int64_t)e->o.he_timeout_ms * 1000 + 1;
+            if (e->x.addrs[i].family != e->x.fam0) /* (never 0, which is unset) */
+                e->x.deadline_race = MPX_MAX(m->now + (int64_t)e->o.he_timeout_ms * 1000, 1);
     }
 #endif
     return mpx_xfer_try_addrs(m, e);
@@ -4214,8 +4453,7 @@ static void mpx_dnsq_close(mperf_multi *m, mpx_dnsq *q)
 {
     if (q->s.fd == MPERF_SOCKET_BAD) return;
     mpx_pfd_del(m, &q->s);
-    MPX_SOCK_CLOSE(q->s.fd);
-    q->s.fd = MPERF_SOCKET_BAD;
+    mpx_conn_sock_close(&q->s);
     q->tgot = 0;
 }
 
@@ -4341,6 +4579,25 @@ static int mpx_dnsq_send(mperf_multi *m, mpx_dnsq *q)
     if (!q->tcp && q->s.fd != MPERF_SOCKET_BAD && q->nns == 1) goto send;
     mpx_dnsq_close(m, q);
     q->tcp = q->tcp ? 1 : 0;
+#if MPX_TPORT
+    if ((q->s.tp = MPX_TP_OF(m)) != NULL) { /* the program's transport */
+        const mperf_transport *tpt = m->tport.t;
+        int r;
+        (void)ss, (void)sl, (void)type;
+        q->s.fd = tpt->open(m->tport.data, ns->a.family, q->tcp ? MPERF_TP_STREAM : MPERF_TP_DGRAM, 0, &err);
+        if (q->s.fd == MPERF_SOCKET_BAD) return 0;
+        if (!mpx_pfd_add(m, &q->s, q->tcp ? POLLOUT : POLLIN)) {
+            mpx_conn_sock_close(&q->s);
+            return -1;
+        }
+        r = tpt->connect(m->tport.data, q->s.fd, ns->a.family, ns->a.ip, ns->port, &err);
+        if (r < 0 || (r > 0 && !q->tcp)) {
+            mpx_dnsq_close(m, q);
+            return 0;
+        }
+        goto send;
+    }
+#endif
 #if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
     q->s.fd = socket(ns->a.family == 6 ? AF_INET6 : AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 #else
@@ -4363,7 +4620,7 @@ static int mpx_dnsq_send(mperf_multi *m, mpx_dnsq *q)
     }
 send:
     for (t = 0; t < 2 && !q->tcp; t++)
-        if ((q->pending & (1 << t)) && send(q->s.fd, (const char *)q->q[t], MPX_IOLEN(q->qlen[t]), 0) != (long)q->qlen[t]) {
+        if ((q->pending & (1 << t)) && mpx_io_send(&q->s, (const char *)q->q[t], q->qlen[t], &err) != (long)q->qlen[t]) {
             mpx_dnsq_close(m, q);
             return 0;
         }
@@ -4445,7 +4702,7 @@ static int mpx_dnsq_tcp(mperf_multi *m, mpx_dnsq *q, int revents)
         unsigned char out[2 * (2 + sizeof q->q[0])];
         size_t o = 0;
         if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return 1;
-        if ((revents & (POLLERR | POLLHUP)) && mpx_tcp_connect_result(q->s.fd)) return 0;
+        if ((revents & (POLLERR | POLLHUP)) && mpx_io_connect_result(&q->s)) return 0;
         for (t = 0; t < 2; t++)
             if (q->pending & (1 << t)) {
                 out[o++] = (unsigned char)(q->qlen[t] >> 8);
@@ -4453,7 +4710,7 @@ static int mpx_dnsq_tcp(mperf_multi *m, mpx_dnsq *q, int revents)
                 memcpy(out + o, q->q[t], q->qlen[t]);
                 o += q->qlen[t];
             }
-        if (mpx_tcp_send(q->s.fd, (const char *)out, o, &err) != (long)o) return 0; /* a fresh socket takes it all */
+        if (mpx_io_send(&q->s, (const char *)out, o, &err) != (long)o) return 0; /* a fresh socket takes it all */
         q->tcp = 2;
         mpx_pfd_set(m, &q->s, POLLIN);
         return 1;
@@ -4465,7 +4722,7 @@ static int mpx_dnsq_tcp(mperf_multi *m, mpx_dnsq *q, int revents)
     }
     for (;;) {
         size_t need;
-        r = mpx_tcp_recv(q->s.fd, (char *)q->tin + q->tgot, 2 + MPX_DNS_TCP_MAX - q->tgot, &err);
+        r = mpx_io_recv(&q->s, (char *)q->tin + q->tgot, 2 + MPX_DNS_TCP_MAX - q->tgot, &err);
         if (r == -1) return 1;
         if (r <= 0) return 0; /* closed or failed before the answers were in */
         q->tgot += (size_t)r;
@@ -4490,10 +4747,10 @@ static void mpx_dnsq_ready(mperf_multi *m, mpx_dnsq *q, int revents)
         return;
     }
     for (k = 0; k < 16; k++) { /* a flood of junk does not hold the step */
-        long n = (long)recv(q->s.fd, (char *)buf, sizeof buf, 0);
+        int err = 0;
+        long n = mpx_io_recv(&q->s, (char *)buf, sizeof buf, &err);
+        if (n == -1) return; /* nothing more now */
         if (n < 0) {
-            int err = MPX_SOCK_ERRNO();
-            if (MPX_WOULDBLOCK(err) || err == MPX_EINTR) return;
             mpx_dnsq_retry(m, q, 1); /* refused (ICMP): the next server */
             return;
         }
@@ -5510,7 +5767,7 @@ static int mpx_tls_pump(mpx_conn *c)
         if ((st & BR_SSL_CLOSED) || t->sock_err) return moved;
         if (st & BR_SSL_SENDREC) {
             buf = br_ssl_engine_sendrec_buf(eng, &len);
-            r = mpx_tcp_send(c->fd, (const char *)buf, len, &err);
+            r = mpx_io_send(c, (const char *)buf, len, &err);
             if (r < 0) {
                 t->sock_err = err;
                 return moved;
@@ -5523,7 +5780,7 @@ static int mpx_tls_pump(mpx_conn *c)
         st = br_ssl_engine_current_state(eng);
         if ((st & BR_SSL_RECVREC) && !t->eof) {
             buf = br_ssl_engine_recvrec_buf(eng, &len);
-            r = mpx_tcp_recv(c->fd, (char *)buf, len, &err);
+            r = mpx_io_recv(c, (char *)buf, len, &err);
             if (r > 0) {
                 br_ssl_engine_recvrec_ack(eng, (size_t)r);
                 progress = 1;
@@ -5953,6 +6210,13 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
                            "here: the transfer does not start rather than go elsewhere or less protected");
             return (mperf_code)o->refused[i];
         }
+#if MPX_TPORT && MPX_ROUTING
+    if (m->tport.t && (o->unix_path || o->iface || o->localport || o->opensocket_cb || o->sockopt_cb || o->closesocket_cb)) {
+        *why = MPX_TXT("UNIX_SOCKET_PATH, INTERFACE, LOCALPORT and the socket callbacks need the system's sockets, "
+                       "not the program's transport (MPERF_MOPT_TRANSPORT)");
+        return MPERF_E_NOT_BUILT_IN;
+    }
+#endif
     if ((o->useragent && mpx_has_crlf(o->useragent)) || (o->referer && mpx_has_crlf(o->referer)) ||
         (o->range && mpx_has_crlf(o->range)) || (o->userpwd && mpx_has_crlf(o->userpwd)) ||
         (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))) {
@@ -8505,7 +8769,7 @@ static long mpx_multi_timeout_ms(mperf_multi *m)
     int64_t d = mpx_multi_due(m);
     if (d == MPX_TIMER_NONE) return -1;
     if (d == MPX_TIMER_NOW) return 0;
-    d -= mpx_now_us();
+    d -= mpx_clock(m);
     return d <= 0 ? 0 : (long)((d + 999) / 1000);
 }
 
@@ -8576,13 +8840,20 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
 {
     long internal;
     unsigned i, n;
-    int r, count = 0, wake_idx = -1;
+    int r, count = 0, wake_idx = -1, tp_woken = 0;
     if (numfds) *numfds = 0;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
     if (timeout_ms < 0 || (nextra && !extra)) return MPERF_M_BAD_FUNCTION_ARGUMENT;
     internal = mpx_multi_timeout_ms(m);
     if (internal >= 0 && internal < timeout_ms) timeout_ms = (int)internal;
+#if MPX_TPORT
+    if (m->tport.t && wakeable) { /* the transport's wakeup makes its poll return: no descriptor of ours */
+        wakeable = 0;
+        if (MPX_ATOMIC_XCHG(&m->wake_pending, 0)) return MPERF_M_OK; /* woken before we got here */
+        tp_woken = 1;
+    }
+#endif
     if (wakeable) {
         if (!mpx_wake_open(m)) return MPERF_M_WAKEUP_FAILURE;
         if (MPX_ATOMIC_XCHG(&m->wake_pending, 0)) { /* woken before we got here */
@@ -8590,7 +8861,7 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
             return MPERF_M_OK;
         }
     }
-    if (!nextra && !wakeable && !mpx_any_armed(m)) return MPERF_M_OK; /* wait: nothing to wait on */
+    if (!nextra && !wakeable && !tp_woken && !mpx_any_armed(m)) return MPERF_M_OK; /* wait: nothing to wait on */
     if (!mpx_pfd_reserve(m, m->npfd + nextra + 1)) return MPERF_M_OUT_OF_MEMORY;
     n = m->npfd;
     if (wakeable) {
@@ -8609,7 +8880,8 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
         m->pfds[n].events = ev;
         m->pfds[n].revents = 0;
     }
-    r = MPX_POLL(m->pfds, n, timeout_ms);
+    r = mpx_io_poll(m, n, timeout_ms);
+    if (tp_woken) (void)MPX_ATOMIC_XCHG(&m->wake_pending, 0);
     if (r < 0) {
         if (MPX_SOCK_ERRNO() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
         for (i = 0; i < n; i++) m->pfds[i].revents = 0;
@@ -8638,7 +8910,7 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
 /* A step begins: the clock, the per-call budgets, what waited for this call. */
 static void mpx_step_begin(mperf_multi *m)
 {
-    m->now = mpx_now_us();
+    m->now = mpx_clock(m);
     m->call_connects = m->call_handshakes = 0;
     while (MPX_TLS && !mpx_list_empty(&m->later)) {
         mpx_link *l = m->later.next;
@@ -8685,7 +8957,7 @@ static void mpx_multi_perform(mperf_multi *m)
     unsigned i, nready = 0;
     mpx_step_begin(m);
     /* Readiness comes from the last wait; without one, ask the kernel once. */
-    if (!m->poll_fresh && m->npfd && MPX_POLL(m->pfds, m->npfd, 0) < 0)
+    if (!m->poll_fresh && m->npfd && mpx_io_poll(m, m->npfd, 0) < 0)
         for (i = 0; i < m->npfd; i++) m->pfds[i].revents = 0;
     m->poll_fresh = 0;
     for (i = 0; i < m->npfd; i++) {
@@ -8714,6 +8986,13 @@ static mperf_msg *mpx_multi_info_read(mperf_multi *m)
 /* Interrupts a wait from any thread (coalescing: one byte per wakeup). */
 static mperf_mcode mpx_multi_wakeup(mperf_multi *m)
 {
+#if MPX_TPORT
+    if (m->tport.t) {
+        if (!m->tport.t->wakeup) return MPERF_M_WAKEUP_FAILURE;
+        (void)MPX_ATOMIC_XCHG(&m->wake_pending, 1);
+        return m->tport.t->wakeup(m->tport.data) == 0 ? MPERF_M_OK : MPERF_M_WAKEUP_FAILURE;
+    }
+#endif
     if (MPX_ATOMIC_XCHG(&m->wake_pending, 1) == 0 && MPX_ATOMIC_LOAD(&m->wake_ready)) {
 #if defined(_WIN32)
         if (send(m->wake_wr, "w", 1, 0) < 0 && WSAGetLastError() != WSAEWOULDBLOCK) return MPERF_M_WAKEUP_FAILURE;
@@ -8801,7 +9080,7 @@ static mperf_mcode mpx_easy_wait(mperf_multi *m)
     long due = mpx_multi_timeout_ms(m);
     int t = due < 0 || due > 1000 ? 1000 : (int)due;
     if (!mpx_any_armed(m)) MPX_SLEEP_MS(t); /* a timer only: a retry, a limit */
-    else if (MPX_POLL(m->pfds, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
+    else if (mpx_io_poll(m, m->npfd, (int)t) >= 0) m->poll_fresh = 1;
     else if (MPX_SOCK_ERRNO() != MPX_EINTR) return MPERF_M_UNRECOVERABLE_POLL;
     return MPERF_M_OK;
 }
@@ -8940,6 +9219,493 @@ static mperf_mcode mpx_timer_tell(mperf_multi *m)
 {
     (void)m;
     return MPERF_M_OK;
+}
+#endif
+
+/* -------------------------------------------------------------------- */
+/* >>vnet: the test transport: a network in memory, a virtual clock     */
+/* -------------------------------------------------------------------- */
+#ifdef MPERF_TEST_TRANSPORT
+typedef struct mpx_vpeer {
+    struct mpx_vpeer *next;
+    int family;
+    unsigned char ip[16];
+    unsigned port, nconn;
+    char *script; /* a copy */
+} mpx_vpeer;
+
+enum { MPX_V_FREE, MPX_V_NEW, MPX_V_CONNECTING, MPX_V_REFUSED, MPX_V_OPEN, MPX_V_CLOSED };
+
+typedef struct mpx_vsock { /* a client's socket and the peer's end of it */
+    uint8_t state, eof, rst, hold; /* hold: closed by the client, kept for mperf_vnet_sent */
+    mpx_vpeer *peer;
+    unsigned conn;      /* which connection to the peer (from 0) */
+    int64_t accept_at;  /* the connect completes then; -1 never */
+    int64_t wake_at;    /* a sleep ends then; 0 none */
+    const char *pc;     /* the script line to run next; NULL: done */
+    mpx_buf in;         /* what the client sent (all of it) */
+    size_t in_used;     /* the part read steps have taken */
+    mpx_buf out;        /* what the peer sent */
+    size_t out_pos;     /* the part the client has read */
+} mpx_vsock;
+
+struct mperf_vnet {
+    mperf_allocator al;
+    int64_t now;
+    mpx_vpeer *peers;
+    mpx_vsock *socks;
+    unsigned nsocks;
+    int woken;
+};
+
+#define MPX_VFD(i) ((mperf_socket_t)((i) + 3))
+
+static int mpx_vnet_addr(const char *ip, int *family, unsigned char *out)
+{
+    if (inet_pton(AF_INET, ip, out) == 1) *family = 4;
+    else if (inet_pton(AF_INET6, ip, out) == 1) *family = 6;
+    else return 0;
+    return 1;
+}
+
+static mpx_vpeer *mpx_vnet_find(const mperf_vnet *net, int family, const unsigned char *ip, unsigned port)
+{
+    mpx_vpeer *p;
+    for (p = net->peers; p; p = p->next)
+        if (p->family == family && p->port == port && memcmp(p->ip, ip, family == 6 ? 16 : 4) == 0) return p;
+    return NULL;
+}
+
+static mpx_vsock *mpx_vnet_sock(mperf_vnet *net, mperf_socket_t s)
+{
+    size_t i = (size_t)s - 3;
+    if (s == MPERF_SOCKET_BAD || (size_t)s < 3 || i >= net->nsocks || net->socks[i].state == MPX_V_FREE ||
+        net->socks[i].hold)
+        return NULL;
+    return &net->socks[i];
+}
+
+/* The script of connection n: from after the n-th "---" line (the last
+   script for every later one). */
+static const char *mpx_vnet_script(const char *s, unsigned n)
+{
+    const char *at = s;
+    while (n--) {
+        const char *p = strstr(at, "\n---");
+        if (!p || (p[4] && p[4] != '\n')) break;
+        at = p[4] ? p + 5 : p + 4;
+    }
+    return at;
+}
+
+/* The length of line p (up to its newline or the end); "---" ends a script. */
+static size_t mpx_vnet_line(const char *p)
+{
+    return strcspn(p, "\n");
+}
+
+static int mpx_vnet_is(const char *line, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    return n >= w && memcmp(line, word, w) == 0 && (n == w || line[w] == ' ');
+}
+
+static long mpx_vnet_num(const char *line, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    return n > w ? strtol(line + w + 1, NULL, 10) : 0;
+}
+
+static int mpx_is_hex(char c)
+{
+    return mpx_is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A send line's text, its escapes undone, onto the peer's output. */
+static int mpx_vnet_text(const mperf_allocator *al, mpx_buf *b, const char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        char c = p[i];
+        if (c == '\\' && i + 1 < n) {
+            char e = p[++i];
+            if (e == 'r') c = '\r';
+            else if (e == 'n') c = '\n';
+            else if (e == 't') c = '\t';
+            else if (e == 'x' && i + 2 < n && mpx_is_hex(p[i + 1]) && mpx_is_hex(p[i + 2])) {
+                c = (char)(mpx_hexval((unsigned char)p[i + 1]) * 16 + mpx_hexval((unsigned char)p[i + 2]));
+                i += 2;
+            } else c = e;
+        }
+        if (!mpx_buf_add(al, b, &c, 1)) return 0;
+    }
+    return 1;
+}
+
+/* How many bytes from the start of b a whole request takes, 0 while it is
+   not all in (head only: through its blank line). */
+static size_t mpx_vnet_request(const char *p, size_t n, int head_only)
+{
+    size_t h = 0, i;
+    const char *cl = NULL;
+    int chunked = 0;
+    for (i = 0; i + 3 < n; i++)
+        if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n') {
+            h = i + 4;
+            break;
+        }
+    if (!h) return 0;
+    if (head_only) return h;
+    for (i = 0; i < h; i++) {
+        if (i && p[i - 1] != '\n') continue;
+        if (h - i > 15 && mpx_ncaseeq(p + i, "content-length:", 15)) cl = p + i + 15;
+        if (h - i > 18 && mpx_ncaseeq(p + i, "transfer-encoding:", 18)) {
+            const char *e = (const char *)memchr(p + i, '\n', h - i);
+            size_t k;
+            for (k = i + 18; e && p + k + 7 <= e; k++)
+                if (mpx_ncaseeq(p + k, "chunked", 7)) chunked = 1;
+        }
+    }
+    if (chunked) { /* the last chunk and the end of the trailers */
+        for (i = h; i + 4 < n; i++)
+            if (p[i] == '0' && (i == h || p[i - 1] == '\n') && (p[i + 1] == '\r' || p[i + 1] == ';')) {
+                const char *e = NULL;
+                size_t k;
+                for (k = i; k + 3 < n; k++)
+                    if (p[k] == '\r' && p[k + 1] == '\n' && p[k + 2] == '\r' && p[k + 3] == '\n') {
+                        e = p + k + 4;
+                        break;
+                    }
+                return e ? (size_t)(e - p) : 0;
+            }
+        return 0;
+    }
+    if (cl) {
+        unsigned long long len = strtoull(cl, NULL, 10);
+        return n - h >= len ? h + (size_t)len : 0;
+    }
+    return h;
+}
+
+/* Runs every connection's script as far as it goes now. */
+static void mpx_vnet_run(mperf_vnet *net)
+{
+    unsigned i;
+    for (i = 0; i < net->nsocks; i++) {
+        mpx_vsock *v = &net->socks[i];
+        if (v->hold) continue;
+        if (v->state == MPX_V_CONNECTING && v->accept_at >= 0 && v->accept_at <= net->now) v->state = MPX_V_OPEN;
+        while (v->state == MPX_V_OPEN && v->pc && !v->eof && !v->rst) {
+            const char *line = v->pc;
+            size_t n = mpx_vnet_line(line), need = 0;
+            if (n == 3 && memcmp(line, "---", 3) == 0) { /* this connection's script ends */
+                v->pc = NULL;
+                break;
+            }
+            if (v->wake_at) {
+                if (net->now < v->wake_at) break;
+                v->wake_at = 0;
+            } else if (mpx_vnet_is(line, n, "sleep")) {
+                v->wake_at = net->now + (int64_t)mpx_vnet_num(line, n, "sleep") * 1000;
+                if (v->wake_at > net->now) break;
+                v->wake_at = 0;
+            } else if (mpx_vnet_is(line, n, "readhead") || (mpx_vnet_is(line, n, "read") && n == 4)) {
+                need = mpx_vnet_request(v->in.p + v->in_used, v->in.len - v->in_used, line[4] == 'h');
+                if (!need) break;
+                v->in_used += need;
+            } else if (mpx_vnet_is(line, n, "read")) {
+                need = (size_t)mpx_vnet_num(line, n, "read");
+                if (v->in.len - v->in_used < need) break;
+                v->in_used += need;
+            } else if (mpx_vnet_is(line, n, "send")) {
+                if (!mpx_vnet_text(&net->al, &v->out, line + 5, n > 5 ? n - 5 : 0)) v->rst = 1;
+            } else if (mpx_vnet_is(line, n, "body")) {
+                long k, len = mpx_vnet_num(line, n, "body");
+                for (k = 0; k < len; k++) {
+                    char c = (char)((k * 7 + k / 251) & 0xff);
+                    if (!mpx_buf_add(&net->al, &v->out, &c, 1)) {
+                        v->rst = 1;
+                        break;
+                    }
+                }
+            } else if (mpx_vnet_is(line, n, "close")) {
+                v->eof = 1;
+            } else if (mpx_vnet_is(line, n, "reset")) {
+                v->rst = 1;
+            } /* accept and the like were for the connect; anything else is skipped */
+            v->pc = line[n] ? line + n + 1 : NULL;
+        }
+    }
+}
+
+/* The soonest scripted event after now, or INT64_MAX. */
+static int64_t mpx_vnet_next(const mperf_vnet *net)
+{
+    int64_t t = INT64_MAX;
+    unsigned i;
+    for (i = 0; i < net->nsocks; i++) {
+        const mpx_vsock *v = &net->socks[i];
+        if (v->hold) continue;
+        if (v->state == MPX_V_CONNECTING && v->accept_at > net->now && v->accept_at < t) t = v->accept_at;
+        if (v->state == MPX_V_OPEN && v->wake_at > net->now && v->wake_at < t) t = v->wake_at;
+    }
+    return t;
+}
+
+static mperf_socket_t mpx_vnet_open(void *ud, int family, int kind, unsigned flags, int *err)
+{
+    mperf_vnet *net = (mperf_vnet *)ud;
+    unsigned i;
+    (void)flags, (void)family;
+    if (kind != MPERF_TP_STREAM) { /* no UDP here */
+        *err = EPROTONOSUPPORT;
+        return MPERF_SOCKET_BAD;
+    }
+    for (i = 0; i < net->nsocks && net->socks[i].state != MPX_V_FREE; i++) {}
+    if (i == net->nsocks) {
+        mpx_vsock *ns = (mpx_vsock *)mpx_calloc(&net->al, (net->nsocks * 2 + 8) * sizeof *ns);
+        if (!ns) {
+            *err = ENOMEM;
+            return MPERF_SOCKET_BAD;
+        }
+        if (net->nsocks) memcpy(ns, net->socks, net->nsocks * sizeof *ns);
+        mpx_free(&net->al, net->socks);
+        net->socks = ns;
+        net->nsocks = net->nsocks * 2 + 8;
+    }
+    memset(&net->socks[i], 0, sizeof net->socks[i]);
+    net->socks[i].state = MPX_V_NEW;
+    return MPX_VFD(i);
+}
+
+static int mpx_vnet_connect(void *ud, mperf_socket_t s, int family, const unsigned char *addr, unsigned port, int *err)
+{
+    mperf_vnet *net = (mperf_vnet *)ud;
+    mpx_vsock *v = mpx_vnet_sock(net, s);
+    mpx_vpeer *p = mpx_vnet_find(net, family, addr, port);
+    const char *sc;
+    size_t n;
+    if (!v || v->state != MPX_V_NEW) {
+        *err = EBADF;
+        return -1;
+    }
+    v->state = MPX_V_CONNECTING;
+    v->accept_at = net->now;
+    if (!p) { /* nobody there */
+        v->state = MPX_V_REFUSED;
+        return 1;
+    }
+    v->peer = p;
+    v->conn = p->nconn++;
+    sc = mpx_vnet_script(p->script, v->conn);
+    n = mpx_vnet_line(sc);
+    v->pc = sc;
+    if (mpx_vnet_is(sc, n, "refuse")) v->state = MPX_V_REFUSED;
+    else if (mpx_vnet_is(sc, n, "blackhole")) v->accept_at = -1;
+    else if (mpx_vnet_is(sc, n, "accept")) v->accept_at = net->now + (int64_t)mpx_vnet_num(sc, n, "accept") * 1000;
+    mpx_vnet_run(net);
+    return 1;
+}
+
+static int mpx_vnet_connect_result(void *ud, mperf_socket_t s)
+{
+    mpx_vsock *v = mpx_vnet_sock((mperf_vnet *)ud, s);
+    return !v ? EBADF : v->state == MPX_V_REFUSED ? ECONNREFUSED : v->state == MPX_V_OPEN ? 0 : EINPROGRESS;
+}
+
+static long mpx_vnet_send(void *ud, mperf_socket_t s, const void *buf, size_t len, int *err)
+{
+    mperf_vnet *net = (mperf_vnet *)ud;
+    mpx_vsock *v = mpx_vnet_sock(net, s);
+    if (!v || v->state != MPX_V_OPEN || v->rst) {
+        *err = !v ? EBADF : v->rst ? ECONNRESET : ENOTCONN;
+        return -1;
+    }
+    if (len > 0x40000000) len = 0x40000000;
+    if (!mpx_buf_add(&net->al, &v->in, buf, len)) {
+        *err = ENOMEM;
+        return -1;
+    }
+    mpx_vnet_run(net);
+    return (long)len;
+}
+
+static long mpx_vnet_recv(void *ud, mperf_socket_t s, void *buf, size_t len, int *err)
+{
+    mperf_vnet *net = (mperf_vnet *)ud;
+    mpx_vsock *v = mpx_vnet_sock(net, s);
+    size_t n;
+    if (v) mpx_vnet_run(net);
+    if (!v || v->state != MPX_V_OPEN || v->rst) {
+        *err = !v ? EBADF : v->rst ? ECONNRESET : ENOTCONN;
+        return -2;
+    }
+    n = v->out.len - v->out_pos;
+    if (!n) return v->eof ? 0 : -1;
+    if (n > len) n = len;
+    if (n > 0x40000000) n = 0x40000000;
+    memcpy(buf, v->out.p + v->out_pos, n);
+    v->out_pos += n;
+    return (long)n;
+}
+
+static void mpx_vnet_close(void *ud, mperf_socket_t s)
+{
+    mpx_vsock *v = mpx_vnet_sock((mperf_vnet *)ud, s);
+    if (v) v->hold = 1; /* its bytes stay for mperf_vnet_sent */
+}
+
+/* What fds are ready for at the clock's time. */
+static int mpx_vnet_ready(mperf_vnet *net, mperf_waitfd *fds, unsigned n)
+{
+    unsigned i;
+    int count = 0;
+    mpx_vnet_run(net);
+    for (i = 0; i < n; i++) {
+        mpx_vsock *v = mpx_vnet_sock(net, fds[i].fd);
+        short rev = 0;
+        fds[i].revents = 0;
+        if (!v) continue;
+        if (v->state == MPX_V_REFUSED || (v->state == MPX_V_OPEN && v->rst)) rev = MPERF_WAIT_POLLERR | MPERF_WAIT_POLLIN;
+        else if (v->state == MPX_V_OPEN) {
+            if (fds[i].events & MPERF_WAIT_POLLOUT) rev |= MPERF_WAIT_POLLOUT;
+            if ((fds[i].events & MPERF_WAIT_POLLIN) && (v->out_pos < v->out.len || v->eof)) rev |= MPERF_WAIT_POLLIN;
+        }
+        fds[i].revents = rev;
+        count += rev != 0;
+    }
+    return count;
+}
+
+/* A wait: never a sleep, the clock moves on to the next event or the end. */
+static int mpx_vnet_poll(void *ud, mperf_waitfd *fds, unsigned n, int timeout_ms)
+{
+    mperf_vnet *net = (mperf_vnet *)ud;
+    int64_t end = timeout_ms < 0 ? INT64_MAX : net->now + (int64_t)timeout_ms * 1000;
+    int count = mpx_vnet_ready(net, fds, n);
+    while (!count && !net->woken && net->now < end) {
+        int64_t t = mpx_vnet_next(net);
+        if (t == INT64_MAX && end == INT64_MAX) break; /* nothing will ever happen: do not spin */
+        net->now = t < end ? t : end;
+        count = mpx_vnet_ready(net, fds, n);
+    }
+    net->woken = 0;
+    return count;
+}
+
+static int64_t mpx_vnet_now(void *ud)
+{
+    return ((mperf_vnet *)ud)->now;
+}
+
+static int mpx_vnet_wakeup(void *ud)
+{
+    ((mperf_vnet *)ud)->woken = 1;
+    return 0;
+}
+
+static const mperf_transport mpx_vnet_table = {mpx_vnet_open, mpx_vnet_connect, mpx_vnet_connect_result,
+                                               mpx_vnet_send, mpx_vnet_recv,    mpx_vnet_close,
+                                               mpx_vnet_poll, mpx_vnet_now,     mpx_vnet_wakeup};
+
+MPERF_API mperf_vnet *mperf_vnet_new(const mperf_allocator *allocator)
+{
+    mperf_allocator al;
+    mperf_vnet *net;
+    memset(&al, 0, sizeof al);
+    if (allocator) al = *allocator;
+    net = (mperf_vnet *)mpx_calloc(&al, sizeof *net);
+    if (!net) return NULL;
+    net->al = al;
+    net->now = (int64_t)3600 * 1000000; /* an hour in: no deadline or time of 0 means anything */
+    return net;
+}
+
+MPERF_API void mperf_vnet_free(mperf_vnet *net)
+{
+    unsigned i;
+    if (!net) return;
+    for (i = 0; i < net->nsocks; i++) {
+        mpx_buf_free(&net->al, &net->socks[i].in);
+        mpx_buf_free(&net->al, &net->socks[i].out);
+    }
+    mpx_free(&net->al, net->socks);
+    while (net->peers) {
+        mpx_vpeer *p = net->peers;
+        net->peers = p->next;
+        mpx_free(&net->al, p->script);
+        mpx_free(&net->al, p);
+    }
+    mpx_free(&net->al, net);
+}
+
+MPERF_API const mperf_transport *mperf_vnet_transport(void)
+{
+    return &mpx_vnet_table;
+}
+
+MPERF_API int mperf_vnet_peer(mperf_vnet *net, const char *ip, unsigned int port, const char *script)
+{
+    mpx_vpeer *p;
+    unsigned char a[16];
+    int fam;
+    if (!net || !ip || !script || !mpx_vnet_addr(ip, &fam, a) || port > 65535) return -1;
+    if ((p = mpx_vnet_find(net, fam, a, port)) != NULL) { /* a new script for it */
+        char *s = mpx_strndup(&net->al, script, strlen(script));
+        if (!s) return -1;
+        mpx_free(&net->al, p->script);
+        p->script = s;
+        return 0;
+    }
+    if (!(p = (mpx_vpeer *)mpx_calloc(&net->al, sizeof *p))) return -1;
+    if (!(p->script = mpx_strndup(&net->al, script, strlen(script)))) {
+        mpx_free(&net->al, p);
+        return -1;
+    }
+    p->family = fam;
+    memcpy(p->ip, a, 16);
+    p->port = port;
+    p->next = net->peers;
+    net->peers = p;
+    return 0;
+}
+
+MPERF_API int64_t mperf_vnet_now_us(const mperf_vnet *net)
+{
+    return net ? net->now : -1;
+}
+
+MPERF_API void mperf_vnet_advance(mperf_vnet *net, long ms)
+{
+    if (!net || ms <= 0) return;
+    net->now += (int64_t)ms * 1000;
+    mpx_vnet_run(net);
+}
+
+static const mpx_vpeer *mpx_vnet_peer_of(const mperf_vnet *net, const char *ip, unsigned port)
+{
+    unsigned char a[16];
+    int fam;
+    return net && ip && mpx_vnet_addr(ip, &fam, a) ? mpx_vnet_find(net, fam, a, port) : NULL;
+}
+
+MPERF_API unsigned int mperf_vnet_connections(const mperf_vnet *net, const char *ip, unsigned int port)
+{
+    const mpx_vpeer *p = mpx_vnet_peer_of(net, ip, port);
+    return p ? p->nconn : 0;
+}
+
+MPERF_API const char *mperf_vnet_sent(const mperf_vnet *net, const char *ip, unsigned int port, unsigned int n,
+                                      size_t *len)
+{
+    const mpx_vpeer *p = mpx_vnet_peer_of(net, ip, port);
+    unsigned i;
+    for (i = 0; p && i < net->nsocks; i++)
+        if (net->socks[i].state != MPX_V_FREE && net->socks[i].peer == p && net->socks[i].conn == n) {
+            if (len) *len = net->socks[i].in.len;
+            return net->socks[i].in.p ? net->socks[i].in.p : "";
+        }
+    return NULL;
 }
 #endif
 
@@ -9515,6 +10281,22 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
     case MPERF_MOPT_TIME_FUNCTION: m->time_cb = va_arg(ap, mperf_time_callback); return MPERF_M_OK;
     case MPERF_MOPT_TIME_DATA: m->time_data = va_arg(ap, void *); return MPERF_M_OK;
 #endif
+#if MPX_TPORT
+    case MPERF_MOPT_TRANSPORT:
+    case MPERF_MOPT_TRANSPORT_DATA: { /* only while the multi has no socket: they all come from one */
+        void *p = va_arg(ap, void *);
+        const mperf_transport *t = (const mperf_transport *)p;
+        if (m->num_easy || m->npfd) return MPERF_M_BAD_FUNCTION_ARGUMENT;
+        if (option == MPERF_MOPT_TRANSPORT_DATA) {
+            m->tport.data = p;
+            return MPERF_M_OK;
+        }
+        if (t && (!t->open || !t->connect || !t->connect_result || !t->send || !t->recv || !t->close || !t->poll))
+            return MPERF_M_BAD_FUNCTION_ARGUMENT;
+        m->tport.t = t; /* its clock is read from the next step on */
+        return MPERF_M_OK;
+    }
+#endif
 #if MPX_SOCKACT
     case MPERF_MOPT_SOCKETFUNCTION: { /* set it before adding transfers: sockets are told as they change */
         mperf_socket_callback cb = va_arg(ap, mperf_socket_callback);
@@ -9870,7 +10652,7 @@ MPERF_API mperf_mcode mperf_multi_resolved(mperf_multi *m, void *token, const mp
     if (count && !addrs) return MPERF_M_BAD_FUNCTION_ARGUMENT;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
 #if MPX_STUB
-    m->now = mpx_now_us();
+    m->now = mpx_clock(m);
     if (!mpx_dnsq_resolved(m, (uintptr_t)token, addrs, count, ttl_seconds)) return MPERF_M_BAD_FUNCTION_ARGUMENT;
     return mpx_timer_tell(m); /* the waiters go on in the next step: at once */
 #else

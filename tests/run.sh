@@ -105,8 +105,9 @@ check "warning-free: half-duplex TLS buffer (MPERF_TLS_MONO)" gcc -std=c99 $WARN
 check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls.o | grep -q ' br_'"
 # every feature switch, alone and all together, and the reduced TLS profile
 for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API \
-    MPERF_MINIMAL MPERF_TLS_SMALL; do
-    check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$sw.2.o"
+    MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT"; do
+    o=$(echo "$sw" | tr ' -' '__')
+    check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.2.o"
 done
 printf '#define MPERF_NO_TLS\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_win.c"
 check "warning-free: Windows (mingw-w64, winsock2 and WSAPoll)" x86_64-w64-mingw32-gcc -std=c99 $WARN -Werror -I. -c "$B/impl_win.c" -o "$B/impl_win.o"
@@ -157,9 +158,10 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS
-    check "code size: default build without TLS, the stub resolver and the event API, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS
-    check "code size: default build without TLS, every feature in (stub resolver and event API too), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT
+    check "code size: default build without TLS, the stub resolver, the event API and the transport interface, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT
+    check "code size: default build without TLS, every feature in but the transport interface (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT
+    check "code size: default build without TLS, every feature in, within 60 KiB, gcc 12 -Os" size_within 61440 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -243,6 +245,7 @@ musl_resolver() { # FLAGS...: whether a static musl build of bench/minimal_get.c
 musl_no_resolver() { ! musl_resolver -DMPERF_NO_TLS; }
 check "a static musl build of the minimal GET carries no libc resolver (the stub resolver's)" musl_no_resolver
 check "... and with MPERF_SYSTEM_RESOLVER it does (the check above can fail)" musl_resolver -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER
+sanitized vnet "" tests/test_vnet.c
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
@@ -329,6 +332,7 @@ if timeout 120 wine cmd /c exit >/dev/null 2>&1; then
 else
     echo "(wine cannot run Windows programs on this machine: the Windows build was compiled, not run)"
 fi
+both vnet "virtual clock: the test transport"
 both misuse "API misuse"
 both hostile "hostile servers"
 both allocfail "allocation failure sweep"
