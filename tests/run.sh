@@ -72,6 +72,7 @@ command -v qemu-s390x-static >/dev/null || need="$need qemu-user-static"
 command -v xz >/dev/null || need="$need xz-utils"
 command -v meson >/dev/null || need="$need meson"
 command -v pkg-config >/dev/null || need="$need pkg-config"
+[ -f /usr/include/lwip/lwip/sockets.h ] || need="$need liblwip-dev"
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
 # BearSSL's source from Debian, for the static musl build with TLS (fetched
@@ -246,6 +247,7 @@ musl_no_resolver() { ! musl_resolver -DMPERF_NO_TLS; }
 check "a static musl build of the minimal GET carries no libc resolver (the stub resolver's)" musl_no_resolver
 check "... and with MPERF_SYSTEM_RESOLVER it does (the check above can fail)" musl_resolver -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER
 sanitized vnet "" tests/test_vnet.c
+sanitized lwip "-I. -I/usr/include/lwip" tests/test_lwip.c -llwip
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
@@ -333,6 +335,7 @@ else
     echo "(wine cannot run Windows programs on this machine: the Windows build was compiled, not run)"
 fi
 both vnet "virtual clock: the test transport"
+both lwip "lwIP: the engine over lwIP's sockets in this process"
 both misuse "API misuse"
 both hostile "hostile servers"
 both allocfail "allocation failure sweep"
@@ -408,6 +411,12 @@ event_loop_both() { # 10,000 transfers at once, every one checked, the same summ
         [ "$(echo "$ours" | head -n 1)" = "event_loop: 10000 transfers, 10000 ok, 0 failed" ]
 }
 check "event loop: 10,000 concurrent transfers through socket_action and epoll, each checked, the same with libcurl" event_loop_both
+check "build examples/lwip_get.c (the engine over lwIP, -llwip)" cc -std=c99 $WARN -Werror -O2 -I. -I/usr/include/lwip -D MULTIPERFORM_IMPLEMENTATION -o "$B/lwip_get" examples/lwip_get.c -llwip -lbearssl -lpthread
+lwip_get_both() { # the example over HTTP and over HTTPS, 8 transfers at once each, every one checked
+    timeout 120 "$B/lwip_get" "http://127.0.0.1:$MPT_NGINX_PORT/f/64k.bin" 8 &&
+        timeout 120 "$B/lwip_get" --cacert "$MPT_PKI/ca.pem" "https://localhost:$MPT_TLS_PORT/f/64k.bin" 8
+}
+check "lwIP example: 8 GETs at once over HTTP and 8 over HTTPS through lwIP's sockets, each checked" lwip_get_both
 grep -h '^header: event_loop\|^libcurl: event_loop' "$LOG" | tail -n 2 | sed 's/^/    /'
 
 # ---- differential: one libcurl program, built against libcurl and against the header ----

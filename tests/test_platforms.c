@@ -15,12 +15,7 @@
 #include "../multiperform.h"
 #include <time.h>
 #include "t.h"
-
-static int port(const char *name)
-{
-    const char *v = getenv(name);
-    return v ? atoi(v) : 0;
-}
+#include "portable.h"
 
 static char *url(const char *env, const char *path)
 {
@@ -29,25 +24,6 @@ static char *url(const char *env, const char *path)
     char *b = buf[k++ % 8];
     snprintf(b, sizeof buf[0], "http://127.0.0.1:%d%s", port(env), path);
     return b;
-}
-
-static unsigned char pattern(size_t i)
-{
-    return (unsigned char)((i * 7 + i / 251) & 0xff);
-}
-
-typedef struct body {
-    size_t len, bad;
-} body;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    body *b = (body *)ud;
-    size_t i;
-    for (i = 0; i < size * n; i++)
-        if ((unsigned char)p[i] != pattern(b->len + i)) b->bad++;
-    b->len += size * n;
-    return size * n;
 }
 
 /* One transfer on its own multi; bounded by iterations of a 100 ms wait.

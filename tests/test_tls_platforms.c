@@ -21,12 +21,8 @@
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "t.h"
-
-static int port(const char *name)
-{
-    const char *v = getenv(name);
-    return v ? atoi(v) : 0;
-}
+#define MPT_OWN_SINK /* its jobs keep more than a body */
+#include "portable.h"
 
 static const char *pki(const char *file)
 {
@@ -61,11 +57,6 @@ static char *slurp(const char *path, size_t *len)
     return p;
 }
 
-static unsigned char pattern(size_t i)
-{
-    return (unsigned char)((i * 7 + i / 251) & 0xff);
-}
-
 typedef struct job {
     /* asked */
     const char *url, *cainfo, *pin;
@@ -79,7 +70,7 @@ typedef struct job {
     char err[MPERF_ERROR_SIZE];
 } job;
 
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
+static size_t on_job_data(char *p, size_t size, size_t n, void *ud)
 {
     job *j = (job *)ud;
     size_t i;
@@ -103,7 +94,7 @@ static mperf_code run_on(mperf_multi *m, job *j)
     j->verify = -1;
     j->err[0] = 0;
     mperf_easy_setopt(e, MPERF_OPT_URL, j->url);
-    mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, on_data);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, on_job_data);
     mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, j);
     mperf_easy_setopt(e, MPERF_OPT_ERRORBUFFER, j->err);
     mperf_easy_setopt(e, MPERF_OPT_TIMEOUT, 60L);
