@@ -222,6 +222,16 @@
                                    MPERF_MOPT_BYTES_PER_CALL; 0: no limit
    MPERF_CONNECTS_PER_CALL 64      new connections one perform call starts;
                                    the rest wait (PENDING) for the next call
+   Fixed budgets (with MPERF_ARENA for the memory itself):
+   MPERF_ARENA                     builds in mperf_arena_*: an allocator in
+                                   the program's memory, never malloc
+   MPERF_MAX_TRANSFERS    0        transfers added to a multi at once: one
+                                   more is refused (MPERF_M_OUT_OF_MEMORY);
+                                   0: no cap
+   MPERF_MAX_CONNECTIONS  0        connections of a multi at once: the
+                                   default and the ceiling of
+                                   MAX_TOTAL_CONNECTIONS (more transfers
+                                   wait for one); 0: no cap
    MPERF_HANDSHAKES_PER_CALL 4     TLS handshake steps one perform call runs
                                    (each step with the server's flight costs
                                    a signature check and a key exchange)
@@ -802,6 +812,31 @@ typedef int (*mperf_closesocket_callback)(void *clientp, mperf_socket_t fd);
 #define MPERF_REDIR_POST_303 4L
 #define MPERF_REDIR_POST_ALL 7L
 
+#ifdef MPERF_ARENA
+/* ---- a fixed memory budget: an arena in the program's memory ----
+   mperf_arena_init makes an allocator of size bytes at mem (the arena's
+   own records take the first 2 KiB or so; mem aligned for any type). It
+   never calls malloc: blocks come from the arena in size classes (eight
+   per doubling, so at most an eighth is lost to rounding), and freed
+   blocks go on a free list of their class for the next block of that
+   class. Give mperf_arena_allocator(arena) to mperf_multi_init_alloc and
+   mperf_easy_init_alloc and the multi handle, its transfers, connections,
+   buffers, TLS engines and DNS records all live in the arena. When it is
+   full, that allocation fails: the transfer that needed it ends with
+   MPERF_E_OUT_OF_MEMORY (add_handle: MPERF_M_OUT_OF_MEMORY), the others go
+   on, and an optional block (the 256 KiB receive buffer) is done without.
+   used: bytes in blocks handed out now; peak: the size an arena needed for
+   what ran in it so far (its records and every block it ever carved, the
+   ones on free lists too): the budget to give it.
+   The README's memory table says how much N transfers over M connections
+   take, as tests/test_memory.c measures it. */
+typedef struct mperf_arena mperf_arena;
+MPERF_API mperf_arena *mperf_arena_init(void *mem, size_t size); /* NULL when too small */
+MPERF_API const mperf_allocator *mperf_arena_allocator(mperf_arena *arena);
+MPERF_API size_t mperf_arena_used(const mperf_arena *arena);
+MPERF_API size_t mperf_arena_peak(const mperf_arena *arena);
+#endif
+
 /* ---- multi handle ---- */
 MPERF_API mperf_multi *mperf_multi_init(void);
 MPERF_API mperf_multi *mperf_multi_init_alloc(const mperf_allocator *allocator);
@@ -1197,6 +1232,12 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_CONNECTS_PER_CALL
 #define MPERF_CONNECTS_PER_CALL 64
 #endif
+#ifndef MPERF_MAX_TRANSFERS
+#define MPERF_MAX_TRANSFERS 0 /* transfers added to one multi at once; 0: no cap */
+#endif
+#ifndef MPERF_MAX_CONNECTIONS
+#define MPERF_MAX_CONNECTIONS 0 /* connections of one multi at once; 0: no cap */
+#endif
 #ifndef MPERF_HANDSHAKES_PER_CALL
 #define MPERF_HANDSHAKES_PER_CALL 4
 #endif
@@ -1437,6 +1478,73 @@ static void *mpx_calloc(const mperf_allocator *a, size_t n)
     if (p) memset(p, 0, n);
     return p;
 }
+
+#ifdef MPERF_ARENA
+/* ---- the arena: size classes over the program's memory ---- */
+#define MPX_ARENA_HDR 16       /* before each block: its class (16 keeps any type aligned) */
+#define MPX_ARENA_CLASSES 232  /* 16 of 16-byte steps to 256, then 8 per doubling up to 2^31 */
+
+struct mperf_arena {
+    mperf_allocator al; /* alloc and free below, user: this */
+    unsigned char *next, *end; /* the part never handed out yet */
+    size_t used, peak_top; /* bytes in live blocks; the high end of next - start */
+    unsigned char *start;
+    void *free_list[MPX_ARENA_CLASSES];
+};
+
+/* The class of a block of n bytes (header included), and its size. */
+static unsigned mpx_arena_class(size_t n, size_t *size)
+{
+    unsigned e = 8, c;
+    size_t step;
+    if (n <= 256) {
+        c = (unsigned)((n + 15) / 16);
+        *size = (size_t)c * 16;
+        return c - 1;
+    }
+    while (((size_t)1 << (e + 1)) < n) e++; /* 2^e < n <= 2^(e+1) */
+    step = (size_t)1 << (e - 3);
+    c = (unsigned)((n - ((size_t)1 << e) + step - 1) / step); /* 1..8 steps past 2^e */
+    *size = ((size_t)1 << e) + c * step;
+    return 16 + (e - 8) * 8 + c - 1;
+}
+
+static void *mpx_arena_alloc(size_t n, void *user)
+{
+    mperf_arena *a = (mperf_arena *)user;
+    size_t size;
+    unsigned c;
+    unsigned char *b;
+    if (n > ((size_t)1 << 30)) return NULL;
+    c = mpx_arena_class(n + MPX_ARENA_HDR, &size);
+    if (c >= MPX_ARENA_CLASSES) return NULL;
+    if ((b = (unsigned char *)a->free_list[c]) != NULL) {
+        memcpy(&a->free_list[c], b + MPX_ARENA_HDR, sizeof(void *));
+    } else {
+        if ((size_t)(a->end - a->next) < size) return NULL;
+        b = a->next;
+        a->next += size;
+        if ((size_t)(a->next - a->start) > a->peak_top) a->peak_top = (size_t)(a->next - a->start);
+    }
+    memcpy(b, &size, sizeof size); /* the header: the block's size, then its class */
+    memcpy(b + 8, &c, sizeof c);
+    a->used += size;
+    return b + MPX_ARENA_HDR;
+}
+
+static void mpx_arena_free(void *p, void *user)
+{
+    mperf_arena *a = (mperf_arena *)user;
+    unsigned char *b = (unsigned char *)p - MPX_ARENA_HDR;
+    unsigned c;
+    size_t size;
+    memcpy(&size, b, sizeof size);
+    memcpy(&c, b + 8, sizeof c);
+    a->used -= size;
+    memcpy(p, &a->free_list[c], sizeof(void *));
+    a->free_list[c] = b;
+}
+#endif
 
 static char *mpx_strndup(const mperf_allocator *a, const char *s, size_t n)
 {
@@ -8677,6 +8785,7 @@ static mperf_multi *mpx_multi_new(const mperf_allocator *allocator)
     m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
     m->timer_told = MPX_TIMER_UNTOLD;
     m->bytes_per_call = MPERF_BYTES_PER_CALL;
+    m->max_total_conns = MPERF_MAX_CONNECTIONS;
     m->now = mpx_now_us();
     return m;
 }
@@ -10264,7 +10373,7 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         if (v < 0) return MPERF_M_BAD_FUNCTION_ARGUMENT;
         if (option == MPERF_MOPT_MAXCONNECTS) m->maxconnects = v;
         else if (option == MPERF_MOPT_MAX_HOST_CONNECTIONS) m->max_host_conns = v;
-        else m->max_total_conns = v;
+        else m->max_total_conns = MPERF_MAX_CONNECTIONS > 0 && (v == 0 || v > MPERF_MAX_CONNECTIONS) ? MPERF_MAX_CONNECTIONS : v;
         m->kick_pending = 1;
         return MPERF_M_OK;
     case MPERF_MOPT_BYTES_PER_CALL: {
@@ -10549,6 +10658,9 @@ MPERF_API mperf_mcode mperf_multi_add_handle(mperf_multi *m, mperf_easy *e)
     if (!mpx_easy_ok(e)) return MPERF_M_BAD_EASY_HANDLE;
     if (e->multi) return MPERF_M_ADDED_ALREADY;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
+#if MPERF_MAX_TRANSFERS > 0
+    if (m->num_easy >= (unsigned)MPERF_MAX_TRANSFERS) return MPERF_M_OUT_OF_MEMORY; /* the compile-time cap */
+#endif
     rc = mpx_multi_add(m, e);
     return rc == MPERF_M_OK ? mpx_timer_tell(m) : rc; /* an event loop hears it has work */
 }
@@ -10718,6 +10830,37 @@ MPERF_API mperf_easy **mperf_multi_get_handles(mperf_multi *m)
 {
     return mpx_multi_ok(m) ? mpx_multi_handles(m) : NULL;
 }
+
+#ifdef MPERF_ARENA
+MPERF_API mperf_arena *mperf_arena_init(void *mem, size_t size)
+{
+    mperf_arena *a = (mperf_arena *)mem;
+    size_t head = (sizeof *a + MPX_ARENA_HDR - 1) / MPX_ARENA_HDR * MPX_ARENA_HDR;
+    if (!mem || size < head + 1024) return NULL;
+    memset(a, 0, sizeof *a);
+    a->al.alloc = mpx_arena_alloc;
+    a->al.free = mpx_arena_free;
+    a->al.user = a;
+    a->start = a->next = (unsigned char *)mem + head;
+    a->end = (unsigned char *)mem + size;
+    return a;
+}
+
+MPERF_API const mperf_allocator *mperf_arena_allocator(mperf_arena *arena)
+{
+    return arena ? &arena->al : NULL;
+}
+
+MPERF_API size_t mperf_arena_used(const mperf_arena *arena)
+{
+    return arena ? arena->used : 0;
+}
+
+MPERF_API size_t mperf_arena_peak(const mperf_arena *arena)
+{
+    return arena ? (size_t)(arena->start - (const unsigned char *)arena) + arena->peak_top : 0;
+}
+#endif
 
 MPERF_API void mperf_free(void *ptr)
 {

@@ -258,6 +258,18 @@ if bearssl_from_source; then
 else
     echo "bench: could not fetch or build BearSSL's source (see $LOG); HTTPS sizes with it are left out" >&2
 fi
+# static musl binaries with HTTPS: BearSSL from Debian's source built by musl-gcc with the size flags,
+# the minimal GET's whole text, libc included: the smallest HTTPS build, and every feature in
+M_TLS=nan M_TLSFULL=nan
+if command -v musl-gcc >/dev/null && bearssl_source &&
+    { [ -f "$BEARSSL_DIR/libbearssl-musl.a" ] || bearssl_build "$BEARSSL_DIR/libbearssl-musl.a" musl-gcc $SZFLAGS; }; then
+    # shellcheck disable=SC2086
+    M_TLS=$(musl-gcc -std=c99 $SZ -static -DMPERF_TLS_SMALL $HTTPSW -I "$BEARSSL_SRC/inc" -o "$B/min-musl-tls" \
+        bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-tls") || M_TLS=nan
+    # shellcheck disable=SC2086
+    M_TLSFULL=$(musl-gcc -std=c99 $SZ -static -I "$BEARSSL_SRC/inc" -o "$B/min-musl-tlsfull" \
+        bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-tlsfull") || M_TLSFULL=nan
+fi
 SIZELIBS=""
 CURLSO=$(for d in /usr/lib/*/libcurl.so.4 /usr/lib/libcurl.so.4; do [ -e "$d" ] && text "$(readlink -f "$d")" && break; done)
 # what each switch saves from the default build without TLS
@@ -338,6 +350,7 @@ REPORT=$ROOT/bench/README.md
     echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API, transport interface) | | $S_NOTLS | | | <= 60 KiB (61440) | $(ok_le $S_NOTLS 61440) |"
     echo "| same, a static musl binary (MPERF_NO_TLS), whole text with libc: stub resolver / getaddrinfo | | $M_STUB / $M_SYS | | | no libc resolver with the stub | $([ "$M_RES" = 0 ] && echo yes || echo '**no**') |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
+    echo "| same, a static musl binary with HTTPS (BearSSL built by musl-gcc), whole text with libc: smallest HTTPS build / every feature, default suites | | $M_TLS / $M_TLSFULL | | | | |"
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
     echo "| response head, 430 B, 13 fields, whole: ns | | $(f0 $P_WHOLE) | | | <= 150 ns | $(ok_le $P_WHOLE 150) |"

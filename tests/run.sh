@@ -106,7 +106,8 @@ check "warning-free: half-duplex TLS buffer (MPERF_TLS_MONO)" gcc -std=c99 $WARN
 check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls.o | grep -q ' br_'"
 # every feature switch, alone and all together, and the reduced TLS profile
 for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API \
-    MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT"; do
+    MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT" \
+    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA"; do
     o=$(echo "$sw" | tr ' -' '__')
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.2.o"
 done
@@ -247,6 +248,7 @@ musl_no_resolver() { ! musl_resolver -DMPERF_NO_TLS; }
 check "a static musl build of the minimal GET carries no libc resolver (the stub resolver's)" musl_no_resolver
 check "... and with MPERF_SYSTEM_RESOLVER it does (the check above can fail)" musl_resolver -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER
 sanitized vnet "" tests/test_vnet.c
+sanitized memory "" tests/test_memory.c
 sanitized lwip "-I. -I/usr/include/lwip" tests/test_lwip.c -llwip
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
@@ -335,6 +337,7 @@ else
     echo "(wine cannot run Windows programs on this machine: the Windows build was compiled, not run)"
 fi
 both vnet "virtual clock: the test transport"
+both memory "a fixed memory budget: the arena, the caps, the README's table"
 both lwip "lwIP: the engine over lwIP's sockets in this process"
 both misuse "API misuse"
 both hostile "hostile servers"

@@ -42,21 +42,6 @@ static char *url(const char *host, const char *env, const char *path)
     return b;
 }
 
-/* A whole file into memory (NUL-terminated), or NULL. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *p = NULL;
-    long n;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (p = (char *)malloc((size_t)n + 1)) != NULL) {
-        *len = fread(p, 1, (size_t)n, f);
-        p[*len] = 0;
-    }
-    if (f) fclose(f);
-    return p;
-}
-
 typedef struct job {
     /* asked */
     const char *url, *cainfo, *pin;
