@@ -68,6 +68,7 @@ command -v cmake >/dev/null || need="$need cmake"
 command -v curl >/dev/null || need="$need curl"
 command -v s390x-linux-gnu-gcc >/dev/null || need="$need gcc-s390x-linux-gnu"
 command -v arm-linux-gnueabihf-gcc >/dev/null || need="$need gcc-arm-linux-gnueabihf"
+command -v riscv64-linux-gnu-gcc >/dev/null || need="$need gcc-riscv64-linux-gnu"
 command -v qemu-s390x-static >/dev/null || need="$need qemu-user-static"
 command -v xz >/dev/null || need="$need xz-utils"
 command -v meson >/dev/null || need="$need meson"
@@ -218,11 +219,11 @@ win_tls() { # BearSSL from Debian's source built by mingw-w64, then the portable
 check "build tls-platforms.exe: BearSSL from Debian's source with mingw-w64, HTTPS warning-free on Windows" win_tls
 build tls-platforms-asan "-O1 -g $SAN" tests/test_tls_platforms.c
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
-# other architectures, under qemu-user: 64-bit big-endian s390x and 32-bit ARM,
+# other architectures, under qemu-user: 64-bit big-endian s390x, 32-bit ARM and RISC-V 64,
 # static; the TLS suite with BearSSL built from Debian's source by the cross
 # compiler (the cross sysroots have none), the others without TLS; 64-bit
 # file offsets so that a 32-bit readdir works on any file system
-CROSS="s390x:s390x-linux-gnu arm:arm-linux-gnueabihf"
+CROSS="s390x:s390x-linux-gnu arm:arm-linux-gnueabihf riscv64:riscv64-linux-gnu"
 static_tls() { # NAME CC: BearSSL from Debian's source built by CC, then the TLS suite as one static binary
     mkdir -p "$B/bearssl-$1" && bearssl_source && bearssl_build "$B/bearssl-$1/libbearssl.a" "$2" -O2 &&
         "$2" -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static -I compat -I "$BEARSSL_SRC/inc" \
