@@ -183,6 +183,8 @@
                                    the socket callbacks: a transfer with one
                                    of them set does not start; and happy
                                    eyeballs (addresses tried in turn)
+   MPERF_NO_RAW                    CONNECT_ONLY and mperf_easy_send/recv
+                                   (they return MPERF_E_NOT_BUILT_IN)
    MPERF_NO_HEADER_API             mperf_easy_header/nextheader (they return
                                    MPERF_HE_NOT_BUILT_IN / NULL): the
                                    response fields are not kept
@@ -568,6 +570,7 @@ typedef enum mperf_option {
     MPERF_OPT_TCP_FASTOPEN = 244,
     MPERF_OPT_SUPPRESS_CONNECT_HEADERS = 265,
     MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS = 271,
+    MPERF_OPT_CONNECT_ONLY = 141,
     MPERF_OPT_DNS_SHUFFLE_ADDRESSES = 275,
     MPERF_OPT_UPLOAD_BUFFERSIZE = 280,
     MPERF_OPT_HTTP09_ALLOWED = 285,
@@ -1018,6 +1021,17 @@ MPERF_API mperf_code mperf_easy_getinfo(mperf_easy *easy, int info, ...);
 MPERF_API mperf_code mperf_easy_perform(mperf_easy *easy);
 MPERF_API mperf_code mperf_easy_pause(mperf_easy *easy, int bitmask);
 MPERF_API const char *mperf_easy_strerror(mperf_code code);
+/* Raw connections (libcurl's CONNECT_ONLY): a transfer with CONNECT_ONLY 1
+   connects (and for https completes the handshake), then ends with
+   MPERF_E_OK and keeps the connection for the program's own protocol:
+   these write and read its bytes (through TLS for https), never waiting.
+   send: *n bytes taken, MPERF_E_AGAIN when none can be now; recv: *n bytes
+   read (0 at the end of the stream), MPERF_E_AGAIN when none wait. Wait on
+   MPERF_INFO_ACTIVESOCKET. The connection is closed by the next transfer
+   on the handle, its removal from the multi, reset or cleanup. Without a
+   kept connection: MPERF_E_UNSUPPORTED_PROTOCOL. */
+MPERF_API mperf_code mperf_easy_send(mperf_easy *easy, const void *buffer, size_t buflen, size_t *n);
+MPERF_API mperf_code mperf_easy_recv(mperf_easy *easy, void *buffer, size_t buflen, size_t *n);
 
 /* ---- the response fields after (or during) a transfer: libcurl's header API ----
    Every field of every response of the last transfer: request 0 is the
@@ -1107,6 +1121,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_HEADER_API
 #define MPERF_NO_HEADER_API
 #endif
+#ifndef MPERF_NO_RAW
+#define MPERF_NO_RAW
+#endif
 #if !defined(MPERF_SYSTEM_RESOLVER) && !defined(MPERF_NO_DNS)
 #define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB (with MPERF_NO_DNS: the program's resolver only) */
 #endif
@@ -1164,6 +1181,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_HEADER_API 0
 #else
 #define MPX_HEADER_API 1
+#endif
+#ifdef MPERF_NO_RAW
+#define MPX_RAW 0
+#else
+#define MPX_RAW 1
 #endif
 #ifdef MPERF_NO_ROUTING
 #define MPX_ROUTING 0
@@ -1952,7 +1974,14 @@ typedef struct mpx_pev {
     size_t linelen, namelen, valuelen, datalen;
 } mpx_pev;
 
-enum { MPX_C_CONNECTING, MPX_C_ACTIVE, MPX_C_IDLE, MPX_C_DEAD, MPX_C_DNS /* a query's (mpx_dnsq) */ };
+enum {
+    MPX_C_CONNECTING,
+    MPX_C_ACTIVE,
+    MPX_C_IDLE,
+    MPX_C_DEAD,
+    MPX_C_DNS, /* a query's (mpx_dnsq) */
+    MPX_C_RAW  /* kept for its owner's own protocol (CONNECT_ONLY), out of the wait set */
+};
 
 typedef struct mpx_host mpx_host;
 typedef struct mpx_conn mpx_conn;
@@ -2104,7 +2133,7 @@ typedef struct mpx_opts {
     unsigned long httpauth;
     uint8_t httpreq; /* MPX_REQ_: the last of HTTPGET, POST(FIELDS), UPLOAD and NOBODY wins */
     uint8_t protocols, redir_protocols;
-    uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive;
+    uint8_t verbose, header, noprogress, fresh_connect, forbid_reuse, tcp_nodelay, tcp_keepalive, connect_only;
     uint8_t followlocation, failonerror, autoreferer, unrestricted_auth;
     uint8_t ssl_verifypeer, ssl_verifyhost, ssl_sessionid_cache, cablob_owned, unix_abstract;
     uint8_t dns_shuffle; /* DNS_SHUFFLE_ADDRESSES */
@@ -2196,6 +2225,7 @@ struct mperf_easy {
     mpx_xfer x;
     /* buffers the handle keeps across transfers */
     char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
+    mpx_conn *raw;      /* the connection CONNECT_ONLY kept (state MPX_C_RAW) */
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
     mperf_certinfo certinfo; /* INFO_CERTINFO's empty answer */
@@ -4138,6 +4168,9 @@ static void mpx_conn_close(mperf_multi *m, mpx_conn *c)
     if (c->fd != MPERF_SOCKET_BAD) mpx_conn_sock_close(c);
     mpx_rbuf_give(m, c);
     if (c->owner && c->owner->x.conn == c) c->owner->x.conn = NULL;
+#if MPX_RAW
+    if (c->owner && c->owner->raw == c) c->owner->raw = NULL;
+#endif
     c->owner = NULL;
     c->state = MPX_C_DEAD;
     mpx_list_del(&c->link);
@@ -4194,6 +4227,31 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     cap = m->maxconnects > 0 ? (unsigned long)m->maxconnects : 4ul * m->num_easy;
     while (m->num_conns > cap && (c = mpx_oldest_idle(m)) != NULL) mpx_conn_close(m, c);
 }
+
+#if MPX_RAW
+/* CONNECT_ONLY: the connection becomes its transfer's, out of the wait set
+   and the pool, for mperf_easy_send/recv. */
+static void mpx_conn_keep_raw(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->x.conn;
+    e->x.conn = NULL;
+    mpx_pfd_del(m, c);
+    if (c->rpos == c->rlen) mpx_rbuf_give(m, c);
+    c->state = MPX_C_RAW;
+    c->owner = e;
+    e->raw = c;
+    MPX_INFO(e, "Connection #%lu kept for the program (CONNECT_ONLY)", c->id);
+}
+
+/* Closes the connection CONNECT_ONLY kept, if any (it is its multi's). */
+static void mpx_raw_drop(mperf_easy *e)
+{
+    mperf_multi *m = e->multi ? e->multi : e->own_multi;
+    if (!e->raw || !m) return;
+    mpx_conn_close(m, e->raw);
+    mpx_graveyard_flush(m);
+}
+#endif
 
 /* ---- the connection's byte stream: TCP, or TLS over TCP ---- */
 static long mpx_conn_send(mpx_conn *c, const char *p, size_t n, int *err)
@@ -4453,7 +4511,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
         MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 0;
     }
-    while (!e->o.fresh_connect && !e->x.fresh && (c = mpx_newest_idle(h)) != NULL) {
+    while (!e->o.fresh_connect && !e->x.fresh && !(MPX_RAW && e->o.connect_only) && (c = mpx_newest_idle(h)) != NULL) {
         mpx_idle_unlink(c);
         if (m->now - c->idle_since > (int64_t)MPERF_MAXAGE_CONN_S * 1000000) {
             mpx_conn_close(m, c);
@@ -8199,6 +8257,9 @@ static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const c
     }
     e->x.t_total = m->now - e->x.t_start;
     /* A connection goes back to the pool only after a complete exchange. */
+#if MPX_RAW
+    if (e->x.conn && e->o.connect_only && code == MPERF_E_OK) mpx_conn_keep_raw(m, e);
+#endif
     if (e->x.conn)
         mpx_conn_done(m, e, code == MPERF_E_OK && e->x.p.keepalive && !e->o.forbid_reuse &&
                                 (e->x.body_state == MPX_B_NONE || e->x.body_state == MPX_B_DONE));
@@ -8714,6 +8775,10 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
             break;
 #endif
         case MPX_S_SEND:
+            if (MPX_RAW && e->o.connect_only) { /* connected: the rest is the program's */
+                mpx_xfer_end(m, e, MPERF_E_OK, NULL);
+                return;
+            }
             if (!mpx_xfer_send_head(m, e, revents)) return;
             revents = POLLOUT; /* the socket took the head: the body may follow at once */
             break;
@@ -8750,6 +8815,9 @@ static void mpx_pending_run(mperf_multi *m)
    are recycled at the end of the step; out of one, call mpx_graveyard_flush. */
 static void mpx_multi_remove(mperf_multi *m, mperf_easy *e)
 {
+#if MPX_RAW
+    if (e->raw && m != e->own_multi) mpx_conn_close(m, e->raw); /* CONNECT_ONLY's goes with the handle (easy_perform's stays) */
+#endif
     (void)mpx_xfer_set(m, e, MPX_S_NONE);
     e->multi = NULL;
 }
@@ -8785,7 +8853,9 @@ static mperf_multi *mpx_multi_new(const mperf_allocator *allocator)
     m->wake_rd = m->wake_wr = MPERF_SOCKET_BAD;
     m->timer_told = MPX_TIMER_UNTOLD;
     m->bytes_per_call = MPERF_BYTES_PER_CALL;
+#if MPERF_MAX_CONNECTIONS > 0
     m->max_total_conns = MPERF_MAX_CONNECTIONS;
+#endif
     m->now = mpx_now_us();
     return m;
 }
@@ -8850,6 +8920,9 @@ static void mpx_xfer_reset(mperf_easy *e)
 
 static mperf_mcode mpx_multi_add(mperf_multi *m, mperf_easy *e)
 {
+#if MPX_RAW
+    mpx_raw_drop(e); /* a new transfer: the connection CONNECT_ONLY kept goes */
+#endif
     if (e->own_multi && e->own_multi != m) { /* a private multi left over from easy_perform */
         mpx_multi_free(e->own_multi);
         e->own_multi = NULL;
@@ -8949,7 +9022,12 @@ static mperf_mcode mpx_multi_wait(mperf_multi *m, mperf_waitfd *extra, unsigned 
 {
     long internal;
     unsigned i, n;
-    int r, count = 0, wake_idx = -1, tp_woken = 0;
+    int r, count = 0, wake_idx = -1;
+#if MPX_TPORT
+    int tp_woken = 0;
+#else
+    enum { tp_woken = 0 }; /* (no transport: no wakeup of its) */
+#endif
     if (numfds) *numfds = 0;
     if (!mpx_multi_ok(m)) return MPERF_M_BAD_HANDLE;
     if (m->in_callback) return MPERF_M_RECURSIVE_API_CALL;
@@ -9927,6 +10005,9 @@ static void mpx_easy_free(mperf_easy *e)
    still being sent is kept until the transfer ends. */
 static void mpx_easy_reset(mperf_easy *e)
 {
+#if MPX_RAW
+    mpx_raw_drop(e);
+#endif
     if (mpx_easy_busy(e) && e->x.body_mem == e->o.postcopy && !e->postcopy_old) {
         e->postcopy_old = e->o.postcopy;
         e->o.postcopy = NULL;
@@ -10194,7 +10275,8 @@ static int mpx_opt_left_out(int opt)
            (!MPX_RANGES && (opt == MPERF_OPT_RANGE || opt == MPERF_OPT_RESUME_FROM || opt == MPERF_OPT_RESUME_FROM_LARGE)) ||
            (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB)) ||
            (!MPX_ROUTING && (mpx_guard_index(opt) < MPX_NROUTING || opt == MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS)) ||
-           (!MPX_UNIX && (opt == MPERF_OPT_UNIX_SOCKET_PATH || opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET));
+           (!MPX_UNIX && (opt == MPERF_OPT_UNIX_SOCKET_PATH || opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET)) ||
+           (!MPX_RAW && opt == MPERF_OPT_CONNECT_ONLY);
 }
 
 /* One option's value, fetched by its type (the option number says which):
@@ -10325,6 +10407,13 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
         return MPERF_E_OK;
 #endif
     case MPERF_OPT_HTTP09_ALLOWED: return v ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
+#if MPX_RAW
+    case MPERF_OPT_CONNECT_ONLY: /* 1: connect, then the program's own protocol; 2 (WebSocket) is not built in */
+        if (v < 0 || v > 2) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        if (v == 2) return MPERF_E_NOT_BUILT_IN;
+        o->connect_only = (uint8_t)v;
+        return MPERF_E_OK;
+#endif
     case MPERF_OPT_HTTP_TRANSFER_DECODING: return v ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     case MPERF_OPT_SSL_VERIFYHOST: /* 1 means 2 since libcurl 7.66 */
         if (v < 0 || v > 2) return MPERF_E_BAD_FUNCTION_ARGUMENT;
@@ -10538,7 +10627,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
         break;
     case MPX_IN(OS_ERRNO): lv = e->x.os_errno; break;
     case MPX_IN(NUM_CONNECTS): lv = e->x.num_connects; break;
-    case MPX_IN(LASTSOCKET): lv = e->x.conn ? (long)e->x.conn->fd : -1; break;
+    case MPX_IN(LASTSOCKET): lv = MPX_RAW && e->raw ? (long)e->raw->fd : e->x.conn ? (long)e->x.conn->fd : -1; break;
     case MPX_IN(PRIMARY_IP): /* the text is made when asked for */
         if (e->x.primary.family != 1) { /* a unix socket's was made at connect */
             e->x.primary_ip[0] = 0;
@@ -10551,7 +10640,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPX_IN(SCHEME): str = e->x.primary.family ? (e->x.u.https ? "HTTPS" : "HTTP") : NULL; break; /* once connected */
     case MPX_IN(EFFECTIVE_METHOD): str = e->x.method[0] ? e->x.method : NULL; break;
     case MPX_IN(ACTIVESOCKET):
-        *(mperf_socket_t *)out = e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;
+        *(mperf_socket_t *)out = MPX_RAW && e->raw ? e->raw->fd : e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;
         return MPERF_E_OK;
     case MPX_IN(CERTINFO): /* none collected (CERTINFO is not built in): an empty list, as libcurl without it */
         *(mperf_certinfo **)out = &e->certinfo; /* zeroed with the handle */
@@ -10887,6 +10976,65 @@ MPERF_API void mperf_easy_cleanup(mperf_easy *e)
     if (!mpx_easy_ok(e)) return;
     if (e->in_callback || (e->multi && e->multi->in_callback)) return; /* not from a callback */
     mpx_easy_free(e);
+}
+
+#if MPX_RAW
+/* The connection CONNECT_ONLY kept, for mperf_easy_send/recv. */
+static mperf_code mpx_raw_of(mperf_easy *e, const void *buf, size_t len, size_t *n, mpx_conn **c)
+{
+    if (n) *n = 0;
+    if (!mpx_easy_ok(e) || !n || (!buf && len)) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    if (e->in_callback || (e->multi && e->multi->in_callback)) return MPERF_E_RECURSIVE_API_CALL;
+    if (!e->o.connect_only || !(*c = e->raw)) return MPERF_E_UNSUPPORTED_PROTOCOL; /* as libcurl: no such connection */
+    return MPERF_E_OK;
+}
+#endif
+
+MPERF_API mperf_code mperf_easy_send(mperf_easy *e, const void *buffer, size_t buflen, size_t *n)
+{
+#if MPX_RAW
+    mpx_conn *c = NULL;
+    int err = 0;
+    long r;
+    mperf_code rc = mpx_raw_of(e, buffer, buflen, n, &c);
+    if (rc != MPERF_E_OK || !buflen) return rc;
+    r = mpx_conn_send(c, (const char *)buffer, buflen, &err);
+    if (r < 0) return MPERF_E_SEND_ERROR;
+    if (r == 0) return MPERF_E_AGAIN;
+    *n = (size_t)r;
+    return MPERF_E_OK;
+#else
+    (void)e, (void)buffer, (void)buflen;
+    if (n) *n = 0;
+    return MPERF_E_NOT_BUILT_IN;
+#endif
+}
+
+MPERF_API mperf_code mperf_easy_recv(mperf_easy *e, void *buffer, size_t buflen, size_t *n)
+{
+#if MPX_RAW
+    mpx_conn *c = NULL;
+    int err = 0;
+    long r;
+    mperf_code rc = mpx_raw_of(e, buffer, buflen, n, &c);
+    if (rc != MPERF_E_OK || !buflen) return rc;
+    if (c->rpos < c->rlen) { /* bytes the engine read before it let go of the connection */
+        size_t k = MPX_MIN(buflen, c->rlen - c->rpos);
+        memcpy(buffer, c->rbuf + c->rpos, k);
+        c->rpos += k;
+        *n = k;
+        return MPERF_E_OK;
+    }
+    r = mpx_conn_recv(c, (char *)buffer, buflen, &err);
+    if (r == -1) return MPERF_E_AGAIN;
+    if (r < 0) return MPERF_E_RECV_ERROR;
+    *n = (size_t)r;
+    return MPERF_E_OK;
+#else
+    (void)e, (void)buffer, (void)buflen;
+    if (n) *n = 0;
+    return MPERF_E_NOT_BUILT_IN;
+#endif
 }
 
 MPERF_API void mperf_easy_reset(mperf_easy *e)

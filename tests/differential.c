@@ -650,6 +650,123 @@ static void run_header_file(void)
     fclose(bf);
 }
 
+/* ---- CONNECT_ONLY: connect, then the program's own bytes (libcurl's sendrecv pattern) ---- */
+/* Waits (bounded) until the handle's socket is ready for what want says. */
+static void wait_active(CURL *h, short want)
+{
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    struct pollfd p;
+    curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &fd);
+    if (fd == CURL_SOCKET_BAD) return;
+    p.fd = fd;
+    p.events = want;
+    (void)poll(&p, 1, 1000);
+}
+
+/* Sends req through curl_easy_send, then reads to the end with
+   curl_easy_recv: prints every result code seen (AGAIN counted, not
+   listed), the status line, and the length and hash of what followed the
+   head. */
+static void raw_exchange(CURL *h, const char *req)
+{
+    static char in[1 << 20];
+    size_t sent = 0, got = 0, n;
+    int again_s = 0, again_r = 0, i;
+    CURLcode rc = CURLE_OK;
+    char *eoh;
+    for (i = 0; sent < strlen(req) && i < 1000; i++) {
+        rc = curl_easy_send(h, req + sent, strlen(req) - sent, &n);
+        if (rc == CURLE_AGAIN) {
+            again_s = 1;
+            wait_active(h, POLLOUT);
+            continue;
+        }
+        if (rc != CURLE_OK) break;
+        sent += n;
+    }
+    out("send: %d, %zu of %zu bytes", (int)rc, sent, strlen(req));
+    for (i = 0; i < 3000; i++) { /* (bounded: 3000 waits of at most a second, the end comes long before) */
+        rc = curl_easy_recv(h, in + got, sizeof in - 1 - got, &n);
+        if (rc == CURLE_AGAIN) {
+            again_r = 1;
+            wait_active(h, POLLIN);
+            continue;
+        }
+        if (rc != CURLE_OK || n == 0) break;
+        got += n;
+    }
+    in[got] = 0;
+    out("recv: %d at the end (n 0: %s)", (int)rc, rc == CURLE_OK ? "yes" : "no");
+    (void)again_s, (void)again_r;
+    eoh = strstr(in, "\r\n\r\n");
+    out("status: %.*s", (int)strcspn(in, "\r\n"), in);
+    if (eoh) out("after the head: %zu bytes %016llx", got - (size_t)(eoh + 4 - in), (unsigned long long)fnv(eoh + 4, got - (size_t)(eoh + 4 - in)));
+}
+
+static void run_connect_only(void)
+{
+    CURL *h = curl_easy_init();
+    curl_socket_t a = CURL_SOCKET_BAD;
+    long code = -1;
+    size_t n = 7;
+    char buf[16];
+    /* without CONNECT_ONLY there is nothing to send on */
+    out("send without a connection: %d", (int)curl_easy_send(h, "x", 1, &n));
+    out("recv without a connection: %d (n %zu)", (int)curl_easy_recv(h, buf, sizeof buf, &n), n);
+    curl_easy_setopt(h, CURLOPT_URL, fmt("%s/", F));
+    out("CONNECT_ONLY 3: %d", (int)curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 3L));
+    out("CONNECT_ONLY 1: %d", (int)curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L));
+    out("recv before perform: %d", (int)curl_easy_recv(h, buf, sizeof buf, &n));
+    out("perform: %d", (int)curl_easy_perform(h));
+    curl_easy_getinfo(h, CURLINFO_ACTIVESOCKET, &a);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    out("active socket: %s, response code %ld", a != CURL_SOCKET_BAD ? "yes" : "no", code);
+    out("recv before anything was sent: %d", (int)curl_easy_recv(h, buf, sizeof buf, &n));
+    raw_exchange(h, "GET /gen/70000?close=1 HTTP/1.0\r\nHost: raw\r\n\r\n");
+    out("recv after the end: %d (n %zu)", (int)curl_easy_recv(h, buf, sizeof buf, &n), n);
+    /* again on the same handle: a new connection */
+    out("perform again: %d", (int)curl_easy_perform(h));
+    raw_exchange(h, "GET /gen/10?close=1 HTTP/1.0\r\nHost: raw\r\n\r\n");
+    /* nobody listening */
+    curl_easy_setopt(h, CURLOPT_URL, "http://127.0.0.1:1/");
+    out("perform to a closed port: %d", (int)curl_easy_perform(h));
+    out("send after that: %d", (int)curl_easy_send(h, "x", 1, &n));
+    curl_easy_cleanup(h);
+}
+
+static void run_connect_only_https(void)
+{
+    CURL *h = curl_easy_init();
+    const char *port = getenv("MPT_TLS_PORT");
+    curl_easy_setopt(h, CURLOPT_URL, fmt("https://localhost:%s/", port ? port : "1"));
+    curl_easy_setopt(h, CURLOPT_CAINFO, fmt("%s/ca.pem", getenv("MPT_PKI") ? getenv("MPT_PKI") : "."));
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    out("perform: %d", (int)curl_easy_perform(h));
+    raw_exchange(h, "GET /f/64k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    curl_easy_cleanup(h);
+}
+
+static void run_connect_only_multi(void)
+{
+    CURLM *m = curl_multi_init();
+    CURL *h = curl_easy_init();
+    int running = 1, left, i;
+    CURLMsg *msg;
+    curl_easy_setopt(h, CURLOPT_URL, fmt("%s/", F));
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_multi_add_handle(m, h);
+    for (i = 0; running && i < 100; i++) {
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE) out("done: %d", (int)msg->data.result);
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    raw_exchange(h, "GET /gen/3000?chunked=100&ka=0 HTTP/1.1\r\nHost: raw\r\n\r\n");
+    curl_multi_remove_handle(m, h);
+    curl_easy_cleanup(h);
+    curl_multi_cleanup(m);
+}
+
 /* SOCKOPTFUNCTION: what TCP_KEEPALIVE set on the socket (set before this is called, in both). */
 static int on_sockopt_keepalive(void *ud, curl_socket_t fd, curlsocktype purpose)
 {
@@ -884,6 +1001,9 @@ static const struct {
                 {"pattern-readd-in-info-read", run_readd},
                 {"pattern-progress-abort", run_progress_abort},
                 {"pattern-header-file", run_header_file},
+                {"pattern-connect-only", run_connect_only},
+                {"pattern-connect-only-https", run_connect_only_https},
+                {"pattern-connect-only-multi", run_connect_only_multi},
                 {"strerror-coverage", run_strerror}};
 
 /* Calls fn(name) for every scenario; run: run it (else list it). */

@@ -108,7 +108,7 @@ check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls
 # every feature switch, alone and all together, and the reduced TLS profile
 for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API \
     MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT" \
-    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA"; do
+    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW; do
     o=$(echo "$sw" | tr ' -' '__')
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.2.o"
 done
@@ -161,9 +161,9 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT
-    check "code size: default build without TLS, the stub resolver, the event API and the transport interface, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT
-    check "code size: default build without TLS, every feature in but the transport interface (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW
+    check "code size: default build without TLS, the stub resolver, the event API, the transport interface and raw connections, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW
+    check "code size: default build without TLS, every feature in but the transport interface and raw connections (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW
     check "code size: default build without TLS, every feature in, within 60 KiB, gcc 12 -Os" size_within 61440 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"

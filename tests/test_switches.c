@@ -191,6 +191,18 @@ TEST(left_out_options_say_not_built_in)
 #else
     (void)blob;
 #endif
+#ifdef MPERF_NO_RAW
+    {
+        size_t n = 9;
+        CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CONNECT_ONLY, 1L), MPERF_E_NOT_BUILT_IN);
+        CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CONNECT_ONLY, 0L), MPERF_E_OK);
+        CHECK_EQ_LONG(mperf_easy_send(e, "x", 1, &n), MPERF_E_NOT_BUILT_IN);
+        CHECK_EQ_LONG(n, 0);
+    }
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CONNECT_ONLY, 2L), MPERF_E_NOT_BUILT_IN); /* WebSocket */
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_CONNECT_ONLY, 0L), MPERF_E_OK);
+#endif
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROGRESS, 1L), MPERF_E_OK);
     mperf_easy_cleanup(e);
 }

@@ -108,6 +108,8 @@ typedef int (*curl_closesocket_callback)(void *clientp, curl_socket_t item);
 #define curl_easy_getinfo mperf_easy_getinfo
 #define curl_easy_perform mperf_easy_perform
 #define curl_easy_pause mperf_easy_pause
+#define curl_easy_send mperf_easy_send
+#define curl_easy_recv mperf_easy_recv
 #define curl_easy_strerror mperf_easy_strerror
 #define curl_easy_header mperf_easy_header
 #define curl_easy_nextheader mperf_easy_nextheader
@@ -386,6 +388,7 @@ typedef mperf_hcode CURLHcode;
 #define CURLOPT_FILETIME MPERF_OPT_FILETIME
 #define CURLOPT_MAXCONNECTS MPERF_OPT_MAXCONNECTS
 #define CURLOPT_FRESH_CONNECT MPERF_OPT_FRESH_CONNECT
+#define CURLOPT_CONNECT_ONLY MPERF_OPT_CONNECT_ONLY
 #define CURLOPT_FORBID_REUSE MPERF_OPT_FORBID_REUSE
 #define CURLOPT_CONNECTTIMEOUT MPERF_OPT_CONNECTTIMEOUT
 #define CURLOPT_HEADERFUNCTION MPERF_OPT_HEADERFUNCTION
