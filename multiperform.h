@@ -183,6 +183,7 @@
                                    the socket callbacks: a transfer with one
                                    of them set does not start; and happy
                                    eyeballs (addresses tried in turn)
+   MPERF_NO_DIGEST                 Digest authentication (Basic stays)
    MPERF_NO_RAW                    CONNECT_ONLY and mperf_easy_send/recv
                                    (they return MPERF_E_NOT_BUILT_IN)
    MPERF_NO_HEADER_API             mperf_easy_header/nextheader (they return
@@ -809,6 +810,7 @@ typedef int (*mperf_closesocket_callback)(void *clientp, mperf_socket_t fd);
 #define MPERF_AUTH_BASIC ((unsigned long)1)
 #define MPERF_AUTH_DIGEST ((unsigned long)2)
 #define MPERF_AUTH_ANY (~(unsigned long)16)
+#define MPERF_AUTH_ANYSAFE (~(MPERF_AUTH_BASIC | (unsigned long)16)) /* all but Basic */
 
 #define MPERF_REDIR_POST_301 1L
 #define MPERF_REDIR_POST_302 2L
@@ -1186,6 +1188,12 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_RAW 0
 #else
 #define MPX_RAW 1
+#endif
+/* Digest needs the retry after a 401 (the redirect machinery) and auth */
+#if MPX_AUTH && MPX_REDIRECTS && !defined(MPERF_NO_DIGEST)
+#define MPX_DIGEST 1
+#else
+#define MPX_DIGEST 0
 #endif
 #ifdef MPERF_NO_ROUTING
 #define MPX_ROUTING 0
@@ -1820,7 +1828,7 @@ static void mpx_free_chain(const mperf_allocator *al, void *p)
 
 static const char mpx_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-#if MPX_TLS || MPX_STUB
+#if MPX_TLS || MPX_STUB || MPX_DIGEST
 /* Fresh entropy from the OS: for every TLS connection, every DNS question. */
 static int mpx_os_random(void *buf, size_t n)
 {
@@ -2162,8 +2170,9 @@ typedef struct mpx_xfer {
     uint8_t req_sent;  /* the request head has been built for this attempt */
     uint8_t following; /* the response is a redirect being followed: its body is dropped */
     uint8_t auth_ok;   /* credentials may go to this host */
-    uint8_t auth_offer, auth_picked, auth_retry; /* HTTPAUTH with more than Basic: the 401 offered Basic;
-                                                    Basic is sent; this response is answered with it */
+    uint8_t auth_offer, auth_picked, auth_retry; /* HTTPAUTH with more than Basic: what the 401 offered
+                                                    (1 Basic, 2 Digest); the scheme picked (1, 2) and
+                                                    sent; this response is answered with it */
     /* this request of the chain: method and body */
     uint8_t req, body_kind, body_chunked, body_state, body_eof, body_touched, expect100;
     char method[64];
@@ -2225,6 +2234,7 @@ struct mperf_easy {
     mpx_xfer x;
     /* buffers the handle keeps across transfers */
     char *postcopy_old; /* a COPYPOSTFIELDS replaced while a transfer sent from it */
+    struct mpx_digest *dg; /* the Digest challenge of the last 401 (allocated at the first) */
     mpx_conn *raw;      /* the connection CONNECT_ONLY kept (state MPX_C_RAW) */
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
@@ -2703,7 +2713,7 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
 /* -------------------------------------------------------------------- */
 /* >>resolver: a host name to addresses, and their cache                */
 /* -------------------------------------------------------------------- */
-#if MPX_TLS || MPX_STUB
+#if MPX_TLS || MPX_STUB || MPX_DIGEST
 /* Randomness for a multi handle: MPERF_MOPT_RANDOM_FUNCTION (a hardware
    RNG) when set, else the OS's. */
 static int mpx_random(const mperf_multi *m, void *buf, size_t n)
@@ -6456,6 +6466,358 @@ static int mpx_buf_add_base64(const mperf_allocator *al, mpx_buf *b, const unsig
     return 1;
 }
 
+#if MPX_DIGEST
+/* ---- Digest authentication (RFC 7616): MD5 and SHA-256, qop=auth ---- */
+/* MD5 (RFC 1321) and SHA-256 (FIPS 180-4), written for Digest's few short strings. */
+typedef struct mpx_hash {
+    uint32_t h[8];
+    uint64_t len;
+    unsigned char blk[64];
+    size_t n;
+    int sha; /* 1: SHA-256, 0: MD5 */
+} mpx_hash;
+
+static const uint32_t mpx_md5_k[64] = {
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501, 0x698098d8,
+    0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340,
+    0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87,
+    0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c,
+    0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039,
+    0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92,
+    0xffeff47d, 0x85845dd1, 0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+    0xeb86d391};
+static const unsigned char mpx_md5_r[16] = {7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21};
+static const uint32_t mpx_sha256_k[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+    0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+    0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+    0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+    0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+    0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+    0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+#define MPX_ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
+#define MPX_ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void mpx_md5_block(uint32_t *h, const unsigned char *p)
+{
+    uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3];
+    unsigned i;
+    for (i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 | (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+    for (i = 0; i < 64; i++) {
+        uint32_t f, t;
+        unsigned g, s = mpx_md5_r[(i / 16) * 4 + i % 4];
+        if (i < 16) f = (b & c) | (~b & d), g = i;
+        else if (i < 32) f = (d & b) | (~d & c), g = (5 * i + 1) % 16;
+        else if (i < 48) f = b ^ c ^ d, g = (3 * i + 5) % 16;
+        else f = c ^ (b | ~d), g = (7 * i) % 16;
+        t = d;
+        d = c;
+        c = b;
+        f += a + mpx_md5_k[i] + w[g];
+        b += MPX_ROL(f, s);
+        a = t;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d;
+}
+
+static void mpx_sha256_block(uint32_t *h, const unsigned char *p)
+{
+    uint32_t w[64], v[8], t1, t2;
+    unsigned i;
+    for (i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | (uint32_t)p[4 * i + 3];
+    for (i = 16; i < 64; i++)
+        w[i] = w[i - 16] + (MPX_ROR(w[i - 15], 7) ^ MPX_ROR(w[i - 15], 18) ^ (w[i - 15] >> 3)) + w[i - 7] +
+               (MPX_ROR(w[i - 2], 17) ^ MPX_ROR(w[i - 2], 19) ^ (w[i - 2] >> 10));
+    memcpy(v, h, sizeof v);
+    for (i = 0; i < 64; i++) {
+        t1 = v[7] + (MPX_ROR(v[4], 6) ^ MPX_ROR(v[4], 11) ^ MPX_ROR(v[4], 25)) + ((v[4] & v[5]) ^ (~v[4] & v[6])) +
+             mpx_sha256_k[i] + w[i];
+        t2 = (MPX_ROR(v[0], 2) ^ MPX_ROR(v[0], 13) ^ MPX_ROR(v[0], 22)) + ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+        memmove(v + 1, v, 7 * sizeof v[0]);
+        v[4] += t1;
+        v[0] = t1 + t2;
+    }
+    for (i = 0; i < 8; i++) h[i] += v[i];
+}
+
+static void mpx_hash_init(mpx_hash *c, int sha)
+{
+    static const uint32_t md5_h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+    static const uint32_t sha_h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    memset(c, 0, sizeof *c);
+    c->sha = sha;
+    memcpy(c->h, sha ? sha_h : md5_h, sha ? sizeof sha_h : sizeof md5_h);
+}
+
+static void mpx_hash_add(mpx_hash *c, const void *data, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    c->len += n;
+    while (n) {
+        size_t k = MPX_MIN(n, 64 - c->n);
+        memcpy(c->blk + c->n, p, k);
+        c->n += k, p += k, n -= k;
+        if (c->n == 64) {
+            if (c->sha) mpx_sha256_block(c->h, c->blk);
+            else mpx_md5_block(c->h, c->blk);
+            c->n = 0;
+        }
+    }
+}
+
+/* The digest as lowercase hex into hex (33 or 65 bytes with the NUL). */
+static void mpx_hash_hex(mpx_hash *c, char *hex)
+{
+    uint64_t bits = c->len * 8;
+    unsigned char pad[72], out[32];
+    size_t padn = (c->n < 56 ? 56 : 120) - c->n, i, words = c->sha ? 8 : 4;
+    memset(pad, 0, sizeof pad);
+    pad[0] = 0x80;
+    for (i = 0; i < 8; i++) pad[padn + i] = (unsigned char)(bits >> (c->sha ? 56 - 8 * i : 8 * i));
+    mpx_hash_add(c, pad, padn + 8);
+    for (i = 0; i < words; i++) {
+        unsigned k;
+        for (k = 0; k < 4; k++) out[4 * i + k] = (unsigned char)(c->h[i] >> (c->sha ? 24 - 8 * k : 8 * k));
+    }
+    for (i = 0; i < words * 4; i++) {
+        hex[2 * i] = "0123456789abcdef"[out[i] >> 4];
+        hex[2 * i + 1] = "0123456789abcdef"[out[i] & 15];
+    }
+    hex[words * 8] = 0;
+}
+
+/* H(a:b:c...) of the NUL-terminated parts, as hex. */
+static void mpx_hash_parts(int sha, char *hex, const char *const *parts, size_t nparts)
+{
+    mpx_hash c;
+    size_t i;
+    mpx_hash_init(&c, sha);
+    for (i = 0; i < nparts; i++) {
+        if (i) mpx_hash_add(&c, ":", 1);
+        mpx_hash_add(&c, parts[i], strlen(parts[i]));
+    }
+    mpx_hash_hex(&c, hex);
+}
+
+enum { MPX_DG_MD5, MPX_DG_MD5_SESS, MPX_DG_SHA256, MPX_DG_SHA256_SESS };
+static const char *const mpx_dg_alg_names[] = {"MD5", "MD5-sess", "SHA-256", "SHA-256-sess"};
+
+/* A Digest challenge, kept by the handle from its 401. */
+typedef struct mpx_digest {
+    char realm[256], nonce[256], opaque[256];
+    uint8_t alg, alg_given, qop, userhash, opaque_given;
+} mpx_digest;
+
+/* The response of RFC 7616 section 3.4.1 for these values (qop "auth" or
+   none); hex: 65 bytes. */
+static void mpx_digest_response(const mpx_digest *d, const char *user, const char *pass, const char *method,
+                                const char *uri, const char *cnonce, const char *nc, char *hex)
+{
+    int sha = d->alg >= MPX_DG_SHA256, sess = d->alg == MPX_DG_MD5_SESS || d->alg == MPX_DG_SHA256_SESS;
+    char ha1[65], ha2[65];
+    const char *p[6];
+    p[0] = user, p[1] = d->realm, p[2] = pass;
+    mpx_hash_parts(sha, ha1, p, 3);
+    if (sess) {
+        char h[65];
+        p[0] = ha1, p[1] = d->nonce, p[2] = cnonce;
+        mpx_hash_parts(sha, h, p, 3);
+        memcpy(ha1, h, sizeof h);
+    }
+    p[0] = method, p[1] = uri;
+    mpx_hash_parts(sha, ha2, p, 2);
+    p[0] = ha1, p[1] = d->nonce;
+    if (d->qop) {
+        p[2] = nc, p[3] = cnonce, p[4] = "auth", p[5] = ha2;
+        mpx_hash_parts(sha, hex, p, 6);
+    } else {
+        p[2] = ha2;
+        mpx_hash_parts(sha, hex, p, 3);
+    }
+}
+
+/* An auth-param's value at v (quoted or a token) into out; returns how far it went. */
+static size_t mpx_dg_value(const char *v, size_t n, char *out, size_t outsz)
+{
+    size_t i = 0, o = 0;
+    if (n && v[0] == '"') {
+        for (i = 1; i < n && v[i] != '"'; i++) {
+            if (v[i] == '\\' && i + 1 < n) i++;
+            if (o + 1 < outsz) out[o++] = v[i];
+        }
+        if (i < n) i++;
+    } else {
+        for (; i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t'; i++)
+            if (o + 1 < outsz) out[o++] = v[i];
+    }
+    out[o] = 0;
+    return i;
+}
+
+/* Parses the Digest challenge in a WWW-Authenticate value into d: 1 when
+   there is one this can answer (MD5 or SHA-256, plain or -sess; qop auth
+   or none), 0 otherwise. */
+static int mpx_digest_parse(const char *v, size_t n, mpx_digest *d)
+{
+    size_t i = 0;
+    int in = 0, ok = 0;
+    while (i < n) {
+        size_t s, k;
+        char val[256];
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',')) i++;
+        for (s = i; i < n && v[i] != '=' && v[i] != ' ' && v[i] != '\t' && v[i] != ','; i++) {}
+        k = i - s;
+        if (i < n && v[i] == '=') { /* a parameter of the challenge we are in */
+            i++;
+            i += mpx_dg_value(v + i, n - i, val, sizeof val);
+            if (!in) continue;
+            if (k == 5 && MPX_IEQ(v + s, 5, "realm")) mpx_strlcpy(d->realm, val, sizeof d->realm);
+            else if (k == 5 && MPX_IEQ(v + s, 5, "nonce")) mpx_strlcpy(d->nonce, val, sizeof d->nonce);
+            else if (k == 6 && MPX_IEQ(v + s, 6, "opaque")) {
+                mpx_strlcpy(d->opaque, val, sizeof d->opaque);
+                d->opaque_given = 1;
+            } else if (k == 9 && MPX_IEQ(v + s, 9, "algorithm")) {
+                unsigned a;
+                d->alg_given = 1;
+                d->alg = 0xff;
+                for (a = 0; a < 4; a++)
+                    if (strlen(val) == strlen(mpx_dg_alg_names[a]) && mpx_ncaseeq(val, mpx_dg_alg_names[a], strlen(val)))
+                        d->alg = (uint8_t)a;
+            } else if (k == 3 && MPX_IEQ(v + s, 3, "qop")) {
+                const char *q = val;
+                d->qop = 0xff; /* offered, but not "auth": cannot answer */
+                while (*q) {
+                    size_t l;
+                    while (*q == ' ' || *q == ',') q++;
+                    l = strcspn(q, " ,");
+                    if (l == 4 && MPX_IEQ(q, 4, "auth")) d->qop = 1;
+                    q += l;
+                }
+            } else if (k == 8 && MPX_IEQ(v + s, 8, "userhash")) {
+                d->userhash = strlen(val) == 4 && MPX_IEQ(val, 4, "true");
+            }
+            continue;
+        }
+        if (in && d->nonce[0] && d->alg != 0xff && d->qop != 0xff) ok = 1; /* the next scheme starts */
+        if (ok) break;
+        in = k == 6 && MPX_IEQ(v + s, 6, "digest");
+        if (in) memset(d, 0, sizeof *d);
+    }
+    if (in && !ok) ok = d->nonce[0] && d->alg != 0xff && d->qop != 0xff;
+    return ok;
+}
+
+/* Keeps a WWW-Authenticate value's Digest challenge when this can answer it
+   and none came before it: the server lists them in its order of
+   preference (RFC 7616), and libcurl answers the first. */
+static int mpx_digest_offer(mperf_easy *e, const char *v, size_t n)
+{
+    mpx_digest d;
+    if (e->x.auth_offer & 2) return 1;
+    memset(&d, 0, sizeof d);
+    if (!mpx_digest_parse(v, n, &d)) return 0;
+    if (!e->dg && !(e->dg = (mpx_digest *)mpx_alloc(&e->al, sizeof *e->dg))) return 0;
+    *e->dg = d;
+    return 1;
+}
+
+/* A quoted-string's content: '"' and '\\' escaped. */
+static void mpx_buf_quoted(const mperf_allocator *al, mpx_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') mpx_buf_add(al, b, "\\", 1);
+        mpx_buf_add(al, b, s, 1);
+    }
+}
+
+static void mpx_buf_param(const mperf_allocator *al, mpx_buf *b, const char *name, const char *value)
+{
+    mpx_buf_adds(al, b, name);
+    mpx_buf_add(al, b, "=\"", 2);
+    mpx_buf_quoted(al, b, value);
+    mpx_buf_add(al, b, "\"", 1);
+}
+
+/* "Authorization: Digest ..." for the request being built (RFC 7616, in
+   libcurl's order of fields), with a fresh client nonce. */
+static void mpx_add_digest_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
+{
+    const mpx_opts *o = &e->o;
+    const mpx_digest *d = e->dg;
+    char user[512], pass[512], uri[2048], hex[65], cnonce[64], hexr[33], uh[65];
+    unsigned char rnd[16];
+    size_t i;
+    if (o->username || o->password || o->userpwd) {
+        const char *up = o->userpwd ? o->userpwd : "", *colon = strchr(up, ':');
+        if (o->username || o->password) {
+            mpx_strlcpy(user, o->username ? o->username : "", sizeof user);
+            mpx_strlcpy(pass, o->password ? o->password : "", sizeof pass);
+        } else {
+            size_t ul = colon ? (size_t)(colon - up) : strlen(up);
+            if (ul >= sizeof user) ul = sizeof user - 1;
+            memcpy(user, up, ul);
+            user[ul] = 0;
+            mpx_strlcpy(pass, colon ? colon + 1 : "", sizeof pass);
+        }
+    } else {
+        user[mpx_pct_decode(e->x.u.user, e->x.u.userlen, user, sizeof user - 1)] = 0;
+        pass[mpx_pct_decode(e->x.u.pass, e->x.u.passlen, pass, sizeof pass - 1)] = 0;
+    }
+    if (o->request_target) mpx_strlcpy(uri, o->request_target, sizeof uri);
+    else {
+        size_t l = MPX_MIN(e->x.u.pathlen, sizeof uri - 1);
+        memcpy(uri, e->x.u.path, l);
+        uri[l] = 0;
+    }
+    if (!e->multi || !mpx_random(e->multi, rnd, sizeof rnd)) memset(rnd, 0x5a, sizeof rnd);
+    for (i = 0; i < 16; i++) { /* as libcurl makes it: 32 hex digits, base64-encoded */
+        hexr[2 * i] = "0123456789abcdef"[rnd[i] >> 4];
+        hexr[2 * i + 1] = "0123456789abcdef"[rnd[i] & 15];
+    }
+    {
+        mpx_buf cb;
+        memset(&cb, 0, sizeof cb);
+        if (!mpx_buf_add_base64(al, &cb, (const unsigned char *)hexr, 32) || cb.len >= sizeof cnonce) {
+            mpx_buf_free(al, &cb);
+            b->failed = 1;
+            return;
+        }
+        memcpy(cnonce, cb.p, cb.len);
+        cnonce[cb.len] = 0;
+        mpx_buf_free(al, &cb);
+    }
+    mpx_digest_response(d, user, pass, e->x.method, uri, cnonce, "00000001", hex);
+    if (d->userhash) {
+        const char *p[2];
+        p[0] = user, p[1] = d->realm;
+        mpx_hash_parts(d->alg >= MPX_DG_SHA256, uh, p, 2);
+    }
+    mpx_buf_adds(al, b, "Authorization: Digest ");
+    mpx_buf_param(al, b, "username", d->userhash ? uh : user);
+    mpx_buf_param(al, b, ", realm", d->realm);
+    mpx_buf_param(al, b, ", nonce", d->nonce);
+    mpx_buf_param(al, b, ", uri", uri);
+    if (d->qop) {
+        mpx_buf_param(al, b, ", cnonce", cnonce);
+        mpx_buf_adds(al, b, ", nc=00000001, qop=auth");
+    }
+    mpx_buf_param(al, b, ", response", hex);
+    if (d->opaque_given) mpx_buf_param(al, b, ", opaque", d->opaque);
+    if (d->alg_given) {
+        mpx_buf_adds(al, b, ", algorithm=");
+        mpx_buf_adds(al, b, mpx_dg_alg_names[d->alg]);
+    }
+    if (d->userhash) mpx_buf_adds(al, b, ", userhash=true");
+    mpx_buf_add(al, b, "\r\n", 2);
+    memset(pass, 0, sizeof pass);
+}
+#endif
+
 /* "Authorization: Basic ..." from USERPWD / USERNAME / PASSWORD, else from
    the URL's userinfo (percent-decoded). The options win, as in libcurl. */
 static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
@@ -6519,9 +6881,13 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     }
     /* Basic alone goes at once; with other schemes allowed too, only once a 401 asked for it (libcurl's way) */
     if (MPX_AUTH && e->x.auth_ok && (o->httpauth & MPERF_AUTH_BASIC) &&
-        (o->httpauth == MPERF_AUTH_BASIC || !MPX_REDIRECTS || e->x.auth_picked) &&
+        (o->httpauth == MPERF_AUTH_BASIC || !MPX_REDIRECTS || e->x.auth_picked == 1) &&
         !mpx_user_header(o->headers, "authorization"))
         mpx_add_basic_auth(e, al, b);
+#if MPX_DIGEST
+    if (e->x.auth_ok && e->x.auth_picked == 2 && e->dg && !mpx_user_header(o->headers, "authorization"))
+        mpx_add_digest_auth(e, al, b);
+#endif
     if (!MPX_RANGES) {
     } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
         mpx_buf_adds(al, b, "Range: bytes=");
@@ -7794,7 +8160,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
     }
     if (e->x.auth_retry) {
         e->x.auth_retry = 0;
-        MPX_INFO(e, "Asking again, with Basic authentication");
+        MPX_INFO(e, "Asking again, with %s authentication", e->x.auth_picked == 2 ? "Digest" : "Basic");
     } else {
         if (e->o.autoreferer && /* a Referer has no fragment */
             !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strcspn(e->effective_url, "#"))) {
@@ -7833,14 +8199,19 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     const mpx_opts *o = &e->o;
     e->x.content_length = st == 204 || st == 304 ? 0 : e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
     if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && !e->x.auth_picked && e->x.auth_ok &&
-        (o->httpauth & MPERF_AUTH_BASIC) && o->httpauth != MPERF_AUTH_BASIC &&
-        (o->userpwd || o->username || o->password || e->x.u.has_user)) { /* asked for: again, with Basic */
-        if (!mpx_keep_value(e, &e->redirect_url, &e->redirect_cap, e->effective_url, strlen(e->effective_url))) {
-            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-            return 1;
+        (o->userpwd || o->username || o->password || e->x.u.has_user)) { /* asked for: again, with the strongest */
+        uint8_t pick = MPX_DIGEST && (e->x.auth_offer & 2) && (o->httpauth & MPERF_AUTH_DIGEST) ? 2
+                       : (e->x.auth_offer & 1) && (o->httpauth & MPERF_AUTH_BASIC) && o->httpauth != MPERF_AUTH_BASIC ? 1
+                                                                                                                      : 0;
+        if (pick) {
+            if (!mpx_keep_value(e, &e->redirect_url, &e->redirect_cap, e->effective_url, strlen(e->effective_url))) {
+                MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                return 1;
+            }
+            e->x.auth_picked = pick;
+            e->x.auth_retry = 1;
+            return mpx_xfer_follow(m, e);
         }
-        e->x.auth_picked = e->x.auth_retry = 1;
-        return mpx_xfer_follow(m, e);
     }
     if (MPX_REDIRECTS && (st == 301 || st == 302 || st == 303 || st == 307 || st == 308) && e->location &&
         e->location[0]) {
@@ -7920,9 +8291,13 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     return 1;
                 }
 #if MPX_AUTH && MPX_REDIRECTS
-                if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate") &&
-                    mpx_offers_basic(ev->value, ev->valuelen))
-                    e->x.auth_offer = 1;
+                if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate")) {
+                    if (mpx_offers_basic(ev->value, ev->valuelen)) e->x.auth_offer |= 1;
+#if MPX_DIGEST
+                    if ((e->o.httpauth & MPERF_AUTH_DIGEST) && mpx_digest_offer(e, ev->value, ev->valuelen))
+                        e->x.auth_offer |= 2;
+#endif
+                }
 #endif
                 if (MPX_REDIRECTS && !e->x.p.interim && ev->namelen == 8 && MPX_IEQ(ev->line, 8, "location") &&
                     !mpx_keep_value(e, &e->location, &e->location_cap, ev->value, ev->valuelen)) {
@@ -9988,6 +10363,9 @@ static void mpx_easy_free(mperf_easy *e)
     if (e->own_multi) mpx_multi_free(e->own_multi);
     mpx_opts_free(e);
     mpx_free(&e->al, e->postcopy_old);
+#if MPX_DIGEST
+    mpx_free(&e->al, e->dg);
+#endif
     mpx_free(&e->al, e->ctype);
     mpx_free(&e->al, e->location);
     mpx_free(&e->al, e->redirect_url);
@@ -10380,8 +10758,10 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
         return v == -1 ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     case MPERF_OPT_CERTINFO: /* certificate details are not collected */
         return v ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
-    case MPERF_OPT_HTTPAUTH: /* Basic only */
-        if ((unsigned long)v != MPERF_AUTH_NONE && !((unsigned long)v & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN;
+    case MPERF_OPT_HTTPAUTH: /* Basic, and Digest where built in */
+        if ((unsigned long)v != MPERF_AUTH_NONE &&
+            !((unsigned long)v & (MPERF_AUTH_BASIC | (MPX_DIGEST ? MPERF_AUTH_DIGEST : 0))))
+            return MPERF_E_NOT_BUILT_IN;
         o->httpauth = (unsigned long)v;
         return MPERF_E_OK;
 #endif
@@ -10471,7 +10851,7 @@ static mperf_mcode mpx_multi_setopt(mperf_multi *m, int option, va_list ap)
         m->bytes_per_call = (uint64_t)b > (size_t)-1 ? (size_t)-1 : (size_t)b;
         return MPERF_M_OK;
     }
-#if MPX_TLS || MPX_STUB
+#if MPX_TLS || MPX_STUB || MPX_DIGEST
     case MPERF_MOPT_RANDOM_FUNCTION: m->random_cb = va_arg(ap, mperf_random_callback); return MPERF_M_OK;
     case MPERF_MOPT_RANDOM_DATA: m->random_data = va_arg(ap, void *); return MPERF_M_OK;
 #endif

@@ -37,6 +37,13 @@
      /reset-early              as soon as the request line is in: FIN, then 50 ms
                                later a reset (a client still sending gets EPIPE)
      /close                    read the request, close without a byte
+     /digest[?alg=A][&qop=0][&opaque=0][&userhash=1][&also=B]
+                               a 401 offering Digest (algorithm=A when given:
+                               MD5, MD5-sess, SHA-256, SHA-256-sess; qop="auth"
+                               unless qop=0; an opaque unless opaque=0; also=B:
+                               a first challenge with algorithm B) until the
+                               request answers one right for user "user" and
+                               password "secret" (RFC 7616), then 200 "digest ok"
 
    Two more listening ports serve what no request can ask for: connections
    to NOREAD are accepted and never read or answered (with a small receive
@@ -66,6 +73,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <bearssl.h> /* MD5 and SHA-256 for /digest */
 
 #define MAX_CONNS 8192
 #define MAX_HEAD (256 * 1024)
@@ -263,6 +271,92 @@ static void respond_simple(conn *c, int code, const char *reason, const char *bo
 
 static int header_value(const char *head, size_t hlen, const char *name, char *out, size_t outlen);
 
+/* ---- /digest: RFC 7616's check of an Authorization: Digest answer ---- */
+static void digest_hex(int sha, const char *s, char *hex)
+{
+    unsigned char out[32];
+    size_t n = sha ? 32 : 16, i;
+    if (sha) {
+        br_sha256_context c;
+        br_sha256_init(&c);
+        br_sha256_update(&c, s, strlen(s));
+        br_sha256_out(&c, out);
+    } else {
+        br_md5_context c;
+        br_md5_init(&c);
+        br_md5_update(&c, s, strlen(s));
+        br_md5_out(&c, out);
+    }
+    for (i = 0; i < n; i++) sprintf(hex + 2 * i, "%02x", out[i]);
+}
+
+/* An auth-param's value (quoted or not) from a Digest answer, or "". */
+static void digest_param(const char *v, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name), o = 0;
+    const char *p = v;
+    out[0] = 0;
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == v || p[-1] == ' ' || p[-1] == ',') && p[n] == '=') break;
+        p += n;
+    }
+    if (!p) return;
+    p += n + 1;
+    if (*p == '"') {
+        for (p++; *p && *p != '"' && o + 1 < outlen; p++) {
+            if (*p == '\\' && p[1]) p++;
+            out[o++] = *p;
+        }
+    } else {
+        while (*p && *p != ',' && *p != ' ' && o + 1 < outlen) out[o++] = *p++;
+    }
+    out[o] = 0;
+}
+
+/* Whether value (an Authorization header's) answers /digest's challenge
+   for target with method: user "user", password "secret". */
+static int digest_ok(const char *value, const char *method, const char *target, const char *alg_want, const char *also,
+                     int qop)
+{
+    char user[128], realm[128], nonce[128], uri[1024], cnonce[128], nc[32], qp[32], resp[80], alg[32];
+    char ha1[65], ha2[65], want[65], buf[2048], uh[65];
+    int sha, sess;
+    if (strncasecmp(value, "Digest ", 7) != 0) return 0;
+    digest_param(value, "username", user, sizeof user);
+    digest_param(value, "realm", realm, sizeof realm);
+    digest_param(value, "nonce", nonce, sizeof nonce);
+    digest_param(value, "uri", uri, sizeof uri);
+    digest_param(value, "cnonce", cnonce, sizeof cnonce);
+    digest_param(value, "nc", nc, sizeof nc);
+    digest_param(value, "qop", qp, sizeof qp);
+    digest_param(value, "response", resp, sizeof resp);
+    digest_param(value, "algorithm", alg, sizeof alg);
+    if (also && strcmp(alg, also) == 0) qop = 1; /* the answer to the first challenge (always qop="auth") */
+    else if (strcmp(alg, alg_want ? alg_want : "") != 0) return 0;
+    if (strcmp(realm, "mpt@test") != 0 || strcmp(nonce, "n0nce-7616") != 0 || strcmp(uri, target) != 0) return 0;
+    sha = strncasecmp(alg, "SHA-256", 7) == 0;
+    sess = strstr(alg, "-sess") != NULL;
+    snprintf(buf, sizeof buf, "user:%s", realm);
+    digest_hex(sha, buf, uh);
+    if (strcmp(user, "user") != 0 && strcmp(user, uh) != 0) return 0;
+    snprintf(buf, sizeof buf, "user:%s:secret", realm);
+    digest_hex(sha, buf, ha1);
+    if (sess) {
+        snprintf(buf, sizeof buf, "%s:%s:%s", ha1, nonce, cnonce);
+        digest_hex(sha, buf, ha1);
+    }
+    snprintf(buf, sizeof buf, "%s:%s", method, uri);
+    digest_hex(sha, buf, ha2);
+    if (qop) {
+        if (strcmp(qp, "auth") != 0 || !cnonce[0] || strlen(nc) != 8) return 0;
+        snprintf(buf, sizeof buf, "%s:%s:%s:%s:auth:%s", ha1, nonce, nc, cnonce, ha2);
+    } else {
+        snprintf(buf, sizeof buf, "%s:%s:%s", ha1, nonce, ha2);
+    }
+    digest_hex(sha, buf, want);
+    return strcmp(want, resp) == 0;
+}
+
 /* Sets up the response for one complete request head in c->in[0..hlen). */
 static void handle_request(conn *c, size_t hlen)
 {
@@ -341,6 +435,25 @@ static void handle_request(conn *c, size_t hlen)
         snprintf(b, sizeof b, "connections=%lu requests=%lu active=%lu maxbusy=%lu busy=%lu\n", stat_conns, stat_reqs,
                  stat_active, stat_maxbusy, stat_busy);
         respond_simple(c, 200, "OK", b, 1);
+        return;
+    }
+    if (strcmp(path, "/digest") == 0) {
+        char au[2048], head[1024], *alg = query_get(q, "alg", NULL), *also = query_get(q, "also", NULL);
+        int qop = (int)query_num(q, "qop", 1), opaque = (int)query_num(q, "opaque", 1), uhash = (int)query_num(q, "userhash", 0);
+        if (header_value(c->in, hlen, "authorization", au, sizeof au) && digest_ok(au, method, target, alg, also, qop)) {
+            respond_simple(c, 200, "OK", "digest ok", 1);
+        } else {
+            char ch[512], first[256] = "";
+            int hn;
+            snprintf(ch, sizeof ch, "Digest realm=\"mpt@test\"%s, nonce=\"n0nce-7616\"%s%s%s%s", qop ? ", qop=\"auth\"" : "",
+                     opaque ? ", opaque=\"0paque\"" : "", alg ? ", algorithm=" : "", alg ? alg : "", uhash ? ", userhash=true" : "");
+            if (also) snprintf(first, sizeof first, "WWW-Authenticate: Digest realm=\"mpt@test\", qop=\"auth\", nonce=\"n0nce-7616\", algorithm=%.40s\r\n", also);
+            hn = snprintf(head, sizeof head, "HTTP/1.1 401 Unauthorized\r\n%sWWW-Authenticate: %s\r\nContent-Length: 2\r\n\r\nno", first, ch);
+            set_out(c, head, (size_t)hn);
+            c->responding = 1;
+        }
+        free(alg);
+        free(also);
         return;
     }
     busy_set(c, 1);

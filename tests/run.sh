@@ -108,7 +108,7 @@ check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls
 # every feature switch, alone and all together, and the reduced TLS profile
 for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API \
     MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT" \
-    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW; do
+    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW MPERF_NO_DIGEST; do
     o=$(echo "$sw" | tr ' -' '__')
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.2.o"
 done
@@ -161,10 +161,10 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW
-    check "code size: default build without TLS, the stub resolver, the event API, the transport interface and raw connections, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW
-    check "code size: default build without TLS, every feature in but the transport interface and raw connections (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW
-    check "code size: default build without TLS, every feature in, within 60 KiB, gcc 12 -Os" size_within 61440 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST
+    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections and Digest, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST
+    check "code size: default build without TLS, every feature in but the transport interface, raw connections and Digest (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST
+    check "code size: default build without TLS, every feature in, within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -207,6 +207,7 @@ build switches-full "-O1 -g $SAN" tests/test_switches.c
 build switches-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_switches.c
 build switches-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES -DMPERF_NO_HEADER_API" tests/test_switches.c
 build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switches.c
+build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW" tests/test_switches.c
 build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
@@ -254,7 +255,7 @@ sanitized lwip "-I. -I/usr/include/lwip" tests/test_lwip.c -llwip
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
-FUZZ_TARGETS="response chunked url headers pem dns"
+FUZZ_TARGETS="response chunked url headers pem dns digest"
 for t in $FUZZ_TARGETS; do
     sanitized "fuzz-$t" "" "tests/fuzz/fuzz_$t.c"
     check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
@@ -315,6 +316,7 @@ suite "multi, built without TLS [asan]" "$B/multi-notls"
 suite "switches: MPERF_MINIMAL [asan]" "$B/switches-minimal"
 suite "switches: every feature in [asan]" "$B/switches-full"
 suite "switches: MPERF_NO_REDIRECTS [asan]" "$B/switches-noredirects"
+suite "switches: MPERF_NO_DIGEST and MPERF_NO_RAW [asan]" "$B/switches-nodigest-noraw"
 suite "switches: no auth, uploads, progress, ranges or header API [asan]" "$B/switches-noauth"
 suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"

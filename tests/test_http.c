@@ -722,14 +722,15 @@ TEST(basic_auth_sources)
     CHECK(parse_echo(&x.body, &s));
     CHECK(has_header(&s, "\r\nAuthorization: Basic Ym9iOmJ1aWxkZXI=\r\n"));
     xfer_free(&x);
-    /* HTTPAUTH: Digest alone is not built in, and a transfer that asked for it does not start
-       rather than send the password in the clear; "any" waits for a 401 and answers one that
-       offers Basic (libcurl's way: no password goes to a server that did not ask) */
+    /* HTTPAUTH: Digest alone, and "any", wait for a 401 and answer what it offers (libcurl's
+       way: no password goes to a server that did not ask); nothing was asked here */
     xfer_init(&x, echo_url(fault_port()));
     curl_easy_setopt(x.h, CURLOPT_USERPWD, "u:p");
-    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST), CURLE_NOT_BUILT_IN);
-    CHECK_EQ_LONG(run(&x), CURLE_NOT_BUILT_IN);
-    CHECK(x.body.len == 0);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST), CURLE_OK);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    CHECK(parse_echo(&x.body, &s));
+    CHECK(!has_header(&s, "Authorization"));
+    sink_free(&x.body);
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_ANY), CURLE_OK);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK(parse_echo(&x.body, &s));
@@ -744,13 +745,130 @@ TEST(basic_auth_sources)
     CHECK(has_header(&s, "\r\nAuthorization: Basic dTpw\r\n"));
     CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 1);
     xfer_free(&x);
-    /* a 401 offering only Digest is the answer: the password never goes out */
+    /* a 401 offering a Digest challenge without a nonce is the answer: the password never goes out */
     xfer_init(&x, fmt("%s?auth=Digest", echo_url(fault_port())));
     curl_easy_setopt(x.h, CURLOPT_USERPWD, "u:p");
     curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
     CHECK_EQ_LONG(run(&x), CURLE_OK);
     CHECK_EQ_LONG(code_of(x.h), 401);
     xfer_free(&x);
+}
+
+/* RFC 7616 section 3.9.1's worked example (and RFC 2617's), through the
+   engine's own MD5 and SHA-256, which are also checked against BearSSL's
+   for every length up to 300 bytes (each padding case). */
+TEST(digest_rfc_examples_and_hashes)
+{
+    mpx_digest d;
+    char hex[65], buf[301];
+    size_t n;
+    memset(&d, 0, sizeof d);
+    strcpy(d.realm, "http-auth@example.org");
+    strcpy(d.nonce, "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v");
+    d.qop = 1;
+    d.alg = MPX_DG_MD5;
+    mpx_digest_response(&d, "Mufasa", "Circle of Life", "GET", "/dir/index.html",
+                        "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", "00000001", hex);
+    CHECKF(strcmp(hex, "8ca523f5e9506fed4657c9700eebdbec") == 0, "MD5: %s", hex);
+    d.alg = MPX_DG_SHA256;
+    mpx_digest_response(&d, "Mufasa", "Circle of Life", "GET", "/dir/index.html",
+                        "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", "00000001", hex);
+    CHECKF(strcmp(hex, "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1") == 0, "SHA-256: %s", hex);
+    strcpy(d.realm, "testrealm@host.com");
+    strcpy(d.nonce, "dcd98b7102dd2f0e8b11d0f600bfb0c093");
+    d.alg = MPX_DG_MD5;
+    mpx_digest_response(&d, "Mufasa", "Circle Of Life", "GET", "/dir/index.html", "0a4f113b", "00000001", hex);
+    CHECKF(strcmp(hex, "6629fae49393a05397450978507c4ef1") == 0, "RFC 2617: %s", hex);
+    for (n = 0; n < sizeof buf - 1; n++) buf[n] = (char)('a' + n % 26);
+    for (n = 0; n <= 300; n++) {
+        unsigned char ref[32];
+        char refhex[65];
+        const char *p[1];
+        size_t i;
+        int sha;
+        buf[n] = 0;
+        p[0] = buf;
+        for (sha = 0; sha < 2; sha++) {
+            if (sha) {
+                br_sha256_context c;
+                br_sha256_init(&c);
+                br_sha256_update(&c, buf, n);
+                br_sha256_out(&c, ref);
+            } else {
+                br_md5_context c;
+                br_md5_init(&c);
+                br_md5_update(&c, buf, n);
+                br_md5_out(&c, ref);
+            }
+            for (i = 0; i < (sha ? 32u : 16u); i++) sprintf(refhex + 2 * i, "%02x", ref[i]);
+            mpx_hash_parts(sha, hex, p, 1);
+            if (strcmp(hex, refhex) != 0) {
+                CHECKF(0, "%s of %zu bytes: %s, BearSSL %s", sha ? "SHA-256" : "MD5", n, hex, refhex);
+                n = 301;
+                break;
+            }
+        }
+        buf[n < 300 ? n : 299] = (char)('a' + n % 26);
+    }
+}
+
+/* Digest against the fault server's /digest, which checks each answer as
+   RFC 7616 says (its check agrees with curl's own Digest). */
+TEST(digest_auth)
+{
+    static const struct {
+        const char *query;
+        unsigned long auth;
+        long code;
+    } cases[] = {
+        {"", CURLAUTH_DIGEST, 200},
+        {"?alg=MD5", CURLAUTH_DIGEST, 200},
+        {"?alg=MD5-sess", CURLAUTH_DIGEST, 200},
+        {"?alg=SHA-256", CURLAUTH_DIGEST, 200},
+        {"?alg=SHA-256-sess", CURLAUTH_ANY, 200},
+        {"?qop=0", CURLAUTH_DIGEST, 200},
+        {"?opaque=0&alg=SHA-256", CURLAUTH_ANYSAFE, 200},
+        {"?userhash=1&alg=SHA-256", CURLAUTH_DIGEST, 200},
+        {"?alg=SHA-256&also=MD5", CURLAUTH_ANY, 200}, /* MD5 offered first: the first is answered, as libcurl does */
+        {"?alg=MD5&also=SHA-256", CURLAUTH_ANY, 200},
+        {"?alg=SHA-512-256", CURLAUTH_DIGEST, 401},   /* an algorithm not built in: the 401 is the answer */
+    };
+    size_t i;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xfer x;
+        xfer_init(&x, fmt("http://127.0.0.1:%d/digest%s", fault_port(), cases[i].query));
+        curl_easy_setopt(x.h, CURLOPT_USERPWD, "user:secret");
+        curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, cases[i].auth);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECKF(code_of(x.h) == cases[i].code, "%s: %ld", cases[i].query, code_of(x.h));
+        if (cases[i].code == 200) CHECK(x.body.len == 9 && memcmp(x.body.p, "digest ok", 9) == 0);
+        xfer_free(&x);
+    }
+    {
+        xfer x;
+        /* a wrong password: one try, then the 401 is the answer */
+        xfer_init(&x, fmt("http://127.0.0.1:%d/digest", fault_port()));
+        curl_easy_setopt(x.h, CURLOPT_USERPWD, "user:wrong");
+        curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK_EQ_LONG(code_of(x.h), 401);
+        CHECK_EQ_LONG(info_off(x.h, CURLINFO_REDIRECT_COUNT), 1);
+        xfer_free(&x);
+        /* credentials from the URL, another method, a query in the uri */
+        xfer_init(&x, fmt("http://user:secret@127.0.0.1:%d/digest?alg=SHA-256&x=%%20y", fault_port()));
+        curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
+        curl_easy_setopt(x.h, CURLOPT_CUSTOMREQUEST, "DELETE");
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK_EQ_LONG(code_of(x.h), 200);
+        xfer_free(&x);
+        /* Basic only: Digest's challenge is not answered */
+        xfer_init(&x, fmt("http://127.0.0.1:%d/digest", fault_port()));
+        curl_easy_setopt(x.h, CURLOPT_USERPWD, "user:secret");
+        curl_easy_setopt(x.h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+        CHECK_EQ_LONG(run(&x), CURLE_OK);
+        CHECK_EQ_LONG(code_of(x.h), 401);
+        xfer_free(&x);
+    }
 }
 
 TEST(ranges_and_resume)
@@ -1797,6 +1915,8 @@ int main(void)
     RUN(autoreferer_and_referer);
     RUN(redirects_and_ranges_against_nginx);
     RUN(basic_auth_sources);
+    RUN(digest_rfc_examples_and_hashes);
+    RUN(digest_auth);
     RUN(ranges_and_resume);
     RUN(failonerror_and_maxfilesize);
     RUN(timeouts);

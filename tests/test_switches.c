@@ -169,6 +169,13 @@ TEST(left_out_options_say_not_built_in)
 #else
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_BASIC), MPERF_E_OK);
 #endif
+#if defined(MPERF_NO_DIGEST) || defined(MPERF_NO_AUTH) || defined(MPERF_NO_REDIRECTS)
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_DIGEST), MPERF_E_NOT_BUILT_IN);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_DIGEST), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_ANYSAFE), MPERF_E_OK);
+#endif
+    mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, (unsigned long)MPERF_AUTH_NONE);
 #ifdef MPERF_NO_PROGRESS
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, (mperf_xferinfo_callback)NULL), MPERF_E_OK);
