@@ -2170,6 +2170,7 @@ typedef struct mpx_xfer {
     uint8_t req_sent;  /* the request head has been built for this attempt */
     uint8_t following; /* the response is a redirect being followed: its body is dropped */
     uint8_t auth_ok;   /* credentials may go to this host */
+    uint8_t auth_kept, auth_retried; /* Digest sent from the handle's last challenge; a 401 answered already */
     uint8_t auth_offer, auth_picked, auth_retry; /* HTTPAUTH with more than Basic: what the 401 offered
                                                     (1 Basic, 2 Digest); the scheme picked (1, 2) and
                                                     sent; this response is answered with it */
@@ -2215,6 +2216,16 @@ typedef struct mpx_hfield { /* a field kept for the header API */
     long request;               /* 0 for the first request of the transfer */
     unsigned origin;            /* MPERF_H_ */
 } mpx_hfield;
+
+#if MPX_DIGEST
+/* A Digest challenge, kept by the handle from its 401. */
+typedef struct mpx_digest {
+    char realm[256], nonce[256], opaque[256];
+    uint8_t alg, alg_given, qop, userhash, opaque_given;
+    uint8_t kept;  /* answered once: the handle's next transfers answer it at once, as libcurl's do */
+    unsigned long nc; /* answers sent with this nonce */
+} mpx_digest;
+#endif
 
 struct mperf_easy {
     uint32_t magic;
@@ -6440,6 +6451,10 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
                                                         : (e->x.body_len < 0 || e->x.body_len > MPX_EXPECT_THRESHOLD)));
     e->x.redirect_count = 0;
     e->x.auth_ok = 1;
+#if MPX_DIGEST
+    if (e->dg && e->dg->kept && (o->httpauth & MPERF_AUTH_DIGEST)) /* the last challenge, answered at once */
+        e->x.auth_picked = e->x.auth_kept = 2;
+#endif
     if (MPX_ROUTING && o->resolve && e->resolve_new) {
         mperf_code rc = mpx_resolve_load(m, e, why);
         if (rc != MPERF_E_OK) return rc;
@@ -6607,11 +6622,6 @@ static void mpx_hash_parts(int sha, char *hex, const char *const *parts, size_t 
 enum { MPX_DG_MD5, MPX_DG_MD5_SESS, MPX_DG_SHA256, MPX_DG_SHA256_SESS };
 static const char *const mpx_dg_alg_names[] = {"MD5", "MD5-sess", "SHA-256", "SHA-256-sess"};
 
-/* A Digest challenge, kept by the handle from its 401. */
-typedef struct mpx_digest {
-    char realm[256], nonce[256], opaque[256];
-    uint8_t alg, alg_given, qop, userhash, opaque_given;
-} mpx_digest;
 
 /* The response of RFC 7616 section 3.4.1 for these values (qop "auth" or
    none); hex: 65 bytes. */
@@ -6722,6 +6732,8 @@ static int mpx_digest_offer(mperf_easy *e, const char *v, size_t n)
     memset(&d, 0, sizeof d);
     if (!mpx_digest_parse(v, n, &d)) return 0;
     if (!e->dg && !(e->dg = (mpx_digest *)mpx_alloc(&e->al, sizeof *e->dg))) return 0;
+    if (e->dg->kept && strcmp(e->dg->nonce, d.nonce) == 0 && strcmp(e->dg->realm, d.realm) == 0)
+        d.nc = e->dg->nc; /* the same nonce again: its count goes on */
     *e->dg = d;
     return 1;
 }
@@ -6745,11 +6757,11 @@ static void mpx_buf_param(const mperf_allocator *al, mpx_buf *b, const char *nam
 
 /* "Authorization: Digest ..." for the request being built (RFC 7616, in
    libcurl's order of fields), with a fresh client nonce. */
-static void mpx_add_digest_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
+static void mpx_add_digest_auth(mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
 {
     const mpx_opts *o = &e->o;
     const mpx_digest *d = e->dg;
-    char user[512], pass[512], uri[2048], hex[65], cnonce[64], hexr[33], uh[65];
+    char user[512], pass[512], uri[2048], hex[65], cnonce[64], hexr[33], uh[65], nc[16];
     unsigned char rnd[16];
     size_t i;
     if (o->username || o->password || o->userpwd) {
@@ -6791,7 +6803,9 @@ static void mpx_add_digest_auth(const mperf_easy *e, const mperf_allocator *al, 
         cnonce[cb.len] = 0;
         mpx_buf_free(al, &cb);
     }
-    mpx_digest_response(d, user, pass, e->x.method, uri, cnonce, "00000001", hex);
+    snprintf(nc, sizeof nc, "%08lx", ++e->dg->nc & 0xffffffffUL);
+    e->dg->kept = 1;
+    mpx_digest_response(d, user, pass, e->x.method, uri, cnonce, nc, hex);
     if (d->userhash) {
         const char *p[2];
         p[0] = user, p[1] = d->realm;
@@ -6804,7 +6818,9 @@ static void mpx_add_digest_auth(const mperf_easy *e, const mperf_allocator *al, 
     mpx_buf_param(al, b, ", uri", uri);
     if (d->qop) {
         mpx_buf_param(al, b, ", cnonce", cnonce);
-        mpx_buf_adds(al, b, ", nc=00000001, qop=auth");
+        mpx_buf_adds(al, b, ", nc=");
+        mpx_buf_adds(al, b, nc);
+        mpx_buf_adds(al, b, ", qop=auth");
     }
     mpx_buf_param(al, b, ", response", hex);
     if (d->opaque_given) mpx_buf_param(al, b, ", opaque", d->opaque);
@@ -8198,7 +8214,8 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     long st = e->x.p.status;
     const mpx_opts *o = &e->o;
     e->x.content_length = st == 204 || st == 304 ? 0 : e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
-    if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && !e->x.auth_picked && e->x.auth_ok &&
+    if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && (!e->x.auth_picked || e->x.auth_kept) &&
+        !e->x.auth_retried && e->x.auth_ok &&
         (o->userpwd || o->username || o->password || e->x.u.has_user)) { /* asked for: again, with the strongest */
         uint8_t pick = MPX_DIGEST && (e->x.auth_offer & 2) && (o->httpauth & MPERF_AUTH_DIGEST) ? 2
                        : (e->x.auth_offer & 1) && (o->httpauth & MPERF_AUTH_BASIC) && o->httpauth != MPERF_AUTH_BASIC ? 1
@@ -8209,7 +8226,7 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
                 return 1;
             }
             e->x.auth_picked = pick;
-            e->x.auth_retry = 1;
+            e->x.auth_retry = e->x.auth_retried = 1;
             return mpx_xfer_follow(m, e);
         }
     }

@@ -676,6 +676,19 @@ static void run_header_file(void)
     fclose(bf);
 }
 
+/* Digest twice on one handle: the second transfer answers the kept
+   challenge at once, its nonce count going on. */
+static void run_digest_twice(void)
+{
+    seen s;
+    CURL *h = traced(fmt("%s/digest", F), &s);
+    curl_easy_setopt(h, CURLOPT_USERPWD, "user:secret");
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
+    report(h, &s, curl_easy_perform(h));
+    s.len = s.cap = 0; /* (report took the first body) */
+    easy(h, &s);
+}
+
 /* ---- CONNECT_ONLY: connect, then the program's own bytes (libcurl's sendrecv pattern) ---- */
 /* Waits (bounded) until the handle's socket is ready for what want says. */
 static void wait_active(CURL *h, short want)
@@ -1033,6 +1046,7 @@ static const struct {
                 {"pattern-progress-abort", run_progress_abort},
                 {"pattern-header-file", run_header_file},
                 {"pattern-connect-only", run_connect_only},
+                {"pattern-digest-twice", run_digest_twice},
                 {"pattern-connect-only-https", run_connect_only_https},
                 {"pattern-connect-only-multi", run_connect_only_multi},
                 {"strerror-coverage", run_strerror}};
