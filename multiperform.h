@@ -6724,14 +6724,15 @@ static int mpx_digest_parse(const char *v, size_t n, mpx_digest *d)
 
 /* Keeps a WWW-Authenticate value's Digest challenge when this can answer it
    and none came before it: the server lists them in its order of
-   preference (RFC 7616), and libcurl answers the first. */
+   preference (RFC 7616), and libcurl answers the first. 1 kept (or one
+   kept before), 0 none to answer, -1 out of memory. */
 static int mpx_digest_offer(mperf_easy *e, const char *v, size_t n)
 {
     mpx_digest d;
     if (e->x.auth_offer & 2) return 1;
     memset(&d, 0, sizeof d);
     if (!mpx_digest_parse(v, n, &d)) return 0;
-    if (!e->dg && !(e->dg = (mpx_digest *)mpx_alloc(&e->al, sizeof *e->dg))) return 0;
+    if (!e->dg && !(e->dg = (mpx_digest *)mpx_calloc(&e->al, sizeof *e->dg))) return -1;
     if (e->dg->kept && strcmp(e->dg->nonce, d.nonce) == 0 && strcmp(e->dg->realm, d.realm) == 0)
         d.nc = e->dg->nc; /* the same nonce again: its count goes on */
     *e->dg = d;
@@ -8311,8 +8312,14 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate")) {
                     if (mpx_offers_basic(ev->value, ev->valuelen)) e->x.auth_offer |= 1;
 #if MPX_DIGEST
-                    if ((e->o.httpauth & MPERF_AUTH_DIGEST) && mpx_digest_offer(e, ev->value, ev->valuelen))
-                        e->x.auth_offer |= 2;
+                    if (e->o.httpauth & MPERF_AUTH_DIGEST) {
+                        int r = mpx_digest_offer(e, ev->value, ev->valuelen);
+                        if (r < 0) {
+                            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                            return 1;
+                        }
+                        if (r) e->x.auth_offer |= 2;
+                    }
 #endif
                 }
 #endif

@@ -56,7 +56,7 @@ typedef struct scenario {
     int (*multi_setup)(mperf_multi *m); /* the same for the multi handle, or NULL */
 } scenario;
 
-static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300], url_named[200],
+static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300], url_named[200], url_digest[200],
     dns_servers[64];
 static const char *post_body;
 static size_t post_len;
@@ -111,9 +111,32 @@ static int setup_named_multi(mperf_multi *m)
 }
 #endif
 
+/* Digest: a 401, then the answer (the fault server checks it). */
+static int setup_digest(job *j, int i)
+{
+    (void)i;
+    j->want = (size_t)-1;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_digest) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_USERPWD, "user:secret") == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_ANY) == MPERF_E_OK;
+}
+
+/* CONNECT_ONLY over TLS: connected, the handshake done, no body; the kept
+   connection goes with the handle. */
+static int setup_connect_only(job *j, int i)
+{
+    (void)i;
+    j->want = (size_t)-2;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_tls) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_CAINFO, ca_path) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_CONNECT_ONLY, 1L) == MPERF_E_OK;
+}
+
 /* A successful job must have exactly the right body. */
 static int body_right(const job *j)
 {
+    if (j->want == (size_t)-1) return j->body.len == 9 && memcmp(j->body.p, "digest ok", 9) == 0;
+    if (j->want == (size_t)-2) return j->body.len == 0;
     if (j->want) return sink_is_pattern(&j->body, j->want);
     return j->body.p && strstr(j->body.p, "body-length: 100000") != NULL;
 }
@@ -233,6 +256,10 @@ static const scenario s_parallel = {"parallel keep-alive GETs (8 at once, twice)
 static const scenario s_redirect = {"redirect", 1, 1, setup_redirect, NULL};
 static const scenario s_upload = {"upload (POST, copied body)", 1, 1, setup_upload, NULL};
 static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls, NULL};
+#ifndef MPERF_NO_TLS
+static const scenario s_connect_only = {"CONNECT_ONLY over TLS, twice", 1, 2, setup_connect_only, NULL};
+#endif
+static const scenario s_digest = {"Digest: a 401, then the answer, twice on the same handles", 2, 2, setup_digest, NULL};
 #if MPX_STUB
 static const scenario s_named = {"two GETs of one name through the stub resolver", 2, 1, setup_named, setup_named_multi};
 #endif
@@ -240,6 +267,15 @@ static const scenario s_named = {"two GETs of one name through the stub resolver
 TEST(single_get) { sweep(&s_get); }
 TEST(parallel_keepalive_gets) { sweep(&s_parallel); }
 TEST(redirect) { sweep(&s_redirect); }
+TEST(digest) { sweep(&s_digest); }
+TEST(connect_only)
+{
+#ifdef MPERF_NO_TLS
+    printf("  (built without TLS)\n");
+#else
+    sweep(&s_connect_only);
+#endif
+}
 TEST(upload) { sweep(&s_upload); }
 TEST(tls_handshake)
 {
@@ -348,6 +384,7 @@ int main(void)
     post_body = body;
     post_len = sizeof body;
     snprintf(url_64k, sizeof url_64k, "http://127.0.0.1:%d/f/64k.bin", nginx_port());
+    snprintf(url_digest, sizeof url_digest, "http://127.0.0.1:%d/digest?alg=SHA-256", fault_port());
     snprintf(url_redirect, sizeof url_redirect, "http://127.0.0.1:%d/redir?code=302&to=%s", fault_port(),
              pct(url_64k));
     snprintf(url_echo, sizeof url_echo, "http://127.0.0.1:%d/echo", fault_port());
@@ -358,6 +395,8 @@ int main(void)
     RUN(single_get);
     RUN(parallel_keepalive_gets);
     RUN(redirect);
+    RUN(digest);
+    RUN(connect_only);
     RUN(upload);
     RUN(tls_handshake);
     RUN(name_through_the_stub_resolver);
