@@ -572,6 +572,7 @@ typedef enum mperf_option {
     MPERF_OPT_SUPPRESS_CONNECT_HEADERS = 265,
     MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS = 271,
     MPERF_OPT_CONNECT_ONLY = 141,
+    MPERF_OPT_SSL_OPTIONS = 216,
     MPERF_OPT_DNS_SHUFFLE_ADDRESSES = 275,
     MPERF_OPT_UPLOAD_BUFFERSIZE = 280,
     MPERF_OPT_HTTP09_ALLOWED = 285,
@@ -805,6 +806,18 @@ typedef int (*mperf_closesocket_callback)(void *clientp, mperf_socket_t fd);
 #define MPERF_SSLVERSION_MAX_TLSv1_1 (5L << 16)
 #define MPERF_SSLVERSION_MAX_TLSv1_2 (6L << 16)
 #define MPERF_SSLVERSION_MAX_TLSv1_3 (7L << 16)
+
+/* SSL_OPTIONS bits (libcurl's): all but NO_PARTIALCHAIN are accepted.
+   NATIVE_CA: the system store on Windows, which is the default there; on
+   other systems it changes nothing (as libcurl with OpenSSL). NO_REVOKE,
+   REVOKE_BEST_EFFORT: no revocation is checked anyway; ALLOW_BEAST: TLS
+   1.2 AEAD suites only; AUTO_CLIENT_CERT: no client certificate is sent. */
+#define MPERF_SSLOPT_ALLOW_BEAST (1L << 0)
+#define MPERF_SSLOPT_NO_REVOKE (1L << 1)
+#define MPERF_SSLOPT_NO_PARTIALCHAIN (1L << 2)
+#define MPERF_SSLOPT_REVOKE_BEST_EFFORT (1L << 3)
+#define MPERF_SSLOPT_NATIVE_CA (1L << 4)
+#define MPERF_SSLOPT_AUTO_CLIENT_CERT (1L << 5)
 
 #define MPERF_AUTH_NONE ((unsigned long)0)
 #define MPERF_AUTH_BASIC ((unsigned long)1)
@@ -10647,7 +10660,7 @@ static const uint16_t mpx_guarded[] = {
 #if MPX_TLS /* without TLS no https transfer starts at all */
     10025 /* SSLCERT */, 10087 /* SSLKEY */, 10026 /* KEYPASSWD */, 10086 /* SSLCERTTYPE */, 10088 /* SSLKEYTYPE */,
     10089 /* SSLENGINE */, 40291 /* SSLCERT_BLOB */, 40292 /* SSLKEY_BLOB */, 10169 /* CRLFILE */,
-    10170 /* ISSUERCERT */, 40295 /* ISSUERCERT_BLOB */, 232 /* SSL_VERIFYSTATUS */, 216 /* SSL_OPTIONS */,
+    10170 /* ISSUERCERT */, 40295 /* ISSUERCERT_BLOB */, 232 /* SSL_VERIFYSTATUS */, MPERF_OPT_SSL_OPTIONS,
     10298 /* SSL_EC_CURVES */, 10276 /* TLS13_CIPHERS */, 20108 /* SSL_CTX_FUNCTION */, MPERF_OPT_CAPATH,
     MPERF_OPT_PINNEDPUBLICKEY, MPERF_OPT_SSLVERSION, MPERF_OPT_SSL_CIPHER_LIST
 #endif
@@ -10780,6 +10793,13 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
 #if MPX_AUTH
     case MPERF_OPT_CA_CACHE_TIMEOUT: /* the CA store is kept for the multi handle's life: -1 in libcurl's terms */
         return v == -1 ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+#if MPX_TLS
+    case MPERF_OPT_SSL_OPTIONS: /* partial chains are what BearSSL's anchors allow: that one cannot be turned off */
+        return v & ~(MPERF_SSLOPT_ALLOW_BEAST | MPERF_SSLOPT_NO_REVOKE | MPERF_SSLOPT_REVOKE_BEST_EFFORT |
+                     MPERF_SSLOPT_NATIVE_CA | MPERF_SSLOPT_AUTO_CLIENT_CERT)
+                   ? MPERF_E_NOT_BUILT_IN
+                   : MPERF_E_OK;
+#endif
     case MPERF_OPT_CERTINFO: /* certificate details are not collected */
         return v ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
     case MPERF_OPT_HTTPAUTH: /* Basic, and Digest where built in */

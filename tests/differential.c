@@ -949,6 +949,9 @@ static void run_option_case(const char *name)
                        port ? port : "1"),
                    &s);
         curl_easy_setopt(h, CURLOPT_CAINFO, fmt("%s/ca.pem", getenv("MPT_PKI") ? getenv("MPT_PKI") : "."));
+        if (strcmp(name, "tls-ssl-options") == 0) /* what holds anyway: accepted, and nothing loosened */
+            out("SSL_OPTIONS setopt: %d",
+                (int)curl_easy_setopt(h, CURLOPT_SSL_OPTIONS, (long)(CURLSSLOPT_NATIVE_CA | CURLSSLOPT_NO_REVOKE)));
         if (strcmp(name, "tls-wrong-name") == 0) { /* a name the certificate does not list */
             l = curl_slist_append(l, fmt("wrong.test:%s:127.0.0.1", port ? port : "1"));
             curl_easy_setopt(h, CURLOPT_RESOLVE, l);
@@ -1030,7 +1033,7 @@ static const char *const cases[] = {
     "http10-request", "header-in-body", "nginx", "nginx-head", "nginx-redirect", "resolve", "connect-to",
     "unix-socket", "unix-socket-long", "interface", "refused", "tls-ok", "tls-unknown-ca", "tls-expired", "tls-no-intermediate",
     "tls-ip-not-listed", "tls-wrong-name", "default-protocol", "default-protocol-https", "request-target", "keepalive",
-    "keepalive-defaults", "certinfo"};
+    "keepalive-defaults", "certinfo", "tls-ssl-options"};
 static const int redirect_codes[] = {301, 302, 303, 307, 308};
 static const char *const uploads[] = {"postfields", "large-postfields", "small-put", "empty-put", "chunked-put",
                                       "post-read", "large-put", "expect-ignored"};

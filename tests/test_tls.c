@@ -635,6 +635,19 @@ TEST(tls_options)
     CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSL_CIPHER_LIST, "ECDHE-RSA-CHACHA20-POLY1305"), CURLE_OK);
     CHECKF(run(&x) == CURLE_OK, "chacha: %s", x.err);
     xfer_free(&x);
+    /* SSL_OPTIONS: what holds anyway is accepted (the transfer still verifies); NO_PARTIALCHAIN cannot be had */
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSL_OPTIONS, (long)(CURLSSLOPT_NATIVE_CA | CURLSSLOPT_NO_REVOKE)), CURLE_OK);
+    CHECKF(run(&x) == CURLE_OK, "NATIVE_CA|NO_REVOKE: %s", x.err);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSL_OPTIONS, (long)CURLSSLOPT_NO_PARTIALCHAIN), CURLE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(run(&x), CURLE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(curl_easy_setopt(x.h, CURLOPT_SSL_OPTIONS, 0L), CURLE_OK);
+    CHECK_EQ_LONG(run(&x), CURLE_OK);
+    xfer_free(&x);
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_WRONG_PORT", "/f/1k.bin"));
+    curl_easy_setopt(x.h, CURLOPT_SSL_OPTIONS, (long)(CURLSSLOPT_NATIVE_CA | CURLSSLOPT_ALLOW_BEAST));
+    CHECK_EQ_LONG(run(&x), CURLE_PEER_FAILED_VERIFICATION); /* verification is not loosened by any of them */
+    xfer_free(&x);
     xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
     curl_easy_setopt(x.h, CURLOPT_SSL_CIPHER_LIST, "RC4-MD5");
     CHECK_EQ_LONG(run(&x), CURLE_SSL_CIPHER);
