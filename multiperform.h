@@ -2183,7 +2183,8 @@ typedef struct mpx_xfer {
     uint8_t req_sent;  /* the request head has been built for this attempt */
     uint8_t following; /* the response is a redirect being followed: its body is dropped */
     uint8_t auth_ok;   /* credentials may go to this host */
-    uint8_t auth_kept, auth_retried; /* Digest sent from the handle's last challenge; a 401 answered already */
+    uint8_t auth_kept, auth_retried, auth_stale; /* Digest sent from the handle's last challenge; a 401
+                                                    answered already; a stale nonce's renewed */
     uint8_t auth_offer, auth_picked, auth_retry; /* HTTPAUTH with more than Basic: what the 401 offered
                                                     (1 Basic, 2 Digest); the scheme picked (1, 2) and
                                                     sent; this response is answered with it */
@@ -2234,7 +2235,7 @@ typedef struct mpx_hfield { /* a field kept for the header API */
 /* A Digest challenge, kept by the handle from its 401. */
 typedef struct mpx_digest {
     char realm[256], nonce[256], opaque[256];
-    uint8_t alg, alg_given, qop, userhash, opaque_given;
+    uint8_t alg, alg_given, qop, userhash, opaque_given, stale;
     uint8_t kept;  /* answered once: the handle's next transfers answer it at once, as libcurl's do */
     unsigned long nc; /* answers sent with this nonce */
 } mpx_digest;
@@ -6723,6 +6724,8 @@ static int mpx_digest_parse(const char *v, size_t n, mpx_digest *d)
                 }
             } else if (k == 8 && MPX_IEQ(v + s, 8, "userhash")) {
                 d->userhash = strlen(val) == 4 && MPX_IEQ(val, 4, "true");
+            } else if (k == 5 && MPX_IEQ(v + s, 5, "stale")) {
+                d->stale = strlen(val) == 4 && MPX_IEQ(val, 4, "true");
             }
             continue;
         }
@@ -8221,6 +8224,21 @@ static int mpx_xfer_follow(mperf_multi *m, mperf_easy *e)
     return 0;
 }
 
+/* A 401 to our Digest answer says the nonce was stale (a new one comes with
+   it): answered once more with it, as libcurl does, without asking anew. */
+static int mpx_digest_stale(mperf_easy *e)
+{
+#if MPX_DIGEST
+    if (e->x.auth_picked == 2 && (e->x.auth_offer & 2) && e->dg && e->dg->stale && !e->x.auth_stale) {
+        e->x.auth_stale = 1;
+        return 1;
+    }
+#else
+    (void)e;
+#endif
+    return 0;
+}
+
 /* The final response's head is in: redirects, error statuses, size limits.
    Returns 1 when the transfer ended or moved on. */
 static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
@@ -8228,8 +8246,8 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     long st = e->x.p.status;
     const mpx_opts *o = &e->o;
     e->x.content_length = st == 204 || st == 304 ? 0 : e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
-    if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && (!e->x.auth_picked || e->x.auth_kept) &&
-        !e->x.auth_retried && e->x.auth_ok &&
+    if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && e->x.auth_ok &&
+        (!e->x.auth_picked || (e->x.auth_kept && !e->x.auth_retried) || mpx_digest_stale(e)) &&
         (o->userpwd || o->username || o->password || e->x.u.has_user)) { /* asked for: again, with the strongest */
         uint8_t pick = MPX_DIGEST && (e->x.auth_offer & 2) && (o->httpauth & MPERF_AUTH_DIGEST) ? 2
                        : (e->x.auth_offer & 1) && (o->httpauth & MPERF_AUTH_BASIC) && o->httpauth != MPERF_AUTH_BASIC ? 1

@@ -875,7 +875,8 @@ static void run_option_case(const char *name)
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_ANY);
     } else if (strncmp(name, "auth-digest", 11) == 0) { /* the fault server checks each answer (RFC 7616) */
         h = traced(fmt("%s/digest%s", F, strcmp(name, "auth-digest-sha256") == 0 ? "?alg=SHA-256" :
-                                        strcmp(name, "auth-digest-two") == 0 ? "?alg=SHA-256&also=MD5" : ""), &s);
+                                        strcmp(name, "auth-digest-two") == 0 ? "?alg=SHA-256&also=MD5" :
+                                        strcmp(name, "auth-digest-stale") == 0 ? "?stale=1" : ""), &s);
         curl_easy_setopt(h, CURLOPT_USERPWD, strcmp(name, "auth-digest-wrong") == 0 ? "user:wrong" : "user:secret");
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, strcmp(name, "auth-digest-two") == 0 ? CURLAUTH_ANY : CURLAUTH_DIGEST);
     } else if (strcmp(name, "auth-basic") == 0) {
@@ -1029,7 +1030,7 @@ static void run_strerror(void)
 /* ---- the list ---- */
 static const char *const cases[] = {
     "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
-    "redirect-other-host", "auth-any-401", "auth-any-post-401", "auth-any-200", "auth-any-401-digest-only", "auth-digest", "auth-digest-sha256", "auth-digest-two", "auth-digest-wrong", "auth-basic", "custom-headers", "range", "resume", "customrequest",
+    "redirect-other-host", "auth-any-401", "auth-any-post-401", "auth-any-200", "auth-any-401-digest-only", "auth-digest", "auth-digest-sha256", "auth-digest-two", "auth-digest-wrong", "auth-digest-stale", "auth-basic", "custom-headers", "range", "resume", "customrequest",
     "http10-request", "header-in-body", "nginx", "nginx-head", "nginx-redirect", "resolve", "connect-to",
     "unix-socket", "unix-socket-long", "interface", "refused", "tls-ok", "tls-unknown-ca", "tls-expired", "tls-no-intermediate",
     "tls-ip-not-listed", "tls-wrong-name", "default-protocol", "default-protocol-https", "request-target", "keepalive",

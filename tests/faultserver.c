@@ -37,13 +37,15 @@
      /reset-early              as soon as the request line is in: FIN, then 50 ms
                                later a reset (a client still sending gets EPIPE)
      /close                    read the request, close without a byte
-     /digest[?alg=A][&qop=0][&opaque=0][&userhash=1][&also=B]
+     /digest[?alg=A][&qop=0][&opaque=0][&userhash=1][&also=B][&stale=1]
                                a 401 offering Digest (algorithm=A when given:
                                MD5, MD5-sess, SHA-256, SHA-256-sess; qop="auth"
                                unless qop=0; an opaque unless opaque=0; also=B:
                                a first challenge with algorithm B) until the
                                request answers one right for user "user" and
-                               password "secret" (RFC 7616), then 200 "digest ok"
+                               password "secret" (RFC 7616), then 200 "digest ok";
+                               stale=1: a right answer to the first nonce gets
+                               a 401 with stale=true and a fresh nonce
 
    Two more listening ports serve what no request can ask for: connections
    to NOREAD are accepted and never read or answered (with a small receive
@@ -314,9 +316,11 @@ static void digest_param(const char *v, const char *name, char *out, size_t outl
 }
 
 /* Whether value (an Authorization header's) answers /digest's challenge
-   for target with method: user "user", password "secret". */
+   for target with method: user "user", password "secret", nonce want_nonce.
+   2 when it is right but for the first nonce while want_nonce is another
+   (stale). */
 static int digest_ok(const char *value, const char *method, const char *target, const char *alg_want, const char *also,
-                     int qop)
+                     int qop, const char *want_nonce)
 {
     char user[128], realm[128], nonce[128], uri[1024], cnonce[128], nc[32], qp[32], resp[80], alg[32];
     char ha1[65], ha2[65], want[65], buf[2048], uh[65];
@@ -333,7 +337,8 @@ static int digest_ok(const char *value, const char *method, const char *target, 
     digest_param(value, "algorithm", alg, sizeof alg);
     if (also && strcmp(alg, also) == 0) qop = 1; /* the answer to the first challenge (always qop="auth") */
     else if (strcmp(alg, alg_want ? alg_want : "") != 0) return 0;
-    if (strcmp(realm, "mpt@test") != 0 || strcmp(nonce, "n0nce-7616") != 0 || strcmp(uri, target) != 0) return 0;
+    if (strcmp(realm, "mpt@test") != 0 || strcmp(uri, target) != 0) return 0;
+    if (strcmp(nonce, want_nonce) != 0 && strcmp(nonce, "n0nce-7616") != 0) return 0;
     sha = strncasecmp(alg, "SHA-256", 7) == 0;
     sess = strstr(alg, "-sess") != NULL;
     snprintf(buf, sizeof buf, "user:%s", realm);
@@ -354,7 +359,8 @@ static int digest_ok(const char *value, const char *method, const char *target, 
         snprintf(buf, sizeof buf, "%s:%s:%s", ha1, nonce, ha2);
     }
     digest_hex(sha, buf, want);
-    return strcmp(want, resp) == 0;
+    if (strcmp(want, resp) != 0) return 0;
+    return strcmp(nonce, want_nonce) == 0 ? 1 : 2;
 }
 
 /* Sets up the response for one complete request head in c->in[0..hlen). */
@@ -440,13 +446,17 @@ static void handle_request(conn *c, size_t hlen)
     if (strcmp(path, "/digest") == 0) {
         char au[2048], head[1024], *alg = query_get(q, "alg", NULL), *also = query_get(q, "also", NULL);
         int qop = (int)query_num(q, "qop", 1), opaque = (int)query_num(q, "opaque", 1), uhash = (int)query_num(q, "userhash", 0);
-        if (header_value(c->in, hlen, "authorization", au, sizeof au) && digest_ok(au, method, target, alg, also, qop)) {
+        int stale_mode = (int)query_num(q, "stale", 0), r = 0;
+        const char *want_nonce = stale_mode ? "n0nce-fresh" : "n0nce-7616";
+        if (header_value(c->in, hlen, "authorization", au, sizeof au)) r = digest_ok(au, method, target, alg, also, qop, want_nonce);
+        if (r == 1) {
             respond_simple(c, 200, "OK", "digest ok", 1);
         } else {
             char ch[512], first[256] = "";
             int hn;
-            snprintf(ch, sizeof ch, "Digest realm=\"mpt@test\"%s, nonce=\"n0nce-7616\"%s%s%s%s", qop ? ", qop=\"auth\"" : "",
-                     opaque ? ", opaque=\"0paque\"" : "", alg ? ", algorithm=" : "", alg ? alg : "", uhash ? ", userhash=true" : "");
+            snprintf(ch, sizeof ch, "Digest realm=\"mpt@test\"%s, nonce=\"%s\"%s%s%s%s%s", qop ? ", qop=\"auth\"" : "",
+                     r == 2 ? want_nonce : "n0nce-7616", opaque ? ", opaque=\"0paque\"" : "", alg ? ", algorithm=" : "",
+                     alg ? alg : "", uhash ? ", userhash=true" : "", r == 2 ? ", stale=true" : "");
             if (also) snprintf(first, sizeof first, "WWW-Authenticate: Digest realm=\"mpt@test\", qop=\"auth\", nonce=\"n0nce-7616\", algorithm=%.40s\r\n", also);
             hn = snprintf(head, sizeof head, "HTTP/1.1 401 Unauthorized\r\n%sWWW-Authenticate: %s\r\nContent-Length: 2\r\n\r\nno", first, ch);
             set_out(c, head, (size_t)hn);

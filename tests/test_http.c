@@ -832,6 +832,7 @@ TEST(digest_auth)
         {"?alg=SHA-256&also=MD5", CURLAUTH_ANY, 200}, /* MD5 offered first: the first is answered, as libcurl does */
         {"?alg=MD5&also=SHA-256", CURLAUTH_ANY, 200},
         {"?alg=SHA-512-256", CURLAUTH_DIGEST, 401},   /* an algorithm not built in: the 401 is the answer */
+        {"?stale=1", CURLAUTH_DIGEST, 200},           /* "stale=true" with a fresh nonce: answered again */
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
