@@ -6495,6 +6495,31 @@ static int mpx_buf_add_base64(const mperf_allocator *al, mpx_buf *b, const unsig
     return 1;
 }
 
+/* The credentials for the origin: USERNAME / PASSWORD, else USERPWD
+   ("user[:password]"), else the URL's userinfo (percent-decoded); the
+   options win, as in libcurl. 0 when there are none. */
+static int mpx_credentials(const mperf_easy *e, char *user, size_t usz, char *pass, size_t psz)
+{
+    const mpx_opts *o = &e->o;
+    if (o->username || o->password) {
+        mpx_strlcpy(user, o->username ? o->username : "", usz);
+        mpx_strlcpy(pass, o->password ? o->password : "", psz);
+    } else if (o->userpwd) {
+        const char *colon = strchr(o->userpwd, ':');
+        size_t ul = colon ? (size_t)(colon - o->userpwd) : strlen(o->userpwd);
+        if (ul >= usz) ul = usz - 1;
+        memcpy(user, o->userpwd, ul);
+        user[ul] = 0;
+        mpx_strlcpy(pass, colon ? colon + 1 : "", psz);
+    } else if (e->x.u.has_user) {
+        user[mpx_pct_decode(e->x.u.user, e->x.u.userlen, user, usz - 1)] = 0;
+        pass[mpx_pct_decode(e->x.u.pass, e->x.u.passlen, pass, psz - 1)] = 0;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 #if MPX_DIGEST
 /* ---- Digest authentication (RFC 7616): MD5 and SHA-256, qop=auth ---- */
 /* MD5 (RFC 1321) and SHA-256 (FIPS 180-4), written for Digest's few short strings. */
@@ -6781,22 +6806,7 @@ static void mpx_add_digest_auth(mperf_easy *e, const mperf_allocator *al, mpx_bu
     char user[512], pass[512], uri[2048], hex[65], cnonce[64], hexr[33], uh[65], nc[16];
     unsigned char rnd[16];
     size_t i;
-    if (o->username || o->password || o->userpwd) {
-        const char *up = o->userpwd ? o->userpwd : "", *colon = strchr(up, ':');
-        if (o->username || o->password) {
-            mpx_strlcpy(user, o->username ? o->username : "", sizeof user);
-            mpx_strlcpy(pass, o->password ? o->password : "", sizeof pass);
-        } else {
-            size_t ul = colon ? (size_t)(colon - up) : strlen(up);
-            if (ul >= sizeof user) ul = sizeof user - 1;
-            memcpy(user, up, ul);
-            user[ul] = 0;
-            mpx_strlcpy(pass, colon ? colon + 1 : "", sizeof pass);
-        }
-    } else {
-        user[mpx_pct_decode(e->x.u.user, e->x.u.userlen, user, sizeof user - 1)] = 0;
-        pass[mpx_pct_decode(e->x.u.pass, e->x.u.passlen, pass, sizeof pass - 1)] = 0;
-    }
+    if (!mpx_credentials(e, user, sizeof user, pass, sizeof pass)) return; /* (a 401 is answered only with some) */
     if (o->request_target) mpx_strlcpy(uri, o->request_target, sizeof uri);
     else {
         size_t l = MPX_MIN(e->x.u.pathlen, sizeof uri - 1);
@@ -6851,24 +6861,14 @@ static void mpx_add_digest_auth(mperf_easy *e, const mperf_allocator *al, mpx_bu
 }
 #endif
 
-/* "Authorization: Basic ..." from USERPWD / USERNAME / PASSWORD, else from
-   the URL's userinfo (percent-decoded). The options win, as in libcurl. */
+/* "Authorization: Basic user:password" (mpx_credentials). */
 static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
 {
-    char cred[1024];
-    size_t n = 0;
-    const mpx_opts *o = &e->o;
-    if (o->username || o->password) {
-        n = (size_t)snprintf(cred, sizeof cred, "%s:%s", o->username ? o->username : "", o->password ? o->password : "");
-    } else if (o->userpwd) {
-        n = (size_t)snprintf(cred, sizeof cred, "%s%s", o->userpwd, strchr(o->userpwd, ':') ? "" : ":");
-    } else if (e->x.u.has_user) {
-        n = mpx_pct_decode(e->x.u.user, e->x.u.userlen, cred, sizeof cred - 1);
-        cred[n++] = ':';
-        n += mpx_pct_decode(e->x.u.pass, e->x.u.passlen, cred + n, sizeof cred - n);
-    } else {
-        return 1;
-    }
+    char cred[1024], user[1024], pass[1024];
+    size_t n;
+    if (!mpx_credentials(e, user, sizeof user, pass, sizeof pass)) return 1;
+    n = (size_t)snprintf(cred, sizeof cred, "%s:%s", user, pass);
+    memset(pass, 0, sizeof pass);
     if (n >= sizeof cred) n = sizeof cred - 1;
     return mpx_buf_adds(al, b, "Authorization: Basic ") &&
            mpx_buf_add_base64(al, b, (const unsigned char *)cred, n) && mpx_buf_add(al, b, "\r\n", 2);
