@@ -26,6 +26,7 @@
      >>request        a transfer begins; its request head and body go out
      >>parser         the response parser: reference path, then fast paths
      >>response       parser events to the transfer: head, redirect, reading
+     >>tunnel         through a proxy: CONNECT and the proxy's answer
      >>delivery       headers, body and progress to the program's callbacks
      >>completion     a transfer's result, its message, the error texts
      >>statemachine   the state setter, timers, the step that runs a transfer
@@ -184,6 +185,12 @@
                                    of them set does not start; and happy
                                    eyeballs (addresses tried in turn)
    MPERF_NO_DIGEST                 Digest authentication (Basic stays)
+   MPERF_NO_PROXY                  HTTP proxies: PROXY (but "") is then
+                                   MPERF_E_NOT_BUILT_IN, the other proxy
+                                   options MPERF_E_UNKNOWN_OPTION, and
+                                   http_proxy and the other environment
+                                   variables are not read (as in a libcurl
+                                   built without proxies)
    MPERF_NO_RAW                    CONNECT_ONLY and mperf_easy_send/recv
                                    (they return MPERF_E_NOT_BUILT_IN)
    MPERF_NO_HEADER_API             mperf_easy_header/nextheader (they return
@@ -596,8 +603,31 @@ typedef enum mperf_option {
     MPERF_OPT_PROTOCOLS_STR = 10318,
     MPERF_OPT_REDIR_PROTOCOLS_STR = 10319,
     MPERF_OPT_QUICK_EXIT = 322,
-    MPERF_OPT_DNS_SERVERS = 10211
+    MPERF_OPT_DNS_SERVERS = 10211,
+    /* HTTP proxies (MPERF_NO_PROXY leaves them out) */
+    MPERF_OPT_PROXYPORT = 59,
+    MPERF_OPT_HTTPPROXYTUNNEL = 61,
+    MPERF_OPT_PROXYUSERPWD = 10006,
+    MPERF_OPT_PROXYTYPE = 101,
+    MPERF_OPT_PROXYAUTH = 111,
+    MPERF_OPT_PROXYUSERNAME = 10175,
+    MPERF_OPT_PROXYPASSWORD = 10176,
+    MPERF_OPT_NOPROXY = 10177,
+    MPERF_OPT_PROXYHEADER = 10228,
+    MPERF_OPT_HEADEROPT = 229
 } mperf_option;
+
+/* PROXYTYPE: an HTTP proxy is built in; the others are not */
+#define MPERF_PROXY_HTTP 0
+#define MPERF_PROXY_HTTP_1_0 1 /* CONNECT goes as HTTP/1.0 */
+#define MPERF_PROXY_HTTPS 2
+#define MPERF_PROXY_SOCKS4 4
+#define MPERF_PROXY_SOCKS5 5
+#define MPERF_PROXY_SOCKS4A 6
+#define MPERF_PROXY_SOCKS5_HOSTNAME 7
+/* HEADEROPT: whether HTTPHEADER goes to the proxy too */
+#define MPERF_HEADER_UNIFIED 0
+#define MPERF_HEADER_SEPARATE 1 /* the default: PROXYHEADER to the proxy, HTTPHEADER to the server */
 
 typedef enum mperf_moption {
     MPERF_MOPT_SOCKETFUNCTION = 20001,
@@ -694,7 +724,7 @@ typedef enum mperf_info {
     MPERF_INFO_REDIRECT_TIME = MPERF_INFO_DOUBLE + 19,
     MPERF_INFO_REDIRECT_COUNT = MPERF_INFO_LONG + 20,
     MPERF_INFO_PRIVATE = MPERF_INFO_STRING + 21,
-    MPERF_INFO_HTTP_CONNECTCODE = MPERF_INFO_LONG + 22,
+    MPERF_INFO_HTTP_CONNECTCODE = MPERF_INFO_LONG + 22, /* the proxy's answer to CONNECT */
     MPERF_INFO_OS_ERRNO = MPERF_INFO_LONG + 25,
     MPERF_INFO_NUM_CONNECTS = MPERF_INFO_LONG + 26,
     MPERF_INFO_LASTSOCKET = MPERF_INFO_LONG + 29,
@@ -1063,7 +1093,7 @@ typedef struct mperf_header {
 } mperf_header;
 #define MPERF_H_HEADER (1 << 0)  /* a field of a final response */
 #define MPERF_H_TRAILER (1 << 1) /* a trailer of a chunked body */
-#define MPERF_H_CONNECT (1 << 2) /* a proxy's answer to CONNECT (none yet) */
+#define MPERF_H_CONNECT (1 << 2) /* a proxy's answer to CONNECT */
 #define MPERF_H_1XX (1 << 3)     /* a field of an interim (1xx) response */
 #define MPERF_H_PSEUDO (1 << 4)  /* HTTP/2 pseudo-headers (never: HTTP/1.1) */
 typedef enum {
@@ -1139,6 +1169,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_RAW
 #define MPERF_NO_RAW
 #endif
+#ifndef MPERF_NO_PROXY
+#define MPERF_NO_PROXY
+#endif
 #if !defined(MPERF_SYSTEM_RESOLVER) && !defined(MPERF_NO_DNS)
 #define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB (with MPERF_NO_DNS: the program's resolver only) */
 #endif
@@ -1201,6 +1234,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_RAW 0
 #else
 #define MPX_RAW 1
+#endif
+#ifdef MPERF_NO_PROXY
+#define MPX_PROXY 0
+#else
+#define MPX_PROXY 1
 #endif
 /* Digest needs the retry after a 401 (the redirect machinery) and auth */
 #if MPX_AUTH && MPX_REDIRECTS && !defined(MPERF_NO_DIGEST)
@@ -1797,7 +1835,7 @@ static const char *mpx_sock_strerror(int e)
 }
 #endif
 
-#if MPX_TLS || MPX_ROUTING
+#if MPX_TLS || MPX_ROUTING || MPX_PROXY
 /* FNV-1a over n bytes, from h (hash keys: routes, TLS policies, CA sources). */
 static uint64_t mpx_fnv(const void *p, size_t n, uint64_t h)
 {
@@ -2095,6 +2133,7 @@ enum {
     MPX_S_CONNECT,    /* find or open a connection */
     MPX_S_RESOLVING,  /* waiting for the stub resolver */
     MPX_S_CONNECTING, /* TCP connect in progress */
+    MPX_S_TUNNEL,     /* asking the proxy for a tunnel (CONNECT) */
     MPX_S_TLS,        /* TLS handshake in progress */
     MPX_S_SEND,       /* writing the request */
     MPX_S_RECV,       /* reading the response */
@@ -2114,7 +2153,7 @@ enum {
 #define MPX_PROTO_HTTPS 2
 
 /* The number of options setopt guards (mpx_guarded). */
-#define MPX_NGUARDED (24 + 20 * MPX_TLS)
+#define MPX_NGUARDED (25 + 20 * MPX_TLS)
 #define MPX_NROUTING 11 /* the first entries: the options of MPERF_NO_ROUTING */
 
 typedef struct mpx_opts {
@@ -2125,6 +2164,16 @@ typedef struct mpx_opts {
     const mperf_slist *headers, *resolve, *connect_to;
     char *unix_path, *iface; /* UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (unix_abstract); INTERFACE */
     char *dns_servers;       /* DNS_SERVERS, checked when set */
+#if MPX_PROXY
+    char *proxy, *noproxy, *proxyuserpwd, *proxyusername, *proxypassword;
+    const mperf_slist *proxyheaders;
+    long proxyport, proxytype;
+    unsigned long proxyauth;
+    uint8_t proxy_set;        /* PROXY was set ("" too): the environment is not read */
+    uint8_t tunnel;           /* HTTPPROXYTUNNEL */
+    uint8_t headers_unified;  /* HEADEROPT UNIFIED: HTTPHEADER to the proxy too */
+    uint8_t suppress_connect; /* SUPPRESS_CONNECT_HEADERS */
+#endif
     mperf_opensocket_callback opensocket_cb;
     mperf_sockopt_callback sockopt_cb;
     mperf_closesocket_callback closesocket_cb;
@@ -2173,6 +2222,19 @@ typedef struct mpx_xfer {
     size_t to_hostlen;
     uint16_t to_port;
     uint64_t route; /* 0, or a hash of a different destination */
+#if MPX_PROXY
+    /* through a proxy (to_host and to_port are then the proxy's) */
+    uint8_t proxy;       /* MPX_PX_: none, forward (absolute-form requests), tunnel (CONNECT) */
+    uint8_t px_http10;   /* CONNECT as HTTP/1.0 (PROXYTYPE HTTP_1_0) */
+    uint8_t px_has_user; /* credentials for it: px_user and px_pass, percent-encoded */
+    uint8_t px_sent;     /* CONNECT sent on this connection, its answer being read */
+    uint8_t px_picked;   /* Basic sent to the proxy after its 407 (PROXYAUTH with more than Basic) */
+    uint8_t px_offer;    /* what the proxy's 407 offered: MPERF_AUTH_ bits */
+    const char *px_user, *px_pass;
+    size_t px_userlen, px_passlen;
+    long connect_code;          /* HTTP_CONNECTCODE */
+    mperf_off_t connect_bytes; /* CONNECT requests sent (in REQUEST_SIZE) */
+#endif
     mpx_addr addrs[MPERF_MAX_ADDRS];
     unsigned naddr, addr_idx; /* addresses resolved, and the one being tried */
     mpx_parser p;
@@ -2182,6 +2244,7 @@ typedef struct mpx_xfer {
     uint8_t fresh;     /* the next connection must be a new one */
     uint8_t req_sent;  /* the request head has been built for this attempt */
     uint8_t following; /* the response is a redirect being followed: its body is dropped */
+    uint8_t saw10;     /* an HTTP/1.0 answer came: the transfer's next requests are HTTP/1.0, as libcurl's */
     uint8_t auth_ok;   /* credentials may go to this host */
     uint8_t auth_kept, auth_retried, auth_stale; /* Digest sent from the handle's last challenge; a 401
                                                     answered already; a stale nonce's renewed */
@@ -2263,6 +2326,10 @@ struct mperf_easy {
     mpx_conn *raw;      /* the connection CONNECT_ONLY kept (state MPX_C_RAW) */
     char *ctype, *location, *redirect_url, *effective_url, *prev_url;
     size_t ctype_cap, location_cap, redirect_cap, effective_cap, prev_cap;
+#if MPX_PROXY
+    char *proxy_url; /* the proxy this transfer goes through: x.to_host and the credentials point into it */
+    size_t proxy_cap;
+#endif
     mperf_certinfo certinfo; /* INFO_CERTINFO's empty answer */
 #if MPX_HEADER_API
     /* the header API's store: the fields of this transfer's responses, as
@@ -2401,7 +2468,7 @@ static void mpx_dnsq_free_dead(mperf_multi *m);
 static void mpx_sock_tell(mperf_multi *m, mpx_conn *c, int gone);
 #endif
 static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
-enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER }; /* the kinds of header line */
+enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER, MPX_HL_CONNECT }; /* the kinds of header line (CONNECT: a proxy's) */
 static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n, int kind);
 static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n);
 static int mpx_progress(mperf_multi *m, mperf_easy *e);
@@ -3335,6 +3402,157 @@ static mperf_code mpx_resolve_load(mperf_multi *m, mperf_easy *e, const char **w
     return MPERF_E_OK;
 }
 
+#if MPX_PROXY
+enum { MPX_PX_NONE, MPX_PX_FORWARD, MPX_PX_TUNNEL }; /* how a transfer goes through its proxy */
+
+/* An environment variable, NULL when unset or empty (as libcurl reads them). */
+static const char *mpx_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* Whether a NOPROXY list (names separated by commas or blanks) names the
+   URL's host: "*" alone names all; a name matches itself and the names
+   under it (a dot before or after it changes nothing); an IP address
+   matches an entry with the same address, or with a prefix length after a
+   slash ("10.0.0.0/8"). */
+static int mpx_noproxy_match(const char *list, const mpx_url *u)
+{
+    char host[256];
+    mpx_addr ha[2];
+    size_t hn = u->hostlen;
+    int fam;
+    if (!list || !*list) return 0;
+    if (strcmp(list, "*") == 0) return 1;
+    memcpy(host, u->host, hn);
+    host[hn] = 0;
+    fam = mpx_resolve_static(host, ha) == 1 ? ha[0].family : 0; /* (localhost is a name here) */
+    if (!fam && hn && host[hn - 1] == '.') hn--;
+    while (*list) {
+        const char *t;
+        size_t tn;
+        while (*list == ' ' || *list == '\t' || *list == ',') list++;
+        t = list;
+        while (*list && *list != ' ' && *list != '\t' && *list != ',') list++;
+        tn = (size_t)(list - t);
+        if (!tn) continue;
+        if (fam) { /* an address: the entry's, and the bits of it that count */
+            char ip[64];
+            mpx_addr ea[2];
+            const char *slash;
+            long bits = fam == 4 ? 32 : 128;
+            unsigned i;
+            if (tn >= sizeof ip) continue;
+            memcpy(ip, t, tn);
+            ip[tn] = 0;
+            if ((slash = strchr(ip, '/')) != NULL) {
+                const char *b = slash + 1;
+                ip[slash - ip] = 0;
+                if ((bits = mpx_port_at(&b)) < 0 || *b || bits > (fam == 4 ? 32 : 128)) continue;
+                if (bits == 0) bits = fam == 4 ? 32 : 128; /* "/0" is an exact match, as in libcurl */
+            }
+            if (mpx_resolve_static(ip, ea) != 1 || ea[0].family != fam) continue;
+            for (i = 0; i < (unsigned)bits; i++)
+                if (((ha[0].ip[i / 8] ^ ea[0].ip[i / 8]) >> (7 - i % 8)) & 1) break;
+            if (i == (unsigned)bits) return 1;
+            continue;
+        }
+        if (t[tn - 1] == '.') tn--;
+        if (tn && *t == '.') {
+            t++;
+            tn--;
+        }
+        if (tn && tn <= hn && mpx_ncaseeq(t, host + hn - tn, tn) && (tn == hn || host[hn - tn - 1] == '.')) return 1;
+    }
+    return 0;
+}
+
+/* The proxy this hop goes through, if any: PROXY when set ("" is none),
+   else the environment (http_proxy for http, only in lowercase as in
+   libcurl; https_proxy or HTTPS_PROXY for https; then all_proxy or
+   ALL_PROXY), unless NOPROXY (else no_proxy or NO_PROXY) names the host.
+   It is copied into the handle as "http://[user:password@]host[:port]"
+   and x.to_host, x.to_port and the credentials point into it. */
+MPX_NOINLINE static mperf_code mpx_proxy_pick(mperf_easy *e, const char **why)
+{
+    const mpx_opts *o = &e->o;
+    mpx_xfer *x = &e->x;
+    const char *spec = o->proxy, *noproxy = o->noproxy, *rest;
+    mpx_url pu;
+    size_t n, i;
+    long type = o->proxytype;
+    x->proxy = MPX_PX_NONE;
+    x->px_has_user = 0;
+    if (!o->proxy_set) spec = x->u.https ? (mpx_env("https_proxy") ? mpx_env("https_proxy") : mpx_env("HTTPS_PROXY"))
+                                         : mpx_env("http_proxy");
+    if (!o->proxy_set && !spec) spec = mpx_env("all_proxy") ? mpx_env("all_proxy") : mpx_env("ALL_PROXY");
+    if (!noproxy) noproxy = mpx_env("no_proxy") ? mpx_env("no_proxy") : mpx_env("NO_PROXY");
+    if (!spec || !*spec || mpx_noproxy_match(noproxy, &x->u)) return MPERF_E_OK;
+    for (i = 0; mpx_is_alpha(spec[i]) || mpx_is_digit(spec[i]) || spec[i] == '+' || spec[i] == '-' || spec[i] == '.'; i++) {}
+    rest = spec;
+    if (i && spec[i] == ':' && spec[i + 1] == '/' && spec[i + 2] == '/') { /* the scheme says what kind */
+        rest = spec + i + 3;
+        if (MPX_IEQ(spec, i, "http")) type = type == MPERF_PROXY_HTTP_1_0 ? type : MPERF_PROXY_HTTP;
+        else if (MPX_IEQ(spec, i, "https")) type = MPERF_PROXY_HTTPS;
+        else if (MPX_IEQ(spec, i, "socks4") || MPX_IEQ(spec, i, "socks4a") || MPX_IEQ(spec, i, "socks5") ||
+                 MPX_IEQ(spec, i, "socks5h"))
+            type = MPERF_PROXY_SOCKS5;
+        else {
+            *why = MPX_TXT("Unsupported proxy scheme");
+            return MPERF_E_COULDNT_CONNECT;
+        }
+    }
+    if (type != MPERF_PROXY_HTTP && type != MPERF_PROXY_HTTP_1_0) {
+        *why = MPX_TXT("Only HTTP proxies are built in: an HTTPS or SOCKS proxy is not");
+        return MPERF_E_NOT_BUILT_IN;
+    }
+    n = strlen(rest);
+    if (n + 8 > e->proxy_cap) {
+        char *nb = (char *)mpx_alloc(&e->al, n + 8);
+        if (!nb) {
+            *why = MPX_TXT("Out of memory");
+            return MPERF_E_OUT_OF_MEMORY;
+        }
+        mpx_free(&e->al, e->proxy_url);
+        e->proxy_url = nb;
+        e->proxy_cap = n + 8;
+    }
+    memcpy(e->proxy_url, "http://", 7);
+    memcpy(e->proxy_url + 7, rest, n + 1);
+    if (mpx_url_parse(e->proxy_url, &pu, why) != MPERF_E_OK || !pu.hostlen || pu.hostlen > 255) {
+        *why = MPX_TXT("Unsupported proxy syntax");
+        return MPERF_E_COULDNT_RESOLVE_PROXY;
+    }
+    if (x->to_host != x->u.host || x->to_port != x->u.port || (MPX_UNIX && o->unix_path)) {
+        *why = MPX_TXT("CONNECT_TO or a unix socket together with a proxy is not built in");
+        return MPERF_E_NOT_BUILT_IN;
+    }
+    x->proxy = x->u.https || o->tunnel ? MPX_PX_TUNNEL : MPX_PX_FORWARD;
+    x->px_http10 = type == MPERF_PROXY_HTTP_1_0;
+    x->to_host = pu.host;
+    x->to_hostlen = pu.hostlen;
+    x->to_port = pu.port_given ? pu.port : (uint16_t)(o->proxyport > 0 ? o->proxyport : 1080);
+    if (pu.has_user) { /* credentials in the proxy's URL win, as in libcurl */
+        x->px_has_user = 1;
+        x->px_user = pu.user;
+        x->px_userlen = pu.userlen;
+        x->px_pass = pu.pass;
+        x->px_passlen = pu.passlen;
+    } else if (o->proxyusername || o->proxypassword || o->proxyuserpwd) {
+        x->px_has_user = 1;
+        x->px_user = x->px_pass = NULL; /* from the options, when the request is built */
+    }
+    /* the pool keeps connections apart by proxy, its credentials and the way through it */
+    x->route = mpx_fnv(e->proxy_url, n + 7, 14695981039346656037ULL ^ x->proxy ^ x->route) ^ x->to_port;
+    if (o->proxyuserpwd) x->route = mpx_fnv(o->proxyuserpwd, strlen(o->proxyuserpwd), x->route);
+    if (o->proxyusername) x->route = mpx_fnv(o->proxyusername, strlen(o->proxyusername), x->route ^ 1);
+    if (o->proxypassword) x->route = mpx_fnv(o->proxypassword, strlen(o->proxypassword), x->route ^ 2);
+    x->route |= 1;
+    return MPERF_E_OK;
+}
+#endif
+
 /* Where this hop connects: the first CONNECT_TO entry
    "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT" whose HOST (an IPv6 one in
    brackets) and PORT match the URL's, an empty one matching any, else the
@@ -3396,7 +3614,11 @@ static mperf_code mpx_route(mperf_easy *e, const char **why)
         x->route = h ? h | 1 : 0;
     }
 #endif
+#if MPX_PROXY
+    return mpx_proxy_pick(e, why);
+#else
     return MPERF_E_OK;
+#endif
 }
 
 /* Leaves out the addresses of the other family than IPRESOLVE asks for;
@@ -4069,13 +4291,21 @@ static mpx_host *mpx_host_get(mperf_multi *m, const mperf_easy *e)
     const char *h = e->x.u.host;
     size_t n = e->x.u.hostlen, i;
     uint16_t port = e->x.u.port;
-    uint64_t policy = e->x.policy, route = MPX_ROUTING ? e->x.route : 0;
-    uint32_t hv = mpx_host_hash(https, h, n, port, policy ^ route);
+    uint64_t policy = e->x.policy, route = MPX_ROUTING || MPX_PROXY ? e->x.route : 0;
+    uint32_t hv;
     mpx_host *x;
+#if MPX_PROXY
+    if (e->x.proxy == MPX_PX_FORWARD) { /* one pool per proxy, whatever the origin */
+        h = e->x.to_host;
+        n = e->x.to_hostlen;
+        port = e->x.to_port;
+    }
+#endif
+    hv = mpx_host_hash(https, h, n, port, policy ^ route);
     if (m->host_buckets) {
         for (x = m->hosts[hv & (m->host_buckets - 1)]; x; x = x->next)
             if (x->hash == hv && x->port == port && x->https == https && x->policy == policy &&
-                (!MPX_ROUTING || x->route == route) && x->hostlen == n && mpx_ncaseeq(x->host, h, n))
+                (!(MPX_ROUTING || MPX_PROXY) || x->route == route) && x->hostlen == n && mpx_ncaseeq(x->host, h, n))
                 return x;
     }
     if (m->num_hosts >= m->host_buckets) { /* grow to keep chains short */
@@ -4387,6 +4617,25 @@ static int mpx_xfer_try_addrs(mperf_multi *m, mperf_easy *e)
     return 0;
 }
 
+/* The connection (or the tunnel through a proxy) is up: TLS for https, else
+   the request. */
+static int mpx_xfer_secure(mperf_multi *m, mperf_easy *e)
+{
+#if MPX_TLS
+    if (e->x.u.https) {
+        const char *why = NULL;
+        mperf_code rc = mpx_tls_start(m, e->x.conn, e, &why);
+        if (rc != MPERF_E_OK) {
+            MPX_FAIL(m, e, rc, "%s", why);
+            return 0;
+        }
+        return mpx_xfer_set(m, e, MPX_S_TLS);
+    }
+#endif
+    e->x.t_appconnect = 0;
+    return mpx_xfer_set(m, e, MPX_S_SEND);
+}
+
 /* The connecting socket turned writable: connected, or on to the next
    address. Writable without an error flag is a connection: no system call
    to ask. */
@@ -4415,19 +4664,13 @@ MPX_NOINLINE static int mpx_xfer_connected(mperf_multi *m, mperf_easy *e, int re
 #endif
     MPX_INFO(e, "Connected to %.*s (%s) port %u (#%lu)", (int)e->x.u.hostlen, e->x.u.host, e->x.primary_ip,
               (unsigned)c->port, c->id);
-#if MPX_TLS
-    if (e->x.u.https) {
-        const char *why = NULL;
-        mperf_code rc = mpx_tls_start(m, c, e, &why);
-        if (rc != MPERF_E_OK) {
-            MPX_FAIL(m, e, rc, "%s", why);
-            return 0;
-        }
-        return mpx_xfer_set(m, e, MPX_S_TLS);
+#if MPX_PROXY
+    if (e->x.proxy == MPX_PX_TUNNEL) { /* first a tunnel through the proxy */
+        e->x.px_sent = 0;
+        return mpx_xfer_set(m, e, MPX_S_TUNNEL);
     }
 #endif
-    e->x.t_appconnect = 0;
-    return mpx_xfer_set(m, e, MPX_S_SEND);
+    return mpx_xfer_secure(m, e);
 }
 
 #if MPX_ROUTING
@@ -4537,6 +4780,19 @@ static int mpx_xfer_handshake(mperf_multi *m, mperf_easy *e)
 }
 #endif
 
+/* Where the hop connects has no address: the host's name, or the proxy's. */
+static void mpx_xfer_unresolved(mperf_multi *m, mperf_easy *e)
+{
+#if MPX_PROXY
+    if (e->x.proxy) {
+        MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_PROXY, "Could not resolve proxy: %.*s", (int)e->x.to_hostlen,
+                 e->x.to_host);
+        return;
+    }
+#endif
+    MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen, e->x.to_host);
+}
+
 /* Finds an idle connection or opens a new one, within the limits. */
 static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
 {
@@ -4598,9 +4854,7 @@ static int mpx_xfer_connect(mperf_multi *m, mperf_easy *e)
                 return 0;
             }
             if (r < 0) MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
-            else
-                MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
-                         e->x.to_host);
+            else mpx_xfer_unresolved(m, e);
             return 0;
         }
         e->x.t_lookup = m->now - e->x.t_start;
@@ -6314,6 +6568,13 @@ static int mpx_is_token(const char *s)
     return *s && mpx_all_token(s, strlen(s));
 }
 
+/* The response parser, ready for this request's answer. */
+static void mpx_xfer_parser_reset(mperf_easy *e)
+{
+    mpx_parser_init(&e->x.p, e->x.req == MPX_REQ_HEAD || MPX_IEQ(e->x.method, strlen(e->x.method), "head"),
+                    (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
+}
+
 /* Points the transfer at url: its first request, or the next redirect hop.
    It works on its own copy, the effective URL (scheme always, "/" for an
    empty path, the fragment kept), so setopt(URL) during the transfer is
@@ -6385,8 +6646,7 @@ static mperf_code mpx_xfer_hop(mperf_multi *m, mperf_easy *e, const char *url, c
     e->x.content_length = -1;
     e->x.deadline_phase = e->x.deadline_connect =
         m->now + (int64_t)(e->o.connect_timeout_ms > 0 ? e->o.connect_timeout_ms : MPERF_CONNECT_TIMEOUT_MS) * 1000;
-    mpx_parser_init(&e->x.p, e->x.req == MPX_REQ_HEAD || MPX_IEQ(e->x.method, strlen(e->x.method), "head"),
-                    (size_t)(e->o.buffersize > 0 ? e->o.buffersize : MPERF_MAX_WRITE_SIZE));
+    mpx_xfer_parser_reset(e);
     if (!mpx_xfer_set(m, e, MPX_S_CONNECT)) {
         *why = MPX_TXT("Out of memory");
         return MPERF_E_OUT_OF_MEMORY;
@@ -6861,84 +7121,54 @@ static void mpx_add_digest_auth(mperf_easy *e, const mperf_allocator *al, mpx_bu
 }
 #endif
 
-/* "Authorization: Basic user:password" (mpx_credentials). */
-static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b)
+#if MPX_PROXY
+/* The credentials for the proxy: those in its URL (percent-decoded), else
+   PROXYUSERNAME / PROXYPASSWORD, else PROXYUSERPWD (percent-decoded, as
+   libcurl decodes it). */
+static void mpx_px_credentials(const mperf_easy *e, char *user, size_t usz, char *pass, size_t psz)
+{
+    const mpx_opts *o = &e->o;
+    const mpx_xfer *x = &e->x;
+    const char *colon;
+    if (x->px_user) {
+        user[mpx_pct_decode(x->px_user, x->px_userlen, user, usz - 1)] = 0;
+        pass[mpx_pct_decode(x->px_pass, x->px_passlen, pass, psz - 1)] = 0;
+    } else if (o->proxyusername || o->proxypassword) {
+        mpx_strlcpy(user, o->proxyusername ? o->proxyusername : "", usz);
+        mpx_strlcpy(pass, o->proxypassword ? o->proxypassword : "", psz);
+    } else {
+        colon = strchr(o->proxyuserpwd, ':');
+        user[mpx_pct_decode(o->proxyuserpwd, colon ? (size_t)(colon - o->proxyuserpwd) : strlen(o->proxyuserpwd), user,
+                            usz - 1)] = 0;
+        pass[mpx_pct_decode(colon ? colon + 1 : "", colon ? strlen(colon + 1) : 0, pass, psz - 1)] = 0;
+    }
+}
+#endif
+
+/* "Authorization: Basic user:password" (mpx_credentials), or to the proxy
+   "Proxy-Authorization: ..." (mpx_px_credentials). */
+static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b, int proxy)
 {
     char cred[1024], user[1024], pass[1024];
     size_t n;
+#if MPX_PROXY
+    if (proxy) mpx_px_credentials(e, user, sizeof user, pass, sizeof pass);
+    else
+#endif
     if (!mpx_credentials(e, user, sizeof user, pass, sizeof pass)) return 1;
     n = (size_t)snprintf(cred, sizeof cred, "%s:%s", user, pass);
     memset(pass, 0, sizeof pass);
     if (n >= sizeof cred) n = sizeof cred - 1;
-    return mpx_buf_adds(al, b, "Authorization: Basic ") &&
+    return mpx_buf_adds(al, b, proxy ? "Proxy-Authorization: Basic " : "Authorization: Basic ") &&
            mpx_buf_add_base64(al, b, (const unsigned char *)cred, n) && mpx_buf_add(al, b, "\r\n", 2);
 }
 
-/* A header line: name (with ": ") and value. */
-static void mpx_buf_field(const mperf_allocator *al, mpx_buf *b, const char *name, const char *value)
+/* The program's headers from list l: "Name: value" is sent, "Name:" only
+   takes a header out, "Name;" sends it empty. */
+static mperf_code mpx_add_custom(const mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const mperf_slist *l,
+                                 const char **why)
 {
-    mpx_buf_adds(al, b, name);
-    mpx_buf_adds(al, b, value);
-    mpx_buf_add(al, b, "\r\n", 2);
-}
-
-/* Writes the request head into b. The appends are checked once, at the end
-   (b->failed). */
-static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
-{
-    const mpx_opts *o = &e->o;
-    const mperf_slist *l;
-    const char *referer = o->referer                                                        ? o->referer
-                           : (MPX_REDIRECTS && o->autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
-                                                                                                    : NULL;
-    b->len = 0;
-    b->failed = 0;
-    mpx_buf_adds(al, b, e->x.method);
-    mpx_buf_add(al, b, " ", 1);
-    if (o->request_target) mpx_buf_adds(al, b, o->request_target); /* REQUEST_TARGET: instead of the path */
-    else mpx_buf_add(al, b, e->x.u.path, e->x.u.pathlen);
-    mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-    if (!mpx_user_header(o->headers, "host")) {
-        mpx_buf_adds(al, b, e->x.u.ipv6 ? "Host: [" : "Host: ");
-        mpx_buf_add(al, b, e->x.u.host, e->x.u.hostlen);
-        if (e->x.u.ipv6) mpx_buf_add(al, b, "]", 1);
-        if (e->x.u.port != (e->x.u.https ? 443 : 80)) {
-            mpx_buf_add(al, b, ":", 1);
-            mpx_buf_add_num(al, b, e->x.u.port);
-        }
-        mpx_buf_add(al, b, "\r\n", 2);
-    }
-    if (!MPX_AUTH && e->x.u.has_user) {
-        *why = MPX_TXT("Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)");
-        return MPERF_E_NOT_BUILT_IN;
-    }
-    /* Basic alone goes at once; with other schemes allowed too, only once a 401 asked for it (libcurl's way) */
-    if (MPX_AUTH && e->x.auth_ok && (o->httpauth & MPERF_AUTH_BASIC) &&
-        (o->httpauth == MPERF_AUTH_BASIC || !MPX_REDIRECTS || e->x.auth_picked == 1) &&
-        !mpx_user_header(o->headers, "authorization"))
-        mpx_add_basic_auth(e, al, b);
-#if MPX_DIGEST
-    if (e->x.auth_ok && e->x.auth_picked == 2 && e->dg && !mpx_user_header(o->headers, "authorization"))
-        mpx_add_digest_auth(e, al, b);
-#endif
-    if (!MPX_RANGES) {
-    } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
-        mpx_buf_adds(al, b, "Range: bytes=");
-        mpx_buf_add_num(al, b, (uint64_t)o->resume_from);
-        mpx_buf_add(al, b, "-\r\n", 3);
-    } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
-        mpx_buf_field(al, b, "Range: bytes=", o->range);
-    }
-    if (o->useragent && !mpx_user_header(o->headers, "user-agent")) {
-        mpx_buf_field(al, b, "User-Agent: ", o->useragent);
-    }
-    if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
-    if (referer && !mpx_user_header(o->headers, "referer")) {
-        mpx_buf_field(al, b, "Referer: ", referer);
-    }
-    if (MPX_UPLOADS && e->x.body_kind && e->x.body_chunked && !mpx_user_header(o->headers, "transfer-encoding"))
-        mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
-    for (l = o->headers; l; l = l->next) {
+    for (; l; l = l->next) {
         const char *s = l->data, *sep, *rest;
         if (!s) continue;
         if (mpx_has_crlf(s)) {
@@ -6967,6 +7197,119 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
             mpx_buf_add(al, b, ":\r\n", 3);
         }
     }
+    return MPERF_E_OK;
+}
+
+#if MPX_PROXY
+/* The headers that go to the proxy: PROXYHEADER, or HTTPHEADER with
+   HEADEROPT UNIFIED. */
+static const mperf_slist *mpx_px_headers(const mperf_easy *e)
+{
+    return e->o.headers_unified ? e->o.headers : e->o.proxyheaders;
+}
+
+/* Proxy-Authorization goes with the request (or CONNECT): Basic alone goes
+   at once, with other schemes allowed too only after a 407 asked for it. */
+static int mpx_px_auth_now(const mperf_easy *e)
+{
+    return e->x.px_has_user && (e->o.proxyauth & MPERF_AUTH_BASIC) &&
+           (e->o.proxyauth == MPERF_AUTH_BASIC || e->x.px_picked) &&
+           !mpx_user_header(mpx_px_headers(e), "proxy-authorization");
+}
+#endif
+
+/* A header line: name (with ": ") and value. */
+static void mpx_buf_field(const mperf_allocator *al, mpx_buf *b, const char *name, const char *value)
+{
+    mpx_buf_adds(al, b, name);
+    mpx_buf_adds(al, b, value);
+    mpx_buf_add(al, b, "\r\n", 2);
+}
+
+/* Writes the request head into b. The appends are checked once, at the end
+   (b->failed). */
+static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
+{
+    const mpx_opts *o = &e->o;
+    const char *referer = o->referer                                                        ? o->referer
+                           : (MPX_REDIRECTS && o->autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
+                                                                                                    : NULL;
+    mperf_code rc;
+    b->len = 0;
+    b->failed = 0;
+    mpx_buf_adds(al, b, e->x.method);
+    mpx_buf_add(al, b, " ", 1);
+    if (o->request_target) mpx_buf_adds(al, b, o->request_target); /* REQUEST_TARGET: instead of the path */
+    else {
+#if MPX_PROXY
+        if (e->x.proxy == MPX_PX_FORWARD) { /* the absolute form, without credentials or a default port */
+            mpx_buf_adds(al, b, e->x.u.ipv6 ? "http://[" : "http://");
+            mpx_buf_add(al, b, e->x.u.host, e->x.u.hostlen);
+            if (e->x.u.ipv6) mpx_buf_add(al, b, "]", 1);
+            if (e->x.u.port != 80) {
+                mpx_buf_add(al, b, ":", 1);
+                mpx_buf_add_num(al, b, e->x.u.port);
+            }
+        }
+#endif
+        mpx_buf_add(al, b, e->x.u.path, e->x.u.pathlen);
+    }
+    mpx_buf_adds(al, b, o->http_version == MPERF_HTTP_VERSION_1_0 || (MPX_REDIRECTS && e->x.saw10) ? " HTTP/1.0\r\n"
+                                                                                                  : " HTTP/1.1\r\n");
+    if (!mpx_user_header(o->headers, "host")) {
+        mpx_buf_adds(al, b, e->x.u.ipv6 ? "Host: [" : "Host: ");
+        mpx_buf_add(al, b, e->x.u.host, e->x.u.hostlen);
+        if (e->x.u.ipv6) mpx_buf_add(al, b, "]", 1);
+        if (e->x.u.port != (e->x.u.https ? 443 : 80)) {
+            mpx_buf_add(al, b, ":", 1);
+            mpx_buf_add_num(al, b, e->x.u.port);
+        }
+        mpx_buf_add(al, b, "\r\n", 2);
+    }
+    if (!MPX_AUTH && e->x.u.has_user) {
+        *why = MPX_TXT("Credentials in the URL need HTTP authentication, which is not built in (MPERF_NO_AUTH)");
+        return MPERF_E_NOT_BUILT_IN;
+    }
+#if MPX_PROXY
+    if (e->x.proxy == MPX_PX_FORWARD && mpx_px_auth_now(e)) mpx_add_basic_auth(e, al, b, 1);
+#endif
+    /* Basic alone goes at once; with other schemes allowed too, only once a 401 asked for it (libcurl's way) */
+    if (MPX_AUTH && e->x.auth_ok && (o->httpauth & MPERF_AUTH_BASIC) &&
+        (o->httpauth == MPERF_AUTH_BASIC || !MPX_REDIRECTS || e->x.auth_picked == 1) &&
+        !mpx_user_header(o->headers, "authorization"))
+        mpx_add_basic_auth(e, al, b, 0);
+#if MPX_DIGEST
+    if (e->x.auth_ok && e->x.auth_picked == 2 && e->dg && !mpx_user_header(o->headers, "authorization"))
+        mpx_add_digest_auth(e, al, b);
+#endif
+    if (!MPX_RANGES) {
+    } else if (o->resume_from > 0 && !mpx_user_header(o->headers, "range")) {
+        mpx_buf_adds(al, b, "Range: bytes=");
+        mpx_buf_add_num(al, b, (uint64_t)o->resume_from);
+        mpx_buf_add(al, b, "-\r\n", 3);
+    } else if (o->range && *o->range && !mpx_user_header(o->headers, "range")) {
+        mpx_buf_field(al, b, "Range: bytes=", o->range);
+    }
+    if (o->useragent && !mpx_user_header(o->headers, "user-agent")) {
+        mpx_buf_field(al, b, "User-Agent: ", o->useragent);
+    }
+    if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
+    if (referer && !mpx_user_header(o->headers, "referer")) {
+        mpx_buf_field(al, b, "Referer: ", referer);
+    }
+#if MPX_PROXY
+    if (e->x.proxy == MPX_PX_FORWARD && !mpx_user_header(o->headers, "proxy-connection") &&
+        !mpx_user_header(mpx_px_headers(e), "proxy-connection"))
+        mpx_buf_adds(al, b, "Proxy-Connection: Keep-Alive\r\n");
+#endif
+    if (MPX_UPLOADS && e->x.body_kind && e->x.body_chunked && !mpx_user_header(o->headers, "transfer-encoding"))
+        mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
+    if ((rc = mpx_add_custom(e, al, b, o->headers, why)) != MPERF_E_OK) return rc;
+#if MPX_PROXY
+    if (e->x.proxy == MPX_PX_FORWARD && !o->headers_unified &&
+        (rc = mpx_add_custom(e, al, b, o->proxyheaders, why)) != MPERF_E_OK)
+        return rc;
+#endif
     if (MPX_UPLOADS && e->x.body_kind) { /* after the program's headers, in libcurl's order */
         if (!e->x.body_chunked && !mpx_user_header(o->headers, "content-length")) {
             mpx_buf_adds(al, b, "Content-Length: ");
@@ -8083,8 +8426,8 @@ static void mpx_parse_eof(mpx_parser *p, mpx_pev *ev)
 /* A redirect body bigger than this is not drained: the connection closes. */
 #define MPX_DRAIN_MAX (64 * 1024)
 
-#if MPX_AUTH && MPX_REDIRECTS
-/* A WWW-Authenticate value offers Basic: the token "Basic" starts it or a
+#if (MPX_AUTH && MPX_REDIRECTS) || MPX_PROXY
+/* A WWW-Authenticate (or Proxy-Authenticate) value offers Basic: the token "Basic" starts it or a
    challenge after a comma. */
 static int mpx_offers_basic(const char *v, size_t n)
 {
@@ -8095,6 +8438,16 @@ static int mpx_offers_basic(const char *v, size_t n)
         while (i < n && v[i] != ',') i++;
         if (i >= n) return 0;
     }
+}
+#endif
+
+#if MPX_PROXY
+/* A field of a proxy's 407 (to a request or to CONNECT) offering Basic. */
+static void mpx_px_challenge(mperf_easy *e, const mpx_pev *ev)
+{
+    if (e->x.p.status == 407 && ev->namelen == 18 && MPX_IEQ(ev->line, 18, "proxy-authenticate") &&
+        mpx_offers_basic(ev->value, ev->valuelen))
+        e->x.px_offer |= 1;
 }
 #endif
 
@@ -8246,6 +8599,18 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     long st = e->x.p.status;
     const mpx_opts *o = &e->o;
     e->x.content_length = st == 204 || st == 304 ? 0 : e->x.p.has_cl ? (mperf_off_t)e->x.p.content_length : -1;
+#if MPX_PROXY && MPX_REDIRECTS
+    if (st == 407 && e->x.proxy == MPX_PX_FORWARD && e->x.px_has_user && !e->x.px_picked && (e->x.px_offer & 1) &&
+        (o->proxyauth & MPERF_AUTH_BASIC)) { /* the proxy asked: again, with Basic */
+        if (!mpx_keep_value(e, &e->redirect_url, &e->redirect_cap, e->effective_url, strlen(e->effective_url))) {
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 1;
+        }
+        e->x.px_picked = 1;
+        e->x.auth_retry = 1;
+        return mpx_xfer_follow(m, e);
+    }
+#endif
     if (MPX_AUTH && MPX_REDIRECTS && st == 401 && e->x.auth_offer && e->x.auth_ok &&
         (!e->x.auth_picked || (e->x.auth_kept && !e->x.auth_retried) || mpx_digest_stale(e)) &&
         (o->userpwd || o->username || o->password || e->x.u.has_user)) { /* asked for: again, with the strongest */
@@ -8315,7 +8680,11 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             case MPX_EV_STATUS:
                 e->x.response_code = e->x.p.status;
                 if (MPX_AUTH && MPX_REDIRECTS) e->x.auth_offer = 0;
+#if MPX_PROXY
+                e->x.px_offer = 0;
+#endif
                 e->x.http_version_seen = e->x.p.minor ? MPERF_HTTP_VERSION_1_1 : MPERF_HTTP_VERSION_1_0;
+                if (MPX_REDIRECTS && !e->x.p.minor) e->x.saw10 = 1;
                 if (e->location) e->location[0] = 0;
                 if (e->ctype) e->ctype[0] = 0;
                 if (!MPX_UPLOADS) {
@@ -8339,6 +8708,9 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
                 }
+#if MPX_PROXY
+                mpx_px_challenge(e, ev);
+#endif
 #if MPX_AUTH && MPX_REDIRECTS
                 if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate")) {
                     if (mpx_offers_basic(ev->value, ev->valuelen)) e->x.auth_offer |= 1;
@@ -8587,6 +8959,216 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
 }
 
 /* -------------------------------------------------------------------- */
+/* >>tunnel: through a proxy: CONNECT and the proxy's answer            */
+/* -------------------------------------------------------------------- */
+#if MPX_PROXY
+/* The CONNECT request for the URL's host and port, in libcurl's order. */
+static mperf_code mpx_build_connect(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
+{
+    const mperf_slist *ph = mpx_px_headers(e);
+    int k;
+    b->len = 0;
+    b->failed = 0;
+    for (k = 0; k < 2; k++) { /* "CONNECT host:port HTTP/1.1", then "Host: host:port" unless the program's */
+        if (k && mpx_user_header(ph, "host")) break;
+        mpx_buf_adds(al, b, k ? "Host: " : "CONNECT ");
+        if (e->x.u.ipv6) mpx_buf_add(al, b, "[", 1);
+        mpx_buf_add(al, b, e->x.u.host, e->x.u.hostlen);
+        mpx_buf_adds(al, b, e->x.u.ipv6 ? "]:" : ":");
+        mpx_buf_add_num(al, b, e->x.u.port);
+        mpx_buf_adds(al, b, k ? "\r\n" : e->x.px_http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+    }
+    if (mpx_px_auth_now(e)) mpx_add_basic_auth(e, al, b, 1);
+    if (e->o.useragent && *e->o.useragent && !mpx_user_header(ph, "user-agent"))
+        mpx_buf_field(al, b, "User-Agent: ", e->o.useragent);
+    if (!mpx_user_header(ph, "proxy-connection")) mpx_buf_adds(al, b, "Proxy-Connection: Keep-Alive\r\n");
+    {
+        mperf_code rc = mpx_add_custom(e, al, b, ph, why);
+        if (rc != MPERF_E_OK) return rc;
+    }
+    mpx_buf_add(al, b, "\r\n", 2);
+    if (b->failed) {
+        *why = MPX_TXT("Out of memory");
+        return MPERF_E_OUT_OF_MEMORY;
+    }
+    return MPERF_E_OK;
+}
+
+/* A 407 from the proxy offering Basic, and credentials not sent yet. */
+static int mpx_px_can_answer(const mperf_easy *e)
+{
+    return e->x.connect_code == 407 && e->x.px_has_user && !e->x.px_picked && (e->x.px_offer & 1) &&
+           (e->o.proxyauth & MPERF_AUTH_BASIC);
+}
+
+/* The proxy's answer to CONNECT is in (its head, and the body of a 407 to
+   answer): 1 when the transfer goes on at once, 0 when it waits or ended. */
+static int mpx_tunnel_answered(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->x.conn;
+    long st = e->x.connect_code;
+    int again = e->x.p.keepalive && e->x.p.state == MPX_P_DONE;
+    c->rpos = c->rlen = 0;
+    mpx_rbuf_give(m, c);
+    mpx_xfer_parser_reset(e);
+    if (st / 100 == 2) { /* the tunnel is up */
+        MPX_INFO(e, "CONNECT tunnel established, response %ld", st);
+        return mpx_xfer_secure(m, e);
+    }
+    if (mpx_px_can_answer(e)) { /* again, with credentials */
+        e->x.px_picked = 1;
+        e->x.px_sent = 0;
+        if (again) {
+            MPX_INFO(e, "Asking the proxy again, with Basic authentication");
+            mpx_xfer_interest(m, e);
+            return 1;
+        }
+        MPX_INFO(e, "Asking the proxy again on a new connection, with Basic authentication");
+        mpx_conn_close(m, c);
+        e->x.conn = NULL;
+        e->x.fresh = 1;
+        if (!mpx_xfer_set(m, e, MPX_S_CONNECT)) return 0;
+        return 1;
+    }
+    MPX_FAIL(m, e, MPERF_E_RECV_ERROR, "CONNECT tunnel failed, response %ld", st);
+    return 0;
+}
+
+/* Parses what the proxy sent: each line of its head goes to the program as
+   libcurl delivers them (the debug callback first; the header callback too
+   unless SUPPRESS_CONNECT_HEADERS); a 407's body is dropped. 1: the answer
+   is complete, 0: more is needed, -1: the transfer ended. */
+static int mpx_tunnel_consume(mperf_multi *m, mperf_easy *e)
+{
+    mpx_conn *c = e->x.conn;
+    for (;;) {
+        mpx_pev evs[MPX_EVENTS];
+        size_t used;
+        unsigned n = mpx_parse(&e->x.p, c->rbuf + c->rpos, c->rlen - c->rpos, evs, MPX_EVENTS, &used), k;
+        c->rpos += used;
+        for (k = 0; k < n; k++) {
+            const mpx_pev *ev = &evs[k];
+            switch (ev->type) {
+            case MPX_EV_NEED:
+                return 0;
+            case MPX_EV_STATUS:
+                e->x.connect_code = e->x.p.status;
+                e->x.px_offer = 0;
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_CONNECT)) return -1;
+                break;
+            case MPX_EV_FIELD:
+#if MPX_HEADER_API
+                if (!mpx_keep_field(e, ev, MPERF_H_CONNECT)) {
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    return -1;
+                }
+#endif
+                mpx_px_challenge(e, ev);
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_CONNECT)) return -1;
+                break;
+            case MPX_EV_HEAD_END:
+                if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_CONNECT)) return -1;
+                if (e->x.p.interim) break;
+                if (e->x.connect_code / 100 == 2) { /* no body: nothing may follow before our TLS or request */
+                    if (ev->line + ev->linelen != c->rbuf + c->rlen) {
+                        MPX_FAIL(m, e, MPERF_E_RECV_ERROR, "The proxy sent bytes after its answer to CONNECT");
+                        return -1;
+                    }
+                    return 1;
+                }
+                if (!mpx_px_can_answer(e) || !e->x.p.keepalive) return 1;
+                break; /* a 407 to answer on this connection: its body goes first */
+            case MPX_EV_BODY:
+                break;
+            case MPX_EV_DONE:
+                return 1;
+            default: /* MPX_EV_ERROR */
+                MPX_FAIL(m, e, (mperf_code)e->x.p.error, "%s", e->x.p.why);
+                return -1;
+            }
+        }
+    }
+}
+
+/* MPX_S_TUNNEL: sends CONNECT (or the rest of it), then reads the answer. */
+static int mpx_xfer_tunnel(mperf_multi *m, mperf_easy *e, int revents)
+{
+    mpx_conn *c = e->x.conn;
+    long r = 0;
+    int err = 0;
+    if (!e->x.px_sent) {
+        const char *why = NULL;
+        mpx_buf *b = &m->scratch;
+        mperf_code rc = mpx_build_connect(e, &m->al, b, &why);
+        if (rc != MPERF_E_OK) {
+            MPX_FAIL(m, e, rc, "%s", why);
+            return 0;
+        }
+        MPX_INFO(e, "Establish HTTP proxy tunnel to %.*s:%u", (int)e->x.u.hostlen, e->x.u.host, (unsigned)e->x.u.port);
+        e->x.px_sent = 1;
+        e->x.connect_bytes += (mperf_off_t)b->len; /* REQUEST_SIZE counts CONNECT too, as libcurl's */
+        mpx_parser_init(&e->x.p, 0, e->x.p.max_data);
+        mpx_debug(e, MPERF_INFOTYPE_HEADER_OUT, b->p, b->len);
+        r = mpx_conn_send(c, b->p, b->len, &err);
+        c->sbuf.len = c->spos = 0;
+        if (r >= 0 && (size_t)r < b->len && !mpx_buf_add(&m->al, &c->sbuf, b->p + r, b->len - (size_t)r)) {
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 0;
+        }
+    } else if (c->spos < c->sbuf.len) {
+        if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return 0;
+        r = mpx_conn_send(c, c->sbuf.p + c->spos, c->sbuf.len - c->spos, &err);
+        if (r > 0) c->spos += (size_t)r;
+    }
+    if (r < 0) {
+        e->x.os_errno = err;
+        MPX_FAIL(m, e, MPERF_E_SEND_ERROR, "Send failure: %s", mpx_sock_strerror(err));
+        return 0;
+    }
+    if (c->spos < c->sbuf.len) {
+        mpx_xfer_interest(m, e);
+        return 0;
+    }
+    c->sbuf.len = c->spos = 0;
+    mpx_xfer_interest(m, e);
+    for (;;) {
+        if (c->rbuf && c->rpos < c->rlen) {
+            int d = mpx_tunnel_consume(m, e);
+            if (d < 0) return 0;
+            if (d > 0) return mpx_tunnel_answered(m, e);
+        }
+        if (!c->rbuf && !mpx_rbuf_take(m, c)) {
+            MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+            return 0;
+        }
+        if (c->rpos == c->rlen) c->rpos = c->rlen = 0;
+        else if (c->rlen == c->rcap) { /* keep the partial line */
+            if (!c->rpos) {
+                MPX_FAIL(m, e, MPERF_E_RECV_ERROR, "The proxy's answer to CONNECT has a line too long");
+                return 0;
+            }
+            memmove(c->rbuf, c->rbuf + c->rpos, c->rlen - c->rpos);
+            c->rlen -= c->rpos;
+            c->rpos = 0;
+        }
+        r = mpx_conn_recv(c, c->rbuf + c->rlen, c->rcap - c->rlen, &err);
+        if (r > 0) {
+            c->rlen += (size_t)r;
+            continue;
+        }
+        if (r == -1) return 0; /* would block */
+        if (r == 0 && e->x.p.state == MPX_P_BODY_CLOSE) { /* a 407's body ended by the close */
+            e->x.p.keepalive = 0;
+            return mpx_tunnel_answered(m, e);
+        }
+        e->x.os_errno = r ? err : 0;
+        MPX_FAIL(m, e, MPERF_E_RECV_ERROR, "Proxy CONNECT aborted%s%s", r ? ": " : "", r ? mpx_sock_strerror(err) : "");
+        return 0;
+    }
+}
+#endif
+
+/* -------------------------------------------------------------------- */
 /* >>delivery: headers, body and progress to the program's callbacks    */
 /* -------------------------------------------------------------------- */
 static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
@@ -8604,7 +9186,10 @@ static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t 
     mperf_write_callback cb = e->o.header_cb;
     void *ud = e->o.header_data;
     if (kind != MPX_HL_TRAILER) e->x.header_bytes += (mperf_off_t)n;
-    if (kind == MPX_HL_LINE) mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
+    if (kind == MPX_HL_LINE || kind == MPX_HL_CONNECT) mpx_debug(e, MPERF_INFOTYPE_HEADER_IN, line, n);
+#if MPX_PROXY
+    if (kind == MPX_HL_CONNECT && e->o.suppress_connect) return 0;
+#endif
     if (!cb && ud) cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     if (cb && mpx_call_write(m, e, cb, ud, line, n) != n) {
         MPX_FAIL(m, e, MPERF_E_WRITE_ERROR, "Failed writing header");
@@ -8836,6 +9421,10 @@ static const char mpx_easy_errtext[] =
                                          next address; straight to TLS or SEND
                                          when the connect completes at once
      CONNECTING -> TLS -> SEND           https; http goes straight to SEND
+     CONNECTING -> TUNNEL -> TLS, SEND   through a proxy's tunnel: CONNECT sent
+                                         and answered first (a 407 answered
+                                         with credentials on a new connection:
+                                         TUNNEL -> CONNECT)
      SEND -> RECV                        the request head is out (the body,
                                          if any, goes on in RECV)
      SEND, RECV -> CONNECT               a dead reused connection retried, or a
@@ -8938,8 +9527,8 @@ static void mpx_dirty_add(mperf_multi *m, mperf_easy *e)
 #define MPX_TEST_STATE(e, body, from, to) (void)0
 #endif
 #if MPX_TRACE
-static const char *const mpx_state_name[] = {"NONE", "INIT", "PENDING", "CONNECT", "RESOLVING", "CONNECTING",
-                                             "TLS",  "SEND", "RECV",    "DONE"};
+static const char *const mpx_state_name[] = {"NONE",   "INIT", "PENDING", "CONNECT", "RESOLVING", "CONNECTING",
+                                             "TUNNEL", "TLS",  "SEND",    "RECV",    "DONE"};
 static const char *const mpx_body_name[] = {"NONE", "WAIT100", "SENDING", "DONE", "ABANDONED"};
 #endif
 
@@ -8984,7 +9573,8 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
         e->x.deadline_phase = e->x.addr_idx + 1 < e->x.naddr ? m->now + (e->x.deadline_connect - m->now) / 2
                                                               : e->x.deadline_connect;
         break;
-    case MPX_S_TLS: /* the handshake counts against the connect timeout */
+    case MPX_S_TUNNEL: /* the proxy's CONNECT and the handshake count against the connect timeout */
+    case MPX_S_TLS:
         e->x.deadline_phase = e->x.deadline_connect;
         break;
     case MPX_S_SEND:
@@ -9048,6 +9638,8 @@ static void mpx_xfer_interest(mperf_multi *m, mperf_easy *e)
     if (!e->x.conn) return;
     if (e->state == MPX_S_CONNECTING || e->state == MPX_S_SEND) {
         ev = POLLOUT;
+    } else if (MPX_PROXY && e->state == MPX_S_TUNNEL) { /* CONNECT goes out, then its answer comes in */
+        ev = e->x.conn->spos < e->x.conn->sbuf.len ? POLLOUT : POLLIN;
     } else if (e->state == MPX_S_RECV) {
         if (!(e->x.paused & MPERF_PAUSE_RECV)) ev |= POLLIN;
         if (MPX_UPLOADS && e->x.body_state == MPX_B_SENDING && !(e->x.paused & MPERF_PAUSE_SEND)) ev |= POLLOUT;
@@ -9187,8 +9779,7 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
                 return;
             }
             if (!e->x.naddr || !mpx_xfer_addrs_keep(e, 1)) {
-                MPX_FAIL(m, e, MPERF_E_COULDNT_RESOLVE_HOST, "Could not resolve host: %.*s", (int)e->x.to_hostlen,
-                         e->x.to_host);
+                mpx_xfer_unresolved(m, e);
                 return;
             }
             e->x.t_lookup = m->now - e->x.t_start;
@@ -9199,6 +9790,11 @@ static void mpx_xfer_run(mperf_multi *m, mperf_easy *e, int revents)
             if (!(revents & (POLLOUT | POLLERR | POLLHUP))) return;
             if (!mpx_xfer_connected(m, e, revents)) return;
             break;
+#if MPX_PROXY
+        case MPX_S_TUNNEL:
+            if (!mpx_xfer_tunnel(m, e, revents)) return;
+            break;
+#endif
 #if MPX_TLS
         case MPX_S_TLS:
             if (!mpx_xfer_handshake(m, e)) return;
@@ -10342,6 +10938,9 @@ static void mpx_opts_default(mpx_opts *o)
     o->expect_100_ms = 1000;
     o->he_timeout_ms = 200; /* libcurl's */
     o->httpauth = MPERF_AUTH_BASIC;
+#if MPX_PROXY
+    o->proxyauth = MPERF_AUTH_BASIC;
+#endif
     o->protocols = o->redir_protocols = MPX_PROTO_HTTP | MPX_PROTO_HTTPS;
     o->ssl_verifypeer = 1;
     o->ssl_verifyhost = 2;
@@ -10356,7 +10955,12 @@ static const unsigned short mpx_owned[] = {
     offsetof(mpx_opts, password), offsetof(mpx_opts, range),     offsetof(mpx_opts, postcopy),
     offsetof(mpx_opts, cainfo),   offsetof(mpx_opts, ciphers),   offsetof(mpx_opts, unix_path),
     offsetof(mpx_opts, iface),    offsetof(mpx_opts, default_protocol), offsetof(mpx_opts, request_target),
-    offsetof(mpx_opts, dns_servers)};
+    offsetof(mpx_opts, dns_servers),
+#if MPX_PROXY
+    offsetof(mpx_opts, proxy),    offsetof(mpx_opts, noproxy),   offsetof(mpx_opts, proxyuserpwd),
+    offsetof(mpx_opts, proxyusername), offsetof(mpx_opts, proxypassword)
+#endif
+};
 #define MPX_NOWNED (sizeof mpx_owned / sizeof mpx_owned[0])
 #define MPX_OWNED(o, i) ((char **)(void *)((char *)(o) + mpx_owned[i]))
 
@@ -10426,6 +11030,9 @@ static void mpx_easy_free(mperf_easy *e)
     mpx_free(&e->al, e->redirect_url);
     mpx_free(&e->al, e->effective_url);
     mpx_free(&e->al, e->prev_url);
+#if MPX_PROXY
+    mpx_free(&e->al, e->proxy_url);
+#endif
 #if MPX_HEADER_API
     mpx_free(&e->al, e->hfields.p);
     mpx_free(&e->al, e->htext.p);
@@ -10659,6 +11266,12 @@ static const mpx_optdef mpx_optdefs[] = {
 #if MPX_STUB
     MPX_O(DNS_SHUFFLE_ADDRESSES, dns_shuffle, MPX_K_BOOL),
 #endif
+#if MPX_PROXY
+    MPX_O(NOPROXY, noproxy, MPX_K_STR), MPX_O(PROXYUSERPWD, proxyuserpwd, MPX_K_STR),
+    MPX_O(PROXYUSERNAME, proxyusername, MPX_K_STR), MPX_O(PROXYPASSWORD, proxypassword, MPX_K_STR),
+    MPX_O(PROXYHEADER, proxyheaders, MPX_K_PTR), MPX_O(HTTPPROXYTUNNEL, tunnel, MPX_K_BOOL),
+    MPX_O(SUPPRESS_CONNECT_HEADERS, suppress_connect, MPX_K_BOOL),
+#endif
     MPX_OI(UPLOAD_BUFFERSIZE)};
 
 /* Options that decide where a transfer connects, through what, or how well
@@ -10672,7 +11285,8 @@ static const uint16_t mpx_guarded[] = {
     MPERF_OPT_RESOLVE, MPERF_OPT_CONNECT_TO, MPERF_OPT_UNIX_SOCKET_PATH, MPERF_OPT_ABSTRACT_UNIX_SOCKET,
     MPERF_OPT_INTERFACE, MPERF_OPT_LOCALPORT, MPERF_OPT_LOCALPORTRANGE, MPERF_OPT_IPRESOLVE,
     MPERF_OPT_OPENSOCKETFUNCTION, MPERF_OPT_SOCKOPTFUNCTION, MPERF_OPT_CLOSESOCKETFUNCTION,
-    10004 /* PROXY */, 59 /* PROXYPORT */, 61 /* HTTPPROXYTUNNEL */, 10006 /* PROXYUSERPWD */, 111 /* PROXYAUTH */,
+    MPERF_OPT_PROXY, MPERF_OPT_PROXYPORT, MPERF_OPT_HTTPPROXYTUNNEL, MPERF_OPT_PROXYUSERPWD, MPERF_OPT_PROXYAUTH,
+    MPERF_OPT_PROXYTYPE,
     10262 /* PRE_PROXY */, MPERF_OPT_DNS_SERVERS, 10221 /* DNS_INTERFACE */, 10222 /* DNS_LOCAL_IP4 */,
     10223 /* DNS_LOCAL_IP6 */, 10279 /* DOH_URL */, 274 /* HAPROXYPROTOCOL */, MPERF_OPT_HTTPAUTH,
 #if MPX_TLS /* without TLS no https transfer starts at all */
@@ -10777,7 +11391,29 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
 #endif
     case MPERF_OPT_CAPATH: /* a directory of hashed certificates is not built in; CAINFO is */
         return s ? MPERF_E_NOT_BUILT_IN : MPERF_E_OK;
-    case MPERF_OPT_PROXY:           /* only "no proxy" is built in */
+#if MPX_PROXY
+    case MPERF_OPT_PROXY: /* checked when a transfer takes it (it may come from the environment too) */
+        o->proxy_set = s != NULL;
+        return mpx_set_string(e, &o->proxy, s);
+    case MPERF_OPT_PROXYTYPE: /* HTTP proxies are built in, HTTPS and SOCKS proxies are not */
+        if (v != MPERF_PROXY_HTTP && v != MPERF_PROXY_HTTP_1_0)
+            return v == MPERF_PROXY_HTTPS || (v >= MPERF_PROXY_SOCKS4 && v <= MPERF_PROXY_SOCKS5_HOSTNAME)
+                       ? MPERF_E_NOT_BUILT_IN
+                       : MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->proxytype = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_PROXYAUTH: /* Basic is built in */
+        if (!((unsigned long)v & MPERF_AUTH_BASIC)) return MPERF_E_NOT_BUILT_IN;
+        o->proxyauth = (unsigned long)v;
+        return MPERF_E_OK;
+    case MPERF_OPT_PROXYPORT:
+        if (v < 0 || v > 65535) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+        o->proxyport = v;
+        return MPERF_E_OK;
+    case MPERF_OPT_HEADEROPT: o->headers_unified = !(v & MPERF_HEADER_SEPARATE); return MPERF_E_OK;
+#else
+    case MPERF_OPT_PROXY: /* only "no proxy" is built in (MPERF_NO_PROXY) */
+#endif
     case MPERF_OPT_ACCEPT_ENCODING: /* no decoders built in: advertise nothing */
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
     /* the request method: the last of these wins, as in libcurl */
@@ -11012,7 +11648,7 @@ static const unsigned char mpx_info_types[61] = {
     MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T),
     MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_DOUBLE),
     MPX_IT(MPERF_INFO_LONG),                                                /* 20 */
-    MPX_IT(MPERF_INFO_STRING), 0, 0, 0, MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), 0, 0,
+    MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_LONG), 0, 0, MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), 0, 0,
     MPX_IT(MPERF_INFO_LONG), 0,                                             /* 30 */
     MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_PTR), 0, 0,
     0, 0, 0, MPX_IT(MPERF_INFO_LONG),                                       /* 40 */
@@ -11059,7 +11695,12 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
         off = MPX_UPLOADS && e->x.body_kind ? e->x.body_len : e->x.request_bytes ? 0 : -1; /* -1 until a request went out */
         break;
     case MPX_IN(HEADER_SIZE): lv = (long)e->x.header_bytes; break;
-    case MPX_IN(REQUEST_SIZE): lv = (long)e->x.request_bytes; break;
+    case MPX_IN(REQUEST_SIZE):
+        lv = (long)e->x.request_bytes;
+#if MPX_PROXY
+        lv += (long)e->x.connect_bytes;
+#endif
+        break;
     case MPX_IN(CONTENT_TYPE): str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
     case MPX_IN(PRIVATE): str = (const char *)e->o.private_ptr; break;
     case MPX_IN(REFERER):
@@ -11068,6 +11709,11 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
                                                                            : NULL;
         break;
     case MPX_IN(OS_ERRNO): lv = e->x.os_errno; break;
+    case MPX_IN(HTTP_CONNECTCODE): /* (0 without proxies) */
+#if MPX_PROXY
+        lv = e->x.connect_code;
+#endif
+        break;
     case MPX_IN(NUM_CONNECTS): lv = e->x.num_connects; break;
     case MPX_IN(LASTSOCKET): lv = MPX_RAW && e->raw ? (long)e->raw->fd : e->x.conn ? (long)e->x.conn->fd : -1; break;
     case MPX_IN(PRIMARY_IP): /* the text is made when asked for */

@@ -369,6 +369,7 @@ static void report(CURL *h, seen *s, CURLcode rc)
     info_long(h, "PRIMARY_PORT", CURLINFO_PRIMARY_PORT);
     info_long(h, "REDIRECT_COUNT", CURLINFO_REDIRECT_COUNT);
     info_long(h, "NUM_CONNECTS", CURLINFO_NUM_CONNECTS);
+    info_long(h, "HTTP_CONNECTCODE", CURLINFO_HTTP_CONNECTCODE);
     info_long(h, "HEADER_SIZE", CURLINFO_HEADER_SIZE);
     info_long(h, "REQUEST_SIZE", CURLINFO_REQUEST_SIZE);
     info_off(h, "CONTENT_LENGTH_DOWNLOAD_T", CURLINFO_CONTENT_LENGTH_DOWNLOAD_T);
@@ -1027,6 +1028,171 @@ static void run_strerror(void)
         out("multi %d %s", c, strcmp(curl_multi_strerror((CURLMcode)c), "Unknown error") ? "known" : "unknown");
 }
 
+/* ---- through proxies: tinyproxy, squid, and the fault server acting as one ---- */
+/* A proxy's address from the environment ("" when it did not start). */
+static const char *proxy_at(const char *var)
+{
+    const char *p = getenv(var);
+    return p && *p ? fmt("127.0.0.1:%s", p) : "127.0.0.1:1";
+}
+
+static void run_proxy_case(const char *name)
+{
+    seen s;
+    CURL *h;
+    struct curl_slist *l = NULL, *pl = NULL;
+    const char *tls = getenv("MPT_TLS_PORT"), *fp = strrchr(F, ':') + 1, *fault = fmt("127.0.0.1:%s", fp);
+    const char *tiny = proxy_at("MPT_TINYPROXY_PORT"), *tinyauth = proxy_at("MPT_TINYPROXY_AUTH_PORT");
+    const char *squid = proxy_at("MPT_SQUID_PORT"), *env = NULL;
+    const char *https = fmt("https://localhost:%s/f/1k.bin", tls ? tls : "1");
+    if (strcmp(name, "http-tinyproxy") == 0 || strcmp(name, "http-squid") == 0) {
+        h = traced(fmt("%s/f/1k.bin", N), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, name[5] == 't' ? tiny : squid);
+    } else if (strcmp(name, "https-tinyproxy") == 0 || strcmp(name, "https-squid") == 0) {
+        h = traced(https, &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, name[6] == 't' ? tiny : squid);
+    } else if (strcmp(name, "https-unknown-ca") == 0) { /* verified against the origin, through the tunnel */
+        const char *wrong = getenv("MPT_TLS_WRONG_PORT");
+        h = traced(fmt("https://localhost:%s/f/1k.bin", wrong ? wrong : "1"), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, tiny);
+    } else if (strcmp(name, "auth-none") == 0 || strcmp(name, "auth-none-https") == 0) {
+        h = traced(name[9] ? https : fmt("%s/f/1k.bin", N), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, tinyauth);
+    } else if (strcmp(name, "auth-basic") == 0 || strcmp(name, "auth-basic-https") == 0) {
+        h = traced(name[10] ? https : fmt("%s/f/1k.bin", N), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, tinyauth);
+        curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, "user:s3cret");
+    } else if (strcmp(name, "auth-wrong") == 0) {
+        h = traced(https, &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, tinyauth);
+        curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, "user:wrong");
+    } else if (strcmp(name, "auth-in-url") == 0) {
+        h = traced(https, &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fmt("http://user:s3cret@%s", tinyauth));
+    } else if (strcmp(name, "auth-username-password") == 0) {
+        h = traced(fmt("%s/f/1k.bin", N), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, tinyauth);
+        curl_easy_setopt(h, CURLOPT_PROXYUSERNAME, "user");
+        curl_easy_setopt(h, CURLOPT_PROXYPASSWORD, "s3cret");
+    } else if (strcmp(name, "auth-any-forward") == 0 || strcmp(name, "auth-any-forward-tinyproxy") == 0) {
+        h = traced(name[16] ? fmt("%s/f/1k.bin", N) : "http://x.test/proxyauth", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, name[16] ? tinyauth : fault);
+        curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, "user:s3cret");
+        curl_easy_setopt(h, CURLOPT_PROXYAUTH, CURLAUTH_ANY);
+    } else if (strcmp(name, "auth-any-tunnel") == 0 || strcmp(name, "auth-any-tunnel-close") == 0) {
+        h = traced(name[15] ? "http://authclose.test/echo" : "http://auth.test/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+        curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, "user:s3cret");
+        curl_easy_setopt(h, CURLOPT_PROXYAUTH, CURLAUTH_ANY);
+    } else if (strncmp(name, "connect-", 8) == 0) { /* the fault server answers CONNECT as the name says */
+        h = traced(fmt("http://%s.test/echo", name + 8), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+    } else if (strcmp(name, "forward-echo") == 0) { /* the request as the proxy gets it */
+        h = traced("http://Host.Test:8080/echo?a=1#frag", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+    } else if (strcmp(name, "forward-default-port") == 0) {
+        h = traced("http://host.test:80/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fmt("http://%s/ignored/path", fault));
+    } else if (strcmp(name, "forward-ipv6-literal") == 0) {
+        h = traced("http://[::1]:9/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+    } else if (strcmp(name, "forward-post") == 0) {
+        h = traced("http://host.test/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, "a=1&b=2");
+    } else if (strcmp(name, "forward-redirect") == 0) { /* both hops through the proxy */
+        h = traced("http://one.test/redir?code=302&to=http://two.test:81/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    } else if (strcmp(name, "headers-separate") == 0 || strcmp(name, "headers-unified") == 0 ||
+               strcmp(name, "headers-separate-forward") == 0 || strcmp(name, "headers-unified-forward") == 0) {
+        int fwd = strstr(name, "forward") != NULL;
+        h = traced("http://hdr.test/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        if (!fwd) curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+        l = curl_slist_append(l, "X-Server: s");
+        l = curl_slist_append(l, "User-Agent: server-agent");
+        pl = curl_slist_append(pl, "X-Proxy: p");
+        pl = curl_slist_append(pl, "Proxy-Connection: close");
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+        curl_easy_setopt(h, CURLOPT_PROXYHEADER, pl);
+        curl_easy_setopt(h, CURLOPT_USERAGENT, "agent/1");
+        curl_easy_setopt(h, CURLOPT_HEADEROPT, strstr(name, "unified") ? CURLHEADER_UNIFIED : CURLHEADER_SEPARATE);
+    } else if (strcmp(name, "suppress-connect-headers") == 0) {
+        h = traced("http://quiet.test/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+        curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+        curl_easy_setopt(h, CURLOPT_HEADER, 1L);
+    } else if (strcmp(name, "http10-connect") == 0) {
+        h = traced("http://old.test/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        curl_easy_setopt(h, CURLOPT_HTTPPROXYTUNNEL, 1L);
+        curl_easy_setopt(h, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP_1_0);
+    } else if (strcmp(name, "proxyport") == 0) {
+        h = traced("http://pp.test/echo", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, "127.0.0.1");
+        curl_easy_setopt(h, CURLOPT_PROXYPORT, atol(fp));
+    } else if (strcmp(name, "refused") == 0) {
+        h = traced("http://r.test/", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, "127.0.0.1:1");
+    } else if (strcmp(name, "socks") == 0) {
+        h = traced("http://r.test/", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fmt("socks5://%s", fault));
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 1000L); /* (libcurl waits for a SOCKS answer that never comes) */
+    } else if (strcmp(name, "unknown-scheme") == 0) {
+        h = traced("http://r.test/", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fmt("gopher://%s", fault));
+    } else if (strcmp(name, "noproxy") == 0 || strcmp(name, "noproxy-cidr") == 0 || strcmp(name, "noproxy-star") == 0 ||
+               strcmp(name, "noproxy-other") == 0) {
+        h = traced(fmt("%s/echo", F), &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, "127.0.0.1:1"); /* used, it would fail */
+        curl_easy_setopt(h, CURLOPT_NOPROXY, strcmp(name, "noproxy") == 0        ? "example.com, 127.0.0.1"
+                                             : strcmp(name, "noproxy-cidr") == 0 ? "10.0.0.0/8,127.0.0.0/8"
+                                             : strcmp(name, "noproxy-star") == 0 ? "*"
+                                                                                 : "127.0.0.2,.example.com");
+    } else if (strncmp(name, "env-", 4) == 0) { /* read as libcurl reads it */
+        const char *url = fmt("http://env.test:%s/echo", fp);
+        if (strcmp(name, "env-http") == 0) env = "http_proxy";
+        else if (strcmp(name, "env-http-uppercase") == 0) env = "HTTP_PROXY"; /* not read: the transfer goes direct */
+        else if (strcmp(name, "env-all") == 0) env = "all_proxy";
+        else if (strcmp(name, "env-all-uppercase") == 0) env = "ALL_PROXY";
+        else if (strcmp(name, "env-https") == 0 || strcmp(name, "env-https-uppercase") == 0) {
+            env = name[9] ? "HTTPS_PROXY" : "https_proxy";
+            url = https;
+        } else if (strcmp(name, "env-empty-option") == 0) {
+            env = "http_proxy";
+        } else if (strcmp(name, "env-no-proxy") == 0) {
+            env = "http_proxy";
+            setenv("no_proxy", "env.test", 1);
+        }
+        setenv(env, url == https ? tiny : fault, 1);
+        h = traced(url, &s);
+        if (url != https) { /* direct, env.test has no address: a RESOLVE entry gives it the fault server's */
+            l = curl_slist_append(l, fmt("env.test:%s:127.0.0.1", fp));
+            curl_easy_setopt(h, CURLOPT_RESOLVE, l);
+        }
+        if (strcmp(name, "env-empty-option") == 0) curl_easy_setopt(h, CURLOPT_PROXY, "");
+    } else if (strcmp(name, "reuse") == 0) { /* one connection to the proxy serves two origins */
+        h = traced("http://one.test/gen/10", &s);
+        curl_easy_setopt(h, CURLOPT_PROXY, fault);
+        report(h, &s, curl_easy_perform(h));
+        s.len = s.cap = 0;
+        curl_easy_setopt(h, CURLOPT_URL, "http://two.test/gen/20");
+    } else {
+        out("unknown");
+        return;
+    }
+    curl_easy_setopt(h, CURLOPT_CAINFO, fmt("%s/ca.pem", getenv("MPT_PKI") ? getenv("MPT_PKI") : "."));
+    easy(h, &s);
+    if (env) unsetenv(env);
+    unsetenv("no_proxy");
+    curl_slist_free_all(l);
+    curl_slist_free_all(pl);
+}
+
 /* ---- the list ---- */
 static const char *const cases[] = {
     "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
@@ -1035,6 +1201,15 @@ static const char *const cases[] = {
     "unix-socket", "unix-socket-long", "interface", "refused", "tls-ok", "tls-unknown-ca", "tls-expired", "tls-no-intermediate",
     "tls-ip-not-listed", "tls-wrong-name", "default-protocol", "default-protocol-https", "request-target", "keepalive",
     "keepalive-defaults", "certinfo", "tls-ssl-options"};
+static const char *const proxies[] = {
+    "http-tinyproxy", "https-tinyproxy", "http-squid", "https-squid", "https-unknown-ca", "auth-none", "auth-none-https",
+    "auth-basic", "auth-basic-https", "auth-wrong", "auth-in-url", "auth-username-password", "auth-any-forward",
+    "auth-any-forward-tinyproxy", "auth-any-tunnel", "auth-any-tunnel-close", "connect-deny", "connect-close",
+    "connect-half", "connect-extra", "connect-any", "forward-echo", "forward-default-port", "forward-ipv6-literal",
+    "forward-post", "forward-redirect", "headers-separate", "headers-unified", "headers-separate-forward",
+    "headers-unified-forward", "suppress-connect-headers", "http10-connect", "proxyport", "refused", "socks",
+    "unknown-scheme", "noproxy", "noproxy-cidr", "noproxy-star", "noproxy-other", "env-http", "env-http-uppercase",
+    "env-all", "env-all-uppercase", "env-https", "env-https-uppercase", "env-empty-option", "env-no-proxy", "reuse"};
 static const int redirect_codes[] = {301, 302, 303, 307, 308};
 static const char *const uploads[] = {"postfields", "large-postfields", "small-put", "empty-put", "chunked-put",
                                       "post-read", "large-put", "expect-ignored"};
@@ -1089,6 +1264,10 @@ static int each(int argc, char **argv, int run)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(name, sizeof name, "option-%s", cases[i]);
         WANT(name) run_option_case(cases[i]);
+    }
+    for (i = 0; i < sizeof proxies / sizeof proxies[0]; i++) {
+        snprintf(name, sizeof name, "proxy-%s", proxies[i]);
+        WANT(name) run_proxy_case(proxies[i]);
     }
     for (i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
         WANT(patterns[i].name) patterns[i].fn();

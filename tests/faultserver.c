@@ -363,6 +363,64 @@ static int digest_ok(const char *value, const char *method, const char *target, 
     return strcmp(nonce, want_nonce) == 0 ? 1 : 2;
 }
 
+/* The proxy's credentials the fault server takes: "user:s3cret". */
+static int proxy_auth_ok(const conn *c, size_t hlen)
+{
+    char v[128];
+    return header_value(c->in, hlen, "proxy-authorization", v, sizeof v) && strcmp(v, "Basic dXNlcjpzM2NyZXQ=") == 0;
+}
+
+/* CONNECT NAME:PORT, answered as the name says: deny.test 403 (with a body),
+   close.test closes at once, half.test closes in the middle of the status
+   line, extra.test sends bytes after its 200, longline.test a 200 with a
+   header line of 200 KB, badstatus.test a status line that does not parse,
+   auth.test a 407 offering Basic
+   until the credentials come (authclose.test the same with Connection:
+   close), slow.test never answers; any other name is a "tunnel" to this
+   server itself: a 200, then requests on the connection are served here. */
+static void proxy_connect(conn *c, const char *target, size_t hlen)
+{
+    static const char *const deny = "HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\ndeny";
+    static const char *const ok = "HTTP/1.1 200 Connection established\r\n\r\n";
+    if (!quiet) fprintf(stderr, "faultserver: CONNECT %s\n", target);
+    c->responding = 1;
+    c->end = 0;
+    if (strncmp(target, "deny.test:", 10) == 0) {
+        set_out(c, deny, strlen(deny));
+    } else if (strncmp(target, "close.test:", 11) == 0) {
+        set_out(c, "", 0);
+        c->end = 1;
+    } else if (strncmp(target, "half.test:", 10) == 0) {
+        set_out(c, "HTTP/1.1 200 Con", 16);
+        c->end = 1;
+    } else if (strncmp(target, "extra.test:", 11) == 0) {
+        set_out(c, "HTTP/1.1 200 OK\r\n\r\nextra", 24);
+    } else if (strncmp(target, "longline.test:", 14) == 0) {
+        size_t n = 200 * 1024, k = strlen("HTTP/1.1 200 OK\r\nX-Long: ");
+        char *b = malloc(k + n + 4);
+        memcpy(b, "HTTP/1.1 200 OK\r\nX-Long: ", k);
+        memset(b + k, 'a', n);
+        memcpy(b + k + n, "\r\n\r\n", 4);
+        set_out(c, b, k + n + 4);
+        free(b);
+    } else if (strncmp(target, "badstatus.test:", 15) == 0) {
+        set_out(c, "HTTP/1.1 2x0 OK\r\n\r\n", 19);
+    } else if (strncmp(target, "slow.test:", 10) == 0) {
+        set_out(c, "", 0);
+        c->end = 3;
+    } else if ((strncmp(target, "auth.test:", 10) == 0 || strncmp(target, "authclose.test:", 15) == 0) &&
+               !proxy_auth_ok(c, hlen)) {
+        const char *a = target[4] == 'c' ? "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+                                           "realm=\"mpt\"\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno"
+                                         : "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+                                           "realm=\"mpt\"\r\nContent-Length: 2\r\n\r\nno";
+        set_out(c, a, strlen(a));
+        if (target[4] == 'c') c->end = 1;
+    } else {
+        set_out(c, ok, strlen(ok));
+    }
+}
+
 /* Sets up the response for one complete request head in c->in[0..hlen). */
 static void handle_request(conn *c, size_t hlen)
 {
@@ -382,6 +440,14 @@ static void handle_request(conn *c, size_t hlen)
     method[sp1 - c->in] = 0;
     memcpy(target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
     target[sp2 - sp1 - 1] = 0;
+    if (strcmp(method, "CONNECT") == 0) { /* acting as a proxy: by the host asked for */
+        proxy_connect(c, target, hlen);
+        return;
+    }
+    if (strncmp(target, "http://", 7) == 0) { /* acting as a proxy: the absolute form, served here */
+        const char *slash = strchr(target + 7, '/');
+        memmove(target, slash ? slash : "/", strlen(slash ? slash : "/") + 1);
+    }
     q = strchr(target, '?');
     plen = q ? (size_t)(q - target) : strlen(target);
     if (plen >= sizeof path) plen = sizeof path - 1;
@@ -432,6 +498,17 @@ static void handle_request(conn *c, size_t hlen)
                 c->interim = 1;
             }
             free(mode);
+        }
+        return;
+    }
+    if (strcmp(path, "/proxyauth") == 0) { /* a forward proxy's 407 until the credentials come */
+        if (proxy_auth_ok(c, hlen)) {
+            respond_simple(c, 200, "OK", "proxy auth ok", 1);
+        } else {
+            const char *a = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"mpt\"\r\n"
+                            "Content-Length: 2\r\n\r\nno";
+            set_out(c, a, strlen(a));
+            c->responding = 1;
         }
         return;
     }

@@ -70,6 +70,8 @@ command -v s390x-linux-gnu-gcc >/dev/null || need="$need gcc-s390x-linux-gnu"
 command -v arm-linux-gnueabihf-gcc >/dev/null || need="$need gcc-arm-linux-gnueabihf"
 command -v riscv64-linux-gnu-gcc >/dev/null || need="$need gcc-riscv64-linux-gnu"
 command -v qemu-s390x-static >/dev/null || need="$need qemu-user-static"
+command -v tinyproxy >/dev/null || need="$need tinyproxy"
+[ -x /usr/sbin/squid ] || need="$need squid"
 command -v xz >/dev/null || need="$need xz-utils"
 command -v meson >/dev/null || need="$need meson"
 command -v pkg-config >/dev/null || need="$need pkg-config"
@@ -83,6 +85,8 @@ if [ "${MPT_NETNS:-}" != 1 ] && ! bearssl_source; then
 fi
 # from here on, only loopback: nothing a test starts can leave the machine
 own_network tests/run.sh "make test"
+# the machine's proxy settings are not the tests': a suite that wants one sets it
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 
 CC=${CC:-gcc}
 WARN="-Wall -Wextra -Wpedantic -Wshadow"
@@ -161,10 +165,11 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST
-    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections and Digest, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST
-    check "code size: default build without TLS, every feature in but the transport interface, raw connections and Digest (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST
-    check "code size: default build without TLS, every feature in, within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY
+    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections, Digest and proxies, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY
+    check "code size: default build without TLS, every feature in but the transport interface, raw connections, Digest and proxies (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY
+    check "code size: default build without TLS, every feature in but proxies (added after this check was set), within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS -DMPERF_NO_PROXY
+    check "code size: default build without TLS, every feature in (HTTP proxies too), within 72 KiB, gcc 12 -Os" size_within 73728 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -199,6 +204,7 @@ build dns-nodns "-O1 -g $SAN -DMPERF_NO_DNS" tests/test_dns.c
 sanitized events "" tests/test_events.c
 build multi-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_multi.c tests/second_tu.c
 sanitized http "-I compat" tests/test_http.c
+sanitized proxy "-I compat" tests/test_proxy.c
 sanitized tls "-I compat" tests/test_tls.c
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
 # the feature switches: MPERF_MINIMAL, every feature in, and single switches
@@ -207,7 +213,7 @@ build switches-full "-O1 -g $SAN" tests/test_switches.c
 build switches-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_switches.c
 build switches-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES -DMPERF_NO_HEADER_API" tests/test_switches.c
 build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switches.c
-build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW" tests/test_switches.c
+build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW -DMPERF_NO_PROXY" tests/test_switches.c
 build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
@@ -255,7 +261,7 @@ sanitized lwip "-I. -I/usr/include/lwip" tests/test_lwip.c -llwip
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
-FUZZ_TARGETS="response chunked url headers pem dns digest"
+FUZZ_TARGETS="response chunked url headers pem dns digest proxy"
 for t in $FUZZ_TARGETS; do
     sanitized "fuzz-$t" "" "tests/fuzz/fuzz_$t.c"
     check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
@@ -307,6 +313,7 @@ fi
 suite "multi [asan]" "$B/multi-asan"
 MPT_CONCURRENT=1000 suite "multi [valgrind]" $VG "$B/multi-vg" # (10,000 transfers under valgrind take minutes)
 both http "http"
+both proxy "proxies: tinyproxy, squid, the fault server as one"
 both dns "dns: the stub resolver"
 suite "dns, MPERF_NO_DNS: only a resolver of the program's own [asan]" "$B/dns-nodns"
 both events "events: socket_action"
@@ -316,7 +323,7 @@ suite "multi, built without TLS [asan]" "$B/multi-notls"
 suite "switches: MPERF_MINIMAL [asan]" "$B/switches-minimal"
 suite "switches: every feature in [asan]" "$B/switches-full"
 suite "switches: MPERF_NO_REDIRECTS [asan]" "$B/switches-noredirects"
-suite "switches: MPERF_NO_DIGEST and MPERF_NO_RAW [asan]" "$B/switches-nodigest-noraw"
+suite "switches: MPERF_NO_DIGEST, MPERF_NO_RAW and MPERF_NO_PROXY [asan]" "$B/switches-nodigest-noraw"
 suite "switches: no auth, uploads, progress, ranges or header API [asan]" "$B/switches-noauth"
 suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"

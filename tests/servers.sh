@@ -16,6 +16,9 @@
 # (the same, sending a leaf with a malformed date in records of 512 bytes)
 # and MPT_TLSBIG_PORT (the same, sending a leaf of over 100 KiB); with a
 # fourth argument, tests/dnsserver.c's binary, MPT_DNS_PORT (UDP and TCP).
+# Proxies, where installed: MPT_TINYPROXY_PORT (tinyproxy), MPT_TINYPROXY_AUTH_PORT
+# (tinyproxy asking for Basic "user:s3cret"), MPT_SQUID_PORT (squid); each
+# empty when its server did not start.
 
 servers_pids=""
 
@@ -163,6 +166,83 @@ start_tls13() {
     return 1
 }
 
+# start_listener VAR NAME FUNC: runs "FUNC PORT" (which execs a server on
+# PORT) with random ports until one listens, and exports VAR=port (empty
+# when five tries failed).
+start_listener() {
+    local var=$1 name=$2 func=$3 try port pid i
+    export "$var="
+    for try in 1 2 3 4 5; do
+        port=$((20000 + RANDOM % 30000))
+        "$func" "$port" >"$srvdir/$name.log" 2>&1 &
+        pid=$!
+        for i in $(seq 1 100); do
+            if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+                servers_pids="$servers_pids $pid"
+                export "$var=$port"
+                return 0
+            fi
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.1
+        done
+        kill $pid 2>/dev/null
+        wait $pid 2>/dev/null
+    done
+    echo "could not start $name; see $srvdir/$name.log" >&2
+    return 1
+}
+
+# tinyproxy on port $1, asking for Basic credentials with a second argument.
+run_tinyproxy() {
+    local conf=$srvdir/proxy/tinyproxy-$1.conf
+    {
+        echo "Port $1"
+        echo "Listen 127.0.0.1"
+        echo "Allow 127.0.0.1"
+        echo "DisableViaHeader Yes"
+        echo "MaxClients 100"
+        echo "PidFile \"$srvdir/proxy/tinyproxy-$1.pid\""
+        echo "LogFile \"$srvdir/proxy/tinyproxy-$1.log\""
+        [ -z "${2:-}" ] || echo "BasicAuth user s3cret"
+    } >"$conf"
+    exec tinyproxy -d -c "$conf"
+}
+run_tinyproxy_auth() { run_tinyproxy "$1" auth; }
+
+# squid on port $1: loopback clients to any port, no cache, no name servers.
+run_squid() {
+    local conf=$srvdir/proxy/squid-$1.conf
+    cat >"$conf" <<SQUID
+http_port 127.0.0.1:$1
+http_access allow localhost
+http_access deny all
+cache deny all
+access_log none
+cache_log $srvdir/proxy/squid-cache.log
+pid_filename $srvdir/proxy/squid.pid
+coredump_dir $srvdir/proxy
+shutdown_lifetime 0 seconds
+dns_nameservers 127.0.0.1
+hosts_file /etc/hosts
+pinger_enable off
+via off
+forwarded_for delete
+SQUID
+    exec /usr/sbin/squid -N -f "$conf"
+}
+
+# The proxies that are installed (tests that need one skip without it).
+start_proxies() {
+    mkdir -p "$srvdir/proxy"
+    chmod 777 "$srvdir/proxy"
+    if command -v tinyproxy >/dev/null; then
+        start_listener MPT_TINYPROXY_PORT tinyproxy run_tinyproxy
+        start_listener MPT_TINYPROXY_AUTH_PORT tinyproxy-auth run_tinyproxy_auth
+    fi
+    [ ! -x /usr/sbin/squid ] || start_listener MPT_SQUID_PORT squid run_squid
+    return 0
+}
+
 servers_start() {
     local dir=$1 fs=$2 tf=${3:-} ds=${4:-}
     srvdir=$dir
@@ -198,5 +278,6 @@ servers_start() {
     fi
     [ -z "$ds" ] || start_port_printer MPT_DNS_PORT dns "$ds"
     start_tls13 || echo "could not start openssl s_server" >&2
+    start_proxies
     start_nginx "$dir"
 }

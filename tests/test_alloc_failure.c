@@ -57,7 +57,7 @@ typedef struct scenario {
 } scenario;
 
 static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300], url_named[200], url_digest[200],
-    dns_servers[64];
+    dns_servers[64], proxy_fault[64], proxy_auth[64];
 static const char *post_body;
 static size_t post_len;
 
@@ -131,6 +131,29 @@ static int setup_connect_only(job *j, int i)
            mperf_easy_setopt(j->e, MPERF_OPT_CAINFO, ca_path) == MPERF_E_OK &&
            mperf_easy_setopt(j->e, MPERF_OPT_CONNECT_ONLY, 1L) == MPERF_E_OK;
 }
+
+#if MPX_PROXY
+/* Through the fault server as a forward proxy: the absolute form. */
+static int setup_proxy_forward(job *j, int i)
+{
+    j->want = 1000 + (size_t)i;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, fmt("http://origin%d.test/gen/%d", i, 1000 + i)) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_PROXY, proxy_fault) == MPERF_E_OK;
+}
+
+/* Through tinyproxy asking for credentials: a 407 (closing), CONNECT again
+   with Basic on a new connection, then TLS to the origin in the tunnel. */
+static int setup_proxy_tunnel(job *j, int i)
+{
+    (void)i;
+    j->want = 65536;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_tls) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_CAINFO, ca_path) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_PROXY, proxy_auth) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_PROXYUSERPWD, "user:s3cret") == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_PROXYAUTH, (long)MPERF_AUTH_ANY) == MPERF_E_OK;
+}
+#endif
 
 /* A successful job must have exactly the right body. */
 static int body_right(const job *j)
@@ -260,6 +283,10 @@ static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls, NULL};
 static const scenario s_connect_only = {"CONNECT_ONLY over TLS, twice", 1, 2, setup_connect_only, NULL};
 #endif
 static const scenario s_digest = {"Digest: a 401, then the answer, twice on the same handles", 2, 2, setup_digest, NULL};
+#if MPX_PROXY
+static const scenario s_proxy_forward = {"two origins through one forward proxy, twice", 2, 2, setup_proxy_forward, NULL};
+static const scenario s_proxy_tunnel = {"a proxy's 407, then a tunnel and TLS through it", 1, 1, setup_proxy_tunnel, NULL};
+#endif
 #if MPX_STUB
 static const scenario s_named = {"two GETs of one name through the stub resolver", 2, 1, setup_named, setup_named_multi};
 #endif
@@ -277,6 +304,18 @@ TEST(connect_only)
 #endif
 }
 TEST(upload) { sweep(&s_upload); }
+TEST(proxies)
+{
+#if MPX_PROXY
+    sweep(&s_proxy_forward);
+#if MPX_TLS
+    if (proxy_auth[0]) sweep(&s_proxy_tunnel);
+    else printf("  (tinyproxy did not start: the tunnel is not swept)\n");
+#endif
+#else
+    printf("  (built without proxies)\n");
+#endif
+}
 TEST(tls_handshake)
 {
 #ifdef MPERF_NO_TLS
@@ -392,12 +431,16 @@ int main(void)
     snprintf(ca_path, sizeof ca_path, "%s/ca.pem", pki ? pki : ".");
     snprintf(url_named, sizeof url_named, "http://v4.test:%d/f/64k.bin", nginx_port());
     snprintf(dns_servers, sizeof dns_servers, "127.0.0.1:%d", env_int("MPT_DNS_PORT"));
+    snprintf(proxy_fault, sizeof proxy_fault, "127.0.0.1:%d", fault_port());
+    if (getenv("MPT_TINYPROXY_AUTH_PORT") && *getenv("MPT_TINYPROXY_AUTH_PORT"))
+        snprintf(proxy_auth, sizeof proxy_auth, "127.0.0.1:%s", getenv("MPT_TINYPROXY_AUTH_PORT"));
     RUN(single_get);
     RUN(parallel_keepalive_gets);
     RUN(redirect);
     RUN(digest);
     RUN(connect_only);
     RUN(upload);
+    RUN(proxies);
     RUN(tls_handshake);
     RUN(name_through_the_stub_resolver);
     RUN(a_long_body_within_a_200_kb_budget);

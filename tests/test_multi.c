@@ -1183,7 +1183,14 @@ TEST(options_outside_the_subset)
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PIPEWAIT, 1L), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOSIGNAL, 1L), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTP_VERSION, MPERF_HTTP_VERSION_2TLS), MPERF_E_OK);
+#ifdef MPERF_NO_PROXY
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, "http://proxy:3128"), MPERF_E_NOT_BUILT_IN);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, "http://proxy:3128"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYTYPE, (long)MPERF_PROXY_SOCKS5), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYTYPE, 3L), MPERF_E_BAD_FUNCTION_ARGUMENT);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYAUTH, (long)MPERF_AUTH_DIGEST), MPERF_E_NOT_BUILT_IN);
+#endif
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, ""), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_multi_setopt(m, MPERF_MOPT_PIPELINING, 2L), MPERF_M_OK);
     CHECK_EQ_LONG(mperf_multi_setopt(m, MPERF_MOPT_MAX_CONCURRENT_STREAMS, 100L), MPERF_M_OK);
@@ -1204,12 +1211,19 @@ TEST(an_unhonoured_routing_option_stops_the_transfer)
     const char *url = fmt("http://127.0.0.1:%d/gen/10", fault_port());
     a = fault_stats(0);
     xfer_init(&x, url);
-    CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_PROXY, "http://127.0.0.1:3128"), MPERF_E_NOT_BUILT_IN);
+#ifdef MPERF_NO_PROXY
+#define REFUSED_ON(h) mperf_easy_setopt((h), MPERF_OPT_PROXY, "http://127.0.0.1:3128")
+#define REFUSED_OFF(h) mperf_easy_setopt((h), MPERF_OPT_PROXY, "")
+#else /* a SOCKS proxy is not built in */
+#define REFUSED_ON(h) mperf_easy_setopt((h), MPERF_OPT_PROXYTYPE, (long)MPERF_PROXY_SOCKS5)
+#define REFUSED_OFF(h) mperf_easy_setopt((h), MPERF_OPT_PROXYTYPE, (long)MPERF_PROXY_HTTP)
+#endif
+    CHECK_EQ_LONG(REFUSED_ON(x.e), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN);
     CHECK(strstr(x.err, "does not start") != NULL);
     CHECK_EQ_LONG(mperf_easy_setopt(x.e, (mperf_option)10221, "lo"), MPERF_E_UNKNOWN_OPTION); /* DNS_INTERFACE */
     CHECK_EQ_LONG(run_one(&x), MPERF_E_NOT_BUILT_IN); /* the first refused option (in a fixed order) decides */
-    CHECK_EQ_LONG(mperf_easy_setopt(x.e, MPERF_OPT_PROXY, ""), MPERF_E_OK);
+    CHECK_EQ_LONG(REFUSED_OFF(x.e), MPERF_E_OK);
     CHECK_EQ_LONG(run_one(&x), MPERF_E_UNKNOWN_OPTION); /* DNS_INTERFACE still holds it back, with its code */
     d = mperf_easy_duphandle(x.e); /* a copy refuses the same */
     CHECK_EQ_LONG(mperf_easy_perform(d), MPERF_E_UNKNOWN_OPTION);

@@ -176,6 +176,20 @@ TEST(left_out_options_say_not_built_in)
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, MPERF_AUTH_ANYSAFE), MPERF_E_OK);
 #endif
     mperf_easy_setopt(e, MPERF_OPT_HTTPAUTH, (unsigned long)MPERF_AUTH_NONE);
+#ifdef MPERF_NO_PROXY /* PROXY is refused (and holds transfers back); the other proxy options are unknown */
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, "http://127.0.0.1:3128"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYPORT, 3128L), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROXY, "*"), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, ""), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYPORT, 0L), MPERF_E_UNKNOWN_OPTION);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, "http://127.0.0.1:3128"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYPORT, 3128L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROXY, "*"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXY, (char *)NULL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYPORT, 0L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROXY, (char *)NULL), MPERF_E_OK);
+#endif
 #ifdef MPERF_NO_PROGRESS
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, (mperf_xferinfo_callback)NULL), MPERF_E_OK);

@@ -14,21 +14,23 @@
 #include <string.h>
 
 /* the engine's numbering: enum MPX_S_ and enum MPX_B_ */
-static const char *const mpt_state_names[] = {"NONE", "INIT", "PENDING", "CONNECT", "RESOLVING", "CONNECTING",
-                                              "TLS",  "SEND", "RECV",    "DONE"};
+static const char *const mpt_state_names[] = {"NONE",   "INIT", "PENDING", "CONNECT", "RESOLVING", "CONNECTING",
+                                              "TUNNEL", "TLS",  "SEND",    "RECV",    "DONE"};
 static const char *const mpt_body_names[] = {"NONE", "WAIT100", "SENDING", "DONE", "ABANDONED"};
-#define MPT_NSTATES 10
+#define MPT_NSTATES 11
 #define MPT_NBODY 5
 
 /* to-states allowed from each state, as "NAME NAME ..." */
 static const char *const mpt_legal_state[MPT_NSTATES] = {
     /* NONE: added */ "INIT",
     /* INIT: the first hop, a bad option, removed */ "CONNECT DONE NONE",
-    /* PENDING: a slot freed: a reused or a new connection */ "RESOLVING CONNECTING TLS SEND DONE NONE",
+    /* PENDING: a slot freed: a reused or a new connection */ "RESOLVING CONNECTING TUNNEL TLS SEND DONE NONE",
     /* CONNECT: wait for a limit, reuse, look the name up, connect (or connected at once) */
-    "PENDING RESOLVING CONNECTING TLS SEND DONE NONE",
+    "PENDING RESOLVING CONNECTING TUNNEL TLS SEND DONE NONE",
     /* RESOLVING: the name's addresses are in (or none, or time is up) */ "CONNECT DONE NONE",
-    /* CONNECTING: the next address, connected */ "CONNECTING TLS SEND DONE NONE",
+    /* CONNECTING: the next address, connected (to a proxy: its tunnel first) */ "CONNECTING TUNNEL TLS SEND DONE NONE",
+    /* TUNNEL: the proxy's answer to CONNECT: TLS or the request; a 407 answered on a new connection */
+    "TLS SEND CONNECT DONE NONE",
     /* TLS */ "SEND DONE NONE",
     /* SEND: sent; a dead reused connection retried */ "RECV CONNECT DONE NONE",
     /* RECV: retried, or a redirect's next hop */ "CONNECT DONE NONE",
