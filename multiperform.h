@@ -27,6 +27,7 @@
      >>parser         the response parser: reference path, then fast paths
      >>response       parser events to the transfer: head, redirect, reading
      >>tunnel         through a proxy: CONNECT and the proxy's answer
+     >>decoding       Content-Encoding: gzip and deflate, inflated as they come
      >>delivery       headers, body and progress to the program's callbacks
      >>completion     a transfer's result, its message, the error texts
      >>statemachine   the state setter, timers, the step that runs a transfer
@@ -185,6 +186,8 @@
                                    of them set does not start; and happy
                                    eyeballs (addresses tried in turn)
    MPERF_NO_DIGEST                 Digest authentication (Basic stays)
+   MPERF_NO_DECODING               compressed bodies: ACCEPT_ENCODING (but
+                                   "" and NULL) is then MPERF_E_NOT_BUILT_IN
    MPERF_NO_PROXY                  HTTP proxies: PROXY (but "") is then
                                    MPERF_E_NOT_BUILT_IN, the other proxy
                                    options MPERF_E_UNKNOWN_OPTION, and
@@ -263,6 +266,11 @@
                                    reused (libcurl's MAXAGE_CONN)
    MPERF_MAX_RETRIES      5        fresh-connection retries when a reused
                                    connection turns out dead
+   MPERF_DECODE_RATIO     250      a coded body (Content-Encoding) that
+                                   decodes, past its first MiB, to more than
+                                   this many bytes per coded byte is a
+                                   decompression bomb: BAD_CONTENT_ENCODING;
+                                   0: no such limit
 
    ======================================================================
    LIMITS AND WHAT IS NOT SUPPORTED
@@ -281,8 +289,10 @@
    connect timeout ("Resolving timed out"); transfers to one name share one
    query; removing the last one cancels it. MPERF_MINIMAL and
    MPERF_SYSTEM_RESOLVER builds use getaddrinfo, which blocks. IP literals
-   and "localhost" never touch the network. Proxies, cookies, content decoding and any
-   authentication but Basic are not built in: setting them returns
+   and "localhost" never touch the network. HTTP proxies (not HTTPS or SOCKS
+   ones), compressed bodies (gzip and deflate, one coding at a time: not
+   brotli, zstd or a stack of codings), Basic and Digest authentication are
+   built in; cookies and other schemes are not: setting them returns
    MPERF_E_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
 
    Platforms: POSIX (Linux with glibc or musl, the BSDs, macOS) and Windows
@@ -1172,6 +1182,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_PROXY
 #define MPERF_NO_PROXY
 #endif
+#ifndef MPERF_NO_DECODING
+#define MPERF_NO_DECODING
+#endif
 #if !defined(MPERF_SYSTEM_RESOLVER) && !defined(MPERF_NO_DNS)
 #define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB (with MPERF_NO_DNS: the program's resolver only) */
 #endif
@@ -1239,6 +1252,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_PROXY 0
 #else
 #define MPX_PROXY 1
+#endif
+#ifdef MPERF_NO_DECODING
+#define MPX_DECODE 0
+#else
+#define MPX_DECODE 1
 #endif
 /* Digest needs the retry after a 401 (the redirect machinery) and auth */
 #if MPX_AUTH && MPX_REDIRECTS && !defined(MPERF_NO_DIGEST)
@@ -2164,6 +2182,10 @@ typedef struct mpx_opts {
     const mperf_slist *headers, *resolve, *connect_to;
     char *unix_path, *iface; /* UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (unix_abstract); INTERFACE */
     char *dns_servers;       /* DNS_SERVERS, checked when set */
+#if MPX_DECODE
+    char *accept_encoding;   /* ACCEPT_ENCODING ("": every coding built in) */
+    uint8_t no_decoding;     /* HTTP_CONTENT_DECODING 0 */
+#endif
 #if MPX_PROXY
     char *proxy, *noproxy, *proxyuserpwd, *proxyusername, *proxypassword;
     const mperf_slist *proxyheaders;
@@ -2270,6 +2292,12 @@ typedef struct mpx_xfer {
     long verify_result; /* SSL_VERIFYRESULT: OpenSSL's number for why verification failed, as libcurl's */
     int send_err;                /* a send failed; the response may still be readable */
     size_t pause_off, pause_len; /* body bytes a paused write callback must see again */
+#if MPX_DECODE
+    struct mpx_inflate *dec; /* the decoder of a coded body (Content-Encoding), from the multi's spares */
+    uint8_t coding;          /* the response's coding: MPX_W_ + 1 (0: none); 255 one not built in */
+    size_t pause_skip;       /* coded bytes the decoder took before the write callback paused */
+    mperf_off_t decoded;     /* decoded bytes delivered (MAXFILESIZE counts these) */
+#endif
     mpx_addr primary;            /* the last connection's address */
     char primary_ip[46];         /* its text, made by getinfo */
     uint16_t primary_port;
@@ -2375,6 +2403,10 @@ struct mperf_multi {
     unsigned num_buf_free;
     void *big_free; /* spare big buffers, the same way */
     unsigned num_big_free;
+#if MPX_DECODE
+    void *inflate_free; /* spare decoders (mpx_inflate), the same way */
+    unsigned num_inflate_free;
+#endif
     mpx_buf scratch;
     struct mpx_cas *cas;                /* trust anchors, parsed once */
     struct mpx_tls_session *sessions;   /* for resumption */
@@ -2471,6 +2503,12 @@ static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
 enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER, MPX_HL_CONNECT }; /* the kinds of header line (CONNECT: a proxy's) */
 static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n, int kind);
 static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n);
+static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud);
+#if MPX_DECODE
+static void mpx_decode_coding(mperf_easy *e, const char *v, size_t n);
+static int mpx_decode_start(mperf_multi *m, mperf_easy *e);
+static int mpx_decode_end(mperf_multi *m, mperf_easy *e);
+#endif
 static int mpx_progress(mperf_multi *m, mperf_easy *e);
 static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const char *msg);
 #if MPX_ERROR_TEXT
@@ -6680,7 +6718,11 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
 #endif
     if ((o->useragent && mpx_has_crlf(o->useragent)) || (o->referer && mpx_has_crlf(o->referer)) ||
         (o->range && mpx_has_crlf(o->range)) || (o->userpwd && mpx_has_crlf(o->userpwd)) ||
-        (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))) {
+        (o->username && mpx_has_crlf(o->username)) || (o->password && mpx_has_crlf(o->password))
+#if MPX_DECODE
+        || (o->accept_encoding && mpx_has_crlf(o->accept_encoding))
+#endif
+    ) {
         *why = MPX_TXT("An option value for a request header contains CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
@@ -7294,6 +7336,10 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
         mpx_buf_field(al, b, "User-Agent: ", o->useragent);
     }
     if (!mpx_user_header(o->headers, "accept")) mpx_buf_adds(al, b, "Accept: */*\r\n");
+#if MPX_DECODE
+    if (o->accept_encoding && !mpx_user_header(o->headers, "accept-encoding")) /* "": what is built in */
+        mpx_buf_field(al, b, "Accept-Encoding: ", *o->accept_encoding ? o->accept_encoding : "deflate, gzip");
+#endif
     if (referer && !mpx_user_header(o->headers, "referer")) {
         mpx_buf_field(al, b, "Referer: ", referer);
     }
@@ -8680,6 +8726,9 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             case MPX_EV_STATUS:
                 e->x.response_code = e->x.p.status;
                 if (MPX_AUTH && MPX_REDIRECTS) e->x.auth_offer = 0;
+#if MPX_DECODE
+                e->x.coding = 0;
+#endif
 #if MPX_PROXY
                 e->x.px_offer = 0;
 #endif
@@ -8710,6 +8759,10 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 }
 #if MPX_PROXY
                 mpx_px_challenge(e, ev);
+#endif
+#if MPX_DECODE
+                if (!e->x.p.interim && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "content-encoding"))
+                    mpx_decode_coding(e, ev->value, ev->valuelen);
 #endif
 #if MPX_AUTH && MPX_REDIRECTS
                 if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate")) {
@@ -8763,6 +8816,9 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
             case MPX_EV_HEAD_END:
                 if (mpx_deliver_header(m, e, mpx_rbuf_at(c, ev->line), ev->linelen, MPX_HL_END)) return 1;
                 if (!e->x.p.interim && mpx_xfer_head_done(m, e)) return 1;
+#if MPX_DECODE
+                if (!e->x.p.interim && e->x.coding && !e->x.following && mpx_decode_start(m, e)) return 1;
+#endif
                 break;
             case MPX_EV_BODY: {
                 int r;
@@ -8781,6 +8837,10 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                 if (r > 0) {
                     e->x.pause_off = (size_t)(ev->data - c->rbuf);
                     e->x.pause_len = ev->datalen;
+#if MPX_DECODE
+                    e->x.pause_off += e->x.pause_skip; /* (what the decoder took is not given again) */
+                    e->x.pause_len -= e->x.pause_skip;
+#endif
                     mpx_xfer_interest(m, e);
                     return 2;
                 }
@@ -8791,6 +8851,9 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     mpx_xfer_redirect(m, e);
                     return 1;
                 }
+#if MPX_DECODE
+                if (mpx_decode_end(m, e)) return 1;
+#endif
                 if (mpx_progress(m, e) < 0) return 1;
                 mpx_xfer_end(m, e, MPERF_E_OK, NULL);
                 return 1;
@@ -8831,6 +8894,9 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
             mpx_xfer_redirect(m, e);
             return;
         }
+#if MPX_DECODE
+        if (mpx_decode_end(m, e)) return;
+#endif
         if (mpx_progress(m, e) < 0) return;
         mpx_xfer_end(m, e, MPERF_E_OK, NULL);
     } else if (e->x.p.error == MPERF_E_PARTIAL_FILE && e->x.p.remain && !e->x.p.chunked) {
@@ -8868,6 +8934,10 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
     if (e->x.paused & MPERF_PAUSE_RECV) return;
     if (e->x.pause_len) { /* what the write callback paused on goes first */
         int r = mpx_deliver_body(m, e, c->rbuf + e->x.pause_off, e->x.pause_len);
+#if MPX_DECODE
+        e->x.pause_off += e->x.pause_skip;
+        e->x.pause_len -= e->x.pause_skip;
+#endif
         if (r) {
             if (r > 0) mpx_xfer_interest(m, e);
             return;
@@ -9169,6 +9239,770 @@ static int mpx_xfer_tunnel(mperf_multi *m, mperf_easy *e, int revents)
 #endif
 
 /* -------------------------------------------------------------------- */
+/* >>decoding: Content-Encoding: gzip and deflate, inflated as they come */
+/* -------------------------------------------------------------------- */
+#if MPX_DECODE
+/* Inflate (RFC 1951) inside the zlib (RFC 1950) or gzip (RFC 1952) wrapper,
+   fed the body as it arrives, in pieces of any size. The decoded bytes go
+   to a buffer of MPX_WSIZE of history (the farthest a match reaches back)
+   and as much again of new output; the new output goes to the program,
+   then the history slides down. Nothing is allocated per byte: a decoder
+   (mpx_inflate, about 75 KiB) is taken from the multi's spares when a
+   coded body starts and given back at its end. */
+#define MPX_WSIZE 32768
+#define MPX_FB 10 /* bits of a code the first lookup resolves; longer codes are decoded bit by bit */
+
+enum { MPX_W_RAW, MPX_W_ZLIB, MPX_W_GZIP };
+enum {
+    MPX_I_HEAD,    /* the wrapper's header */
+    MPX_I_BLOCK,   /* a block's 3-bit header */
+    MPX_I_STORED,  /* a stored block's LEN and NLEN */
+    MPX_I_COPY,    /* its bytes */
+    MPX_I_TABLES,  /* a dynamic block's HLIT, HDIST, HCLEN */
+    MPX_I_CLENS,   /* the code length code's lengths */
+    MPX_I_LENS,    /* the literal/length and distance code lengths */
+    MPX_I_CODES,   /* symbols */
+    MPX_I_TRAILER, /* the wrapper's check value (and size) */
+    MPX_I_DONE,    /* the stream ended; only another gzip member may follow */
+    MPX_I_BAD
+};
+
+/* A canonical Huffman code: a table for the first MPX_FB bits of a code
+   (length << 9 | symbol, 0 when the code is longer), and for longer codes
+   the counts per length and the symbols in code order. */
+typedef struct mpx_huff {
+    uint16_t fast[1 << MPX_FB];
+    uint16_t count[16];
+    uint16_t sym[288];
+} mpx_huff;
+
+typedef struct mpx_inflate {
+    struct mpx_inflate *next; /* first: in the multi's spares (mpx_free_chain) */
+    uint64_t bb;              /* bits not yet used, the next one lowest */
+    unsigned bc;              /* how many */
+    uint8_t state, wrap, last, fixed_built, gz_flags, gz_step;
+    unsigned gz_left;                    /* the gzip header: bytes of a part read or left */
+    uint32_t gz_val;                     /* and a value being read */
+    unsigned ncl, nlit, ndist, at;       /* a dynamic block's header, read so far */
+    unsigned stored_left;                /* a stored block's bytes left */
+    uint32_t check;                      /* CRC-32 (gzip) or Adler-32 (zlib) of the output so far */
+    const char *why;                     /* MPX_I_BAD: what was wrong */
+    size_t pos, done, checked;           /* buf: output up to pos, delivered up to done, summed up to checked */
+    uint64_t out_total, in_total; /* output delivered, input taken */
+    uint64_t member;              /* the output before this gzip member */
+    mpx_huff lit, dist;
+    uint8_t lens[320];
+    uint32_t crc[8][256]; /* CRC-32 eight bytes at a time */
+    unsigned char buf[2 * MPX_WSIZE + 8]; /* history, then new output; 8 bytes for copies that run over */
+} mpx_inflate;
+
+static const uint16_t mpx_len_base[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
+                                          31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+static const uint8_t mpx_len_extra[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+static const uint16_t mpx_dist_base[30] = {1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
+                                           193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+static const uint8_t mpx_dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+/* the order the code length code's lengths come in */
+static const uint8_t mpx_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+/* A new decoder (its CRC tables made once: spares keep them). */
+static mpx_inflate *mpx_inflate_new(const mperf_allocator *al)
+{
+    mpx_inflate *z = (mpx_inflate *)mpx_alloc(al, sizeof *z);
+    uint32_t i, k, c;
+    if (!z) return NULL;
+    for (i = 0; i < 256; i++) { /* the reflected polynomial 0xEDB88320, a byte at a time */
+        for (c = i, k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1)));
+        z->crc[0][i] = c;
+    }
+    for (i = 0; i < 256; i++) /* and the tables that take 8 bytes at once */
+        for (k = 1; k < 8; k++) z->crc[k][i] = (z->crc[k - 1][i] >> 8) ^ z->crc[0][z->crc[k - 1][i] & 0xff];
+    return z;
+}
+
+/* Ready for a new stream: wrap is MPX_W_GZIP, MPX_W_ZLIB or MPX_W_RAW. */
+static void mpx_inflate_start(mpx_inflate *z, int wrap)
+{
+    z->bb = 0;
+    z->bc = 0;
+    z->state = MPX_I_HEAD;
+    z->wrap = (uint8_t)wrap;
+    z->last = z->fixed_built = 0;
+    z->gz_step = 0;
+    z->gz_left = z->gz_val = 0;
+    z->pos = z->done = z->checked = 0;
+    z->out_total = z->in_total = z->member = 0;
+    z->check = wrap == MPX_W_ZLIB ? 1 : 0;
+    z->why = NULL;
+}
+
+static uint32_t mpx_crc32(const mpx_inflate *z, uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    while (n >= 8) {
+        uint32_t a = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        crc = z->crc[7][a & 0xff] ^ z->crc[6][(a >> 8) & 0xff] ^ z->crc[5][(a >> 16) & 0xff] ^ z->crc[4][a >> 24] ^
+              z->crc[3][p[4]] ^ z->crc[2][p[5]] ^ z->crc[1][p[6]] ^ z->crc[0][p[7]];
+        p += 8;
+        n -= 8;
+    }
+    while (n--) crc = (crc >> 8) ^ z->crc[0][(crc ^ *p++) & 0xff];
+    return ~crc;
+}
+
+static uint32_t mpx_adler32(uint32_t adler, const unsigned char *p, size_t n)
+{
+    uint32_t a = adler & 0xffff, b = adler >> 16;
+    while (n) {
+        size_t k = n < 5552 ? n : 5552; /* the most bytes before b could pass 2^32 */
+        n -= k;
+        while (k--) {
+            a += *p++;
+            b += a;
+        }
+        a %= 65521;
+        b %= 65521;
+    }
+    return b << 16 | a;
+}
+
+/* A code longer than MPX_FB bits, from the bits in bb: its symbol, with its
+   length in *len; -1 when no code of up to 15 bits matches. */
+static int mpx_huff_slow(const mpx_huff *h, uint64_t bb, unsigned *len)
+{
+    unsigned l, first = 0, index = 0, code = 0;
+    for (l = 1; l < 16; l++) { /* canonical codes of a length are consecutive numbers */
+        code |= (unsigned)(bb >> (l - 1)) & 1;
+        if (code - first < h->count[l]) {
+            *len = l;
+            return h->sym[index + code - first];
+        }
+        index += h->count[l];
+        first = (first + h->count[l]) << 1;
+        code <<= 1;
+    }
+    return -1;
+}
+
+/* The check value over the output not yet summed. */
+static void mpx_inflate_sum(mpx_inflate *z)
+{
+    size_t n = z->pos - z->checked;
+    if (z->wrap == MPX_W_GZIP) z->check = mpx_crc32(z, z->check, z->buf + z->checked, n);
+    else if (z->wrap == MPX_W_ZLIB) z->check = mpx_adler32(z->check, z->buf + z->checked, n);
+    z->checked = z->pos;
+}
+
+static int mpx_inflate_bad(mpx_inflate *z, const char *why)
+{
+    z->state = MPX_I_BAD;
+    z->why = why;
+    return -1;
+}
+
+/* The next whole byte of a byte-aligned part (headers, trailers), -1 when
+   the input has none left. */
+static int mpx_inflate_byte(mpx_inflate *z, const unsigned char **in, const unsigned char *end)
+{
+    int b;
+    if (z->bc < 8) {
+        if (*in == end) return -1;
+        z->bb |= (uint64_t)*(*in)++ << z->bc;
+        z->bc += 8;
+    }
+    b = (int)(z->bb & 0xff);
+    z->bb >>= 8;
+    z->bc -= 8;
+    return b;
+}
+
+/* The gzip member header (RFC 1952 2.3), a byte at a time: 1 when it is
+   read, 0 when it needs more input, -1 when it is bad. */
+static int mpx_inflate_gzip_head(mpx_inflate *z, const unsigned char **in, const unsigned char *end)
+{
+    for (;;) {
+        int b;
+        unsigned char c;
+        /* the parts a flag leaves out are passed over without reading */
+        if ((z->gz_step == 1 && !(z->gz_flags & 4)) || (z->gz_step == 3 && !(z->gz_flags & 8)) ||
+            (z->gz_step == 4 && !(z->gz_flags & 16))) {
+            z->gz_step = (uint8_t)(z->gz_step == 1 ? 3 : z->gz_step + 1);
+            z->gz_left = z->gz_val = 0;
+            continue;
+        }
+        if (z->gz_step == 5) {
+            if (!(z->gz_flags & 2)) return 1;
+            z->gz_val = z->check & 0xffff; /* FHCRC: the CRC of the header before it */
+            z->gz_step = 6;
+            z->gz_left = 0;
+        }
+        if ((b = mpx_inflate_byte(z, in, end)) < 0) return 0;
+        c = (unsigned char)b;
+        if (z->gz_step < 6) z->check = mpx_crc32(z, z->check, &c, 1);
+        switch (z->gz_step) {
+        case 0: /* ID1 ID2 CM FLG MTIME(4) XFL OS */
+            if ((z->gz_left == 0 && b != 0x1f) || (z->gz_left == 1 && b != 0x8b))
+                return mpx_inflate_bad(z, MPX_TXT("not in gzip format"));
+            if (z->gz_left == 2 && b != 8) return mpx_inflate_bad(z, MPX_TXT("unknown compression method"));
+            if (z->gz_left == 3 && (b & 0xe0)) return mpx_inflate_bad(z, MPX_TXT("unknown header flags set"));
+            if (z->gz_left == 3) z->gz_flags = (uint8_t)b;
+            if (++z->gz_left == 10) z->gz_step = 1, z->gz_left = z->gz_val = 0;
+            break;
+        case 1: /* FEXTRA: its length, little-endian */
+            z->gz_val |= (uint32_t)b << (8 * z->gz_left);
+            if (++z->gz_left == 2) {
+                z->gz_step = z->gz_val ? 2 : 3;
+                z->gz_left = z->gz_val;
+            }
+            break;
+        case 2: /* its bytes */
+            if (--z->gz_left == 0) z->gz_step = 3;
+            break;
+        case 3: /* FNAME, FCOMMENT: up to a NUL */
+        case 4:
+            if (b == 0) z->gz_step++;
+            break;
+        default: /* FHCRC, little-endian */
+            if (z->gz_left++ == 0) {
+                if ((z->gz_val & 0xff) != (unsigned)b) return mpx_inflate_bad(z, MPX_TXT("header crc mismatch"));
+                break;
+            }
+            if (((z->gz_val >> 8) & 0xff) != (unsigned)b) return mpx_inflate_bad(z, MPX_TXT("header crc mismatch"));
+            return 1;
+        }
+    }
+}
+
+/* Bits from the buffer: n of them (n <= bc), taken. */
+#define MPX_BITS(z, n) ((unsigned)((z)->bb & ((1u << (n)) - 1)))
+#define MPX_DROP(z, n) ((z)->bb >>= (n), (z)->bc -= (n))
+
+/* The next symbol of h from the bits in bb, bc of them in hand: the symbol
+   with its length in *n; -1 when its bits are not all in hand yet, -2 when
+   no code matches them. */
+static int mpx_huff_next(const mpx_huff *h, uint64_t bb, unsigned bc, unsigned *n)
+{
+    unsigned ent = h->fast[bb & ((1u << MPX_FB) - 1)];
+    int s;
+    if (ent) {
+        *n = ent >> 9;
+        s = (int)(ent & 511);
+    } else if ((s = mpx_huff_slow(h, bb, n)) < 0) {
+        return bc < 15 ? -1 : -2;
+    }
+    return *n > bc ? -1 : s;
+}
+
+/* Takes bytes into the bit buffer while a whole one fits, bc staying below
+   64 (8 at once where 8 are there, on little-endian machines: the bits
+   above bc are then the bytes still at in, the same they will be when
+   taken). */
+#define MPX_REFILL(le, in, end, bb, bc)                                                                                 \
+    do {                                                                                                                \
+        if ((le) && (end) - (in) >= 8) {                                                                               \
+            uint64_t w_;                                                                                               \
+            memcpy(&w_, (in), 8);                                                                                      \
+            (bb) |= w_ << (bc);                                                                                        \
+            (in) += (63 - (bc)) >> 3;                                                                                  \
+            (bc) |= 56;                                                                                                \
+        } else {                                                                                                       \
+            while ((bc) <= 55 && (in) < (end)) { /* (bc stays below 64) */                                             \
+                (bb) |= (uint64_t) * (in)++ << (bc);                                                                   \
+                (bc) += 8;                                                                                             \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
+
+/* Builds h from n code lengths: kind 0 the code length code (complete),
+   1 literal/length, 2 distance. A code must be complete, but for a single
+   code of length 1, and a distance code may have none (a block of literals
+   only), as zlib allows. 0 when the lengths make no such code. */
+static int mpx_huff_make(mpx_huff *h, const uint8_t *lens, unsigned n, int kind)
+{
+    uint16_t offs[16];
+    unsigned s, l, code, total = 0;
+    int left = 1;
+    memset(h->count, 0, sizeof h->count);
+    memset(h->fast, 0, sizeof h->fast);
+    for (s = 0; s < n; s++) h->count[lens[s]]++;
+    h->count[0] = 0;
+    for (l = 1; l < 16; l++) { /* the codes of each length left over: never fewer than none */
+        left = left * 2 - h->count[l];
+        if (left < 0) return 0;
+        total += h->count[l];
+    }
+    if (left > 0 && !(kind && total == 1 && h->count[1] == 1) && !(kind == 2 && total == 0)) return 0;
+    for (offs[1] = 0, l = 1; l < 15; l++) offs[l + 1] = (uint16_t)(offs[l] + h->count[l]);
+    for (s = 0; s < n; s++)
+        if (lens[s]) h->sym[offs[lens[s]]++] = (uint16_t)s;
+    /* the codes of up to MPX_FB bits in the table, at their bits as they arrive (the code reversed) */
+    for (code = 0, s = 0, l = 1; l <= MPX_FB; l++, code <<= 1) {
+        unsigned k;
+        for (k = 0; k < h->count[l]; k++, code++, s++) {
+            unsigned r = 0, b, step = 1u << l;
+            for (b = 0; b < l; b++) r |= ((code >> b) & 1) << (l - 1 - b);
+            for (; r < (1u << MPX_FB); r += step) h->fast[r] = (uint16_t)(l << 9 | h->sym[s]);
+        }
+    }
+    return 1;
+}
+
+/* deflate's fixed codes (RFC 1951 3.2.6). */
+static void mpx_inflate_fixed(mpx_inflate *z)
+{
+    unsigned i;
+    for (i = 0; i < 288; i++) z->lens[i] = (uint8_t)(i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8);
+    (void)mpx_huff_make(&z->lit, z->lens, 288, 1);
+    for (i = 0; i < 32; i++) z->lens[i] = 5; /* (30 and 31 decode, and are refused) */
+    (void)mpx_huff_make(&z->dist, z->lens, 32, 2);
+    z->fixed_built = 1;
+}
+
+/* The literal/length and distance code lengths of a dynamic block, one
+   code at a time: 1 when all are read and the codes built, 0 when it needs
+   more input, -1 when bad. */
+static int mpx_inflate_lens(mpx_inflate *z, const unsigned char **in, const unsigned char *end, int le)
+{
+    unsigned want = z->nlit + z->ndist;
+    while (z->at < want) {
+        unsigned ent, n, sym, rep, extra, val;
+        MPX_REFILL(le, *in, end, z->bb, z->bc);
+        ent = z->lit.fast[z->bb & ((1u << MPX_FB) - 1)]; /* (code length codes are at most 7 bits) */
+        if (!ent) return z->bc >= 7 ? mpx_inflate_bad(z, MPX_TXT("invalid code lengths set")) : 0;
+        n = ent >> 9;
+        sym = ent & 511;
+        extra = sym == 16 ? 2 : sym == 17 ? 3 : sym == 18 ? 7 : 0;
+        if (n + extra > z->bc) return 0;
+        MPX_DROP(z, n);
+        if (sym < 16) {
+            z->lens[z->at++] = (uint8_t)sym;
+            continue;
+        }
+        rep = MPX_BITS(z, extra) + (sym == 16 ? 3 : sym == 17 ? 3 : 11);
+        MPX_DROP(z, extra);
+        if (sym == 16 && z->at == 0) return mpx_inflate_bad(z, MPX_TXT("invalid bit length repeat"));
+        if (z->at + rep > want) return mpx_inflate_bad(z, MPX_TXT("invalid bit length repeat"));
+        val = sym == 16 ? z->lens[z->at - 1] : 0;
+        while (rep--) z->lens[z->at++] = (uint8_t)val;
+    }
+    if (!z->lens[256]) return mpx_inflate_bad(z, MPX_TXT("invalid code -- missing end-of-block"));
+    if (!mpx_huff_make(&z->lit, z->lens, z->nlit, 1)) return mpx_inflate_bad(z, MPX_TXT("invalid literal/lengths set"));
+    if (!mpx_huff_make(&z->dist, z->lens + z->nlit, z->ndist, 2))
+        return mpx_inflate_bad(z, MPX_TXT("invalid distances set"));
+    return 1;
+}
+
+/* Symbols: the loop the bytes spend their time in. 1 when the block
+   ended, 0 when the input ran out or the output stage is full (z->pos at
+   its end), -1 when bad. Each symbol is decoded from bits in hand: with 8
+   input bytes left the buffer holds at least 56 bits, more than the 48 a
+   length and distance take; at the end of the input a symbol whose bits
+   are not all in yet is left for the next call. */
+static int mpx_inflate_codes(mpx_inflate *z, const unsigned char **pin, const unsigned char *end, int le)
+{
+    const unsigned char *in = *pin;
+    uint64_t bb = z->bb;
+    unsigned bc = z->bc;
+    unsigned char *out = z->buf + z->pos, *const lim = z->buf + 2 * MPX_WSIZE - 258;
+    int r, s;
+    for (;;) {
+        uint64_t bb0;
+        unsigned bc0, n, sym, len, dist;
+        if (out > lim) {
+            r = 0;
+            break;
+        }
+        MPX_REFILL(le, in, end, bb, bc);
+        bb0 = bb;
+        bc0 = bc;
+        if ((s = mpx_huff_next(&z->lit, bb, bc, &n)) < 0) {
+            if (s == -1) goto need;
+            r = mpx_inflate_bad(z, MPX_TXT("invalid literal/length code"));
+            break;
+        }
+        sym = (unsigned)s;
+        bb >>= n;
+        bc -= n;
+        if (sym < 256) {
+            *out++ = (unsigned char)sym;
+            continue;
+        }
+        if (sym == 256) {
+            r = 1;
+            break;
+        }
+        if ((sym -= 257) >= 29) {
+            r = mpx_inflate_bad(z, MPX_TXT("invalid literal/length code"));
+            break;
+        }
+        n = mpx_len_extra[sym];
+        if (n > bc) goto need;
+        len = mpx_len_base[sym] + (unsigned)(bb & ((1u << n) - 1));
+        bb >>= n;
+        bc -= n;
+        if ((s = mpx_huff_next(&z->dist, bb, bc, &n)) < 0) {
+            if (s == -1) goto need;
+            r = mpx_inflate_bad(z, MPX_TXT("invalid distance code"));
+            break;
+        }
+        sym = (unsigned)s;
+        bb >>= n;
+        bc -= n;
+        if (sym >= 30) {
+            r = mpx_inflate_bad(z, MPX_TXT("invalid distance code"));
+            break;
+        }
+        n = mpx_dist_extra[sym];
+        if (n > bc) goto need;
+        dist = mpx_dist_base[sym] + (unsigned)(bb & ((1u << n) - 1));
+        bb >>= n;
+        bc -= n;
+        if (dist > (size_t)(out - z->buf)) {
+            r = mpx_inflate_bad(z, MPX_TXT("invalid distance too far back"));
+            break;
+        }
+        { /* the match: 8 bytes at a time when it does not overlap them (the stage has room to run over) */
+            const unsigned char *from = out - dist;
+            unsigned char *stop = out + len;
+            if (dist >= 8) {
+                do {
+                    memcpy(out, from, 8);
+                    out += 8;
+                    from += 8;
+                } while (out < stop);
+            } else if (dist == 1) {
+                memset(out, *from, len);
+            } else {
+                do *out++ = *from++;
+                while (out < stop);
+            }
+            out = stop;
+        }
+        continue;
+    need: /* the symbol's bits are not all in: it waits, with the bits, for more input */
+        bb = bb0;
+        bc = bc0;
+        r = 0;
+        break;
+    }
+    *pin = in;
+    z->bb = bb;
+    z->bc = bc;
+    z->pos = (size_t)(out - z->buf);
+    return r;
+}
+
+/* Decodes from *in up to end into the output stage. Returns 1 when the
+   stage is full (deliver, then call again), 0 when the input is used up,
+   2 when the stream ended (trailer checked), -1 when it is bad (z->why). */
+static int mpx_inflate_run(mpx_inflate *z, const unsigned char **in, const unsigned char *end)
+{
+    int le = mpx_little_endian(), r;
+    for (;;) {
+        switch (z->state) {
+        case MPX_I_HEAD:
+            if (z->wrap == MPX_W_GZIP) {
+                if ((r = mpx_inflate_gzip_head(z, in, end)) <= 0) return r;
+                z->check = 0;
+            } else if (z->wrap == MPX_W_ZLIB) {
+                unsigned cmf, flg;
+                MPX_REFILL(0, *in, end, z->bb, z->bc);
+                if (z->bc < 16) return 0;
+                cmf = MPX_BITS(z, 8);
+                flg = (unsigned)(z->bb >> 8) & 0xff;
+                if ((cmf & 15) != 8 || (cmf >> 4) > 7 || (cmf * 256 + flg) % 31 || (flg & 32))
+                    z->wrap = MPX_W_RAW; /* a "deflate" body without the zlib wrapper, as some servers send it
+                                            and libcurl takes it */
+                else MPX_DROP(z, 16);
+            }
+            z->state = MPX_I_BLOCK;
+            break;
+        case MPX_I_BLOCK:
+            MPX_REFILL(le, *in, end, z->bb, z->bc);
+            if (z->bc < 3) return 0;
+            z->last = (uint8_t)MPX_BITS(z, 1);
+            r = (int)(z->bb >> 1) & 3;
+            MPX_DROP(z, 3);
+            if (r == 0) {
+                MPX_DROP(z, z->bc & 7); /* to the byte */
+                z->state = MPX_I_STORED;
+            } else if (r == 1) {
+                if (!z->fixed_built) mpx_inflate_fixed(z);
+                z->state = MPX_I_CODES;
+            } else if (r == 2) {
+                z->fixed_built = 0;
+                z->state = MPX_I_TABLES;
+            } else {
+                return mpx_inflate_bad(z, MPX_TXT("invalid block type"));
+            }
+            break;
+        case MPX_I_STORED:
+            MPX_REFILL(le, *in, end, z->bb, z->bc);
+            if (z->bc < 32) return 0;
+            if ((z->bb & 0xffff) != (~(z->bb >> 16) & 0xffff))
+                return mpx_inflate_bad(z, MPX_TXT("invalid stored block lengths"));
+            z->stored_left = (unsigned)(z->bb & 0xffff);
+            MPX_DROP(z, 32);
+            z->bb &= z->bc ? ~(uint64_t)0 >> (64 - z->bc) : 0; /* (the input is read straight from here on) */
+            z->state = MPX_I_COPY;
+            break;
+        case MPX_I_COPY:
+            while (z->stored_left) {
+                size_t room = 2 * MPX_WSIZE - z->pos, k;
+                if (!room) return 1;
+                if (z->bc) { /* whole bytes still in the bit buffer first */
+                    z->buf[z->pos++] = (unsigned char)MPX_BITS(z, 8);
+                    MPX_DROP(z, 8);
+                    z->stored_left--;
+                    continue;
+                }
+                k = (size_t)(end - *in);
+                if (!k) return 0;
+                if (k > room) k = room;
+                if (k > z->stored_left) k = z->stored_left;
+                memcpy(z->buf + z->pos, *in, k);
+                *in += k;
+                z->pos += k;
+                z->stored_left -= (unsigned)k;
+            }
+            z->state = z->last ? MPX_I_TRAILER : MPX_I_BLOCK;
+            break;
+        case MPX_I_TABLES:
+            MPX_REFILL(le, *in, end, z->bb, z->bc);
+            if (z->bc < 14) return 0;
+            z->nlit = MPX_BITS(z, 5) + 257;
+            z->ndist = (unsigned)((z->bb >> 5) & 31) + 1;
+            z->ncl = (unsigned)((z->bb >> 10) & 15) + 4;
+            MPX_DROP(z, 14);
+            if (z->nlit > 286 || z->ndist > 30) return mpx_inflate_bad(z, MPX_TXT("too many length or distance symbols"));
+            memset(z->lens, 0, sizeof z->lens);
+            z->at = 0;
+            z->state = MPX_I_CLENS;
+            break;
+        case MPX_I_CLENS:
+            while (z->at < z->ncl) {
+                MPX_REFILL(le, *in, end, z->bb, z->bc);
+                if (z->bc < 3) return 0;
+                z->lens[mpx_clen_order[z->at++]] = (uint8_t)MPX_BITS(z, 3);
+                MPX_DROP(z, 3);
+            }
+            if (!mpx_huff_make(&z->lit, z->lens, 19, 0)) return mpx_inflate_bad(z, MPX_TXT("invalid code lengths set"));
+            memset(z->lens, 0, sizeof z->lens);
+            z->at = 0;
+            z->state = MPX_I_LENS;
+            break;
+        case MPX_I_LENS:
+            if ((r = mpx_inflate_lens(z, in, end, le)) <= 0) return r;
+            z->state = MPX_I_CODES;
+            break;
+        case MPX_I_CODES:
+            r = mpx_inflate_codes(z, in, end, le);
+            if (r < 0) return r;
+            if (r > 0) {
+                z->state = z->last ? MPX_I_TRAILER : MPX_I_BLOCK;
+                break;
+            }
+            if (z->pos <= 2 * MPX_WSIZE - 258) return 0;
+            return 1;
+        case MPX_I_TRAILER:
+            MPX_DROP(z, z->bc & 7);
+            if (z->wrap != MPX_W_RAW) {
+                uint32_t v;
+                MPX_REFILL(0, *in, end, z->bb, z->bc);
+                if (z->bc < 32) return 0;
+                v = (uint32_t)z->bb;
+                mpx_inflate_sum(z);
+                if (z->wrap == MPX_W_ZLIB) { /* Adler-32, big-endian */
+                    v = v >> 24 | (v >> 8 & 0xff00) | (v << 8 & 0xff0000) | v << 24;
+                    if (v != z->check) return mpx_inflate_bad(z, MPX_TXT("incorrect data check"));
+                } else {
+                    if (z->gz_step != 7) { /* CRC-32, then ISIZE, little-endian */
+                        if (v != z->check) return mpx_inflate_bad(z, MPX_TXT("incorrect data check"));
+                        z->gz_step = 7;
+                        MPX_DROP(z, 32);
+                        break;
+                    }
+                    if (v != (uint32_t)(z->out_total + z->pos - z->done - z->member))
+                        return mpx_inflate_bad(z, MPX_TXT("incorrect length check"));
+                }
+                MPX_DROP(z, 32);
+            }
+            z->state = MPX_I_DONE;
+            return 2;
+        case MPX_I_DONE:
+            return 2;
+        default:
+            return -1;
+        }
+    }
+}
+
+/* After the stream's end: another gzip member may follow (as gzip reads
+   them), anything else is refused. 1 when a member starts, -1 when bad. */
+static int mpx_inflate_next(mpx_inflate *z)
+{
+    if (z->wrap != MPX_W_GZIP) return mpx_inflate_bad(z, MPX_TXT("bytes after the end of the compressed stream"));
+    z->state = MPX_I_HEAD;
+    z->gz_step = 0;
+    z->gz_left = z->gz_val = 0;
+    z->check = 0;
+    z->member = z->out_total + z->pos - z->done;
+    return 1;
+}
+
+/* All output delivered: the history slides down, making room. */
+static void mpx_inflate_slide(mpx_inflate *z)
+{
+    if (z->pos <= MPX_WSIZE) return;
+    mpx_inflate_sum(z);
+    memmove(z->buf, z->buf + z->pos - MPX_WSIZE, MPX_WSIZE);
+    z->pos = z->done = z->checked = MPX_WSIZE;
+}
+
+/* ---- a coded body of a transfer ---- */
+#ifndef MPERF_DECODE_RATIO
+#define MPERF_DECODE_RATIO 250 /* decoded bytes per coded byte past the first MiB: more ends the transfer */
+#endif
+
+/* A Content-Encoding value, when ACCEPT_ENCODING asked for codings and
+   HTTP_CONTENT_DECODING is on: gzip (x-gzip) or deflate, identity
+   changing nothing; another coding, or more than one, is kept as 255 and
+   fails the transfer if its body comes. */
+static void mpx_decode_coding(mperf_easy *e, const char *v, size_t n)
+{
+    size_t i = 0;
+    if (!e->o.accept_encoding || e->o.no_decoding) return;
+    while (i < n) {
+        size_t t;
+        uint8_t c;
+        while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ',' || v[i] == '\r' || v[i] == '\n')) i++;
+        for (t = i; i < n && v[i] != ',' && v[i] != ' ' && v[i] != '\t' && v[i] != '\r' && v[i] != '\n'; i++) {}
+        if (t == i || MPX_IEQ(v + t, i - t, "identity")) continue;
+        c = MPX_IEQ(v + t, i - t, "gzip") || MPX_IEQ(v + t, i - t, "x-gzip") ? MPX_W_GZIP + 1
+            : MPX_IEQ(v + t, i - t, "deflate")                               ? MPX_W_ZLIB + 1
+                                                                             : 255;
+        e->x.coding = e->x.coding ? 255 : c;
+    }
+}
+
+/* The final response's body is coded: a decoder for it. 1 when the
+   transfer ended (no memory). */
+static int mpx_decode_start(mperf_multi *m, mperf_easy *e)
+{
+    mpx_inflate *z;
+    if (e->x.p.state == MPX_P_DONE || e->x.coding == 255) return 0; /* no body (HEAD, 204, 304, an empty one); a
+                                                                       coding not built in fails when its body comes */
+    if ((z = (mpx_inflate *)m->inflate_free) != NULL) {
+        m->inflate_free = z->next;
+        m->num_inflate_free--;
+    } else if (!(z = mpx_inflate_new(&m->al))) {
+        MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+        return 1;
+    }
+    mpx_inflate_start(z, e->x.coding - 1);
+    e->x.dec = z;
+    return 0;
+}
+
+/* The transfer's decoder back to the spares (two are kept). */
+static void mpx_decode_drop(mperf_multi *m, mperf_easy *e)
+{
+    mpx_inflate *z = e->x.dec;
+    if (!z) return;
+    e->x.dec = NULL;
+    if (m->num_inflate_free < 2) {
+        z->next = (mpx_inflate *)m->inflate_free;
+        m->inflate_free = z;
+        m->num_inflate_free++;
+    } else {
+        mpx_free(&m->al, z);
+    }
+}
+
+/* Coded body bytes: decoded, and the output given to the write callback in
+   pieces of up to the transfer's write size. 0 when all went, 1 when the
+   callback paused (e->x.pause_skip: the coded bytes taken), -1 when the
+   transfer ended. SIZE_DOWNLOAD counts the coded bytes, as libcurl's;
+   MAXFILESIZE the decoded ones (libcurl: the coded ones). */
+static int mpx_decode_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
+{
+    mpx_inflate *z = e->x.dec;
+    mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
+    const unsigned char *in = (const unsigned char *)p, *end = in + n;
+    int r = 0;
+    if (!e->x.pause_len) { /* bytes as they came (not again after a pause): to the debug callback and counted */
+        if (!e->x.p.chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
+        e->x.downloaded += (mperf_off_t)n;
+    }
+    if (!z) { /* a coding not built in: refused once its body comes, as libcurl does */
+        if (!n) return 0;
+        if (mpx_progress(m, e) < 0) return -1;
+        MPX_FAIL(m, e, MPERF_E_BAD_CONTENT_ENCODING,
+                 "Unrecognized content encoding type: the codings built in are gzip and deflate, one at a time");
+        return -1;
+    }
+    for (;;) {
+        while (z->pos > z->done) { /* what is decoded goes first */
+            size_t k = MPX_MIN(z->pos - z->done, e->x.p.max_data), w;
+            if (e->o.maxfilesize > 0 && e->x.decoded + (mperf_off_t)k > e->o.maxfilesize) {
+                MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
+                         (long long)e->o.maxfilesize);
+                return -1;
+            }
+            w = mpx_call_write(m, e, cb, e->o.write_data, (char *)z->buf + z->done, k);
+            if (e->state == MPX_S_DONE) return -1;
+            if (w == MPERF_WRITEFUNC_PAUSE) {
+                e->x.paused |= MPERF_PAUSE_RECV;
+                e->x.pause_skip = (size_t)(in - (const unsigned char *)p);
+                return 1;
+            }
+            if (w != k) {
+                MPX_FAIL(m, e, MPERF_E_WRITE_ERROR, "Failure writing output to destination, passed %lu returned %lu",
+                         (unsigned long)k, (unsigned long)w);
+                return -1;
+            }
+            z->done += k;
+            z->out_total += k;
+            e->x.decoded += (mperf_off_t)k;
+        }
+        if (r < 0) break; /* what was decoded before the fault went out first, as zlib's does in libcurl */
+        if (r == 1) mpx_inflate_slide(z); /* the stage was full: room again */
+        else if (r == 0 && in == end) return 0;
+        if (z->state == MPX_I_DONE) {
+            if (in == end && z->bc < 8) return 0;
+            if (mpx_inflate_next(z) < 0) break; /* another gzip member, or bytes after the end */
+        }
+        {
+            const unsigned char *from = in;
+            r = mpx_inflate_run(z, &in, end);
+            z->in_total += (uint64_t)(in - from);
+        }
+        if (MPERF_DECODE_RATIO > 0 && z->out_total + z->pos - z->done > ((uint64_t)1 << 20) &&
+            z->out_total + z->pos - z->done > z->in_total * MPERF_DECODE_RATIO) {
+            MPX_FAIL(m, e, MPERF_E_BAD_CONTENT_ENCODING,
+                     "The body decodes to more than %d times its coded size: refused as a decompression bomb",
+                     MPERF_DECODE_RATIO);
+            return -1;
+        }
+    }
+    if (mpx_progress(m, e) < 0) return -1;
+    MPX_FAIL(m, e, MPERF_E_BAD_CONTENT_ENCODING, "Error while processing content unencoding: %s", z->why);
+    return -1;
+}
+
+/* The coded body ended: its stream must have ended with it. 1 when the
+   transfer ended with the error. */
+static int mpx_decode_end(mperf_multi *m, mperf_easy *e)
+{
+    if (!e->x.dec || e->x.dec->state == MPX_I_DONE) return 0;
+    if (mpx_progress(m, e) < 0) return 1;
+    MPX_FAIL(m, e, MPERF_E_BAD_CONTENT_ENCODING,
+             "Error while processing content unencoding: the body ended before its compressed stream did");
+    return 1;
+}
+#endif
+
+/* -------------------------------------------------------------------- */
 /* >>delivery: headers, body and progress to the program's callbacks    */
 /* -------------------------------------------------------------------- */
 static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
@@ -9212,6 +10046,10 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
 {
     mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     size_t r;
+#if MPX_DECODE
+    e->x.pause_skip = 0;
+    if (e->x.dec || e->x.coding == 255) return mpx_decode_body(m, e, p, n);
+#endif
     if (!n) return 0;
     if (e->o.maxfilesize > 0 && e->x.downloaded + (mperf_off_t)n > e->o.maxfilesize) {
         MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
@@ -9271,6 +10109,9 @@ static void mpx_xfer_end(mperf_multi *m, mperf_easy *e, mperf_code code, const c
         MPX_INFO(e, "%s", msg);
     }
     e->x.t_total = m->now - e->x.t_start;
+#if MPX_DECODE
+    mpx_decode_drop(m, e);
+#endif
     /* A connection goes back to the pool only after a complete exchange. */
 #if MPX_RAW
     if (e->x.conn && e->o.connect_only && code == MPERF_E_OK) mpx_conn_keep_raw(m, e);
@@ -9594,6 +10435,9 @@ static int mpx_xfer_set(mperf_multi *m, mperf_easy *e, int to)
         return 1;
     case MPX_S_NONE: /* removed, finished or not */
         if (e->x.conn) mpx_conn_close(m, e->x.conn);
+#if MPX_DECODE
+        mpx_decode_drop(m, e);
+#endif
         mpx_list_del(&e->dirty);
         mpx_heap_remove(m, e);
         if (mpx_linked(&e->queued)) { /* its message goes unread */
@@ -9902,6 +10746,9 @@ static void mpx_multi_free(mperf_multi *m)
     }
     mpx_free_chain(&m->al, m->buf_free);
     mpx_free_chain(&m->al, m->big_free);
+#if MPX_DECODE
+    mpx_free_chain(&m->al, m->inflate_free);
+#endif
     for (b = 0; b < m->host_buckets; b++) mpx_free_chain(&m->al, m->hosts[b]);
     mpx_free(&m->al, m->hosts);
     mpx_free_chain(&m->al, m->dns);
@@ -10958,7 +11805,10 @@ static const unsigned short mpx_owned[] = {
     offsetof(mpx_opts, dns_servers),
 #if MPX_PROXY
     offsetof(mpx_opts, proxy),    offsetof(mpx_opts, noproxy),   offsetof(mpx_opts, proxyuserpwd),
-    offsetof(mpx_opts, proxyusername), offsetof(mpx_opts, proxypassword)
+    offsetof(mpx_opts, proxyusername), offsetof(mpx_opts, proxypassword),
+#endif
+#if MPX_DECODE
+    offsetof(mpx_opts, accept_encoding)
 #endif
 };
 #define MPX_NOWNED (sizeof mpx_owned / sizeof mpx_owned[0])
@@ -11259,7 +12109,12 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_OI(NOSIGNAL), MPX_OI(PIPEWAIT), MPX_OI(STREAM_WEIGHT), MPX_OI(SSL_ENABLE_ALPN), MPX_OI(TCP_FASTOPEN),
     MPX_O(TCP_KEEPIDLE, keepalive[0], MPX_K_LONG), MPX_O(TCP_KEEPINTVL, keepalive[1], MPX_K_LONG),
     MPX_O(TCP_KEEPCNT, keepalive[2], MPX_K_LONG), MPX_O(DEFAULT_PROTOCOL, default_protocol, MPX_K_STR),
-    MPX_O(REQUEST_TARGET, request_target, MPX_K_STR), MPX_OI(HTTP_CONTENT_DECODING), MPX_OI(QUICK_EXIT),
+    MPX_O(REQUEST_TARGET, request_target, MPX_K_STR), MPX_OI(QUICK_EXIT),
+#if MPX_DECODE
+    MPX_O(ACCEPT_ENCODING, accept_encoding, MPX_K_STR),
+#else
+    MPX_OI(HTTP_CONTENT_DECODING),
+#endif
 #if MPX_ROUTING
     MPX_O(HAPPY_EYEBALLS_TIMEOUT_MS, he_timeout_ms, MPX_K_LONG),
 #endif
@@ -11414,8 +12269,13 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
 #else
     case MPERF_OPT_PROXY: /* only "no proxy" is built in (MPERF_NO_PROXY) */
 #endif
+#if !MPX_DECODE
     case MPERF_OPT_ACCEPT_ENCODING: /* no decoders built in: advertise nothing */
+#endif
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+#if MPX_DECODE
+    case MPERF_OPT_HTTP_CONTENT_DECODING: o->no_decoding = !v; return MPERF_E_OK;
+#endif
     /* the request method: the last of these wins, as in libcurl */
     case MPERF_OPT_NOBODY:
         if (v) o->httpreq = MPX_REQ_HEAD;

@@ -34,6 +34,7 @@ dpkg-query -W -f '${Status}' libh2o-evloop0.13 2>/dev/null | grep -q "ok install
 command -v xz >/dev/null || need="$need xz-utils"
 command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
+[ -f /usr/include/zlib.h ] || need="$need zlib1g-dev" # the inflater's reference (bench/inflate.c)
 . tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
@@ -224,16 +225,17 @@ sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
 size_of() {
     minimal_text "$B" "$@" 2>>"$LOG" || echo "nan"
 }
-SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API MPERF_NO_ERROR_TEXT MPERF_NO_EVENTS MPERF_NO_TRANSPORT MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_PROXY MPERF_SYSTEM_RESOLVER"
+SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API MPERF_NO_ERROR_TEXT MPERF_NO_EVENTS MPERF_NO_TRANSPORT MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_PROXY MPERF_NO_DECODING MPERF_SYSTEM_RESOLVER"
 # shellcheck disable=SC2086
 HTTPSW=$(printf -- '-D%s ' $SWITCHES)
 SIZELIBS=""
 S_SMALL=$(size_of smallest -DMPERF_MINIMAL)
 S_NOTLS=$(size_of notls -DMPERF_NO_TLS)
-S_NOPX=$(size_of nopx -DMPERF_NO_TLS -DMPERF_NO_PROXY)
-S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY)
-S_NOSTUB=$(size_of nostub -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY)
-S_NOTP=$(size_of notp -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY)
+S_NOPX=$(size_of nopx -DMPERF_NO_TLS -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
+S_NODEC=$(size_of nodec -DMPERF_NO_TLS -DMPERF_NO_DECODING)
+S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
+S_NOSTUB=$(size_of nostub -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
+S_NOTP=$(size_of notp -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
 # a static musl binary of the minimal GET (no TLS): its whole text, libc included, with the stub
 # resolver and with getaddrinfo (musl's resolver then comes along)
 musl_size() {
@@ -315,6 +317,17 @@ P_WHOLE=$(echo "$POUT" | kv whole_ns) P_BYTE=$(echo "$POUT" | kv bytewise_ns_per
 P_LONG=$(echo "$POUT" | kv long_bytewise_ns_per_byte)
 P_MEMCHR=$(echo "$POUT" | kv memchr_lines_ns)
 P_PICO=$(echo "$POUT" | kv pico_ns)
+# ---- inflate: the header's against zlib's, the same gzip bodies in 16 KiB pieces (bench/inflate.c) ----
+INFL=""
+if $CC -O2 -D_GNU_SOURCE -o "$B/inflate" bench/inflate.c -lz -lbearssl >>"$LOG" 2>&1; then
+    # shellcheck disable=SC2046
+    INFL=$($CLIPIN "$B/inflate" $(ls /usr/include/*.h 2>/dev/null | head -300) /usr/bin/gcc-12 2>>"$LOG") || fail "inflate benchmark failed"
+else
+    fail "inflate benchmark did not build (see $LOG)"
+fi
+infl_row() { # NAME WHAT
+    echo "$INFL" | awk -v n="$1" -v w="$2" '$1 == n {printf "| gzip body inflated, %s (%.1f MB, ratio %.1f): MB/s of output, 16 KiB pieces | %.0f (zlib %s) | %.0f | | %.2fx zlib | >= 0.8x zlib | %s |\n", w, $2 / 1e6, $2 / $3, $5, "'"$(dpkg-query -W -f '${Version}' zlib1g 2>/dev/null | sed 's/^1://; s/-.*//')"'", $4, $6, ($6 >= 0.8) ? "yes" : "**no**"}'
+}
 CURLV=$(curl-config --version 2>/dev/null || echo "libcurl $(dpkg-query -W -f '${Version}' libcurl4-openssl-dev 2>/dev/null)")
 REPORT=$ROOT/bench/README.md
 {
@@ -345,11 +358,12 @@ REPORT=$ROOT/bench/README.md
     echo "| same stream beside $IDLE idle transfers: CPU per request (us) | $(f1 $IN_CU) | $(f1 $IN_MP) | | $(r $IN_MP $IN_CU) | within 2x of alone ($(r $IN_MP $I0_MP)) | $(ok_le "$(awk -v a=$IN_MP -v b=$I0_MP 'BEGIN{print a/b}')" 2) |"
     echo "| 256 MiB body, one transfer: MB/s | $(f0 $LG_CU) | $(f0 $LG_MP) | $(f0 $LG_FL) | $(r $LG_MP $LG_CU) | >= 1.6x | $(ok_ge "$(awk -v a=$LG_MP -v b=$LG_CU 'BEGIN{print a/b}')" 1.6) |"
     echo "| minimal GET program, smallest build (MPERF_MINIMAL), bytes of text | | $S_SMALL | | | <= 24 KiB (24576) | $(ok_le $S_SMALL 24576) |"
-    echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver, event API, transport interface, raw connections, Digest and proxies left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS, MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
-    echo "| same, default build without TLS, stub resolver, event API, transport interface, raw connections, Digest and proxies left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
-    echo "| same, default build without TLS, every feature in but the transport interface, raw connections, Digest and proxies (MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY): the feature set the 56 KiB check was set for | | $S_NOTP | | | <= 56 KiB (57344) | $(ok_le $S_NOTP 57344) |"
-    echo "| same, default build without TLS, every feature in but proxies (MPERF_NO_PROXY): the feature set the 64 KiB check was set for | | $S_NOPX | | | <= 64 KiB (65536) | $(ok_le $S_NOPX 65536) |"
-    echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API, transport interface, raw connections, Digest, HTTP proxies) | | $S_NOTLS | | | <= 72 KiB (73728) | $(ok_le $S_NOTLS 73728) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies and decoding left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS, MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
+    echo "| same, default build without TLS, stub resolver, event API, transport interface, raw connections, Digest, proxies and decoding left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
+    echo "| same, default build without TLS, every feature in but the transport interface, raw connections, Digest, proxies and decoding (MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING): the feature set the 56 KiB check was set for | | $S_NOTP | | | <= 56 KiB (57344) | $(ok_le $S_NOTP 57344) |"
+    echo "| same, default build without TLS, every feature in but proxies and decoding (MPERF_NO_PROXY, MPERF_NO_DECODING): the feature set the 64 KiB check was set for | | $S_NOPX | | | <= 64 KiB (65536) | $(ok_le $S_NOPX 65536) |"
+    echo "| same, default build without TLS, every feature in but decoding (MPERF_NO_DECODING): the feature set the 72 KiB check was set for | | $S_NODEC | | | <= 72 KiB (73728) | $(ok_le $S_NODEC 73728) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API, transport interface, raw connections, Digest, HTTP proxies, decoding) | | $S_NOTLS | | | <= 80 KiB (81920) | $(ok_le $S_NOTLS 81920) |"
     echo "| same, a static musl binary (MPERF_NO_TLS), whole text with libc: stub resolver / getaddrinfo | | $M_STUB / $M_SYS | | | no libc resolver with the stub | $([ "$M_RES" = 0 ] && echo yes || echo '**no**') |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, a static musl binary with HTTPS (BearSSL built by musl-gcc), whole text with libc: smallest HTTPS build / every feature, default suites | | $M_TLS / $M_TLSFULL | | | | |"
@@ -360,6 +374,9 @@ REPORT=$ROOT/bench/README.md
     echo "| same head, picohttpparser built -O2 -msse4.2 from Debian's h2o source, timed beside ours again: ns | | $(awk -v a="$P_PICO42" -v w="$P_WHOLE42" 'BEGIN {if (a > 0) printf "%.0f (beside multiperform %.0f: %.2fx)", a, w, w / a; else print "not built"}') | | | | |"
     echo "| same head, calibration: only finding its line ends with glibc memchr, no checks: ns | | $(f0 $P_MEMCHR) | | | | |"
     echo "| same, fed one byte per call: ns per byte (430 B head / 3.3 KB head) | | $(f1 $P_BYTE) / $(f1 $P_LONG) | | | linear | $(awk -v a=$P_BYTE -v b=$P_LONG 'BEGIN{print (b <= a * 2) ? "yes" : "**no**"}') |"
+    infl_row files "the machine's C headers and a compiler binary"
+    infl_row html "an HTML-like page"
+    infl_row records "JSON-like records"
     echo
     echo "Code size is the text of bench/minimal_get.c built with $SZ, minus an empty main."
     echo "The HTTPS builds link BearSSL $(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) compiled from Debian's source package with the same flags ($SZFLAGS)."

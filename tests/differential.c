@@ -26,6 +26,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
+#include <zlib.h> /* (to make compressed bodies for the scenarios: never in the library) */
 
 static const char *cur; /* the scenario being traced: every line starts with it */
 static char F[64], F2[64], N[64];
@@ -1193,6 +1194,84 @@ static void run_proxy_case(const char *name)
     curl_slist_free_all(pl);
 }
 
+/* ---- compressed bodies (Content-Encoding) ---- */
+/* /raw answering head + n body bytes (which may hold NULs), then end. */
+static char *raw_body(const char *head, const unsigned char *body, size_t n, const char *end)
+{
+    static char b[65536];
+    size_t o = (size_t)snprintf(b, sizeof b, "%s/raw?end=%s&pre=", F, end), i;
+    const unsigned char *p;
+    for (p = (const unsigned char *)head; *p && o + 4 < sizeof b; p++) o += (size_t)sprintf(b + o, "%%%02X", *p);
+    for (i = 0; i < n && o + 4 < sizeof b; i++) o += (size_t)sprintf(b + o, "%%%02X", body[i]);
+    b[o] = 0;
+    return b;
+}
+
+/* Sixty lines of text, compressed by zlib with wbits (-15 raw, 15 zlib, 31 gzip). */
+static size_t squeeze(int wbits, unsigned char *out, size_t cap)
+{
+    char lines[4096];
+    size_t n = 0;
+    int i;
+    z_stream z;
+    for (i = 0; i < 60; i++) n += (size_t)sprintf(lines + n, "line %d: the quick brown fox jumps over the lazy dog\n", i);
+    memset(&z, 0, sizeof z);
+    deflateInit2(&z, 9, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY);
+    z.next_in = (Bytef *)lines;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    deflate(&z, Z_FINISH);
+    n = cap - z.avail_out;
+    deflateEnd(&z);
+    return n;
+}
+
+static void run_decode_case(const char *name)
+{
+    seen s;
+    CURL *h;
+    unsigned char body[8192];
+    char head[256];
+    size_t n = squeeze(strstr(name, "deflate-raw") ? -15 : strstr(name, "deflate") ? 15 : 31, body, 4096);
+    const char *coding = strstr(name, "deflate") ? "deflate" : strstr(name, "unknown") ? "compress" : "gzip";
+    const char *ae = "gzip, deflate";
+    if (strcmp(name, "gzip-static") == 0 || strcmp(name, "gzip-module") == 0 || strcmp(name, "bomb") == 0 ||
+        strcmp(name, "bomb-maxfilesize") == 0 || strcmp(name, "damaged") == 0 || strcmp(name, "gzip-head") == 0 ||
+        strcmp(name, "any") == 0) {
+        h = traced(fmt("%s/%s", N, strcmp(name, "gzip-module") == 0 ? "gz/gzs/text.txt"
+                                   : strncmp(name, "bomb", 4) == 0 ? "gzs/bomb.bin"
+                                   : strcmp(name, "damaged") == 0  ? "gzs/damaged.txt"
+                                                                   : "gzs/text.txt"),
+                   &s);
+        if (strcmp(name, "bomb-maxfilesize") == 0) curl_easy_setopt(h, CURLOPT_MAXFILESIZE, 524288L);
+        if (strcmp(name, "gzip-head") == 0) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        if (strcmp(name, "any") == 0) ae = ""; /* every coding built in: the lists differ */
+    } else {
+        if (strcmp(name, "gzip-truncated") == 0) n -= 5;
+        if (strcmp(name, "gzip-bad-crc") == 0) body[n - 8] ^= 1;
+        if (strcmp(name, "gzip-bad-length") == 0) body[n - 1] ^= 1;
+        if (strcmp(name, "gzip-garbage-after") == 0) {
+            memcpy(body + n, "garbage", 7);
+            n += 7;
+        }
+        if (strcmp(name, "gzip-two-members") == 0) {
+            memcpy(body + n, body, n);
+            n *= 2;
+        }
+        if (strcmp(name, "gzip-corrupt") == 0) body[n / 2] ^= 0x55;
+        snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Encoding: %s\r\nContent-Length: %zu\r\n\r\n",
+                 strcmp(name, "identity") == 0 ? "identity" : coding, strcmp(name, "identity") == 0 ? (size_t)5 : n);
+        h = traced(strcmp(name, "identity") == 0 ? raw_body(head, (const unsigned char *)"plain", 5, "keep")
+                                                 : raw_body(head, body, n, "keep"),
+                   &s);
+        if (strcmp(name, "decoding-off") == 0) curl_easy_setopt(h, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+        if (strcmp(name, "not-asked") == 0) ae = NULL;
+    }
+    if (ae) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ae);
+    easy(h, &s);
+}
+
 /* ---- the list ---- */
 static const char *const cases[] = {
     "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
@@ -1210,6 +1289,10 @@ static const char *const proxies[] = {
     "headers-unified-forward", "suppress-connect-headers", "http10-connect", "proxyport", "refused", "socks",
     "unknown-scheme", "noproxy", "noproxy-cidr", "noproxy-star", "noproxy-other", "env-http", "env-http-uppercase",
     "env-all", "env-all-uppercase", "env-https", "env-https-uppercase", "env-empty-option", "env-no-proxy", "reuse"};
+static const char *const decodes[] = {
+    "gzip-static", "gzip-module", "gzip-head", "any", "bomb", "bomb-maxfilesize", "damaged", "gzip", "deflate",
+    "deflate-raw", "gzip-truncated", "gzip-bad-crc", "gzip-bad-length", "gzip-garbage-after", "gzip-two-members",
+    "gzip-corrupt", "unknown", "identity", "decoding-off", "not-asked"};
 static const int redirect_codes[] = {301, 302, 303, 307, 308};
 static const char *const uploads[] = {"postfields", "large-postfields", "small-put", "empty-put", "chunked-put",
                                       "post-read", "large-put", "expect-ignored"};
@@ -1264,6 +1347,10 @@ static int each(int argc, char **argv, int run)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(name, sizeof name, "option-%s", cases[i]);
         WANT(name) run_option_case(cases[i]);
+    }
+    for (i = 0; i < sizeof decodes / sizeof decodes[0]; i++) {
+        snprintf(name, sizeof name, "decode-%s", decodes[i]);
+        WANT(name) run_decode_case(decodes[i]);
     }
     for (i = 0; i < sizeof proxies / sizeof proxies[0]; i++) {
         snprintf(name, sizeof name, "proxy-%s", proxies[i]);

@@ -72,6 +72,7 @@ command -v riscv64-linux-gnu-gcc >/dev/null || need="$need gcc-riscv64-linux-gnu
 command -v qemu-s390x-static >/dev/null || need="$need qemu-user-static"
 command -v tinyproxy >/dev/null || need="$need tinyproxy"
 [ -x /usr/sbin/squid ] || need="$need squid"
+[ -f /usr/include/zlib.h ] || need="$need zlib1g-dev" # the reference the inflater is compared with (tests only)
 command -v xz >/dev/null || need="$need xz-utils"
 command -v meson >/dev/null || need="$need meson"
 command -v pkg-config >/dev/null || need="$need pkg-config"
@@ -165,11 +166,12 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY
-    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections, Digest and proxies, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY
-    check "code size: default build without TLS, every feature in but the transport interface, raw connections, Digest and proxies (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY
-    check "code size: default build without TLS, every feature in but proxies (added after this check was set), within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS -DMPERF_NO_PROXY
-    check "code size: default build without TLS, every feature in (HTTP proxies too), within 72 KiB, gcc 12 -Os" size_within 73728 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING
+    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections, Digest, proxies and decoding, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING
+    check "code size: default build without TLS, every feature in but the transport interface, raw connections, Digest, proxies and decoding (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING
+    check "code size: default build without TLS, every feature in but proxies and decoding (added after this check was set), within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS -DMPERF_NO_PROXY -DMPERF_NO_DECODING
+    check "code size: default build without TLS, every feature in but decoding (added after this check was set), within 72 KiB, gcc 12 -Os" size_within 73728 -DMPERF_NO_TLS -DMPERF_NO_DECODING
+    check "code size: default build without TLS, every feature in (proxies and decoding too), within 80 KiB, gcc 12 -Os" size_within 81920 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -205,6 +207,8 @@ sanitized events "" tests/test_events.c
 build multi-notls "-O1 -g $SAN -DMPERF_NO_TLS" tests/test_multi.c tests/second_tu.c
 sanitized http "-I compat" tests/test_http.c
 sanitized proxy "-I compat" tests/test_proxy.c
+sanitized inflate "" tests/test_inflate.c -lz
+sanitized decoding "-I compat" tests/test_decoding.c
 sanitized tls "-I compat" tests/test_tls.c
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
 # the feature switches: MPERF_MINIMAL, every feature in, and single switches
@@ -213,7 +217,7 @@ build switches-full "-O1 -g $SAN" tests/test_switches.c
 build switches-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_switches.c
 build switches-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES -DMPERF_NO_HEADER_API" tests/test_switches.c
 build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switches.c
-build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW -DMPERF_NO_PROXY" tests/test_switches.c
+build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW -DMPERF_NO_PROXY -DMPERF_NO_DECODING" tests/test_switches.c
 build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
@@ -242,7 +246,9 @@ for x in $CROSS; do
         check "build $t for $arch ($tc-gcc -static)" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 \
             -static -DMPERF_NO_TLS -o "$B/$arch-$t" "tests/test_$t.c"
     done
-    for t in response chunked dns; do
+    check "build inflate_file for $arch" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static \
+        -DMPERF_NO_TLS -o "$B/$arch-inflate_file" tests/inflate_file.c
+    for t in response chunked dns inflate; do
         check "build fuzz-$t for $arch" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static \
             -DMPERF_NO_TLS -o "$B/$arch-fuzz-$t" "tests/fuzz/fuzz_$t.c"
     done
@@ -261,7 +267,7 @@ sanitized lwip "-I. -I/usr/include/lwip" tests/test_lwip.c -llwip
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
-FUZZ_TARGETS="response chunked url headers pem dns digest proxy"
+FUZZ_TARGETS="response chunked url headers pem dns digest proxy inflate"
 for t in $FUZZ_TARGETS; do
     sanitized "fuzz-$t" "" "tests/fuzz/fuzz_$t.c"
     check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
@@ -314,6 +320,8 @@ suite "multi [asan]" "$B/multi-asan"
 MPT_CONCURRENT=1000 suite "multi [valgrind]" $VG "$B/multi-vg" # (10,000 transfers under valgrind take minutes)
 both http "http"
 both proxy "proxies: tinyproxy, squid, the fault server as one"
+both inflate "inflate: against zlib at every level and strategy, corrupted streams"
+both decoding "compressed bodies: nginx gzip and gzip_static, bombs, pauses"
 both dns "dns: the stub resolver"
 suite "dns, MPERF_NO_DNS: only a resolver of the program's own [asan]" "$B/dns-nodns"
 both events "events: socket_action"
@@ -323,7 +331,7 @@ suite "multi, built without TLS [asan]" "$B/multi-notls"
 suite "switches: MPERF_MINIMAL [asan]" "$B/switches-minimal"
 suite "switches: every feature in [asan]" "$B/switches-full"
 suite "switches: MPERF_NO_REDIRECTS [asan]" "$B/switches-noredirects"
-suite "switches: MPERF_NO_DIGEST, MPERF_NO_RAW and MPERF_NO_PROXY [asan]" "$B/switches-nodigest-noraw"
+suite "switches: MPERF_NO_DIGEST, MPERF_NO_RAW, MPERF_NO_PROXY and MPERF_NO_DECODING [asan]" "$B/switches-nodigest-noraw"
 suite "switches: no auth, uploads, progress, ranges or header API [asan]" "$B/switches-noauth"
 suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
@@ -334,7 +342,9 @@ suite "tls [musl, static, BearSSL from source]" "$B/musl-tls"
 for x in $CROSS; do
     arch=${x%%:*}
     for t in parser url platforms tls; do suite "$t [$arch, qemu-user]" "qemu-$arch-static" "$B/$arch-$t"; done
-    for t in response chunked dns; do
+    check "inflate [$arch, qemu-user]: nginx's gzip_static file decodes, CRC-32 and length checked" "qemu-$arch-static" \
+        "$B/$arch-inflate_file" "$B/srv/www/gzs/text.txt.gz" "$(stat -c %s "$B/srv/www/gzs/text.txt")"
+    for t in response chunked dns inflate; do
         check "fuzz corpus replay [$arch, qemu-user]: $t" "qemu-$arch-static" "$B/$arch-fuzz-$t" "tests/fuzz/corpus/$t"
     done
 done
@@ -438,10 +448,10 @@ grep -h '^header: event_loop\|^libcurl: event_loop' "$LOG" | tail -n 2 | sed 's/
 
 # ---- differential: one libcurl program, built against libcurl and against the header ----
 # (tests/differential.c; the allowed differences are in tests/differential.expected)
-check "build differential against libcurl (cc tests/differential.c -lcurl)" \
-    cc -std=c99 $WARN -Werror -O1 -g -o "$B/differential-libcurl" tests/differential.c -lcurl
+check "build differential against libcurl (cc tests/differential.c -lcurl -lz; zlib makes the compressed bodies)" \
+    cc -std=c99 $WARN -Werror -O1 -g -o "$B/differential-libcurl" tests/differential.c -lcurl -lz
 check "build differential through the compat header (cc -I compat -D MULTIPERFORM_IMPLEMENTATION ... -lbearssl)" \
-    cc -std=c99 $WARN -Werror -O1 -g -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/differential" tests/differential.c -lbearssl
+    cc -std=c99 $WARN -Werror -O1 -g -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/differential" tests/differential.c -lbearssl -lz
 suite "differential" env MPT_DIFF_DIR="$B/differential.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential"
 grep '^differential: ' "$B/differential.out" || true
 suite "differential [valgrind]" env MPT_DIFF_DIR="$B/differential-vg.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential" $VG

@@ -16,6 +16,9 @@
 # (the same, sending a leaf with a malformed date in records of 512 bytes)
 # and MPT_TLSBIG_PORT (the same, sending a leaf of over 100 KiB); with a
 # fourth argument, tests/dnsserver.c's binary, MPT_DNS_PORT (UDP and TCP).
+# nginx also compresses what it serves under /gz/ (its gzip module) and serves
+# www/gzs/NAME.gz for /gzs/NAME (gzip_static): text.txt, bomb.bin (20 MiB of
+# zeros, no uncompressed file), damaged.txt (its stream's CRC spoilt).
 # Proxies, where installed: MPT_TINYPROXY_PORT (tinyproxy), MPT_TINYPROXY_AUTH_PORT
 # (tinyproxy asking for Basic "user:s3cret"), MPT_SQUID_PORT (squid); each
 # empty when its server did not start.
@@ -81,6 +84,8 @@ start_nginx() {
         location = /status { stub_status; }
         location = /r301 { return 301 /f/1k.bin; }
         location = /r302 { return 302 http://127.0.0.1:$port/f/64k.bin; }
+        location /gz/ { alias $dir/www/; gzip on; gzip_types *; gzip_min_length 1; gzip_comp_level 6; }
+        location /gzs/ { alias $dir/www/gzs/; gzip_static on; }
     }
     log_format tls '\$ssl_session_reused \$connection \$request_uri';
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -252,6 +257,18 @@ servers_start() {
     [ -f "$dir/www/f/1k.bin" ] || "$fs" -w 1024 "$dir/www/f/1k.bin" || return 1
     [ -f "$dir/www/f/64k.bin" ] || "$fs" -w 65536 "$dir/www/f/64k.bin" || return 1
     [ -f "$dir/www/f/large.bin" ] || "$fs" -w $((64 * 1024 * 1024)) "$dir/www/f/large.bin" || return 1
+    # compressed bodies: text and its gzip for gzip_static, a bomb, a damaged stream
+    if [ ! -f "$dir/www/gzs/text.txt.gz" ]; then
+        mkdir -p "$dir/www/gzs"
+        awk 'BEGIN { for (i = 0; i < 20000; i++) printf "line %d: %s %d\n", i, substr("the quick brown fox jumps over the lazy dog", 1 + i % 30), i * i % 9973 }' \
+            >"$dir/www/gzs/text.txt"
+        gzip -9 -n -k "$dir/www/gzs/text.txt"
+        head -c $((20 * 1024 * 1024)) /dev/zero >"$dir/www/gzs/bomb.bin"
+        gzip -9 -n "$dir/www/gzs/bomb.bin"
+        cp "$dir/www/gzs/text.txt" "$dir/www/gzs/damaged.txt"
+        cp "$dir/www/gzs/text.txt.gz" "$dir/www/gzs/damaged.txt.gz"
+        printf '\377' | dd of="$dir/www/gzs/damaged.txt.gz" bs=1 seek=$(($(stat -c %s "$dir/www/gzs/damaged.txt.gz") - 6)) conv=notrunc 2>/dev/null
+    fi
     chmod -R a+rX "$dir/www"
     local i n
     export MPT_FAULT_ABSTRACT=mpt-fault-$$-$RANDOM

@@ -57,7 +57,7 @@ typedef struct scenario {
 } scenario;
 
 static char url_64k[200], url_redirect[200], url_echo[200], url_tls[200], ca_path[300], url_named[200], url_digest[200],
-    dns_servers[64], proxy_fault[64], proxy_auth[64];
+    dns_servers[64], proxy_fault[64], proxy_auth[64], url_gzip[200];
 static const char *post_body;
 static size_t post_len;
 
@@ -152,6 +152,17 @@ static int setup_proxy_tunnel(job *j, int i)
            mperf_easy_setopt(j->e, MPERF_OPT_PROXY, proxy_auth) == MPERF_E_OK &&
            mperf_easy_setopt(j->e, MPERF_OPT_PROXYUSERPWD, "user:s3cret") == MPERF_E_OK &&
            mperf_easy_setopt(j->e, MPERF_OPT_PROXYAUTH, (long)MPERF_AUTH_ANY) == MPERF_E_OK;
+}
+#endif
+
+#if MPX_DECODE
+/* A gzip body from nginx's gzip module (chunked), decoded as it comes. */
+static int setup_gzip(job *j, int i)
+{
+    (void)i;
+    j->want = 65536;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL, url_gzip) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_ACCEPT_ENCODING, "gzip") == MPERF_E_OK;
 }
 #endif
 
@@ -283,6 +294,9 @@ static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls, NULL};
 static const scenario s_connect_only = {"CONNECT_ONLY over TLS, twice", 1, 2, setup_connect_only, NULL};
 #endif
 static const scenario s_digest = {"Digest: a 401, then the answer, twice on the same handles", 2, 2, setup_digest, NULL};
+#if MPX_DECODE
+static const scenario s_gzip = {"two gzip bodies decoded at once, twice", 2, 2, setup_gzip, NULL};
+#endif
 #if MPX_PROXY
 static const scenario s_proxy_forward = {"two origins through one forward proxy, twice", 2, 2, setup_proxy_forward, NULL};
 static const scenario s_proxy_tunnel = {"a proxy's 407, then a tunnel and TLS through it", 1, 1, setup_proxy_tunnel, NULL};
@@ -304,6 +318,14 @@ TEST(connect_only)
 #endif
 }
 TEST(upload) { sweep(&s_upload); }
+TEST(compressed_bodies)
+{
+#if MPX_DECODE
+    sweep(&s_gzip);
+#else
+    printf("  (built without decoding)\n");
+#endif
+}
 TEST(proxies)
 {
 #if MPX_PROXY
@@ -432,6 +454,7 @@ int main(void)
     snprintf(url_named, sizeof url_named, "http://v4.test:%d/f/64k.bin", nginx_port());
     snprintf(dns_servers, sizeof dns_servers, "127.0.0.1:%d", env_int("MPT_DNS_PORT"));
     snprintf(proxy_fault, sizeof proxy_fault, "127.0.0.1:%d", fault_port());
+    snprintf(url_gzip, sizeof url_gzip, "http://127.0.0.1:%d/gz/f/64k.bin", nginx_port());
     if (getenv("MPT_TINYPROXY_AUTH_PORT") && *getenv("MPT_TINYPROXY_AUTH_PORT"))
         snprintf(proxy_auth, sizeof proxy_auth, "127.0.0.1:%s", getenv("MPT_TINYPROXY_AUTH_PORT"));
     RUN(single_get);
@@ -440,6 +463,7 @@ int main(void)
     RUN(digest);
     RUN(connect_only);
     RUN(upload);
+    RUN(compressed_bodies);
     RUN(proxies);
     RUN(tls_handshake);
     RUN(name_through_the_stub_resolver);

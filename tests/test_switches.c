@@ -190,6 +190,15 @@ TEST(left_out_options_say_not_built_in)
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYPORT, 0L), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROXY, (char *)NULL), MPERF_E_OK);
 #endif
+#ifdef MPERF_NO_DECODING /* nothing advertised, nothing decoded */
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_ACCEPT_ENCODING, "gzip"), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_ACCEPT_ENCODING, ""), MPERF_E_OK);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_ACCEPT_ENCODING, "gzip"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTP_CONTENT_DECODING, 0L), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTP_CONTENT_DECODING, 1L), MPERF_E_OK);
+#endif
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_ACCEPT_ENCODING, (char *)NULL), MPERF_E_OK);
 #ifdef MPERF_NO_PROGRESS
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, progress), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_XFERINFOFUNCTION, (mperf_xferinfo_callback)NULL), MPERF_E_OK);
