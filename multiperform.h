@@ -23,6 +23,7 @@
      >>connections    buffers, the wait set, hosts, the pool; connecting
      >>lookup         the stub resolver's queries, on sockets of their own
      >>tls            BearSSL: certificates, trust anchors, the stream filter
+     >>cookies        the cookie engine: Set-Cookie in, Cookie out, jar files
      >>request        a transfer begins; its request head and body go out
      >>parser         the response parser: reference path, then fast paths
      >>response       parser events to the transfer: head, redirect, reading
@@ -186,6 +187,10 @@
                                    of them set does not start; and happy
                                    eyeballs (addresses tried in turn)
    MPERF_NO_DIGEST                 Digest authentication (Basic stays)
+   MPERF_NO_COOKIES                cookies: COOKIE, COOKIEFILE, COOKIEJAR,
+                                   COOKIELIST and COOKIESESSION are then
+                                   MPERF_E_UNKNOWN_OPTION (a "Cookie:" field
+                                   in HTTPHEADER still goes)
    MPERF_NO_DECODING               compressed bodies: ACCEPT_ENCODING (but
                                    "" and NULL) is then MPERF_E_NOT_BUILT_IN
    MPERF_NO_PROXY                  HTTP proxies: PROXY (but "") is then
@@ -266,6 +271,8 @@
                                    reused (libcurl's MAXAGE_CONN)
    MPERF_MAX_RETRIES      5        fresh-connection retries when a reused
                                    connection turns out dead
+   MPERF_MAX_COOKIES      3000     cookies one handle keeps; past it the
+                                   oldest goes
    MPERF_DECODE_RATIO     250      a coded body (Content-Encoding) that
                                    decodes, past its first MiB, to more than
                                    this many bytes per coded byte is a
@@ -291,9 +298,10 @@
    MPERF_SYSTEM_RESOLVER builds use getaddrinfo, which blocks. IP literals
    and "localhost" never touch the network. HTTP proxies (not HTTPS or SOCKS
    ones), compressed bodies (gzip and deflate, one coding at a time: not
-   brotli, zstd or a stack of codings), Basic and Digest authentication are
-   built in; cookies and other schemes are not: setting them returns
-   MPERF_E_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
+   brotli, zstd or a stack of codings), cookies (per easy handle, not
+   shared), Basic and Digest authentication are built in; other schemes
+   and CURLOPT_SHARE are not: setting them returns MPERF_E_NOT_BUILT_IN or
+   MPERF_E_UNKNOWN_OPTION.
 
    Platforms: POSIX (Linux with glibc or musl, the BSDs, macOS) and Windows
    Vista or later (winsock2 and WSAPoll; link ws2_32, and BearSSL built for
@@ -624,7 +632,13 @@ typedef enum mperf_option {
     MPERF_OPT_PROXYPASSWORD = 10176,
     MPERF_OPT_NOPROXY = 10177,
     MPERF_OPT_PROXYHEADER = 10228,
-    MPERF_OPT_HEADEROPT = 229
+    MPERF_OPT_HEADEROPT = 229,
+    /* cookies (MPERF_NO_COOKIES leaves the engine out) */
+    MPERF_OPT_COOKIE = 10022,
+    MPERF_OPT_COOKIEFILE = 10031,
+    MPERF_OPT_COOKIEJAR = 10082,
+    MPERF_OPT_COOKIESESSION = 96,
+    MPERF_OPT_COOKIELIST = 10135
 } mperf_option;
 
 /* PROXYTYPE: an HTTP proxy is built in; the others are not */
@@ -735,6 +749,7 @@ typedef enum mperf_info {
     MPERF_INFO_REDIRECT_COUNT = MPERF_INFO_LONG + 20,
     MPERF_INFO_PRIVATE = MPERF_INFO_STRING + 21,
     MPERF_INFO_HTTP_CONNECTCODE = MPERF_INFO_LONG + 22, /* the proxy's answer to CONNECT */
+    MPERF_INFO_COOKIELIST = MPERF_INFO_SLIST + 28,      /* the handle's cookies (free with mperf_slist_free_all) */
     MPERF_INFO_OS_ERRNO = MPERF_INFO_LONG + 25,
     MPERF_INFO_NUM_CONNECTS = MPERF_INFO_LONG + 26,
     MPERF_INFO_LASTSOCKET = MPERF_INFO_LONG + 29,
@@ -1185,6 +1200,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_NO_DECODING
 #define MPERF_NO_DECODING
 #endif
+#ifndef MPERF_NO_COOKIES
+#define MPERF_NO_COOKIES
+#endif
 #if !defined(MPERF_SYSTEM_RESOLVER) && !defined(MPERF_NO_DNS)
 #define MPERF_SYSTEM_RESOLVER /* the stub resolver costs about 8 KiB (with MPERF_NO_DNS: the program's resolver only) */
 #endif
@@ -1257,6 +1275,14 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_DECODE 0
 #else
 #define MPX_DECODE 1
+#endif
+#ifdef MPERF_NO_COOKIES
+#define MPX_COOKIES 0
+#else
+#define MPX_COOKIES 1
+#endif
+#ifndef MPERF_MAX_COOKIES
+#define MPERF_MAX_COOKIES 3000
 #endif
 /* Digest needs the retry after a 401 (the redirect machinery) and auth */
 #if MPX_AUTH && MPX_REDIRECTS && !defined(MPERF_NO_DIGEST)
@@ -2182,6 +2208,11 @@ typedef struct mpx_opts {
     const mperf_slist *headers, *resolve, *connect_to;
     char *unix_path, *iface; /* UNIX_SOCKET_PATH or ABSTRACT_UNIX_SOCKET (unix_abstract); INTERFACE */
     char *dns_servers;       /* DNS_SERVERS, checked when set */
+#if MPX_COOKIES
+    char *cookie;            /* COOKIE: sent as it is */
+    char *cookiejar;         /* COOKIEJAR: written at cleanup */
+    uint8_t cookiesession;   /* COOKIESESSION */
+#endif
 #if MPX_DECODE
     char *accept_encoding;   /* ACCEPT_ENCODING ("": every coding built in) */
     uint8_t no_decoding;     /* HTTP_CONTENT_DECODING 0 */
@@ -2357,6 +2388,11 @@ struct mperf_easy {
 #if MPX_PROXY
     char *proxy_url; /* the proxy this transfer goes through: x.to_host and the credentials point into it */
     size_t proxy_cap;
+#endif
+#if MPX_COOKIES
+    struct mpx_jar *jar;  /* the cookie engine (NULL: off) */
+    mpx_buf cfiles;       /* COOKIEFILE names, each with its NUL */
+    uint8_t cfiles_new;   /* to be read when the next transfer starts */
 #endif
     mperf_certinfo certinfo; /* INFO_CERTINFO's empty answer */
 #if MPX_HEADER_API
@@ -6579,6 +6615,663 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n, long *ve
 
 
 /* -------------------------------------------------------------------- */
+/* >>cookies: the cookie engine: Set-Cookie in, Cookie out, jar files   */
+/* -------------------------------------------------------------------- */
+#if MPX_COOKIES
+/* libcurl's cookie engine, per easy handle, with RFC 6265's rules: started
+   by COOKIEFILE (any, "" too), COOKIEJAR or a COOKIELIST line; cookies come
+   from Set-Cookie fields, from cookie files (libcurl's Netscape format, or
+   Set-Cookie lines) and from COOKIELIST, and go out in the Cookie field of
+   requests to the hosts, paths and schemes they belong to. */
+#define MPX_COOKIE_TEXT 4096  /* a cookie's name and value together, at most */
+#define MPX_COOKIE_SEND 150   /* cookies in one request, at most (libcurl's) */
+#define MPX_COOKIE_LINE 8190  /* the Cookie field's value, at most (libcurl's) */
+
+typedef struct mpx_cookie {
+    struct mpx_cookie *next;
+    int64_t expires;  /* seconds since 1970; 0 for a session cookie */
+    uint64_t created; /* creation order (a replaced cookie keeps its own) */
+    uint8_t tailmatch, secure, httponly, samesite; /* samesite: 0 none given, 1 Strict, 2 Lax, 3 None */
+    char *name, *value, *domain, *path, *spath; /* in the same block, after the struct; path as given
+                                                   (printed), spath as matched */
+} mpx_cookie;
+
+typedef struct mpx_jar {
+    mpx_cookie *list; /* newest first */
+    unsigned n;
+    uint64_t ct; /* the last creation number */
+} mpx_jar;
+
+/* Seconds since 1970 by the program's clock, else the system's. */
+static int64_t mpx_wall_time(const mperf_multi *m)
+{
+#if MPX_TLS
+    if (m && m->time_cb) return m->time_cb(m->time_data);
+#else
+    (void)m;
+#endif
+    return (int64_t)time(NULL);
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t mpx_days(int64_t y, unsigned mon, unsigned d)
+{
+    int64_t m = mon > 2 ? (int64_t)mon - 3 : (int64_t)mon + 9; /* months from March */
+    int64_t era, yoe, doy, doe;
+    y -= mon <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * m + 2) / 5 + (int64_t)d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* A cookie date (RFC 6265 5.1.1): tokens in any order, a time hh:mm:ss,
+   a day of 1 or 2 digits, a month's first three letters, a year of 2 to 4
+   digits. -1 when it is not one. */
+static int64_t mpx_cookie_date(const char *s, size_t n)
+{
+    static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    int hms = 0, day = 0, mon = 0, yr = 0;
+    unsigned h = 0, mi = 0, sec = 0, dd = 0, mm = 0;
+    long y = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t t, k;
+        unsigned digits = 0;
+        while (i < n && !(mpx_is_digit(s[i]) || mpx_is_alpha(s[i]) || s[i] == ':')) i++; /* delimiters */
+        t = i;
+        while (i < n && (mpx_is_digit(s[i]) || mpx_is_alpha(s[i]) || s[i] == ':')) i++;
+        if (t == i) break;
+        for (k = t; k < i && mpx_is_digit(s[k]); k++) digits++;
+        if (!hms && digits >= 1 && digits <= 2 && k < i && s[k] == ':') { /* hh:mm:ss */
+            unsigned v[3] = {0, 0, 0}, part = 0, nd = 0;
+            for (k = t; k < i && part < 3; k++) {
+                if (s[k] == ':') {
+                    if (!nd) break;
+                    part++;
+                    nd = 0;
+                } else if (mpx_is_digit(s[k]) && nd < 2) {
+                    v[part] = v[part] * 10 + (unsigned)(s[k] - '0');
+                    nd++;
+                } else {
+                    break;
+                }
+            }
+            if (part == 2 && nd) {
+                hms = 1;
+                h = v[0];
+                mi = v[1];
+                sec = v[2];
+                continue;
+            }
+        }
+        if (!day && digits >= 1 && digits <= 2) {
+            day = 1;
+            for (dd = 0, k = t; k < t + digits; k++) dd = dd * 10 + (unsigned)(s[k] - '0');
+            continue;
+        }
+        if (!mon && i - t >= 3 && mpx_is_alpha(s[t])) {
+            for (k = 0; k < 12; k++)
+                if (mpx_ieq_n(s + t, months + 3 * k, 3)) break;
+            if (k < 12) {
+                mon = 1;
+                mm = (unsigned)k + 1;
+                continue;
+            }
+        }
+        if (!yr && digits >= 2 && digits <= 4) {
+            yr = 1;
+            for (y = 0, k = t; k < t + digits; k++) y = y * 10 + (s[k] - '0');
+            continue;
+        }
+    }
+    if (!hms || !day || !mon || !yr) return -1;
+    if (y >= 70 && y <= 99) y += 1900;
+    else if (y <= 69) y += 2000;
+    if (dd < 1 || dd > 31 || y < 1601 || h > 23 || mi > 59 || sec > 59) return -1;
+    return mpx_days(y, mm, dd) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)sec;
+}
+
+/* Suffixes under which anyone may register a name: a cookie may not be set
+   for them (a short built-in list, not the whole Public Suffix List; a
+   name of one label is one too). */
+static const char mpx_public_suffixes[] =
+    "co.uk\0org.uk\0ac.uk\0gov.uk\0ltd.uk\0plc.uk\0me.uk\0net.uk\0co.jp\0ne.jp\0or.jp\0ac.jp\0go.jp\0"
+    "com.au\0net.au\0org.au\0edu.au\0gov.au\0co.nz\0org.nz\0net.nz\0com.br\0net.br\0org.br\0com.cn\0net.cn\0"
+    "org.cn\0gov.cn\0co.in\0net.in\0org.in\0co.kr\0or.kr\0com.mx\0com.tr\0co.za\0com.sg\0com.hk\0com.tw\0"
+    "co.il\0com.ar\0com.ua\0com.pl\0github.io\0gitlab.io\0blogspot.com\0herokuapp.com\0appspot.com\0"
+    "cloudfront.net\0azurewebsites.net\0netlify.app\0vercel.app\0pages.dev\0workers.dev\0s3.amazonaws.com\0";
+
+static int mpx_public_suffix(const char *d, size_t n)
+{
+    const char *p;
+    if (!memchr(d, '.', n)) return 1;
+    for (p = mpx_public_suffixes; *p; p += strlen(p) + 1)
+        if (strlen(p) == n && mpx_ncaseeq(p, d, n)) return 1;
+    return 0;
+}
+
+/* d (n bytes) is host or a domain above it: "example.com" for
+   "www.example.com" (RFC 6265 5.1.3). */
+static int mpx_domain_match(const char *d, size_t n, const char *host, size_t hn)
+{
+    return n <= hn && mpx_ncaseeq(d, host + hn - n, n) && (n == hn || host[hn - n - 1] == '.');
+}
+
+static int mpx_is_ip(const char *host)
+{
+    mpx_addr a[2];
+    return mpx_resolve_static(host, a) == 1 && !MPX_IEQ(host, strlen(host), "localhost");
+}
+
+/* The path as a cookie is matched by it: quotes off, a trailing slash off
+   (as libcurl keeps its "spath"). */
+static size_t mpx_cookie_spath(const char *p, size_t n, char *out)
+{
+    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
+        p++;
+        n -= 2;
+    }
+    if (!n || p[0] != '/') {
+        out[0] = '/';
+        out[1] = 0;
+        return 1;
+    }
+    if (p[n - 1] == '/') n--;
+    memcpy(out, p, n);
+    out[n] = 0;
+    return n;
+}
+
+/* The request path path (n bytes, a query after it maybe) matches a
+   cookie's spath (RFC 6265 5.1.4, as libcurl checks it). */
+static int mpx_path_match(const char *spath, const char *path, size_t n)
+{
+    size_t sl = strlen(spath);
+    const char *q = (const char *)memchr(path, '?', n);
+    if (q) n = (size_t)(q - path);
+    if (!n || path[0] != '/') {
+        path = "/";
+        n = 1;
+    }
+    if (sl <= 1) return 1;
+    return n >= sl && memcmp(spath, path, sl) == 0 && (n == sl || path[sl] == '/');
+}
+
+static void mpx_cookie_unlink(const mperf_allocator *al, mpx_jar *j, mpx_cookie **at)
+{
+    mpx_cookie *c = *at;
+    *at = c->next;
+    j->n--;
+    mpx_free(al, c);
+}
+
+/* Adds a cookie: the fields given, copied into one block. A cookie of the
+   same name, domain and path goes (its creation order kept, RFC 6265 5.3);
+   an expired one only removes; past MPERF_MAX_COOKIES the oldest goes.
+   0 when out of memory. */
+static int mpx_cookie_put(const mperf_allocator *al, mpx_jar *j, const mpx_cookie *f, int64_t now)
+{
+    mpx_cookie **at, *c;
+    const char *from[5];
+    char **to[5];
+    size_t len[5], total = 0, k, dl = strlen(f->domain);
+    uint64_t created = ++j->ct;
+    char *p;
+    for (at = &j->list; *at; at = &(*at)->next) {
+        c = *at;
+        if (strcmp(c->name, f->name) == 0 && strlen(c->domain) == dl && mpx_ncaseeq(c->domain, f->domain, dl) &&
+            strcmp(c->spath, f->spath) == 0) {
+            created = c->created;
+            mpx_cookie_unlink(al, j, at);
+            break;
+        }
+    }
+    if (f->expires && f->expires <= now) return 1; /* expired: gone */
+    from[0] = f->name;
+    from[1] = f->value;
+    from[2] = f->domain;
+    from[3] = f->path;
+    from[4] = f->spath;
+    for (k = 0; k < 5; k++) total += (len[k] = strlen(from[k]) + 1);
+    c = (mpx_cookie *)mpx_alloc(al, sizeof *c + total);
+    if (!c) return 0;
+    *c = *f;
+    c->created = created;
+    to[0] = &c->name;
+    to[1] = &c->value;
+    to[2] = &c->domain;
+    to[3] = &c->path;
+    to[4] = &c->spath;
+    for (p = (char *)(c + 1), k = 0; k < 5; p += len[k], k++) { /* the strings after the struct, each with its NUL */
+        *to[k] = p;
+        memcpy(p, from[k], len[k]);
+    }
+    c->next = j->list;
+    j->list = c;
+    if (++j->n > MPERF_MAX_COOKIES) { /* the oldest goes */
+        mpx_cookie **oldest = &j->list;
+        for (at = &j->list; *at; at = &(*at)->next)
+            if ((*at)->created < (*oldest)->created) oldest = at;
+        mpx_cookie_unlink(al, j, oldest);
+    }
+    return 1;
+}
+
+/* A Set-Cookie value (s, n bytes) from host (NULL: from a file or
+   COOKIELIST, no origin) for request path path, secure telling whether the
+   origin is https or this machine (localhost and loopback addresses, as
+   libcurl counts them). Returns 0 when out of memory (a cookie refused is
+   not an error). */
+static int mpx_cookie_header(const mperf_allocator *al, mpx_jar *j, const char *s, size_t n, const char *host,
+                             const char *path, size_t pathlen, int secure, int64_t now)
+{
+    char name[MPX_COOKIE_TEXT + 1], value[MPX_COOKIE_TEXT + 1], domain[256], cpath[1024], spath[1024];
+    size_t i = 0, k, ns, nl, vl;
+    int64_t expires = 0, maxage = -1;
+    int maxage_given = 0, path_given = 0;
+    mpx_cookie f;
+    memset(&f, 0, sizeof f);
+    domain[0] = 0;
+    cpath[0] = 0;
+    for (k = 0; k < n; k++) /* control bytes anywhere (but tab): refused, as libcurl does */
+        if (((unsigned char)s[k] < 0x20 && s[k] != '\t') || s[k] == 0x7f) return 1;
+    /* name=value */
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    for (k = i; k < n && s[k] != ';' && s[k] != '='; k++) {}
+    if (k >= n || s[k] != '=') return 1; /* no '=': ignored */
+    ns = i;
+    nl = k;
+    while (nl > ns && (s[nl - 1] == ' ' || s[nl - 1] == '\t')) nl--;
+    if (nl == ns) return 1;
+    for (i = k + 1; i < n && (s[i] == ' ' || s[i] == '\t'); i++) {}
+    for (k = i; k < n && s[k] != ';'; k++) {}
+    vl = k;
+    while (vl > i && (s[vl - 1] == ' ' || s[vl - 1] == '\t')) vl--;
+    if ((nl - ns) + (vl - i) > MPX_COOKIE_TEXT) return 1; /* too big */
+    memcpy(name, s + ns, nl - ns);
+    name[nl - ns] = 0;
+    memcpy(value, s + i, vl - i);
+    value[vl - i] = 0;
+    /* attributes */
+    for (i = k; i < n;) {
+        size_t an, ae, vs, ve;
+        i++; /* the ';' */
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+        for (an = i; i < n && s[i] != ';' && s[i] != '='; i++) {}
+        ae = i;
+        while (ae > an && (s[ae - 1] == ' ' || s[ae - 1] == '\t')) ae--;
+        vs = ve = i;
+        if (i < n && s[i] == '=') {
+            for (vs = i + 1; vs < n && (s[vs] == ' ' || s[vs] == '\t'); vs++) {}
+            for (i = vs; i < n && s[i] != ';'; i++) {}
+            ve = i;
+            while (ve > vs && (s[ve - 1] == ' ' || s[ve - 1] == '\t')) ve--;
+        }
+        if (MPX_IEQ(s + an, ae - an, "secure")) f.secure = 1;
+        else if (MPX_IEQ(s + an, ae - an, "httponly")) f.httponly = 1;
+        else if (MPX_IEQ(s + an, ae - an, "samesite"))
+            f.samesite = MPX_IEQ(s + vs, ve - vs, "strict") ? 1 : MPX_IEQ(s + vs, ve - vs, "lax") ? 2
+                         : MPX_IEQ(s + vs, ve - vs, "none")                                    ? 3
+                                                                                               : 0;
+        else if (MPX_IEQ(s + an, ae - an, "max-age") && ve > vs) { /* seconds from now; it wins over Expires */
+            const char *d = s + vs;
+            int neg = *d == '-';
+            int64_t v = 0;
+            for (d += neg; d < s + ve && mpx_is_digit(*d); d++) v = v < INT64_MAX / 10 - 9 ? v * 10 + (*d - '0') : v;
+            if (d == s + ve && d > s + vs + neg) {
+                maxage = neg ? 0 : v;
+                maxage_given = 1;
+            }
+        } else if (MPX_IEQ(s + an, ae - an, "expires") && ve > vs) {
+            int64_t t = mpx_cookie_date(s + vs, ve - vs);
+            if (t >= 0) expires = t ? t : 1;
+        } else if (MPX_IEQ(s + an, ae - an, "domain") && ve > vs) {
+            if (s[vs] == '.') vs++;
+            if (ve - vs >= sizeof domain) return 1;
+            memcpy(domain, s + vs, ve - vs);
+            domain[ve - vs] = 0;
+        } else if (MPX_IEQ(s + an, ae - an, "path")) {
+            path_given = 1;
+            if (ve - vs >= sizeof cpath) return 1;
+            memcpy(cpath, s + vs, ve - vs);
+            cpath[ve - vs] = 0;
+        }
+    }
+    if (maxage_given) expires = maxage == 0 ? 1 : (maxage > INT64_MAX - now ? INT64_MAX : now + maxage);
+    f.expires = expires;
+    /* the domain: given, it must be the host or above it, and not a public suffix; else the host only */
+    if (domain[0]) {
+        size_t dl = strlen(domain);
+        if (host) {
+            size_t hn = strlen(host);
+            int ip = mpx_is_ip(host);
+            if (ip ? !(dl == hn && mpx_ncaseeq(domain, host, hn)) : !mpx_domain_match(domain, dl, host, hn)) return 1;
+            if (!ip && mpx_public_suffix(domain, dl) && !(dl == hn)) return 1;
+            f.tailmatch = (uint8_t)!ip;
+        } else {
+            f.tailmatch = (uint8_t)!mpx_is_ip(domain);
+        }
+    } else if (host) {
+        if (strlen(host) >= sizeof domain) return 1;
+        memcpy(domain, host, strlen(host) + 1);
+    } else {
+        return 1; /* no origin and no Domain: belongs nowhere */
+    }
+    for (k = 0; domain[k]; k++) domain[k] = (char)mpx_lower((unsigned char)domain[k]);
+    /* the path: given (kept as it is, matched without quotes or a trailing slash, as libcurl), else the
+       request's directory with its slash */
+    if (!path_given) {
+        const char *q = path ? (const char *)memchr(path, '?', pathlen) : NULL;
+        size_t pl = q ? (size_t)(q - path) : path ? pathlen : 0, slash = pl;
+        while (slash && path[slash - 1] != '/') slash--;
+        if (!slash || slash >= sizeof cpath) {
+            cpath[0] = '/';
+            cpath[1] = 0;
+        } else {
+            memcpy(cpath, path, slash); /* with its slash, as libcurl keeps it */
+            cpath[slash] = 0;
+        }
+    }
+    mpx_cookie_spath(cpath, strlen(cpath), spath);
+    /* Secure, and the __Secure- and __Host- prefixes, need a secure origin */
+    if (f.secure && host && !secure) return 1;
+    if (mpx_ncaseeq(name, "__Secure-", 9) && (!f.secure || (host && !secure))) return 1;
+    if (mpx_ncaseeq(name, "__Host-", 7) && (!f.secure || (host && !secure) || f.tailmatch || strcmp(cpath, "/") != 0))
+        return 1;
+    if (host && !secure) { /* an insecure origin does not replace a secure cookie (RFC 6265bis 5.7) */
+        const mpx_cookie *c;
+        for (c = j->list; c; c = c->next)
+            if (c->secure && strcmp(c->name, name) == 0 &&
+                (mpx_domain_match(c->domain, strlen(c->domain), domain, strlen(domain)) ||
+                 mpx_domain_match(domain, strlen(domain), c->domain, strlen(c->domain))) &&
+                mpx_path_match(c->spath, spath, strlen(spath)))
+                return 1;
+    }
+    f.name = name;
+    f.value = value;
+    f.domain = domain;
+    f.path = cpath;
+    f.spath = spath;
+    return mpx_cookie_put(al, j, &f, now);
+}
+
+/* A line of libcurl's Netscape cookie format: domain, tailmatch, path,
+   secure, expires, name, value, tab-separated ("#HttpOnly_" before the
+   domain for an HttpOnly cookie). 0 when out of memory. */
+static int mpx_cookie_netscape(const mperf_allocator *al, mpx_jar *j, const char *s, int64_t now)
+{
+    const char *fld[7];
+    size_t len[7], k = 0;
+    char buf[4 * MPX_COOKIE_TEXT], spath[1024];
+    char *p;
+    mpx_cookie f;
+    memset(&f, 0, sizeof f);
+    if (mpx_ncaseeq(s, "#HttpOnly_", 10)) {
+        f.httponly = 1;
+        s += 10;
+    }
+    if (*s == '#' || strlen(s) >= sizeof buf) return 1;
+    memcpy(buf, s, strlen(s) + 1);
+    for (p = buf; k < 7; k++) {
+        fld[k] = p;
+        p += strcspn(p, "\t\r\n");
+        len[k] = (size_t)(p - fld[k]);
+        if (*p != '\t') {
+            *p = 0;
+            k++;
+            break;
+        }
+        *p++ = 0;
+    }
+    if (k == 6) { /* no value field: an empty value */
+        fld[6] = "";
+        len[6] = 0;
+        k = 7;
+    }
+    if (k != 7 || !len[0] || !len[5] || len[5] + len[6] > MPX_COOKIE_TEXT || len[2] >= sizeof spath) return 1;
+    if (fld[0][0] == '.') fld[0]++;
+    for (p = (char *)(uintptr_t)fld[0]; *p; p++) *p = (char)mpx_lower((unsigned char)*p);
+    f.tailmatch = MPX_IEQ(fld[1], len[1], "true");
+    f.secure = MPX_IEQ(fld[3], len[3], "true");
+    {
+        const char *d = fld[4];
+        int64_t v = 0;
+        for (; mpx_is_digit(*d); d++)
+            if (v < INT64_MAX / 10 - 9) v = v * 10 + (*d - '0'); /* (a bigger one stays at the most) */
+        f.expires = v;
+    }
+    f.domain = (char *)(uintptr_t)fld[0];
+    f.path = (char *)(uintptr_t)fld[2];
+    mpx_cookie_spath(fld[2], len[2], spath);
+    f.spath = spath;
+    f.name = (char *)(uintptr_t)fld[5];
+    f.value = (char *)(uintptr_t)fld[6];
+    return mpx_cookie_put(al, j, &f, now);
+}
+
+/* A COOKIELIST or cookie file line: "Set-Cookie: ..." or Netscape format. */
+static int mpx_cookie_line(const mperf_allocator *al, mpx_jar *j, const char *s, int64_t now)
+{
+    if (mpx_ncaseeq(s, "Set-Cookie:", 11))
+        return mpx_cookie_header(al, j, s + 11, strlen(s + 11), NULL, NULL, 0, 1, now);
+    return mpx_cookie_netscape(al, j, s, now);
+}
+
+/* Reads a cookie file (a blocking read of a local file, like the CA bundle);
+   a file that cannot be read adds nothing, as in libcurl. */
+static int mpx_cookie_load(const mperf_allocator *al, mpx_jar *j, const char *path, int session_too, int64_t now)
+{
+    char line[4 * MPX_COOKIE_TEXT + 64];
+    FILE *f = fopen(path, "rb");
+    int ok = 1;
+    if (!f) return 1;
+    while (ok && fgets(line, sizeof line, f)) {
+        size_t n = strcspn(line, "\r\n");
+        unsigned before = j->n;
+        mpx_cookie *c;
+        line[n] = 0;
+        ok = mpx_cookie_line(al, j, line, now);
+        if (!session_too && j->n > before && (c = j->list) != NULL && !c->expires) { /* COOKIESESSION: none of those */
+            mpx_cookie **at = &j->list;
+            mpx_cookie_unlink(al, j, at);
+        }
+    }
+    fclose(f);
+    return ok;
+}
+
+/* A cookie as a line of libcurl's Netscape format, into out (NUL-ended). */
+static size_t mpx_cookie_format(const mpx_cookie *c, char *out, size_t cap)
+{
+    int r = snprintf(out, cap, "%s%s%s\t%s\t%s\t%s\t%lld\t%s\t%s", c->httponly ? "#HttpOnly_" : "",
+                     c->tailmatch && c->domain[0] != '.' ? "." : "", c->domain, c->tailmatch ? "TRUE" : "FALSE",
+                     c->path, c->secure ? "TRUE" : "FALSE", (long long)c->expires, c->name, c->value);
+    return r < 0 ? 0 : (size_t)r >= cap ? cap - 1 : (size_t)r;
+}
+
+/* The cookies newest first (libcurl's order in the jar), alive at now; *n
+   of them. NULL (with *n 0) when there are none or no memory. */
+static mpx_cookie **mpx_cookie_sorted(const mperf_allocator *al, const mpx_jar *j, int64_t now, size_t *n)
+{
+    mpx_cookie **a, *c;
+    size_t k = 0, x, y;
+    *n = 0;
+    if (!j || !j->n || !(a = (mpx_cookie **)mpx_alloc(al, j->n * sizeof *a))) return NULL;
+    for (c = j->list; c; c = c->next)
+        if (!c->expires || c->expires > now) a[k++] = c;
+    for (x = 1; x < k; x++) /* insertion sort: the list is nearly in order already */
+        for (y = x; y > 0 && a[y - 1]->created < a[y]->created; y--) {
+            mpx_cookie *t = a[y];
+            a[y] = a[y - 1];
+            a[y - 1] = t;
+        }
+    *n = k;
+    return a;
+}
+
+/* Writes the cookies to path in libcurl's format (COOKIEJAR at cleanup,
+   COOKIELIST "FLUSH"): its three comment lines, then a cookie a line.
+   "-" is stdout. 0 when the file cannot be written. */
+static int mpx_cookie_save(const mperf_allocator *al, const mpx_jar *j, const char *path, int64_t now)
+{
+    size_t n, i;
+    mpx_cookie **a = mpx_cookie_sorted(al, j, now, &n);
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    char line[4 * MPX_COOKIE_TEXT + 64];
+    if (!f) {
+        mpx_free(al, a);
+        return 0;
+    }
+    fputs("# Netscape HTTP Cookie File\n# https://curl.se/docs/http-cookies.html\n"
+          "# This file was generated by libcurl! Edit at your own risk.\n\n",
+          f);
+    for (i = 0; i < n; i++) {
+        mpx_cookie_format(a[i], line, sizeof line);
+        fprintf(f, "%s\n", line);
+    }
+    mpx_free(al, a);
+    return f == stdout ? fflush(f) == 0 : fclose(f) == 0;
+}
+
+/* The Cookie field for a request to host and path: the cookies that
+   belong to them, longest path first, then longest domain, longest name,
+   newest (libcurl's order), at most MPX_COOKIE_SEND of them and
+   MPX_COOKIE_LINE bytes; then COOKIE's own text. Appends "Cookie: ...\r\n"
+   to b when there is anything to send. */
+static void mpx_cookie_field(const mperf_allocator *al, const mpx_jar *j, const char *host, const char *path,
+                             size_t pathlen, int secure, const char *extra, int64_t now, mpx_buf *b)
+{
+    mpx_cookie *pick[MPX_COOKIE_SEND], *c;
+    size_t n = 0, x, y, line = 0, hn = host ? strlen(host) : 0;
+    for (c = j ? j->list : NULL; c && n < MPX_COOKIE_SEND; c = c->next) {
+        size_t dl = strlen(c->domain);
+        if (c->expires && c->expires <= now) continue;
+        if (c->secure && !secure) continue;
+        if (c->tailmatch ? !mpx_domain_match(c->domain, dl, host, hn) : !(dl == hn && mpx_ncaseeq(c->domain, host, hn)))
+            continue;
+        if (!mpx_path_match(c->spath, path, pathlen)) continue;
+        pick[n++] = c;
+    }
+    for (x = 1; x < n; x++)
+        for (y = x; y > 0; y--) {
+            mpx_cookie *p = pick[y - 1], *q = pick[y];
+            size_t pa = strlen(p->spath), qa = strlen(q->spath), pd = strlen(p->domain), qd = strlen(q->domain),
+                   pn = strlen(p->name), qn = strlen(q->name);
+            if (pa > qa || (pa == qa && (pd > qd || (pd == qd && (pn > qn || (pn == qn && p->created > q->created))))))
+                break;
+            pick[y - 1] = q;
+            pick[y] = p;
+        }
+    for (x = 0; x < n; x++) {
+        size_t add = strlen(pick[x]->name) + 1 + strlen(pick[x]->value) + (line ? 2 : 0);
+        if (line + add > MPX_COOKIE_LINE) break;
+        mpx_buf_adds(al, b, line ? "; " : "Cookie: ");
+        mpx_buf_adds(al, b, pick[x]->name);
+        mpx_buf_add(al, b, "=", 1);
+        mpx_buf_adds(al, b, pick[x]->value);
+        line += add;
+    }
+    if (extra && *extra) {
+        mpx_buf_adds(al, b, line ? "; " : "Cookie: ");
+        mpx_buf_adds(al, b, extra);
+        line = 1;
+    }
+    if (line) mpx_buf_add(al, b, "\r\n", 2);
+}
+
+/* ---- a handle's engine ---- */
+/* The cookie engine of e, started if it was not. 0 when out of memory. */
+static int mpx_cookie_engine(mperf_easy *e)
+{
+    if (!e->jar && (e->jar = (mpx_jar *)mpx_calloc(&e->al, sizeof *e->jar)) == NULL) return 0;
+    return 1;
+}
+
+/* Reads the COOKIEFILE files not read yet (when a transfer starts, as
+   libcurl does); COOKIESESSION leaves their session cookies out. */
+static int mpx_cookie_start(mperf_easy *e, int64_t now)
+{
+    size_t at;
+    if (!e->cfiles_new || !e->jar) return 1;
+    e->cfiles_new = 0;
+    for (at = 0; at < e->cfiles.len; at += strlen(e->cfiles.p + at) + 1)
+        if (!mpx_cookie_load(&e->al, e->jar, e->cfiles.p + at, !e->o.cookiesession, now)) return 0;
+    return 1;
+}
+
+/* Writes COOKIEJAR, when set: the COOKIEFILE files read again first, as
+   libcurl does before it writes. 0 when out of memory. */
+static int mpx_cookie_flush(mperf_easy *e, int64_t now)
+{
+    if (!e->jar || !e->o.cookiejar) return 1;
+    e->cfiles_new = 1;
+    if (!mpx_cookie_start(e, now)) return 0;
+    (void)mpx_cookie_save(&e->al, e->jar, e->o.cookiejar, now);
+    return 1;
+}
+
+/* COOKIELIST: "ALL" forgets every cookie, "SESS" the session ones, "FLUSH"
+   writes the jar, "RELOAD" reads the files again; anything else is a
+   cookie line ("Set-Cookie: ..." or the jar's format). */
+static mperf_code mpx_cookie_list(mperf_easy *e, const char *s)
+{
+    int64_t now = mpx_wall_time(e->multi);
+    mpx_cookie **at;
+    if (!s) return MPERF_E_OK;
+    if (MPX_IEQ(s, strlen(s), "all") || MPX_IEQ(s, strlen(s), "sess")) {
+        int all = MPX_IEQ(s, strlen(s), "all");
+        for (at = e->jar ? &e->jar->list : NULL; at && *at;)
+            if (all || !(*at)->expires) mpx_cookie_unlink(&e->al, e->jar, at);
+            else at = &(*at)->next;
+        return MPERF_E_OK;
+    }
+    if (MPX_IEQ(s, strlen(s), "flush")) return mpx_cookie_flush(e, now) ? MPERF_E_OK : MPERF_E_OUT_OF_MEMORY;
+    if (MPX_IEQ(s, strlen(s), "reload")) {
+        e->cfiles_new = 1;
+        return mpx_cookie_start(e, now) ? MPERF_E_OK : MPERF_E_OUT_OF_MEMORY;
+    }
+    if (strlen(s) > 8 * MPX_COOKIE_TEXT) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    if (!mpx_cookie_engine(e) || !mpx_cookie_line(&e->al, e->jar, s, now)) return MPERF_E_OUT_OF_MEMORY;
+    return MPERF_E_OK;
+}
+
+/* The handle goes: its jar written (COOKIEJAR), its cookies freed. */
+static void mpx_cookie_free(mperf_easy *e)
+{
+    if (e->jar) {
+        (void)mpx_cookie_flush(e, mpx_wall_time(NULL));
+        while (e->jar->list) mpx_cookie_unlink(&e->al, e->jar, &e->jar->list);
+        mpx_free(&e->al, e->jar);
+        e->jar = NULL;
+    }
+    mpx_free(&e->al, e->cfiles.p);
+    e->cfiles.p = NULL;
+    e->cfiles.len = e->cfiles.cap = 0;
+}
+
+/* The origin counts as secure for cookies: https, or this machine
+   (localhost and the loopback addresses, as libcurl counts them). */
+static int mpx_cookie_secure(const mperf_easy *e)
+{
+    const mpx_url *u = &e->x.u;
+    return u->https || MPX_IEQ(u->host, u->hostlen, "localhost") ||
+           (u->hostlen == 9 && memcmp(u->host, "127.0.0.1", 9) == 0) || (u->hostlen == 3 && memcmp(u->host, "::1", 3) == 0);
+}
+
+/* A Set-Cookie field of a response to this hop. 0 when out of memory. */
+static int mpx_cookie_set(mperf_easy *e, const char *v, size_t n)
+{
+    char host[256];
+    memcpy(host, e->x.u.host, e->x.u.hostlen);
+    host[e->x.u.hostlen] = 0;
+    return mpx_cookie_header(&e->al, e->jar, v, n, host, e->x.u.path, e->x.u.pathlen, mpx_cookie_secure(e),
+                             mpx_wall_time(e->multi));
+}
+#endif
+
+/* -------------------------------------------------------------------- */
 /* >>request: a transfer begins; its request head and body go out       */
 /* -------------------------------------------------------------------- */
 /* libcurl sends Expect: 100-continue with every PUT body, and with other
@@ -6722,6 +7415,9 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
 #if MPX_DECODE
         || (o->accept_encoding && mpx_has_crlf(o->accept_encoding))
 #endif
+#if MPX_COOKIES
+        || (o->cookie && mpx_has_crlf(o->cookie))
+#endif
     ) {
         *why = MPX_TXT("An option value for a request header contains CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
@@ -6770,6 +7466,12 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
 #if MPX_DIGEST
     if (e->dg && e->dg->kept && (o->httpauth & MPERF_AUTH_DIGEST)) /* the last challenge, answered at once */
         e->x.auth_picked = e->x.auth_kept = 2;
+#endif
+#if MPX_COOKIES
+    if (!mpx_cookie_start(e, mpx_wall_time(m))) {
+        *why = MPX_TXT("Out of memory");
+        return MPERF_E_OUT_OF_MEMORY;
+    }
 #endif
     if (MPX_ROUTING && o->resolve && e->resolve_new) {
         mperf_code rc = mpx_resolve_load(m, e, why);
@@ -7350,6 +8052,15 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
 #endif
     if (MPX_UPLOADS && e->x.body_kind && e->x.body_chunked && !mpx_user_header(o->headers, "transfer-encoding"))
         mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
+#if MPX_COOKIES
+    if (e->jar || o->cookie) { /* the engine's cookies for this host, then COOKIE's (unless a Cookie field is given) */
+        char host[256];
+        memcpy(host, e->x.u.host, e->x.u.hostlen);
+        host[e->x.u.hostlen] = 0;
+        mpx_cookie_field(al, e->jar, host, e->x.u.path, e->x.u.pathlen, mpx_cookie_secure(e),
+                         mpx_user_header(o->headers, "cookie") ? NULL : o->cookie, mpx_wall_time(e->multi), b);
+    }
+#endif
     if ((rc = mpx_add_custom(e, al, b, o->headers, why)) != MPERF_E_OK) return rc;
 #if MPX_PROXY
     if (e->x.proxy == MPX_PX_FORWARD && !o->headers_unified &&
@@ -8763,6 +9474,13 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 #if MPX_DECODE
                 if (!e->x.p.interim && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "content-encoding"))
                     mpx_decode_coding(e, ev->value, ev->valuelen);
+#endif
+#if MPX_COOKIES
+                if (e->jar && !e->x.p.interim && ev->namelen == 10 && MPX_IEQ(ev->line, 10, "set-cookie") &&
+                    !mpx_cookie_set(e, ev->value, ev->valuelen)) {
+                    MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
+                    return 1;
+                }
 #endif
 #if MPX_AUTH && MPX_REDIRECTS
                 if (e->x.p.status == 401 && ev->namelen == 16 && MPX_IEQ(ev->line, 16, "www-authenticate")) {
@@ -11807,6 +12525,9 @@ static const unsigned short mpx_owned[] = {
     offsetof(mpx_opts, proxy),    offsetof(mpx_opts, noproxy),   offsetof(mpx_opts, proxyuserpwd),
     offsetof(mpx_opts, proxyusername), offsetof(mpx_opts, proxypassword),
 #endif
+#if MPX_COOKIES
+    offsetof(mpx_opts, cookiejar), offsetof(mpx_opts, cookie),
+#endif
 #if MPX_DECODE
     offsetof(mpx_opts, accept_encoding)
 #endif
@@ -11870,6 +12591,9 @@ static void mpx_easy_free(mperf_easy *e)
         mpx_graveyard_flush(m);
     }
     if (e->own_multi) mpx_multi_free(e->own_multi);
+#if MPX_COOKIES
+    mpx_cookie_free(e); /* (writes COOKIEJAR) */
+#endif
     mpx_opts_free(e);
     mpx_free(&e->al, e->postcopy_old);
 #if MPX_DIGEST
@@ -11904,6 +12628,10 @@ static void mpx_easy_reset(mperf_easy *e)
     }
     mpx_opts_free(e);
     mpx_opts_default(&e->o);
+#if MPX_COOKIES /* the cookies stay, as libcurl keeps them; the files to read go */
+    e->cfiles.len = 0;
+    e->cfiles_new = 0;
+#endif
 }
 
 /* easy_duphandle: the options, with copies of the strings and blobs the
@@ -11933,6 +12661,13 @@ static mperf_easy *mpx_easy_dup(mperf_easy *src)
     }
     if (src->o.cablob && !src->o.cablob_owned) e->o.cablob = src->o.cablob;
     e->resolve_new = 1; /* a copy loads RESOLVE afresh, as in libcurl */
+#if MPX_COOKIES /* a copy has the engine too, and reads the cookie files afresh (libcurl's way) */
+    if (src->jar && (!mpx_cookie_engine(e) || !mpx_buf_add(&e->al, &e->cfiles, src->cfiles.p ? src->cfiles.p : "", src->cfiles.len))) {
+        mpx_easy_free(e);
+        return NULL;
+    }
+    e->cfiles_new = e->cfiles.len != 0;
+#endif
     return e;
 }
 
@@ -12110,6 +12845,9 @@ static const mpx_optdef mpx_optdefs[] = {
     MPX_O(TCP_KEEPIDLE, keepalive[0], MPX_K_LONG), MPX_O(TCP_KEEPINTVL, keepalive[1], MPX_K_LONG),
     MPX_O(TCP_KEEPCNT, keepalive[2], MPX_K_LONG), MPX_O(DEFAULT_PROTOCOL, default_protocol, MPX_K_STR),
     MPX_O(REQUEST_TARGET, request_target, MPX_K_STR), MPX_OI(QUICK_EXIT),
+#if MPX_COOKIES
+    MPX_O(COOKIE, cookie, MPX_K_STR), MPX_O(COOKIESESSION, cookiesession, MPX_K_BOOL),
+#endif
 #if MPX_DECODE
     MPX_O(ACCEPT_ENCODING, accept_encoding, MPX_K_STR),
 #else
@@ -12275,6 +13013,22 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
 #if MPX_DECODE
     case MPERF_OPT_HTTP_CONTENT_DECODING: o->no_decoding = !v; return MPERF_E_OK;
+#endif
+#if MPX_COOKIES
+    case MPERF_OPT_COOKIEFILE: /* a file to read when the next transfer starts ("": none); NULL forgets them */
+        if (!s) {
+            e->cfiles.len = 0;
+            e->cfiles_new = 0;
+            return MPERF_E_OK;
+        }
+        if (!mpx_cookie_engine(e) || (*s && !mpx_buf_add(&e->al, &e->cfiles, s, strlen(s) + 1)))
+            return MPERF_E_OUT_OF_MEMORY;
+        e->cfiles_new = 1;
+        return MPERF_E_OK;
+    case MPERF_OPT_COOKIELIST: return mpx_cookie_list(e, s);
+    case MPERF_OPT_COOKIEJAR: /* written when the handle goes; it starts the engine too */
+        if (s && !mpx_cookie_engine(e)) return MPERF_E_OUT_OF_MEMORY;
+        return mpx_set_string(e, &o->cookiejar, s);
 #endif
     /* the request method: the last of these wins, as in libcurl */
     case MPERF_OPT_NOBODY:
@@ -12508,8 +13262,8 @@ static const unsigned char mpx_info_types[61] = {
     MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T), MPX_IT(MPERF_INFO_DOUBLE) | MPX_IT(MPERF_INFO_OFF_T),
     MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_DOUBLE),
     MPX_IT(MPERF_INFO_LONG),                                                /* 20 */
-    MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_LONG), 0, 0, MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), 0, 0,
-    MPX_IT(MPERF_INFO_LONG), 0,                                             /* 30 */
+    MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_LONG), 0, 0, MPX_IT(MPERF_INFO_LONG), MPX_IT(MPERF_INFO_LONG), 0,
+    MPX_COOKIES ? MPX_IT(MPERF_INFO_SLIST) : 0, MPX_IT(MPERF_INFO_LONG), 0, /* 30 */
     MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_STRING), MPX_IT(MPERF_INFO_DOUBLE), MPX_IT(MPERF_INFO_PTR), 0, 0,
     0, 0, 0, MPX_IT(MPERF_INFO_LONG),                                       /* 40 */
     0, 0, 0, MPX_IT(MPERF_INFO_SOCKET), 0, MPX_IT(MPERF_INFO_LONG), 0, 0, MPX_IT(MPERF_INFO_STRING),
@@ -12590,6 +13344,26 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPX_IN(ACTIVESOCKET):
         *(mperf_socket_t *)out = MPX_RAW && e->raw ? e->raw->fd : e->x.conn ? e->x.conn->fd : MPERF_SOCKET_BAD;
         return MPERF_E_OK;
+#if MPX_COOKIES
+    case MPX_IN(COOKIELIST): { /* the cookies as lines of the jar's format, oldest first */
+        mperf_slist *l = NULL, *more;
+        size_t nc, i;
+        mpx_cookie **a = mpx_cookie_sorted(&e->al, e->jar, mpx_wall_time(e->multi), &nc);
+        char line[4 * MPX_COOKIE_TEXT + 64];
+        for (i = 0; i < nc; i++) {
+            mpx_cookie_format(a[i], line, sizeof line);
+            if (!(more = mperf_slist_append(l, line))) {
+                mperf_slist_free_all(l);
+                mpx_free(&e->al, a);
+                return MPERF_E_OUT_OF_MEMORY;
+            }
+            l = more;
+        }
+        mpx_free(&e->al, a);
+        *(mperf_slist **)out = l;
+        return MPERF_E_OK;
+    }
+#endif
     case MPX_IN(CERTINFO): /* none collected (CERTINFO is not built in): an empty list, as libcurl without it */
         *(mperf_certinfo **)out = &e->certinfo; /* zeroed with the handle */
         return MPERF_E_OK;

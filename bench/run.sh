@@ -225,17 +225,18 @@ sigc() { awk '$NF == "rt_sigaction" {print $4 / 20000}' "$B/strace-$1.txt"; }
 size_of() {
     minimal_text "$B" "$@" 2>>"$LOG" || echo "nan"
 }
-SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API MPERF_NO_ERROR_TEXT MPERF_NO_EVENTS MPERF_NO_TRANSPORT MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_PROXY MPERF_NO_DECODING MPERF_SYSTEM_RESOLVER"
+SWITCHES="MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API MPERF_NO_ERROR_TEXT MPERF_NO_EVENTS MPERF_NO_TRANSPORT MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_PROXY MPERF_NO_DECODING MPERF_NO_COOKIES MPERF_SYSTEM_RESOLVER"
 # shellcheck disable=SC2086
 HTTPSW=$(printf -- '-D%s ' $SWITCHES)
 SIZELIBS=""
 S_SMALL=$(size_of smallest -DMPERF_MINIMAL)
 S_NOTLS=$(size_of notls -DMPERF_NO_TLS)
-S_NOPX=$(size_of nopx -DMPERF_NO_TLS -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
-S_NODEC=$(size_of nodec -DMPERF_NO_TLS -DMPERF_NO_DECODING)
-S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
-S_NOSTUB=$(size_of nostub -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
-S_NOTP=$(size_of notp -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING)
+S_NOPX=$(size_of nopx -DMPERF_NO_TLS -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES)
+S_NODEC=$(size_of nodec -DMPERF_NO_TLS -DMPERF_NO_DECODING -DMPERF_NO_COOKIES)
+S_NOCK=$(size_of nock -DMPERF_NO_TLS -DMPERF_NO_COOKIES)
+S_NOROUTE=$(size_of noroute -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES)
+S_NOSTUB=$(size_of nostub -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES)
+S_NOTP=$(size_of notp -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES)
 # a static musl binary of the minimal GET (no TLS): its whole text, libc included, with the stub
 # resolver and with getaddrinfo (musl's resolver then comes along)
 musl_size() {
@@ -358,12 +359,13 @@ REPORT=$ROOT/bench/README.md
     echo "| same stream beside $IDLE idle transfers: CPU per request (us) | $(f1 $IN_CU) | $(f1 $IN_MP) | | $(r $IN_MP $IN_CU) | within 2x of alone ($(r $IN_MP $I0_MP)) | $(ok_le "$(awk -v a=$IN_MP -v b=$I0_MP 'BEGIN{print a/b}')" 2) |"
     echo "| 256 MiB body, one transfer: MB/s | $(f0 $LG_CU) | $(f0 $LG_MP) | $(f0 $LG_FL) | $(r $LG_MP $LG_CU) | >= 1.6x | $(ok_ge "$(awk -v a=$LG_MP -v b=$LG_CU 'BEGIN{print a/b}')" 1.6) |"
     echo "| minimal GET program, smallest build (MPERF_MINIMAL), bytes of text | | $S_SMALL | | | <= 24 KiB (24576) | $(ok_le $S_SMALL 24576) |"
-    echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies and decoding left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS, MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
-    echo "| same, default build without TLS, stub resolver, event API, transport interface, raw connections, Digest, proxies and decoding left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
-    echo "| same, default build without TLS, every feature in but the transport interface, raw connections, Digest, proxies and decoding (MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING): the feature set the 56 KiB check was set for | | $S_NOTP | | | <= 56 KiB (57344) | $(ok_le $S_NOTP 57344) |"
-    echo "| same, default build without TLS, every feature in but proxies and decoding (MPERF_NO_PROXY, MPERF_NO_DECODING): the feature set the 64 KiB check was set for | | $S_NOPX | | | <= 64 KiB (65536) | $(ok_le $S_NOPX 65536) |"
-    echo "| same, default build without TLS, every feature in but decoding (MPERF_NO_DECODING): the feature set the 72 KiB check was set for | | $S_NODEC | | | <= 72 KiB (73728) | $(ok_le $S_NODEC 73728) |"
-    echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API, transport interface, raw connections, Digest, HTTP proxies, decoding) | | $S_NOTLS | | | <= 80 KiB (81920) | $(ok_le $S_NOTLS 81920) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding and cookies left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS, MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING, MPERF_NO_COOKIES): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
+    echo "| same, default build without TLS, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding and cookies left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
+    echo "| same, default build without TLS, every feature in but the transport interface, raw connections, Digest, proxies, decoding and cookies (MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING, MPERF_NO_COOKIES): the feature set the 56 KiB check was set for | | $S_NOTP | | | <= 56 KiB (57344) | $(ok_le $S_NOTP 57344) |"
+    echo "| same, default build without TLS, every feature in but proxies, decoding and cookies (MPERF_NO_PROXY, MPERF_NO_DECODING, MPERF_NO_COOKIES): the feature set the 64 KiB check was set for | | $S_NOPX | | | <= 64 KiB (65536) | $(ok_le $S_NOPX 65536) |"
+    echo "| same, default build without TLS, every feature in but decoding and cookies (MPERF_NO_DECODING, MPERF_NO_COOKIES): the feature set the 72 KiB check was set for | | $S_NODEC | | | <= 72 KiB (73728) | $(ok_le $S_NODEC 73728) |"
+    echo "| same, default build without TLS, every feature in but cookies (MPERF_NO_COOKIES): the feature set the 80 KiB check was set for | | $S_NOCK | | | <= 80 KiB (81920) | $(ok_le $S_NOCK 81920) |"
+    echo "| same, default build without TLS (MPERF_NO_TLS), every feature in (stub resolver, event API, transport interface, raw connections, Digest, HTTP proxies, decoding, cookies) | | $S_NOTLS | | | <= 88 KiB (90112) | $(ok_le $S_NOTLS 90112) |"
     echo "| same, a static musl binary (MPERF_NO_TLS), whole text with libc: stub resolver / getaddrinfo | | $M_STUB / $M_SYS | | | no libc resolver with the stub | $([ "$M_RES" = 0 ] && echo yes || echo '**no**') |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, a static musl binary with HTTPS (BearSSL built by musl-gcc), whole text with libc: smallest HTTPS build / every feature, default suites | | $M_TLS / $M_TLSFULL | | | | |"

@@ -1272,6 +1272,187 @@ static void run_decode_case(const char *name)
     easy(h, &s);
 }
 
+/* ---- cookies: one handle, a response setting them, then requests that send them ---- */
+static int by_text(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* CURLINFO_COOKIELIST, a line each, sorted (the order is libcurl's hash
+   table's), with a Max-Age's expiry (it moves with the clock) shown as
+   "later". */
+static void out_cookielist(CURL *h)
+{
+    struct curl_slist *l = NULL, *p;
+    char *lines[256];
+    size_t n = 0, i;
+    out("cookielist: %d", (int)curl_easy_getinfo(h, CURLINFO_COOKIELIST, &l));
+    for (p = l; p && n < 256; p = p->next) lines[n++] = p->data;
+    qsort(lines, n, sizeof lines[0], by_text);
+    for (i = 0; i < n; i++) {
+        char line[2048], *f[7];
+        int k = 0;
+        snprintf(line, sizeof line, "%s", lines[i]);
+        for (f[0] = line; k < 6 && (f[k + 1] = strchr(f[k], '\t')) != NULL; k++) *f[k + 1]++ = 0;
+        if (k == 6)
+            out("cookie %s|%s|%s|%s|%s|%s|%s", f[0], f[1], f[2], f[3],
+                atoll(f[4]) > 1700000000 && atoll(f[4]) < 2000000000 && strcmp(f[4], "2139722880") ? "later" : f[4], f[5], f[6]);
+        else out("cookie (not 7 fields) %s", lines[i]);
+    }
+    curl_slist_free_all(l);
+}
+
+/* The fault server's /raw answering a 302 to where with these Set-Cookie lines. */
+static const char *setting(const char *host, const char *cookies, const char *where)
+{
+    char resp[4096];
+    snprintf(resp, sizeof resp, "HTTP/1.1 302 Found\r\n%sLocation: %s\r\nContent-Length: 0\r\n\r\n", cookies, where);
+    return fmt("http://%s:%s%s", host, strrchr(F, ':') + 1, strstr(raw(resp, "keep"), "/raw"));
+}
+
+static void cookie_get(CURL *h, seen *s, const char *url)
+{
+    memset(s, 0, sizeof *s);
+    s->h = h;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    report(h, s, curl_easy_perform(h));
+}
+
+static void run_cookie_case(const char *name)
+{
+    seen s;
+    CURL *h;
+    struct curl_slist *l = NULL;
+    const char *fp = strrchr(F, ':') + 1, *sets = "", *first = "127.0.0.1", *then[4] = {NULL, NULL, NULL, NULL};
+    char jar[256], file[256];
+    int k;
+    snprintf(jar, sizeof jar, "/tmp/mpt-jar-%d.txt", (int)getpid());
+    snprintf(file, sizeof file, "/tmp/mpt-cookies-%d.txt", (int)getpid());
+    if (strcmp(name, "basic") == 0) {
+        sets = "Set-Cookie: a=1\r\nSet-Cookie: b = two words ; Path=/\r\nSet-Cookie: empty=\r\n";
+        then[0] = fmt("http://127.0.0.1:%s/echo", fp);
+    } else if (strcmp(name, "domains") == 0) {
+        first = "www.shop.test";
+        sets = "Set-Cookie: d=1; Domain=shop.test\r\nSet-Cookie: e=1; Domain=.shop.test\r\nSet-Cookie: f=1; "
+               "Domain=other.test\r\nSet-Cookie: g=1; Domain=test\r\nSet-Cookie: h=1; Domain=www.shop.test\r\n"
+               "Set-Cookie: i=1\r\nSet-Cookie: j=1; Domain=co.uk\r\n";
+        then[0] = fmt("http://shop.test:%s/echo", fp);
+        then[1] = fmt("http://www.shop.test:%s/echo", fp);
+        then[2] = fmt("http://a.www.shop.test:%s/echo", fp);
+        then[3] = fmt("http://other.test:%s/echo", fp);
+    } else if (strcmp(name, "paths") == 0) {
+        sets = "Set-Cookie: p1=1; Path=/echo\r\nSet-Cookie: p2=1; Path=/ech\r\nSet-Cookie: p3=1; Path=/echo/\r\n"
+               "Set-Cookie: p4=1; Path=\"/echo\"\r\nSet-Cookie: p5=1; Path=nope\r\nSet-Cookie: p6=1; Path=/echo/deeper\r\n"
+               "Set-Cookie: p7=1; path=/\r\n";
+        then[0] = fmt("http://127.0.0.1:%s/echo", fp);
+        then[1] = fmt("http://127.0.0.1:%s/echo/deeper/x?y=1", fp);
+        then[2] = fmt("http://127.0.0.1:%s/echoes", fp);
+    } else if (strcmp(name, "expiry") == 0) {
+        sets = "Set-Cookie: x1=1; Max-Age=0\r\nSet-Cookie: x2=1; Expires=Thu, 01 Jan 1970 00:00:01 GMT\r\n"
+               "Set-Cookie: x3=1; Max-Age=3600\r\nSet-Cookie: x4=1; Expires=Wed, 21 Oct 2037 07:28:00 GMT\r\n"
+               "Set-Cookie: x5=1; Expires=Wednesday, 21-Oct-37 07:28:00 GMT\r\nSet-Cookie: x6=1; Expires=Wed Oct 21 07:28:00 "
+               "2037\r\nSet-Cookie: x7=1; Max-Age=3600; Expires=Thu, 01 Jan 1970 00:00:01 GMT\r\nSet-Cookie: x8=1; "
+               "Expires=garbage\r\nSet-Cookie: x9=1; Max-Age=-5\r\n";
+        then[0] = fmt("http://127.0.0.1:%s/echo", fp);
+    } else if (strcmp(name, "secure") == 0 || strcmp(name, "secure-remote") == 0) {
+        if (name[6]) first = "www.shop.test";
+        sets = "Set-Cookie: s=1; Secure\r\nSet-Cookie: t=1\r\nSet-Cookie: __Secure-u=1; Secure\r\nSet-Cookie: __Host-v=1; "
+               "Secure; Path=/\r\nSet-Cookie: __Host-w=1; Secure; Path=/; Domain=shop.test\r\nSet-Cookie: __Secure-x=1\r\n"
+               "Set-Cookie: y=1; HttpOnly\r\nSet-Cookie: z=1; SameSite=Lax\r\n";
+        then[0] = fmt("http://%s:%s/echo", first, fp);
+    } else if (strcmp(name, "replace") == 0) {
+        sets = "Set-Cookie: r=1\r\nSet-Cookie: q=1\r\nSet-Cookie: r=2\r\nSet-Cookie: q=1; Max-Age=0\r\n";
+        then[0] = fmt("http://127.0.0.1:%s/echo", fp);
+    } else if (strcmp(name, "order") == 0) {
+        sets = "Set-Cookie: aa=1\r\nSet-Cookie: b=1; Path=/echo\r\nSet-Cookie: c=1\r\nSet-Cookie: dd=1; Path=/echo\r\n"
+               "Set-Cookie: a=1\r\n";
+        then[0] = fmt("http://127.0.0.1:%s/echo", fp);
+    } else if (strcmp(name, "option") == 0 || strcmp(name, "option-other-host") == 0) {
+        sets = "Set-Cookie: a=1\r\n";
+        then[0] = name[6] ? fmt("http://other.test:%s/echo", fp) : fmt("http://127.0.0.1:%s/echo", fp);
+    } else if (strcmp(name, "hostile") == 0) {
+        static char big[5000];
+        memset(big, 'v', sizeof big - 1);
+        memset(big, 'v', 4000);
+        sets = fmt("Set-Cookie: noequals\r\nSet-Cookie: =novalue\r\nSet-Cookie: big=%s\r\n"
+                   "Set-Cookie: ok=1; Domain=127.0.0.2\r\nSet-Cookie: ok2=1; Domain=127.0.0.1\r\nSet-Cookie: tab=a\tb\r\n",
+                   big);
+        then[0] = fmt("http://127.0.0.1:%s/echo", fp);
+    } else {
+        out("unknown");
+        return;
+    }
+    h = traced(setting(first, sets, then[0]), &s);
+    for (k = 0; k < 4; k++) /* the names of the scenario, all to the fault server */
+        l = curl_slist_append(l, fmt("%s:%s:127.0.0.1", k == 0 ? "www.shop.test" : k == 1 ? "shop.test" : k == 2 ? "a.www.shop.test" : "other.test", fp));
+    curl_easy_setopt(h, CURLOPT_RESOLVE, l);
+    curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    if (strncmp(name, "option", 6) == 0) curl_easy_setopt(h, CURLOPT_COOKIE, "c=3; d=4");
+    report(h, &s, curl_easy_perform(h));
+    for (k = 1; k < 4 && then[k]; k++) cookie_get(h, &s, then[k]);
+    out_cookielist(h);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(l);
+    (void)jar;
+    (void)file;
+}
+
+/* COOKIEFILE, COOKIESESSION, COOKIELIST's commands, COOKIEJAR's file. */
+static void run_cookie_files(void)
+{
+    seen s;
+    CURL *h;
+    char jar[256], file[256], buf[8192];
+    FILE *f;
+    size_t n;
+    snprintf(jar, sizeof jar, "/tmp/mpt-jar-%d.txt", (int)getpid());
+    snprintf(file, sizeof file, "/tmp/mpt-cookies-%d.txt", (int)getpid());
+    f = fopen(file, "w");
+    if (!f) return;
+    fputs("# a comment\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsess\tfrom-file\n"
+          ".example.test\tTRUE\t/\tFALSE\t2139722880\tlong\tlived\n"
+          "#HttpOnly_127.0.0.1\tFALSE\t/echo\tFALSE\t2139722880\tho\tx\n"
+          "127.0.0.1\tFALSE\t/\tTRUE\t2139722880\tsec\tonly-https\n"
+          "127.0.0.1\tFALSE\t/\tFALSE\t1\told\tgone\n"
+          "127.0.0.1\tFALSE\t/\tFALSE\t0\tnovalue\n"
+          "Set-Cookie: hdr=1; Domain=127.0.0.1; Path=/\n",
+          f);
+    fclose(f);
+    h = traced(fmt("%s/echo", F), &s);
+    curl_easy_setopt(h, CURLOPT_COOKIEFILE, file);
+    curl_easy_setopt(h, CURLOPT_COOKIEJAR, jar);
+    report(h, &s, curl_easy_perform(h));
+    out_cookielist(h);
+    out("COOKIELIST add: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "127.0.0.1\tFALSE\t/\tFALSE\t0\tadded\tyes"));
+    out("COOKIELIST add header: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "Set-Cookie: viaheader=1; Domain=127.0.0.1"));
+    out_cookielist(h);
+    out("COOKIELIST SESS: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "SESS"));
+    out_cookielist(h);
+    out("COOKIELIST FLUSH: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "FLUSH"));
+    f = fopen(jar, "r");
+    n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    out_bytes("jar after FLUSH", buf, n);
+    out("COOKIELIST RELOAD: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "RELOAD"));
+    out_cookielist(h);
+    out("COOKIELIST ALL: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL"));
+    out_cookielist(h);
+    out("COOKIELIST add: %d", (int)curl_easy_setopt(h, CURLOPT_COOKIELIST, "127.0.0.1\tFALSE\t/\tFALSE\t2139722880\tlast\tone"));
+    curl_easy_cleanup(h); /* writes the jar */
+    f = fopen(jar, "r");
+    n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f) fclose(f);
+    out_bytes("jar at cleanup", buf, n);
+    /* COOKIESESSION: the file's session cookies stay out */
+    h = traced(fmt("%s/echo", F), &s);
+    curl_easy_setopt(h, CURLOPT_COOKIEFILE, file);
+    curl_easy_setopt(h, CURLOPT_COOKIESESSION, 1L);
+    easy(h, &s);
+    unlink(jar);
+    unlink(file);
+}
+
 /* ---- the list ---- */
 static const char *const cases[] = {
     "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
@@ -1293,6 +1474,8 @@ static const char *const decodes[] = {
     "gzip-static", "gzip-module", "gzip-head", "any", "bomb", "bomb-maxfilesize", "damaged", "gzip", "deflate",
     "deflate-raw", "gzip-truncated", "gzip-bad-crc", "gzip-bad-length", "gzip-garbage-after", "gzip-two-members",
     "gzip-corrupt", "unknown", "identity", "decoding-off", "not-asked"};
+static const char *const cookie_cases[] = {"basic", "domains", "paths", "expiry", "secure", "secure-remote",
+                                           "replace", "order", "option", "option-other-host", "hostile"};
 static const int redirect_codes[] = {301, 302, 303, 307, 308};
 static const char *const uploads[] = {"postfields", "large-postfields", "small-put", "empty-put", "chunked-put",
                                       "post-read", "large-put", "expect-ignored"};
@@ -1311,6 +1494,7 @@ static const struct {
                 {"pattern-digest-twice", run_digest_twice},
                 {"pattern-connect-only-https", run_connect_only_https},
                 {"pattern-connect-only-multi", run_connect_only_multi},
+                {"pattern-cookie-files", run_cookie_files},
                 {"strerror-coverage", run_strerror}};
 
 /* Calls fn(name) for every scenario; run: run it (else list it). */
@@ -1347,6 +1531,10 @@ static int each(int argc, char **argv, int run)
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(name, sizeof name, "option-%s", cases[i]);
         WANT(name) run_option_case(cases[i]);
+    }
+    for (i = 0; i < sizeof cookie_cases / sizeof cookie_cases[0]; i++) {
+        snprintf(name, sizeof name, "cookie-%s", cookie_cases[i]);
+        WANT(name) run_cookie_case(cookie_cases[i]);
     }
     for (i = 0; i < sizeof decodes / sizeof decodes[0]; i++) {
         snprintf(name, sizeof name, "decode-%s", decodes[i]);

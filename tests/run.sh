@@ -166,12 +166,13 @@ size_within() {
 }
 if [ "$($CC -dumpversion)" = 12 ] && $CC --version | grep -q gcc; then
     check "code size: smallest build (MPERF_MINIMAL) within 24 KiB, gcc 12 -Os as make bench builds it" size_within 24576 -DMPERF_MINIMAL
-    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING
-    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections, Digest, proxies and decoding, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING
-    check "code size: default build without TLS, every feature in but the transport interface, raw connections, Digest, proxies and decoding (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING
-    check "code size: default build without TLS, every feature in but proxies and decoding (added after this check was set), within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS -DMPERF_NO_PROXY -DMPERF_NO_DECODING
-    check "code size: default build without TLS, every feature in but decoding (added after this check was set), within 72 KiB, gcc 12 -Os" size_within 73728 -DMPERF_NO_TLS -DMPERF_NO_DECODING
-    check "code size: default build without TLS, every feature in (proxies and decoding too), within 80 KiB, gcc 12 -Os" size_within 81920 -DMPERF_NO_TLS
+    check "code size: default build without TLS, the features added after the 40 KiB target was set (routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding, cookies) left out, within 40 KiB, gcc 12 -Os" size_within 40960 -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_HEADER_API -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES
+    check "code size: default build without TLS, the stub resolver, the event API, the transport interface, raw connections, Digest, proxies, decoding and cookies, within 48 KiB, gcc 12 -Os" size_within 49152 -DMPERF_NO_TLS -DMPERF_SYSTEM_RESOLVER -DMPERF_NO_EVENTS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES
+    check "code size: default build without TLS, every feature in but the transport interface, raw connections, Digest, proxies, decoding and cookies (added after this check was set), within 56 KiB, gcc 12 -Os" size_within 57344 -DMPERF_NO_TLS -DMPERF_NO_TRANSPORT -DMPERF_NO_RAW -DMPERF_NO_DIGEST -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES
+    check "code size: default build without TLS, every feature in but proxies, decoding and cookies (added after this check was set), within 64 KiB, gcc 12 -Os" size_within 65536 -DMPERF_NO_TLS -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES
+    check "code size: default build without TLS, every feature in but decoding and cookies (added after this check was set), within 72 KiB, gcc 12 -Os" size_within 73728 -DMPERF_NO_TLS -DMPERF_NO_DECODING -DMPERF_NO_COOKIES
+    check "code size: default build without TLS, every feature in but cookies (added after this check was set), within 80 KiB, gcc 12 -Os" size_within 81920 -DMPERF_NO_TLS -DMPERF_NO_COOKIES
+    check "code size: default build without TLS, every feature in (proxies, decoding and cookies too), within 88 KiB, gcc 12 -Os" size_within 90112 -DMPERF_NO_TLS
 else
     echo "note: the code-size checks run with gcc 12 only (this is $CC $($CC -dumpversion)); skipped"
 fi
@@ -209,6 +210,7 @@ sanitized http "-I compat" tests/test_http.c
 sanitized proxy "-I compat" tests/test_proxy.c
 sanitized inflate "" tests/test_inflate.c -lz
 sanitized decoding "-I compat" tests/test_decoding.c
+sanitized cookies "-I compat" tests/test_cookies.c
 sanitized tls "-I compat" tests/test_tls.c
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
 # the feature switches: MPERF_MINIMAL, every feature in, and single switches
@@ -217,7 +219,7 @@ build switches-full "-O1 -g $SAN" tests/test_switches.c
 build switches-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_switches.c
 build switches-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES -DMPERF_NO_HEADER_API" tests/test_switches.c
 build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switches.c
-build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW -DMPERF_NO_PROXY -DMPERF_NO_DECODING" tests/test_switches.c
+build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES" tests/test_switches.c
 build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
 check "build platforms.exe (mingw-w64, -lws2_32)" x86_64-w64-mingw32-gcc -std=c99 $WARN -O1 -o "$B/platforms.exe" tests/test_platforms.c -lws2_32
@@ -267,7 +269,7 @@ sanitized lwip "-I. -I/usr/include/lwip" tests/test_lwip.c -llwip
 sanitized misuse "" tests/test_api_misuse.c
 sanitized hostile "" tests/test_hostile_servers.c
 sanitized allocfail "" tests/test_alloc_failure.c
-FUZZ_TARGETS="response chunked url headers pem dns digest proxy inflate"
+FUZZ_TARGETS="response chunked url headers pem dns digest proxy inflate cookie"
 for t in $FUZZ_TARGETS; do
     sanitized "fuzz-$t" "" "tests/fuzz/fuzz_$t.c"
     check "fuzz target builds with clang's libFuzzer: $t" clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER \
@@ -322,6 +324,7 @@ both http "http"
 both proxy "proxies: tinyproxy, squid, the fault server as one"
 both inflate "inflate: against zlib at every level and strategy, corrupted streams"
 both decoding "compressed bodies: nginx gzip and gzip_static, bombs, pauses"
+both cookies "cookies: limits, public suffixes, secure cookies, handles apart"
 both dns "dns: the stub resolver"
 suite "dns, MPERF_NO_DNS: only a resolver of the program's own [asan]" "$B/dns-nodns"
 both events "events: socket_action"
@@ -331,7 +334,7 @@ suite "multi, built without TLS [asan]" "$B/multi-notls"
 suite "switches: MPERF_MINIMAL [asan]" "$B/switches-minimal"
 suite "switches: every feature in [asan]" "$B/switches-full"
 suite "switches: MPERF_NO_REDIRECTS [asan]" "$B/switches-noredirects"
-suite "switches: MPERF_NO_DIGEST, MPERF_NO_RAW, MPERF_NO_PROXY and MPERF_NO_DECODING [asan]" "$B/switches-nodigest-noraw"
+suite "switches: MPERF_NO_DIGEST, MPERF_NO_RAW, MPERF_NO_PROXY, MPERF_NO_DECODING and MPERF_NO_COOKIES [asan]" "$B/switches-nodigest-noraw"
 suite "switches: no auth, uploads, progress, ranges or header API [asan]" "$B/switches-noauth"
 suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"

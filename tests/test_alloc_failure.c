@@ -155,6 +155,21 @@ static int setup_proxy_tunnel(job *j, int i)
 }
 #endif
 
+#if MPX_COOKIES
+/* Cookies: set by a response, kept, sent with the next request (the echo). */
+static int setup_cookies(job *j, int i)
+{
+    (void)i;
+    j->want = (size_t)-3;
+    return mperf_easy_setopt(j->e, MPERF_OPT_URL,
+                             fmt("http://127.0.0.1:%d/redir?code=302&to=/echo", fault_port())) == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_COOKIEFILE, "") == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_COOKIELIST, "127.0.0.1\tFALSE\t/\tFALSE\t0\tfirst\t1") == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_COOKIE, "own=2") == MPERF_E_OK &&
+           mperf_easy_setopt(j->e, MPERF_OPT_FOLLOWLOCATION, 1L) == MPERF_E_OK;
+}
+#endif
+
 #if MPX_DECODE
 /* A gzip body from nginx's gzip module (chunked), decoded as it comes. */
 static int setup_gzip(job *j, int i)
@@ -171,6 +186,7 @@ static int body_right(const job *j)
 {
     if (j->want == (size_t)-1) return j->body.len == 9 && memcmp(j->body.p, "digest ok", 9) == 0;
     if (j->want == (size_t)-2) return j->body.len == 0;
+    if (j->want == (size_t)-3) return j->body.p && strstr(j->body.p, "\r\nCookie: first=1; own=2\r\n") != NULL;
     if (j->want) return sink_is_pattern(&j->body, j->want);
     return j->body.p && strstr(j->body.p, "body-length: 100000") != NULL;
 }
@@ -294,6 +310,9 @@ static const scenario s_tls = {"TLS handshake and GET", 1, 1, setup_tls, NULL};
 static const scenario s_connect_only = {"CONNECT_ONLY over TLS, twice", 1, 2, setup_connect_only, NULL};
 #endif
 static const scenario s_digest = {"Digest: a 401, then the answer, twice on the same handles", 2, 2, setup_digest, NULL};
+#if MPX_COOKIES
+static const scenario s_cookies = {"cookies kept and sent, twice on the same handles", 2, 2, setup_cookies, NULL};
+#endif
 #if MPX_DECODE
 static const scenario s_gzip = {"two gzip bodies decoded at once, twice", 2, 2, setup_gzip, NULL};
 #endif
@@ -318,6 +337,14 @@ TEST(connect_only)
 #endif
 }
 TEST(upload) { sweep(&s_upload); }
+TEST(cookies)
+{
+#if MPX_COOKIES
+    sweep(&s_cookies);
+#else
+    printf("  (built without cookies)\n");
+#endif
+}
 TEST(compressed_bodies)
 {
 #if MPX_DECODE
@@ -464,6 +491,7 @@ int main(void)
     RUN(connect_only);
     RUN(upload);
     RUN(compressed_bodies);
+    RUN(cookies);
     RUN(proxies);
     RUN(tls_handshake);
     RUN(name_through_the_stub_resolver);

@@ -190,6 +190,15 @@ TEST(left_out_options_say_not_built_in)
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PROXYPORT, 0L), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOPROXY, (char *)NULL), MPERF_E_OK);
 #endif
+#ifdef MPERF_NO_COOKIES /* no engine, no COOKIE either */
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIEFILE, ""), MPERF_E_UNKNOWN_OPTION);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIE, "a=1"), MPERF_E_UNKNOWN_OPTION);
+#else
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIEFILE, ""), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIE, "a=1"), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIE, (char *)NULL), MPERF_E_OK);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIELIST, "ALL"), MPERF_E_OK);
+#endif
 #ifdef MPERF_NO_DECODING /* nothing advertised, nothing decoded */
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_ACCEPT_ENCODING, "gzip"), MPERF_E_NOT_BUILT_IN);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_ACCEPT_ENCODING, ""), MPERF_E_OK);

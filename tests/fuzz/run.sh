@@ -20,7 +20,7 @@ ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
 SECONDS_EACH=${FUZZ_SECONDS:-120}
-TARGETS=${FUZZ_TARGETS:-"response chunked url headers pem dns digest proxy inflate"}
+TARGETS=${FUZZ_TARGETS:-"response chunked url headers pem dns digest proxy inflate cookie"}
 status=0
 for t in $TARGETS; do
     clang -g -O1 -D_GNU_SOURCE -DMPT_LIBFUZZER -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
