@@ -298,10 +298,10 @@
    MPERF_SYSTEM_RESOLVER builds use getaddrinfo, which blocks. IP literals
    and "localhost" never touch the network. HTTP proxies (not HTTPS or SOCKS
    ones), compressed bodies (gzip and deflate, one coding at a time: not
-   brotli, zstd or a stack of codings), cookies (per easy handle, not
-   shared), Basic and Digest authentication are built in; other schemes
-   and CURLOPT_SHARE are not: setting them returns MPERF_E_NOT_BUILT_IN or
-   MPERF_E_UNKNOWN_OPTION.
+   brotli, zstd or a stack of codings), cookies (per easy handle or in a
+   share), Basic and Digest authentication are built in; other schemes and
+   other shared data are not: setting them returns MPERF_E_NOT_BUILT_IN,
+   MPERF_SHE_NOT_BUILT_IN or MPERF_E_UNKNOWN_OPTION.
 
    Platforms: POSIX (Linux with glibc or musl, the BSDs, macOS) and Windows
    Vista or later (winsock2 and WSAPoll; link ws2_32, and BearSSL built for
@@ -638,7 +638,8 @@ typedef enum mperf_option {
     MPERF_OPT_COOKIEFILE = 10031,
     MPERF_OPT_COOKIEJAR = 10082,
     MPERF_OPT_COOKIESESSION = 96,
-    MPERF_OPT_COOKIELIST = 10135
+    MPERF_OPT_COOKIELIST = 10135,
+    MPERF_OPT_SHARE = 10100
 } mperf_option;
 
 /* PROXYTYPE: an HTTP proxy is built in; the others are not */
@@ -1139,6 +1140,46 @@ MPERF_API mperf_header *mperf_easy_nextheader(mperf_easy *easy, unsigned int ori
 /* ---- misc ---- */
 MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string);
 MPERF_API void mperf_slist_free_all(mperf_slist *list);
+
+/* Share handles (libcurl's curl_share_*): cookies several easy handles use
+   together (MPERF_LOCK_DATA_COOKIE, with the cookie engine built in);
+   other data (DNS, TLS sessions, connections) is MPERF_SHE_NOT_BUILT_IN.
+   An easy handle takes one with MPERF_OPT_SHARE. The lock callbacks, if
+   set, are called around each use of the shared cookies (the engine itself
+   runs on one thread per multi handle). */
+typedef struct mperf_share mperf_share;
+typedef enum mperf_shcode {
+    MPERF_SHE_OK,
+    MPERF_SHE_BAD_OPTION,
+    MPERF_SHE_IN_USE,
+    MPERF_SHE_INVALID,
+    MPERF_SHE_NOMEM,
+    MPERF_SHE_NOT_BUILT_IN
+} mperf_shcode;
+typedef enum mperf_shoption {
+    MPERF_SHOPT_NONE,
+    MPERF_SHOPT_SHARE,
+    MPERF_SHOPT_UNSHARE,
+    MPERF_SHOPT_LOCKFUNC,
+    MPERF_SHOPT_UNLOCKFUNC,
+    MPERF_SHOPT_USERDATA
+} mperf_shoption;
+typedef enum mperf_lock_data {
+    MPERF_LOCK_DATA_NONE,
+    MPERF_LOCK_DATA_SHARE,
+    MPERF_LOCK_DATA_COOKIE,
+    MPERF_LOCK_DATA_DNS,
+    MPERF_LOCK_DATA_SSL_SESSION,
+    MPERF_LOCK_DATA_CONNECT,
+    MPERF_LOCK_DATA_PSL
+} mperf_lock_data;
+typedef enum mperf_lock_access { MPERF_LOCK_ACCESS_NONE, MPERF_LOCK_ACCESS_SHARED, MPERF_LOCK_ACCESS_SINGLE } mperf_lock_access;
+typedef void (*mperf_lock_function)(mperf_easy *handle, mperf_lock_data data, mperf_lock_access locktype, void *userptr);
+typedef void (*mperf_unlock_function)(mperf_easy *handle, mperf_lock_data data, void *userptr);
+MPERF_API mperf_share *mperf_share_init(void);
+MPERF_API mperf_shcode mperf_share_setopt(mperf_share *share, int option, ...);
+MPERF_API mperf_shcode mperf_share_cleanup(mperf_share *share);
+MPERF_API const char *mperf_share_strerror(mperf_shcode code);
 MPERF_API void mperf_free(void *ptr);
 MPERF_API const char *mperf_version(void);
 /* No global state exists; these are here for programs written for libcurl. */
@@ -2390,7 +2431,10 @@ struct mperf_easy {
     size_t proxy_cap;
 #endif
 #if MPX_COOKIES
-    struct mpx_jar *jar;  /* the cookie engine (NULL: off) */
+    struct mpx_jar *jar;  /* the cookie engine (NULL: off): its own, or its share's */
+    mperf_share *share;   /* SHARE */
+    uint8_t cookies_on;   /* the engine is on (COOKIEFILE, COOKIEJAR, a COOKIELIST line): a share's cookies
+                             are used only then, as in libcurl */
     mpx_buf cfiles;       /* COOKIEFILE names, each with its NUL */
     uint8_t cfiles_new;   /* to be read when the next transfer starts */
 #endif
@@ -2401,6 +2445,19 @@ struct mperf_easy {
     mpx_buf hfields, htext;
     mperf_header hout; /* what the header API returns */
 #endif
+};
+
+/* A share handle (mperf_share_init): what easy handles use together. */
+#define MPX_MAGIC_SHARE 0x6d707331u /* "mps1" */
+struct mperf_share {
+    uint32_t magic;
+    unsigned users;      /* easy handles that use it */
+    uint8_t cookies;     /* MPERF_LOCK_DATA_COOKIE is shared */
+    struct mpx_jar *jar; /* the cookies, made with the first handle that uses them */
+    mperf_lock_function lock;
+    mperf_unlock_function unlock;
+    void *data;
+    mperf_allocator al; /* what the shared cookies are made with: the system's */
 };
 
 typedef struct mpx_ready { /* a socket the last wait found ready */
@@ -7181,12 +7238,58 @@ static void mpx_cookie_field(const mperf_allocator *al, const mpx_jar *j, const 
     if (line) mpx_buf_add(al, b, "\r\n", 2);
 }
 
+/* ---- shares: cookies several handles use ---- */
+/* The shared cookies are in use by e: the program's lock around it. */
+static void mpx_share_lock(mperf_easy *e)
+{
+    if (e->share && e->share->cookies && e->share->lock)
+        e->share->lock(e, MPERF_LOCK_DATA_COOKIE, MPERF_LOCK_ACCESS_SINGLE, e->share->data);
+}
+
+static void mpx_share_unlock(mperf_easy *e)
+{
+    if (e->share && e->share->cookies && e->share->unlock) e->share->unlock(e, MPERF_LOCK_DATA_COOKIE, e->share->data);
+}
+
+/* The allocator of e's cookies: its own, or its share's. */
+static const mperf_allocator *mpx_jar_al(const mperf_easy *e)
+{
+    return e->share && e->jar && e->jar == e->share->jar ? &e->share->al : &e->al;
+}
+
 /* ---- a handle's engine ---- */
 /* The cookie engine of e, started if it was not. 0 when out of memory. */
 static int mpx_cookie_engine(mperf_easy *e)
 {
-    if (!e->jar && (e->jar = (mpx_jar *)mpx_calloc(&e->al, sizeof *e->jar)) == NULL) return 0;
+    int shared = e->share && e->share->cookies;
+    mpx_jar **j = shared ? &e->share->jar : &e->jar;
+    if (!*j && (*j = (mpx_jar *)mpx_calloc(shared ? &e->share->al : &e->al, sizeof **j)) == NULL) return 0;
+    e->jar = *j;
+    e->cookies_on = 1;
     return 1;
+}
+
+/* SHARE: the cookies of sh (NULL: its own again, none). */
+static mperf_code mpx_cookie_share(mperf_easy *e, mperf_share *sh)
+{
+    if (sh && sh->magic != MPX_MAGIC_SHARE) return MPERF_E_BAD_FUNCTION_ARGUMENT;
+    if (e->share) { /* leaving one: its cookies stay with it */
+        if (e->share->cookies && e->jar == e->share->jar) e->jar = NULL;
+        e->share->users--;
+        e->share = NULL;
+    }
+    if (!sh) return MPERF_E_OK;
+    e->share = sh;
+    sh->users++;
+    if (sh->cookies) { /* the handle's own cookies go: the share's are used (while the engine is on) */
+        if (e->jar) {
+            while (e->jar->list) mpx_cookie_unlink(&e->al, e->jar, &e->jar->list);
+            mpx_free(&e->al, e->jar);
+        }
+        e->jar = sh->jar;
+        if (e->cookies_on && !mpx_cookie_engine(e)) return MPERF_E_OUT_OF_MEMORY;
+    }
+    return MPERF_E_OK;
 }
 
 /* Reads the COOKIEFILE files not read yet (when a transfer starts, as
@@ -7197,7 +7300,7 @@ static int mpx_cookie_start(mperf_easy *e, int64_t now)
     if (!e->cfiles_new || !e->jar) return 1;
     e->cfiles_new = 0;
     for (at = 0; at < e->cfiles.len; at += strlen(e->cfiles.p + at) + 1)
-        if (!mpx_cookie_load(&e->al, e->jar, e->cfiles.p + at, !e->o.cookiesession, now)) return 0;
+        if (!mpx_cookie_load(mpx_jar_al(e), e->jar, e->cfiles.p + at, !e->o.cookiesession, now)) return 0;
     return 1;
 }
 
@@ -7223,7 +7326,7 @@ static mperf_code mpx_cookie_list(mperf_easy *e, const char *s)
     if (MPX_IEQ(s, strlen(s), "all") || MPX_IEQ(s, strlen(s), "sess")) {
         int all = MPX_IEQ(s, strlen(s), "all");
         for (at = e->jar ? &e->jar->list : NULL; at && *at;)
-            if (all || !(*at)->expires) mpx_cookie_unlink(&e->al, e->jar, at);
+            if (all || !(*at)->expires) mpx_cookie_unlink(mpx_jar_al(e), e->jar, at);
             else at = &(*at)->next;
         return MPERF_E_OK;
     }
@@ -7233,7 +7336,7 @@ static mperf_code mpx_cookie_list(mperf_easy *e, const char *s)
         return mpx_cookie_start(e, now) ? MPERF_E_OK : MPERF_E_OUT_OF_MEMORY;
     }
     if (strlen(s) > 8 * MPX_COOKIE_TEXT) return MPERF_E_BAD_FUNCTION_ARGUMENT;
-    if (!mpx_cookie_engine(e) || !mpx_cookie_line(&e->al, e->jar, s, now)) return MPERF_E_OUT_OF_MEMORY;
+    if (!mpx_cookie_engine(e) || !mpx_cookie_line(mpx_jar_al(e), e->jar, s, now)) return MPERF_E_OUT_OF_MEMORY;
     return MPERF_E_OK;
 }
 
@@ -7241,11 +7344,16 @@ static mperf_code mpx_cookie_list(mperf_easy *e, const char *s)
 static void mpx_cookie_free(mperf_easy *e)
 {
     if (e->jar) {
+        mpx_share_lock(e);
         (void)mpx_cookie_flush(e, mpx_wall_time(NULL));
-        while (e->jar->list) mpx_cookie_unlink(&e->al, e->jar, &e->jar->list);
-        mpx_free(&e->al, e->jar);
+        mpx_share_unlock(e);
+        if (!(e->share && e->jar == e->share->jar)) {
+            while (e->jar->list) mpx_cookie_unlink(&e->al, e->jar, &e->jar->list);
+            mpx_free(&e->al, e->jar);
+        }
         e->jar = NULL;
     }
+    (void)mpx_cookie_share(e, NULL);
     mpx_free(&e->al, e->cfiles.p);
     e->cfiles.p = NULL;
     e->cfiles.len = e->cfiles.cap = 0;
@@ -7264,10 +7372,14 @@ static int mpx_cookie_secure(const mperf_easy *e)
 static int mpx_cookie_set(mperf_easy *e, const char *v, size_t n)
 {
     char host[256];
+    int r;
     memcpy(host, e->x.u.host, e->x.u.hostlen);
     host[e->x.u.hostlen] = 0;
-    return mpx_cookie_header(&e->al, e->jar, v, n, host, e->x.u.path, e->x.u.pathlen, mpx_cookie_secure(e),
-                             mpx_wall_time(e->multi));
+    mpx_share_lock(e);
+    r = mpx_cookie_header(mpx_jar_al(e), e->jar, v, n, host, e->x.u.path, e->x.u.pathlen, mpx_cookie_secure(e),
+                          mpx_wall_time(e->multi));
+    mpx_share_unlock(e);
+    return r;
 }
 #endif
 
@@ -7468,9 +7580,15 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
         e->x.auth_picked = e->x.auth_kept = 2;
 #endif
 #if MPX_COOKIES
-    if (!mpx_cookie_start(e, mpx_wall_time(m))) {
-        *why = MPX_TXT("Out of memory");
-        return MPERF_E_OUT_OF_MEMORY;
+    {
+        int ok;
+        mpx_share_lock(e);
+        ok = mpx_cookie_start(e, mpx_wall_time(m));
+        mpx_share_unlock(e);
+        if (!ok) {
+            *why = MPX_TXT("Out of memory");
+            return MPERF_E_OUT_OF_MEMORY;
+        }
     }
 #endif
     if (MPX_ROUTING && o->resolve && e->resolve_new) {
@@ -8053,12 +8171,15 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
     if (MPX_UPLOADS && e->x.body_kind && e->x.body_chunked && !mpx_user_header(o->headers, "transfer-encoding"))
         mpx_buf_adds(al, b, "Transfer-Encoding: chunked\r\n");
 #if MPX_COOKIES
-    if (e->jar || o->cookie) { /* the engine's cookies for this host, then COOKIE's (unless a Cookie field is given) */
+    if ((e->cookies_on && e->jar) || o->cookie) { /* the engine's cookies for this host, then COOKIE's (unless a
+                                                      Cookie field is given) */
         char host[256];
         memcpy(host, e->x.u.host, e->x.u.hostlen);
         host[e->x.u.hostlen] = 0;
-        mpx_cookie_field(al, e->jar, host, e->x.u.path, e->x.u.pathlen, mpx_cookie_secure(e),
+        mpx_share_lock(e);
+        mpx_cookie_field(al, e->cookies_on ? e->jar : NULL, host, e->x.u.path, e->x.u.pathlen, mpx_cookie_secure(e),
                          mpx_user_header(o->headers, "cookie") ? NULL : o->cookie, mpx_wall_time(e->multi), b);
+        mpx_share_unlock(e);
     }
 #endif
     if ((rc = mpx_add_custom(e, al, b, o->headers, why)) != MPERF_E_OK) return rc;
@@ -9476,7 +9597,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     mpx_decode_coding(e, ev->value, ev->valuelen);
 #endif
 #if MPX_COOKIES
-                if (e->jar && !e->x.p.interim && ev->namelen == 10 && MPX_IEQ(ev->line, 10, "set-cookie") &&
+                if (e->cookies_on && e->jar && !e->x.p.interim && ev->namelen == 10 && MPX_IEQ(ev->line, 10, "set-cookie") &&
                     !mpx_cookie_set(e, ev->value, ev->valuelen)) {
                     MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
                     return 1;
@@ -13025,7 +13146,14 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
             return MPERF_E_OUT_OF_MEMORY;
         e->cfiles_new = 1;
         return MPERF_E_OK;
-    case MPERF_OPT_COOKIELIST: return mpx_cookie_list(e, s);
+    case MPERF_OPT_COOKIELIST: {
+        mperf_code rc;
+        mpx_share_lock(e);
+        rc = mpx_cookie_list(e, s);
+        mpx_share_unlock(e);
+        return rc;
+    }
+    case MPERF_OPT_SHARE: return mpx_cookie_share(e, (mperf_share *)(void *)s);
     case MPERF_OPT_COOKIEJAR: /* written when the handle goes; it starts the engine too */
         if (s && !mpx_cookie_engine(e)) return MPERF_E_OUT_OF_MEMORY;
         return mpx_set_string(e, &o->cookiejar, s);
@@ -13348,17 +13476,21 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPX_IN(COOKIELIST): { /* the cookies as lines of the jar's format, oldest first */
         mperf_slist *l = NULL, *more;
         size_t nc, i;
-        mpx_cookie **a = mpx_cookie_sorted(&e->al, e->jar, mpx_wall_time(e->multi), &nc);
+        mpx_cookie **a;
         char line[4 * MPX_COOKIE_TEXT + 64];
+        mpx_share_lock(e);
+        a = mpx_cookie_sorted(&e->al, e->jar, mpx_wall_time(e->multi), &nc);
         for (i = 0; i < nc; i++) {
             mpx_cookie_format(a[i], line, sizeof line);
             if (!(more = mperf_slist_append(l, line))) {
+                mpx_share_unlock(e);
                 mperf_slist_free_all(l);
                 mpx_free(&e->al, a);
                 return MPERF_E_OUT_OF_MEMORY;
             }
             l = more;
         }
+        mpx_share_unlock(e);
         mpx_free(&e->al, a);
         *(mperf_slist **)out = l;
         return MPERF_E_OK;
@@ -13838,6 +13970,69 @@ MPERF_API mperf_code mperf_easy_pause(mperf_easy *e, int bitmask)
 MPERF_API const char *mperf_easy_strerror(mperf_code code)
 {
     return mpx_errtext(mpx_easy_errtext, sizeof mpx_easy_errtext, (int)code);
+}
+
+MPERF_API mperf_share *mperf_share_init(void)
+{
+    mperf_share *sh = (mperf_share *)MPERF_MALLOC(sizeof *sh);
+    if (!sh) return NULL;
+    memset(sh, 0, sizeof *sh);
+    sh->magic = MPX_MAGIC_SHARE;
+    return sh;
+}
+
+/* SHARE / UNSHARE a kind of data (cookies are built in, and PSL changes
+   nothing: the public suffixes are built in); the lock callbacks and their
+   pointer. What is shared changes only while no handle uses the share. */
+MPERF_API mperf_shcode mperf_share_setopt(mperf_share *sh, int option, ...)
+{
+    va_list ap;
+    mperf_shcode rc = MPERF_SHE_OK;
+    if (!sh || sh->magic != MPX_MAGIC_SHARE) return MPERF_SHE_INVALID;
+    va_start(ap, option);
+    switch (option) {
+    case MPERF_SHOPT_SHARE:
+    case MPERF_SHOPT_UNSHARE: {
+        int what = va_arg(ap, int);
+        if (sh->users) rc = MPERF_SHE_IN_USE;
+        else if (what == MPERF_LOCK_DATA_COOKIE && MPX_COOKIES) sh->cookies = option == MPERF_SHOPT_SHARE;
+        else if (what == MPERF_LOCK_DATA_DNS || what == MPERF_LOCK_DATA_SSL_SESSION || what == MPERF_LOCK_DATA_CONNECT ||
+                 what == MPERF_LOCK_DATA_COOKIE)
+            rc = option == MPERF_SHOPT_SHARE ? MPERF_SHE_NOT_BUILT_IN : MPERF_SHE_OK;
+        else if (what != MPERF_LOCK_DATA_PSL && what != MPERF_LOCK_DATA_SHARE) rc = MPERF_SHE_BAD_OPTION;
+        break;
+    }
+    case MPERF_SHOPT_LOCKFUNC: sh->lock = va_arg(ap, mperf_lock_function); break;
+    case MPERF_SHOPT_UNLOCKFUNC: sh->unlock = va_arg(ap, mperf_unlock_function); break;
+    case MPERF_SHOPT_USERDATA: sh->data = va_arg(ap, void *); break;
+    default: rc = MPERF_SHE_BAD_OPTION; break;
+    }
+    va_end(ap);
+    return rc;
+}
+
+MPERF_API mperf_shcode mperf_share_cleanup(mperf_share *sh)
+{
+    if (!sh) return MPERF_SHE_OK;
+    if (sh->magic != MPX_MAGIC_SHARE) return MPERF_SHE_INVALID;
+    if (sh->users) return MPERF_SHE_IN_USE;
+#if MPX_COOKIES
+    if (sh->jar) {
+        mpx_jar *j = sh->jar;
+        while (j->list) mpx_cookie_unlink(&sh->al, j, &j->list);
+        mpx_free(&sh->al, j);
+    }
+#endif
+    sh->magic = 0;
+    MPERF_FREE(sh);
+    return MPERF_SHE_OK;
+}
+
+MPERF_API const char *mperf_share_strerror(mperf_shcode code)
+{
+    static const char *const text[] = {"No error", "Unknown share option", "Share currently in use", "Invalid share handle",
+                                       "Out of memory", "Feature not enabled in this library"};
+    return (unsigned)code < sizeof text / sizeof text[0] ? text[code] : "CURLSHcode unknown";
 }
 
 MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string)

@@ -1453,6 +1453,56 @@ static void run_cookie_files(void)
     unlink(file);
 }
 
+/* Two handles with one share of cookies: what one is told, the other sends. */
+static int share_locks, share_unlocks;
+static void on_share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
+{
+    (void)h;
+    (void)a;
+    (void)u;
+    if (d == CURL_LOCK_DATA_COOKIE) share_locks++;
+}
+static void on_share_unlock(CURL *h, curl_lock_data d, void *u)
+{
+    (void)h;
+    (void)u;
+    if (d == CURL_LOCK_DATA_COOKIE) share_unlocks++;
+}
+
+static void run_cookie_share(void)
+{
+    seen s;
+    CURLSH *sh = curl_share_init();
+    CURL *a, *b;
+    out("share COOKIE: %d", (int)curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE));
+    curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, on_share_lock);
+    curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, on_share_unlock);
+    a = traced(setting("127.0.0.1", "Set-Cookie: shared=1\r\nSet-Cookie: p=2; Path=/echo\r\n", "/echo"), &s);
+    curl_easy_setopt(a, CURLOPT_FOLLOWLOCATION, 1L);
+    out("setopt SHARE: %d", (int)curl_easy_setopt(a, CURLOPT_SHARE, sh));
+    report(a, &s, curl_easy_perform(a)); /* the engine is off in a: nothing kept */
+    memset(&s, 0, sizeof s);
+    s.h = a;
+    curl_easy_setopt(a, CURLOPT_COOKIEFILE, "");
+    report(a, &s, curl_easy_perform(a)); /* on: kept in the share */
+    b = traced(fmt("%s/echo", F), &s);
+    out("setopt SHARE: %d", (int)curl_easy_setopt(b, CURLOPT_SHARE, sh));
+    report(b, &s, curl_easy_perform(b)); /* b's engine is off: nothing sent */
+    out_cookielist(b);
+    memset(&s, 0, sizeof s);
+    s.h = b;
+    curl_easy_setopt(b, CURLOPT_COOKIEFILE, "");
+    report(b, &s, curl_easy_perform(b)); /* on: the share's cookies go */
+    out("cleanup while in use: %d", (int)curl_share_cleanup(sh));
+    out("unshare while in use: %d", (int)curl_share_setopt(sh, CURLSHOPT_UNSHARE, CURL_LOCK_DATA_COOKIE));
+    curl_easy_cleanup(a);
+    curl_easy_setopt(b, CURLOPT_SHARE, (CURLSH *)NULL);
+    out_cookielist(b);
+    curl_easy_cleanup(b);
+    out("locks taken: %s, each given back: %s", share_locks > 0 ? "yes" : "no", share_locks == share_unlocks ? "yes" : "no");
+    out("cleanup: %d", (int)curl_share_cleanup(sh));
+}
+
 /* ---- the list ---- */
 static const char *const cases[] = {
     "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
@@ -1495,6 +1545,7 @@ static const struct {
                 {"pattern-connect-only-https", run_connect_only_https},
                 {"pattern-connect-only-multi", run_connect_only_multi},
                 {"pattern-cookie-files", run_cookie_files},
+                {"pattern-cookie-share", run_cookie_share},
                 {"strerror-coverage", run_strerror}};
 
 /* Calls fn(name) for every scenario; run: run it (else list it). */

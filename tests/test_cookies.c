@@ -171,6 +171,33 @@ TEST(each_handle_its_own_cookies_and_a_copy_reads_the_files_again)
     unlink(file);
 }
 
+TEST(a_share_of_cookies_and_what_it_does_not_share)
+{
+    CURLSH *sh = curl_share_init();
+    xfer a, b;
+    CHECK_EQ_LONG(curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE), CURLSHE_OK);
+    /* DNS, TLS sessions and connections are not shared here: refused, not ignored */
+    CHECK_EQ_LONG(curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS), CURLSHE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION), CURLSHE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT), CURLSHE_NOT_BUILT_IN);
+    CHECK_EQ_LONG(curl_share_setopt(sh, CURLSHOPT_SHARE, 99), CURLSHE_BAD_OPTION);
+    cookie_xfer(&a, echo("127.0.0.1"));
+    cookie_xfer(&b, echo("127.0.0.1"));
+    CHECK_EQ_LONG(curl_easy_setopt(a.h, CURLOPT_SHARE, sh), CURLE_OK);
+    CHECK_EQ_LONG(curl_easy_setopt(b.h, CURLOPT_SHARE, sh), CURLE_OK);
+    CHECK_EQ_LONG(set_by(&a, "127.0.0.1", "Set-Cookie: both=1\r\n"), CURLE_OK);
+    CHECK_EQ_LONG(get_echo(&b, "127.0.0.1"), CURLE_OK);
+    CHECK(strcmp(sent_cookie(&b), "both=1") == 0);
+    CHECK_EQ_LONG(curl_share_cleanup(sh), CURLSHE_IN_USE);
+    curl_easy_setopt(b.h, CURLOPT_SHARE, (CURLSH *)NULL); /* its own again: empty */
+    CHECK_EQ_LONG(get_echo(&b, "127.0.0.1"), CURLE_OK);
+    CHECK(strcmp(sent_cookie(&b), "") == 0);
+    xfer_free(&a);
+    xfer_free(&b);
+    CHECK_EQ_LONG(curl_share_cleanup(sh), CURLSHE_OK);
+    CHECK(strcmp(curl_share_strerror(CURLSHE_NOT_BUILT_IN), "Feature not enabled in this library") == 0);
+}
+
 TEST(state_changes_are_legal)
 {
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
@@ -184,6 +211,7 @@ int main(void)
     RUN(limits_on_size_count_and_what_one_request_carries);
     RUN(public_suffixes_secure_cookies_and_other_hosts);
     RUN(each_handle_its_own_cookies_and_a_copy_reads_the_files_again);
+    RUN(a_share_of_cookies_and_what_it_does_not_share);
     RUN(state_changes_are_legal);
     curl_slist_free_all(names);
     return t_done("cookies");

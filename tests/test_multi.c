@@ -1179,7 +1179,7 @@ TEST(options_outside_the_subset)
 {
     mperf_easy *e = mperf_easy_init();
     mperf_multi *m = mperf_multi_init();
-    CHECK_EQ_LONG(mperf_easy_setopt(e, (mperf_option)10100, "a share"), MPERF_E_UNKNOWN_OPTION); /* SHARE */
+    CHECK_EQ_LONG(mperf_easy_setopt(e, (mperf_option)10269, (void *)NULL), MPERF_E_UNKNOWN_OPTION); /* MIMEPOST */
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_PIPEWAIT, 1L), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_NOSIGNAL, 1L), MPERF_E_OK);
     CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_HTTP_VERSION, MPERF_HTTP_VERSION_2TLS), MPERF_E_OK);

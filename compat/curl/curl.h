@@ -50,6 +50,13 @@ typedef void CURL;
 typedef void CURLM;
 #endif
 typedef mperf_code CURLcode;
+typedef mperf_share CURLSH;
+typedef mperf_shcode CURLSHcode;
+typedef mperf_shoption CURLSHoption;
+typedef mperf_lock_data curl_lock_data;
+typedef mperf_lock_access curl_lock_access;
+typedef mperf_lock_function curl_lock_function;
+typedef mperf_unlock_function curl_unlock_function;
 typedef mperf_mcode CURLMcode;
 typedef mperf_option CURLoption;
 typedef mperf_moption CURLMoption;
@@ -493,6 +500,33 @@ typedef mperf_hcode CURLHcode;
 #define CURLOPT_COOKIESESSION MPERF_OPT_COOKIESESSION
 #define CURLOPT_COOKIELIST MPERF_OPT_COOKIELIST
 #define CURLINFO_COOKIELIST MPERF_INFO_COOKIELIST
+#define CURLOPT_SHARE MPERF_OPT_SHARE
+#define curl_share_init mperf_share_init
+#define curl_share_setopt mperf_share_setopt
+#define curl_share_cleanup mperf_share_cleanup
+#define curl_share_strerror mperf_share_strerror
+#define CURLSHE_OK MPERF_SHE_OK
+#define CURLSHE_BAD_OPTION MPERF_SHE_BAD_OPTION
+#define CURLSHE_IN_USE MPERF_SHE_IN_USE
+#define CURLSHE_INVALID MPERF_SHE_INVALID
+#define CURLSHE_NOMEM MPERF_SHE_NOMEM
+#define CURLSHE_NOT_BUILT_IN MPERF_SHE_NOT_BUILT_IN
+#define CURLSHOPT_NONE MPERF_SHOPT_NONE
+#define CURLSHOPT_SHARE MPERF_SHOPT_SHARE
+#define CURLSHOPT_UNSHARE MPERF_SHOPT_UNSHARE
+#define CURLSHOPT_LOCKFUNC MPERF_SHOPT_LOCKFUNC
+#define CURLSHOPT_UNLOCKFUNC MPERF_SHOPT_UNLOCKFUNC
+#define CURLSHOPT_USERDATA MPERF_SHOPT_USERDATA
+#define CURL_LOCK_DATA_NONE MPERF_LOCK_DATA_NONE
+#define CURL_LOCK_DATA_SHARE MPERF_LOCK_DATA_SHARE
+#define CURL_LOCK_DATA_COOKIE MPERF_LOCK_DATA_COOKIE
+#define CURL_LOCK_DATA_DNS MPERF_LOCK_DATA_DNS
+#define CURL_LOCK_DATA_SSL_SESSION MPERF_LOCK_DATA_SSL_SESSION
+#define CURL_LOCK_DATA_CONNECT MPERF_LOCK_DATA_CONNECT
+#define CURL_LOCK_DATA_PSL MPERF_LOCK_DATA_PSL
+#define CURL_LOCK_ACCESS_NONE MPERF_LOCK_ACCESS_NONE
+#define CURL_LOCK_ACCESS_SHARED MPERF_LOCK_ACCESS_SHARED
+#define CURL_LOCK_ACCESS_SINGLE MPERF_LOCK_ACCESS_SINGLE
 /* libcurl options with no counterpart here: they compile, and setopt
    returns CURLE_UNKNOWN_OPTION */
 #define CURLOPT_SSLCERT ((CURLoption)10025)
@@ -500,7 +534,6 @@ typedef mperf_hcode CURLHcode;
 #define CURLOPT_SSLCERTTYPE ((CURLoption)10086)
 #define CURLOPT_SSLKEY ((CURLoption)10087)
 #define CURLOPT_SSLKEYTYPE ((CURLoption)10088)
-#define CURLOPT_SHARE ((CURLoption)10100)
 #define CURLOPT_NETRC ((CURLoption)51)
 #define CURLOPT_IGNORE_CONTENT_LENGTH ((CURLoption)136)
 #define CURLOPT_MAX_SEND_SPEED_LARGE ((CURLoption)30145)
