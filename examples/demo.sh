@@ -18,7 +18,7 @@ if ! command -v "$CC" >/dev/null; then
 fi
 rm -rf "$B"
 mkdir -p "$B/www" "$B/out"
-"$CC" -std=c99 -O2 -D_GNU_SOURCE -o "$B/faultserver" tests/faultserver.c
+"$CC" -std=c99 -O2 -D_GNU_SOURCE -DMPT_NO_BEARSSL -o "$B/faultserver" tests/faultserver.c # (its Digest check needs BearSSL; the demo serves files)
 "$CC" -std=c99 -O2 -DMPERF_NO_TLS -o "$B/download" examples/download.c
 sizes="1 3 8 12 20 32"
 for mb in $sizes; do "$B/faultserver" -w $((mb * 1024 * 1024)) "$B/www/file-${mb}MB.bin"; done

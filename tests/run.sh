@@ -427,6 +427,7 @@ grep -h '^longest perform call' "$LOG" | tail -n 1 | sed 's/^/    /'
 
 # ---- consumer projects: CMake (add_subdirectory, FetchContent, find_package), pkg-config, Meson ----
 suite "consumers" bash tests/consumers.sh . "$B/consumers" "$N/f/1k.bin" 1024
+check "make demo (the README's first command) builds with a C compiler alone and its files arrive intact" bash examples/demo.sh
 
 # ---- the event-loop example: epoll and socket_action, built both ways ----
 check "build examples/event_loop.c through the compat header" cc -std=c99 $WARN -Werror -O2 -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/event_loop" examples/event_loop.c -lbearssl
