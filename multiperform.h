@@ -13972,6 +13972,7 @@ MPERF_API const char *mperf_easy_strerror(mperf_code code)
     return mpx_errtext(mpx_easy_errtext, sizeof mpx_easy_errtext, (int)code);
 }
 
+#if MPX_COOKIES
 MPERF_API mperf_share *mperf_share_init(void)
 {
     mperf_share *sh = (mperf_share *)MPERF_MALLOC(sizeof *sh);
@@ -13995,9 +13996,8 @@ MPERF_API mperf_shcode mperf_share_setopt(mperf_share *sh, int option, ...)
     case MPERF_SHOPT_UNSHARE: {
         int what = va_arg(ap, int);
         if (sh->users) rc = MPERF_SHE_IN_USE;
-        else if (what == MPERF_LOCK_DATA_COOKIE && MPX_COOKIES) sh->cookies = option == MPERF_SHOPT_SHARE;
-        else if (what == MPERF_LOCK_DATA_DNS || what == MPERF_LOCK_DATA_SSL_SESSION || what == MPERF_LOCK_DATA_CONNECT ||
-                 what == MPERF_LOCK_DATA_COOKIE)
+        else if (what == MPERF_LOCK_DATA_COOKIE) sh->cookies = option == MPERF_SHOPT_SHARE;
+        else if (what == MPERF_LOCK_DATA_DNS || what == MPERF_LOCK_DATA_SSL_SESSION || what == MPERF_LOCK_DATA_CONNECT)
             rc = option == MPERF_SHOPT_SHARE ? MPERF_SHE_NOT_BUILT_IN : MPERF_SHE_OK;
         else if (what != MPERF_LOCK_DATA_PSL && what != MPERF_LOCK_DATA_SHARE) rc = MPERF_SHE_BAD_OPTION;
         break;
@@ -14016,13 +14016,11 @@ MPERF_API mperf_shcode mperf_share_cleanup(mperf_share *sh)
     if (!sh) return MPERF_SHE_OK;
     if (sh->magic != MPX_MAGIC_SHARE) return MPERF_SHE_INVALID;
     if (sh->users) return MPERF_SHE_IN_USE;
-#if MPX_COOKIES
     if (sh->jar) {
         mpx_jar *j = sh->jar;
         while (j->list) mpx_cookie_unlink(&sh->al, j, &j->list);
         mpx_free(&sh->al, j);
     }
-#endif
     sh->magic = 0;
     MPERF_FREE(sh);
     return MPERF_SHE_OK;
@@ -14034,6 +14032,31 @@ MPERF_API const char *mperf_share_strerror(mperf_shcode code)
                                        "Out of memory", "Feature not enabled in this library"};
     return (unsigned)code < sizeof text / sizeof text[0] ? text[code] : "CURLSHcode unknown";
 }
+#else /* cookies are all a share holds: without them there is none */
+MPERF_API mperf_share *mperf_share_init(void)
+{
+    return NULL;
+}
+
+MPERF_API mperf_shcode mperf_share_setopt(mperf_share *sh, int option, ...)
+{
+    (void)sh;
+    (void)option;
+    return MPERF_SHE_NOT_BUILT_IN;
+}
+
+MPERF_API mperf_shcode mperf_share_cleanup(mperf_share *sh)
+{
+    (void)sh;
+    return MPERF_SHE_OK;
+}
+
+MPERF_API const char *mperf_share_strerror(mperf_shcode code)
+{
+    (void)code;
+    return mperf_easy_strerror(MPERF_E_NOT_BUILT_IN);
+}
+#endif
 
 MPERF_API mperf_slist *mperf_slist_append(mperf_slist *list, const char *string)
 {
