@@ -17,7 +17,8 @@ int main(void)
   CURL *c = curl_easy_init();
   CURLM *m = curl_multi_init();
   long l = 0;
-  EXPECT(curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""), CURLE_UNKNOWN_OPTION);
+  EXPECT(curl_easy_setopt(c, CURLOPT_HSTS, "hsts.txt"), CURLE_UNKNOWN_OPTION);
+  EXPECT(curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""), CURLE_OK);
   EXPECT(curl_easy_setopt(c, CURLOPT_SSLCERT, "x.pem"), CURLE_UNKNOWN_OPTION);
   EXPECT(curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L), CURLE_OK);
   EXPECT(curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L), CURLE_OK);

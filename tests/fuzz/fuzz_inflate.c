@@ -50,17 +50,17 @@ static int fz_inflate(mpx_inflate *z, const unsigned char *in, size_t n, int wra
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static mpx_inflate *z;
+    mpx_inflate *z;
     uint64_t h1, h2;
     size_t o1, o2, cut;
     int wrap, r1, r2;
-    if (size < 1) return 0;
-    if (!z) z = mpx_inflate_new(&fz_al); /* (kept: the CRC tables are made once) */
+    if (size < 1 || !(z = mpx_inflate_new(&fz_al))) return 0;
     wrap = data[0] % 3;
     cut = 1 + (size_t)(data[0] / 3) % 64;
     r1 = fz_inflate(z, data + 1, size - 1, wrap, 0, &h1, &o1);
     r2 = fz_inflate(z, data + 1, size - 1, wrap, cut, &h2, &o2);
     FZ_ASSERT(r1 == r2);
     FZ_ASSERT(o1 == o2 && h1 == h2);
+    mpx_free(&fz_al, z);
     return 0;
 }
