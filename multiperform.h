@@ -3536,10 +3536,12 @@ static mperf_code mpx_resolve_load(mperf_multi *m, mperf_easy *e, const char **w
 #if MPX_PROXY
 enum { MPX_PX_NONE, MPX_PX_FORWARD, MPX_PX_TUNNEL }; /* how a transfer goes through its proxy */
 
-/* An environment variable, NULL when unset or empty (as libcurl reads them). */
-static const char *mpx_env(const char *name)
+/* An environment variable, NULL when unset or empty (as libcurl reads
+   them): the lowercase name, else the uppercase one if there is one. */
+static const char *mpx_env(const char *lower, const char *upper)
 {
-    const char *v = getenv(name);
+    const char *v = getenv(lower);
+    if ((!v || !*v) && upper) v = getenv(upper);
     return v && *v ? v : NULL;
 }
 
@@ -3615,10 +3617,9 @@ MPX_NOINLINE static mperf_code mpx_proxy_pick(mperf_easy *e, const char **why)
     long type = o->proxytype;
     x->proxy = MPX_PX_NONE;
     x->px_has_user = 0;
-    if (!o->proxy_set) spec = x->u.https ? (mpx_env("https_proxy") ? mpx_env("https_proxy") : mpx_env("HTTPS_PROXY"))
-                                         : mpx_env("http_proxy");
-    if (!o->proxy_set && !spec) spec = mpx_env("all_proxy") ? mpx_env("all_proxy") : mpx_env("ALL_PROXY");
-    if (!noproxy) noproxy = mpx_env("no_proxy") ? mpx_env("no_proxy") : mpx_env("NO_PROXY");
+    if (!o->proxy_set) spec = x->u.https ? mpx_env("https_proxy", "HTTPS_PROXY") : mpx_env("http_proxy", NULL);
+    if (!o->proxy_set && !spec) spec = mpx_env("all_proxy", "ALL_PROXY");
+    if (!noproxy) noproxy = mpx_env("no_proxy", "NO_PROXY");
     if (!spec || !*spec || mpx_noproxy_match(noproxy, &x->u)) return MPERF_E_OK;
     for (i = 0; mpx_is_alpha(spec[i]) || mpx_is_digit(spec[i]) || spec[i] == '+' || spec[i] == '-' || spec[i] == '.'; i++) {}
     rest = spec;
@@ -13131,7 +13132,9 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
 #if !MPX_DECODE
     case MPERF_OPT_ACCEPT_ENCODING: /* no decoders built in: advertise nothing */
 #endif
+#if !MPX_PROXY || !MPX_DECODE /* (with both built in, no case leads here) */
         return (!s || !*s) ? MPERF_E_OK : MPERF_E_NOT_BUILT_IN;
+#endif
 #if MPX_DECODE
     case MPERF_OPT_HTTP_CONTENT_DECODING: o->no_decoding = !v; return MPERF_E_OK;
 #endif
