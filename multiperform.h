@@ -2596,6 +2596,9 @@ static void mpx_parser_init(mpx_parser *p, int head_request, size_t max_data);
 enum { MPX_HL_LINE, MPX_HL_END, MPX_HL_TRAILER, MPX_HL_CONNECT }; /* the kinds of header line (CONNECT: a proxy's) */
 static int mpx_deliver_header(mperf_multi *m, mperf_easy *e, char *line, size_t n, int kind);
 static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n);
+#if MPX_DECODE
+static int mpx_decode_held(mperf_multi *m, mperf_easy *e);
+#endif
 static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud);
 #if MPX_DECODE
 static void mpx_decode_coding(mperf_easy *e, const char *v, size_t n);
@@ -9684,6 +9687,7 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
                     mpx_xfer_interest(m, e);
                     return 2;
                 }
+                if (e->x.paused & MPERF_PAUSE_RECV) return 2; /* by easy_pause inside the callback: the rest waits */
                 break;
             }
             case MPX_EV_DONE:
@@ -9772,6 +9776,15 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
         }
     }
     if (e->x.paused & MPERF_PAUSE_RECV) return;
+#if MPX_DECODE
+    if (!e->x.pause_len && e->x.dec) { /* decoded bytes a pause held back (their coded bytes all taken) */
+        int r = mpx_decode_held(m, e);
+        if (r) {
+            if (r > 0) mpx_xfer_interest(m, e);
+            return;
+        }
+    }
+#endif
     if (e->x.pause_len) { /* what the write callback paused on goes first */
         int r = mpx_deliver_body(m, e, c->rbuf + e->x.pause_off, e->x.pause_len);
 #if MPX_DECODE
@@ -10770,7 +10783,7 @@ static int mpx_decode_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
     mperf_write_callback cb = e->o.write_cb ? e->o.write_cb : mpx_default_write;
     const unsigned char *in = (const unsigned char *)p, *end = in + n;
     int r = 0;
-    if (!e->x.pause_len) { /* bytes as they came (not again after a pause): to the debug callback and counted */
+    if (!e->x.pause_len && n) { /* bytes as they came (not again after a pause): to the debug callback and counted */
         if (!e->x.p.chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_IN, p, n);
         e->x.downloaded += (mperf_off_t)n;
     }
@@ -10804,6 +10817,10 @@ static int mpx_decode_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
             z->done += k;
             z->out_total += k;
             e->x.decoded += (mperf_off_t)k;
+            if (e->x.paused & MPERF_PAUSE_RECV) { /* easy_pause inside the callback: the rest waits */
+                e->x.pause_skip = (size_t)(in - (const unsigned char *)p);
+                return 1;
+            }
         }
         if (r < 0) break; /* what was decoded before the fault went out first, as zlib's does in libcurl */
         if (r == 1) mpx_inflate_slide(z); /* the stage was full: room again */
@@ -10832,6 +10849,14 @@ static int mpx_decode_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
 
 /* The coded body ended: its stream must have ended with it. 1 when the
    transfer ended with the error. */
+/* Decoded bytes a pause held back after the decoder took all the coded
+   bytes it was given: 0 delivered (or none), 1 paused again, -1 failed. */
+static int mpx_decode_held(mperf_multi *m, mperf_easy *e)
+{
+    char none = 0;
+    return e->x.dec->pos > e->x.dec->done ? mpx_decode_body(m, e, &none, 0) : 0;
+}
+
 static int mpx_decode_end(mperf_multi *m, mperf_easy *e)
 {
     if (!e->x.dec || e->x.dec->state == MPX_I_DONE) return 0;
@@ -10890,7 +10915,6 @@ static int mpx_deliver_body(mperf_multi *m, mperf_easy *e, char *p, size_t n)
     e->x.pause_skip = 0;
     if (e->x.dec || e->x.coding == 255) return mpx_decode_body(m, e, p, n);
 #endif
-    if (!n) return 0;
     if (e->o.maxfilesize > 0 && e->x.downloaded + (mperf_off_t)n > e->o.maxfilesize) {
         MPX_FAIL(m, e, MPERF_E_FILESIZE_EXCEEDED, "Exceeded the maximum allowed file size (%lld)",
                         (long long)e->o.maxfilesize);

@@ -131,6 +131,54 @@ TEST(a_pause_in_the_middle_of_a_decoded_body)
     xfer_free(&x);
 }
 
+/* Takes the bytes, then pauses with curl_easy_pause from inside the callback
+   (as a rate limiter does): nothing more may come until it is unpaused. */
+static CURL *pausing;
+static int held, late_calls, self_pauses;
+static size_t pause_from_inside(char *p, size_t size, size_t n, void *ud)
+{
+    if (held) late_calls++;
+    held = 1;
+    self_pauses++;
+    curl_easy_pause(pausing, CURLPAUSE_RECV);
+    return sink_write(p, size, n, ud);
+}
+
+TEST(easy_pause_inside_the_write_callback_holds_the_rest)
+{
+    int coded;
+    for (coded = 0; coded < 2; coded++) {
+        CURLM *m = curl_multi_init();
+        xfer x;
+        int running = 1;
+        double end = mono_ms() + 20000;
+        xfer_init(&x, fmt("http://127.0.0.1:%d/gz/gzs/text.txt", nginx_port()));
+        if (coded) curl_easy_setopt(x.h, CURLOPT_ACCEPT_ENCODING, "gzip");
+        curl_easy_setopt(x.h, CURLOPT_WRITEFUNCTION, pause_from_inside);
+        curl_easy_setopt(x.h, CURLOPT_BUFFERSIZE, 4096L);
+        pausing = x.h;
+        held = late_calls = self_pauses = 0;
+        curl_multi_add_handle(m, x.h);
+        while (running && mono_ms() < end) {
+            curl_multi_perform(m, &running);
+            if (held) { /* a poll while paused: the rest must wait */
+                curl_multi_poll(m, NULL, 0, 1, NULL);
+                curl_multi_perform(m, &running);
+                held = 0;
+                curl_easy_pause(x.h, CURLPAUSE_CONT);
+            }
+            if (running) curl_multi_poll(m, NULL, 0, 20, NULL);
+        }
+        CHECKF(late_calls == 0, "coded %d: %d deliveries while paused", coded, late_calls);
+        CHECKF(self_pauses > 2, "coded %d: %d pieces", coded, self_pauses);
+        CHECKF(x.body.len == textn && memcmp(x.body.p, text, textn) == 0, "coded %d: %zu bytes of %zu", coded,
+               x.body.len, textn);
+        curl_multi_remove_handle(m, x.h);
+        curl_multi_cleanup(m);
+        xfer_free(&x);
+    }
+}
+
 /* Counts the engine's allocations. */
 static long allocations;
 static void *counting_alloc(size_t n, void *u)
@@ -224,6 +272,7 @@ int main(void)
     RUN(nginx_gzip_static_and_gzip_module);
     RUN(damaged_streams_and_bombs_fail);
     RUN(a_pause_in_the_middle_of_a_decoded_body);
+    RUN(easy_pause_inside_the_write_callback_holds_the_rest);
     RUN(keep_alive_and_no_allocation_per_transfer_once_warm);
     RUN(head_and_bodiless_answers);
     RUN(state_changes_are_legal);
