@@ -1,5 +1,5 @@
 # multiperform: the README's two commands, and housekeeping.
-.PHONY: all demo test bench fuzz clean install uninstall
+.PHONY: all demo test bench fuzz clean install uninstall cli cli-static
 
 all: demo
 
@@ -10,7 +10,19 @@ test:
 	@bash tests/run.sh
 
 clean:
-	rm -rf build
+	rm -rf build mperf
+
+# The command-line tool: ./mperf linked with the system's BearSSL (http only:
+# make cli CLI_TLS=0), and its manual page mperf.1 from the same option table.
+CLI_TLS ?= 1
+cli:
+	$(CC) -std=c99 -O2 $(if $(filter 0,$(CLI_TLS)),-DMPERF_NO_TLS,) -o mperf mperf.c $(if $(filter 0,$(CLI_TLS)),,-lbearssl)
+	@mkdir -p build
+	$(CC) -std=c99 -DMPERF_CLI_MAN -o build/mperf-man mperf.c && build/mperf-man >mperf.1
+
+# One static binary (musl, BearSSL from source): build/cli/mperf
+cli-static:
+	@bash tools/cli-static.sh
 
 # Speed, memory and size against libcurl, in one run (not part of make test).
 bench:

@@ -27,6 +27,10 @@
                                reads the whole request (body too), then answers
                                C with Location: URL and an N-byte body
      /hop/N                    302 to /hop/N-1; /hop/0 answers "hops!"
+     /gen/N?key=K&fails=F&(status=S[&ra=SECONDS|date]|cut=M)
+                               the first F requests with key K fail (status S
+                               with Retry-After, or the body cut after M bytes
+                               and the connection closed), the rest are served
      /gen/N also honours "Range: bytes=A-B" and "bytes=A-" with a 206 unless
                                norange=1 is given
      /stats[?reset=1]          "connections=C requests=R active=A maxbusy=M busy=B":
@@ -105,6 +109,7 @@ typedef struct conn {
     char *post;
     size_t postlen, postpos;
     uint64_t gen_left, gen_pos; /* pattern body */
+    uint64_t cut_at;            /* flaky: body bytes + 1 to send before closing (0: no cut) */
     size_t gen_chunk;           /* >0: chunked framing */
     int gen_chunk_done;
     FILE *file;
@@ -428,6 +433,58 @@ static void proxy_connect(conn *c, const char *target, size_t hlen)
     }
 }
 
+/* flaky's cut: at most cut_at - 1 body bytes, then a close */
+static void cut_short(conn *c)
+{
+    if (!c->cut_at) return;
+    if (c->gen_left > c->cut_at - 1) c->gen_left = c->cut_at - 1;
+    c->end = 1;
+    c->cut_at = 0;
+}
+
+/* /gen/N?key=K&fails=F: the first F requests with key K fail, then they are
+   served. How: status=S (with Retry-After: ra=SECONDS when given, or
+   ra=date: an HTTP date 1 s ahead) or cut=M (the head promises all N bytes,
+   M come, then the connection closes). */
+static int flaky(conn *c, const char *q, const char *method)
+{
+    static long keys[1024], counts[1024];
+    long key = query_num(q, "key", 0), fails = query_num(q, "fails", 0), status = query_num(q, "status", 0);
+    long cut = query_num(q, "cut", -1);
+    int i;
+    char head[512];
+    if (!key || !fails) return 0;
+    for (i = 0; i < 1024 && keys[i] && keys[i] != key; i++) continue;
+    if (i == 1024) i = (int)((unsigned long)key % 1024); /* full: a slot is reused */
+    if (keys[i] != key) counts[i] = 0;
+    keys[i] = key;
+    if (counts[i] >= fails) return 0;
+    counts[i]++;
+    if (cut >= 0) { /* the normal answer, cut short: the caller serves it, this ends it early */
+        c->cut_at = (uint64_t)cut + 1;
+        return 0;
+    }
+    {
+        char ra[96] = "";
+        size_t ran = 0;
+        char *v = query_get(q, "ra", &ran);
+        if (v && strcmp(v, "date") == 0) {
+            time_t t = time(NULL) + 1;
+            struct tm tmv;
+            gmtime_r(&t, &tmv);
+            strftime(ra, sizeof ra, "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n", &tmv);
+        } else if (v) {
+            snprintf(ra, sizeof ra, "Retry-After: %s\r\n", v);
+        }
+        free(v);
+        snprintf(head, sizeof head, "HTTP/1.1 %ld Busy\r\n%sContent-Length: 5\r\n\r\n%s", status ? status : 503L, ra,
+                 strcmp(method, "HEAD") == 0 ? "" : "busy\n");
+    }
+    set_out(c, head, strlen(head));
+    c->responding = 1;
+    return 1;
+}
+
 /* Sets up the response for one complete request head in c->in[0..hlen). */
 static void handle_request(conn *c, size_t hlen)
 {
@@ -570,6 +627,7 @@ static void handle_request(conn *c, size_t hlen)
     c->rate = query_num(q, "rate", 0);
     c->next_send = now_s() + query_num(q, "delay", 0) / 1000.0;
     c->rate_start = c->next_send;
+    if (strncmp(path, "/gen/", 5) == 0 && flaky(c, q, method)) return;
     if (strncmp(path, "/gen/", 5) == 0) {
         char head[256];
         uint64_t n = strtoull(path + 5, NULL, 10);
@@ -596,6 +654,7 @@ static void handle_request(conn *c, size_t hlen)
             c->gen_left = to - from + 1;
             c->responding = 1;
             if (strcmp(method, "HEAD") == 0) c->gen_left = 0;
+            cut_short(c);
             return;
         }
         if (chunk > 0)
@@ -612,6 +671,7 @@ static void handle_request(conn *c, size_t hlen)
         c->end = (close_mode || !ka) ? 1 : 0;
         if (strcmp(method, "HEAD") == 0) c->gen_left = 0, c->gen_chunk = 0;
         c->responding = 1;
+        cut_short(c);
         return;
     }
     if (strncmp(path, "/hop/", 5) == 0) { /* a chain of redirects */

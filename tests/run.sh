@@ -212,6 +212,16 @@ sanitized inflate "" tests/test_inflate.c -lz
 sanitized decoding "-I compat" tests/test_decoding.c
 sanitized cookies "-I compat" tests/test_cookies.c
 sanitized tls "-I compat" tests/test_tls.c
+# the command-line tool (mperf.c), its manual from the same option table, its static build
+sanitized cli "" mperf.c
+build cli-notls "-O1 -g $SAN -DMPERF_NO_TLS" mperf.c
+check "warning-free: mperf.c, gcc and clang, -Wconversion and the other strict warnings" sh -c \
+    "gcc -std=c99 $WARN -Wconversion -Wcast-qual -Wundef -Wstrict-prototypes -Werror -O2 -c mperf.c -o $B/mperf.o && clang -std=c99 $WARN -Wconversion -Wcast-qual -Wundef -Wstrict-prototypes -Werror -O2 -c mperf.c -o $B/mperf2.o"
+check "mperf.1 is what the option table makes (make cli writes it)" sh -c "$CC -std=c99 -DMPERF_CLI_MAN -o $B/mperf-man mperf.c && $B/mperf-man | cmp - mperf.1"
+cli_static() { # make cli-static's script; the binary must be static
+    bash tools/cli-static.sh && ! readelf -l build/cli/mperf | grep -q INTERP
+}
+check "make cli-static: one static musl binary with HTTPS (BearSSL from source)" cli_static
 build tls-small "-O1 -g $SAN -I compat -DMPERF_TLS_SMALL" tests/test_tls.c
 # the feature switches: MPERF_MINIMAL, every feature in, and single switches
 build switches-minimal "-O1 -g $SAN -DMPERF_MINIMAL" tests/test_switches.c
@@ -328,6 +338,15 @@ both cookies "cookies: limits, public suffixes, secure cookies, handles apart"
 both dns "dns: the stub resolver"
 suite "dns, MPERF_NO_DNS: only a resolver of the program's own [asan]" "$B/dns-nodns"
 both events "events: socket_action"
+suite "cli: the command-line tool end to end [asan]" bash tests/test_cli.sh "$B/cli-asan" "$B/srv/www"
+MPT_CLI_WRAP="$VG" suite "cli [valgrind]" bash tests/test_cli.sh "$B/cli-vg" "$B/srv/www"
+suite "cli [make cli-static's binary: musl, BearSSL from source, reduced suites]" bash tests/test_cli.sh "$ROOT/build/cli/mperf" "$B/srv/www"
+embedded_ca() { # make cli-static MPERF_CA_EMBED=FILE: the test CA inside the binary, trusted without --cacert
+    MPERF_CA_EMBED="$MPT_PKI/ca.pem" bash tools/cli-static.sh && [ "$(build/cli/mperf -s -o /dev/null -w '%{http_code}' \
+        "https://localhost:$MPT_TLS_PORT/f/1k.bin")" = 200 ] && bash tools/cli-static.sh && ! build/cli/mperf -s -o /dev/null \
+        "https://localhost:$MPT_TLS_PORT/f/1k.bin"
+}
+check "make cli-static MPERF_CA_EMBED=the test CA: trusted without --cacert (and not without it built in)" embedded_ca
 suite "tls [asan]" "$B/tls-asan"
 MPT_LARGE_MB=64 suite "tls [valgrind]" $VG "$B/tls-vg"
 suite "multi, built without TLS [asan]" "$B/multi-notls"
