@@ -314,21 +314,37 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
+/* Decimal digits at *p (before end) into *v; how many there were. (The
+   tool parses its numbers itself: libc's strtod and sscanf would double
+   the size of a static build's libc.) */
+static int digits(const char **p, const char *end, double *v)
+{
+    int n = 0;
+    *v = 0;
+    for (; *p < end && **p >= '0' && **p <= '9' && n < 18; (*p)++, n++) *v = *v * 10 + (**p - '0');
+    return n;
+}
+
 /* "1.5", "100k", "2M": seconds or bytes; -1 when it does not parse. */
 static double number(const char *s, int suffixes)
 {
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || errno || v < 0) return -1;
-    if (suffixes && *end) {
-        const char *u = strchr("kKmMgG", *end);
+    const char *end = s + strlen(s);
+    double v, frac, scale = 1;
+    int n = digits(&s, end, &v);
+    if (*s == '.') {
+        const char *f = ++s;
+        n += digits(&s, end, &frac);
+        while (f++ < s) scale *= 10;
+        v += frac / scale;
+    }
+    if (!n) return -1;
+    if (suffixes && *s) {
+        const char *u = strchr("kKmMgG", *s);
         if (!u) return -1;
         v *= (double)(1L << (10 * (1 + (u - "kKmMgG") / 2)));
-        end++;
+        s++;
     }
-    return *end ? -1 : v;
+    return *s ? -1 : v;
 }
 
 /* ---- the command line and config files ----------------------------------- */
@@ -709,25 +725,28 @@ static int field(const char *line, size_t n, const char *name, const char **v, s
     return 1;
 }
 
-/* Seconds from an HTTP date (IMF-fixdate) to now; -1 when it is not one. */
+/* Seconds from an HTTP date ("Sun, 06 Nov 1994 08:49:37 GMT") to now; -1
+   when it is not one. */
 static long date_delay(const char *v, size_t n)
 {
     static const char mon[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char m[4] = {0};
-    int d, y, hh, mm, ss, mi;
+    const char *p = v + 5, *end = v + n, *m;
+    double d, y, hh, mm, ss;
     long long days;
-    char buf[64];
-    if (n >= sizeof buf) return -1;
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    if (sscanf(buf, "%*3s, %d %3s %d %d:%d:%d GMT", &d, m, &y, &hh, &mm, &ss) != 6 || !strstr(mon, m)) return -1;
-    mi = (int)((strstr(mon, m) - mon) / 3) + 1;
+    int mi;
+    if (n != 29 || v[3] != ',' || !digits(&p, end, &d) || *p++ != ' ') return -1;
+    for (m = mon; *m && memcmp(m, p, 3) != 0; m += 3) continue;
+    p += 4;
+    if (!*m || !digits(&p, end, &y) || *p++ != ' ' || !digits(&p, end, &hh) || *p++ != ':' ||
+        !digits(&p, end, &mm) || *p++ != ':' || !digits(&p, end, &ss) || memcmp(p, " GMT", 4) != 0)
+        return -1;
+    mi = (int)((m - mon) / 3) + 1;
     { /* days since 1970-01-01 (proleptic Gregorian) */
-        int yy = mi <= 2 ? y - 1 : y, era = yy / 400, yoe = yy - era * 400;
-        int doy = (153 * (mi + (mi > 2 ? -3 : 9)) + 2) / 5 + d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        int yy = mi <= 2 ? (int)y - 1 : (int)y, era = yy / 400, yoe = yy - era * 400;
+        int doy = (153 * (mi + (mi > 2 ? -3 : 9)) + 2) / 5 + (int)d - 1, doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
         days = (long long)era * 146097 + doe - 719468;
     }
-    days = days * 86400 + hh * 3600 + mm * 60 + ss - (long long)time(NULL);
+    days = days * 86400 + (long long)(hh * 3600 + mm * 60 + ss) - (long long)time(NULL);
     return days < 0 ? 0 : days > 86400 ? 86400 : (long)days;
 }
 
@@ -738,14 +757,17 @@ static size_t on_header(char *line, size_t size, size_t n, void *ud)
     const char *v;
     if (len > 5 && memcmp(line, "HTTP/", 5) == 0) {
         const char *sp = (const char *)memchr(line, ' ', len);
-        j->code = sp ? strtol(sp + 1, NULL, 10) : 0;
+        double code = 0;
+        if (sp++) digits(&sp, line + len, &code);
+        j->code = (long)code;
         j->retry_after = -1;
         /* a response that will be retried leaves the output as it was */
         j->discard = j->tries < C.retry && retryable_code(j->code);
     } else if (field(line, len, "retry-after", &v, &vn)) {
-        char *end;
-        long s = strtol(v, &end, 10);
-        j->retry_after = end == v + vn && vn ? (s > 86400 ? 86400 : s) : date_delay(v, vn);
+        const char *end = v;
+        double secs;
+        int k = digits(&end, v + vn, &secs);
+        j->retry_after = k && end == v + vn ? (secs > 86400 ? 86400 : (long)secs) : date_delay(v, vn);
     } else if (C.header_name && field(line, len, "content-disposition", &v, &vn)) {
         const char *f = NULL, *p;
         size_t fn = 0;
