@@ -652,6 +652,63 @@ static void run_progress_abort(void)
     easy(h, &s);
 }
 
+/* curl_easy_pause(RECV) from inside the write callback after each piece (a
+   rate limiter's way): nothing may come while paused; the program unpauses
+   after a poll. Plain and gzip-coded bodies. */
+static CURL *pausing;
+static int pause_held, pause_late;
+static size_t on_write_pause(char *p, size_t size, size_t n, void *ud)
+{
+    if (pause_held) pause_late++;
+    pause_held = 1;
+    curl_easy_pause(pausing, CURLPAUSE_RECV);
+    return on_write(p, size, n, ud);
+}
+
+static void run_pause_inside_coded(int coded)
+{
+    {
+        CURLM *m = curl_multi_init();
+        seen s;
+        int running = 1, loops = 0, left;
+        CURLMsg *msg;
+        CURL *h = traced(coded ? fmt("%s/gz/f/64k.bin", N) : fmt("%s/gen/200000", F), &s);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write_pause);
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 4096L);
+        if (coded) curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+        pausing = h;
+        pause_held = pause_late = 0;
+        curl_multi_add_handle(m, h);
+        while (running && loops++ < 100000) {
+            curl_multi_perform(m, &running);
+            if (pause_held) {
+                curl_multi_poll(m, NULL, 0, 1, NULL);
+                curl_multi_perform(m, &running);
+                pause_held = 0;
+                curl_easy_pause(h, CURLPAUSE_CONT);
+            }
+            if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+        }
+        while ((msg = curl_multi_info_read(m, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE) out("%s: result %d", coded ? "gzip" : "plain", (int)msg->data.result);
+        out("%s: %d deliveries while paused, %zu bytes, fnv %016llx", coded ? "gzip" : "plain", pause_late, s.len,
+            (unsigned long long)fnv(s.body, s.len));
+        curl_multi_remove_handle(m, h);
+        curl_easy_cleanup(h);
+        curl_multi_cleanup(m);
+        free(s.body);
+        free(s.log.p);
+    }
+}
+static void run_pause_inside(void)
+{
+    run_pause_inside_coded(0);
+}
+static void run_pause_inside_gzip(void)
+{
+    run_pause_inside_coded(1);
+}
+
 /* HEADERDATA and WRITEDATA FILE *s, no callbacks: libcurl's fwrite for
    both (without a HEADERFUNCTION, headers go to the write function). */
 static void run_header_file(void)
@@ -1539,6 +1596,8 @@ static const struct {
                 {"pattern-wait-extra-fd", run_wait_extra},
                 {"pattern-readd-in-info-read", run_readd},
                 {"pattern-progress-abort", run_progress_abort},
+                {"pattern-pause-inside-write", run_pause_inside},
+                {"pattern-pause-inside-write-gzip", run_pause_inside_gzip},
                 {"pattern-header-file", run_header_file},
                 {"pattern-connect-only", run_connect_only},
                 {"pattern-digest-twice", run_digest_twice},
