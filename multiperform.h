@@ -8097,9 +8097,9 @@ static void mpx_buf_field(const mperf_allocator *al, mpx_buf *b, const char *nam
 static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mpx_buf *b, const char **why)
 {
     const mpx_opts *o = &e->o;
-    const char *referer = o->referer                                                        ? o->referer
-                           : (MPX_REDIRECTS && o->autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
-                                                                                                    : NULL;
+    /* after a redirect AUTOREFERER's URL wins over a set REFERER, as in libcurl */
+    const char *referer = (MPX_REDIRECTS && o->autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
+                                                                                                   : o->referer;
     mperf_code rc;
     b->len = 0;
     b->failed = 0;
@@ -13473,9 +13473,7 @@ static mperf_code mpx_getinfo(mperf_easy *e, int info, void *out)
     case MPX_IN(CONTENT_TYPE): str = e->ctype && e->ctype[0] ? e->ctype : NULL; break;
     case MPX_IN(PRIVATE): str = (const char *)e->o.private_ptr; break;
     case MPX_IN(REFERER):
-        str = e->o.referer                                                  ? e->o.referer
-              : (e->o.autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url
-                                                                           : NULL;
+        str = (e->o.autoreferer && e->x.redirect_count && e->prev_url) ? e->prev_url : e->o.referer;
         break;
     case MPX_IN(OS_ERRNO): lv = e->x.os_errno; break;
     case MPX_IN(HTTP_CONNECTCODE): /* (0 without proxies) */

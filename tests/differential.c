@@ -904,6 +904,11 @@ static void run_option_case(const char *name)
         h = traced(fmt("%s/hop/3", F), &s);
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(h, CURLOPT_AUTOREFERER, 1L);
+    } else if (strcmp(name, "hops-referer") == 0) { /* a set Referer and AUTOREFERER: the hops' URLs win */
+        h = traced(fmt("%s/hop/2", F), &s);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_AUTOREFERER, 1L);
+        curl_easy_setopt(h, CURLOPT_REFERER, "http://start.test/");
     } else if (strcmp(name, "redirect-fragment") == 0) {
         h = traced(fmt("%s/redir?code=302&to=/gen/10%%23frag", F), &s);
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -1562,7 +1567,7 @@ static void run_cookie_share(void)
 
 /* ---- the list ---- */
 static const char *const cases[] = {
-    "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "redirect-fragment",
+    "maxfilesize", "maxfilesize-chunked", "failonerror", "maxredirs", "hops", "hops-referer", "redirect-fragment",
     "redirect-other-host", "auth-any-401", "auth-any-post-401", "auth-any-200", "auth-any-401-digest-only", "auth-digest", "auth-digest-sha256", "auth-digest-two", "auth-digest-wrong", "auth-digest-stale", "auth-basic", "custom-headers", "range", "resume", "customrequest",
     "http10-request", "header-in-body", "nginx", "nginx-head", "nginx-redirect", "resolve", "connect-to",
     "unix-socket", "unix-socket-long", "interface", "refused", "tls-ok", "tls-unknown-ca", "tls-expired", "tls-no-intermediate",
