@@ -131,9 +131,16 @@ tty_bars() { # a pseudo terminal 60 columns wide: bars, a total line, nothing wi
     for i in 1 2 3; do urls="$urls $F/gen/600000?rate=600000"; done
     script -q -e -c "stty cols 60; timeout 60 $WRAP $MP -Z --output-dir $W --remote-name-all $urls" "$W/tty" >/dev/null </dev/null || return 1
     grep -q $'\033\\[K' tty && grep -q '\[##*\.*\] *[0-9]*%' tty && grep -q '3 of 3 done' tty || { cat -v tty | tail; return 1; }
-    tr '\r' '\n' <tty | sed 's/\x1b\[[0-9]*[A-Za-z]//g' | grep -v '^Script ' | awk 'length > 59 {bad = 1; print} END {exit bad}'
+    tr '\r' '\n' <tty | sed 's/\x1b\[[0-9]*[A-Za-z]//g' | grep -v '^Script ' | awk 'length > 59 {bad = 1; print} END {exit bad}' ||
+        return 1
+    # the window narrows to 40 columns mid-transfer: the lines follow
+    script -q -e -c "stty cols 60; (sleep 0.6; stty cols 40) & timeout 60 $WRAP $MP -Z --output-dir $W --remote-name-all $urls" \
+        "$W/tty2" >/dev/null </dev/null || return 1
+    tr '\r' '\n' <tty2 | sed 's/\x1b\[[0-9]*[A-Za-z]//g' | grep -v '^Script ' >lines
+    awk 'length > 45 {wide = 1} END {exit !wide}' lines && tail -n 3 lines | awk 'length > 39 {bad = 1; print} END {exit bad}' ||
+        { cat lines; return 1; }
 }
-t "on a terminal: a bar per transfer and a total line, within the window's width" tty_bars
+t "on a terminal: a bar per transfer and a total line, within the window's width, following a resize" tty_bars
 plain_lines() {
     mp -o x.bin "$F/gen/800000?rate=400000" && expect_rc 0 || return 1
     ! grep -q $'\033' "$W/err" && grep -q "%.*/s" "$W/err" && grep -q 'x.bin .* done' "$W/err" || { cat "$W/err"; return 1; }
@@ -281,6 +288,23 @@ EOF
     printf 'no-such-option\n' >bad && mp -K bad "$N/" && expect_rc 2
 }
 t "-K: a config file (quotes, escapes, = and :, comments)" config
+
+more_options() {
+    mp -s --max-filesize 1000 -o x "$N/f/64k.bin" && expect_rc 63 && [ ! -e x ] || return 1
+    mp -s --connect-to "elsewhere.test:80:127.0.0.1:$MPT_NGINX_PORT" -o x "http://elsewhere.test/f/1k.bin" && expect_rc 0 &&
+        cmp x "$WWW/f/1k.bin" || return 1
+    mp -s -4 -o x "$N/f/1k.bin" && expect_rc 0 || return 1
+    mp -s -p -x "127.0.0.1:$MPT_TINYPROXY_PORT" -o x "$N/f/1k.bin" -w '%{http_code}' && [ "$rc" = 0 ] || [ "$rc" = 56 ] || return 1
+    mp -s --retry 1 --retry-delay 0.1 --retry-connrefused "http://127.0.0.1:$MPT_RESETNOW_PORT/" -w '%{num_retries}' &&
+        [ "$rc" != 0 ] || return 1
+    mp -s --retry 2 --retry-delay 0.1 --retry-connrefused "http://127.0.0.1:1/" -w '%{num_retries}' && expect_rc 7 &&
+        [ "$(cat "$W/out")" = 2 ] || return 1
+    mp -s --retry 2 --retry-delay 0.1 "http://127.0.0.1:1/" -w '%{num_retries}' && expect_rc 7 && [ "$(cat "$W/out")" = 0 ] || return 1
+    mp -s --retry 5 --retry-delay 1 --retry-max-time 1 -m 1 "$F/hang" -w '%{num_retries}' && expect_rc 28 &&
+        [ "$(cat "$W/out")" -le 1 ] || return 1
+    mp -s -L -e 'http://start.test/;auto' "$F/redir?code=302&to=/echo" && grep -q "^Referer: $F/redir" "$W/out"
+}
+t "--max-filesize, --connect-to, -4, -p, --retry-connrefused, --retry-max-time, -e ';auto'" more_options
 
 # ---- exit status ------------------------------------------------------------------------------------
 exit_codes() {
