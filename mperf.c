@@ -227,7 +227,7 @@ typedef struct job {
     FILE *fp, *up;
     mperf_easy *e;
     int state, tries, paused, discard, appending, direct;
-    double started, not_before, resume_at, first_try;
+    double started, not_before, first_try;
     double speed, last_t;
     mperf_off_t got, last_got, resume, up_size, rate_n, up_n;
     long code, retry_after;
@@ -314,9 +314,9 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-/* Decimal digits at *p (before end) into *v; how many there were. (The
-   tool parses its numbers itself: libc's strtod and sscanf would double
-   the size of a static build's libc.) */
+/* Decimal digits at *p (before end) into *v; how many there were. (Not
+   strtod or sscanf: they bring libc's float and scanf code into a static
+   build.) */
 static int digits(const char **p, const char *end, double *v)
 {
     int n = 0;

@@ -35,6 +35,8 @@ command -v xz >/dev/null || need="$need xz-utils"
 command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev" # the inflater's reference (bench/inflate.c)
+command -v wget >/dev/null || need="$need wget" # the command-line tool's rows: curl and wget beside mperf
+[ -x /usr/bin/time ] || need="$need time"
 . tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
 install_missing "$LOG" $need
@@ -205,6 +207,14 @@ echo "large body, $((ROUNDS * 3)) rounds"
 for r in $(seq 1 $((ROUNDS * 3))); do
     for p in mp curl floor; do run large $p large "$URLL" $LARGE; done
 done
+
+echo "the command-line tool: make cli-static's binary, curl and wget, 100 files of 1 MiB"
+bash tools/cli-static.sh >>"$LOG" 2>&1 || fail "make cli-static failed; see $ROOT/build/cli/log.txt"
+MPERF_CLI_TLS=0 MPERF_CLI_OUT="$B/mperf-http" bash tools/cli-static.sh >>"$LOG" 2>&1 || fail "make cli-static (http only) failed"
+CLI_TLS_SIZE=$(stat -c %s "$ROOT/build/cli/mperf")
+CLI_HTTP_SIZE=$(stat -c %s "$B/mperf-http")
+CLI_TABLE=$(CLIPIN=$CLIPIN bash bench/cli.sh "http://127.0.0.1:$PORT" "$B/www" "$B" "$ROOT/build/cli/mperf" "$ROUNDS") ||
+    fail "bench/cli.sh failed (a wrong or missing file?)"
 
 echo "counting allocations and system calls"
 for p in mp curl; do
@@ -384,6 +394,19 @@ REPORT=$ROOT/bench/README.md
     echo "The HTTPS builds link BearSSL $(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) compiled from Debian's source package with the same flags ($SZFLAGS)."
     echo "Linked with Debian's prebuilt libbearssl.a (-O2, unwind tables) instead they are $D_TLS, $D_TLSALL and $D_TLSFULL bytes."
     echo "For reference, Debian's shared libcurl (every protocol, linked dynamically) has ${CURLSO:-?} bytes of text."
+    echo
+    echo "## The command-line tool (mperf) beside curl and wget"
+    echo
+    echo "The same nginx serves 100 files of 1 MiB; each tool fetches all of them into an empty directory,"
+    echo "$ROUNDS times in turn (medians; wall time and peak RSS from GNU time, clients on the same CPU as above);"
+    echo "every file of every run is compared with its source (bench/cli.sh)."
+    echo
+    echo "$CLI_TABLE"
+    echo
+    echo "| make cli-static, stripped file size | bytes | target | met |"
+    echo "|---|---:|---|---|"
+    echo "| with HTTPS (MPERF_TLS_SMALL, BearSSL from source) and every option | $CLI_TLS_SIZE | <= 160 KiB (163840) | $(ok_le "$CLI_TLS_SIZE" 163840) |"
+    echo "| http only (MPERF_CLI_TLS=0) | $CLI_HTTP_SIZE | <= 64 KiB (65536) | $(ok_le "$CLI_HTTP_SIZE" 65536) |"
     echo
     echo "What each switch saves from the default build without TLS ($S_NOTLS bytes), by the same measure"
     echo "(the switches are described in the doc block of multiperform.h):"

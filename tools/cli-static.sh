@@ -5,6 +5,7 @@
 #   MPERF_CLI_TLS=0           http only (no BearSSL)
 #   MPERF_CA_BUNDLE=PATH      the CA file used without --cacert (default: Debian's)
 #   MPERF_CA_EMBED=FILE.pem   those certificates built into the binary instead
+#   MPERF_CLI_OUT=PATH        the binary's path (default build/cli/mperf)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -38,5 +39,6 @@ else
         flags+=(-DMPERF_CLI_CA_EMBED -include "$B/ca_embed.h")
     fi
 fi
-musl-gcc "${flags[@]}" -o "$B/mperf" mperf.c "${libs[@]}" 2>>"$LOG" || { echo "cli-static: the build failed (see $LOG)"; exit 1; }
-echo "build/cli/mperf: $(stat -c %s "$B/mperf") bytes, static ($(text "$B/mperf") of code and data)"
+OUT=${MPERF_CLI_OUT:-$B/mperf}
+musl-gcc "${flags[@]}" -o "$OUT" mperf.c "${libs[@]}" 2>>"$LOG" || { echo "cli-static: the build failed (see $LOG)"; exit 1; }
+echo "${OUT#"$ROOT"/}: $(stat -c %s "$OUT") bytes, static ($(text "$OUT") of code and data)"
