@@ -134,8 +134,11 @@ tty_bars() { # a pseudo terminal 60 columns wide: bars, a total line, nothing wi
     tr '\r' '\n' <tty | sed 's/\x1b\[[0-9]*[A-Za-z]//g' | grep -v '^Script ' | awk 'length > 59 {bad = 1; print} END {exit bad}' ||
         return 1
     # the window narrows to 40 columns mid-transfer: the lines follow
-    script -q -e -c "stty cols 60; (sleep 0.6; stty cols 40) & timeout 60 $WRAP $MP -Z --output-dir $W --remote-name-all $urls" \
-        "$W/tty2" >/dev/null </dev/null || return 1
+    urls=""
+    for i in 1 2 3; do urls="$urls $F/gen/1200000?rate=600000"; done
+    # (once the first bars are out, however slowly the tool started: under valgrind too)
+    script -q -e -c "stty cols 60; (for i in \$(seq 200); do grep -q running $W/tty2 && break; sleep 0.05; done; sleep 0.3;
+        stty cols 40) & timeout 60 $WRAP $MP -Z --output-dir $W --remote-name-all $urls" "$W/tty2" >/dev/null </dev/null || return 1
     tr '\r' '\n' <tty2 | sed 's/\x1b\[[0-9]*[A-Za-z]//g' | grep -v '^Script ' >lines
     awk 'length > 45 {wide = 1} END {exit !wide}' lines && tail -n 3 lines | awk 'length > 39 {bad = 1; print} END {exit bad}' ||
         { cat lines; return 1; }
