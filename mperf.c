@@ -19,6 +19,7 @@
 #define MPERF_NO_TRANSPORT
 #define MPERF_NO_RAW
 #define MPERF_NO_HEADER_API
+#define MPERF_NO_DIGEST /* (no --digest: -u is Basic, as curl's default) */
 #endif
 #define _POSIX_C_SOURCE 200809L
 #ifndef MPERF_CLI_MAN /* (the manual page's generator needs only the declarations) */
