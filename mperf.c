@@ -1385,8 +1385,10 @@ int main(int argc, char **argv)
                         break;
                     }
         t = now_s();
+        busy = 0;
         for (i = 0; i < NJ; i++) {
             job *j = &J[i];
+            busy += j->state == J_RUN || j->state == J_RETRY;
             if (j->state == J_RETRY) {
                 active = 1;
                 if (j->not_before < wake) wake = j->not_before;
@@ -1406,7 +1408,7 @@ int main(int argc, char **argv)
         if (!active && next >= NJ) break;
         progress(NULL, 0);
         if (TTY_BARS || PLAIN_LINES) wake = wake < NEXT_DRAW ? wake : NEXT_DRAW;
-        if (next < NJ) wake = t; /* slots may have opened */
+        if (next < NJ && busy < slots) wake = t; /* a slot is free: the next one starts at once */
         {
             double ms = (wake - now_s()) * 1000;
             if (ms > 0 && running) mperf_multi_poll(m, NULL, 0, ms > 1000 ? 1000 : (int)ms + 1, NULL);

@@ -126,6 +126,18 @@ parallel() {
     curl -s "$F/stats" | tee stats | grep -q 'maxbusy=3 '
 }
 t "-Z: 20 files at most 5 at a time, each intact; --parallel-max 3 keeps 3 busy" parallel
+no_spin() { # waiting transfers cost no CPU: two 1 s downloads one after another, then four two at a time
+    local TIMEFORMAT='%U %S %R' cpu
+    [ -z "$WRAP" ] || return 0 # (under valgrind the tool's own start costs more than the bound)
+    { time mp -s -o /dev/null "$F/gen/300000?rate=300000" -o /dev/null "$F/gen/300000?rate=300000"; } 2>cpu1 || return 1
+    expect_rc 0 || return 1
+    { time mp -s -Z --parallel-max 2 "$F/gen/300000?rate=300000" "$F/gen/300000?rate=300000" \
+        "$F/gen/300000?rate=300000" "$F/gen/300000?rate=300000"; } 2>cpu2 || return 1
+    expect_rc 0 || return 1
+    cat cpu1 cpu2
+    awk '{if ($1 + $2 > 0.25 * $3) bad = 1} END {exit bad}' cpu1 cpu2
+}
+t "waiting costs no CPU: one after another and with -Z, under a quarter of the wall time" no_spin
 tty_bars() { # a pseudo terminal 60 columns wide: bars, a total line, nothing wider
     local urls="" i
     for i in 1 2 3; do urls="$urls $F/gen/600000?rate=600000"; done
