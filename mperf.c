@@ -152,7 +152,8 @@ int main(void)
          "succeeds: a failed transfer leaves no partial file (unless \\fB\\-C\\fR asked to resume, which "
          "writes to the file itself). With \\fB\\-O\\fR and \\fB\\-J\\fR the name comes from the server and "
          "never leaves the output directory: names that are empty, \".\", \"..\", contain a slash, a "
-         "backslash or a control character are refused (exit status 23).\n.PP\nOn a terminal, each "
+         "backslash or a control character are refused (exit status 23). A file that is not a regular one "
+         "(\\-o /dev/null, a pipe, a symbolic link) is written directly.\n.PP\nOn a terminal, each "
          "running transfer has a bar (size, speed, time left) above a line for all of them; the display "
          "follows the window's width. Elsewhere a line per running transfer is printed every second. "
          "Nothing is shown with \\fB\\-s\\fR or when the body goes to a terminal.");
@@ -839,6 +840,7 @@ static mperf_code configure(job *j)
     mperf_code rc = MPERF_E_OK;
     SETP(MPERF_OPT_URL, "URL", j->url2 ? j->url2 : j->url);
     SETP(MPERF_OPT_ERRORBUFFER, "", j->err);
+    SETP(MPERF_OPT_PRIVATE, "", j);
     mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, on_body);
     mperf_easy_setopt(e, MPERF_OPT_HEADERFUNCTION, on_header);
     SETP(MPERF_OPT_WRITEDATA, "", j);
@@ -1377,13 +1379,11 @@ int main(int argc, char **argv)
         while (busy < slots && next < NJ)
             busy += job_start(m, &J[next++]);
         if (mperf_multi_perform(m, &running) != MPERF_M_OK) break;
-        while ((msg = mperf_multi_info_read(m, &left)) != NULL)
-            if (msg->msg == MPERF_MSG_DONE)
-                for (i = 0; i < NJ; i++)
-                    if (J[i].e == msg->easy_handle && J[i].state == J_RUN) {
-                        job_done(m, &J[i], msg->data.result);
-                        break;
-                    }
+        while ((msg = mperf_multi_info_read(m, &left)) != NULL) {
+            job *j = NULL;
+            mperf_easy_getinfo(msg->easy_handle, MPERF_INFO_PRIVATE, (char **)&j);
+            if (msg->msg == MPERF_MSG_DONE && j && j->state == J_RUN) job_done(m, j, msg->data.result);
+        }
         t = now_s();
         busy = 0;
         for (i = 0; i < NJ; i++) {
