@@ -28,6 +28,7 @@
 #include "multiperform.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,19 +280,17 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
-static void warn(const char *fmt, const char *a, const char *b)
+static void warn(const char *fmt, ...)
 {
+    va_list ap;
     if (C.silent && !C.show_error) return;
     fputs(CLI_NAME ": ", stderr);
-    fprintf(stderr, fmt, a, b);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
 }
-static void usage_error(const char *fmt, const char *a, const char *b)
-{
-    warn(fmt, a, b);
-    warn("try '" CLI_NAME " --help' for more information", "", "");
-    exit(2);
-}
+#define usage_error(...) (warn(__VA_ARGS__), warn("try '" CLI_NAME " --help' for more information"), exit(2))
 
 /* A whole file into memory (standard input for "-"); NULL when unreadable. */
 static char *slurp(const char *path, size_t *len)
@@ -371,7 +370,7 @@ static void add_data(const char *v, int how) /* how: 0 -d, 1 --data-binary, 2 --
     char *file = NULL;
     if (how < 2 && v[0] == '@') {
         file = slurp(v + 1, &n);
-        if (!file) usage_error("cannot read the data file '%s'%s", v + 1, "");
+        if (!file) usage_error("cannot read the data file '%s'", v + 1);
         if (how == 0) { /* -d @file drops carriage returns and newlines */
             size_t i, k = 0;
             for (i = 0; i < n; i++)
@@ -435,7 +434,7 @@ static void apply(const cli_option *o, const char *v, int depth)
         if (v[0] == '@') {
             size_t n;
             char *f = slurp(v + 1, &n);
-            if (!f) usage_error("cannot read the write-out file '%s'%s", v + 1, "");
+            if (!f) usage_error("cannot read the write-out file '%s'", v + 1);
             v = keep(f);
         }
         C.write_out = v;
@@ -525,15 +524,15 @@ static void parse_words(int n, char **w, int depth)
                 break;
             }
             o = find_long(a + 2, strlen(a + 2));
-            if (!o) usage_error("option %s: is unknown", a, "");
-            if (o->arg && i + 1 >= n) usage_error("option %s: needs an argument", a, "");
+            if (!o) usage_error("option %s: is unknown", a);
+            if (o->arg && i + 1 >= n) usage_error("option %s: needs an argument", a);
             apply(o, o->arg ? w[++i] : NULL, depth);
             continue;
         }
         for (a++; *a; a++) { /* -sSLo FILE, -oFILE */
             char opt[3] = {'-', *a, 0};
             o = find_short(*a);
-            if (!o) usage_error("option %s: is unknown", opt, "");
+            if (!o) usage_error("option %s: is unknown", opt);
             if (!o->arg) {
                 apply(o, NULL, depth);
                 continue;
@@ -541,7 +540,7 @@ static void parse_words(int n, char **w, int depth)
             if (a[1]) {
                 apply(o, a + 1, depth);
             } else {
-                if (i + 1 >= n) usage_error("option %s: needs an argument", opt, "");
+                if (i + 1 >= n) usage_error("option %s: needs an argument", opt);
                 apply(o, w[++i], depth);
             }
             break;
@@ -554,9 +553,9 @@ static void read_config(const char *path, int depth)
 {
     size_t len;
     char *text, *p;
-    if (depth > 8) usage_error("config files nested too deep at '%s'%s", path, "");
+    if (depth > 8) usage_error("config files nested too deep at '%s'", path);
     text = slurp(path, &len);
-    if (!text) usage_error("cannot read the config file '%s'%s", path, "");
+    if (!text) usage_error("cannot read the config file '%s'", path);
     keep(text);
     for (p = text; *p;) {
         char *line = p, *name, *val = NULL, *w[2];
@@ -1030,6 +1029,14 @@ static void progress(job *done_job, int force)
     }
 }
 
+/* Takes the live area off the terminal: a message goes where it was. */
+static void clear_bars(void)
+{
+    if (!TTY_BARS || !DRAWN) return;
+    fprintf(stderr, "\r\033[%dA\033[J", DRAWN);
+    DRAWN = 0;
+}
+
 /* ---- write-out -------------------------------------------------------------- */
 static void write_out(job *j, FILE **to)
 {
@@ -1166,10 +1173,7 @@ static void job_end(job *j, mperf_code rc)
     EXIT = (int)rc;
     progress(j, 1);
     if (rc != MPERF_E_OK && (!C.silent || C.show_error)) {
-        if (TTY_BARS && DRAWN) { /* the message above the live area */
-            fprintf(stderr, "\r\033[%dA\033[J", DRAWN);
-            DRAWN = 0;
-        }
+        clear_bars();
         fprintf(stderr, CLI_NAME ": (%d) %s\n", (int)rc, j->err[0] ? j->err : mperf_easy_strerror(rc));
     }
     if (C.write_out && j->e) write_out(j, &wo);
@@ -1304,10 +1308,7 @@ static void job_done(mperf_multi *m, job *j, mperf_code rc)
         else snprintf(what, sizeof what, "(%d) %s", (int)rc, mperf_easy_strerror(rc));
         snprintf(secs, sizeof secs, "%g", wait);
         if (!C.silent) {
-            if (TTY_BARS && DRAWN) {
-                fprintf(stderr, "\r\033[%dA\033[J", DRAWN);
-                DRAWN = 0;
-            }
+            clear_bars();
             fprintf(stderr, CLI_NAME ": warning: %s: %s. Will retry in %s seconds, %ld retries left.\n", j->name, what,
                     secs, C.retry - j->tries + 1);
         }
@@ -1347,8 +1348,8 @@ int main(int argc, char **argv)
     C.max_redirs = 50;
     atexit(release);
     parse_words(argc - 1, argv + 1, 0);
-    if (!NURLS) usage_error("no URL specified%s%s", "", "");
-    if (NOUTS > NURLS) warn("more output names than URLs: the last are not used%s%s", "", "");
+    if (!NURLS) usage_error("no URL specified");
+    if (NOUTS > NURLS) warn("more output names than URLs: the last are not used");
     J = (job *)xrealloc(NULL, NURLS * sizeof *J);
     memset(J, 0, NURLS * sizeof *J);
     NJ = NURLS;
