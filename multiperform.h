@@ -228,6 +228,13 @@
    MPERF_NO_SIMD                   header fields scanned a word (8 bytes) at a
                                    time even where SSE2 is there (it is used on
                                    x86-64 with gcc/clang unless built with -Os)
+   MPERF_NO_LIBC_PRINTF            the engine writes its texts (messages,
+                                   verbose lines, addresses) with a printf
+                                   subset of its own and reads addresses
+                                   itself: a static build then links no
+                                   printf, inet_pton or inet_ntop from its
+                                   libc (about 12 KiB with musl); a dynamic
+                                   build gets about 1 KiB bigger
    MPERF_TRACE                     verbose output also names each change of
                                    a transfer's state (a debugging aid)
    MPERF_BUFSIZE          16384    receive buffer size (one per active
@@ -1351,6 +1358,12 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 /* MPERF_SYSTEM_RESOLVER: names go through the system's getaddrinfo, which
    blocks, instead of the built-in stub resolver */
+/* MPERF_NO_LIBC_PRINTF: texts and addresses written by the engine itself */
+#ifdef MPERF_NO_LIBC_PRINTF
+#define MPX_OWN_TEXT 1
+#else
+#define MPX_OWN_TEXT 0
+#endif
 #if defined(MPERF_SYSTEM_RESOLVER)
 #define MPX_STUB 0
 #else
@@ -1950,8 +1963,81 @@ static int mpx_is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
+/* a hex digit's value (the caller has checked that it is one) */
+static int mpx_hexval(unsigned char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
 /* Frees a list linked through the first bytes of each block (the spare
    buffers; hosts and cached names, whose next pointer comes first). */
+#if MPX_OWN_TEXT
+/* MPERF_NO_LIBC_PRINTF: the part of snprintf the engine's texts use, so that
+   a static build needs no printf from its libc: %s, %.*s, %d, %u, %x, with
+   l or ll, a width (digits; a leading 0 pads with zeros), and %%.
+   tests/structure.sh checks that the engine's formats keep to it. Returns
+   the whole text's length, writes at most cap - 1 bytes and a NUL, as
+   snprintf does. */
+static int mpx_vfmt(char *out, size_t cap, const char *f, va_list ap)
+{
+    size_t n = 0;
+    for (; *f; f++) {
+        char num[24], *d = num + sizeof num, pad = ' ';
+        const char *s = f;
+        size_t len = 1, width = 0, prec = (size_t)-1, i;
+        int lng = 0;
+        if (*f == '%' && *++f != '%') {
+            if (*f == '0') pad = *f++;
+            for (; mpx_is_digit(*f); f++) width = width * 10 + (size_t)(*f - '0');
+            if (f[0] == '.' && f[1] == '*') {
+                prec = (size_t)va_arg(ap, int);
+                f += 2;
+            }
+            for (; *f == 'l'; f++) lng++;
+            if (*f == 's') {
+                s = va_arg(ap, const char *);
+                for (len = 0; len < prec && s[len]; len++) {}
+            } else { /* d, u or x */
+                uint64_t v = lng == 2 || (lng && sizeof(long) == sizeof(long long)) ? (uint64_t)va_arg(ap, long long)
+                             : lng ? (uint64_t)va_arg(ap, long) : (uint64_t)va_arg(ap, int);
+                int neg = *f == 'd' && (int64_t)v < 0;
+                unsigned base = *f == 'x' ? 16 : 10;
+                if (*f != 'd' && lng < 2 && (lng == 0 || sizeof(long) < sizeof(long long))) /* as unsigned */
+                    v &= lng ? (uint64_t)(unsigned long)-1 : (uint64_t)(unsigned)-1;
+                if (neg) v = 0 - v;
+                do {
+                    *--d = "0123456789abcdef"[v % base];
+                    v /= base;
+                } while (v);
+                if (neg) *--d = '-';
+                s = d;
+                len = (size_t)(num + sizeof num - d);
+            }
+        }
+        for (i = len; i < width; i++, n++)
+            if (n + 1 < cap) out[n] = pad;
+        for (i = 0; i < len; i++, n++)
+            if (n + 1 < cap) out[n] = s[i];
+    }
+    if (cap) out[n < cap ? n : cap - 1] = 0;
+    return (int)n;
+}
+
+static int mpx_fmt(char *out, size_t cap, const char *f, ...) MPX_PRINTF(3, 4);
+static int mpx_fmt(char *out, size_t cap, const char *f, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, f);
+    n = mpx_vfmt(out, cap, f, ap);
+    va_end(ap);
+    return n;
+}
+#else
+#define mpx_vfmt vsnprintf
+#define mpx_fmt snprintf
+#endif
+
 static void mpx_free_chain(const mperf_allocator *al, void *p)
 {
     while (p) {
@@ -2662,7 +2748,7 @@ static void mpx_infof(mperf_easy *e, const char *fmt, ...)
     int n;
     if (!e->o.verbose) return;
     va_start(ap, fmt);
-    n = vsnprintf(line, sizeof line - 2, fmt, ap);
+    n = mpx_vfmt(line, sizeof line - 2, fmt, ap);
     va_end(ap);
     if (n < 0) return;
     if ((size_t)n > sizeof line - 3) n = (int)sizeof line - 3;
@@ -2949,6 +3035,111 @@ static int mpx_random(const mperf_multi *m, void *buf, size_t n)
 }
 #endif
 
+/* Addresses as text: inet_pton and inet_ntop, or with MPERF_NO_LIBC_PRINTF
+   read and written here (musl's inet_ntop brings its printf).
+   mpx_ip4_parse: s is four decimal parts 0-255 with dots and no leading
+   zeros; the 4 bytes to out. */
+#if MPX_OWN_TEXT
+static int mpx_ip4_parse(const char *s, unsigned char *out)
+{
+    const char *start;
+    unsigned i, v;
+    for (i = 0; i < 4; i++) {
+        for (start = s, v = 0; s - start < 3 && mpx_is_digit(*s); s++) v = v * 10 + (unsigned)(*s - '0');
+        if (s == start || v > 255 || (s - start > 1 && *start == '0')) return 0;
+        out[i] = (unsigned char)v;
+        if (i < 3 && *s++ != '.') return 0;
+    }
+    return !*s;
+}
+
+/* mpx_ip6_parse: s is an IPv6 address (RFC 4291 2.2: groups of 1-4 hex
+   digits, one "::" for at least one zero group, an IPv4 tail); the 16 bytes
+   to out. */
+static int mpx_ip6_parse(const char *s, unsigned char *out)
+{
+    unsigned char b[16];
+    size_t n = 0, gap = 16, d;
+    if (s[0] == ':' && s[1] == ':') {
+        gap = 0;
+        s += 2;
+    }
+    while (*s) {
+        const char *g = s;
+        unsigned v = 0;
+        for (d = 0; d < 4 && (mpx_is_digit(*s) || ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')); d++, s++)
+            v = v * 16 + (unsigned)mpx_hexval((unsigned char)*s);
+        if (*s == '.' && d && n <= 12) { /* the last 32 bits as IPv4 */
+            if (!mpx_ip4_parse(g, b + n)) return 0;
+            n += 4;
+            break;
+        }
+        if (!d || n == 16) return 0;
+        b[n++] = (unsigned char)(v >> 8);
+        b[n++] = (unsigned char)v;
+        if (!*s) break;
+        if (*s++ != ':' || !*s) return 0;
+        if (*s == ':') {
+            if (gap != 16) return 0;
+            gap = n;
+            s++;
+        }
+    }
+    if (gap == 16 ? n != 16 : n > 14) return 0;
+    memset(out, 0, 16);
+    memcpy(out, b, gap < n ? gap : n);
+    if (gap < n) memcpy(out + 16 - (n - gap), b + gap, n - gap);
+    return 1;
+}
+
+/* mpx_addr_to_text: as glibc's inet_ntop writes it (RFC 5952: the longest
+   run of two or more zero groups, the first of equals, as "::"; lower-case
+   hex; ::a.b.c.d when the first six groups are zero, ::ffff:a.b.c.d). */
+static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
+{
+    const unsigned char *ip = a->ip;
+    char t[48];
+    size_t n = 0;
+    int i, j, best = -1, blen = 1, groups = 0;
+    if (MPX_UNIX && a->family == 1) {
+        *out = 0; /* UNIX_SOCKET_PATH's socket: no address */
+        return;
+    }
+    if (a->family == 6) {
+        for (i = 0; i < 8; i = j + 1) {
+            for (j = i; j < 8 && !ip[2 * j] && !ip[2 * j + 1]; j++) {}
+            if (j - i > blen) best = i, blen = j - i;
+        }
+        groups = best == 0 && (blen == 6 || (blen == 5 && ip[10] == 0xff && ip[11] == 0xff)) ? 6 : 8;
+        for (i = 0; i < groups; i++) {
+            if (i == best) {
+                t[n++] = ':';
+                t[n++] = ':';
+                i += blen - 1;
+                continue;
+            }
+            if (i && i != best + blen) t[n++] = ':';
+            n += (size_t)mpx_fmt(t + n, sizeof t - n, "%x", (unsigned)(ip[2 * i] << 8 | ip[2 * i + 1]));
+        }
+        if (groups == 6 && blen == 5) t[n++] = ':';
+        ip += 12;
+    }
+    t[n] = 0;
+    if (groups < 8) mpx_fmt(t + n, sizeof t - n, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    mpx_strlcpy(out, t, outlen);
+}
+
+#else
+static int mpx_ip4_parse(const char *s, unsigned char *out)
+{
+    return inet_pton(AF_INET, s, out) == 1;
+}
+
+static int mpx_ip6_parse(const char *s, unsigned char *out)
+{
+    return inet_pton(AF_INET6, s, out) == 1;
+}
+
 static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
 {
     if (MPX_UNIX && a->family == 1) {
@@ -2957,6 +3148,7 @@ static void mpx_addr_to_text(const mpx_addr *a, char *out, size_t outlen)
     }
     if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->ip, out, (MPX_NTOP_LEN)outlen)) mpx_strlcpy(out, "?", outlen);
 }
+#endif
 
 /* A port number at *s, moving *s past it: -1 when there are no digits or
    the number is over 65535. */
@@ -2976,11 +3168,11 @@ static unsigned mpx_resolve_static(const char *host, mpx_addr *out)
 {
     size_t n = strlen(host);
     memset(out, 0, sizeof *out * 2);
-    if (inet_pton(AF_INET, host, out[0].ip) == 1) {
+    if (mpx_ip4_parse(host, out[0].ip)) {
         out[0].family = 4;
         return 1;
     }
-    if (inet_pton(AF_INET6, host, out[0].ip) == 1) {
+    if (mpx_ip6_parse(host, out[0].ip)) {
         out[0].family = 6;
         return 1;
     }
@@ -3201,8 +3393,8 @@ static int mpx_ns_parse(const char *s, size_t n, mpx_ns *ns)
     if (!hl || hl >= sizeof buf) return 0;
     memcpy(buf, host, hl);
     buf[hl] = 0;
-    if (inet_pton(AF_INET, buf, ns->a.ip) == 1) ns->a.family = 4;
-    else if (inet_pton(AF_INET6, buf, ns->a.ip) == 1) ns->a.family = 6;
+    if (mpx_ip4_parse(buf, ns->a.ip)) ns->a.family = 4;
+    else if (mpx_ip6_parse(buf, ns->a.ip)) ns->a.family = 6;
     else return 0;
     if (port) {
         const char *p = port;
@@ -3377,7 +3569,7 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
     char sys[MAX_PATH];
     if (!path) {
         const char *root = getenv("SystemRoot");
-        snprintf(sys, sizeof sys, "%s\\System32\\drivers\\etc\\hosts", root ? root : "C:\\Windows");
+        mpx_fmt(sys, sizeof sys, "%s\\System32\\drivers\\etc\\hosts", root ? root : "C:\\Windows");
         path = sys;
     }
 #else
@@ -3391,8 +3583,8 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
         while ((w = mpx_conf_word(&p)) != NULL) {
             if (strlen(w) != n || !mpx_ncaseeq(w, name, n)) continue;
             memset(&out[k], 0, sizeof out[k]);
-            if (inet_pton(AF_INET, addr, out[k].ip) == 1) out[k++].family = 4;
-            else if (inet_pton(AF_INET6, addr, out[k].ip) == 1) out[k++].family = 6;
+            if (mpx_ip4_parse(addr, out[k].ip)) out[k++].family = 4;
+            else if (mpx_ip6_parse(addr, out[k].ip)) out[k++].family = 6;
             break;
         }
     }
@@ -6261,8 +6453,8 @@ static void mpx_tls_policy_init(mperf_multi *m, mpx_tls *t, const mperf_easy *e,
     memcpy(t->host, e->x.u.host, e->x.u.hostlen);
     t->host[e->x.u.hostlen] = 0;
     t->x.host = t->host;
-    if (e->x.u.ipv6 && inet_pton(AF_INET6, t->host, t->x.ip) == 1) t->x.iplen = 16;
-    else if (!e->x.u.ipv6 && inet_pton(AF_INET, t->host, t->x.ip) == 1) t->x.iplen = 4;
+    if (e->x.u.ipv6 && mpx_ip6_parse(t->host, t->x.ip)) t->x.iplen = 16;
+    else if (!e->x.u.ipv6 && mpx_ip4_parse(t->host, t->x.ip)) t->x.iplen = 4;
     br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
     if (m->time_cb) { /* the program's clock for the certificates' dates (days from 1 Jan 0000) */
         int64_t now = m->time_cb(m->time_data);
@@ -6599,25 +6791,25 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n, long *ve
     const char *s;
     long v = 1; /* unspecified: a name mismatch too, as libcurl reports it */
     if (t->bad_alpn) {
-        snprintf(msg, n, "The server chose the unknown protocol %s", t->bad_alpn);
+        mpx_fmt(msg, n, "The server chose the unknown protocol %s", t->bad_alpn);
         return MPERF_E_SSL_CONNECT_ERROR;
     }
     if (t->x.pin_failed) {
-        snprintf(msg, n, "The server's public key does not match the pinned key");
+        mpx_fmt(msg, n, "The server's public key does not match the pinned key");
         return MPERF_E_SSL_PINNEDPUBKEYNOTMATCH;
     }
     if (t->x.ee_failed && err == BR_ERR_X509_LIMIT_EXCEEDED) {
-        snprintf(msg, n, "Out of memory keeping the server certificate");
+        mpx_fmt(msg, n, "Out of memory keeping the server certificate");
         return MPERF_E_OUT_OF_MEMORY;
     }
     if (err >= BR_ERR_SEND_FATAL_ALERT) {
-        snprintf(msg, n, "TLS handshake failed: we sent the alert %s (%d)", mpx_tls_alert_name(err - BR_ERR_SEND_FATAL_ALERT),
+        mpx_fmt(msg, n, "TLS handshake failed: we sent the alert %s (%d)", mpx_tls_alert_name(err - BR_ERR_SEND_FATAL_ALERT),
                  err - BR_ERR_SEND_FATAL_ALERT);
         return MPERF_E_SSL_CONNECT_ERROR;
     }
     if (err >= BR_ERR_RECV_FATAL_ALERT) {
         int a = err - BR_ERR_RECV_FATAL_ALERT;
-        snprintf(msg, n, "TLS handshake failed: the server sent the alert %s (%d)%s", mpx_tls_alert_name(a), a,
+        mpx_fmt(msg, n, "TLS handshake failed: the server sent the alert %s (%d)%s", mpx_tls_alert_name(a), a,
                  a == 70 ? ": it does not speak TLS 1.2 (a TLS 1.3-only server?)"
                  : a == 40 ? ": no common cipher suite or parameters" : "");
         return MPERF_E_SSL_CONNECT_ERROR;
@@ -6643,18 +6835,18 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n, long *ve
     default: s = NULL; break;
     }
     if (s || err >= BR_ERR_X509_OK) {
-        if (s) snprintf(msg, n, "%s", s);
-        else snprintf(msg, n, "The server certificate could not be verified (BearSSL X.509 error %d)", err);
+        if (s) mpx_fmt(msg, n, "%s", s);
+        else mpx_fmt(msg, n, "The server certificate could not be verified (BearSSL X.509 error %d)", err);
         *verify = v;
         return MPERF_E_PEER_FAILED_VERIFICATION;
     }
     switch (err) {
     case BR_ERR_OK:
         if (t->sock_err) {
-            snprintf(msg, n, "TLS connection failed: %s", mpx_sock_strerror(t->sock_err));
+            mpx_fmt(msg, n, "TLS connection failed: %s", mpx_sock_strerror(t->sock_err));
             return MPERF_E_SSL_CONNECT_ERROR;
         }
-        snprintf(msg, n, "The connection closed during the TLS handshake");
+        mpx_fmt(msg, n, "The connection closed during the TLS handshake");
         return MPERF_E_SSL_CONNECT_ERROR;
     case BR_ERR_UNSUPPORTED_VERSION:
     case BR_ERR_BAD_VERSION: s = "The server does not speak TLS 1.2"; break;
@@ -6667,8 +6859,8 @@ static mperf_code mpx_tls_error(const mpx_conn *c, char *msg, size_t n, long *ve
     case BR_ERR_IO: s = "TLS I/O error"; break;
     default: s = NULL; break;
     }
-    if (s) snprintf(msg, n, "%s", s);
-    else snprintf(msg, n, "TLS error (BearSSL error %d)", err);
+    if (s) mpx_fmt(msg, n, "%s", s);
+    else mpx_fmt(msg, n, "TLS error (BearSSL error %d)", err);
     return MPERF_E_SSL_CONNECT_ERROR;
 }
 
@@ -7146,7 +7338,7 @@ static int mpx_cookie_load(const mperf_allocator *al, mpx_jar *j, const char *pa
 /* A cookie as a line of libcurl's Netscape format, into out (NUL-ended). */
 static size_t mpx_cookie_format(const mpx_cookie *c, char *out, size_t cap)
 {
-    int r = snprintf(out, cap, "%s%s%s\t%s\t%s\t%s\t%lld\t%s\t%s", c->httponly ? "#HttpOnly_" : "",
+    int r = mpx_fmt(out, cap, "%s%s%s\t%s\t%s\t%s\t%lld\t%s\t%s", c->httponly ? "#HttpOnly_" : "",
                      c->tailmatch && c->domain[0] != '.' ? "." : "", c->domain, c->tailmatch ? "TRUE" : "FALSE",
                      c->path, c->secure ? "TRUE" : "FALSE", (long long)c->expires, c->name, c->value);
     return r < 0 ? 0 : (size_t)r >= cap ? cap - 1 : (size_t)r;
@@ -7190,7 +7382,8 @@ static int mpx_cookie_save(const mperf_allocator *al, const mpx_jar *j, const ch
           f);
     for (i = 0; i < n; i++) {
         mpx_cookie_format(a[i], line, sizeof line);
-        fprintf(f, "%s\n", line);
+        fputs(line, f);
+        fputc('\n', f);
     }
     mpx_free(al, a);
     return f == stdout ? fflush(f) == 0 : fclose(f) == 0;
@@ -7956,7 +8149,7 @@ static void mpx_add_digest_auth(mperf_easy *e, const mperf_allocator *al, mpx_bu
         cnonce[cb.len] = 0;
         mpx_buf_free(al, &cb);
     }
-    snprintf(nc, sizeof nc, "%08lx", ++e->dg->nc & 0xffffffffUL);
+    mpx_fmt(nc, sizeof nc, "%08lx", ++e->dg->nc & 0xffffffffUL);
     e->dg->kept = 1;
     mpx_digest_response(d, user, pass, e->x.method, uri, cnonce, nc, hex);
     if (d->userhash) {
@@ -8022,7 +8215,7 @@ static int mpx_add_basic_auth(const mperf_easy *e, const mperf_allocator *al, mp
     else
 #endif
     if (!mpx_credentials(e, user, sizeof user, pass, sizeof pass)) return 1;
-    n = (size_t)snprintf(cred, sizeof cred, "%s:%s", user, pass);
+    n = (size_t)mpx_fmt(cred, sizeof cred, "%s:%s", user, pass);
     memset(pass, 0, sizeof pass);
     if (n >= sizeof cred) n = sizeof cred - 1;
     return mpx_buf_adds(al, b, proxy ? "Proxy-Authorization: Basic " : "Authorization: Basic ") &&
@@ -8356,7 +8549,7 @@ static int mpx_body_read(mperf_multi *m, mperf_easy *e)
     c->sbuf.len = room + r;
     if (e->x.body_chunked) {
         char h[24];
-        int hl = snprintf(h, sizeof h, "%lx\r\n", (unsigned long)r);
+        int hl = mpx_fmt(h, sizeof h, "%lx\r\n", (unsigned long)r);
         c->spos = room - (size_t)hl;
         memcpy(c->sbuf.p + c->spos, h, (size_t)hl);
         memcpy(c->sbuf.p + room + r, "\r\n", 2);
@@ -8826,11 +9019,6 @@ MPX_NOINLINE static size_t mpx_parse_field(mpx_parser *p, const char *buf, size_
     p->scan = p->colon = 0;
     if (ev->type == MPX_EV_FIELD && !p->interim && mpx_parse_framing(p, ev) == 0) return 0;
     return i + 1;
-}
-
-static int mpx_hexval(unsigned char c)
-{
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 /* One step of the chunk-extension grammar: BWS ";" BWS name [BWS "=" BWS
@@ -10997,7 +11185,7 @@ static void mpx_xfer_fail(mperf_multi *m, mperf_easy *e, mperf_code code, const 
     char msg[MPERF_ERROR_SIZE];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    mpx_vfmt(msg, sizeof msg, fmt, ap);
     va_end(ap);
     mpx_xfer_end(m, e, code, msg);
 }
@@ -12186,8 +12374,8 @@ struct mperf_vnet {
 
 static int mpx_vnet_addr(const char *ip, int *family, unsigned char *out)
 {
-    if (inet_pton(AF_INET, ip, out) == 1) *family = 4;
-    else if (inet_pton(AF_INET6, ip, out) == 1) *family = 6;
+    if (mpx_ip4_parse(ip, out)) *family = 4;
+    else if (mpx_ip6_parse(ip, out)) *family = 6;
     else return 0;
     return 1;
 }

@@ -113,13 +113,15 @@ check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls
 # every feature switch, alone and all together, and the reduced TLS profile
 for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API \
     MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT" \
-    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW MPERF_NO_DIGEST; do
+    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_LIBC_PRINTF; do
     o=$(echo "$sw" | tr ' -' '__')
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.2.o"
 done
 printf '#define MPERF_NO_TLS\n#define MULTIPERFORM_IMPLEMENTATION\n#include "multiperform.h"\n' >"$B/impl_win.c"
 check "warning-free: Windows (mingw-w64, winsock2 and WSAPoll)" x86_64-w64-mingw32-gcc -std=c99 $WARN -Werror -I. -c "$B/impl_win.c" -o "$B/impl_win.o"
 check "warning-free: musl (musl-gcc -static), every feature and MPERF_MINIMAL" sh -c "musl-gcc -std=c99 $WARN -Werror -DMPERF_NO_TLS -I. -c $B/impl.c -o $B/impl_musl.o && musl-gcc -std=c99 $WARN -Werror -DMPERF_MINIMAL -I. -c $B/impl.c -o $B/impl_musl_min.o"
+check "MPERF_NO_LIBC_PRINTF: a static musl build (every feature but TLS) links no printf, inet_pton or inet_ntop" sh -c \
+    "musl-gcc -std=c99 -Os -static -DMPERF_NO_TLS -DMPERF_NO_LIBC_PRINTF -o $B/min-musl-noprintf bench/minimal_get.c && ! nm $B/min-musl-noprintf | grep -wE 'vfprintf|vsnprintf|inet_pton|inet_ntop'"
 check "the smallest build (MPERF_MINIMAL) needs no BearSSL symbol" sh -c "! nm -u $B/impl_MPERF_MINIMAL.o | grep -q ' br_'"
 # as firmware codebases compile it: conversions, casts that drop const,
 # fall-throughs, undefined macros in #if, old-style prototypes
@@ -127,12 +129,12 @@ STRICT="$WARN -Wconversion -Wcast-qual -Wimplicit-fallthrough -Wundef -Wstrict-p
 strict() {
     local cc flags
     for cc in gcc clang; do
-        for flags in "" -DMPERF_MINIMAL -DMPERF_TLS_SMALL -DMPERF_NO_ERROR_TEXT -Os -DMPERF_NO_SIMD -DMPERF_TRACE; do
+        for flags in "" -DMPERF_MINIMAL -DMPERF_TLS_SMALL -DMPERF_NO_ERROR_TEXT -Os -DMPERF_NO_SIMD -DMPERF_TRACE -DMPERF_NO_LIBC_PRINTF; do
             $cc -std=c99 $STRICT -Werror $flags -I. -c "$B/impl.c" -o "$B/impl_strict.o" || return 1
         done
     done
 }
-check "warning-free with -Wconversion -Wcast-qual -Wimplicit-fallthrough -Wundef -Wstrict-prototypes: gcc and clang, seven builds" strict
+check "warning-free with -Wconversion -Wcast-qual -Wimplicit-fallthrough -Wundef -Wstrict-prototypes: gcc and clang, eight builds" strict
 check "the header's structure: contents and anchors, state setters, BearSSL only in >>tls (tests/structure.sh)" bash tests/structure.sh
 for cxx in g++ clang++; do
     for std in c++11 c++17; do
@@ -201,6 +203,7 @@ build parser-nosimd-asan "-O1 -g $SAN -DMPERF_NO_SIMD" tests/test_parser.c
 build fuzz-response-os "-Os -g $SAN" tests/fuzz/fuzz_response.c
 build fuzz-response-nosimd "-O1 -g $SAN -DMPERF_NO_SIMD" tests/fuzz/fuzz_response.c
 build url-asan "-O1 -g $SAN" tests/test_url.c
+build url-owntext-asan "-O1 -g $SAN -DMPERF_NO_LIBC_PRINTF" tests/test_url.c # the printf subset and address text against libc's
 sanitized multi "" tests/test_multi.c tests/second_tu.c
 sanitized dns "" tests/test_dns.c
 build dns-nodns "-O1 -g $SAN -DMPERF_NO_DNS" tests/test_dns.c
@@ -244,7 +247,8 @@ build tls-platforms-asan "-O1 -g $SAN" tests/test_tls_platforms.c
 check "the musl build is one static binary (no program interpreter)" sh -c "! readelf -l $B/platforms-musl | grep -q INTERP"
 # other architectures, under qemu-user: 64-bit big-endian s390x, 32-bit ARM and RISC-V 64,
 # static; the TLS suite with BearSSL built from Debian's source by the cross
-# compiler (the cross sysroots have none), the others without TLS; 64-bit
+# compiler (the cross sysroots have none), the others without TLS (url with the
+# engine's own printf subset, checked against the target's libc); 64-bit
 # file offsets so that a 32-bit readdir works on any file system
 CROSS="s390x:s390x-linux-gnu arm:arm-linux-gnueabihf riscv64:riscv64-linux-gnu"
 static_tls() { # NAME CC: BearSSL from Debian's source built by CC, then the TLS suite as one static binary
@@ -256,7 +260,7 @@ for x in $CROSS; do
     arch=${x%%:*} tc=${x#*:}
     for t in parser url platforms; do
         check "build $t for $arch ($tc-gcc -static)" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 \
-            -static -DMPERF_NO_TLS -o "$B/$arch-$t" "tests/test_$t.c"
+            -static -DMPERF_NO_TLS $([ $t = url ] && echo -DMPERF_NO_LIBC_PRINTF) -o "$B/$arch-$t" "tests/test_$t.c"
     done
     check "build inflate_file for $arch" $tc-gcc -std=c99 $WARN -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -O1 -static \
         -DMPERF_NO_TLS -o "$B/$arch-inflate_file" tests/inflate_file.c
@@ -298,6 +302,7 @@ both parser "parser"
 suite "parser, -Os: the reference path alone [asan]" "$B/parser-os-asan"
 suite "parser, MPERF_NO_SIMD: word-at-a-time scan [asan]" "$B/parser-nosimd-asan"
 suite "url [asan]" "$B/url-asan"
+suite "url [asan, MPERF_NO_LIBC_PRINTF]" "$B/url-owntext-asan"
 
 # ---- fuzz corpus replay (with the parser's whole / byte-by-byte / every-split check)
 for t in $FUZZ_TARGETS; do
@@ -477,6 +482,10 @@ check "build differential through the compat header (cc -I compat -D MULTIPERFOR
     cc -std=c99 $WARN -Werror -O1 -g -I compat -D MULTIPERFORM_IMPLEMENTATION -o "$B/differential" tests/differential.c -lbearssl -lz
 suite "differential" env MPT_DIFF_DIR="$B/differential.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential"
 grep '^differential: ' "$B/differential.out" || true
+# the engine's own printf subset and address text (MPERF_NO_LIBC_PRINTF): the same messages and getinfo texts
+check "build differential through the compat header with MPERF_NO_LIBC_PRINTF" \
+    cc -std=c99 $WARN -Werror -O1 -g -I compat -D MULTIPERFORM_IMPLEMENTATION -DMPERF_NO_LIBC_PRINTF -o "$B/differential-owntext" tests/differential.c -lbearssl -lz
+suite "differential, MPERF_NO_LIBC_PRINTF" env MPT_DIFF_DIR="$B/differential-owntext.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential-owntext"
 suite "differential [valgrind]" env MPT_DIFF_DIR="$B/differential-vg.d" bash tests/differential.sh "$B/differential-libcurl" "$B/differential" $VG
 
 echo "$passed passed, $failed failed"

@@ -5,7 +5,8 @@
 #   - e->state and the body state are written only by their setters;
 #   - BearSSL (br_, BR_) appears only in the >>tls section;
 #   - no function-like macro has a lowercase name (those are functions);
-#   - every MPERF_ macro a program may define is in the doc block's list.
+#   - every MPERF_ macro a program may define is in the doc block's list;
+#   - the engine's formats keep to mpx_vfmt's subset of printf.
 # Prints what is wrong and exits 1, or prints a summary and exits 0.
 set -u
 cd "$(dirname "$0")/.."
@@ -53,5 +54,12 @@ lower=$(grep -nE '^#define mpx_[a-z0-9_]+\(' "$H")
 [ -z "$lower" ] || fail "function-like macros with a function's lowercase name:
 $lower"
 
-[ $bad -eq 0 ] && echo "structure: $(echo "$anchors" | wc -l) anchors match the contents; state writes in their setters; BearSSL only in lines $tls_from-$tls_to; every configuration macro documented"
+# the formats the engine writes with keep to MPERF_NO_LIBC_PRINTF's subset of printf (mpx_vfmt)
+fmts=$(awk '/(MPX_FAIL|MPX_INFO|mpx_fmt|mpx_xfer_fail)\(/ {on = 1} on {print NR ": " $0} on && /;[^"]*$/ {on = 0}' "$H" |
+    grep -v 'static int mpx_fmt' | grep -oE '^[0-9]+:|%[^a-zA-Z%]*(ll|l)?[a-zA-Z%]' |
+    awk '/^[0-9]+:$/ {n = $0; next} !/^%(%|0?[0-9]*(l|ll)?[dux]|(\.\*)?s)$/ {print n " " $0}')
+[ -z "$fmts" ] || fail "formats outside mpx_vfmt's subset (%s %.*s %d %u %x, l/ll, a width, %%):
+$fmts"
+
+[ $bad -eq 0 ] && echo "structure: $(echo "$anchors" | wc -l) anchors match the contents; state writes in their setters; BearSSL only in lines $tls_from-$tls_to; every configuration macro documented; formats within the printf subset"
 exit $bad

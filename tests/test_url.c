@@ -105,10 +105,110 @@ TEST(resolve_static_never_blocks)
     CHECK_EQ_LONG(mpx_resolve_static("notlocalhost", a), 0);
 }
 
+/* MPERF_NO_LIBC_PRINTF (make test builds this file with and without it): the
+   engine's printf subset and address text against the C library's */
+#define SAME_FMT(cap, ...)                                                                                             \
+    do {                                                                                                               \
+        char a_[64], b_[64];                                                                                           \
+        volatile size_t c_ = cap; /* not a constant: no truncation warnings */                                         \
+        int ra_ = mpx_fmt(a_, c_, __VA_ARGS__), rb_ = snprintf(b_, c_, __VA_ARGS__);                                   \
+        CHECKF(ra_ == rb_ && strcmp(a_, b_) == 0, "%s: \"%s\" (%d), libc \"%s\" (%d)", #__VA_ARGS__, a_, ra_, b_, rb_); \
+    } while (0)
+
+TEST(text_format_subset)
+{
+    SAME_FMT(64, "plain text");
+    SAME_FMT(64, "%s|%s|%.*s|%.*s|", "abc", "", 2, "xyz", 9, "xy");
+    SAME_FMT(64, "%d %d %d %u %u %x %x", 0, -1, -2147483647 - 1, 0u, 4294967295u, 0u, 0xdeadbeefu);
+    SAME_FMT(64, "%ld %ld %ld %lu %lx", -1L, 2147483647L, -2147483647L - 1, 4294967295UL, 0xfffffffful);
+    SAME_FMT(64, "%lld %lld %llu", -9223372036854775807LL - 1, 9223372036854775807LL, 18446744073709551615ULL);
+    SAME_FMT(64, "%04x|%04x|%08lx|%08lx|%5u|%2s|%%|100%%", 0x1301u, 0x12345u, 1UL, 0xffffffffUL, 7u, "abc");
+    SAME_FMT(8, "%s and %u more", "truncated", 123456u); /* longer than the buffer: the same length back */
+    SAME_FMT(1, "%d", 5);
+    SAME_FMT(4, "%lu", 123456UL);
+}
+
+static uint32_t t_rand_state = 12345;
+static uint32_t t_rand(void)
+{
+    t_rand_state ^= t_rand_state << 13;
+    t_rand_state ^= t_rand_state >> 17;
+    t_rand_state ^= t_rand_state << 5;
+    return t_rand_state;
+}
+
+TEST(text_addresses)
+{
+    int i, k, bad = 0;
+    for (i = 0; i < 20000 && bad < 5; i++) { /* addresses with runs of zero groups, the ::/96 and ::ffff:0:0/96 forms */
+        mpx_addr a;
+        char mine[64], libc[64];
+        unsigned char back[16];
+        memset(&a, 0, sizeof a);
+        a.family = i % 5 ? 6 : 4;
+        for (k = 0; k < 8; k++)
+            if (t_rand() % 2) {
+                a.ip[2 * k] = (unsigned char)(t_rand() % 3 ? 0 : t_rand());
+                a.ip[2 * k + 1] = (unsigned char)t_rand();
+            }
+        if (i % 7 == 1) memset(a.ip, 0, 10 + (t_rand() % 3));
+        if (i % 7 == 2) memset(a.ip + 10, 0xff, 2);
+        mpx_addr_to_text(&a, mine, sizeof mine);
+        inet_ntop(a.family == 6 ? AF_INET6 : AF_INET, a.ip, libc, sizeof libc);
+        if (strcmp(mine, libc) != 0) {
+            CHECKF(0, "address text \"%s\", libc \"%s\"", mine, libc);
+            bad++;
+        }
+        if (!(a.family == 6 ? mpx_ip6_parse(mine, back) : mpx_ip4_parse(mine, back)) ||
+            memcmp(back, a.ip, a.family == 6 ? 16 : 4) != 0) {
+            CHECKF(0, "\"%s\" does not read back", mine);
+            bad++;
+        }
+    }
+}
+
+TEST(text_address_parsing)
+{
+    static const char *const cases[] = {
+        "", ":", "::", ":::", "::1", "1::", "1::2::3", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7::",
+        "::1:2:3:4:5:6:7", "1:2:3:4:5:6::7:8", "12345::", "01234::", "::ffff:1.2.3.4", "::1.2.3.4", "1.2.3.4", "01.2.3.4",
+        "1.2.3", "1.2.3.4.5", "256.1.1.1", "255.255.255.255", "0.0.0.0", "1::1.2.3.4.5", ":1::", "1:", "1::2:", "fe80::1%eth0",
+        "g::", "::ffff:1.2.3", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::0.0.0.0", "0::0", "A:B::C", "::1.2.3.04",
+        "1.2.3.4 ", " 1.2.3.4", "1..2.3", "::ffff:256.1.1.1", "1:2:3:4:5:6:7:8:", "1.2.3.1234", "fFfF::", "::1:2.3.4.5",
+    };
+    static const char alphabet[] = "0123456789abcdefAF:.x";
+    int i, k, bad = 0;
+    char s[24];
+    for (i = 0; i < 200000 && bad < 5; i++) {
+        unsigned char mine[16], libc[16];
+        const char *t = s;
+        int fam, r1, r2;
+        if (i < (int)(sizeof cases / sizeof *cases) * 2) {
+            t = cases[i / 2];
+        } else {
+            int len = (int)(t_rand() % 20);
+            for (k = 0; k < len; k++) s[k] = alphabet[t_rand() % (sizeof alphabet - 1)];
+            s[len] = 0;
+        }
+        fam = i % 2 ? AF_INET6 : AF_INET;
+        memset(mine, 0, sizeof mine);
+        memset(libc, 0, sizeof libc);
+        r1 = fam == AF_INET6 ? mpx_ip6_parse(t, mine) : mpx_ip4_parse(t, mine);
+        r2 = inet_pton(fam, t, libc) == 1;
+        if (r1 != r2 || (r1 && memcmp(mine, libc, 16) != 0)) {
+            CHECKF(0, "\"%s\" as IPv%d: %d, libc %d", t, fam == AF_INET6 ? 6 : 4, r1, r2);
+            bad++;
+        }
+    }
+}
+
 int main(void)
 {
     RUN(url_cases);
     RUN(url_too_long);
     RUN(resolve_static_never_blocks);
+    RUN(text_format_subset);
+    RUN(text_addresses);
+    RUN(text_address_parsing);
     return t_done("url");
 }
