@@ -20,6 +20,7 @@
 #define MPERF_NO_RAW
 #define MPERF_NO_HEADER_API
 #define MPERF_NO_DIGEST /* (no --digest: -u is Basic, as curl's default) */
+#define MPERF_NO_LIBC_PRINTF /* the engine's texts without libc's printf (the tool has its own, below) */
 #endif
 #define _POSIX_C_SOURCE 200809L
 #ifndef MPERF_CLI_MAN /* (the manual page's generator needs only the declarations) */
@@ -39,6 +40,11 @@
 #include <unistd.h>
 
 #define CLI_NAME "mperf"
+#if defined(__GNUC__) || defined(__clang__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
 
 /* ---- the options: one table for parsing, --help and the man page --------- */
 enum {
@@ -280,14 +286,111 @@ static double now_s(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+/* ---- text: the printf the tool needs, written here: libc's brings about
+   10 KiB (its float code) into a static build. %s %c %d %u %f %%, with l or
+   ll, - and 0, a width and a precision (digits or *); %f rounds half up. */
+static int vfmt(char *out, size_t cap, const char *f, va_list ap)
+{
+    size_t n = 0;
+    for (; *f; f++) {
+        char num[48], *d = num + sizeof num, pad = ' ';
+        const char *s = f;
+        size_t len = 1, i;
+        int left = 0, lng = 0, width = 0, prec = -1, neg = 0;
+        if (*f == '%' && *++f != '%') {
+            for (; *f == '-' || *f == '0'; f++) {
+                if (*f == '-') left = 1;
+                else pad = '0';
+            }
+            if (*f == '*') {
+                width = va_arg(ap, int);
+                f++;
+            }
+            for (; *f >= '0' && *f <= '9'; f++) width = width * 10 + *f - '0';
+            if (*f == '.' && *++f == '*') {
+                prec = va_arg(ap, int);
+                f++;
+            } else if (f[-1] == '.') {
+                for (prec = 0; *f >= '0' && *f <= '9'; f++) prec = prec * 10 + *f - '0';
+            }
+            if (width > 40) width = 40;
+            for (; *f == 'l'; f++) lng++;
+            if (*f == 's') {
+                s = va_arg(ap, const char *);
+                for (len = 0; (prec < 0 || len < (size_t)prec) && s[len]; len++) continue;
+            } else if (*f == 'c') {
+                *--d = (char)va_arg(ap, int);
+                s = d;
+            } else {
+                unsigned long long v, frac = 0, scale = 1;
+                if (*f == 'f') {
+                    double x = va_arg(ap, double);
+                    neg = x < 0;
+                    if (neg) x = -x;
+                    if (prec < 0) prec = 6;
+                    for (i = 0; i < (size_t)prec; i++) scale *= 10;
+                    x = x * (double)scale + 0.5;
+                    v = x < 1.8e19 ? (unsigned long long)x : 0;
+                    frac = v % scale;
+                    v /= scale;
+                    for (i = 0; i < (size_t)prec; i++, frac /= 10) *--d = (char)('0' + frac % 10);
+                    if (prec > 0) *--d = '.';
+                } else if (*f == 'd') {
+                    long long x = lng > 1 ? va_arg(ap, long long) : lng ? va_arg(ap, long) : va_arg(ap, int);
+                    neg = x < 0;
+                    v = neg ? 0 - (unsigned long long)x : (unsigned long long)x;
+                } else {
+                    v = lng > 1 ? va_arg(ap, unsigned long long) : lng ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+                }
+                do *--d = (char)('0' + v % 10);
+                while (v /= 10);
+                while (pad == '0' && num + sizeof num - d < width - neg) *--d = '0';
+                if (neg) *--d = '-';
+                s = d;
+                len = (size_t)(num + sizeof num - d);
+            }
+        }
+        for (i = len; !left && i < (size_t)width; i++, n++)
+            if (n + 1 < cap) out[n] = ' ';
+        for (i = 0; i < len; i++, n++)
+            if (n + 1 < cap) out[n] = s[i];
+        for (i = len; left && i < (size_t)width; i++, n++)
+            if (n + 1 < cap) out[n] = ' ';
+    }
+    if (cap) out[n < cap ? n : cap - 1] = 0;
+    return (int)n;
+}
+static int fmt(char *out, size_t cap, const char *f, ...) CLI_PRINTF(3, 4);
+static int fmt(char *out, size_t cap, const char *f, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, f);
+    n = vfmt(out, cap, f, ap);
+    va_end(ap);
+    return n;
+}
+static void say(FILE *to, const char *f, ...) CLI_PRINTF(2, 3);
+static void say(FILE *to, const char *f, ...) /* fprintf, for texts under 1 KiB */
+{
+    char b[1024];
+    va_list ap;
+    va_start(ap, f);
+    vfmt(b, sizeof b, f, ap);
+    va_end(ap);
+    fputs(b, to);
+}
+static void warn(const char *fmt, ...) CLI_PRINTF(1, 2);
 static void warn(const char *fmt, ...)
 {
     va_list ap;
+    char b[1024];
     if (C.silent && !C.show_error) return;
-    fputs(CLI_NAME ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vfmt(b, sizeof b, fmt, ap);
     va_end(ap);
+    fputs(CLI_NAME ": ", stderr);
+    fputs(b, stderr);
     fputc('\n', stderr);
 }
 #define usage_error(...) (warn(__VA_ARGS__), warn("try '" CLI_NAME " --help' for more information"), exit(2))
@@ -455,19 +558,19 @@ static void apply(const cli_option *o, const char *v, int depth)
     case O_CONFIG: read_config(v, depth + 1); break;
     case O_HELP: {
         size_t i;
-        printf("Usage: " CLI_NAME " [options] URL...\n");
+        say(stdout, "Usage: " CLI_NAME " [options] URL...\n");
         for (i = 0; i < N_OPTIONS; i++) {
             char left[64];
             const cli_option *p = &OPTIONS[i];
-            snprintf(left, sizeof left, "%c%c%c --%s%s%s", p->s ? '-' : ' ', p->s ? p->s : ' ', p->s ? ',' : ' ',
+            fmt(left, sizeof left, "%c%c%c --%s%s%s", p->s ? '-' : ' ', p->s ? p->s : ' ', p->s ? ',' : ' ',
                      p->l, p->arg ? " " : "", p->arg ? p->arg : "");
-            printf(" %-32s %s\n", left, p->help);
+            say(stdout, " %-32s %s\n", left, p->help);
         }
-        printf("Exit status: curl's. More in the manual: man -l mperf.1\n");
+        say(stdout, "Exit status: curl's. More in the manual: man -l mperf.1\n");
         exit(0);
     }
     case O_VERSION:
-        printf(CLI_NAME " %s (multiperform.h)%s\n", mperf_version(),
+        say(stdout, CLI_NAME " %s (multiperform.h)%s\n", mperf_version(),
 #ifdef MPERF_NO_TLS
                " http"
 #else
@@ -694,7 +797,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
             }
         }
         if (!j->fp) {
-            snprintf(j->err, sizeof j->err, "cannot write %s: %s", j->final, strerror(errno));
+            fmt(j->err, sizeof j->err, "cannot write %s: %s", j->final, strerror(errno));
             return 0;
         }
     }
@@ -903,15 +1006,15 @@ static const char *human(double v, char *buf, size_t cap)
     static const char unit[] = "BKMGTP";
     int u = 0;
     while (v >= 1024 && u < 5) v /= 1024, u++;
-    snprintf(buf, cap, u ? (v < 10 ? "%.1f%c" : "%.0f%c") : "%.0f%c", v, unit[u]);
+    fmt(buf, cap, u ? (v < 10 ? "%.1f%c" : "%.0f%c") : "%.0f%c", v, unit[u]);
     return buf;
 }
 static const char *clock_text(double s, char *buf, size_t cap)
 {
     long t = s >= 0 && s < 359999 ? (long)(s + 0.5) : 0;
-    if (s < 0 || s >= 359999) snprintf(buf, cap, "--:--");
-    else if (t >= 3600) snprintf(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else snprintf(buf, cap, "%ld:%02ld", t / 60, t % 60);
+    if (s < 0 || s >= 359999) fmt(buf, cap, "--:--");
+    else if (t >= 3600) fmt(buf, cap, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else fmt(buf, cap, "%ld:%02ld", t / 60, t % 60);
     return buf;
 }
 static mperf_off_t job_total(job *j) /* the whole size when known, else -1 */
@@ -935,17 +1038,17 @@ static void bar_line(char *out, size_t cap, job *j, int w, int done)
     int nw = w >= 100 ? 24 : w / 4 < 8 ? 8 : w / 4; /* the name's column */
     if (done) {
         double t = j->last_t - j->started;
-        snprintf(tail, sizeof tail, " %s in %s  %s/s  %s", human((double)now, a, sizeof a), clock_text(t, b, sizeof b),
+        fmt(tail, sizeof tail, " %s in %s  %s/s  %s", human((double)now, a, sizeof a), clock_text(t, b, sizeof b),
                  human(t > 0 ? (double)j->got / t : 0, c, sizeof c), j->result ? "failed" : "done");
     } else {
-        snprintf(tail, sizeof tail, " %3d%% %5s/%-5s %5s/s %s", pct < 0 ? 0 : pct > 100 ? 100 : pct,
+        fmt(tail, sizeof tail, " %3d%% %5s/%-5s %5s/s %s", pct < 0 ? 0 : pct > 100 ? 100 : pct,
                  human((double)now, a, sizeof a), total >= 0 ? human((double)total, b, sizeof b) : "?",
                  human(j->speed, c, sizeof c),
                  total > 0 && j->speed > 0 ? clock_text((double)(total - now) / j->speed, d, sizeof d) : "--:--");
     }
     barw = w - 1 - nw - 3 - (int)strlen(tail);
     if (barw > 40) barw = 40;
-    k = snprintf(out, cap, "%-*.*s", nw, nw, j->name);
+    k = fmt(out, cap, "%-*.*s", nw, nw, j->name);
     if (!done && barw >= 5) {
         fill = pct < 0 ? 0 : barw * (pct > 100 ? 100 : pct) / 100;
         out[k++] = ' ';
@@ -955,7 +1058,7 @@ static void bar_line(char *out, size_t cap, job *j, int w, int done)
         out[k++] = ']';
         out[k] = 0;
     }
-    snprintf(out + k, cap - (size_t)k, "%s", tail);
+    fmt(out + k, cap - (size_t)k, "%s", tail);
     if ((int)strlen(out) > w - 1 && w > 1) out[w - 1] = 0; /* never wrap */
 }
 
@@ -987,14 +1090,14 @@ static void progress(job *done_job, int force)
     if (PLAIN_LINES) {
         if (done_job) {
             bar_line(line, sizeof line, done_job, 200, 1);
-            fprintf(stderr, "%s\n", line);
+            say(stderr, "%s\n", line);
         }
         if (!force && t < NEXT_DRAW) return;
         NEXT_DRAW = t + 1.0;
         for (i = 0; i < NJ; i++)
             if (J[i].state == J_RUN && t - J[i].started >= 1.0) {
                 bar_line(line, sizeof line, &J[i], 200, 0);
-                fprintf(stderr, "%s\n", line);
+                say(stderr, "%s\n", line);
             }
         return;
     }
@@ -1005,10 +1108,10 @@ static void progress(job *done_job, int force)
         mperf_off_t all = 0;
         double speed = 0;
         char a[32], b[32];
-        if (DRAWN) fprintf(stderr, "\r\033[%dA", DRAWN);
+        if (DRAWN) say(stderr, "\r\033[%dA", DRAWN);
         if (done_job) {
             bar_line(line, sizeof line, done_job, w, 1);
-            fprintf(stderr, "\033[K%s\n", line);
+            say(stderr, "\033[K%s\n", line);
         }
         for (i = 0; i < NJ; i++) {
             job *j = &J[i];
@@ -1017,13 +1120,13 @@ static void progress(job *done_job, int force)
             speed += j->speed;
             if (++running > 20) continue; /* the rest only in the total */
             bar_line(line, sizeof line, j, w, 0);
-            fprintf(stderr, "\033[K%s\n", line);
+            say(stderr, "\033[K%s\n", line);
             lines++;
         }
-        snprintf(line, sizeof line, "%d of %d done, %d running, %s at %s/s", DONE_N, (int)NJ, running,
+        fmt(line, sizeof line, "%d of %d done, %d running, %s at %s/s", DONE_N, (int)NJ, running,
                  human((double)all, a, sizeof a), human(speed, b, sizeof b));
         if ((int)strlen(line) > w - 1) line[w - 1] = 0;
-        fprintf(stderr, "\033[K%s\n\033[J", line);
+        say(stderr, "\033[K%s\n\033[J", line);
         DRAWN = lines + 1;
         fflush(stderr);
     }
@@ -1033,7 +1136,7 @@ static void progress(job *done_job, int force)
 static void clear_bars(void)
 {
     if (!TTY_BARS || !DRAWN) return;
-    fprintf(stderr, "\r\033[%dA\033[J", DRAWN);
+    say(stderr, "\r\033[%dA\033[J", DRAWN);
     DRAWN = 0;
 }
 
@@ -1063,22 +1166,22 @@ static void write_out(job *j, FILE **to)
                 if (strlen(WRITE_OUT_VARS[v]) == n && memcmp(WRITE_OUT_VARS[v], name, n) == 0) break;
             if (v == N_VARS) {
                 char nm[64];
-                snprintf(nm, sizeof nm, "%.*s", (int)(n < 60 ? n : 60), name);
-                fprintf(stderr, CLI_NAME ": unknown --write-out variable: '%s'\n", nm);
+                fmt(nm, sizeof nm, "%.*s", (int)(n < 60 ? n : 60), name);
+                say(stderr, CLI_NAME ": unknown --write-out variable: '%s'\n", nm);
                 continue;
             }
             name = WRITE_OUT_VARS[v];
 #define IS(x) (strcmp(name, x) == 0)
             if (IS("stdout")) f = stdout;
             else if (IS("stderr")) f = stderr;
-            else if (IS("exitcode")) fprintf(f, "%d", (int)j->result);
+            else if (IS("exitcode")) say(f, "%d", (int)j->result);
             else if (IS("errormsg")) fputs(j->result ? (j->err[0] ? j->err : mperf_easy_strerror(j->result)) : "", f);
             else if (IS("filename_effective")) fputs(j->final ? j->final : "", f);
-            else if (IS("num_retries")) fprintf(f, "%d", j->tries);
+            else if (IS("num_retries")) say(f, "%d", j->tries);
             else if (IS("url")) fputs(j->url2 ? j->url2 : j->url, f);
             else if (IS("http_code") || IS("response_code")) {
                 mperf_easy_getinfo(j->e, MPERF_INFO_RESPONSE_CODE, &l);
-                fprintf(f, "%03ld", l);
+                say(f, "%03ld", l);
             } else if (IS("http_version")) {
                 mperf_easy_getinfo(j->e, MPERF_INFO_HTTP_VERSION, &l);
                 fputs(l == MPERF_HTTP_VERSION_1_0 ? "1" : l == MPERF_HTTP_VERSION_1_1 ? "1.1" : "0", f);
@@ -1104,9 +1207,9 @@ static void write_out(job *j, FILE **to)
                 for (k = 0; k < sizeof map / sizeof map[0] && !IS(map[k].n); k++) continue;
                 if (k == sizeof map / sizeof map[0]) continue;
                 if (map[k].kind == 's' && mperf_easy_getinfo(j->e, map[k].info, &s) == MPERF_E_OK && s) fputs(s, f);
-                if (map[k].kind == 'l' && mperf_easy_getinfo(j->e, map[k].info, &l) == MPERF_E_OK) fprintf(f, "%ld", l);
-                if (map[k].kind == 'o' && mperf_easy_getinfo(j->e, map[k].info, &o) == MPERF_E_OK) fprintf(f, "%lld", (long long)o);
-                if (map[k].kind == 'd' && mperf_easy_getinfo(j->e, map[k].info, &d) == MPERF_E_OK) fprintf(f, "%.6f", d);
+                if (map[k].kind == 'l' && mperf_easy_getinfo(j->e, map[k].info, &l) == MPERF_E_OK) say(f, "%ld", l);
+                if (map[k].kind == 'o' && mperf_easy_getinfo(j->e, map[k].info, &o) == MPERF_E_OK) say(f, "%lld", (long long)o);
+                if (map[k].kind == 'd' && mperf_easy_getinfo(j->e, map[k].info, &d) == MPERF_E_OK) say(f, "%.6f", d);
             }
 #undef IS
         } else {
@@ -1136,21 +1239,21 @@ static void job_end(job *j, mperf_code rc)
         j->fp = NULL;
         if (rc == MPERF_E_OK && j->dispo[0] == '\1') {
             rc = MPERF_E_WRITE_ERROR;
-            snprintf(j->err, sizeof j->err, "refused the server's file name (not a plain name)");
+            fmt(j->err, sizeof j->err, "refused the server's file name (not a plain name)");
         } else if (rc == MPERF_E_OK && j->dispo[0]) {
             const char *slash = strrchr(j->final, '/');
             char dir[4096];
-            snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - j->final + 1) : 0, j->final);
+            fmt(dir, sizeof dir, "%.*s", slash ? (int)(slash - j->final + 1) : 0, j->final);
             final = alt = cat3(dir, j->dispo, "");
             if (access(final, F_OK) == 0) {
                 rc = MPERF_E_WRITE_ERROR;
-                snprintf(j->err, sizeof j->err, "refusing to overwrite %s", final);
+                fmt(j->err, sizeof j->err, "refusing to overwrite %s", final);
             }
         }
         if (j->tmp) {
             if (rc == MPERF_E_OK && rename(j->tmp, final) != 0) {
                 rc = MPERF_E_WRITE_ERROR;
-                snprintf(j->err, sizeof j->err, "cannot rename to %s: %s", final, strerror(errno));
+                fmt(j->err, sizeof j->err, "cannot rename to %s: %s", final, strerror(errno));
             }
             if (rc != MPERF_E_OK) unlink(j->tmp);
         }
@@ -1164,7 +1267,7 @@ static void job_end(job *j, mperf_code rc)
     }
     if (failed_body && rc == MPERF_E_OK) {
         rc = MPERF_E_HTTP_RETURNED_ERROR;
-        snprintf(j->err, sizeof j->err, "The requested URL returned error: %ld", j->code);
+        fmt(j->err, sizeof j->err, "The requested URL returned error: %ld", j->code);
     }
     j->result = rc;
     j->state = J_DONE;
@@ -1174,7 +1277,7 @@ static void job_end(job *j, mperf_code rc)
     progress(j, 1);
     if (rc != MPERF_E_OK && (!C.silent || C.show_error)) {
         clear_bars();
-        fprintf(stderr, CLI_NAME ": (%d) %s\n", (int)rc, j->err[0] ? j->err : mperf_easy_strerror(rc));
+        say(stderr, CLI_NAME ": (%d) %s\n", (int)rc, j->err[0] ? j->err : mperf_easy_strerror(rc));
     }
     if (C.write_out && j->e) write_out(j, &wo);
     if (j->up && j->up != stdin) fclose(j->up);
@@ -1209,7 +1312,7 @@ static int job_start(mperf_multi *m, job *j)
             j->up = strcmp(C.upload, "-") ? fopen(C.upload, "rb") : stdin;
             j->up_size = j->up && j->up != stdin && fstat(fileno(j->up), &st) == 0 ? (mperf_off_t)st.st_size : -1;
             if (!j->up) {
-                snprintf(j->err, sizeof j->err, "cannot read %s: %s", C.upload, strerror(errno));
+                fmt(j->err, sizeof j->err, "cannot read %s: %s", C.upload, strerror(errno));
                 job_end(j, MPERF_E_READ_ERROR);
                 return 0;
             }
@@ -1220,7 +1323,7 @@ static int job_start(mperf_multi *m, job *j)
             url_name(j->url2 ? j->url2 : j->url, &s, &n);
             name = safe_name(s, n, buf, sizeof buf);
             if (!name) {
-                snprintf(j->err, sizeof j->err, "refused to save %.*s: not a plain file name from the URL",
+                fmt(j->err, sizeof j->err, "refused to save %.*s: not a plain file name from the URL",
                          (int)(n > 100 ? 100 : n), n ? s : "(empty)");
                 job_end(j, MPERF_E_WRITE_ERROR);
                 return 0;
@@ -1232,7 +1335,7 @@ static int job_start(mperf_multi *m, job *j)
         {
             const char *shown = j->final ? j->final : j->url;
             const char *sl = strrchr(shown, '/');
-            snprintf(j->name, sizeof j->name, "%s", sl && sl[1] ? sl + 1 : shown);
+            fmt(j->name, sizeof j->name, "%s", sl && sl[1] ? sl + 1 : shown);
         }
         if (C.resume_arg) {
             struct stat st;
@@ -1270,7 +1373,7 @@ static int job_start(mperf_multi *m, job *j)
     BAD_OPT = NULL;
     rc = configure(j);
     if (rc != MPERF_E_OK) {
-        snprintf(j->err, sizeof j->err, "option %s: %s", BAD_OPT ? BAD_OPT : "?", mperf_easy_strerror(rc));
+        fmt(j->err, sizeof j->err, "option %s: %s", BAD_OPT ? BAD_OPT : "?", mperf_easy_strerror(rc));
         job_end(j, rc);
         return 0;
     }
@@ -1304,12 +1407,12 @@ static void job_done(mperf_multi *m, job *j, mperf_code rc)
             wait = C.retry_max_time - (now_s() - j->first_try);
         if (wait < 0) wait = 0;
         j->tries++;
-        if (rc == MPERF_E_OK || rc == MPERF_E_HTTP_RETURNED_ERROR) snprintf(what, sizeof what, "HTTP error %ld", code);
-        else snprintf(what, sizeof what, "(%d) %s", (int)rc, mperf_easy_strerror(rc));
-        snprintf(secs, sizeof secs, "%g", wait);
+        if (rc == MPERF_E_OK || rc == MPERF_E_HTTP_RETURNED_ERROR) fmt(what, sizeof what, "HTTP error %ld", code);
+        else fmt(what, sizeof what, "(%d) %s", (int)rc, mperf_easy_strerror(rc));
+        fmt(secs, sizeof secs, "%g", wait);
         if (!C.silent) {
             clear_bars();
-            fprintf(stderr, CLI_NAME ": warning: %s: %s. Will retry in %s seconds, %ld retries left.\n", j->name, what,
+            say(stderr, CLI_NAME ": warning: %s: %s. Will retry in %s seconds, %ld retries left.\n", j->name, what,
                     secs, C.retry - j->tries + 1);
         }
         j->state = J_RETRY;
