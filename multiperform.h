@@ -2590,6 +2590,8 @@ struct mperf_multi {
     struct mpx_cas *cas;                /* trust anchors, parsed once */
     struct mpx_tls_session *sessions;   /* for resumption */
     unsigned num_sessions;
+    struct mpx_verified *verified;      /* certificate chains verified lately (MPX_VERIFIED) */
+    unsigned long chains_checked;       /* how many chains the validator ran (for the tests) */
     mpx_tls *tls_free;                  /* a spare TLS engine */
     long maxconnects, max_host_conns, max_total_conns;
     int64_t now;
@@ -5798,12 +5800,40 @@ static int mpx_der_error(mpx_der_feed *f)
     return br_x509_decoder_last_error(&f->dc);
 }
 
+/* Chains verified on earlier connections, kept by the multi for a minute: the
+   same certificates (byte for byte) for the same name under the same trust
+   anchors (and the same minute of the program's clock, when it gives one)
+   are not verified again: BearSSL's signature checks on P-256 cost more
+   than the rest of a client's handshake. The handshake still proves that
+   the server holds the key. */
+#define MPX_VERIFIED 8
+#define MPX_VERIFIED_US (60 * 1000000LL)
+#define MPX_CHAIN_HELD (4 * (size_t)MPERF_MAX_CERT) /* a longer chain streams through the validator */
+#define MPX_PKEY_MAX 528 /* an RSA key up to 4096 bits and its exponent, or an EC point */
+typedef struct mpx_verified {
+    unsigned char key[32]; /* SHA-256 of the chain, the trust anchors and the name */
+    int64_t until;
+    unsigned usages;
+    br_x509_pkey pkey; /* pointing into data */
+    unsigned char data[MPX_PKEY_MAX];
+} mpx_verified;
+
 /* The X.509 policy wrapped around BearSSL's minimal validator: it keeps the
    end-entity certificate so IP literals, names without a chain check and
-   key pins can be checked against it. */
+   key pins can be checked against it, and holds the chain back from the
+   validator until it ends, to look it up among the verified ones. */
 typedef struct mpx_x509 {
     const br_x509_class *vtable; /* first: BearSSL calls through it */
     br_x509_minimal_context minimal;
+    mperf_multi *m;
+    uint64_t cas_key;        /* the trust anchors' */
+    int64_t cert_minute;     /* the program's clock for the dates, in minutes (-1: the system's) */
+    mpx_buf chain;           /* each certificate: 4 bytes of length, its DER */
+    br_sha256_context chash; /* of the same */
+    uint8_t streaming, in_cert, hit;
+    unsigned hit_usages;
+    br_x509_pkey hit_pkey; /* a verified chain's key, pointing into hit_data */
+    unsigned char hit_data[MPX_PKEY_MAX];
     mpx_der_feed decoder; /* no chain check: just the key */
     const br_x509_pkey *pkey; /* that key, once the chain ended */
     const mperf_allocator *al;
@@ -5973,6 +6003,103 @@ static int mpx_cert_has_name(const unsigned char *der, size_t n, const char *hos
     return 0;
 }
 
+/* ---- chains verified before ---- */
+/* A copy of a key whose bytes go to buf (MPX_PKEY_MAX); 0 if too big. */
+static int mpx_pkey_copy(br_x509_pkey *dst, unsigned char *buf, const br_x509_pkey *src)
+{
+    *dst = *src;
+    if (src->key_type == BR_KEYTYPE_EC && src->key.ec.qlen <= MPX_PKEY_MAX) {
+        memcpy(buf, src->key.ec.q, src->key.ec.qlen);
+        dst->key.ec.q = buf;
+        return 1;
+    }
+    if (src->key_type == BR_KEYTYPE_RSA && src->key.rsa.nlen + src->key.rsa.elen <= MPX_PKEY_MAX) {
+        memcpy(buf, src->key.rsa.n, src->key.rsa.nlen);
+        memcpy(buf + src->key.rsa.nlen, src->key.rsa.e, src->key.rsa.elen);
+        dst->key.rsa.n = buf;
+        dst->key.rsa.e = buf + src->key.rsa.nlen;
+        return 1;
+    }
+    return 0;
+}
+
+static mpx_verified *mpx_verified_find(const mperf_multi *m, const unsigned char *key)
+{
+    unsigned i;
+    for (i = 0; m->verified && i < MPX_VERIFIED; i++)
+        if (m->verified[i].until > m->now && memcmp(m->verified[i].key, key, 32) == 0) return &m->verified[i];
+    return NULL;
+}
+
+static void mpx_verified_keep(mperf_multi *m, const unsigned char *key, const br_x509_pkey *pk, unsigned usages)
+{
+    mpx_verified *v;
+    unsigned i;
+    if (!pk) return;
+    if (!m->verified && !(m->verified = (mpx_verified *)mpx_calloc(&m->al, MPX_VERIFIED * sizeof *m->verified))) return;
+    v = &m->verified[0];
+    for (i = 1; i < MPX_VERIFIED; i++) /* the one that ends first makes room */
+        if (m->verified[i].until < v->until) v = &m->verified[i];
+    if (!mpx_pkey_copy(&v->pkey, v->data, pk)) return;
+    memcpy(v->key, key, 32);
+    v->usages = usages;
+    v->until = m->now + MPX_VERIFIED_US;
+}
+
+/* The name BearSSL's validator matches (IP literals are checked here). */
+static const char *mpx_x509_name(const mpx_x509 *x)
+{
+    return x->verify_host && !x->iplen ? x->host : NULL;
+}
+
+/* Hands the chain held back so far to the validator, which then gets the
+   rest as it comes. */
+static void mpx_x509_stream(mpx_x509 *x)
+{
+    const br_x509_class **v = &x->minimal.vtable;
+    const unsigned char *p = (const unsigned char *)x->chain.p, *end = p + x->chain.len;
+    x->streaming = 1;
+    (*v)->start_chain(v, mpx_x509_name(x));
+    while (p && end - p >= 4) {
+        uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        size_t have = (size_t)(end - p - 4) < len ? (size_t)(end - p - 4) : len;
+        (*v)->start_cert(v, len);
+        (*v)->append(v, p + 4, have);
+        p += 4 + have;
+        if (p < end || !x->in_cert) (*v)->end_cert(v);
+    }
+    mpx_buf_free(x->al, &x->chain);
+}
+
+/* The whole chain has come: verified before, or verified now (and kept). */
+static unsigned mpx_x509_check_held(mpx_x509 *x)
+{
+    const char *name = mpx_x509_name(x);
+    unsigned char key[32];
+    const mpx_verified *v;
+    unsigned err;
+    br_sha256_update(&x->chash, &x->cas_key, sizeof x->cas_key);
+    br_sha256_update(&x->chash, &x->cert_minute, sizeof x->cert_minute);
+    if (name) br_sha256_update(&x->chash, name, strlen(name) + 1);
+    br_sha256_out(&x->chash, key);
+    v = mpx_verified_find(x->m, key);
+    if (v && mpx_pkey_copy(&x->hit_pkey, x->hit_data, &v->pkey)) {
+        x->hit = 1;
+        x->hit_usages = v->usages;
+        mpx_buf_free(x->al, &x->chain);
+        return 0;
+    }
+    mpx_x509_stream(x);
+    err = x->minimal.vtable->end_chain(&x->minimal.vtable);
+    x->m->chains_checked++;
+    if (!err) {
+        unsigned usages = 0;
+        const br_x509_pkey *pk = x->minimal.vtable->get_pkey(&x->minimal.vtable, &usages);
+        mpx_verified_keep(x->m, key, pk, usages);
+    }
+    return err;
+}
+
 /* ---- the X.509 policy class ---- */
 static void mpx_x509_start_chain(const br_x509_class **ctx, const char *server_name)
 {
@@ -5982,8 +6109,9 @@ static void mpx_x509_start_chain(const br_x509_class **ctx, const char *server_n
     x->ee.len = 0;
     x->ee_failed = x->ee_big = 0;
     x->pin_failed = 0;
-    if (x->verify_peer) /* BearSSL matches DNS names itself; IP literals are checked below */
-        x->minimal.vtable->start_chain(&x->minimal.vtable, x->verify_host && !x->iplen ? x->host : NULL);
+    x->chain.len = 0;
+    x->streaming = x->in_cert = x->hit = 0;
+    if (x->verify_peer) br_sha256_init(&x->chash); /* the validator gets the chain at its end */
 }
 
 static void mpx_x509_start_cert(const br_x509_class **ctx, uint32_t length)
@@ -5994,7 +6122,19 @@ static void mpx_x509_start_cert(const br_x509_class **ctx, uint32_t length)
         else if (!mpx_buf_reserve(x->al, &x->ee, length)) x->ee_failed = 1;
         if (!x->verify_peer) mpx_der_init(&x->decoder, NULL, NULL);
     }
-    if (x->verify_peer) x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+    if (x->verify_peer) {
+        unsigned char l4[4];
+        l4[0] = (unsigned char)(length >> 24);
+        l4[1] = (unsigned char)(length >> 16);
+        l4[2] = (unsigned char)(length >> 8);
+        l4[3] = (unsigned char)length;
+        if (!x->streaming &&
+            (x->chain.len + 4 + (size_t)length > MPX_CHAIN_HELD || !mpx_buf_add(x->al, &x->chain, l4, 4)))
+            mpx_x509_stream(x);
+        if (x->streaming) x->minimal.vtable->start_cert(&x->minimal.vtable, length);
+        else br_sha256_update(&x->chash, l4, 4);
+        x->in_cert = 1;
+    }
 }
 
 static void mpx_x509_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
@@ -6004,13 +6144,18 @@ static void mpx_x509_append(const br_x509_class **ctx, const unsigned char *buf,
         if (!x->ee_failed && !x->ee_big && !mpx_buf_add(x->al, &x->ee, buf, len)) x->ee_failed = 1;
         if (!x->verify_peer) mpx_der_push(&x->decoder, buf, len);
     }
-    if (x->verify_peer) x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+    if (x->verify_peer) {
+        if (!x->streaming && !mpx_buf_add(x->al, &x->chain, buf, len)) mpx_x509_stream(x);
+        if (x->streaming) x->minimal.vtable->append(&x->minimal.vtable, buf, len);
+        else br_sha256_update(&x->chash, buf, len);
+    }
 }
 
 static void mpx_x509_end_cert(const br_x509_class **ctx)
 {
     mpx_x509 *x = (mpx_x509 *)(void *)ctx;
-    if (x->verify_peer) x->minimal.vtable->end_cert(&x->minimal.vtable);
+    if (x->verify_peer && x->streaming) x->minimal.vtable->end_cert(&x->minimal.vtable);
+    x->in_cert = 0;
     x->ncert++;
 }
 
@@ -6020,7 +6165,7 @@ static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
     unsigned err;
     if (x->ee_big) return BR_ERR_X509_LIMIT_EXCEEDED;
     if (x->verify_peer) {
-        err = x->minimal.vtable->end_chain(&x->minimal.vtable);
+        err = x->streaming ? x->minimal.vtable->end_chain(&x->minimal.vtable) : mpx_x509_check_held(x);
     } else {
         err = x->ncert == 0 ? BR_ERR_X509_EMPTY_CHAIN : (unsigned)mpx_der_error(&x->decoder);
         x->pkey = err ? NULL : br_x509_decoder_get_pkey(&x->decoder.dc);
@@ -6056,6 +6201,10 @@ static unsigned mpx_x509_end_chain(const br_x509_class **ctx)
 static const br_x509_pkey *mpx_x509_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
 {
     const mpx_x509 *x = (const mpx_x509 *)(const void *)ctx;
+    if (x->hit) {
+        if (usages) *usages = x->hit_usages;
+        return &x->hit_pkey;
+    }
     if (x->verify_peer) return x->minimal.vtable->get_pkey(&x->minimal.vtable, usages);
     if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
     return x->pkey;
@@ -6446,6 +6595,9 @@ static void mpx_tls_policy_init(mperf_multi *m, mpx_tls *t, const mperf_easy *e,
 {
     t->x.vtable = &mpx_x509_vtable;
     t->x.al = &m->al;
+    t->x.m = m;
+    t->x.cas_key = cas ? cas->key : 0;
+    t->x.cert_minute = -1;
     t->x.verify_peer = e->o.ssl_verifypeer;
     t->x.verify_host = e->o.ssl_verifyhost != 0;
     t->x.pins = e->o.pins;
@@ -6458,8 +6610,10 @@ static void mpx_tls_policy_init(mperf_multi *m, mpx_tls *t, const mperf_easy *e,
     br_x509_minimal_init(&t->x.minimal, &br_sha256_vtable, cas ? cas->ta : NULL, cas ? cas->n : 0);
     if (m->time_cb) { /* the program's clock for the certificates' dates (days from 1 Jan 0000) */
         int64_t now = m->time_cb(m->time_data);
-        if (now >= 0)
+        if (now >= 0) {
             br_x509_minimal_set_time(&t->x.minimal, (uint32_t)(now / 86400 + 719528), (uint32_t)(now % 86400));
+            t->x.cert_minute = now / 60;
+        }
     }
 }
 
@@ -6696,6 +6850,7 @@ static void mpx_tls_close(mperf_multi *m, mpx_conn *c)
         mpx_tls_pump(c);
     }
     mpx_buf_free(&m->al, &t->x.ee);
+    mpx_buf_free(&m->al, &t->x.chain);
     c->tls = NULL;
     if (!m->tls_free) m->tls_free = t; /* one spare engine for the next connection */
     else mpx_free(&m->al, t);
@@ -6710,6 +6865,7 @@ static void mpx_tls_multi_free(mperf_multi *m)
         mpx_cas_free(&m->al, c);
     }
     mpx_free(&m->al, m->sessions);
+    mpx_free(&m->al, m->verified);
     mpx_free(&m->al, m->tls_free);
 }
 

@@ -665,6 +665,47 @@ TEST(state_changes_are_legal)
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
 }
 
+/* A chain verified once is kept by the multi (for a minute): the same bytes
+   for the same name under the same trust anchors are not checked again; a
+   new name, other anchors or an expired entry are. */
+TEST(verified_chains_are_kept)
+{
+    CURLM *m = curl_multi_init();
+    mperf_multi *mm = (mperf_multi *)m; /* (its count of chains checked) */
+    xfer x;
+    int i;
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    curl_easy_setopt(x.h, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(x.h, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(x.h, CURLOPT_SSL_SESSIONID_CACHE, 0L); /* a full handshake every time */
+    for (i = 0; i < 3; i++) CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
+    CHECK_EQ_LONG((long)mm->chains_checked, 1); /* RSA leaf and intermediate: checked once */
+    /* a name the certificate does not hold (its wildcard is one label): checked, refused */
+    curl_easy_setopt(x.h, CURLOPT_URL, tls_url("a.b.localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_PEER_FAILED_VERIFICATION);
+    CHECKF(strstr(x.err, "host name") != NULL, "%s", x.err);
+    CHECK_EQ_LONG((long)mm->chains_checked, 2);
+    /* other trust anchors: checked, refused */
+    curl_easy_setopt(x.h, CURLOPT_URL, tls_url("localhost", "MPT_TLS_PORT", "/f/1k.bin"));
+    curl_easy_setopt(x.h, CURLOPT_CAINFO, pki("wrongca.pem"));
+    CHECK_EQ_LONG(run_on(m, &x), CURLE_PEER_FAILED_VERIFICATION);
+    CHECK_EQ_LONG((long)mm->chains_checked, 3);
+    /* the first anchors again: still kept */
+    curl_easy_setopt(x.h, CURLOPT_CAINFO, pki("ca.pem"));
+    CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
+    CHECK_EQ_LONG((long)mm->chains_checked, 3);
+    /* an EC leaf, kept the same way */
+    curl_easy_setopt(x.h, CURLOPT_URL, tls_url("localhost", "MPT_TLS_NOIP_PORT", "/"));
+    for (i = 0; i < 2; i++) CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
+    CHECK_EQ_LONG((long)mm->chains_checked, 4);
+    /* the minute over: checked again */
+    for (i = 0; i < MPX_VERIFIED; i++) mm->verified[i].until = mm->now;
+    CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
+    CHECK_EQ_LONG((long)mm->chains_checked, 5);
+    xfer_free(&x);
+    curl_multi_cleanup(m);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL);
@@ -687,6 +728,7 @@ int main(void)
     RUN(pooled_connections_close_with_close_notify);
     RUN(upload_and_redirect_over_https);
     RUN(tls_options);
+    RUN(verified_chains_are_kept);
     RUN(state_changes_are_legal);
     return t_done("tls");
 }
