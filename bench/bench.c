@@ -5,6 +5,11 @@
                                                handles and connections
      bench concurrent URL COUNT BYTES          COUNT transfers added at once
      bench large URL BYTES                     one transfer
+     bench fresh URL TOTAL BYTES SESSIONS      TOTAL GETs one after another, each on a
+                                               new connection (FRESH_CONNECT and
+                                               FORBID_REUSE); SESSIONS 0: no TLS
+                                               session cache (a full handshake each
+                                               time), 1: sessions resumed
      bench sockets URL COUNT BYTES             COUNT transfers added at once, driven
                                                by socket_action and epoll
      bench idle URL BYTES TOTAL HANG_URL IDLE  TOTAL GETs one after another on one
@@ -13,8 +18,8 @@
                                                transfers wait on HANG_URL (which
                                                never answers)
 
-   Every response is checked (status 200 and byte count) so a fast wrong
-   answer cannot pass. Prints one "result" line of key=value pairs; CPU comes
+   https URLs trust the CA file in BENCH_CAINFO. Every response is checked
+   (status 200 and byte count) so a fast wrong answer cannot pass. Prints one "result" line of key=value pairs; CPU comes
    from getrusage, allocations from bench/mallocount.c when it is preloaded. */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -49,6 +54,7 @@ static CURL *make(const char *url, job *j)
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, j);
     curl_easy_setopt(h, CURLOPT_PRIVATE, j);
+    if (getenv("BENCH_CAINFO")) curl_easy_setopt(h, CURLOPT_CAINFO, getenv("BENCH_CAINFO"));
     j->h = h;
     j->got = 0;
     return h;
@@ -291,6 +297,42 @@ static int idle(const char *url, curl_off_t bytes, long total, const char *hang_
     return ok == total ? 0 : 1;
 }
 
+static int fresh(const char *url, long total, curl_off_t bytes, long sessions)
+{
+    CURLM *m = curl_multi_init();
+    job j;
+    long ok = 0, i, warm = total / 10;
+    double t0 = 0, c0 = 0, t1, c1;
+    int running, left;
+    CURLMsg *msg;
+    make(url, &j);
+    curl_easy_setopt(j.h, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(j.h, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(j.h, CURLOPT_SSL_SESSIONID_CACHE, sessions);
+    for (i = 0; i < total; i++) {
+        if (i == warm) { /* the measured phase starts warm (a session to resume, the CA file read) */
+            t0 = now_s();
+            c0 = cpu_us();
+        }
+        j.got = 0;
+        curl_multi_add_handle(m, j.h);
+        running = 1;
+        while (running) {
+            curl_multi_perform(m, &running);
+            if (running) curl_multi_poll(m, NULL, 0, 1000, NULL);
+        }
+        while ((msg = curl_multi_info_read(m, &left)) != NULL) ok += check(msg, bytes);
+        curl_multi_remove_handle(m, j.h);
+    }
+    t1 = now_s();
+    c1 = cpu_us();
+    printf("result mode=fresh requests=%ld ok=%ld measured=%ld seconds=%.6f cpu_us=%.0f\n", total, ok, total - warm, t1 - t0,
+           c1 - c0);
+    curl_easy_cleanup(j.h);
+    curl_multi_cleanup(m);
+    return ok == total ? 0 : 1;
+}
+
 static int large(const char *url, curl_off_t bytes)
 {
     CURLM *m = curl_multi_init();
@@ -325,10 +367,11 @@ int main(int argc, char **argv)
     if (argc == 6 && strcmp(argv[1], "keepalive") == 0) return keepalive(argv[2], atol(argv[3]), atoi(argv[4]), atoll(argv[5]));
     if (argc == 5 && strcmp(argv[1], "concurrent") == 0) return concurrent(argv[2], atoi(argv[3]), atoll(argv[4]));
     if (argc == 4 && strcmp(argv[1], "large") == 0) return large(argv[2], atoll(argv[3]));
+    if (argc == 6 && strcmp(argv[1], "fresh") == 0) return fresh(argv[2], atol(argv[3]), atoll(argv[4]), atol(argv[5]));
     if (argc == 5 && strcmp(argv[1], "sockets") == 0) return sockets(argv[2], atoi(argv[3]), atoll(argv[4]));
     if (argc == 7 && strcmp(argv[1], "idle") == 0)
         return idle(argv[2], atoll(argv[3]), atol(argv[4]), argv[5], atoi(argv[6]));
     fprintf(stderr, "usage: bench keepalive URL TOTAL PARALLEL BYTES | concurrent URL COUNT BYTES | large URL BYTES |"
-                    " sockets URL COUNT BYTES | idle URL BYTES TOTAL HANG_URL IDLE\n");
+                    " fresh URL TOTAL BYTES SESSIONS | sockets URL COUNT BYTES | idle URL BYTES TOTAL HANG_URL IDLE\n");
     return 2;
 }

@@ -173,9 +173,9 @@ static int concurrent(int count, long want)
     return bad != 0;
 }
 
-static int large(long want)
+static int large(long want, size_t bufsize)
 {
-    static char buf[256 * 1024];
+    static char buf[1024 * 1024];
     conn c;
     struct pollfd p;
     long bad = 0;
@@ -191,12 +191,12 @@ static int large(long want)
     while (!done) {
         ssize_t r;
         poll(&p, 1, 5000);
-        while ((r = recv(c.fd, buf, sizeof buf, 0)) > 0)
+        while ((r = recv(c.fd, buf, bufsize, 0)) > 0)
             if (feed(&c, buf, (size_t)r, want, &bad)) done = 1;
         if (r == 0) break;
     }
-    printf("result mode=large requests=1 ok=%d seconds=%.6f cpu_us=%.0f bytes=%ld\n", done && !bad, now_s() - t0,
-           cpu_us() - c0, c.got);
+    printf("result mode=large requests=1 ok=%d seconds=%.6f cpu_us=%.0f bytes=%ld buf=%zu\n", done && !bad, now_s() - t0,
+           cpu_us() - c0, c.got, bufsize);
     return !done || bad;
 }
 
@@ -210,9 +210,11 @@ int main(int argc, char **argv)
         setup(argv[2]);
         return concurrent(atoi(argv[3]), atol(argv[4]));
     }
-    if (argc == 4 && strcmp(argv[1], "large") == 0) {
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "large") == 0) { /* large URL BYTES [BUFFER]: recv's size */
+        size_t b = argc == 5 ? (size_t)atol(argv[4]) : 256 * 1024;
+        if (b < 1024 || b > 1024 * 1024) return 2;
         setup(argv[2]);
-        return large(atol(argv[3]));
+        return large(atol(argv[3]), b);
     }
     return 2;
 }

@@ -6,8 +6,9 @@
 # with each figure for both libraries and the ratio, and writes it to
 # bench/README.md. Every response is checked (status and byte count); a
 # wrong answer fails the run.
-#   BENCH_ROUNDS=5   keep-alive runs per program; the concurrent and large
-#                    workloads run three times as often (medians are reported)
+#   BENCH_ROUNDS=5   keep-alive runs per program; the concurrent workload runs
+#                    three times as often, the large bodies five times (medians
+#                    are reported)
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,6 +20,7 @@ KA_TOTAL=${BENCH_KA_TOTAL:-100000}
 CONC=${BENCH_CONCURRENT:-4000}
 SOCKC=${BENCH_SOCKETS:-10000}  # transfers at once through socket_action
 IDLE=${BENCH_IDLE:-5000}       # idle transfers beside one active stream
+HTTPS_CONC=${BENCH_HTTPS_CONCURRENT:-200} # HTTPS transfers at once (memory per connection)
 LARGE=$((256 * 1024 * 1024))
 
 # ---- dependencies -------------------------------------------------------
@@ -36,6 +38,7 @@ command -v musl-gcc >/dev/null || need="$need musl-tools"
 [ -f /usr/include/x86_64-linux-gnu/curl/curl.h ] || [ -f /usr/include/curl/curl.h ] || need="$need libcurl4-openssl-dev"
 [ -f /usr/include/zlib.h ] || need="$need zlib1g-dev" # the inflater's reference (bench/inflate.c)
 command -v wget >/dev/null || need="$need wget" # the command-line tool's rows: curl and wget beside mperf
+command -v openssl >/dev/null || need="$need openssl" # the HTTPS rows' certificates
 [ -x /usr/bin/time ] || need="$need time"
 . tests/servers.sh # nginx_conf_top
 # shellcheck disable=SC2086
@@ -99,6 +102,18 @@ $CC -O2 -shared -fPIC -o "$B/mallocount.so" bench/mallocount.c >>"$LOG" 2>&1 || 
 $CC -O2 -DBENCH_PICO -o "$B/parser" bench/parser.c -l:libh2o-evloop.so.0.13 >>"$LOG" 2>&1 ||
     $CC -O2 -o "$B/parser" bench/parser.c >>"$LOG" 2>&1 || fail "could not build parser.c"
 
+# ---- the HTTPS rows' certificates: an ECDSA P-256 CA and server (localhost, 127.0.0.1) ----
+mkdir -p "$B/pki"
+(
+    cd "$B/pki" &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 30 \
+            -subj "/CN=bench CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" &&
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key -out leaf.csr -subj "/CN=localhost" &&
+        printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n' >leaf.ext &&
+        openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile leaf.ext -out leaf.pem
+) >>"$LOG" 2>&1 || fail "could not make the HTTPS rows' certificates (openssl; see $LOG)"
+export BENCH_CAINFO=$B/pki/ca.pem
+
 # ---- nginx: one worker pinned to CPU 0 ------------------------------------
 head -c 1024 /dev/urandom >"$B/www/1k.bin"
 head -c $LARGE /dev/zero >"$B/www/large.bin"
@@ -129,6 +144,19 @@ for try in 1 2 3 4 5 6 7 8; do
         listen 127.0.0.1:$PORT backlog=8192;
         root $B/www;
     }
+    server { # nginx's built-in default; distributions' configs (and the top of this one) turn sendfile on
+        listen 127.0.0.1:$((PORT + 1)) backlog=8192;
+        root $B/www;
+        sendfile off;
+    }
+    server { # HTTPS as a packaged nginx serves it: TLS 1.2 and 1.3, a shared session cache, tickets on
+        listen 127.0.0.1:$((PORT + 2)) ssl backlog=8192;
+        root $B/www;
+        ssl_certificate $B/pki/leaf.pem;
+        ssl_certificate_key $B/pki/leaf.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_session_cache shared:BENCH:10m;
+    }
 }
 EOF
     } >"$B/nginx/nginx.conf"
@@ -146,6 +174,9 @@ done
 [ -n "$nginx_pid" ] || fail "could not start nginx; see $B/nginx/error.log"
 URL1=http://127.0.0.1:$PORT/1k.bin
 URLL=http://127.0.0.1:$PORT/large.bin
+URLL_OFF=http://127.0.0.1:$((PORT + 1))/large.bin
+URLS1=https://127.0.0.1:$((PORT + 2))/1k.bin
+URLSL=https://127.0.0.1:$((PORT + 2))/large.bin
 # the faultserver's /hang: a request read and never answered (the idle transfers)
 "$B/faultserver" -q -d "$B/www" >"$B/fault.port" 2>>"$LOG" &
 fault_pid=$!
@@ -177,13 +208,14 @@ median() {
         else if (e == "conc_rss") v = (f["rss_kb_peak"] - f["rss_kb_before"]) / f["requests"];
         else if (e == "idle_cpu") v = f["cpu_us"] / f["measured"];
         else if (e == "mbps") v = f["bytes"] / f["seconds"] / 1e6;
+        else if (e == "cpu_mb") v = f["cpu_us"] / (f["bytes"] / 1e6);
         print v }' | sort -g | awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print "nan"}'
 }
 
 echo "warming up"
 for p in mp curl floor; do run warm $p keepalive "$URL1" 20000 16 1024; done
 # each workload in its own block, the three programs taking turns; the
-# short ones (concurrent, large) run three times as often
+# short ones (concurrent, large) run more often
 for r in $(seq 1 "$ROUNDS"); do
     echo "keep-alive, round $r of $ROUNDS"
     for p in mp curl floor; do run ka $p keepalive "$URL1" "$KA_TOTAL" 16 1024; done
@@ -203,9 +235,28 @@ for r in $(seq 1 "$ROUNDS"); do
         run idleN $p idle "$URL1" 1024 5000 "$HANG" "$IDLE"
     done
 done
-echo "large body, $((ROUNDS * 3)) rounds"
-for r in $(seq 1 $((ROUNDS * 3))); do
-    for p in mp curl floor; do run large $p large "$URLL" $LARGE; done
+# large bodies: nginx with sendfile on and off; the floor with three receive
+# buffers (the best one is its row). Runs of identical programs differ by up
+# to 10% here, hence the rounds.
+FLOORBUFS="16384 65536 262144"
+echo "large body, sendfile on and off, $((ROUNDS * 5)) rounds"
+for r in $(seq 1 $((ROUNDS * 5))); do
+    for sf in on off; do
+        u=$URLL
+        [ $sf = off ] && u=$URLL_OFF
+        for p in mp curl; do run lg$sf $p large "$u" $LARGE; done
+        for fb in $FLOORBUFS; do run lg$sf$fb floor large "$u" $LARGE "$fb"; done
+    done
+done
+echo "HTTPS: keep-alive, fresh and resumed connections, one large body, $HTTPS_CONC at once; $ROUNDS rounds"
+for r in $(seq 1 "$ROUNDS"); do
+    for p in mp curl; do
+        run tka $p keepalive "$URLS1" $((KA_TOTAL / 2)) 16 1024
+        run tfresh $p fresh "$URLS1" 300 1024 0
+        run tresume $p fresh "$URLS1" 1000 1024 1
+        run tlarge $p large "$URLSL" $LARGE
+        run tconc $p concurrent "$URLS1" "$HTTPS_CONC" 1024
+    done
 done
 
 echo "the command-line tool: make cli-static's binary, curl and wget, 100 files of 1 MiB"
@@ -319,7 +370,30 @@ SC_MP=$(sc mp) SC_CU=$(sc curl) SC_FL=$(sc floor)
 SG_MP=$(sigc mp) SG_CU=$(sigc curl)
 CC_MP=$(median conc mp conc_cpu) CC_CU=$(median conc curl conc_cpu) CC_FL=$(median conc floor conc_cpu)
 CR_MP=$(median conc mp conc_rss) CR_CU=$(median conc curl conc_rss) CR_FL=$(median conc floor conc_rss)
-LG_MP=$(median large mp mbps) LG_CU=$(median large curl mbps) LG_FL=$(median large floor mbps)
+# large: per setting, the medians and the floor's best buffer
+for sf in on off; do
+    eval "LG_MP_$sf=\$(median lg$sf mp mbps) LG_CU_$sf=\$(median lg$sf curl mbps)"
+    eval "LC_MP_$sf=\$(median lg$sf mp cpu_mb) LC_CU_$sf=\$(median lg$sf curl cpu_mb)"
+    best=0 bestb=""
+    for fb in $FLOORBUFS; do
+        v=$(median lg$sf$fb floor mbps)
+        if awk -v a="$v" -v b="$best" 'BEGIN {exit !(a > b)}'; then best=$v bestb=$fb; fi
+    done
+    eval "LG_FL_$sf=$best LG_FB_$sf=$bestb LC_FL_$sf=\$(median lg$sf$bestb floor cpu_mb)"
+done
+# large_row SETTING WHAT: the MB/s row and its CPU row
+large_row() {
+    local sf=$1 what=$2 mp cu fl fb mc cc fc
+    eval "mp=\$LG_MP_$sf cu=\$LG_CU_$sf fl=\$LG_FL_$sf fb=\$LG_FB_$sf mc=\$LC_MP_$sf cc=\$LC_CU_$sf fc=\$LC_FL_$sf"
+    echo "| 256 MiB body, one transfer, $what: MB/s | $(f0 $cu) | $(f0 $mp) | $(f0 $fl) ($((fb / 1024)) KiB buffer, the best of $(echo $FLOORBUFS | awk '{for (i = 1; i <= NF; i++) printf "%s%d", i > 1 ? "/" : "", $i / 1024}') KiB) | $(r $mp $cu) ($(r $mp $fl) of the floor) | >= 1.0x libcurl, >= 0.95x floor | $(awk -v a=$mp -v b=$cu -v c=$fl 'BEGIN {print (a >= b && a >= 0.95 * c) ? "yes" : "**no**"}') |"
+    echo "| same: client CPU per MB (us) | $(f1 $cc) | $(f1 $mc) | $(f1 $fc) | $(r $mc $cc) | | |"
+}
+T_KA_MP=$(median tka mp rps) T_KA_CU=$(median tka curl rps)
+T_FR_MP=$(median tfresh mp ka_cpu) T_FR_CU=$(median tfresh curl ka_cpu)
+T_RE_MP=$(median tresume mp ka_cpu) T_RE_CU=$(median tresume curl ka_cpu)
+T_LG_MP=$(median tlarge mp mbps) T_LG_CU=$(median tlarge curl mbps)
+T_LC_MP=$(median tlarge mp cpu_mb) T_LC_CU=$(median tlarge curl cpu_mb)
+T_CR_MP=$(median tconc mp conc_rss) T_CR_CU=$(median tconc curl conc_rss)
 SA_MP=$(median sock mp conc_cpu) SA_CU=$(median sock curl conc_cpu)
 SR_MP=$(median sock mp conc_rss) SR_CU=$(median sock curl conc_rss)
 I0_MP=$(median idle0 mp idle_cpu) I0_CU=$(median idle0 curl idle_cpu)
@@ -353,7 +427,7 @@ REPORT=$ROOT/bench/README.md
     echo
     echo "- run: $(date -u '+%Y-%m-%d %H:%M UTC'), at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- multiperform.h 2>/dev/null || echo ' (multiperform.h modified)')"
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $NCPU CPUs, $(uname -sr)"
-    echo "- against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs and $((ROUNDS * 3)) concurrent and large runs"
+    echo "- against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs, $((ROUNDS * 3)) concurrent runs and $((ROUNDS * 5)) large-body runs"
     echo
     echo "| workload | libcurl | multiperform | floor (no library) | multiperform / libcurl | target | met |"
     echo "|---|---:|---:|---:|---:|---|---|"
@@ -367,7 +441,14 @@ REPORT=$ROOT/bench/README.md
     echo "| same: peak RSS per concurrent transfer (KiB) | $(f2 $SR_CU) | $(f2 $SR_MP) | | $(r $SR_MP $SR_CU) | <= 4 KiB | $(ok_le $SR_MP 4) |"
     echo "| one keep-alive stream of 1 KiB GETs through socket_action, alone: CPU per request (us) | $(f1 $I0_CU) | $(f1 $I0_MP) | | $(r $I0_MP $I0_CU) | | |"
     echo "| same stream beside $IDLE idle transfers: CPU per request (us) | $(f1 $IN_CU) | $(f1 $IN_MP) | | $(r $IN_MP $IN_CU) | within 2x of alone ($(r $IN_MP $I0_MP)) | $(ok_le "$(awk -v a=$IN_MP -v b=$I0_MP 'BEGIN{print a/b}')" 2) |"
-    echo "| 256 MiB body, one transfer: MB/s | $(f0 $LG_CU) | $(f0 $LG_MP) | $(f0 $LG_FL) | $(r $LG_MP $LG_CU) | >= 1.6x | $(ok_ge "$(awk -v a=$LG_MP -v b=$LG_CU 'BEGIN{print a/b}')" 1.6) |"
+    large_row on "nginx with sendfile on (as Debian's and other distributions' configs have it)"
+    large_row off "nginx with sendfile off (nginx's built-in default)"
+    echo "| HTTPS, 1 KiB GETs, keep-alive, 16 at a time: requests/s | $(f0 $T_KA_CU) | $(f0 $T_KA_MP) | | $(r $T_KA_MP $T_KA_CU) | >= 1.05x | $(ok_ge "$(awk -v a=$T_KA_MP -v b=$T_KA_CU 'BEGIN{print a/b}')" 1.05) |"
+    echo "| HTTPS, a new connection per GET, no session reuse (full handshake): client CPU per GET (us) | $(f0 $T_FR_CU) | $(f0 $T_FR_MP) | | $(r $T_FR_MP $T_FR_CU) | <= 1.5x | $(ok_le "$(awk -v a=$T_FR_MP -v b=$T_FR_CU 'BEGIN{print a/b}')" 1.5) |"
+    echo "| HTTPS, a new connection per GET, the TLS session resumed: client CPU per GET (us) | $(f0 $T_RE_CU) | $(f0 $T_RE_MP) | | $(r $T_RE_MP $T_RE_CU) | <= 1.0x | $(ok_le "$(awk -v a=$T_RE_MP -v b=$T_RE_CU 'BEGIN{print a/b}')" 1.0) |"
+    echo "| HTTPS, 256 MiB body, one connection: MB/s | $(f0 $T_LG_CU) | $(f0 $T_LG_MP) | | $(r $T_LG_MP $T_LG_CU) | >= 1.0x | $(ok_ge "$(awk -v a=$T_LG_MP -v b=$T_LG_CU 'BEGIN{print a/b}')" 1.0) |"
+    echo "| same: client CPU per MB (us) | $(f1 $T_LC_CU) | $(f1 $T_LC_MP) | | $(r $T_LC_MP $T_LC_CU) | | |"
+    echo "| HTTPS, $HTTPS_CONC transfers at once (each its own connection): peak RSS per transfer (KiB) | $(f1 $T_CR_CU) | $(f1 $T_CR_MP) | | $(r $T_CR_MP $T_CR_CU) | | |"
     echo "| minimal GET program, smallest build (MPERF_MINIMAL), bytes of text | | $S_SMALL | | | <= 24 KiB (24576) | $(ok_le $S_SMALL 24576) |"
     echo "| same, default build without TLS (MPERF_NO_TLS), routing options, header API, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding and cookies left out (MPERF_NO_ROUTING, MPERF_NO_HEADER_API, MPERF_SYSTEM_RESOLVER, MPERF_NO_EVENTS, MPERF_NO_TRANSPORT, MPERF_NO_RAW, MPERF_NO_DIGEST, MPERF_NO_PROXY, MPERF_NO_DECODING, MPERF_NO_COOKIES): the feature set the 40 KiB target was set for | | $S_NOROUTE | | | <= 40 KiB (40960) | $(ok_le $S_NOROUTE 40960) |"
     echo "| same, default build without TLS, stub resolver, event API, transport interface, raw connections, Digest, proxies, decoding and cookies left out: the feature set the 48 KiB check was set for | | $S_NOSTUB | | | <= 48 KiB (49152) | $(ok_le $S_NOSTUB 49152) |"
@@ -389,6 +470,10 @@ REPORT=$ROOT/bench/README.md
     infl_row files "the machine's C headers and a compiler binary"
     infl_row html "an HTML-like page"
     infl_row records "JSON-like records"
+    echo
+    echo "The HTTPS rows: the same nginx with an ECDSA P-256 certificate signed by a P-256 CA (made by the run), TLS 1.2 and 1.3, a shared session cache and session tickets (nginx's defaults)."
+    echo "libcurl (OpenSSL $(dpkg-query -W -f '${Version}' libssl3 2>/dev/null)) negotiates TLS 1.3 with X25519 and resumes with tickets; multiperform (BearSSL $(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null), TLS 1.2 only) negotiates ECDHE on the curve nginx picks from its list and resumes by session ID."
+    echo "A fresh GET here is 300 GETs one after another, each on a new connection; a resumed one 1000 (bench.c fresh)."
     echo
     echo "Code size is the text of bench/minimal_get.c built with $SZ, minus an empty main."
     echo "The HTTPS builds link BearSSL $(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null) compiled from Debian's source package with the same flags ($SZFLAGS)."
