@@ -17,9 +17,9 @@ fresh_build_dir bench
 mkdir -p "$B/www"
 ROUNDS=${BENCH_ROUNDS:-5}
 KA_TOTAL=${BENCH_KA_TOTAL:-100000}
-CONC=${BENCH_CONCURRENT:-4000}
+CONC=${BENCH_CONCURRENT:-10000}
 SOCKC=${BENCH_SOCKETS:-10000}  # transfers at once through socket_action
-IDLE=${BENCH_IDLE:-5000}       # idle transfers beside one active stream
+IDLE=${BENCH_IDLE:-10000}      # idle transfers beside one active stream
 HTTPS_CONC=${BENCH_HTTPS_CONCURRENT:-200} # HTTPS transfers at once (memory per connection)
 LARGE=$((256 * 1024 * 1024))
 
@@ -325,12 +325,21 @@ else
 fi
 # static musl binaries with HTTPS: BearSSL from Debian's source built by musl-gcc with the size flags,
 # the minimal GET's whole text, libc included: the smallest HTTPS build, and every feature in
-M_TLS=nan M_TLSFULL=nan
+# and the smallest static builds a firmware or container user makes: every MPERF_NO_ switch but TLS
+# with the built-in stub resolver (no libc resolver) and MPERF_NO_LIBC_PRINTF; HTTP only and HTTPS
+STUBSW="$(printf -- '-D%s ' $SWITCHES | sed 's/-DMPERF_SYSTEM_RESOLVER//') -DMPERF_NO_LIBC_PRINTF"
+# shellcheck disable=SC2086
+M_SMALL=$(musl_size -DMPERF_NO_TLS $STUBSW)
+M_NODNS=$(musl_size -DMPERF_MINIMAL -DMPERF_NO_DNS -DMPERF_NO_LIBC_PRINTF)
+M_TLS=nan M_TLSFULL=nan M_SMALLTLS=nan
 if command -v musl-gcc >/dev/null && bearssl_source &&
     { [ -f "$BEARSSL_DIR/libbearssl-musl.a" ] || bearssl_build "$BEARSSL_DIR/libbearssl-musl.a" musl-gcc $SZFLAGS; }; then
     # shellcheck disable=SC2086
     M_TLS=$(musl-gcc -std=c99 $SZ -static -DMPERF_TLS_SMALL $HTTPSW -I "$BEARSSL_SRC/inc" -o "$B/min-musl-tls" \
         bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-tls") || M_TLS=nan
+    # shellcheck disable=SC2086
+    M_SMALLTLS=$(musl-gcc -std=c99 $SZ -static -DMPERF_TLS_SMALL $STUBSW -I "$BEARSSL_SRC/inc" -o "$B/min-musl-smalltls" \
+        bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-smalltls") || M_SMALLTLS=nan
     # shellcheck disable=SC2086
     M_TLSFULL=$(musl-gcc -std=c99 $SZ -static -I "$BEARSSL_SRC/inc" -o "$B/min-musl-tlsfull" \
         bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-tlsfull") || M_TLSFULL=nan
@@ -385,7 +394,7 @@ done
 large_row() {
     local sf=$1 what=$2 mp cu fl fb mc cc fc
     eval "mp=\$LG_MP_$sf cu=\$LG_CU_$sf fl=\$LG_FL_$sf fb=\$LG_FB_$sf mc=\$LC_MP_$sf cc=\$LC_CU_$sf fc=\$LC_FL_$sf"
-    echo "| 256 MiB body, one transfer, $what: MB/s | $(f0 $cu) | $(f0 $mp) | $(f0 $fl) ($((fb / 1024)) KiB buffer, the best of $(echo $FLOORBUFS | awk '{for (i = 1; i <= NF; i++) printf "%s%d", i > 1 ? "/" : "", $i / 1024}') KiB) | $(r $mp $cu) ($(r $mp $fl) of the floor) | >= 1.0x libcurl, >= 0.95x floor | $(awk -v a=$mp -v b=$cu -v c=$fl 'BEGIN {print (a >= b && a >= 0.95 * c) ? "yes" : "**no**"}') |"
+    echo "| 256 MiB body, one transfer, $what: MB/s | $(f0 $cu) | $(f0 $mp) | $(f0 $fl) ($((fb / 1024)) KiB buffer, the best of $(echo $FLOORBUFS | awk '{for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? "/" : ""), $i / 1024}') KiB) | $(r $mp $cu) ($(r $mp $fl) of the floor) | >= 1.0x libcurl, >= 0.95x floor | $(awk -v a=$mp -v b=$cu -v c=$fl 'BEGIN {print (a >= b && a >= 0.95 * c) ? "yes" : "**no**"}') |"
     echo "| same: client CPU per MB (us) | $(f1 $cc) | $(f1 $mc) | $(f1 $fc) | $(r $mc $cc) | | |"
 }
 T_KA_MP=$(median tka mp rps) T_KA_CU=$(median tka curl rps)
@@ -460,6 +469,8 @@ REPORT=$ROOT/bench/README.md
     echo "| same, a static musl binary (MPERF_NO_TLS), whole text with libc: stub resolver / getaddrinfo | | $M_STUB / $M_SYS | | | no libc resolver with the stub | $([ "$M_RES" = 0 ] && echo yes || echo '**no**') |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, a static musl binary with HTTPS (BearSSL built by musl-gcc), whole text with libc: smallest HTTPS build / every feature, default suites | | $M_TLS / $M_TLSFULL | | | | |"
+    echo "| minimal GET as a static musl binary, libc included: every MPERF_NO_ switch but TLS, the built-in stub resolver (no libc resolver), MPERF_NO_LIBC_PRINTF: HTTP only / HTTPS (MPERF_TLS_SMALL, BearSSL built by musl-gcc) | | $M_SMALL / $M_SMALLTLS | | | HTTP only <= 40 KiB (40960), HTTPS <= 120 KiB (122880) | $(ok_le "$M_SMALL" 40960) / $(ok_le "$M_SMALLTLS" 122880) |"
+    echo "| same, HTTP only, with no resolver of its own (MPERF_MINIMAL, MPERF_NO_DNS, MPERF_NO_LIBC_PRINTF: IP literals, RESOLVE and the program's resolver) | | $M_NODNS | | | | |"
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
     echo "| response head, 430 B, 13 fields, whole: ns | | $(f0 $P_WHOLE) | | | <= 150 ns | $(ok_le $P_WHOLE 150) |"
