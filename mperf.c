@@ -313,7 +313,6 @@ static int vfmt(char *out, size_t cap, const char *f, va_list ap)
             } else if (f[-1] == '.') {
                 for (prec = 0; *f >= '0' && *f <= '9'; f++) prec = prec * 10 + *f - '0';
             }
-            if (width > 40) width = 40;
             for (; *f == 'l'; f++) lng++;
             if (*f == 's') {
                 s = va_arg(ap, const char *);
@@ -344,7 +343,7 @@ static int vfmt(char *out, size_t cap, const char *f, va_list ap)
                 }
                 do *--d = (char)('0' + v % 10);
                 while (v /= 10);
-                while (pad == '0' && num + sizeof num - d < width - neg) *--d = '0';
+                while (pad == '0' && d > num + 1 && num + sizeof num - d < width - neg) *--d = '0';
                 if (neg) *--d = '-';
                 s = d;
                 len = (size_t)(num + sizeof num - d);
