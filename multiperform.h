@@ -1987,6 +1987,7 @@ static int mpx_vfmt(char *out, size_t cap, const char *f, va_list ap)
         size_t len = 1, width = 0, prec = (size_t)-1, i;
         int lng = 0;
         if (*f == '%' && *++f != '%') {
+            if (!*f) break; /* a lone % at the end */
             if (*f == '0') pad = *f++;
             for (; mpx_is_digit(*f); f++) width = width * 10 + (size_t)(*f - '0');
             if (f[0] == '.' && f[1] == '*') {
@@ -6057,10 +6058,10 @@ static const char *mpx_x509_name(const mpx_x509 *x)
 static void mpx_x509_stream(mpx_x509 *x)
 {
     const br_x509_class **v = &x->minimal.vtable;
-    const unsigned char *p = (const unsigned char *)x->chain.p, *end = p + x->chain.len;
+    const unsigned char *p = (const unsigned char *)x->chain.p, *end = p ? p + x->chain.len : p;
     x->streaming = 1;
     (*v)->start_chain(v, mpx_x509_name(x));
-    while (p && end - p >= 4) {
+    while (end - p >= 4) {
         uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
         size_t have = (size_t)(end - p - 4) < len ? (size_t)(end - p - 4) : len;
         (*v)->start_cert(v, len);
