@@ -1512,6 +1512,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_EINTR WSAEINTR
 #define MPX_POLL(p, n, t) WSAPoll((p), (ULONG)(n), (t))
 #define MPX_SLEEP_MS(t) Sleep((DWORD)(t))
+#include <io.h> /* files read without stdio: resolv.conf's and hosts's */
+#include <fcntl.h>
+#define MPX_FILE_OPEN(path) _open((path), _O_RDONLY | _O_BINARY)
+#define MPX_FILE_READ(fd, b, n) _read((fd), (b), (unsigned)(n))
+#define MPX_FILE_CLOSE(fd) _close(fd)
 #else
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -1552,6 +1557,13 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_EINTR EINTR
 #define MPX_POLL(p, n, t) poll((p), (nfds_t)(n), (t))
 #define MPX_SLEEP_MS(t) (void)poll(NULL, 0, (t))
+#ifdef O_CLOEXEC
+#define MPX_FILE_OPEN(path) open((path), O_RDONLY | O_CLOEXEC)
+#else /* (a strict C99 program that included <fcntl.h> first) */
+#define MPX_FILE_OPEN(path) open((path), O_RDONLY)
+#endif
+#define MPX_FILE_READ(fd, b, n) read((fd), (b), (n))
+#define MPX_FILE_CLOSE(fd) close(fd)
 #endif
 
 #ifndef MPX_UNIX
@@ -2067,18 +2079,14 @@ static int mpx_os_random(void *buf, size_t n)
     if (getrandom(buf, n, 0) == (ssize_t)n) return 1;
 #endif
     { /* the device, without stdio */
-#ifdef O_CLOEXEC
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-#else /* (a strict C99 program that included <fcntl.h> first) */
-        int fd = open("/dev/urandom", O_RDONLY);
-#endif
+        int fd = MPX_FILE_OPEN("/dev/urandom");
         size_t got = 0;
         while (fd >= 0 && got < n) {
-            ssize_t r = read(fd, (char *)buf + got, n - got);
+            ssize_t r = MPX_FILE_READ(fd, (char *)buf + got, n - got);
             if (r <= 0) break;
             got += (size_t)r;
         }
-        if (fd >= 0) close(fd);
+        if (fd >= 0) MPX_FILE_CLOSE(fd);
         return got == n;
     }
 #endif
@@ -3437,17 +3445,52 @@ static char *mpx_conf_word(char **p)
     return w;
 }
 
-/* A line of a configuration file into line (size bytes), the rest of a
-   longer one skipped; 0 at the end. */
-static int mpx_conf_line(FILE *f, char *line, int size)
+/* A configuration file read a line at a time on the system's file calls,
+   not stdio's: a static build then carries no FILE code for it. */
+typedef struct mpx_cfile {
+    int fd; /* -1: no file (the lines end at once) */
+    size_t at, end;
+    char buf[1024];
+} mpx_cfile;
+
+static void mpx_cfile_open(mpx_cfile *f, const char *path)
 {
-    size_t n;
-    int c;
-    if (!fgets(line, size, f)) return 0;
-    n = strlen(line);
-    if (n && line[n - 1] != '\n')
-        while ((c = fgetc(f)) != EOF && c != '\n') {}
-    return 1;
+    f->fd = *path ? MPX_FILE_OPEN(path) : -1;
+    f->at = f->end = 0;
+}
+
+static void mpx_cfile_close(mpx_cfile *f)
+{
+    if (f->fd >= 0) MPX_FILE_CLOSE(f->fd);
+}
+
+/* A line of f into line (size bytes, NUL ended, its newline kept), the
+   rest of a longer one skipped; 0 at the end. */
+static int mpx_conf_line(mpx_cfile *f, char *line, size_t size)
+{
+    size_t n = 0;
+    int any = 0;
+    for (;;) {
+        const char *s, *nl;
+        size_t k, take;
+        if (f->at == f->end) {
+            long r = -1;
+            while (f->fd >= 0 && (r = (long)MPX_FILE_READ(f->fd, f->buf, sizeof f->buf)) < 0 && errno == EINTR) {}
+            if (r <= 0) return any;
+            f->at = 0;
+            f->end = (size_t)r;
+        }
+        s = f->buf + f->at;
+        k = f->end - f->at;
+        nl = (const char *)memchr(s, '\n', k);
+        take = nl ? (size_t)(nl - s) + 1 : k;
+        k = MPX_MIN(take, size - 1 - n);
+        memcpy(line + n, s, k);
+        line[n += k] = 0;
+        f->at += take;
+        any = 1;
+        if (nl) return 1;
+    }
 }
 
 #ifdef _WIN32
@@ -3509,7 +3552,7 @@ static void mpx_resconf_windows(const mperf_allocator *al, mpx_resconf *rc)
 static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path)
 {
     mpx_resconf *rc = (mpx_resconf *)mpx_calloc(al, sizeof *rc);
-    FILE *f;
+    mpx_cfile f;
     char line[512], *p, *w, *v;
     if (!rc) return NULL;
     rc->ndots = 1;
@@ -3521,8 +3564,8 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
         path = "";
     }
 #endif
-    f = *path ? fopen(path, "r") : NULL;
-    while (f && mpx_conf_line(f, line, (int)sizeof line)) {
+    mpx_cfile_open(&f, path);
+    while (mpx_conf_line(&f, line, sizeof line)) {
         p = line;
         if (!(w = mpx_conf_word(&p))) continue;
         if (strcmp(w, "nameserver") == 0) {
@@ -3548,7 +3591,7 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
             }
         }
     }
-    if (f) fclose(f);
+    mpx_cfile_close(&f);
     if (!rc->nns) { /* the resolver's own default */
         rc->nns = 1;
         rc->ns[0].a.family = 4;
@@ -3564,7 +3607,7 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
    system's (/etc/hosts; on Windows under %SystemRoot%). */
 static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *out)
 {
-    FILE *f;
+    mpx_cfile f;
     char line[512], *p, *addr, *w;
     size_t n = strlen(name);
     unsigned k = 0;
@@ -3578,9 +3621,9 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
 #else
     if (!path) path = "/etc/hosts";
 #endif
-    f = *path ? fopen(path, "r") : NULL;
+    mpx_cfile_open(&f, path);
     if (n && name[n - 1] == '.') n--;
-    while (f && k < MPERF_MAX_ADDRS && mpx_conf_line(f, line, (int)sizeof line)) {
+    while (k < MPERF_MAX_ADDRS && mpx_conf_line(&f, line, sizeof line)) {
         p = line;
         if (!(addr = mpx_conf_word(&p))) continue;
         while ((w = mpx_conf_word(&p)) != NULL) {
@@ -3591,7 +3634,7 @@ static unsigned mpx_hosts_lookup(const char *path, const char *name, mpx_addr *o
             break;
         }
     }
-    if (f) fclose(f);
+    mpx_cfile_close(&f);
     return k;
 }
 

@@ -548,6 +548,53 @@ TEST(the_hosts_file_comes_first)
     xfer_free(&x);
 }
 
+TEST(configuration_files_are_read_a_line_at_a_time)
+{
+    /* lines longer than the engine reads (511 bytes: the rest is skipped, not
+       a line of its own), lines across its 1,024-byte reads, CRLF, NUL bytes
+       and a last line with no newline */
+    char path[300], text[6000], *t = text;
+    mpx_addr a[MPERF_MAX_ADDRS];
+    mpx_resconf *rc;
+    mperf_allocator al;
+    int i;
+    memset(&al, 0, sizeof al);
+    snprintf(path, sizeof path, "%s/hosts-lines", dir);
+    t += sprintf(t, "127.0.0.9 first.test");
+    for (i = 0; i < 600; i++) *t++ = ' ';
+    t += sprintf(t, "127.0.0.8 skipped.test\n");
+    while (t - text < 1015) *t++ = '#';
+    t += sprintf(t, "\n127.0.0.7 across.test\r\n10.0.0.1 nul.test");
+    *t++ = 0;
+    t += sprintf(t, " afternul.test\n127.0.0.6 last.test");
+    {
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(text, 1, (size_t)(t - text), f) == (size_t)(t - text) && fclose(f) == 0);
+    }
+    CHECK_EQ_LONG(mpx_hosts_lookup(path, "first.test", a), 1);
+    CHECK(a[0].family == 4 && a[0].ip[3] == 9);
+    CHECK_EQ_LONG(mpx_hosts_lookup(path, "skipped.test", a), 0);
+    CHECK_EQ_LONG(mpx_hosts_lookup(path, "across.test", a), 1);
+    CHECK(a[0].ip[3] == 7);
+    CHECK_EQ_LONG(mpx_hosts_lookup(path, "nul.test", a), 1);
+    CHECK_EQ_LONG(mpx_hosts_lookup(path, "afternul.test", a), 0);
+    CHECK_EQ_LONG(mpx_hosts_lookup(path, "last.test.", a), 1);
+    CHECK(a[0].ip[3] == 6);
+    CHECK_EQ_LONG(mpx_hosts_lookup(fmt("%s/none", dir), "last.test", a), 0); /* no such file */
+    CHECK_EQ_LONG(mpx_hosts_lookup("", "last.test", a), 0);
+    /* resolv.conf the same way: its last line without a newline counts */
+    write_file(path, "options ndots:3 timeout:2\r\nsearch a.test b.test\nnameserver 127.0.0.5\nnameserver 127.0.0.4");
+    rc = mpx_resconf_load(&al, path);
+    CHECK(rc != NULL);
+    if (rc) {
+        CHECK_EQ_LONG(rc->nns, 2);
+        CHECK(rc->ns[0].a.ip[3] == 5 && rc->ns[1].a.ip[3] == 4 && rc->ns[1].port == 53);
+        CHECK(rc->ndots == 3 && rc->timeout_ms == 2000 && rc->nsearch == 2 && strcmp(rc->search[1], "b.test") == 0);
+        mpx_free(&al, rc);
+    }
+    unlink(path);
+}
+
 TEST(dns_servers_are_checked_and_tried_in_turn)
 {
     static const char *const bad[] = {"127.0.0.1:", "127.0.0.1:99999", "[::1", "[::1]x", "example.com", "1.2.3.4,",
@@ -629,6 +676,7 @@ int main(void)
     RUN(a_resolver_of_the_programs_own);
 #if MPX_DNSWIRE
     RUN(the_hosts_file_comes_first);
+    RUN(configuration_files_are_read_a_line_at_a_time);
     RUN(dns_servers_are_checked_and_tried_in_turn);
     RUN(the_search_list_completes_short_names);
 #endif
