@@ -2602,6 +2602,8 @@ struct mperf_multi {
     struct mpx_verified *verified;      /* certificate chains verified lately (MPX_VERIFIED) */
     unsigned long chains_checked;       /* how many chains the validator ran (for the tests) */
     mpx_tls *tls_free;                  /* a spare TLS engine */
+    const void *tls_aes_ctr;            /* BearSSL's choice of AES and GHASH code, made once (>>tls) */
+    void (*tls_ghash)(void);
     long maxconnects, max_host_conns, max_total_conns;
     int64_t now;
     mperf_socket_t wake_rd, wake_wr;
@@ -6587,10 +6589,13 @@ static size_t mpx_tls_suites_from(const char *list, uint16_t *out)
    validator: every implementation BearSSL picks as its default, or with
    MPERF_TLS_SMALL one portable implementation of each (no X25519, no
    SHA-1 or SHA-224 certificate signatures). No RSA key exchange: every
-   suite is ECDHE. */
-static void mpx_tls_profile(br_ssl_engine_context *eng, br_x509_minimal_context *xm)
+   suite is ECDHE. BearSSL picks its AES-GCM code by asking the CPU
+   (CPUID, which a virtual machine's hypervisor answers slowly), so the
+   multi asks once and keeps the answer for its connections. */
+static void mpx_tls_profile(mperf_multi *m, br_ssl_engine_context *eng, br_x509_minimal_context *xm)
 {
 #ifdef MPERF_TLS_SMALL
+    (void)m;
     br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
     br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
     br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
@@ -6617,7 +6622,15 @@ static void mpx_tls_profile(br_ssl_engine_context *eng, br_x509_minimal_context 
     br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
     br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
     br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-    br_ssl_engine_set_default_aes_gcm(eng);
+    if (m->tls_aes_ctr) {
+        br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+        br_ssl_engine_set_aes_ctr(eng, (const br_block_ctr_class *)m->tls_aes_ctr);
+        br_ssl_engine_set_ghash(eng, (br_ghash)m->tls_ghash);
+    } else {
+        br_ssl_engine_set_default_aes_gcm(eng);
+        m->tls_aes_ctr = eng->iaes_ctr;
+        m->tls_ghash = (void (*)(void))eng->ighash;
+    }
     br_ssl_engine_set_default_chapol(eng);
     br_ssl_engine_set_default_ec(eng);
     br_ssl_engine_set_default_rsavrfy(eng);
@@ -6715,7 +6728,7 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
     br_ssl_engine_set_suites(eng, suites, nsuites);
     mpx_tls_policy_init(m, t, e, cas);
-    mpx_tls_profile(eng, &t->x.minimal);
+    mpx_tls_profile(m, eng, &t->x.minimal);
     br_ssl_engine_set_x509(eng, &t->x.vtable);
     br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, MPX_TLS_BIDI);
     t->alpn[0] = "http/1.1";

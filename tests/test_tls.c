@@ -706,10 +706,40 @@ TEST(verified_chains_are_kept)
     curl_multi_cleanup(m);
 }
 
+TEST(the_aes_code_is_picked_once_per_multi)
+{
+    /* BearSSL asks the CPU which AES-GCM code to run; the multi asks once and
+       sets that answer on every later connection, which must still work */
+    CURLM *m = curl_multi_init();
+    mperf_multi *mm = (mperf_multi *)m;
+    br_ssl_client_context scratch;
+    xfer x;
+    int i;
+    br_ssl_client_zero(&scratch);
+    br_ssl_engine_set_default_aes_gcm(&scratch.eng); /* what BearSSL picks on this machine */
+    CHECK(mm->tls_aes_ctr == NULL);
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/64k.bin"));
+    curl_easy_setopt(x.h, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(x.h, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(x.h, CURLOPT_SSL_CIPHER_LIST, "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384");
+    for (i = 0; i < 3; i++) {
+        x.body.len = 0;
+        CHECKF(run_on(m, &x) == CURLE_OK, "%s", x.err);
+        CHECK_EQ_LONG((long)x.body.len, 65536);
+#ifndef MPERF_TLS_SMALL
+        CHECK(mm->tls_aes_ctr == (const void *)scratch.eng.iaes_ctr);
+        CHECK(mm->tls_ghash == (void (*)(void))scratch.eng.ighash);
+#endif
+    }
+    xfer_free(&x);
+    curl_multi_cleanup(m);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_DFL);
     RUN(good_chain_with_intermediate);
+    RUN(the_aes_code_is_picked_once_per_multi);
     RUN(verification_failures);
     RUN(certificate_with_bytes_after_its_end);
     RUN(certificate_with_a_malformed_date_in_pieces);
