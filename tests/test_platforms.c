@@ -27,9 +27,9 @@ static char *url(const char *env, const char *path)
 }
 
 /* One transfer on its own multi; bounded by iterations of a 100 ms wait.
-   dns: DNS_SERVERS for the stub resolver (the system's hosts file is then
-   left out), or NULL. */
-static mperf_code fetch_with(const char *u, long timeout_ms, body *b, const char *dns)
+   dns: DNS_SERVERS for the stub resolver (with the hosts file hosts, or
+   none when that is NULL), or NULL. */
+static mperf_code fetch_with(const char *u, long timeout_ms, body *b, const char *dns, const char *hosts)
 {
     mperf_multi *m = mperf_multi_init();
     mperf_easy *e = mperf_easy_init();
@@ -38,7 +38,7 @@ static mperf_code fetch_with(const char *u, long timeout_ms, body *b, const char
     mperf_msg *msg;
     memset(b, 0, sizeof *b);
     if (dns) {
-        mperf_multi_setopt(m, MPERF_MOPT_HOSTS_FILE, "");
+        mperf_multi_setopt(m, MPERF_MOPT_HOSTS_FILE, hosts ? hosts : "");
         if (mperf_easy_setopt(e, MPERF_OPT_DNS_SERVERS, dns) != MPERF_E_OK) rc = MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
     mperf_easy_setopt(e, MPERF_OPT_URL, u);
@@ -60,7 +60,7 @@ static mperf_code fetch_with(const char *u, long timeout_ms, body *b, const char
 
 static mperf_code fetch(const char *u, long timeout_ms, body *b)
 {
-    return fetch_with(u, timeout_ms, b, NULL);
+    return fetch_with(u, timeout_ms, b, NULL, NULL);
 }
 
 TEST(a_name_through_the_stub_resolver)
@@ -69,19 +69,34 @@ TEST(a_name_through_the_stub_resolver)
        adapters'), the question goes to the test's DNS server */
     char u[256], dns[64];
     body b;
+    FILE *f;
     if (!port("MPT_DNS_PORT")) {
         printf("  (no DNS test server)\n");
         return;
     }
     snprintf(u, sizeof u, "http://v4.test:%d/gen/100000", port("MPT_FAULT_PORT"));
     snprintf(dns, sizeof dns, "127.0.0.1:%d", port("MPT_DNS_PORT"));
-    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns), MPERF_E_OK);
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns, NULL), MPERF_E_OK);
     CHECK(b.len == 100000 && b.bad == 0);
+    /* a hosts file of the program's, CRLF lines, read with the system's file
+       calls: its name resolves with no server to ask */
+    f = fopen("mpt-hosts.txt", "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("# the test's\r\n127.0.0.2 other.test\r\n127.0.0.1\tfromfile.test\r\n", f);
+        fclose(f);
+    }
+    snprintf(u, sizeof u, "http://fromfile.test:%d/gen/1000", port("MPT_FAULT_PORT"));
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, "127.0.0.1:1", "mpt-hosts.txt"), MPERF_E_OK);
+    CHECK(b.len == 1000 && b.bad == 0);
+    snprintf(u, sizeof u, "http://notinfile.test:%d/gen/1000", port("MPT_FAULT_PORT"));
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, "127.0.0.1:1", "mpt-hosts.txt"), MPERF_E_COULDNT_RESOLVE_HOST);
+    remove("mpt-hosts.txt");
     snprintf(u, sizeof u, "http://trunc.test:%d/gen/1000", port("MPT_FAULT_PORT")); /* TCP after truncation */
-    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns), MPERF_E_OK);
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns, NULL), MPERF_E_OK);
     CHECK(b.len == 1000 && b.bad == 0);
     snprintf(u, sizeof u, "http://nx.test:%d/gen/1000", port("MPT_FAULT_PORT"));
-    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns), MPERF_E_COULDNT_RESOLVE_HOST);
+    CHECK_EQ_LONG(fetch_with(u, 20000, &b, dns, NULL), MPERF_E_COULDNT_RESOLVE_HOST);
 }
 
 TEST(get_with_length_and_chunked)
