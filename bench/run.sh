@@ -7,7 +7,7 @@
 # bench/README.md. Every response is checked (status and byte count); a
 # wrong answer fails the run.
 #   BENCH_ROUNDS=5   keep-alive runs per program; the concurrent workload runs
-#                    three times as often, the large bodies five times (medians
+#                    three times as often, the large bodies ten times (medians
 #                    are reported)
 set -u
 cd "$(dirname "$0")/.."
@@ -239,8 +239,8 @@ done
 # buffers (the best one is its row). Runs of identical programs differ by up
 # to 10% here, hence the rounds.
 FLOORBUFS="16384 65536 262144"
-echo "large body, sendfile on and off, $((ROUNDS * 5)) rounds"
-for r in $(seq 1 $((ROUNDS * 5))); do
+echo "large body, sendfile on and off, $((ROUNDS * 10)) rounds"
+for r in $(seq 1 $((ROUNDS * 10))); do
     for sf in on off; do
         u=$URLL
         [ $sf = off ] && u=$URLL_OFF
@@ -436,7 +436,7 @@ REPORT=$ROOT/bench/README.md
     echo
     echo "- run: $(date -u '+%Y-%m-%d %H:%M UTC'), at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- multiperform.h 2>/dev/null || echo ' (multiperform.h modified)')"
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $NCPU CPUs, $(uname -sr)"
-    echo "- against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs, $((ROUNDS * 3)) concurrent runs and $((ROUNDS * 5)) large-body runs"
+    echo "- against: $CURLV; $(nginx -v 2>&1 | sed 's/.*: //'), 1 worker${SRVCPU:+ on CPU 0, clients on CPU 1}; medians of $ROUNDS keep-alive runs, $((ROUNDS * 3)) concurrent runs and $((ROUNDS * 10)) large-body runs"
     echo
     echo "| workload | libcurl | multiperform | floor (no library) | multiperform / libcurl | target | met |"
     echo "|---|---:|---:|---:|---:|---|---|"
