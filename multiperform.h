@@ -3448,11 +3448,12 @@ static char *mpx_conf_word(char **p)
 }
 
 /* A configuration file read a line at a time on the system's file calls,
-   not stdio's: a static build then carries no FILE code for it. */
+   not stdio's: a static build then carries no FILE code for it, and
+   nothing is allocated behind the program's allocator. */
 typedef struct mpx_cfile {
     int fd; /* -1: no file (the lines end at once) */
     size_t at, end;
-    char buf[1024];
+    char buf[512];
 } mpx_cfile;
 
 static void mpx_cfile_open(mpx_cfile *f, const char *path)

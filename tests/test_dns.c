@@ -551,7 +551,7 @@ TEST(the_hosts_file_comes_first)
 TEST(configuration_files_are_read_a_line_at_a_time)
 {
     /* lines longer than the engine reads (511 bytes: the rest is skipped, not
-       a line of its own), lines across its 1,024-byte reads, CRLF, NUL bytes
+       a line of its own), lines across its 512-byte reads, CRLF, NUL bytes
        and a last line with no newline */
     char path[300], text[6000], *t = text;
     mpx_addr a[MPERF_MAX_ADDRS];
