@@ -6734,7 +6734,13 @@ static mperf_code mpx_tls_start(mperf_multi *m, mpx_conn *c, mperf_easy *e, cons
     br_ssl_engine_set_buffer(eng, t->iobuf, sizeof t->iobuf, MPX_TLS_BIDI);
     t->alpn[0] = "http/1.1";
     br_ssl_engine_set_protocol_names(eng, t->alpn, 1);
-    if (mpx_random(m, seed, sizeof seed)) br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
+    if (mpx_random(m, seed, sizeof seed)) {
+        br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
+        /* the OS's randomness is in: BearSSL's own seeding (CPUID and RDRAND,
+           or /dev/urandom) would repeat it on every connection. With the
+           program's RANDOM_FUNCTION, BearSSL still adds its own. */
+        if (!m->random_cb) eng->rng_os_rand_done = 1;
+    }
     resume = mpx_tls_resume(m, t, e);
     /* SNI is a DNS name: an IP literal is never sent (RFC 6066) */
     if (!br_ssl_client_reset(&t->cc, t->x.iplen ? NULL : t->host, resume)) {
