@@ -5875,7 +5875,7 @@ typedef struct mpx_x509 {
     mperf_multi *m;
     uint64_t cas_key;        /* the trust anchors' */
     int64_t cert_minute;     /* the program's clock for the dates, in minutes (-1: the system's) */
-    mpx_buf chain;           /* each certificate: 4 bytes of length, its DER */
+    mpx_buf chain;           /* each certificate: its length (a uint32_t), its DER */
     br_sha256_context chash; /* of the same */
     uint8_t streaming, in_cert, hit;
     unsigned hit_usages;
@@ -6108,8 +6108,10 @@ static void mpx_x509_stream(mpx_x509 *x)
     x->streaming = 1;
     (*v)->start_chain(v, mpx_x509_name(x));
     while (end - p >= 4) {
-        uint32_t len = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-        size_t have = (size_t)(end - p - 4) < len ? (size_t)(end - p - 4) : len;
+        uint32_t len;
+        size_t have;
+        memcpy(&len, p, 4);
+        have = (size_t)(end - p - 4) < len ? (size_t)(end - p - 4) : len;
         (*v)->start_cert(v, len);
         (*v)->append(v, p + 4, have);
         p += 4 + have;
@@ -6170,16 +6172,11 @@ static void mpx_x509_start_cert(const br_x509_class **ctx, uint32_t length)
         if (!x->verify_peer) mpx_der_init(&x->decoder, NULL, NULL);
     }
     if (x->verify_peer) {
-        unsigned char l4[4];
-        l4[0] = (unsigned char)(length >> 24);
-        l4[1] = (unsigned char)(length >> 16);
-        l4[2] = (unsigned char)(length >> 8);
-        l4[3] = (unsigned char)length;
         if (!x->streaming &&
-            (x->chain.len + 4 + (size_t)length > MPX_CHAIN_HELD || !mpx_buf_add(x->al, &x->chain, l4, 4)))
+            (x->chain.len + 4 + (size_t)length > MPX_CHAIN_HELD || !mpx_buf_add(x->al, &x->chain, &length, 4)))
             mpx_x509_stream(x);
         if (x->streaming) x->minimal.vtable->start_cert(&x->minimal.vtable, length);
-        else br_sha256_update(&x->chash, l4, 4);
+        else br_sha256_update(&x->chash, &length, 4);
         x->in_cert = 1;
     }
 }
