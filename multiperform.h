@@ -235,6 +235,19 @@
                                    printf, inet_pton or inet_ntop from its
                                    libc (about 12 KiB with musl); a dynamic
                                    build gets about 1 KiB bigger
+   MPERF_NO_STDIO                  no FILE streams: the body goes to file
+                                   descriptor 1 (write) and an upload comes
+                                   from 0 (read, not rewound for a redirect
+                                   or a retry) when the program sets no
+                                   WRITEFUNCTION / READFUNCTION, VERBOSE
+                                   lines to 2, the CA file is read with the
+                                   system's file calls; WRITEDATA, HEADERDATA
+                                   or READDATA without its callback (a FILE *)
+                                   stops the transfer with MPERF_E_NOT_BUILT_IN,
+                                   and STDERR, COOKIEJAR and COOKIEFILE (but
+                                   "") are MPERF_E_NOT_BUILT_IN: a static
+                                   build links no stdio (about 1.5 KiB with
+                                   musl), firmware needs none
    MPERF_TRACE                     verbose output also names each change of
                                    a transfer's state (a debugging aid)
    MPERF_BUFSIZE          16384    receive buffer size (one per active
@@ -1364,6 +1377,12 @@ MPERF_API void mperf_global_cleanup(void);
 #else
 #define MPX_OWN_TEXT 0
 #endif
+/* MPERF_NO_STDIO: no FILE streams; the default callbacks use descriptors */
+#ifdef MPERF_NO_STDIO
+#define MPX_STDIO 0
+#else
+#define MPX_STDIO 1
+#endif
 #if defined(MPERF_SYSTEM_RESOLVER)
 #define MPX_STUB 0
 #else
@@ -1512,10 +1531,11 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_EINTR WSAEINTR
 #define MPX_POLL(p, n, t) WSAPoll((p), (ULONG)(n), (t))
 #define MPX_SLEEP_MS(t) Sleep((DWORD)(t))
-#include <io.h> /* files read without stdio: resolv.conf's and hosts's */
+#include <io.h> /* files without stdio: resolv.conf, hosts, the CA file, MPERF_NO_STDIO */
 #include <fcntl.h>
 #define MPX_FILE_OPEN(path) _open((path), _O_RDONLY | _O_BINARY)
 #define MPX_FILE_READ(fd, b, n) _read((fd), (b), (unsigned)(n))
+#define MPX_FILE_WRITE(fd, b, n) _write((fd), (b), (unsigned)(n))
 #define MPX_FILE_CLOSE(fd) _close(fd)
 #else
 #include <sys/types.h>
@@ -1563,6 +1583,7 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_FILE_OPEN(path) open((path), O_RDONLY)
 #endif
 #define MPX_FILE_READ(fd, b, n) read((fd), (b), (n))
+#define MPX_FILE_WRITE(fd, b, n) write((fd), (b), (n))
 #define MPX_FILE_CLOSE(fd) close(fd)
 #endif
 
@@ -1906,6 +1927,21 @@ static int mpx_has_crlf(const char *s)
         if (*s == '\r' || *s == '\n') return 1;
     return 0;
 }
+
+#if !MPX_STDIO
+/* MPERF_NO_STDIO: all of p (n bytes) to descriptor fd; 1 when it went. */
+static int mpx_fd_write(int fd, const char *p, size_t n)
+{
+    while (n) {
+        long r = (long)MPX_FILE_WRITE(fd, p, MPX_MIN(n, (size_t)1 << 30));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return 0;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 1;
+}
+#endif
 
 static int64_t mpx_now_us(void)
 {
@@ -2734,15 +2770,21 @@ static void mpx_debug(mperf_easy *e, mperf_infotype type, char *data, size_t len
         e->in_callback--;
         if (m) m->in_callback--;
     } else if (type <= MPERF_INFOTYPE_HEADER_OUT) {
+#if MPX_STDIO
         FILE *f = e->o.stderr_stream ? (FILE *)e->o.stderr_stream : stderr;
+#endif
         static const char *const prefix[3] = {"* ", "< ", "> "};
         size_t i = 0;
         while (i < len) { /* one prefix per line */
             const char *nl = (const char *)memchr(data + i, '\n', len - i);
             size_t l = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
+#if MPX_STDIO
             fputs(prefix[type], f);
             fwrite(data + i, 1, l, f);
             if (!nl) fputc('\n', f);
+#else /* descriptor 2 */
+            (void)(mpx_fd_write(2, prefix[type], 2) && mpx_fd_write(2, data + i, l) && (nl || mpx_fd_write(2, "\n", 1)));
+#endif
             i += l;
         }
     }
@@ -6454,9 +6496,9 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
 #if !MPX_WINROOTS
         if (!path) {
             for (i = 0; i < sizeof bundles / sizeof bundles[0] && !path; i++) {
-                FILE *f = fopen(bundles[i], "rb");
-                if (f) {
-                    fclose(f);
+                int fd = MPX_FILE_OPEN(bundles[i]);
+                if (fd >= 0) {
+                    MPX_FILE_CLOSE(fd);
                     path = bundles[i];
                 }
             }
@@ -6491,23 +6533,28 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
     if (e->o.cablob) {
         data = (unsigned char *)e->o.cablob;
         len = e->o.cabloblen;
-    } else { /* one blocking read of a local file, once per multi */
-        FILE *f = fopen(path, "rb");
-        long sz;
-        if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || sz > 64L * 1024 * 1024 || fseek(f, 0, SEEK_SET) != 0 ||
-            !(data = (unsigned char *)mpx_alloc(&m->al, (size_t)sz + 1)) || fread(data, 1, (size_t)sz, f) != (size_t)sz) {
-            if (f && !data) {
+    } else { /* one blocking read of a local file (64 MiB at most), once per multi */
+        int fd = MPX_FILE_OPEN(path);
+        mpx_buf b = {NULL, 0, 0, 0};
+        long got = fd >= 0 ? 1 : -1;
+        while (got > 0 && b.len <= 64UL * 1024 * 1024 && mpx_buf_reserve(&m->al, &b, 4096)) {
+            got = (long)MPX_FILE_READ(fd, b.p + b.len, MPX_MIN(b.cap - b.len, (size_t)1 << 30));
+            if (got > 0) b.len += (size_t)got;
+            else if (got < 0 && errno == EINTR) got = 1;
+        }
+        if (fd >= 0) MPX_FILE_CLOSE(fd);
+        if (got != 0 || b.failed) {
+            if (b.failed) {
                 *rc = MPERF_E_OUT_OF_MEMORY;
                 *why = MPX_TXT("Out of memory");
             } else {
                 *why = MPX_TXT("Cannot read the CA bundle (CAINFO)");
             }
-            if (f) fclose(f);
-            mpx_free(&m->al, data);
+            mpx_buf_free(&m->al, &b);
             return NULL;
         }
-        fclose(f);
-        len = (size_t)sz;
+        data = (unsigned char *)b.p;
+        len = b.len;
     }
     c = (mpx_cas *)mpx_calloc(&m->al, sizeof *c);
     if (c && (r = mpx_cas_parse(&m->al, data, len, c)) <= 0) {
@@ -7533,6 +7580,7 @@ static int mpx_cookie_line(const mperf_allocator *al, mpx_jar *j, const char *s,
    a file that cannot be read adds nothing, as in libcurl. */
 static int mpx_cookie_load(const mperf_allocator *al, mpx_jar *j, const char *path, int session_too, int64_t now)
 {
+#if MPX_STDIO
     char line[4 * MPX_COOKIE_TEXT + 64];
     FILE *f = fopen(path, "rb");
     int ok = 1;
@@ -7550,6 +7598,10 @@ static int mpx_cookie_load(const mperf_allocator *al, mpx_jar *j, const char *pa
     }
     fclose(f);
     return ok;
+#else /* MPERF_NO_STDIO: COOKIEFILE takes no file */
+    (void)al, (void)j, (void)path, (void)session_too, (void)now;
+    return 1;
+#endif
 }
 
 /* A cookie as a line of libcurl's Netscape format, into out (NUL-ended). */
@@ -7586,6 +7638,7 @@ static mpx_cookie **mpx_cookie_sorted(const mperf_allocator *al, const mpx_jar *
    "-" is stdout. 0 when the file cannot be written. */
 static int mpx_cookie_save(const mperf_allocator *al, const mpx_jar *j, const char *path, int64_t now)
 {
+#if MPX_STDIO
     size_t n, i;
     mpx_cookie **a = mpx_cookie_sorted(al, j, now, &n);
     FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
@@ -7604,6 +7657,10 @@ static int mpx_cookie_save(const mperf_allocator *al, const mpx_jar *j, const ch
     }
     mpx_free(al, a);
     return f == stdout ? fflush(f) == 0 : fclose(f) == 0;
+#else /* MPERF_NO_STDIO: COOKIEJAR is not built in */
+    (void)al, (void)j, (void)path, (void)now;
+    return 0;
+#endif
 }
 
 /* The Cookie field for a request to host and path: the cookies that
@@ -7928,6 +7985,14 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
                            "here: the transfer does not start rather than go elsewhere or less protected");
             return (mperf_code)o->refused[i];
         }
+#if !MPX_STDIO
+    if ((o->write_data && !o->write_cb) || (o->header_data && !o->header_cb && !o->write_cb) ||
+        (MPX_UPLOADS && o->read_data && !o->read_cb)) {
+        *why = MPX_TXT("WRITEDATA, HEADERDATA or READDATA without its callback would be a FILE *, and this build "
+                       "has no stdio (MPERF_NO_STDIO)");
+        return MPERF_E_NOT_BUILT_IN;
+    }
+#endif
 #if MPX_TPORT && MPX_ROUTING
     if (m->tport.t && (o->unix_path || o->iface || o->localport || o->opensocket_cb || o->sockopt_cb || o->closesocket_cb)) {
         *why = MPX_TXT("UNIX_SOCKET_PATH, INTERFACE, LOCALPORT and the socket callbacks need the system's sockets, "
@@ -8622,7 +8687,14 @@ static mperf_code mpx_build_request(mperf_easy *e, const mperf_allocator *al, mp
 
 static size_t mpx_default_read(char *p, size_t size, size_t n, void *ud)
 {
+#if MPX_STDIO
     return fread(p, size, n, ud ? (FILE *)ud : stdin);
+#else /* descriptor 0; an error ends the body as fread's does */
+    long r;
+    (void)ud;
+    while ((r = (long)MPX_FILE_READ(0, p, size * n)) < 0 && errno == EINTR) {}
+    return r > 0 ? (size_t)r / size : 0;
+#endif
 }
 
 /* Back to the start of the request body, for a retry or a redirect. */
@@ -8640,7 +8712,9 @@ static int mpx_body_rewind(mperf_multi *m, mperf_easy *e)
         mpx_cb_leave(m, e);
         return r == MPERF_SEEKFUNC_OK;
     }
+#if MPX_STDIO
     if (!e->o.read_cb) return fseek(e->o.read_data ? (FILE *)e->o.read_data : stdin, 0, SEEK_SET) == 0;
+#endif
     return 0;
 }
 
@@ -11277,7 +11351,12 @@ static int mpx_decode_end(mperf_multi *m, mperf_easy *e)
 /* -------------------------------------------------------------------- */
 static size_t mpx_default_write(char *p, size_t size, size_t n, void *ud)
 {
+#if MPX_STDIO
     return fwrite(p, size, n, ud ? (FILE *)ud : stdout);
+#else /* descriptor 1: a FILE * in ud stops the transfer before it starts */
+    (void)ud;
+    return mpx_fd_write(1, p, size * n) ? n : 0;
+#endif
 }
 
 /* Delivers one header line of a kind: MPX_HL_LINE, MPX_HL_END (the empty
@@ -13467,7 +13546,8 @@ static int mpx_opt_left_out(int opt)
            (!MPX_TLS && (opt == MPERF_OPT_PINNEDPUBLICKEY || opt == MPERF_OPT_CAINFO_BLOB)) ||
            (!MPX_ROUTING && (mpx_guard_index(opt) < MPX_NROUTING || opt == MPERF_OPT_HAPPY_EYEBALLS_TIMEOUT_MS)) ||
            (!MPX_UNIX && (opt == MPERF_OPT_UNIX_SOCKET_PATH || opt == MPERF_OPT_ABSTRACT_UNIX_SOCKET)) ||
-           (!MPX_RAW && opt == MPERF_OPT_CONNECT_ONLY);
+           (!MPX_RAW && opt == MPERF_OPT_CONNECT_ONLY) ||
+           (!MPX_STDIO && (opt == MPERF_OPT_STDERR || (MPX_COOKIES && opt == MPERF_OPT_COOKIEJAR)));
 }
 
 /* One option's value, fetched by its type (the option number says which):
@@ -13574,6 +13654,7 @@ static mperf_code mpx_setopt_value(mperf_easy *e, int opt, long v, char *s, mper
             e->cfiles_new = 0;
             return MPERF_E_OK;
         }
+        if (!MPX_STDIO && *s) return MPERF_E_NOT_BUILT_IN; /* (files need stdio; "" starts the engine) */
         if (!mpx_cookie_engine(e) || (*s && !mpx_buf_add(&e->al, &e->cfiles, s, strlen(s) + 1)))
             return MPERF_E_OUT_OF_MEMORY;
         e->cfiles_new = 1;

@@ -326,11 +326,11 @@ fi
 # static musl binaries with HTTPS: BearSSL from Debian's source built by musl-gcc with the size flags,
 # the minimal GET's whole text, libc included: the smallest HTTPS build, and every feature in
 # and the smallest static builds a firmware or container user makes: every MPERF_NO_ switch but TLS
-# with the built-in stub resolver (no libc resolver) and MPERF_NO_LIBC_PRINTF; HTTP only and HTTPS
-STUBSW="$(printf -- '-D%s ' $SWITCHES | sed 's/-DMPERF_SYSTEM_RESOLVER//') -DMPERF_NO_LIBC_PRINTF"
+# with the built-in stub resolver (no libc resolver), MPERF_NO_LIBC_PRINTF and MPERF_NO_STDIO; HTTP only and HTTPS
+STUBSW="$(printf -- '-D%s ' $SWITCHES | sed 's/-DMPERF_SYSTEM_RESOLVER//') -DMPERF_NO_LIBC_PRINTF -DMPERF_NO_STDIO"
 # shellcheck disable=SC2086
 M_SMALL=$(musl_size -DMPERF_NO_TLS $STUBSW)
-M_NODNS=$(musl_size -DMPERF_MINIMAL -DMPERF_NO_DNS -DMPERF_NO_LIBC_PRINTF)
+M_NODNS=$(musl_size -DMPERF_MINIMAL -DMPERF_NO_DNS -DMPERF_NO_LIBC_PRINTF -DMPERF_NO_STDIO)
 M_TLS=nan M_TLSFULL=nan M_SMALLTLS=nan
 if command -v musl-gcc >/dev/null && bearssl_source &&
     { [ -f "$BEARSSL_DIR/libbearssl-musl.a" ] || bearssl_build "$BEARSSL_DIR/libbearssl-musl.a" musl-gcc $SZFLAGS; }; then
@@ -469,8 +469,8 @@ REPORT=$ROOT/bench/README.md
     echo "| same, a static musl binary (MPERF_NO_TLS), whole text with libc: stub resolver / getaddrinfo | | $M_STUB / $M_SYS | | | no libc resolver with the stub | $([ "$M_RES" = 0 ] && echo yes || echo '**no**') |"
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, a static musl binary with HTTPS (BearSSL built by musl-gcc), whole text with libc: smallest HTTPS build / every feature, default suites | | $M_TLS / $M_TLSFULL | | | | |"
-    echo "| minimal GET as a static musl binary, libc included: every MPERF_NO_ switch but TLS, the built-in stub resolver (no libc resolver), MPERF_NO_LIBC_PRINTF: HTTP only / HTTPS (MPERF_TLS_SMALL, BearSSL built by musl-gcc) | | $M_SMALL / $M_SMALLTLS | | | HTTP only <= 40 KiB (40960), HTTPS <= 120 KiB (122880) | $(ok_le "$M_SMALL" 40960) / $(ok_le "$M_SMALLTLS" 122880) |"
-    echo "| same, HTTP only, with no resolver of its own (MPERF_MINIMAL, MPERF_NO_DNS, MPERF_NO_LIBC_PRINTF: IP literals, RESOLVE and the program's resolver) | | $M_NODNS | | | | |"
+    echo "| minimal GET as a static musl binary, libc included: every MPERF_NO_ switch but TLS, the built-in stub resolver (no libc resolver), MPERF_NO_LIBC_PRINTF, MPERF_NO_STDIO: HTTP only / HTTPS (MPERF_TLS_SMALL, BearSSL built by musl-gcc) | | $M_SMALL / $M_SMALLTLS | | | HTTP only <= 40 KiB (40960), HTTPS <= 120 KiB (122880) | $(ok_le "$M_SMALL" 40960) / $(ok_le "$M_SMALLTLS" 122880) |"
+    echo "| same, HTTP only, with no resolver of its own (MPERF_MINIMAL, MPERF_NO_DNS, MPERF_NO_LIBC_PRINTF, MPERF_NO_STDIO: IP literals, RESOLVE and the program's resolver) | | $M_NODNS | | | | |"
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"
     echo "| response head, 430 B, 13 fields, whole: ns | | $(f0 $P_WHOLE) | | | <= 150 ns | $(ok_le $P_WHOLE 150) |"

@@ -113,7 +113,7 @@ check "a build without TLS needs no BearSSL symbol" sh -c "! nm -u $B/impl_notls
 # every feature switch, alone and all together, and the reduced TLS profile
 for sw in MPERF_NO_REDIRECTS MPERF_NO_UPLOADS MPERF_NO_VERBOSE MPERF_NO_AUTH MPERF_NO_PROGRESS MPERF_NO_RANGES MPERF_NO_ROUTING MPERF_NO_HEADER_API \
     MPERF_MINIMAL MPERF_TLS_SMALL MPERF_NO_TRANSPORT MPERF_TEST_TRANSPORT "MPERF_MINIMAL -DMPERF_TRANSPORT -DMPERF_TEST_TRANSPORT" \
-    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_LIBC_PRINTF; do
+    "MPERF_ARENA -DMPERF_MAX_TRANSFERS=8 -DMPERF_MAX_CONNECTIONS=2" "MPERF_MINIMAL -DMPERF_ARENA" MPERF_NO_RAW MPERF_NO_DIGEST MPERF_NO_LIBC_PRINTF MPERF_NO_STDIO "MPERF_MINIMAL -DMPERF_NO_STDIO"; do
     o=$(echo "$sw" | tr ' -' '__')
     check "warning-free: -D$sw, gcc and clang" sh -c "gcc -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.o && clang -std=c99 $WARN -Werror -D$sw -I. -c $B/impl.c -o $B/impl_$o.2.o"
 done
@@ -122,6 +122,10 @@ check "warning-free: Windows (mingw-w64, winsock2 and WSAPoll)" x86_64-w64-mingw
 check "warning-free: musl (musl-gcc -static), every feature and MPERF_MINIMAL" sh -c "musl-gcc -std=c99 $WARN -Werror -DMPERF_NO_TLS -I. -c $B/impl.c -o $B/impl_musl.o && musl-gcc -std=c99 $WARN -Werror -DMPERF_MINIMAL -I. -c $B/impl.c -o $B/impl_musl_min.o"
 check "MPERF_NO_LIBC_PRINTF: a static musl build (every feature but TLS) links no printf, inet_pton or inet_ntop" sh -c \
     "musl-gcc -std=c99 -Os -static -DMPERF_NO_TLS -DMPERF_NO_LIBC_PRINTF -o $B/min-musl-noprintf bench/minimal_get.c && ! nm $B/min-musl-noprintf | grep -wE 'vfprintf|vsnprintf|inet_pton|inet_ntop'"
+check "MPERF_NO_STDIO: a static musl build (every feature but TLS) links no FILE stream code" sh -c \
+    "musl-gcc -std=c99 -Os -static -DMPERF_NO_TLS -DMPERF_NO_STDIO -o $B/min-musl-nostdio bench/minimal_get.c && ! nm $B/min-musl-nostdio | grep -wE 'fwrite|fread|fopen|fputs|stdout|stderr|stdin|__stdio_write'"
+check "... and without it the same build does (the check above can fail)" sh -c \
+    "musl-gcc -std=c99 -Os -static -DMPERF_NO_TLS -o $B/min-musl-stdio bench/minimal_get.c && nm $B/min-musl-stdio | grep -qwE 'fwrite|stdout'"
 check "the smallest build (MPERF_MINIMAL) needs no BearSSL symbol" sh -c "! nm -u $B/impl_MPERF_MINIMAL.o | grep -q ' br_'"
 # as firmware codebases compile it: conversions, casts that drop const,
 # fall-throughs, undefined macros in #if, old-style prototypes
@@ -232,6 +236,7 @@ build switches-full "-O1 -g $SAN" tests/test_switches.c
 build switches-noredirects "-O1 -g $SAN -DMPERF_NO_REDIRECTS" tests/test_switches.c
 build switches-noauth "-O1 -g $SAN -DMPERF_NO_AUTH -DMPERF_NO_UPLOADS -DMPERF_NO_PROGRESS -DMPERF_NO_RANGES -DMPERF_NO_HEADER_API" tests/test_switches.c
 build switches-noerrortext "-O1 -g $SAN -DMPERF_NO_ERROR_TEXT" tests/test_switches.c
+build switches-nostdio "-O1 -g $SAN -DMPERF_NO_STDIO" tests/test_switches.c
 build switches-nodigest-noraw "-O1 -g $SAN -DMPERF_NO_DIGEST -DMPERF_NO_RAW -DMPERF_NO_PROXY -DMPERF_NO_DECODING -DMPERF_NO_COOKIES" tests/test_switches.c
 build platforms-asan "-O1 -g $SAN" tests/test_platforms.c
 check "build platforms-musl (musl-gcc -static)" musl-gcc -std=c99 $WARN -O1 -static -o "$B/platforms-musl" tests/test_platforms.c
@@ -361,6 +366,7 @@ suite "switches: MPERF_NO_REDIRECTS [asan]" "$B/switches-noredirects"
 suite "switches: MPERF_NO_DIGEST, MPERF_NO_RAW, MPERF_NO_PROXY, MPERF_NO_DECODING and MPERF_NO_COOKIES [asan]" "$B/switches-nodigest-noraw"
 suite "switches: no auth, uploads, progress, ranges or header API [asan]" "$B/switches-noauth"
 suite "switches: MPERF_NO_ERROR_TEXT [asan]" "$B/switches-noerrortext"
+suite "switches: MPERF_NO_STDIO [asan]" "$B/switches-nostdio"
 suite "tls, reduced suites MPERF_TLS_SMALL [asan]" "$B/tls-small"
 suite "platforms [asan]" "$B/platforms-asan"
 suite "tls-platforms [asan]" "$B/tls-platforms-asan"

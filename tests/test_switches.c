@@ -9,6 +9,7 @@
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include "helpers.h"
+#include <fcntl.h>
 #include "t.h"
 
 static sink body, head;
@@ -328,6 +329,118 @@ TEST(header_api_or_not_built_in)
     sink_free(&head);
 }
 
+/* fd (1, 2 or 0) onto the file at path for a while; returns the saved descriptor. */
+static int fd_onto(int fd, const char *path, int flags)
+{
+    int saved = dup(fd), f = open(path, flags, 0600);
+    fflush(NULL);
+    if (saved < 0 || f < 0 || dup2(f, fd) < 0) abort();
+    close(f);
+    return saved;
+}
+
+static void fd_back(int fd, int saved)
+{
+    fflush(NULL);
+    if (dup2(saved, fd) < 0) abort();
+    close(saved);
+}
+
+static void file_into(const char *path, sink *s)
+{
+    char b[4096];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    sink_free(s);
+    while (f && (n = fread(b, 1, sizeof b, f)) > 0) sink_write(b, 1, n, s);
+    if (f) fclose(f);
+}
+
+/* The program sets no WRITEFUNCTION: the body goes to stdout, as fwrite to
+   stdout or (MPERF_NO_STDIO) written to descriptor 1; a FILE * in WRITEDATA
+   is written to, or under MPERF_NO_STDIO the transfer does not start. */
+TEST(default_callbacks_with_and_without_stdio)
+{
+    const char *out = "/tmp/mpt-switches-out.bin";
+    mperf_easy *e = mperf_easy_init();
+    FILE *f = tmpfile();
+    sink got = {0};
+    int saved;
+    mperf_easy_setopt(e, MPERF_OPT_URL, fmt("http://127.0.0.1:%d/gen/100000", fault_port()));
+    mperf_easy_setopt(e, MPERF_OPT_ERRORBUFFER, err);
+    saved = fd_onto(1, out, O_WRONLY | O_CREAT | O_TRUNC);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    fd_back(1, saved);
+    file_into(out, &got);
+    CHECK(sink_is_pattern(&got, 100000));
+    CHECK(f != NULL);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, f);
+#ifdef MPERF_NO_STDIO
+    /* nothing listens on port 1: a transfer that started would fail to connect */
+    mperf_easy_setopt(e, MPERF_OPT_URL, "http://127.0.0.1:1/");
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
+    CHECK_SAYS(MPERF_E_NOT_BUILT_IN, "MPERF_NO_STDIO");
+    mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, (void *)NULL);
+    mperf_easy_setopt(e, MPERF_OPT_HEADERDATA, f);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
+    mperf_easy_setopt(e, MPERF_OPT_HEADERDATA, (void *)NULL);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_STDERR, f), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_STDERR, (void *)NULL), MPERF_E_OK);
+#ifndef MPERF_NO_COOKIES
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIEJAR, out), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIEFILE, out), MPERF_E_NOT_BUILT_IN);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_COOKIEFILE, ""), MPERF_E_OK);
+#endif
+#ifndef MPERF_NO_UPLOADS
+    mperf_easy_setopt(e, MPERF_OPT_UPLOAD, 1L);
+    mperf_easy_setopt(e, MPERF_OPT_READDATA, f);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_NOT_BUILT_IN);
+    mperf_easy_setopt(e, MPERF_OPT_READDATA, (void *)NULL);
+    mperf_easy_setopt(e, MPERF_OPT_UPLOAD, 0L);
+#endif
+#else
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    CHECK(ftell(f) == 100000);
+    CHECK_EQ_LONG(mperf_easy_setopt(e, MPERF_OPT_STDERR, f), MPERF_E_OK);
+#endif
+#ifndef MPERF_NO_UPLOADS
+    { /* an upload from stdin: descriptor 0, or stdio's stdin */
+        FILE *in = fopen(out, "wb");
+        CHECK(in && fwrite("hello, world", 1, 12, in) == 12 && fclose(in) == 0);
+        mperf_easy_setopt(e, MPERF_OPT_URL, fmt("http://127.0.0.1:%d/echo", fault_port()));
+        mperf_easy_setopt(e, MPERF_OPT_UPLOAD, 1L);
+        mperf_easy_setopt(e, MPERF_OPT_INFILESIZE, 12L);
+        mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, sink_write);
+        mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, &body);
+        sink_free(&body);
+        saved = fd_onto(0, out, O_RDONLY);
+        CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+        fd_back(0, saved);
+        CHECK(body.p && strstr(body.p, "body-length: 12") != NULL);
+        mperf_easy_setopt(e, MPERF_OPT_UPLOAD, 0L);
+    }
+#endif
+#ifndef MPERF_NO_VERBOSE
+    /* VERBOSE with no DEBUGFUNCTION: stderr, or descriptor 2 */
+    mperf_easy_setopt(e, MPERF_OPT_URL, fmt("http://127.0.0.1:%d/gen/10", fault_port()));
+    mperf_easy_setopt(e, MPERF_OPT_WRITEFUNCTION, sink_write);
+    mperf_easy_setopt(e, MPERF_OPT_WRITEDATA, &body);
+    mperf_easy_setopt(e, MPERF_OPT_STDERR, (void *)NULL);
+    mperf_easy_setopt(e, MPERF_OPT_VERBOSE, 1L);
+    saved = fd_onto(2, out, O_WRONLY | O_CREAT | O_TRUNC);
+    CHECK_EQ_LONG(mperf_easy_perform(e), MPERF_E_OK);
+    fd_back(2, saved);
+    file_into(out, &got);
+    CHECK(got.p && strstr(got.p, "\n> GET /gen/10 HTTP/1.1\r\n") != NULL && strstr(got.p, "\n< HTTP/1.1 200") != NULL);
+    CHECK(got.p && strncmp(got.p, "* ", 2) == 0);
+#endif
+    if (f) fclose(f);
+    sink_free(&got);
+    sink_free(&body);
+    unlink(out);
+    mperf_easy_cleanup(e);
+}
+
 TEST(state_changes_are_legal)
 {
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
@@ -348,6 +461,7 @@ int main(void)
     sink_free(&head);
     RUN(routing_options_without_the_feature_stop_the_transfer);
     RUN(header_api_or_not_built_in);
+    RUN(default_callbacks_with_and_without_stdio);
     RUN(state_changes_are_legal);
     return t_done("switches");
 }
