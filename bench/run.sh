@@ -331,7 +331,12 @@ STUBSW="$(printf -- '-D%s ' $SWITCHES | sed 's/-DMPERF_SYSTEM_RESOLVER//') -DMPE
 # shellcheck disable=SC2086
 M_SMALL=$(musl_size -DMPERF_NO_TLS $STUBSW)
 M_NODNS=$(musl_size -DMPERF_MINIMAL -DMPERF_NO_DNS -DMPERF_NO_LIBC_PRINTF -DMPERF_NO_STDIO)
-M_TLS=nan M_TLSFULL=nan M_SMALLTLS=nan
+# the same smallest builds without a heap, as firmware often is: all of the engine's memory on a static arena
+# (bss, not text) and the default allocator giving nothing, so no malloc or free is linked
+ARENASW="-DMPERF_ARENA -DMINIMAL_ARENA=1048576"
+# shellcheck disable=SC2086
+M_ARENA=$(musl_size -DMPERF_NO_TLS $STUBSW $ARENASW)
+M_TLS=nan M_TLSFULL=nan M_SMALLTLS=nan M_ARENATLS=nan
 if command -v musl-gcc >/dev/null && bearssl_source &&
     { [ -f "$BEARSSL_DIR/libbearssl-musl.a" ] || bearssl_build "$BEARSSL_DIR/libbearssl-musl.a" musl-gcc $SZFLAGS; }; then
     # shellcheck disable=SC2086
@@ -340,6 +345,9 @@ if command -v musl-gcc >/dev/null && bearssl_source &&
     # shellcheck disable=SC2086
     M_SMALLTLS=$(musl-gcc -std=c99 $SZ -static -DMPERF_TLS_SMALL $STUBSW -I "$BEARSSL_SRC/inc" -o "$B/min-musl-smalltls" \
         bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-smalltls") || M_SMALLTLS=nan
+    # shellcheck disable=SC2086
+    M_ARENATLS=$(musl-gcc -std=c99 $SZ -static -DMPERF_TLS_SMALL $STUBSW $ARENASW -I "$BEARSSL_SRC/inc" -o "$B/min-musl-arenatls" \
+        bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-arenatls") || M_ARENATLS=nan
     # shellcheck disable=SC2086
     M_TLSFULL=$(musl-gcc -std=c99 $SZ -static -I "$BEARSSL_SRC/inc" -o "$B/min-musl-tlsfull" \
         bench/minimal_get.c "$BEARSSL_DIR/libbearssl-musl.a" 2>>"$LOG" && text "$B/min-musl-tlsfull") || M_TLSFULL=nan
@@ -470,6 +478,7 @@ REPORT=$ROOT/bench/README.md
     echo "| same, smallest HTTPS build (MPERF_TLS_SMALL and every MPERF_NO_ switch but MPERF_NO_TLS), BearSSL static | | $S_TLS | | | <= 100 KiB (102400) | $(ok_le $S_TLS 102400) |"
     echo "| same, a static musl binary with HTTPS (BearSSL built by musl-gcc), whole text with libc: smallest HTTPS build / every feature, default suites | | $M_TLS / $M_TLSFULL | | | | |"
     echo "| minimal GET as a static musl binary, libc included: every MPERF_NO_ switch but TLS, the built-in stub resolver (no libc resolver), MPERF_NO_LIBC_PRINTF, MPERF_NO_STDIO: HTTP only / HTTPS (MPERF_TLS_SMALL, BearSSL built by musl-gcc) | | $M_SMALL / $M_SMALLTLS | | | HTTP only <= 40 KiB (40960), HTTPS <= 120 KiB (122880) | $(ok_le "$M_SMALL" 40960) / $(ok_le "$M_SMALLTLS" 122880) |"
+    echo "| same builds with no heap: every byte the engine uses on a static arena (MPERF_ARENA, 1 MiB of bss), the default allocator giving nothing, so no malloc or free is linked (a firmware build): HTTP only / HTTPS | | $M_ARENA / $M_ARENATLS | | | | |"
     echo "| same, HTTP only, with no resolver of its own (MPERF_MINIMAL, MPERF_NO_DNS, MPERF_NO_LIBC_PRINTF, MPERF_NO_STDIO: IP literals, RESOLVE and the program's resolver) | | $M_NODNS | | | | |"
     echo "| same, HTTPS, MPERF_TLS_SMALL with every HTTP feature | | $S_TLSALL | | | | |"
     echo "| same, HTTPS, default suites, every HTTP feature | | $S_TLSFULL | | | | |"

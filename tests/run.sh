@@ -433,6 +433,24 @@ stdin_upload() { # $1: size argument or empty (chunked)
 }
 check "compat run: PUT from stdin (libcurl's default read), known size" stdin_upload 200000
 check "compat run: PUT from stdin, unknown size (chunked)" stdin_upload ""
+# the smallest static builds bench/README.md measures, run: body to descriptor 1 (MPERF_NO_STDIO), and with no heap
+# at all (every byte on a static arena; no malloc or free linked), through the stub resolver ("localhost")
+min_static() { # NAME FLAGS...: bench/minimal_get.c built static with musl fetches 64k.bin byte for byte
+    local n=$1
+    shift
+    musl-gcc -std=c99 -Os -static -DMPERF_NO_TLS -DMPERF_NO_ROUTING -DMPERF_NO_STDIO -DMPERF_NO_LIBC_PRINTF "$@" \
+        -o "$B/min-$n" bench/minimal_get.c && "$B/min-$n" "http://localhost:$MPT_NGINX_PORT/f/64k.bin" >"$B/min-$n.out" &&
+        cmp "$B/min-$n.out" "$B/srv/www/f/64k.bin"
+}
+check "static musl minimal GET with MPERF_NO_STDIO: the body to descriptor 1" min_static nostdio
+min_arena() { min_static arena -DMPERF_ARENA -DMINIMAL_ARENA=65536 && ! nm "$B/min-arena" | grep -wE 'malloc|calloc|free'; }
+check "static musl minimal GET on a 64 KiB arena with no heap (MPERF_ARENA): the same body, and no malloc or free linked" min_arena
+small_arena() { # ... and a 16 KiB arena is too small: out of memory (27), nothing written
+    musl-gcc -std=c99 -Os -static -DMPERF_NO_TLS -DMPERF_NO_STDIO -DMPERF_ARENA -DMINIMAL_ARENA=16384 -o "$B/min-arena16" bench/minimal_get.c
+    "$B/min-arena16" "http://localhost:$MPT_NGINX_PORT/f/64k.bin" >"$B/min-arena16.out"
+    [ $? = 27 ] && [ ! -s "$B/min-arena16.out" ]
+}
+check "... on a 16 KiB arena: MPERF_E_OUT_OF_MEMORY (27), no body" small_arena
 T="https://localhost:$MPT_TLS_PORT"
 check "compat run over HTTPS: easy_get" env CAINFO="$MPT_PKI/ca.pem" timeout 60 "$B/compat/easy_get" "$T/f/64k.bin" 65536
 check "compat run over HTTPS: ten_at_a_time, 100 transfers" env CAINFO="$MPT_PKI/ca.pem" timeout 120 "$B/compat/ten_at_a_time" "$T/f/1k.bin" 100 1024
