@@ -246,7 +246,7 @@
                                    stops the transfer with MPERF_E_NOT_BUILT_IN,
                                    and STDERR, COOKIEJAR and COOKIEFILE (but
                                    "") are MPERF_E_NOT_BUILT_IN: a static
-                                   build links no stdio (about 1.5 KiB with
+                                   build links no stdio (about 1.3 KiB with
                                    musl), firmware needs none
    MPERF_TRACE                     verbose output also names each change of
                                    a transfer's state (a debugging aid)
