@@ -245,9 +245,10 @@
                                    or READDATA without its callback (a FILE *)
                                    stops the transfer with MPERF_E_NOT_BUILT_IN,
                                    and STDERR, COOKIEJAR and COOKIEFILE (but
-                                   "") are MPERF_E_NOT_BUILT_IN: a static
-                                   build links no stdio (about 1.3 KiB with
-                                   musl), firmware needs none
+                                   "") are MPERF_E_NOT_BUILT_IN: with
+                                   MPERF_NO_LIBC_PRINTF too (libc's snprintf
+                                   brings FILE code) a static build links no
+                                   stdio (about 1.3 KiB with musl)
    MPERF_TRACE                     verbose output also names each change of
                                    a transfer's state (a debugging aid)
    MPERF_BUFSIZE          16384    receive buffer size (one per active
