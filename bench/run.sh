@@ -398,11 +398,39 @@ for sf in on off; do
     done
     eval "LG_FL_$sf=$best LG_FB_$sf=$bestb LC_FL_$sf=\$(median lg$sf$bestb floor cpu_mb)"
 done
+# ratio_ci TAG_A PROG_A TAG_B PROG_B: a 95% interval for the ratio of the two programs' MB/s medians, from a
+# bootstrap (2,000 resamples of each one's runs, a fixed seed): how far the run's spread lets the ratio move
+ratio_ci() {
+    { grep "^$1 $2 " "$RES" | sed 's/^/A /'; grep "^$3 $4 " "$RES" | sed 's/^/B /'; } | awk '
+    function rmed(x, n, s, i, j, t) { # the median of a resample of x[1..n], as median() takes it
+        for (i = 1; i <= n; i++) {
+            t = x[int(rand() * n) + 1]
+            for (j = i - 1; j >= 1 && s[j] > t; j--) s[j + 1] = s[j]
+            s[j + 1] = t
+        }
+        return s[int((n + 1) / 2)]
+    }
+    {
+        for (i = 4; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+        v = f["bytes"] / f["seconds"] / 1e6
+        if ($1 == "A") a[++na] = v; else b[++nb] = v
+    }
+    END {
+        if (!na || !nb) { print "nan"; exit }
+        srand(1)
+        for (k = 1; k <= 2000; k++) {
+            t = rmed(a, na) / rmed(b, nb)
+            for (j = k - 1; j >= 1 && r[j] > t; j--) r[j + 1] = r[j]
+            r[j + 1] = t
+        }
+        printf "%.2f-%.2f", r[51], r[1950]
+    }'
+}
 # large_row SETTING WHAT: the MB/s row and its CPU row
 large_row() {
     local sf=$1 what=$2 mp cu fl fb mc cc fc
     eval "mp=\$LG_MP_$sf cu=\$LG_CU_$sf fl=\$LG_FL_$sf fb=\$LG_FB_$sf mc=\$LC_MP_$sf cc=\$LC_CU_$sf fc=\$LC_FL_$sf"
-    echo "| 256 MiB body, one transfer, $what: MB/s | $(f0 $cu) | $(f0 $mp) | $(f0 $fl) ($((fb / 1024)) KiB buffer, the best of $(echo $FLOORBUFS | awk '{for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? "/" : ""), $i / 1024}') KiB) | $(r $mp $cu) ($(r $mp $fl) of the floor) | >= 1.0x libcurl, >= 0.95x floor | $(awk -v a=$mp -v b=$cu -v c=$fl 'BEGIN {print (a >= b && a >= 0.95 * c) ? "yes" : "**no**"}') |"
+    echo "| 256 MiB body, one transfer, $what: MB/s | $(f0 $cu) | $(f0 $mp) | $(f0 $fl) ($((fb / 1024)) KiB buffer, the best of $(echo $FLOORBUFS | awk '{for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? "/" : ""), $i / 1024}') KiB) | $(r $mp $cu) ($(r $mp $fl) of the floor; 95% intervals $(ratio_ci lg$sf mp lg$sf curl) and $(ratio_ci lg$sf mp lg$sf$fb floor)) | >= 1.0x libcurl, >= 0.95x floor | $(awk -v a=$mp -v b=$cu -v c=$fl 'BEGIN {print (a >= b && a >= 0.95 * c) ? "yes" : "**no**"}') |"
     echo "| same: client CPU per MB (us) | $(f1 $cc) | $(f1 $mc) | $(f1 $fc) | $(r $mc $cc) | | |"
 }
 T_KA_MP=$(median tka mp rps) T_KA_CU=$(median tka curl rps)
@@ -491,6 +519,7 @@ REPORT=$ROOT/bench/README.md
     infl_row html "an HTML-like page"
     infl_row records "JSON-like records"
     echo
+    echo "The 256 MiB rows: the floor reads with each of the buffer sizes named and the best median is shown; the 95% intervals are for multiperform's ratio to libcurl and to that floor, from a bootstrap over the runs (2,000 resamples): a target inside its interval is within what this many runs can tell apart."
     echo "The HTTPS rows: the same nginx with an ECDSA P-256 certificate signed by a P-256 CA (made by the run), TLS 1.2 and 1.3, a shared session cache and session tickets (nginx's defaults)."
     echo "libcurl (OpenSSL $(dpkg-query -W -f '${Version}' libssl3 2>/dev/null)) negotiates TLS 1.3 with X25519 and resumes with tickets; multiperform (BearSSL $(dpkg-query -W -f '${Version}' libbearssl-dev 2>/dev/null), TLS 1.2 only) negotiates ECDHE on the curve nginx picks from its list and resumes by session ID."
     echo "A fresh GET here is 300 GETs one after another, each on a new connection; a resumed one 1000 (bench.c fresh)."
