@@ -7577,13 +7577,13 @@ static int mpx_cookie_line(const mperf_allocator *al, mpx_jar *j, const char *s,
     return mpx_cookie_netscape(al, j, s, now);
 }
 
-/* Reads a cookie file (a blocking read of a local file, like the CA bundle);
-   a file that cannot be read adds nothing, as in libcurl. */
+/* Reads a cookie file (a blocking read of a local file, like the CA bundle;
+   "-" is stdin, as in libcurl); a file that cannot be read adds nothing. */
 static int mpx_cookie_load(const mperf_allocator *al, mpx_jar *j, const char *path, int session_too, int64_t now)
 {
 #if MPX_STDIO
     char line[4 * MPX_COOKIE_TEXT + 64];
-    FILE *f = fopen(path, "rb");
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     int ok = 1;
     if (!f) return 1;
     while (ok && fgets(line, sizeof line, f)) {
@@ -7597,7 +7597,7 @@ static int mpx_cookie_load(const mperf_allocator *al, mpx_jar *j, const char *pa
             mpx_cookie_unlink(al, j, at);
         }
     }
-    fclose(f);
+    if (f != stdin) fclose(f);
     return ok;
 #else /* MPERF_NO_STDIO: COOKIEFILE takes no file */
     (void)al, (void)j, (void)path, (void)session_too, (void)now;

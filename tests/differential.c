@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1511,6 +1512,18 @@ static void run_cookie_files(void)
     curl_easy_setopt(h, CURLOPT_COOKIEFILE, file);
     curl_easy_setopt(h, CURLOPT_COOKIESESSION, 1L);
     easy(h, &s);
+    { /* "-": the cookies come from stdin */
+        int saved = dup(0), fd = open(file, O_RDONLY);
+        if (saved >= 0 && fd >= 0 && dup2(fd, 0) == 0) {
+            h = traced(fmt("%s/echo", F), &s);
+            curl_easy_setopt(h, CURLOPT_COOKIEFILE, "-");
+            easy(h, &s);
+            dup2(saved, 0);
+            clearerr(stdin);
+        }
+        if (fd >= 0) close(fd);
+        if (saved >= 0) close(saved);
+    }
     unlink(jar);
     unlink(file);
 }
