@@ -1537,6 +1537,7 @@ MPERF_API void mperf_global_cleanup(void);
 #define MPX_FILE_OPEN(path) _open((path), _O_RDONLY | _O_BINARY)
 #define MPX_FILE_READ(fd, b, n) _read((fd), (b), (unsigned)(n))
 #define MPX_FILE_WRITE(fd, b, n) _write((fd), (b), (unsigned)(n))
+#define MPX_FILE_SEEK(fd, off, whence) (long)_lseek((fd), (off), (whence))
 #define MPX_FILE_CLOSE(fd) _close(fd)
 #else
 #include <sys/types.h>
@@ -1585,6 +1586,7 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 #define MPX_FILE_READ(fd, b, n) read((fd), (b), (n))
 #define MPX_FILE_WRITE(fd, b, n) write((fd), (b), (n))
+#define MPX_FILE_SEEK(fd, off, whence) (long)lseek((fd), (off), (whence))
 #define MPX_FILE_CLOSE(fd) close(fd)
 #endif
 
@@ -6535,27 +6537,27 @@ static mpx_cas *mpx_cas_get(mperf_multi *m, const mperf_easy *e, mperf_code *rc,
         data = (unsigned char *)e->o.cablob;
         len = e->o.cabloblen;
     } else { /* one blocking read of a local file (64 MiB at most), once per multi */
-        int fd = MPX_FILE_OPEN(path);
-        mpx_buf b = {NULL, 0, 0, 0};
-        long got = fd >= 0 ? 1 : -1;
-        while (got > 0 && b.len <= 64UL * 1024 * 1024 && mpx_buf_reserve(&m->al, &b, 4096)) {
-            got = (long)MPX_FILE_READ(fd, b.p + b.len, MPX_MIN(b.cap - b.len, (size_t)1 << 30));
-            if (got > 0) b.len += (size_t)got;
+        int fd = MPX_FILE_OPEN(path), oom = 0;
+        long sz = fd >= 0 ? MPX_FILE_SEEK(fd, 0, SEEK_END) : -1, got = 1;
+        if (sz >= 0 && sz <= 64L * 1024 * 1024 && MPX_FILE_SEEK(fd, 0, SEEK_SET) == 0 &&
+            !(data = (unsigned char *)mpx_alloc(&m->al, (size_t)sz + 1))) /* one block, of the file's size */
+            oom = 1;
+        while (data && len < (size_t)sz && got > 0) {
+            got = (long)MPX_FILE_READ(fd, data + len, MPX_MIN((size_t)sz - len, (size_t)1 << 30));
+            if (got > 0) len += (size_t)got;
             else if (got < 0 && errno == EINTR) got = 1;
         }
         if (fd >= 0) MPX_FILE_CLOSE(fd);
-        if (got != 0 || b.failed) {
-            if (b.failed) {
+        if (!data || len != (size_t)sz) {
+            if (oom) {
                 *rc = MPERF_E_OUT_OF_MEMORY;
                 *why = MPX_TXT("Out of memory");
             } else {
                 *why = MPX_TXT("Cannot read the CA bundle (CAINFO)");
             }
-            mpx_buf_free(&m->al, &b);
+            mpx_free(&m->al, data);
             return NULL;
         }
-        data = (unsigned char *)b.p;
-        len = b.len;
     }
     c = (mpx_cas *)mpx_calloc(&m->al, sizeof *c);
     if (c && (r = mpx_cas_parse(&m->al, data, len, c)) <= 0) {

@@ -336,6 +336,19 @@ TEST(ca_sources)
     curl_easy_setopt(x.h, CURLOPT_CAINFO, pki("leaf.key")); /* PEM, but no certificate */
     CHECK_EQ_LONG(run(&x), CURLE_SSL_CACERT_BADFILE);
     xfer_free(&x);
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
+    curl_easy_setopt(x.h, CURLOPT_CAINFO, getenv("MPT_PKI")); /* a directory: it opens, but reads fail */
+    CHECK_EQ_LONG(run(&x), CURLE_SSL_CACERT_BADFILE);
+    CHECK(strstr(x.err, "Cannot read the CA bundle") != NULL);
+    xfer_free(&x);
+    nonl = fmt("%s/ca-empty.pem", getenv("MPT_PKI"));
+    f = fopen(nonl, "wb");
+    if (f) fclose(f);
+    xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
+    curl_easy_setopt(x.h, CURLOPT_CAINFO, nonl);
+    CHECK_EQ_LONG(run(&x), CURLE_SSL_CACERT_BADFILE);
+    CHECKF(strstr(x.err, "no usable certificate") != NULL, "%s", x.err); /* read, nothing in it */
+    xfer_free(&x);
     /* the system bundle does not know the test CA (or there is none: 77) */
     xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/"));
     curl_easy_setopt(x.h, CURLOPT_CAINFO, NULL);
