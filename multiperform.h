@@ -240,8 +240,8 @@
                                    from 0 (read, not rewound for a redirect
                                    or a retry) when the program sets no
                                    WRITEFUNCTION / READFUNCTION, VERBOSE
-                                   lines to 2, the CA file is read with the
-                                   system's file calls; WRITEDATA, HEADERDATA
+                                   lines to 2 (the CA file is read without
+                                   stdio in every build); WRITEDATA, HEADERDATA
                                    or READDATA without its callback (a FILE *)
                                    stops the transfer with MPERF_E_NOT_BUILT_IN,
                                    and STDERR, COOKIEJAR and COOKIEFILE (but
