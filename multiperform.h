@@ -9424,6 +9424,20 @@ MPX_NOINLINE static size_t mpx_parse_chunked(mpx_parser *p, const char *buf, siz
     return i;
 }
 
+/* The next piece of an identity body (its length known, or to the close)
+   from len buffered bytes (len > 0): a write's worth at most, never past
+   the body's end. */
+static size_t mpx_body_piece(mpx_parser *p, size_t len)
+{
+    size_t n = MPX_MIN(len, p->max_data);
+    if (p->state == MPX_P_BODY_LEN) {
+        if ((uint64_t)n > p->remain) n = (size_t)p->remain;
+        p->remain -= n;
+        if (!p->remain) p->state = MPX_P_DONE;
+    }
+    return n;
+}
+
 static size_t mpx_parse_one(mpx_parser *p, const char *buf, size_t len, mpx_pev *ev)
 {
     size_t n;
@@ -9434,19 +9448,9 @@ static size_t mpx_parse_one(mpx_parser *p, const char *buf, size_t len, mpx_pev 
     case MPX_P_TRAILERS: /* trailers are rare: the general path (with its own fast path) */
         return mpx_parse_field(p, buf, len, ev);
     case MPX_P_BODY_LEN:
-        if (!len) break;
-        n = len;
-        if ((uint64_t)n > p->remain) n = (size_t)p->remain;
-        if (n > p->max_data) n = p->max_data;
-        p->remain -= n;
-        if (!p->remain) p->state = MPX_P_DONE;
-        ev->type = MPX_EV_BODY;
-        ev->data = buf;
-        ev->datalen = n;
-        return n;
     case MPX_P_BODY_CLOSE:
         if (!len) break;
-        n = MPX_MIN(len, p->max_data);
+        n = mpx_body_piece(p, len);
         ev->type = MPX_EV_BODY;
         ev->data = buf;
         ev->datalen = n;
@@ -10023,16 +10027,59 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
 /* Hands the parser's events for the buffered bytes to the callbacks.
    Returns 0 when it needs more input, 1 when the transfer finished (or went
    on to a redirect), 2 when the write callback paused it. */
+/* Body bytes of the response, taken from the receive buffer: to the write
+   callback, or dropped with a redirect's body (the debug callback sees
+   them). 0 to go on, 1 when the transfer ended or moved on, 2 when it
+   paused. */
+static int mpx_xfer_body(mperf_multi *m, mperf_easy *e, const char *data, size_t n)
+{
+    mpx_conn *c = e->x.conn;
+    int r;
+    if (MPX_REDIRECTS && e->x.following) {
+        if (!e->x.p.chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_IN, mpx_rbuf_at(c, data), n);
+        e->x.drained += (mperf_off_t)n;
+        if (e->x.drained > MPX_DRAIN_MAX) {
+            e->x.p.keepalive = 0;
+            mpx_xfer_redirect(m, e);
+            return 1;
+        }
+        return 0;
+    }
+    r = mpx_deliver_body(m, e, mpx_rbuf_at(c, data), n);
+    if (r < 0) return 1;
+    if (r > 0) {
+        e->x.pause_off = (size_t)(data - c->rbuf);
+        e->x.pause_len = n;
+#if MPX_DECODE
+        e->x.pause_off += e->x.pause_skip; /* (what the decoder took is not given again) */
+        e->x.pause_len -= e->x.pause_skip;
+#endif
+        mpx_xfer_interest(m, e);
+        return 2;
+    }
+    return (e->x.paused & MPERF_PAUSE_RECV) ? 2 : 0; /* by easy_pause inside the callback: the rest waits */
+}
+
 static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->x.conn;
     for (;;) {
         mpx_pev evs[MPX_EVENTS];
         size_t used;
-        int framed = e->x.p.state >= MPX_P_CHUNK_SIZE && e->x.p.state <= MPX_P_TRAILERS;
-        unsigned n = mpx_parse(&e->x.p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, evs,
-                                    MPX_EVENTS, &used),
-                 k;
+        unsigned n, k;
+        int framed;
+        /* an identity body goes out a piece at a time without a parser event
+           each (speed builds; a size build takes the parser's events) */
+        while (MPX_FAST && (e->x.p.state == MPX_P_BODY_LEN || e->x.p.state == MPX_P_BODY_CLOSE) && c->rbuf && c->rpos < c->rlen) {
+            const char *d = c->rbuf + c->rpos;
+            size_t piece = mpx_body_piece(&e->x.p, c->rlen - c->rpos);
+            int r;
+            c->rpos += piece;
+            if ((r = mpx_xfer_body(m, e, d, piece)) != 0) return r;
+        }
+        framed = e->x.p.state >= MPX_P_CHUNK_SIZE && e->x.p.state <= MPX_P_TRAILERS;
+        n = mpx_parse(&e->x.p, c->rbuf ? c->rbuf + c->rpos : "", c->rbuf ? c->rlen - c->rpos : 0, evs, MPX_EVENTS,
+                      &used);
         if (framed && used) /* libcurl's debug callback sees a chunked body as it came, framing and all */
             mpx_debug(e, MPERF_INFOTYPE_DATA_IN, c->rbuf + c->rpos, used);
         c->rpos += used;
@@ -10146,30 +10193,8 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 #endif
                 break;
             case MPX_EV_BODY: {
-                int r;
-                if (MPX_REDIRECTS && e->x.following) { /* a redirect's body is dropped (the debug callback sees it) */
-                    if (!e->x.p.chunked) mpx_debug(e, MPERF_INFOTYPE_DATA_IN, mpx_rbuf_at(c, ev->data), ev->datalen);
-                    e->x.drained += (mperf_off_t)ev->datalen;
-                    if (e->x.drained > MPX_DRAIN_MAX) {
-                        e->x.p.keepalive = 0;
-                        mpx_xfer_redirect(m, e);
-                        return 1;
-                    }
-                    break;
-                }
-                r = mpx_deliver_body(m, e, mpx_rbuf_at(c, ev->data), ev->datalen);
-                if (r < 0) return 1;
-                if (r > 0) {
-                    e->x.pause_off = (size_t)(ev->data - c->rbuf);
-                    e->x.pause_len = ev->datalen;
-#if MPX_DECODE
-                    e->x.pause_off += e->x.pause_skip; /* (what the decoder took is not given again) */
-                    e->x.pause_len -= e->x.pause_skip;
-#endif
-                    mpx_xfer_interest(m, e);
-                    return 2;
-                }
-                if (e->x.paused & MPERF_PAUSE_RECV) return 2; /* by easy_pause inside the callback: the rest waits */
+                int r = mpx_xfer_body(m, e, ev->data, ev->datalen);
+                if (r) return r;
                 break;
             }
             case MPX_EV_DONE:
