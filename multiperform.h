@@ -256,6 +256,12 @@
    MPERF_BIGBUF           262144   receive buffer a connection switches to
                                    while a long body streams in (fewer
                                    system calls); 0 turns it off
+   MPERF_RCVLOWAT         131072   while a long body streams in fast, the
+                                   kernel wakes the engine for this many
+                                   bytes, not for every segment (Linux,
+                                   SO_RCVLOWAT, builds not optimized for
+                                   size; bytes that stop short wait 10 ms
+                                   at most); 0 turns it off
    MPERF_BYTES_PER_CALL   1048576  the most one perform call reads for one
                                    transfer, the default of the multi option
                                    MPERF_MOPT_BYTES_PER_CALL; 0: no limit
@@ -1277,6 +1283,9 @@ MPERF_API void mperf_global_cleanup(void);
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF 0 /* a small device has no 256 KiB to spare: long bodies stream through MPERF_BUFSIZE */
 #endif
+#ifndef MPERF_RCVLOWAT
+#define MPERF_RCVLOWAT 0
+#endif
 #endif
 #ifdef MPERF_NO_REDIRECTS
 #define MPX_REDIRECTS 0
@@ -1427,6 +1436,9 @@ MPERF_API void mperf_global_cleanup(void);
 #endif
 #ifndef MPERF_BIGBUF
 #define MPERF_BIGBUF (256 * 1024) /* receive buffer for long bodies (0: never) */
+#endif
+#ifndef MPERF_RCVLOWAT
+#define MPERF_RCVLOWAT (128 * 1024) /* wake for this many bytes of a long, fast body (0: for any) */
 #endif
 #ifndef MPERF_CONNECTS_PER_CALL
 #define MPERF_CONNECTS_PER_CALL 64
@@ -1646,6 +1658,14 @@ extern void freeaddrinfo(struct addrinfo *res);
 #include <emmintrin.h>
 #else
 #define MPX_SSE2 0
+#endif
+/* SO_RCVLOWAT while a long body streams in (mpx_xfer_lowat): Linux, where
+   poll and epoll wait for it, in speed builds */
+#if MPX_FAST && MPX_BIG && MPERF_RCVLOWAT > 1 && defined(__linux__) && defined(SO_RCVLOWAT)
+#define MPX_LOWAT 1
+#define MPX_LOWAT_WAIT 5000 /* us: bytes short of it are read after one to two of these */
+#else
+#define MPX_LOWAT 0
 #endif
 /* parser events taken per call by the engine (mpx_parse): 16 hold a
    usual head whole; each is 64 bytes of stack */
@@ -2304,6 +2324,9 @@ struct mpx_conn {
     mpx_tls *tls;
     uint8_t full_reads; /* reads in a row that filled the buffer */
     uint8_t big;        /* a long body streams in: read into a big buffer */
+#if MPX_LOWAT
+    uint32_t lowat; /* SO_RCVLOWAT as set on the socket (0: the default, 1) */
+#endif
     mpx_addr addr;
     uint16_t port;
     uint8_t told;        /* what the socket callback was last told (MPERF_POLL_ bits, 0: nothing) */
@@ -2491,6 +2514,10 @@ typedef struct mpx_xfer {
        handshake), the 100-continue wait, the next low-speed check and the
        next progress call */
     int64_t deadline_total, deadline_connect, deadline_phase, deadline_expect, deadline_speed, deadline_progress;
+#if MPX_LOWAT
+    int64_t deadline_lowat; /* the connection's SO_RCVLOWAT is looked at again then */
+    int lowat_fed;          /* it was reached since */
+#endif
     int64_t slow_since;     /* below the low-speed limit since */
     mperf_off_t speed_mark; /* downloaded + uploaded at the last low-speed check */
     mperf_off_t downloaded, uploaded, header_bytes, request_bytes, content_length, drained;
@@ -4886,6 +4913,16 @@ static void mpx_graveyard_flush(mperf_multi *m)
     }
 }
 
+#if MPX_LOWAT
+/* Sets the socket's SO_RCVLOWAT to want bytes (0: back to the default). */
+static void mpx_conn_lowat(mpx_conn *c, uint32_t want)
+{
+    int v = want ? (int)want : 1;
+    if (want == c->lowat) return;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, (const char *)&v, (socklen_t)sizeof v) == 0 || !want) c->lowat = want;
+}
+#endif
+
 /* A finished response leaves its connection here: back to the pool if it
    can carry another request, closed otherwise. */
 static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
@@ -4902,6 +4939,9 @@ static void mpx_conn_done(mperf_multi *m, mperf_easy *e, int reusable)
     }
     MPX_INFO(e, "Connection #%lu to host %s left intact", c->id, c->host->host);
     c->big = c->full_reads = 0;
+#if MPX_LOWAT
+    mpx_conn_lowat(c, 0); /* the next response wakes the engine at its first byte */
+#endif
     mpx_rbuf_give(m, c);
     c->state = MPX_C_IDLE;
     c->idle_since = m->now;
@@ -10258,6 +10298,37 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
     }
 }
 
+#if MPX_LOWAT
+/* A long body that streams in fast (this round's reads brought at least
+   what the kernel was last asked to wait for, and MPERF_RCVLOWAT bytes to
+   begin with): the kernel wakes the engine for MPERF_RCVLOWAT bytes (the
+   rest of the body when less), not for every segment. Fewer wakeups and
+   reads, and on one machine the sender has fewer wakeups to make. Every
+   MPX_LOWAT_WAIT the deadline looks again (mpx_xfer_timers): when no round
+   reached it since, the socket is set back, so bytes that stop short of it
+   wait two of those at most. System sockets without TLS only. */
+static void mpx_xfer_lowat(mperf_multi *m, mperf_easy *e, size_t got)
+{
+    mpx_conn *c = e->x.conn;
+    uint64_t want = 0;
+    int was = e->x.deadline_lowat != 0;
+    if (c->big && !c->tls && e->x.p.state == MPX_P_BODY_LEN && c->rpos == c->rlen &&
+        got >= (c->lowat ? c->lowat : (size_t)MPERF_RCVLOWAT))
+        want = MPX_MIN((uint64_t)MPERF_RCVLOWAT, e->x.p.remain);
+#if MPX_TPORT
+    if (c->tp) want = 0;
+#endif
+    if (want && c->lowat && got >= c->lowat) e->x.lowat_fed = 1;
+    mpx_conn_lowat(c, (uint32_t)want);
+    if (!c->lowat) e->x.deadline_lowat = 0;
+    else if (!was) e->x.deadline_lowat = m->now + MPX_LOWAT_WAIT;
+    if (was != (e->x.deadline_lowat != 0) && !mpx_xfer_arm(m, e)) { /* (no room for its timer: no waiting) */
+        e->x.deadline_lowat = 0;
+        mpx_conn_lowat(c, 0);
+    }
+}
+#endif
+
 /* Reading the response (and sending the body, if one is going): parse what
    is buffered, read more while the kernel has it, give the buffer back to
    the pool when it is empty. */
@@ -10377,7 +10448,12 @@ static void mpx_xfer_io(mperf_multi *m, mperf_easy *e, int revents)
                 c->big = 1;
             continue;
         }
-        if (n == -1) break; /* would block */
+        if (n == -1) { /* would block */
+#if MPX_LOWAT
+            mpx_xfer_lowat(m, e, got);
+#endif
+            break;
+        }
         mpx_xfer_broken(m, e, n == 0, err);
         return;
     }
@@ -11706,6 +11782,9 @@ static int mpx_xfer_arm(mperf_multi *m, mperf_easy *e)
     if ((t = (uint64_t)e->x.deadline_speed - 1) < d) d = t;
     if ((t = (uint64_t)e->x.deadline_progress - 1) < d) d = t;
     if (MPX_ROUTING && (t = (uint64_t)e->x.deadline_race - 1) < d) d = t;
+#if MPX_LOWAT
+    if ((t = (uint64_t)e->x.deadline_lowat - 1) < d) d = t;
+#endif
 #if MPX_STUB
     if ((t = (uint64_t)e->x.deadline_dns - 1) < d) d = t;
 #endif
@@ -11954,6 +12033,13 @@ static int mpx_xfer_timers(mperf_multi *m, mperf_easy *e)
     if (e->x.deadline_progress && m->now >= e->x.deadline_progress && e->state != MPX_S_INIT) {
         if (mpx_progress(m, e) < 0) return 1;
     }
+#if MPX_LOWAT
+    if (e->x.deadline_lowat && m->now >= e->x.deadline_lowat) { /* still streaming, or wake for any byte */
+        e->x.deadline_lowat = e->x.lowat_fed ? m->now + MPX_LOWAT_WAIT : 0;
+        e->x.lowat_fed = 0;
+        if (!e->x.deadline_lowat && e->x.conn) mpx_conn_lowat(e->x.conn, 0);
+    }
+#endif
     if (!mpx_xfer_arm(m, e)) {
         MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
         return 1;

@@ -4,13 +4,16 @@
    only on change, -1 to delete; REMOVE before a socket closes, once; the
    assign pointer), stray and spurious calls, the calls a callback may not
    make, a failing socket callback, pause, socket_all, names through the stub
-   resolver, and a thousand transfers at once. */
+   resolver, a long body's SO_RCVLOWAT and its timer, and a thousand
+   transfers at once. */
 /* the state changes this suite must see (tests/transitions.h) */
 #define MPT_MUST "S:CONNECT>CONNECTING S:SEND>RECV S:RECV>DONE"
 #include "transitions.h" /* before the header: it watches the state changes */
 #define MULTIPERFORM_IMPLEMENTATION
 #include "../multiperform.h"
 #include <fcntl.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <sys/epoll.h>
 #include "helpers.h"
 #include "t.h"
@@ -389,6 +392,114 @@ TEST(names_through_the_stub_resolver)
 #endif
 }
 
+#if MPX_LOWAT
+/* ---- a long body through socket_action: SO_RCVLOWAT and its timer ---- */
+typedef struct stream_srv {
+    int ls, port;
+    volatile int paused; /* 1 while the server holds back after the tail */
+    volatile int tail_in_pause; /* the tail reached the program during the pause */
+} stream_srv;
+
+static stream_srv S;
+static int ev_lowat_seen;
+
+/* 8 MiB in 192 KiB blocks 2 ms apart (the engine finds a bulk each time
+   and reads it all), 1000 bytes, 1.5 s of nothing, 8 MiB more. */
+static void *stream_server(void *u)
+{
+    static unsigned char buf[192 * 1024];
+    char req[4096];
+    size_t got = 0, i;
+    uint64_t at = 0, part = 8u << 20;
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 16778216\r\n\r\n";
+    int fd = accept(S.ls, NULL, NULL);
+    (void)u;
+    req[0] = 0;
+    if (fd < 0) return NULL;
+    while (!strstr(req, "\r\n\r\n") && got < sizeof req - 1) {
+        ssize_t r = recv(fd, req + got, sizeof req - 1 - got, 0);
+        if (r <= 0) break;
+        got += (size_t)r;
+        req[got] = 0;
+    }
+    if (send(fd, head, strlen(head), MSG_NOSIGNAL) < 0) goto out;
+    while (at < 2 * part + 1000) {
+        size_t n = sizeof buf;
+        if (at < part && at + n > part) n = (size_t)(part - at);
+        if (at == part) n = 1000;
+        if (at > part && at + n > 2 * part + 1000) n = (size_t)(2 * part + 1000 - at);
+        for (i = 0; i < n; i++) buf[i] = pattern(at + i);
+        if (send(fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n) goto out;
+        at += n;
+        if (at == part + 1000) {
+            S.paused = 1;
+            usleep(1500 * 1000);
+            S.paused = 0;
+        } else if (at <= part) {
+            usleep(2000);
+        }
+    }
+    usleep(200 * 1000); /* (the client reads the last bytes before the close) */
+out:
+    close(fd);
+    return NULL;
+}
+
+static size_t stream_write(char *p, size_t s, size_t n, void *u)
+{
+    xfer *x = (xfer *)u;
+    mperf_socket_t fd = MPERF_SOCKET_BAD;
+    int v = 0;
+    socklen_t l = sizeof v;
+    size_t r;
+    mperf_easy_getinfo(x->e, MPERF_INFO_ACTIVESOCKET, &fd);
+    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v > ev_lowat_seen)
+        ev_lowat_seen = v;
+    r = sink_write(p, s, n, &x->body);
+    if (x->body.len == (8u << 20) + 1000 && S.paused) S.tail_in_pause = 1;
+    return r;
+}
+#endif
+
+TEST(a_long_body_through_socket_action_never_holds_its_tail)
+{
+#if MPX_LOWAT
+    /* the kernel wakes the engine for a bulk of bytes while they stream;
+       1000 bytes and a pause: the engine's timer (told through TIMERFUNCTION)
+       gets them to the program during the pause */
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    pthread_t th;
+    mperf_multi *m = loop_init();
+    xfer x;
+    int one = 1;
+    memset(&S, 0, sizeof S);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    S.ls = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(S.ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    CHECK(bind(S.ls, (struct sockaddr *)&a, sizeof a) == 0 && listen(S.ls, 4) == 0 &&
+          getsockname(S.ls, (struct sockaddr *)&a, &al) == 0);
+    ev_lowat_seen = 0;
+    CHECK(pthread_create(&th, NULL, stream_server, NULL) == 0);
+    xfer_init(&x, fmt("http://127.0.0.1:%d/stream", ntohs(a.sin_port)));
+    mperf_easy_setopt(x.e, MPERF_OPT_WRITEFUNCTION, stream_write);
+    mperf_easy_setopt(x.e, MPERF_OPT_WRITEDATA, &x);
+    mperf_multi_add_handle(m, x.e);
+    CHECK(loop_run(30000));
+    pthread_join(th, NULL);
+    close(S.ls);
+    CHECKF(x.result == MPERF_E_OK && sink_is_pattern(&x.body, (16u << 20) + 1000), "result %d, %lu bytes",
+           (int)x.result, (unsigned long)x.body.len);
+    CHECKF(ev_lowat_seen > 1, "SO_RCVLOWAT never raised (largest seen %d)", ev_lowat_seen);
+    CHECKF(S.tail_in_pause, "the 1000 bytes before the pause reached the program only after it");
+    done_single(&x);
+#else
+    printf("  (not in this build: SO_RCVLOWAT is used on Linux in builds not optimized for size)\n");
+#endif
+}
+
 TEST(a_thousand_transfers_at_once)
 {
     mperf_multi *m = loop_init();
@@ -423,6 +534,7 @@ int main(void)
     RUN(a_paused_transfer_is_not_watched);
     RUN(socket_all_tells_every_socket_again);
     RUN(names_through_the_stub_resolver);
+    RUN(a_long_body_through_socket_action_never_holds_its_tail);
     RUN(a_thousand_transfers_at_once);
     CHECK(mpt_check_transitions(MPT_MUST) == 0);
     return t_done("events");

@@ -1486,6 +1486,147 @@ static size_t nodelay_write(char *p, size_t s, size_t n, void *u)
     return s * n;
 }
 
+/* ---- SO_RCVLOWAT while a long body streams in ---- */
+#if MPX_LOWAT
+static int lowat_seen;                   /* the largest SO_RCVLOWAT a write callback saw on the transfer's socket */
+static mperf_socket_t lowat_fd = MPERF_SOCKET_BAD; /* that socket */
+
+static size_t lowat_write(char *p, size_t s, size_t n, void *u)
+{
+    xfer *x = (xfer *)u;
+    mperf_socket_t fd = MPERF_SOCKET_BAD;
+    int v = 0;
+    socklen_t l = sizeof v;
+    mperf_easy_getinfo(x->e, MPERF_INFO_ACTIVESOCKET, &fd);
+    lowat_fd = fd;
+    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v > lowat_seen) lowat_seen = v;
+    return sink_write(p, s, n, &x->body);
+}
+
+/* The test's own server end: sends pattern bytes [*at, to) as the socket
+   takes them, driving the multi in between, until the client has read
+   them all (or max_ms passes). */
+static void lowat_feed(mperf_multi *m, int fd, xfer *x, uint64_t *at, uint64_t to, size_t head, int max_ms)
+{
+    double end = mono_ms() + max_ms;
+    static unsigned char buf[65536];
+    int running;
+    while (x->body.len < to - head && mono_ms() < end) {
+        int k;
+        for (k = 0; k < 3 && *at < to; k++) { /* 192 KiB a round: the engine reads it all, a bulk */
+            size_t n = (size_t)(to - *at < sizeof buf ? to - *at : sizeof buf), i;
+            ssize_t w;
+            for (i = 0; i < n; i++) buf[i] = pattern(*at - head + i);
+            w = send(fd, buf, n, MSG_NOSIGNAL);
+            if (w <= 0) break;
+            *at += (uint64_t)w;
+        }
+        mperf_multi_perform(m, &running);
+        mperf_multi_poll(m, NULL, 0, *at < to ? 1 : 20, NULL);
+    }
+}
+
+/* Reads one request head from fd (blocking, bounded by the socket timeout). */
+static int lowat_read_request(int fd)
+{
+    char req[4096];
+    size_t got = 0;
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (got < sizeof req - 1) {
+        ssize_t r = recv(fd, req + got, sizeof req - 1 - got, 0);
+        if (r <= 0) return 0;
+        got += (size_t)r;
+        req[got] = 0;
+        if (strstr(req, "\r\n\r\n")) return 1;
+    }
+    return 0;
+}
+#endif
+
+TEST(a_long_body_wakes_the_engine_for_a_bulk_and_never_holds_its_tail)
+{
+#if MPX_LOWAT
+    /* 8 MiB as fast as loopback goes: the kernel is asked to wake the engine
+       for a bulk of bytes. Then 1000 bytes and a pause: they must reach the
+       program within a bound though the pause lasts; then the rest. The
+       connection goes back to the pool waking at the first byte again: the
+       next response, 5 bytes on it, comes at once. */
+    const uint64_t part = 8u << 20, tail = 1000;
+    const char *head = "HTTP/1.1 200 OK\r\nContent-Length: 16778216\r\n\r\n";
+    size_t hl = strlen(head);
+    struct sockaddr_in a;
+    socklen_t al = sizeof a;
+    int ls = socket(AF_INET, SOCK_STREAM, 0), fd = -1, running, v = 0, one = 1;
+    uint64_t at;
+    double t0, waited;
+    mperf_multi *m = mperf_multi_init();
+    socklen_t l = sizeof v;
+    xfer x;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    CHECK(bind(ls, (struct sockaddr *)&a, sizeof a) == 0 && listen(ls, 4) == 0 &&
+          getsockname(ls, (struct sockaddr *)&a, &al) == 0);
+    CHECK_EQ_LONG(16778216, 2 * part + tail);
+    lowat_seen = 0;
+    xfer_init(&x, fmt("http://127.0.0.1:%d/stream", ntohs(a.sin_port)));
+    mperf_easy_setopt(x.e, MPERF_OPT_WRITEFUNCTION, lowat_write);
+    mperf_easy_setopt(x.e, MPERF_OPT_WRITEDATA, &x);
+    mperf_multi_add_handle(m, x.e);
+    mperf_multi_perform(m, &running); /* connects */
+    fd = accept(ls, NULL, NULL);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        for (t0 = mono_ms(); !lowat_read_request(fd) && mono_ms() - t0 < 5000;) {
+            mperf_multi_perform(m, &running);
+            mperf_multi_poll(m, NULL, 0, 10, NULL);
+        }
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        CHECK(send(fd, head, hl, MSG_NOSIGNAL) == (ssize_t)hl);
+        at = hl;
+        lowat_feed(m, fd, &x, &at, hl + part, hl, 20000);
+        CHECK_EQ_LONG(x.body.len, part);
+        CHECKF(lowat_seen > 1, "SO_RCVLOWAT never raised while 8 MiB streamed in (largest seen %d)", lowat_seen);
+        t0 = mono_ms();
+        lowat_feed(m, fd, &x, &at, hl + part + tail, hl, 2000); /* then nothing for as long */
+        waited = mono_ms() - t0;
+        CHECKF(x.body.len == part + tail && waited < 1000, "%lu of the 1000 bytes after a pause of %.0f ms",
+               (unsigned long)(x.body.len - part), waited);
+        lowat_feed(m, fd, &x, &at, hl + 2 * part + tail, hl, 20000);
+        drive(m, 5000);
+        collect(m);
+        CHECK_EQ_LONG(x.result, MPERF_E_OK);
+        CHECK(sink_is_pattern(&x.body, 2 * part + tail));
+        /* the pooled connection wakes at its first byte again */
+        CHECKF(getsockopt(lowat_fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v == 1, "SO_RCVLOWAT %d once pooled", v);
+        mperf_multi_remove_handle(m, x.e);
+        sink_free(&x.body);
+        x.done = 0;
+        mperf_easy_setopt(x.e, MPERF_OPT_URL, fmt("http://127.0.0.1:%d/small", ntohs(a.sin_port)));
+        mperf_multi_add_handle(m, x.e);
+        mperf_multi_perform(m, &running); /* the request goes out on the same connection */
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        CHECK(lowat_read_request(fd));
+        CHECK(send(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 43, MSG_NOSIGNAL) == 43);
+        t0 = mono_ms();
+        drive(m, 5000);
+        waited = mono_ms() - t0;
+        collect(m);
+        CHECKF(x.done == 1 && x.result == MPERF_E_OK && waited < 1000, "done %d, result %d after %.0f ms", x.done,
+               (int)x.result, waited);
+        CHECK(x.body.len == 5 && memcmp(x.body.p, "hello", 5) == 0);
+        CHECK_EQ_LONG(info_long(x.e, MPERF_INFO_NUM_CONNECTS), 0);
+        close(fd);
+    }
+    close(ls);
+    done_with(m, &x);
+#else
+    printf("  (not in this build: SO_RCVLOWAT is used on Linux in builds not optimized for size)\n");
+#endif
+}
+
 TEST(tcp_nodelay_is_on)
 {
     xfer x;
@@ -1567,6 +1708,7 @@ int main(void)
     RUN(happy_eyeballs_the_other_family_wins);
     RUN(verbose_goes_to_stderr_stream_by_default);
     RUN(tcp_nodelay_is_on);
+    RUN(a_long_body_wakes_the_engine_for_a_bulk_and_never_holds_its_tail);
     RUN(no_sigpipe_when_the_peer_resets_mid_send);
     RUN(poll_and_wait_with_nothing_to_wait_on);
     RUN(wakeup_from_another_thread_and_coalescing);
