@@ -173,13 +173,16 @@ static int concurrent(int count, long want)
     return bad != 0;
 }
 
-static int large(long want, size_t bufsize)
+/* One long body read with bufsize-byte recvs until the kernel is empty,
+   then poll. lowat > 0: in the body, the kernel wakes it for that many
+   bytes (SO_RCVLOWAT), the rest of the body when fewer. */
+static int large(long want, size_t bufsize, int lowat)
 {
     static char buf[1024 * 1024];
     conn c;
     struct pollfd p;
     long bad = 0;
-    int done = 0;
+    int done = 0, cur = 1;
     double t0 = now_s(), c0 = cpu_us();
     memset(&c, 0, sizeof c);
     c.fd = open_conn();
@@ -194,9 +197,15 @@ static int large(long want, size_t bufsize)
         while ((r = recv(c.fd, buf, bufsize, 0)) > 0)
             if (feed(&c, buf, (size_t)r, want, &bad)) done = 1;
         if (r == 0) break;
+        if (lowat > 0 && c.state == 1 && !done) {
+            long left = c.need - c.got;
+            int w = left < lowat ? (int)(left > 0 ? left : 1) : lowat;
+            if (w != cur) setsockopt(c.fd, SOL_SOCKET, SO_RCVLOWAT, &w, sizeof w);
+            cur = w;
+        }
     }
-    printf("result mode=large requests=1 ok=%d seconds=%.6f cpu_us=%.0f bytes=%ld buf=%zu\n", done && !bad, now_s() - t0,
-           cpu_us() - c0, c.got, bufsize);
+    printf("result mode=large requests=1 ok=%d seconds=%.6f cpu_us=%.0f bytes=%ld buf=%zu lowat=%d\n", done && !bad,
+           now_s() - t0, cpu_us() - c0, c.got, bufsize, lowat);
     return !done || bad;
 }
 
@@ -210,11 +219,12 @@ int main(int argc, char **argv)
         setup(argv[2]);
         return concurrent(atoi(argv[3]), atol(argv[4]));
     }
-    if ((argc == 4 || argc == 5) && strcmp(argv[1], "large") == 0) { /* large URL BYTES [BUFFER]: recv's size */
-        size_t b = argc == 5 ? (size_t)atol(argv[4]) : 256 * 1024;
-        if (b < 1024 || b > 1024 * 1024) return 2;
+    if (argc >= 4 && argc <= 6 && strcmp(argv[1], "large") == 0) { /* large URL BYTES [BUFFER [LOWAT]] */
+        size_t b = argc >= 5 ? (size_t)atol(argv[4]) : 256 * 1024;
+        int lw = argc == 6 ? atoi(argv[5]) : 0;
+        if (b < 1024 || b > 1024 * 1024 || lw < 0) return 2;
         setup(argv[2]);
-        return large(atol(argv[3]), b);
+        return large(atol(argv[3]), b, lw);
     }
     return 2;
 }
