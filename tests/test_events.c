@@ -429,10 +429,10 @@ static void *stream_server(void *u)
         if (at == part) n = 1000;
         if (at > part && at + n > 2 * part + 1000) n = (size_t)(2 * part + 1000 - at);
         for (i = 0; i < n; i++) buf[i] = pattern(at + i);
+        if (at == part) S.paused = 1; /* (before the tail goes: however soon it arrives, it is in the pause) */
         if (send(fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n) goto out;
         at += n;
         if (at == part + 1000) {
-            S.paused = 1;
             usleep(1500 * 1000);
             S.paused = 0;
         } else if (at <= part) {
