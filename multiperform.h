@@ -10306,13 +10306,15 @@ static void mpx_xfer_broken(mperf_multi *m, mperf_easy *e, int eof, int err)
    reads, and on one machine the sender has fewer wakeups to make. Every
    MPX_LOWAT_WAIT the deadline looks again (mpx_xfer_timers): when no round
    reached it since, the socket is set back, so bytes that stop short of it
-   wait two of those at most. System sockets without TLS only. */
+   wait two of those at most. The system's sockets only; with TLS the
+   kernel counts record bytes, more than the body bytes they carry, so the
+   rest of the body still wakes it. */
 static void mpx_xfer_lowat(mperf_multi *m, mperf_easy *e, size_t got)
 {
     mpx_conn *c = e->x.conn;
     uint64_t want = 0;
     int was = e->x.deadline_lowat != 0;
-    if (c->big && !c->tls && e->x.p.state == MPX_P_BODY_LEN && c->rpos == c->rlen &&
+    if (c->big && e->x.p.state == MPX_P_BODY_LEN && c->rpos == c->rlen &&
         got >= (c->lowat ? c->lowat : (size_t)MPERF_RCVLOWAT))
         want = MPX_MIN((uint64_t)MPERF_RCVLOWAT, e->x.p.remain);
 #if MPX_TPORT

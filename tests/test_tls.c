@@ -479,6 +479,7 @@ TEST(large_https_body)
     CURLM *m = curl_multi_init();
     int running = 1, rounds = 0, left;
     size_t most = 0;
+    int lowat = 0; /* (the kernel waking the engine for a bulk of record bytes: Linux, speed builds) */
     CURLMsg *msg;
     CURLcode rc = CURLE_FAILED_INIT;
     xfer_init_tls(&x, tls_url("localhost", "MPT_TLS_PORT", "/f/large.bin"));
@@ -486,15 +487,22 @@ TEST(large_https_body)
     curl_multi_add_handle(m, x.h);
     while (running && rounds++ < 1000000) { /* one perform call reads about 1 MiB, decrypted bytes waiting or not */
         size_t before = x.body.len;
+        curl_socket_t fd = CURL_SOCKET_BAD;
+        int v = 0;
+        socklen_t vl = sizeof v;
         curl_multi_perform(m, &running);
         if (x.body.len - before > most) most = x.body.len - before;
+        if (curl_easy_getinfo(x.h, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK && fd != CURL_SOCKET_BAD &&
+            getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, (char *)&v, &vl) == 0 && v > lowat)
+            lowat = v;
         if (running) curl_multi_poll(m, NULL, 0, 1000, NULL);
     }
     while ((msg = curl_multi_info_read(m, &left)) != NULL) rc = msg->data.result;
     CHECKF(rc == CURLE_OK, "%d %s", (int)rc, x.err);
     CHECKF(sink_is_pattern(&x.body, (size_t)n), "%zu bytes, %llu wrong", x.body.len, (unsigned long long)x.body.pattern_bad);
     CHECKF(most <= 1024 * 1024 + 256 * 1024, "%zu bytes in one call", most);
-    printf("  %ld MiB over HTTPS in %d perform calls, at most %zu bytes in one\n", n / (1024 * 1024), rounds, most);
+    printf("  %ld MiB over HTTPS in %d perform calls, at most %zu bytes in one; SO_RCVLOWAT at most %d\n",
+           n / (1024 * 1024), rounds, most, lowat);
     curl_multi_remove_handle(m, x.h);
     curl_multi_cleanup(m);
     xfer_free(&x);
