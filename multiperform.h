@@ -4919,7 +4919,8 @@ static void mpx_conn_lowat(mpx_conn *c, uint32_t want)
 {
     int v = want ? (int)want : 1;
     if (want == c->lowat) return;
-    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, (const char *)&v, (socklen_t)sizeof v) == 0 || !want) c->lowat = want;
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, (const char *)&v, (socklen_t)sizeof v) == 0 || !want)
+        c->lowat = want;
 }
 #endif
 
@@ -10064,9 +10065,6 @@ static int mpx_xfer_head_done(mperf_multi *m, mperf_easy *e)
     return 0;
 }
 
-/* Hands the parser's events for the buffered bytes to the callbacks.
-   Returns 0 when it needs more input, 1 when the transfer finished (or went
-   on to a redirect), 2 when the write callback paused it. */
 /* Body bytes of the response, taken from the receive buffer: to the write
    callback, or dropped with a redirect's body (the debug callback sees
    them). 0 to go on, 1 when the transfer ended or moved on, 2 when it
@@ -10100,6 +10098,9 @@ static int mpx_xfer_body(mperf_multi *m, mperf_easy *e, const char *data, size_t
     return (e->x.paused & MPERF_PAUSE_RECV) ? 2 : 0; /* by easy_pause inside the callback: the rest waits */
 }
 
+/* Hands the parser's events for the buffered bytes to the callbacks.
+   Returns 0 when it needs more input, 1 when the transfer finished (or went
+   on to a redirect), 2 when the write callback paused it. */
 static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
 {
     mpx_conn *c = e->x.conn;
@@ -10110,7 +10111,8 @@ static int mpx_xfer_consume(mperf_multi *m, mperf_easy *e)
         int framed;
         /* an identity body goes out a piece at a time without a parser event
            each (speed builds; a size build takes the parser's events) */
-        while (MPX_FAST && (e->x.p.state == MPX_P_BODY_LEN || e->x.p.state == MPX_P_BODY_CLOSE) && c->rbuf && c->rpos < c->rlen) {
+        while (MPX_FAST && (e->x.p.state == MPX_P_BODY_LEN || e->x.p.state == MPX_P_BODY_CLOSE) && c->rbuf &&
+               c->rpos < c->rlen) {
             const char *d = c->rbuf + c->rpos;
             size_t piece = mpx_body_piece(&e->x.p, c->rlen - c->rpos);
             int r;

@@ -1499,7 +1499,8 @@ static size_t lowat_write(char *p, size_t s, size_t n, void *u)
     socklen_t l = sizeof v;
     mperf_easy_getinfo(x->e, MPERF_INFO_ACTIVESOCKET, &fd);
     lowat_fd = fd;
-    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v > lowat_seen) lowat_seen = v;
+    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v > lowat_seen)
+        lowat_seen = v;
     return sink_write(p, s, n, &x->body);
 }
 
