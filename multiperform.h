@@ -1935,6 +1935,8 @@ static int mpx_ieq_n(const char *s, const char *lit, size_t n)
 
 /* A span equals a lowercase string literal (its length known at compile time). */
 #define MPX_IEQ(s, n, lit) ((n) == sizeof(lit) - 1 && mpx_ieq_n((s), (lit), sizeof(lit) - 1))
+/* n bytes of s are the literal lit, case and all. */
+#define MPX_IS_WORD(s, n, lit) ((n) == sizeof(lit) - 1 && memcmp((s), (lit), sizeof(lit) - 1) == 0)
 
 static int mpx_ncaseeq(const char *a, const char *b, size_t n)
 {
@@ -1949,6 +1951,23 @@ static int mpx_has_crlf(const char *s)
     for (; *s; s++)
         if (*s == '\r' || *s == '\n') return 1;
     return 0;
+}
+
+/* s holds a byte of class cls (MPX_C_). */
+static int mpx_any_of(const char *s, unsigned cls)
+{
+    for (; *s; s++)
+        if (MPX_CC(*s) & cls) return 1;
+    return 0;
+}
+
+/* The length of s up to its first c, or all of it (strcspn with one byte,
+   and no libc string code for a static build to carry). */
+static size_t mpx_upto(const char *s, int c)
+{
+    size_t n = 0;
+    while (s[n] && s[n] != c) n++;
+    return n;
 }
 
 #if !MPX_STDIO
@@ -2893,8 +2912,7 @@ static mperf_code mpx_url_parse(const char *s, mpx_url *u, const char **why)
             return MPERF_E_URL_MALFORMAT;
         }
     }
-    end = strchr(s, '#');
-    if (!end) end = s + n;
+    end = s + mpx_upto(s, '#');
     u->len = (size_t)(end - s);
     /* scheme: only "name://" counts; without one, http is assumed as libcurl does */
     for (i = 0; mpx_is_alpha(s[i]) || mpx_is_digit(s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.'; i++) {}
@@ -3063,7 +3081,7 @@ static int mpx_url_resolve(const mperf_allocator *al, const char *base, const mp
                            size_t *cap)
 {
     mpx_buf b;
-    size_t n = strcspn(loc, "#"), lp = strcspn(loc, "?#"), i, path_at, all = strlen(loc);
+    size_t n = mpx_upto(loc, '#'), lp = strcspn(loc, "?#"), i, path_at, all = strlen(loc);
     int ok = 1;
     for (i = 0; i < all; i++)
         if ((unsigned char)loc[i] < 0x20 || loc[i] == 0x7f) return 0; /* control bytes: not a URL */
@@ -3497,7 +3515,7 @@ static unsigned mpx_ns_list(const char *s, mpx_ns *ns)
     unsigned k = 0;
     mpx_ns spare;
     while (*s) {
-        size_t n = strcspn(s, ",");
+        size_t n = mpx_upto(s, ',');
         if (!mpx_ns_parse(s, n, k < MPX_DNS_MAXNS ? &ns[k] : &spare)) return 0;
         if (k < MPX_DNS_MAXNS) k++;
         s += n;
@@ -3644,8 +3662,8 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
         p = line;
         if (!(w = mpx_conf_word(&p))) continue;
         if (strcmp(w, "nameserver") == 0) {
-            if ((v = mpx_conf_word(&p)) != NULL && rc->nns < MPX_DNS_MAXNS && !strchr(v, '%') &&
-                mpx_ns_parse(v, strlen(v), &rc->ns[rc->nns]) && !strchr(v, '[')) {
+            if ((v = mpx_conf_word(&p)) != NULL && rc->nns < MPX_DNS_MAXNS && !v[mpx_upto(v, '%')] &&
+                mpx_ns_parse(v, strlen(v), &rc->ns[rc->nns]) && !v[mpx_upto(v, '[')]) {
                 rc->ns[rc->nns].port = 53;
                 rc->nns++;
             }
@@ -3657,12 +3675,16 @@ static mpx_resconf *mpx_resconf_load(const mperf_allocator *al, const char *path
                 if (n && n < sizeof rc->search[0]) memcpy(rc->search[rc->nsearch++], v, n + 1);
             }
         } else if (strcmp(w, "options") == 0) {
-            while ((v = mpx_conf_word(&p)) != NULL) {
-                long n = strchr(v, ':') ? atol(strchr(v, ':') + 1) : 0;
-                if (strncmp(v, "ndots:", 6) == 0) rc->ndots = (unsigned)(n < 0 ? 0 : n > 15 ? 15 : n);
-                else if (strncmp(v, "timeout:", 8) == 0) rc->timeout_ms = 1000 * (n < 1 ? 1 : n > 30 ? 30 : n);
-                else if (strncmp(v, "attempts:", 9) == 0) rc->attempts = (unsigned)(n < 1 ? 1 : n > 5 ? 5 : n);
-                else if (strcmp(v, "rotate") == 0) rc->rotate = 1;
+            while ((v = mpx_conf_word(&p)) != NULL) { /* NAME:N (a sign: below every minimum) or rotate */
+                size_t k = mpx_upto(v, ':');
+                const char *d = v + k + (v[k] == ':');
+                long n = 0;
+                d += *d == '+';
+                while (mpx_is_digit(*d) && n < 100) n = n * 10 + (*d++ - '0');
+                if (!v[k]) rc->rotate |= strcmp(v, "rotate") == 0;
+                else if (MPX_IS_WORD(v, k, "ndots")) rc->ndots = (unsigned)(n > 15 ? 15 : n);
+                else if (MPX_IS_WORD(v, k, "timeout")) rc->timeout_ms = 1000 * (n < 1 ? 1 : n > 30 ? 30 : n);
+                else if (MPX_IS_WORD(v, k, "attempts")) rc->attempts = (unsigned)(n < 1 ? 1 : n > 5 ? 5 : n);
             }
         }
     }
@@ -3816,7 +3838,7 @@ static mperf_code mpx_resolve_load(mperf_multi *m, mperf_easy *e, const char **w
         op = *s;
         if (op == '-' || op == '+') s++;
         host = s;
-        s += hostlen = strcspn(s, ":");
+        s += hostlen = mpx_upto(s, ':');
         port = *s == ':' ? (s++, mpx_port_at(&s)) : -1;
         if (op == '-') {
             mpx_dns *d = port >= 0 && hostlen < 256 ? mpx_dns_find(m, host, hostlen, (uint16_t)port) : NULL;
@@ -3826,7 +3848,7 @@ static mperf_code mpx_resolve_load(mperf_multi *m, mperf_easy *e, const char **w
         if (port < 0 || *s++ != ':' || hostlen > 255) goto bad;
         while (*s) { /* ADDR[,ADDR]...: IPv6 with or without brackets */
             char text[48];
-            size_t n = strcspn(s, ",");
+            size_t n = mpx_upto(s, ',');
             int br = s[0] == '[' && n > 2 && s[n - 1] == ']';
             if (n - 2 * (size_t)br >= sizeof text) goto bad;
             memcpy(text, s + br, n - 2 * (size_t)br);
@@ -4034,7 +4056,7 @@ static mperf_code mpx_route(mperf_easy *e, const char **why)
             s = q + 1;
         } else {
             x->to_host = s;
-            s = q = s + strcspn(s, ":");
+            s = q = s + mpx_upto(s, ':');
         }
         x->to_hostlen = (size_t)(q - x->to_host);
         if (!x->to_hostlen) { /* empty: the URL's host */
@@ -8057,7 +8079,7 @@ static mperf_code mpx_xfer_begin(mperf_multi *m, mperf_easy *e, const char **why
         *why = MPX_TXT("An option value for a request header contains CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
-    if (o->request_target && (!o->request_target[0] || strpbrk(o->request_target, " \t\r\n"))) {
+    if (o->request_target && (!o->request_target[0] || mpx_any_of(o->request_target, MPX_C_TRIM))) {
         *why = MPX_TXT("REQUEST_TARGET is empty or holds a blank, CR or LF");
         return MPERF_E_BAD_FUNCTION_ARGUMENT;
     }
@@ -8566,16 +8588,16 @@ static mperf_code mpx_add_custom(const mperf_easy *e, const mperf_allocator *al,
             continue;
         /* a body that is not sent (a redirect turned the request into GET) takes its headers with it */
         if (!e->x.body_kind && (mpx_ncaseeq(s, "content-type:", 13) || mpx_ncaseeq(s, "content-length:", 15))) continue;
-        sep = strchr(s, ':');
-        if (sep) { /* "Name: value" is sent, "Name:" only removes */
+        sep = s + mpx_upto(s, ':');
+        if (*sep) { /* "Name: value" is sent, "Name:" only removes */
             for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
             if (!*rest || sep == s) continue;
             mpx_buf_adds(al, b, s);
             mpx_buf_add(al, b, "\r\n", 2);
             continue;
         }
-        sep = strchr(s, ';');
-        if (sep && sep != s) { /* "Name;" sends the header with an empty value */
+        sep = s + mpx_upto(s, ';');
+        if (*sep && sep != s) { /* "Name;" sends the header with an empty value */
             for (rest = sep + 1; *rest == ' ' || *rest == '\t'; rest++) {}
             if (*rest) continue;
             mpx_buf_add(al, b, s, (size_t)(sep - s));
@@ -9958,7 +9980,7 @@ static void mpx_xfer_redirect(mperf_multi *m, mperf_easy *e)
         MPX_INFO(e, "Asking again, with %s authentication", e->x.auth_picked == 2 ? "Digest" : "Basic");
     } else {
         if (e->o.autoreferer && /* a Referer has no fragment */
-            !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, strcspn(e->effective_url, "#"))) {
+            !mpx_keep_value(e, &e->prev_url, &e->prev_cap, e->effective_url, mpx_upto(e->effective_url, '#'))) {
             MPX_FAIL(m, e, MPERF_E_OUT_OF_MEMORY, "Out of memory");
             return;
         }
@@ -12827,7 +12849,7 @@ static const char *mpx_vnet_script(const char *s, unsigned n)
 /* The length of line p (up to its newline or the end); "---" ends a script. */
 static size_t mpx_vnet_line(const char *p)
 {
-    return strcspn(p, "\n");
+    return mpx_upto(p, '\n');
 }
 
 static int mpx_vnet_is(const char *line, size_t n, const char *word)
@@ -13464,7 +13486,7 @@ static mperf_code mpx_set_pins(mperf_easy *e, const char *s)
     pins = (unsigned char *)mpx_alloc(&e->al, cap * 32);
     if (!pins) return MPERF_E_OUT_OF_MEMORY;
     while (*s) {
-        size_t l = strcspn(s, ";"), i, got = 0;
+        size_t l = mpx_upto(s, ';'), i, got = 0;
         unsigned acc = 0, bits = 0;
         if (l < 8 || memcmp(s, "sha256//", 8) != 0) break;
         for (i = 8; i < l && s[i] != '='; i++) {
@@ -13503,7 +13525,7 @@ static mperf_code mpx_set_protocols(uint8_t *dst, const char *s)
     uint8_t set = 0;
     if (!s) return MPERF_E_BAD_FUNCTION_ARGUMENT;
     while (*s) {
-        size_t n = strcspn(s, ","), k;
+        size_t n = mpx_upto(s, ','), k;
         for (k = 0; n && k < sizeof bits && !(strlen(names[k]) == n && mpx_ieq_n(s, names[k], n)); k++) {}
         if (k == sizeof bits) return MPERF_E_BAD_FUNCTION_ARGUMENT;
         if (n) set |= bits[k];

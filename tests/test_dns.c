@@ -592,6 +592,24 @@ TEST(configuration_files_are_read_a_line_at_a_time)
         CHECK(rc->ndots == 3 && rc->timeout_ms == 2000 && rc->nsearch == 2 && strcmp(rc->search[1], "b.test") == 0);
         mpx_free(&al, rc);
     }
+    /* options out of range are held to their limits, a sign reads as atol does (below every minimum when
+       negative); rotate only as a word of its own; a scoped or bracketed nameserver is skipped */
+    write_file(path, "options ndots:99 timeout:0 attempts:9 rotate:1 ndots\n"
+                     "nameserver fe80::1%eth0\nnameserver [::1]:53\nnameserver 127.0.0.3\n");
+    rc = mpx_resconf_load(&al, path);
+    CHECK(rc != NULL);
+    if (rc) {
+        CHECK(rc->ndots == 15 && rc->timeout_ms == 1000 && rc->attempts == 5 && !rc->rotate);
+        CHECK(rc->nns == 1 && rc->ns[0].a.ip[3] == 3);
+        mpx_free(&al, rc);
+    }
+    write_file(path, "options ndots:-2 timeout:+3 attempts:-1 bogus:7 rotate timeout:99999999999999999999\n");
+    rc = mpx_resconf_load(&al, path);
+    CHECK(rc != NULL);
+    if (rc) {
+        CHECK(rc->ndots == 0 && rc->timeout_ms == 30000 && rc->attempts == 1 && rc->rotate);
+        mpx_free(&al, rc);
+    }
     unlink(path);
 }
 
