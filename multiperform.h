@@ -12846,12 +12846,6 @@ static const char *mpx_vnet_script(const char *s, unsigned n)
     return at;
 }
 
-/* The length of line p (up to its newline or the end); "---" ends a script. */
-static size_t mpx_vnet_line(const char *p)
-{
-    return mpx_upto(p, '\n');
-}
-
 static int mpx_vnet_is(const char *line, size_t n, const char *word)
 {
     size_t w = strlen(word);
@@ -12945,7 +12939,7 @@ static void mpx_vnet_run(mperf_vnet *net)
         if (v->state == MPX_V_CONNECTING && v->accept_at >= 0 && v->accept_at <= net->now) v->state = MPX_V_OPEN;
         while (v->state == MPX_V_OPEN && v->pc && !v->eof && !v->rst) {
             const char *line = v->pc;
-            size_t n = mpx_vnet_line(line), need = 0;
+            size_t n = mpx_upto(line, '\n'), need = 0;
             if (n == 3 && memcmp(line, "---", 3) == 0) { /* this connection's script ends */
                 v->pc = NULL;
                 break;
@@ -13046,7 +13040,7 @@ static int mpx_vnet_connect(void *ud, mperf_socket_t s, int family, const unsign
     v->peer = p;
     v->conn = p->nconn++;
     sc = mpx_vnet_script(p->script, v->conn);
-    n = mpx_vnet_line(sc);
+    n = mpx_upto(sc, '\n');
     v->pc = sc;
     if (mpx_vnet_is(sc, n, "refuse")) v->state = MPX_V_REFUSED;
     else if (mpx_vnet_is(sc, n, "blackhole")) v->accept_at = -1;
