@@ -119,6 +119,8 @@ static mperf_multi *loop_init(void)
 }
 
 /* Runs the loop until no transfer runs or max_ms pass; collects messages. */
+static void (*loop_after)(mperf_socket_t fd); /* a suite's look at a socket right after its action */
+
 static int loop_run(int max_ms)
 {
     double end = mono_ms() + max_ms;
@@ -133,6 +135,7 @@ static int loop_run(int max_ms)
             int f = ((evs[i].events & EPOLLIN) ? MPERF_CSELECT_IN : 0) | ((evs[i].events & EPOLLOUT) ? MPERF_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? MPERF_CSELECT_ERR : 0);
             mperf_multi_socket_action(L.m, evs[i].data.fd, f, &running);
+            if (loop_after) loop_after(evs[i].data.fd);
         }
         if (L.timer_at >= 0 && mono_ms() >= L.timer_at) {
             L.timer_at = -1; /* one-shot */
@@ -445,16 +448,23 @@ out:
     return NULL;
 }
 
+/* the largest SO_RCVLOWAT on fd so far: looked at right after each action on it, before the engine's
+   5 ms deadline can have put it back, and from the write callback */
+static void stream_lowat(mperf_socket_t fd)
+{
+    int v = 0;
+    socklen_t l = sizeof v;
+    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v > ev_lowat_seen)
+        ev_lowat_seen = v;
+}
+
 static size_t stream_write(char *p, size_t s, size_t n, void *u)
 {
     xfer *x = (xfer *)u;
     mperf_socket_t fd = MPERF_SOCKET_BAD;
-    int v = 0;
-    socklen_t l = sizeof v;
     size_t r;
     mperf_easy_getinfo(x->e, MPERF_INFO_ACTIVESOCKET, &fd);
-    if (fd != MPERF_SOCKET_BAD && getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, &l) == 0 && v > ev_lowat_seen)
-        ev_lowat_seen = v;
+    stream_lowat(fd);
     r = sink_write(p, s, n, &x->body);
     if (x->body.len == (8u << 20) + 1000 && S.paused) S.tail_in_pause = 1;
     return r;
@@ -486,8 +496,11 @@ TEST(a_long_body_through_socket_action_never_holds_its_tail)
     xfer_init(&x, fmt("http://127.0.0.1:%d/stream", ntohs(a.sin_port)));
     mperf_easy_setopt(x.e, MPERF_OPT_WRITEFUNCTION, stream_write);
     mperf_easy_setopt(x.e, MPERF_OPT_WRITEDATA, &x);
+    mperf_easy_setopt(x.e, MPERF_OPT_SOCKOPTFUNCTION, big_rcvbuf); /* each block lands whole, under valgrind too */
     mperf_multi_add_handle(m, x.e);
+    loop_after = stream_lowat;
     CHECK(loop_run(30000));
+    loop_after = NULL;
     pthread_join(th, NULL);
     close(S.ls);
     CHECKF(x.result == MPERF_E_OK && sink_is_pattern(&x.body, (16u << 20) + 1000), "result %d, %lu bytes",
